@@ -1,0 +1,16 @@
+"""``jiaoyan``: the project's manage.py (Django's commands plus demo, import, export,
+serve, bench and create_token)."""
+
+import os
+import sys
+
+
+def main() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jiaoyan.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(sys.argv)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,345 @@
+"""The JSON API at /api/v1/ (django-ninja): authentication, errors, shared endpoints.
+
+Two ways in: ``Authorization: Bearer TOKEN`` (personal access tokens, see
+``people.services.create_token``) and the browser session (CSRF-checked on writes).
+Every error is a 4xx with a JSON ``detail``; out-of-scope objects are 404, like pages.
+"""
+
+import json
+import logging
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from ninja import File, Form, NinjaAPI, Router, Schema
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.files import UploadedFile
+from ninja.pagination import LimitOffsetPagination
+from ninja.security import APIKeyCookie, HttpBearer
+
+from .errors import ServiceError
+from .imports import start_import
+from .lists import UnitRanges
+from .models import ImportJob
+from .scope import get_visible_or_404, user_scopes
+
+log = logging.getLogger(__name__)
+
+
+class BearerToken(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str):
+        from jiaoyan.people.services import authenticate_token
+
+        user = authenticate_token(token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+class Session(APIKeyCookie):
+    """The pages' own session; unsafe methods must carry the CSRF token."""
+
+    param_name = "sessionid"
+
+    def authenticate(self, request: HttpRequest, key):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            return user
+        return None
+
+
+api = NinjaAPI(
+    title="Jiaoyan API",
+    version="1",
+    description=(
+        "教研平台接口。Authenticate with `Authorization: Bearer TOKEN` (create tokens on "
+        "your account page or with `jiaoyan create_token USERNAME`). Every list takes "
+        "`limit`/`offset` and answers `{items, count}`; every object carries `id` and, "
+        "where it belongs somewhere, `org_unit`."
+    ),
+    auth=[BearerToken(), Session(csrf=True)],
+    urls_namespace="api-1",
+)
+
+
+def _detail(request, message, status: int):
+    return api.create_response(request, {"detail": message}, status=status)
+
+
+@api.exception_handler(Http404)
+def _not_found(request, exc):
+    return _detail(request, _("Not found."), 404)
+
+
+@api.exception_handler(PermissionDenied)
+def _forbidden(request, exc):
+    return _detail(request, str(exc) or _("Permission denied."), 403)
+
+
+@api.exception_handler(ServiceError)
+def _service_error(request, exc: ServiceError):
+    return _detail(request, exc.text, 400)
+
+
+@api.exception_handler(ValidationError)
+def _validation_error(request, exc: ValidationError):
+    return _detail(request, "；".join(exc.messages), 400)
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request, exc):
+    return _detail(request, _("Authentication required: a valid bearer token or session."), 401)
+
+
+# Pydantic's messages (by error type) in the UI language; ``type``, ``loc`` and ``ctx``
+# stay as pydantic gives them, so programs can rely on those.
+_INPUT_MESSAGES = {
+    "missing": _lazy("This field is required."),
+    "extra_forbidden": _lazy("Unknown field."),
+    "string_type": _lazy("Must be text."),
+    "string_too_short": _lazy("Must have at least %(min_length)s characters."),
+    "string_too_long": _lazy("Must have at most %(max_length)s characters."),
+    "string_pattern_mismatch": _lazy("Has an invalid format."),
+    "int_type": _lazy("Must be a whole number."),
+    "int_parsing": _lazy("Must be a whole number."),
+    "int_from_float": _lazy("Must be a whole number."),
+    "float_type": _lazy("Must be a number."),
+    "float_parsing": _lazy("Must be a number."),
+    "bool_type": _lazy("Must be true or false."),
+    "bool_parsing": _lazy("Must be true or false."),
+    "date_type": _lazy("Must be a date (YYYY-MM-DD)."),
+    "date_parsing": _lazy("Must be a date (YYYY-MM-DD)."),
+    "date_from_datetime_parsing": _lazy("Must be a date (YYYY-MM-DD)."),
+    "date_from_datetime_inexact": _lazy("Must be a date (YYYY-MM-DD)."),
+    "datetime_type": _lazy("Must be a date and time (ISO 8601)."),
+    "datetime_parsing": _lazy("Must be a date and time (ISO 8601)."),
+    "datetime_from_date_parsing": _lazy("Must be a date and time (ISO 8601)."),
+    "greater_than": _lazy("Must be greater than %(gt)s."),
+    "greater_than_equal": _lazy("Must be at least %(ge)s."),
+    "less_than": _lazy("Must be less than %(lt)s."),
+    "less_than_equal": _lazy("Must be at most %(le)s."),
+    "literal_error": _lazy("Must be one of: %(expected)s."),
+    "enum": _lazy("Must be one of: %(expected)s."),
+    "list_type": _lazy("Must be a list."),
+    "too_short": _lazy("Must have at least %(min_length)s items."),
+    "too_long": _lazy("Must have at most %(max_length)s items."),
+    "dict_type": _lazy("Must be an object."),
+    "model_type": _lazy("Must be an object."),
+    "model_attributes_type": _lazy("Must be an object."),
+    "json_invalid": _lazy("The request body is not valid JSON."),
+}
+
+
+def _input_error(error: dict) -> dict:
+    template = _INPUT_MESSAGES.get(error.get("type", ""))
+    if template is None:
+        return error
+    try:
+        message = str(template) % (error.get("ctx") or {})
+    except (KeyError, TypeError, ValueError):
+        return error
+    return {**error, "msg": message}
+
+
+@api.exception_handler(NinjaValidationError)
+def _bad_input(request, exc: NinjaValidationError):
+    return api.create_response(
+        request, {"detail": [_input_error(e) for e in exc.errors]}, status=422
+    )
+
+
+# django-ninja's own English messages.
+_HTTP_MESSAGES = {
+    "Cannot parse request body": _lazy("The request body cannot be read (not valid JSON)."),
+    "CSRF check Failed": _lazy(
+        "The CSRF check failed: reload the page, or authenticate with a bearer token."
+    ),
+}
+
+
+@api.exception_handler(HttpError)
+def _http_error(request, exc: HttpError):
+    message = str(exc)
+    for prefix, translated in _HTTP_MESSAGES.items():
+        if message.startswith(prefix):
+            message = str(translated)
+            break
+    return _detail(request, message, exc.status_code)
+
+
+@api.exception_handler(Exception)
+def _unexpected(request, exc):
+    log.exception("API error")
+    return _detail(
+        request,
+        _("Internal error; reference %(ref)s") % {"ref": getattr(request, "request_id", "")[:12]},
+        500,
+    )
+
+
+class LimitOffset(LimitOffsetPagination):
+    """``limit``/``offset`` pagination (answers ``{items, count}``); a list ordered by its
+    rows' unit path first is counted and sliced per unit (``core.lists.UnitRanges``)."""
+
+    def paginate_queryset(self, queryset, pagination, request, **params):
+        ranges = UnitRanges.for_queryset(queryset)
+        if ranges is None:
+            return super().paginate_queryset(queryset, pagination, request, **params)
+        offset = pagination.offset
+        limit = min(pagination.limit, self.max_limit)
+        return {
+            self.items_attribute: ranges.slice(offset, offset + limit),
+            "count": ranges.count(),
+        }
+
+
+# --- shared endpoints -----------------------------------------------------------------
+
+router = Router(tags=["account"])
+
+
+class ScopeOut(Schema):
+    role: str
+    org_unit: int
+    path: str
+
+
+class MeOut(Schema):
+    id: int
+    username: str
+    name: str
+    person: int | None
+    scopes: list[ScopeOut]
+
+
+@router.get("/me", response=MeOut, summary="The authenticated account and its scopes")
+def me(request):
+    user = request.auth
+    person = getattr(user, "person", None)
+    return {
+        "id": user.pk,
+        "username": user.get_username(),
+        "name": user.display_name,
+        "person": person.pk if person else None,
+        "scopes": [
+            {"role": s.role, "org_unit": s.unit_id, "path": s.path} for s in user_scopes(user)
+        ],
+    }
+
+
+imports_router = Router(tags=["imports"])
+
+
+class ImportErrorOut(Schema):
+    row: int
+    column: str
+    message: str
+    value: str = ""
+
+
+class ImportJobOut(Schema):
+    id: int
+    kind: str
+    status: str
+    phase: str
+    file_name: str
+    dry_run: bool
+    valid_only: bool
+    params: dict
+    total_rows: int
+    processed_rows: int
+    created: int | None = None
+    updated: int | None = None
+    unchanged: int | None = None
+    errors: list[ImportErrorOut]
+    org_unit: int | None
+
+    @staticmethod
+    def resolve_file_name(obj: ImportJob) -> str:
+        return obj.original_name
+
+    @staticmethod
+    def resolve_created(obj: ImportJob):
+        return obj.result.get("created")
+
+    @staticmethod
+    def resolve_updated(obj: ImportJob):
+        return obj.result.get("updated")
+
+    @staticmethod
+    def resolve_unchanged(obj: ImportJob):
+        return obj.result.get("unchanged")
+
+    @staticmethod
+    def resolve_errors(obj: ImportJob):
+        return obj.errors
+
+    @staticmethod
+    def resolve_org_unit(obj: ImportJob):
+        return obj.org_unit_id
+
+
+@imports_router.post(
+    "/imports/{kind}",
+    response={202: ImportJobOut},
+    summary="Upload a sheet (org_units, schools, people …); the import runs in the background. "
+    "Kinds that need parameters take them as a JSON object in the form field params, "
+    'e.g. {"exam": 5}',
+)
+def create_import(
+    request,
+    kind: str,
+    file: UploadedFile = File(...),
+    dry_run: bool = Form(False),
+    valid_only: bool = Form(False),
+    params: str = Form(""),
+):
+    try:
+        values = json.loads(params) if params.strip() else {}
+    except ValueError:
+        values = None
+    if not isinstance(values, dict):
+        raise ServiceError(_('params must be a JSON object, e.g. {"exam": 5}.'), field="params")
+    job = start_import(
+        actor=request.auth,
+        kind=kind,
+        filename=file.name or "upload.xlsx",
+        data=file.read(),
+        dry_run=dry_run,
+        valid_only=valid_only,
+        params=values,
+    )
+    job.refresh_from_db()
+    return 202, job
+
+
+@imports_router.get(
+    "/import-jobs/{job_id}", response=ImportJobOut, summary="An import's progress and report"
+)
+def get_import(request, job_id: int):
+    return get_visible_or_404(ImportJob, request.auth, pk=job_id)
+
+
+api.add_router("", router)
+api.add_router("", imports_router)
+
+
+def _mount_app_routers() -> None:
+    from jiaoyan.activities.api import router as activities_router
+    from jiaoyan.hours.api import router as hours_router
+    from jiaoyan.observations.api import router as observations_router
+    from jiaoyan.orgs.api import router as orgs_router
+    from jiaoyan.people.api import router as people_router
+    from jiaoyan.quality.api import router as quality_router
+
+    api.add_router("", orgs_router)
+    api.add_router("", people_router)
+    api.add_router("", activities_router)
+    api.add_router("", hours_router)
+    api.add_router("", quality_router)
+    api.add_router("", observations_router)
+
+
+_mount_app_routers()

@@ -1,0 +1,115 @@
+"""Bulk writes for imports: one prepared statement, executed for many rows.
+
+Django's ``bulk_update`` writes one ``UPDATE … SET f = CASE WHEN pk=1 THEN … END`` per
+batch, whose compilation grows with rows × fields (seconds for tens of thousands of rows),
+and ``bulk_create`` compiles a multi-row INSERT per batch and reads back every new id.
+When neither the ids nor any expression is needed — audit rows, many-to-many links,
+changed columns of rows already loaded — these send one statement with ``executemany``,
+which both SQLite and psycopg run as a prepared statement per batch. They write what the
+ORM would write (each field's ``pre_save`` and ``get_db_prep_save``), send no signals,
+and run in the caller's transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from django.db import connections, models, router
+
+
+def _connection(model: type[models.Model]):
+    return connections[router.db_for_write(model)]
+
+
+def bulk_insert(model: type[models.Model], objs: Iterable[models.Model], batch_size=2000) -> int:
+    """INSERT ``objs`` (new rows whose ids nobody needs back); returns how many."""
+    objs = list(objs)
+    if not objs:
+        return 0
+    conn = _connection(model)
+    meta = model._meta
+    fields = [
+        f
+        for f in meta.concrete_fields
+        if not f.generated and not (f.primary_key and isinstance(f, models.AutoField))
+    ]
+    qn = conn.ops.quote_name
+    sql = (
+        f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "
+        f"VALUES ({', '.join(['%s'] * len(fields))})"
+    )
+    with conn.cursor() as cursor:
+        for i in range(0, len(objs), batch_size):
+            cursor.executemany(
+                sql,
+                [
+                    [f.get_db_prep_save(f.pre_save(obj, True), conn) for f in fields]
+                    for obj in objs[i : i + batch_size]
+                ],
+            )
+    return len(objs)
+
+
+def insert_values(
+    model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence], batch_size=5000
+) -> int:
+    """INSERT plain values (``columns`` are field names or attnames, e.g. the two ids of a
+    many-to-many link), without building a model object per row."""
+    conn = _connection(model)
+    meta = model._meta
+    fields = [meta.get_field(c) for c in columns]
+    qn = conn.ops.quote_name
+    sql = (
+        f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "
+        f"VALUES ({', '.join(['%s'] * len(fields))})"
+    )
+    rows = list(rows)
+    with conn.cursor() as cursor:
+        for i in range(0, len(rows), batch_size):
+            cursor.executemany(
+                sql,
+                [
+                    [f.get_db_prep_save(v, conn) for f, v in zip(fields, row, strict=True)]
+                    for row in rows[i : i + batch_size]
+                ],
+            )
+    return len(rows)
+
+
+def bulk_update(
+    model: type[models.Model],
+    objs: Iterable[models.Model],
+    fields: Sequence[str],
+    batch_size=2000,
+) -> int:
+    """UPDATE ``fields`` of ``objs`` (rows with ids) to their current values."""
+    objs = list(objs)
+    if not objs:
+        return 0
+    conn = _connection(model)
+    meta = model._meta
+    concrete = [meta.get_field(name) for name in fields]
+    qn = conn.ops.quote_name
+    sql = (
+        f"UPDATE {qn(meta.db_table)} SET "
+        + ", ".join(f"{qn(f.column)} = %s" for f in concrete)
+        + f" WHERE {qn(meta.pk.column)} = %s"
+    )
+    with conn.cursor() as cursor:
+        for i in range(0, len(objs), batch_size):
+            cursor.executemany(
+                sql,
+                [
+                    [f.get_db_prep_save(getattr(obj, f.attname), conn) for f in concrete]
+                    + [meta.pk.get_db_prep_save(obj.pk, conn)]
+                    for obj in objs[i : i + batch_size]
+                ],
+            )
+    return len(objs)
+
+
+def bulk_delete_in(model: type[models.Model], column: str, values: Sequence, batch_size=900):
+    """DELETE the rows whose ``column`` is one of ``values`` (in batches)."""
+    values = list(values)
+    for i in range(0, len(values), batch_size):
+        model._base_manager.filter(**{f"{column}__in": values[i : i + batch_size]}).delete()

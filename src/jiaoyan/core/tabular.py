@@ -1,0 +1,179 @@
+"""Reading the sheets bureaus actually send: .xlsx / .xls / .ods written by Excel, WPS or
+LibreOffice, and .csv in UTF-8 or GB18030.
+
+The header row is found, not assumed: a merged title row (or several) above it is skipped.
+Merged cells below the header are filled with their top-left value, as a person reading
+the sheet would. Row numbers are the spreadsheet's own (1-based), so an error report
+points at the row the user sees.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.utils.translation import gettext as _
+from python_calamine import CalamineWorkbook
+
+from .cells import compact
+
+HEADER_SEARCH_ROWS = 20
+
+
+class TableError(ValueError):
+    """The file as a whole cannot be read; the message says why, in Chinese."""
+
+
+@dataclass
+class Table:
+    columns: dict[str, int]  # expected header -> column index in the file
+    header_row: int  # spreadsheet row number of the header
+    rows: list[tuple[int, list[Any]]]  # (spreadsheet row number, cell values)
+    ignored_headers: list[str] = field(default_factory=list)
+    sheet_name: str = ""
+
+    def cell(self, values: list[Any], header: str) -> Any:
+        idx = self.columns.get(header)
+        if idx is None or idx >= len(values):
+            return None
+        return values[idx]
+
+
+def normalise_header(value: Any) -> str:
+    return compact(value).replace("*", "").replace("＊", "")
+
+
+def sniff_format(data: bytes, filename: str = "") -> str:
+    if data[:4] == b"PK\x03\x04":
+        return "zip"  # xlsx or ods
+    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        return "xls"
+    name = filename.lower()
+    if name.endswith((".xlsx", ".xlsm", ".xls", ".ods")):
+        # A spreadsheet extension but not a spreadsheet's bytes.
+        raise TableError(_("The file is not a valid spreadsheet (it may be damaged)."))
+    return "csv"
+
+
+def decode_text(data: bytes) -> str:
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise TableError(_("The file's text encoding is not UTF-8 or GB18030."))
+
+
+def _read_csv(data: bytes) -> list[list[Any]]:
+    text = decode_text(data)
+    if "\x00" in text:
+        raise TableError(_("The file is not a valid spreadsheet or CSV file."))
+    first = text.split("\n", 1)[0]
+    delimiter = "\t" if first.count("\t") > first.count(",") else ","
+    try:
+        return [list(r) for r in csv.reader(io.StringIO(text), delimiter=delimiter)]
+    except csv.Error as e:
+        raise TableError(_("The CSV file cannot be read: %(e)s") % {"e": e}) from None
+
+
+def _read_workbook(data: bytes, sheet_hint: Sequence[str] = ()) -> tuple[list[list[Any]], str]:
+    try:
+        wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except Exception:
+        raise TableError(_("The file is not a valid spreadsheet (it may be damaged).")) from None
+    names = wb.sheet_names
+    if not names:
+        raise TableError(_("The workbook has no sheets."))
+    chosen = next((n for n in names if n in sheet_hint), names[0])
+    try:
+        sheet = wb.get_sheet_by_name(chosen)
+        rows = [list(r) for r in sheet.to_python(skip_empty_area=False)]
+        merged = sheet.merged_cell_ranges or []
+    except Exception:
+        raise TableError(_("The file is not a valid spreadsheet (it may be damaged).")) from None
+    for (r0, c0), (r1, c1) in merged:
+        if r0 >= len(rows):
+            continue
+        top_left = rows[r0][c0] if c0 < len(rows[r0]) else None
+        for r in range(r0, min(r1, len(rows) - 1) + 1):
+            row = rows[r]
+            if len(row) <= c1:
+                row.extend([""] * (c1 + 1 - len(row)))
+            for c in range(c0, c1 + 1):
+                if (r, c) != (r0, c0):
+                    row[c] = top_left
+    return rows, chosen
+
+
+def _blank(v: Any) -> bool:
+    return v is None or (isinstance(v, str) and not v.strip())
+
+
+def read_table(
+    data: bytes,
+    filename: str,
+    *,
+    headers: Sequence[str],
+    required: Sequence[str],
+    aliases: dict[str, str] | None = None,
+    sheet_hint: Sequence[str] = (),
+) -> Table:
+    """Read ``data`` and locate the columns named ``headers`` (all of ``required`` must be
+    present). ``aliases`` maps other header spellings to the canonical one."""
+    if not data:
+        raise TableError(_("The file is empty."))
+    fmt = sniff_format(data, filename)
+    sheet_name = ""
+    if fmt == "csv":
+        rows = _read_csv(data)
+    else:
+        rows, sheet_name = _read_workbook(data, sheet_hint)
+    aliases = {normalise_header(k): v for k, v in (aliases or {}).items()}
+    wanted = {normalise_header(h): h for h in headers}
+
+    best: tuple[int, int, dict[str, int], list[str]] | None = None
+    for idx, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        found: dict[str, int] = {}
+        ignored: list[str] = []
+        for col, value in enumerate(row):
+            key = normalise_header(value)
+            if not key:
+                continue
+            canonical = wanted.get(key) or aliases.get(key)
+            if canonical and canonical not in found:
+                found[canonical] = col
+            elif canonical in found:
+                raise TableError(
+                    _("The header “%(h)s” appears twice in row %(row)d.")
+                    % {"h": canonical, "row": idx + 1}
+                )
+            else:
+                ignored.append(str(value).strip())
+        if all(r in found for r in required):
+            best = (idx, len(found), found, ignored)
+            break
+        if best is None or len(found) > best[1]:
+            best = (idx, len(found), found, ignored)
+    if best is None or not all(r in best[2] for r in required):
+        have = best[2] if best else {}
+        missing = [r for r in required if r not in have]
+        raise TableError(
+            _("No header row with the required columns was found; missing: %(cols)s.")
+            % {"cols": "、".join(missing)}
+        )
+    header_idx, _n, found, ignored = best
+    data_rows = [
+        (i + 1, row)
+        for i, row in enumerate(rows[header_idx + 1 :], start=header_idx + 1)
+        if not all(_blank(v) for v in row)
+    ]
+    return Table(
+        columns=found,
+        header_row=header_idx + 1,
+        rows=data_rows,
+        ignored_headers=ignored,
+        sheet_name=sheet_name,
+    )

@@ -1,0 +1,307 @@
+"""Pages of the org tree and schools. Thin: parse, call a query or service, render."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Prefetch
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+
+from jiaoyan.core import audit
+from jiaoyan.core.errors import ServiceError
+from jiaoyan.core.lists import (
+    SortOption,
+    paginate,
+    querystring_without,
+    render_list,
+    sort_queryset,
+    xlsx_response,
+)
+from jiaoyan.core.roles import Role
+from jiaoyan.core.scope import can, get_visible_or_404
+from jiaoyan.core.sheets import export_xlsx
+
+from . import queries, services
+from .filters import SchoolFilter, UnitFilter
+from .forms import SchoolForm, UnitForm
+from .models import OrgUnit, School, Stage
+from .sheets import OrgUnitSheet, SchoolSheet
+
+
+def _form_error(form, error: ServiceError) -> None:
+    field = error.field if error.field in form.fields else None
+    form.add_error(field, error.text if field is None else error.messages)
+
+
+def _visible_ancestors(user, unit: OrgUnit) -> list[OrgUnit]:
+    ids = unit.ancestor_ids[:-1]
+    return list(OrgUnit.objects.visible_to(user).filter(pk__in=ids).order_by("depth"))
+
+
+@login_required
+def tree(request: HttpRequest) -> HttpResponse:
+    roots = queries.tree_roots(request.user)
+    nodes = [
+        {"unit": r, "children": queries.children_with_counts(request.user, r)} for r in roots[:5]
+    ]
+    return render(request, "orgs/tree.html", {"nodes": nodes})
+
+
+@login_required
+def tree_children(request: HttpRequest, pk: int) -> HttpResponse:
+    unit = get_visible_or_404(OrgUnit, request.user, pk=pk)
+    children = queries.children_with_counts(request.user, unit)
+    return render(request, "orgs/_tree_children.html", {"children": children, "parent": unit})
+
+
+UNIT_SORTS = [
+    SortOption("path", _lazy("Tree order"), ("path",)),
+    SortOption("code", _lazy("Code"), ("code",)),
+    SortOption("name", _lazy("Name"), ("name",)),
+    SortOption("level", _lazy("Level"), ("depth", "path")),
+]
+
+
+@login_required
+def unit_list(request: HttpRequest) -> HttpResponse:
+    qs = OrgUnit.objects.visible_to(request.user).select_related("parent")
+    f = UnitFilter(request.GET or None, queryset=qs, request=request)
+    qs = f.qs if f.is_bound else qs
+    if request.GET.get("export") == "xlsx":
+        sheet = OrgUnitSheet(actor=request.user)
+        return xlsx_response(
+            export_xlsx(sheet, qs.exclude(kind=OrgUnit.Kind.SCHOOL).order_by("path")),
+            _("Unit list"),
+        )
+    qs, sort = sort_queryset(request, qs, UNIT_SORTS, "path")
+    page = paginate(request, qs)
+    return render_list(
+        request,
+        "orgs/unit_list.html",
+        "orgs/_unit_table.html",
+        {
+            "filter": f,
+            "page": page,
+            "sort": sort,
+            "base_query": querystring_without(request, "page"),
+            "base_query_nosort": querystring_without(request, "page", "sort"),
+            "export_query": querystring_without(request, "page", "export"),
+        },
+    )
+
+
+@login_required
+def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    unit = get_visible_or_404(OrgUnit.objects.select_related("parent"), request.user, pk=pk)
+    if unit.kind == OrgUnit.Kind.SCHOOL:
+        return redirect("orgs:school_detail", pk=unit.pk)
+    children = queries.children_with_counts(request.user, unit)
+    return render(
+        request,
+        "orgs/unit_detail.html",
+        {
+            "unit": unit,
+            "ancestors": _visible_ancestors(request.user, unit),
+            "children": children,
+            "totals": {
+                "schools": sum(c["schools"] for c in children),
+                "people": sum(c["people"] for c in children),
+            },
+            "can_change": can(request.user, "change", unit),
+            "can_add": can(request.user, "add", OrgUnit(parent=unit)),
+            "history": audit.entries(unit),
+        },
+    )
+
+
+@login_required
+def unit_create(request: HttpRequest) -> HttpResponse:
+    parent = get_visible_or_404(OrgUnit, request.user, pk=request.GET.get("parent") or 0)
+    if not can(request.user, "add", OrgUnit(parent=parent)):
+        raise PermissionDenied(_("You may not add units here."))
+    form = UnitForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            unit = services.create_unit(
+                actor=request.user,
+                parent=parent,
+                code=d["code"],
+                name=d["name"],
+                level=d["level"],
+                kind=d["kind"],
+            )
+        except ServiceError as e:
+            _form_error(form, e)
+        else:
+            messages.success(request, _("Unit “%(name)s” created.") % {"name": unit.name})
+            return redirect(unit)
+    return render(request, "orgs/unit_form.html", {"form": form, "parent": parent})
+
+
+@login_required
+def unit_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    unit = get_visible_or_404(OrgUnit, request.user, pk=pk)
+    if unit.kind == OrgUnit.Kind.SCHOOL:
+        return redirect("orgs:school_edit", pk=unit.pk)
+    if not can(request.user, "change", unit):
+        raise PermissionDenied(_("You may not change this unit."))
+    initial = {f: getattr(unit, f) for f in ("code", "name", "level", "kind", "is_active")}
+    initial["version"] = unit.version
+    form = UnitForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        d = dict(form.cleaned_data)
+        version = d.pop("version")
+        try:
+            services.update_unit(actor=request.user, unit=unit, data=d, expected_version=version)
+        except ServiceError as e:
+            _form_error(form, e)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect(unit)
+    return render(request, "orgs/unit_form.html", {"form": form, "unit": unit})
+
+
+SCHOOL_SORTS = [
+    SortOption("path", _lazy("Region"), ("org_unit__path",)),
+    SortOption("code", _lazy("Code"), ("org_unit__code",)),
+    SortOption("name", _lazy("Name"), ("org_unit__name",)),
+    SortOption("students", _lazy("Students"), ("student_count",)),
+    SortOption("teachers", _lazy("Teachers"), ("teacher_count",)),
+]
+
+
+@login_required
+def school_list(request: HttpRequest) -> HttpResponse:
+    qs = School.objects.visible_to(request.user)
+    f = SchoolFilter(request.GET or None, queryset=qs, request=request)
+    qs = f.qs if f.is_bound else qs
+    if request.GET.get("export") == "xlsx":
+        sheet = SchoolSheet(actor=request.user)
+        export_qs = sheet.export_queryset().filter(pk__in=qs.values("pk"))
+        return xlsx_response(export_xlsx(sheet, export_qs), _("School list"))
+    qs = qs.select_related("org_unit", "org_unit__parent").prefetch_related(
+        Prefetch("stages", queryset=Stage.objects.order_by("order"))
+    )
+    qs, sort = sort_queryset(request, qs, SCHOOL_SORTS, "path")
+    page = paginate(request, qs)
+    parent_for_new = None
+    return render_list(
+        request,
+        "orgs/school_list.html",
+        "orgs/_school_table.html",
+        {
+            "filter": f,
+            "page": page,
+            "sort": sort,
+            "parent_for_new": parent_for_new,
+            "base_query": querystring_without(request, "page"),
+            "base_query_nosort": querystring_without(request, "page", "sort"),
+            "export_query": querystring_without(request, "page", "export"),
+        },
+    )
+
+
+@login_required
+def school_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    school = get_visible_or_404(
+        School.objects.select_related("org_unit", "org_unit__parent").prefetch_related("stages"),
+        request.user,
+        pk=pk,
+    )
+    from jiaoyan.people.models import Person, RoleAssignment
+
+    staff = Person.objects.visible_to(request.user).filter(
+        org_unit=school.org_unit, status=Person.Status.ACTIVE
+    )
+    counts = dict(
+        RoleAssignment.objects.filter(is_active=True, person__in=staff.values("pk"))
+        .values("role")
+        .annotate(n=Count("id"))
+        .values_list("role", "n")
+    )
+    by_role = {str(role.label): counts[role.value] for role in Role if role.value in counts}
+    return render(
+        request,
+        "orgs/school_detail.html",
+        {
+            "school": school,
+            "unit": school.org_unit,
+            "ancestors": _visible_ancestors(request.user, school.org_unit),
+            "staff_count": staff.count(),
+            "by_role": by_role,
+            "can_change": can(request.user, "change", school),
+            "history": audit.entries(school),
+        },
+    )
+
+
+@login_required
+def school_create(request: HttpRequest) -> HttpResponse:
+    parent = get_visible_or_404(OrgUnit, request.user, pk=request.GET.get("parent") or 0)
+    if not can(request.user, "add", OrgUnit(parent=parent)):
+        raise PermissionDenied(_("You may not add schools here."))
+    form = SchoolForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            school = services.create_school(
+                actor=request.user,
+                parent=parent,
+                code=d["code"],
+                name=d["name"],
+                kind=d["kind"],
+                location=d["location"],
+                stages=d["stages"],
+                is_weak=d["is_weak"],
+                student_count=d["student_count"] or 0,
+                teacher_count=d["teacher_count"] or 0,
+                address=d["address"],
+            )
+        except ServiceError as e:
+            _form_error(form, e)
+        else:
+            messages.success(request, _("School “%(name)s” created.") % {"name": school.name})
+            return redirect(school)
+    return render(request, "orgs/school_form.html", {"form": form, "parent": parent})
+
+
+@login_required
+def school_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    school = get_visible_or_404(School.objects.select_related("org_unit"), request.user, pk=pk)
+    if not can(request.user, "change", school):
+        raise PermissionDenied(_("You may not change this school."))
+    principal_only = not can(request.user, "change", school.org_unit)
+    initial = {
+        "code": school.code,
+        "name": school.name,
+        "kind": school.kind,
+        "stages": list(school.stages.all()),
+        "location": school.location,
+        "is_weak": school.is_weak,
+        "student_count": school.student_count,
+        "teacher_count": school.teacher_count,
+        "address": school.address,
+        "version": school.version,
+    }
+    form = SchoolForm(request.POST or None, initial=initial, principal_only=principal_only)
+    if request.method == "POST" and form.is_valid():
+        d = dict(form.cleaned_data)
+        version = d.pop("version")
+        if principal_only:
+            d.pop("code", None)
+            d.pop("name", None)
+        try:
+            services.update_school(
+                actor=request.user, school=school, data=d, expected_version=version
+            )
+        except ServiceError as e:
+            _form_error(form, e)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect(school)
+    return render(request, "orgs/school_form.html", {"form": form, "school": school})

@@ -1,0 +1,86 @@
+"""API endpoints of people: same services, same scope, phones masked as on the pages."""
+
+from django.utils.translation import gettext as _
+from ninja import Query, Router
+from ninja.pagination import paginate
+
+from jiaoyan.core.api import LimitOffset
+from jiaoyan.core.errors import ServiceError
+from jiaoyan.core.scope import get_visible_or_404
+from jiaoyan.orgs.models import OrgUnit, Stage, Subject
+
+from . import services
+from .models import Person
+from .queries import people_for_list
+from .schemas import PersonFilter, PersonIn, PersonOut, PersonPatch, StatusIn
+
+router = Router(tags=["people"])
+
+
+@router.get("/people", response=list[PersonOut], summary="People in your scope")
+@paginate(LimitOffset)
+def list_people(request, filters: Query[PersonFilter]):
+    qs = Person.objects.visible_to(request.auth).order_by("org_unit__path", "staff_no")
+    qs = filters.filter(qs)
+    if filters.role or filters.subject or filters.stage or filters.honour:
+        qs = qs.distinct()
+    return people_for_list(qs)
+
+
+@router.get("/people/{person_id}", response=PersonOut)
+def get_person(request, person_id: int):
+    return get_visible_or_404(people_for_list(Person.objects.all()), request.auth, pk=person_id)
+
+
+def _lookup(model, field: str, values: list[str], what: str):
+    objs = list(model.objects.filter(**{f"{field}__in": values}))
+    unknown = set(values) - {getattr(o, field) for o in objs}
+    if unknown:
+        raise ServiceError(
+            _("Unknown %(what)s: %(v)s") % {"what": what, "v": ", ".join(sorted(unknown))}
+        )
+    return objs
+
+
+@router.post("/people", response={201: PersonOut})
+def create_person(request, data: PersonIn):
+    unit = get_visible_or_404(OrgUnit, request.auth, pk=data.org_unit)
+    person = services.create_person(
+        actor=request.auth,
+        staff_no=data.staff_no,
+        name=data.name,
+        org_unit=unit,
+        gender=data.gender or "",
+        phone=data.phone,
+        professional_title=data.professional_title or "",
+        role=data.role,
+        subjects=_lookup(Subject, "name", data.subjects, _("subject")),
+        stages=_lookup(Stage, "code", data.stages, _("stage")),
+    )
+    return 201, people_for_list(Person.objects.all()).get(pk=person.pk)
+
+
+@router.patch("/people/{person_id}", response=PersonOut)
+def update_person(request, person_id: int, data: PersonPatch):
+    person = get_visible_or_404(Person, request.auth, pk=person_id)
+    payload = data.dict(exclude_unset=True, exclude={"version"})
+    for key in ("gender", "professional_title"):
+        if key in payload and payload[key] is None:
+            payload[key] = ""
+    if "phone" in payload and payload["phone"] is None:
+        payload["phone"] = ""
+    services.update_person(
+        actor=request.auth, person=person, data=payload, expected_version=data.version
+    )
+    return people_for_list(Person.objects.all()).get(pk=person.pk)
+
+
+@router.post(
+    "/people/{person_id}/status",
+    response=PersonOut,
+    summary="Record that a person left (transfer, retirement) or returned",
+)
+def change_status(request, person_id: int, data: StatusIn):
+    person = get_visible_or_404(Person, request.auth, pk=person_id)
+    services.change_status(actor=request.auth, person=person, status=data.status, note=data.note)
+    return people_for_list(Person.objects.all()).get(pk=person.pk)

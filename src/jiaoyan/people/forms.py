@@ -1,0 +1,108 @@
+"""Forms of the people pages (shape only; services enforce the rules)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from jiaoyan.core.forms import (
+    NamedModelChoiceField,
+    StyledForm,
+    StyledFormMixin,
+    VersionedForm,
+)
+from jiaoyan.core.roles import Role
+from jiaoyan.orgs.models import OrgUnit, Stage, Subject
+
+from .models import Honour, Person
+
+
+class LoginForm(StyledFormMixin, AuthenticationForm):
+    """Django's log-in form (fields ``username`` and ``password``), styled."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["username"].widget.attrs.update(
+            {"autocomplete": "username", "autocapitalize": "none", "autofocus": True}
+        )
+        self.fields["password"].widget.attrs.update({"autocomplete": "current-password"})
+
+
+class PersonForm(VersionedForm):
+    staff_no = forms.CharField(label=_("Staff number"), max_length=32)
+    name = forms.CharField(label=pgettext_lazy("person", "Name"), max_length=50)
+    gender = forms.ChoiceField(
+        label=_("Gender"), required=False, choices=[("", "—"), *Person.Gender.choices]
+    )
+    phone = forms.CharField(label=_("Mobile phone"), max_length=20, required=False)
+    professional_title = forms.ChoiceField(
+        label=_("Professional title"), required=False, choices=[("", "—"), *Person.Title.choices]
+    )
+
+
+class NewPersonForm(PersonForm):
+    org_unit = NamedModelChoiceField(label=_("Employing unit"), queryset=OrgUnit.objects.none())
+    role = forms.ChoiceField(label=_("Role"), required=False, choices=[("", "—"), *Role.choices])
+    subjects = forms.ModelMultipleChoiceField(
+        label=_("Subjects"), required=False, queryset=Subject.objects.all()
+    )
+    stages = forms.ModelMultipleChoiceField(
+        label=_("Stages"),
+        required=False,
+        queryset=Stage.objects.all(),
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args, units=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.fields["version"]
+        if units is not None:
+            self.fields["org_unit"].queryset = units
+
+
+class StatusForm(StyledForm):
+    status = forms.ChoiceField(label=_("Status"), choices=Person.Status.choices)
+    note = forms.CharField(label=_("Note"), max_length=200, required=False)
+
+
+class TransferForm(StyledForm):
+    to_unit = NamedModelChoiceField(label=_("New employing unit"), queryset=OrgUnit.objects.none())
+    note = forms.CharField(label=_("Note"), max_length=200, required=False)
+
+    def __init__(self, *args, units=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if units is not None:
+            self.fields["to_unit"].queryset = units
+
+
+class RoleForm(StyledForm):
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
+    subjects = forms.ModelMultipleChoiceField(
+        label=_("Subjects"), required=False, queryset=Subject.objects.all()
+    )
+    stages = forms.ModelMultipleChoiceField(
+        label=_("Stages"),
+        required=False,
+        queryset=Stage.objects.all(),
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+
+class HonourForm(StyledForm):
+    title = forms.ChoiceField(label=_("Honour"), choices=Honour.Title.choices)
+    title_text = forms.CharField(label=_("Honour (if other)"), max_length=50, required=False)
+    level = forms.ChoiceField(label=_("Level"), choices=Honour.Level.choices)
+    year = forms.IntegerField(label=_("Year"), required=False, min_value=1950, max_value=2100)
+
+
+class AccountForm(StyledForm):
+    username = forms.CharField(label=_("User name"), max_length=150)
+    password = forms.CharField(
+        label=_("Initial password"), widget=forms.PasswordInput, max_length=128
+    )
+
+
+class PasswordResetForm(StyledForm):
+    password = forms.CharField(label=_("New password"), widget=forms.PasswordInput, max_length=128)

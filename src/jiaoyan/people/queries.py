@@ -1,0 +1,74 @@
+"""Read-side functions of people. Each starts from ``visible_to(user)``."""
+
+from __future__ import annotations
+
+from django.db import connections
+from django.db.models import Count, F, Prefetch, QuerySet
+from django.utils.translation import gettext as _
+
+from jiaoyan.core.roles import Role
+
+from .models import Person, RoleAssignment
+
+
+def visible_people(user) -> QuerySet[Person]:
+    return Person.objects.visible_to(user)
+
+
+def people_for_list(qs: QuerySet[Person]) -> QuerySet[Person]:
+    """What a people table shows per row, in a fixed number of queries."""
+    return qs.select_related("org_unit").prefetch_related(
+        Prefetch(
+            "roles",
+            queryset=RoleAssignment.objects.filter(is_active=True)
+            .select_related("org_unit")
+            .prefetch_related("subjects", "stages"),
+            to_attr="active_roles",
+        ),
+        "honours",
+    )
+
+
+def people_summary(user) -> dict:
+    """People in post in the user's scope, by role and by professional title."""
+    # Two passes over the people in scope (order_by(): no join for the default ordering);
+    # the total is the sum of the titles' counts, every row having one ("" included).
+    people = Person.objects.visible_to(user).filter(status=Person.Status.ACTIVE).order_by()
+    by_title = dict(
+        people.values("professional_title")
+        .annotate(n=Count("id"))
+        .values_list("professional_title", "n")
+    )
+    total = sum(by_title.values())
+    by_role = dict(
+        _roles_of(people)
+        .filter(is_active=True)
+        .order_by()
+        .values("role")
+        .annotate(n=Count("id"))
+        .values_list("role", "n")
+    )
+    return {
+        "people": total,
+        "by_role": [{"name": str(Role(k).label), "value": by_role.get(k, 0)} for k in Role.values],
+        "by_title": [
+            {"name": str(Person.Title(k).label) if k else _("Not given"), "value": v}
+            for k, v in sorted(by_title.items(), key=lambda kv: kv[0] or "zz")
+        ],
+    }
+
+
+def _roles_of(people: QuerySet[Person]) -> QuerySet[RoleAssignment]:
+    """The role assignments of ``people``, for counting.
+
+    On SQLite, ``person_id + 0`` keeps the planner from looking up each person's roles one
+    by one (55,000 index searches for a city): it reads the (role, active, person) index
+    straight through instead, checking each row against the set of people — a third
+    cheaper for a city's admin, a couple of milliseconds dearer for a teacher's school.
+    """
+    ids = people.values("pk")
+    if connections[people.db].vendor == "sqlite":
+        return RoleAssignment.objects.alias(person_key=F("person_id") + 0).filter(
+            person_key__in=ids
+        )
+    return RoleAssignment.objects.filter(person__in=ids)

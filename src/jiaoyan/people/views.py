@@ -1,0 +1,354 @@
+"""Pages of people: list, profile, and the actions an admin takes on a person."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import pgettext_lazy
+from django.views.decorators.http import require_POST
+
+from jiaoyan.core import audit
+from jiaoyan.core.errors import ServiceError
+from jiaoyan.core.lists import (
+    SortOption,
+    paginate,
+    querystring_without,
+    render_list,
+    sort_queryset,
+    xlsx_response,
+)
+from jiaoyan.core.scope import can, get_visible_or_404, units_where
+from jiaoyan.core.sheets import export_xlsx
+
+from . import services
+from .filters import PersonFilter
+from .forms import (
+    AccountForm,
+    HonourForm,
+    NewPersonForm,
+    PasswordResetForm,
+    PersonForm,
+    RoleForm,
+    StatusForm,
+    TransferForm,
+)
+from .models import Honour, Person, RoleAssignment
+from .queries import people_for_list
+from .sheets import PersonSheet
+
+SORTS = [
+    SortOption("unit", _lazy("Unit"), ("org_unit__path", "staff_no")),
+    SortOption("staff_no", _lazy("Staff number"), ("staff_no",)),
+    SortOption("name", pgettext_lazy("person", "Name"), ("name",)),
+]
+
+
+def _form_error(form, error: ServiceError) -> None:
+    field = error.field if error.field in form.fields else None
+    form.add_error(field, error.text if field is None else error.messages)
+
+
+@login_required
+def person_list(request: HttpRequest) -> HttpResponse:
+    qs = Person.objects.visible_to(request.user)
+    params = request.GET.copy()
+    if "status" not in params:
+        params["status"] = Person.Status.ACTIVE
+    f = PersonFilter(params, queryset=qs, request=request)
+    qs = f.qs
+    if request.GET.get("export") == "xlsx":
+        sheet = PersonSheet(actor=request.user)
+        export_qs = sheet.export_queryset().filter(pk__in=qs.values("pk"))
+        return xlsx_response(export_xlsx(sheet, export_qs), _("People list"))
+    qs, sort = sort_queryset(request, qs, SORTS, "unit")
+    page = paginate(request, people_for_list(qs))
+    rows = [
+        {"person": p, "phone": p.phone if can(request.user, "view_phone", p) else p.masked_phone}
+        for p in page
+    ]
+    return render_list(
+        request,
+        "people/person_list.html",
+        "people/_person_table.html",
+        {
+            "filter": f,
+            "page": page,
+            "rows": rows,
+            "sort": sort,
+            "base_query": querystring_without(request, "page"),
+            "base_query_nosort": querystring_without(request, "page", "sort"),
+            "export_query": querystring_without(request, "page", "export"),
+        },
+    )
+
+
+def _person(request, pk: int) -> Person:
+    return get_visible_or_404(
+        Person.objects.select_related("org_unit", "user"), request.user, pk=pk
+    )
+
+
+@login_required
+def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    person = _person(request, pk)
+    roles = (
+        RoleAssignment.objects.filter(person=person)
+        .select_related("org_unit")
+        .prefetch_related("subjects", "stages")
+        .order_by("-is_active", "-created_at")
+    )
+    can_change = can(request.user, "change", person)
+    can_account = can(request.user, "manage_account", person)
+    ctx = {
+        "person": person,
+        "phone": person.phone if can(request.user, "view_phone", person) else person.masked_phone,
+        "roles": roles,
+        "honours": person.honours.all(),
+        "can_change": can_change,
+        "can_account": can_account,
+        "history": audit.entries(person),
+    }
+    if can_change:
+        ctx.update(
+            status_form=StatusForm(initial={"status": person.status}),
+            transfer_form=TransferForm(units=_employing_units(request.user)),
+            role_form=RoleForm(),
+            honour_form=HonourForm(),
+        )
+    if can_account:
+        ctx.update(
+            account_form=AccountForm(initial={"username": person.staff_no}),
+            reset_form=PasswordResetForm(),
+        )
+    return render(request, "people/person_detail.html", ctx)
+
+
+def _employing_units(user):
+    return units_where(user, "add", Person).filter(is_active=True).order_by("path")
+
+
+@login_required
+def person_create(request: HttpRequest) -> HttpResponse:
+    units = _employing_units(request.user)
+    if not units.exists():
+        raise PermissionDenied(_("You may not add people."))
+    initial = {}
+    if request.GET.get("org_unit"):
+        initial["org_unit"] = request.GET["org_unit"]
+    form = NewPersonForm(request.POST or None, units=units, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            person = services.create_person(
+                actor=request.user,
+                staff_no=d["staff_no"],
+                name=d["name"],
+                org_unit=d["org_unit"],
+                gender=d["gender"],
+                phone=d["phone"],
+                professional_title=d["professional_title"],
+                role=d["role"] or None,
+                subjects=d["subjects"],
+                stages=d["stages"],
+            )
+        except ServiceError as e:
+            _form_error(form, e)
+        else:
+            messages.success(request, _("%(name)s was added.") % {"name": person.name})
+            return redirect(person)
+    return render(request, "people/person_form.html", {"form": form})
+
+
+@login_required
+def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    person = _person(request, pk)
+    if not can(request.user, "change", person):
+        raise PermissionDenied(_("You may not change this person."))
+    initial = {
+        f: getattr(person, f) for f in ("staff_no", "name", "gender", "phone", "professional_title")
+    }
+    initial["version"] = person.version
+    form = PersonForm(request.POST or None, initial=initial)
+    form.fields["staff_no"].disabled = True
+    if request.method == "POST" and form.is_valid():
+        d = dict(form.cleaned_data)
+        version = d.pop("version")
+        d.pop("staff_no", None)
+        try:
+            services.update_person(
+                actor=request.user, person=person, data=d, expected_version=version
+            )
+        except ServiceError as e:
+            _form_error(form, e)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect(person)
+    return render(request, "people/person_form.html", {"form": form, "person": person})
+
+
+def _action(request, pk: int, form_class, perform, *, permission: str = "change", **form_kwargs):
+    """Shared handling of the small POST forms on a person's page."""
+    person = _person(request, pk)
+    if not can(request.user, permission, person):
+        raise PermissionDenied(_("You may not change this person."))
+    form = form_class(request.POST, **form_kwargs)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for e in errors:
+                messages.error(request, e)
+        return redirect(person)
+    try:
+        note = perform(person, form.cleaned_data)
+    except ServiceError as e:
+        messages.error(request, e.text)
+    else:
+        messages.success(request, note or _("Saved."))
+    return redirect(person)
+
+
+@login_required
+@require_POST
+def person_status(request: HttpRequest, pk: int) -> HttpResponse:
+    return _action(
+        request,
+        pk,
+        StatusForm,
+        lambda p, d: (
+            services.change_status(actor=request.user, person=p, status=d["status"], note=d["note"])
+            and _("Status changed.")
+        ),
+    )
+
+
+@login_required
+@require_POST
+def person_transfer(request: HttpRequest, pk: int) -> HttpResponse:
+    return _action(
+        request,
+        pk,
+        TransferForm,
+        lambda p, d: (
+            services.transfer_person(
+                actor=request.user, person=p, to_unit=d["to_unit"], note=d["note"]
+            )
+            and _("Transferred.")
+        ),
+        units=_employing_units(request.user),
+    )
+
+
+@login_required
+@require_POST
+def role_add(request: HttpRequest, pk: int) -> HttpResponse:
+    return _action(
+        request,
+        pk,
+        RoleForm,
+        lambda p, d: (
+            services.assign_role(
+                actor=request.user,
+                person=p,
+                role=d["role"],
+                subjects=d["subjects"],
+                stages=d["stages"],
+            )
+            and _("Role added.")
+        ),
+    )
+
+
+@login_required
+@require_POST
+def role_end(request: HttpRequest, pk: int, role_pk: int) -> HttpResponse:
+    person = _person(request, pk)
+    ra = get_visible_or_404(RoleAssignment, request.user, pk=role_pk, person=person)
+    try:
+        services.end_role(actor=request.user, assignment=ra)
+    except ServiceError as e:
+        messages.error(request, e.text)
+    except PermissionDenied as e:
+        messages.error(request, str(e))
+    else:
+        messages.success(request, _("Role ended."))
+    return redirect(person)
+
+
+@login_required
+@require_POST
+def honour_add(request: HttpRequest, pk: int) -> HttpResponse:
+    return _action(
+        request,
+        pk,
+        HonourForm,
+        lambda p, d: (
+            services.add_honour(
+                actor=request.user,
+                person=p,
+                title=d["title"],
+                level=d["level"],
+                year=d["year"],
+                title_text=d["title_text"],
+            )
+            and _("Honour added.")
+        ),
+    )
+
+
+@login_required
+@require_POST
+def honour_remove(request: HttpRequest, pk: int, honour_pk: int) -> HttpResponse:
+    person = _person(request, pk)
+    honour = get_visible_or_404(Honour, request.user, pk=honour_pk, person=person)
+    if not can(request.user, "delete", honour):
+        raise PermissionDenied(_("You may not change this person."))
+    services.remove_honour(actor=request.user, honour=honour)
+    messages.success(request, _("Honour removed."))
+    return redirect(person)
+
+
+@login_required
+@require_POST
+def account_create(request: HttpRequest, pk: int) -> HttpResponse:
+    return _action(
+        request,
+        pk,
+        AccountForm,
+        lambda p, d: (
+            services.create_account(
+                actor=request.user, person=p, username=d["username"], password=d["password"]
+            )
+            and _("Account created.")
+        ),
+        permission="manage_account",
+    )
+
+
+@login_required
+@require_POST
+def account_reset(request: HttpRequest, pk: int) -> HttpResponse:
+    def perform(p, d):
+        services.reset_password(actor=request.user, person=p, password=d["password"])
+        return _("Password reset.")
+
+    return _action(request, pk, PasswordResetForm, perform, permission="manage_account")
+
+
+@login_required
+@require_POST
+def account_toggle(request: HttpRequest, pk: int) -> HttpResponse:
+    person = _person(request, pk)
+    if not can(request.user, "manage_account", person):
+        raise PermissionDenied(_("You may not change this person."))
+    active = request.POST.get("active") == "1"
+    try:
+        services.set_account_active(actor=request.user, person=person, active=active)
+    except ServiceError as e:
+        messages.error(request, e.text)
+    else:
+        messages.success(request, _("Account enabled.") if active else _("Account disabled."))
+    return redirect(person)

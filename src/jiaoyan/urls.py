@@ -1,0 +1,47 @@
+"""URL map: pages per app, the API under /api/v1/, log-in under /accounts/."""
+
+from django.conf import settings
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.static import serve
+
+from jiaoyan.core import views as core_views
+from jiaoyan.core.api import api
+from jiaoyan.people.forms import LoginForm
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(
+            template_name="registration/login.html",
+            authentication_form=LoginForm,
+            redirect_authenticated_user=True,
+        ),
+        name="login",
+    ),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "accounts/password/",
+        auth_views.PasswordChangeView.as_view(
+            template_name="registration/password_change.html", success_url="/me/?password=1"
+        ),
+        name="password_change",
+    ),
+    path("i18n/setlang/", core_views.set_language, name="set_language"),
+    path("", include("jiaoyan.core.urls")),
+    path("orgs/", include("jiaoyan.orgs.urls")),
+    path("people/", include("jiaoyan.people.urls")),
+    path("activities/", include("jiaoyan.activities.urls")),
+    path("hours/", include("jiaoyan.hours.urls")),
+    path("quality/", include("jiaoyan.quality.urls")),
+    path("observations/", include("jiaoyan.observations.urls")),
+    path("api/v1/", api.urls),
+]
+
+if settings.DEBUG:
+    urlpatterns.append(path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT}))
+
+handler403 = "jiaoyan.core.errorviews.forbidden"
+handler404 = "jiaoyan.core.errorviews.not_found"
+handler500 = "jiaoyan.core.errorviews.server_error"

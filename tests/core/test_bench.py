@@ -1,0 +1,70 @@
+"""The bench framework (``jiaoyan bench``): spec discovery, page measurement, and imports
+and jobs that leave the database as it was. The timings themselves are not tested."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from jiaoyan.core import bench
+from jiaoyan.people.models import Person
+
+BENCHMARKS = Path(settings.ROOT_DIR) / "benchmarks"
+
+
+def test_specs_are_discovered_and_well_formed():
+    specs = bench.load_specs(BENCHMARKS)
+    assert {"bench_core", "bench_orgs", "bench_people"} <= set(specs.modules)
+    names = [p.name for p in specs.pages]
+    assert "home" in names and "api people" in names
+    for page in specs.pages:
+        assert page.user in bench.DEMO_USERS, page
+        assert callable(page.path) or page.path.startswith("/"), page
+    assert "people import 50k" in [i.name for i in specs.imports]
+    assert specs.select(["api"]).pages and all("api" in p.name for p in specs.select(["api"]).pages)
+
+
+def test_duplicate_names_are_refused(tmp_path):
+    (tmp_path / "bench_x.py").write_text(
+        "from jiaoyan.core.bench import Page\nPAGES = [Page('a', '/'), Page('a', '/me/')]\n"
+    )
+    with pytest.raises(ValueError, match="listed twice"):
+        bench.load_specs(tmp_path)
+
+
+def test_measure_page_counts_queries_and_checks_growth(world, tmp_path):
+    ctx = bench.BenchContext(scale="test", var_dir=tmp_path)
+    ok = bench.measure_page(
+        ctx, bench.Page("people", "/people/", user="city_admin", grow="size=100"), repeat=3
+    )
+    assert "error" not in ok, ok
+    assert ok["queries"] == ok["queries_grown"] > 0  # no timing asserted: machines vary
+    assert ok["p95_ms"] >= ok["p50_ms"] > 0
+    missing = bench.measure_page(ctx, bench.Page("nothing", "/people/999999/"), repeat=1)
+    assert missing["error"].startswith("HTTP 404")
+    found = bench.measure_page(
+        ctx,
+        bench.Page("me", lambda c: f"/people/{c.person_pk('teacher')}/", user="teacher"),
+        repeat=2,
+    )
+    assert "error" not in found and found["path"] == f"/people/{world.people['teacher'].pk}/"
+    ctx.close()
+
+
+def test_imports_and_jobs_are_rolled_back(world, tmp_path):
+    ctx = bench.BenchContext(scale="test", var_dir=tmp_path)
+    before = Person.objects.count()
+
+    def run(ctx, data, filename):
+        Person.objects.create(staff_no="BENCH1", name="临时", org_unit=world.school_a.org_unit)
+        return {"rows": 1, "created": 1, "errors": 0}
+
+    result = bench.run_import(ctx, bench.Import("x", 1, lambda c, n: (b"", "x.csv"), run), b"", "x")
+    assert result["created"] == 1 and result["seconds"] >= 0 and result["peak_rss_mb"] > 0
+    job = bench.run_job(
+        ctx, bench.Job("y", lambda c: {"n": Person.objects.filter(staff_no="BENCH1").count()})
+    )
+    assert job["n"] == 0 and job["ok"] is True
+    assert Person.objects.count() == before
