@@ -1,0 +1,559 @@
+"""API of plans, themes, activities, venues, participation (invitations, registration,
+check-in, attendance) and feedback: the same services and scope as the pages."""
+
+import datetime as dt
+
+from django.utils.translation import gettext as _
+from ninja import Field, Query, Router, Schema
+from ninja.pagination import LimitOffsetPagination, paginate
+
+from jiaoyan.core.errors import ServiceError
+from jiaoyan.core.scope import get_visible_or_404
+from jiaoyan.orgs.models import OrgUnit, Stage, Subject
+from jiaoyan.people.models import Person
+
+from . import queries, services
+from .models import (
+    Activity,
+    Decision,
+    Feedback,
+    Material,
+    MonthlyTheme,
+    Participation,
+    ResearchPlan,
+    Venue,
+)
+from .schemas import (
+    ActivityIn,
+    ActivityOut,
+    ActivityPatch,
+    AttendanceIn,
+    ChangedOut,
+    CheckinIn,
+    CheckinOut,
+    DecisionOut,
+    FeedbackIn,
+    FeedbackOut,
+    InviteIn,
+    InviteOut,
+    MaterialOut,
+    ParticipationOut,
+    PlanIn,
+    PlanOut,
+    PlanPatch,
+    ReasonIn,
+    RegisterIn,
+    ThemeIn,
+    ThemeOut,
+    ThemePatch,
+    VenueIn,
+    VenueOut,
+    VenuePatch,
+)
+
+router = Router(tags=["research activities"])
+
+
+def _subject(name: str | None) -> Subject | None:
+    if not name:
+        return None
+    s = Subject.objects.filter(name=name).first() or Subject.objects.filter(code=name).first()
+    if s is None:
+        raise ServiceError(_("Unknown subject: %(s)s") % {"s": name}, field="subject")
+    return s
+
+
+def _stage(code: str | None) -> Stage | None:
+    if not code:
+        return None
+    s = Stage.objects.filter(code=code).first() or Stage.objects.filter(name=code).first()
+    if s is None:
+        raise ServiceError(_("Unknown stage: %(s)s") % {"s": code}, field="stage")
+    return s
+
+
+# --- plans and themes --------------------------------------------------------------------
+
+
+def _plans():
+    return ResearchPlan.objects.select_related("org_unit", "subject", "stage")
+
+
+class PlanFilter(Schema):
+    year: int | None = None
+    status: ResearchPlan.Status | None = None
+    org_unit: int | None = None
+
+
+@router.get("/plans", response=list[PlanOut], summary="Research plans you see (yours and above)")
+@paginate(LimitOffsetPagination)
+def list_plans(request, filters: Query[PlanFilter]):
+    qs = _plans().visible_to(request.auth).order_by("-year", "org_unit__path", "id")
+    if filters.year:
+        qs = qs.filter(year=filters.year)
+    if filters.status:
+        qs = qs.filter(status=filters.status)
+    if filters.org_unit:
+        qs = qs.filter(org_unit_id=filters.org_unit)
+    return qs
+
+
+@router.post("/plans", response={201: PlanOut})
+def create_plan(request, data: PlanIn):
+    unit = get_visible_or_404(OrgUnit, request.auth, pk=data.org_unit)
+    parent = get_visible_or_404(ResearchPlan, request.auth, pk=data.parent) if data.parent else None
+    plan = services.create_plan(
+        actor=request.auth,
+        org_unit=unit,
+        year=data.year,
+        title=data.title,
+        goals=data.goals,
+        subject=_subject(data.subject),
+        stage=_stage(data.stage),
+        parent=parent,
+    )
+    return 201, _plans().get(pk=plan.pk)
+
+
+@router.get("/plans/{plan_id}", response=PlanOut)
+def get_plan(request, plan_id: int):
+    return get_visible_or_404(_plans(), request.auth, pk=plan_id)
+
+
+@router.patch("/plans/{plan_id}", response=PlanOut)
+def update_plan(request, plan_id: int, data: PlanPatch):
+    plan = get_visible_or_404(ResearchPlan, request.auth, pk=plan_id)
+    payload = data.dict(exclude_unset=True, exclude={"version"})
+    services.update_plan(actor=request.auth, plan=plan, data=payload, expected_version=data.version)
+    return _plans().get(pk=plan.pk)
+
+
+@router.post("/plans/{plan_id}/publish", response=PlanOut)
+def publish_plan(request, plan_id: int):
+    plan = get_visible_or_404(ResearchPlan, request.auth, pk=plan_id)
+    services.publish_plan(actor=request.auth, plan=plan)
+    return _plans().get(pk=plan.pk)
+
+
+def _themes():
+    return MonthlyTheme.objects.select_related("plan", "subject", "stage")
+
+
+@router.get("/plans/{plan_id}/themes", response=list[ThemeOut])
+@paginate(LimitOffsetPagination)
+def list_themes(request, plan_id: int):
+    plan = get_visible_or_404(ResearchPlan, request.auth, pk=plan_id)
+    return _themes().visible_to(request.auth).filter(plan=plan).order_by("month", "id")
+
+
+@router.post("/plans/{plan_id}/themes", response={201: ThemeOut})
+def add_theme(request, plan_id: int, data: ThemeIn):
+    plan = get_visible_or_404(ResearchPlan, request.auth, pk=plan_id)
+    theme = services.add_theme(
+        actor=request.auth,
+        plan=plan,
+        month=data.month,
+        title=data.title,
+        goals=data.goals,
+        subject=_subject(data.subject),
+        stage=_stage(data.stage),
+    )
+    return 201, _themes().get(pk=theme.pk)
+
+
+@router.get("/themes/{theme_id}", response=ThemeOut)
+def get_theme(request, theme_id: int):
+    return get_visible_or_404(_themes(), request.auth, pk=theme_id)
+
+
+@router.patch("/themes/{theme_id}", response=ThemeOut)
+def update_theme(request, theme_id: int, data: ThemePatch):
+    theme = get_visible_or_404(MonthlyTheme, request.auth, pk=theme_id)
+    payload = data.dict(exclude_unset=True, exclude={"version"})
+    services.update_theme(
+        actor=request.auth, theme=theme, data=payload, expected_version=data.version
+    )
+    return _themes().get(pk=theme.pk)
+
+
+@router.delete("/themes/{theme_id}", response={204: None})
+def delete_theme(request, theme_id: int):
+    theme = get_visible_or_404(MonthlyTheme, request.auth, pk=theme_id)
+    services.delete_theme(actor=request.auth, theme=theme)
+    return 204, None
+
+
+# --- activities ------------------------------------------------------------------------
+
+
+def _activities():
+    return Activity.objects.select_related("org_unit", "subject", "stage")
+
+
+class ActivityFilter(Schema):
+    kind: Activity.Kind | None = None
+    status: Activity.Status | None = None
+    subject: str | None = Field(None, description="subject name")
+    within: int | None = Field(None, description="id of a unit: activities organised below it")
+    month: str | None = Field(None, description="YYYY-MM", pattern=r"^\d{4}-\d{1,2}$")
+    starts_from: dt.date | None = None
+    starts_before: dt.date | None = None
+    mine: bool = Field(False, description="only those you are invited to or registered for")
+
+
+@router.get("/activities", response=list[ActivityOut], summary="Activities you see")
+@paginate(LimitOffsetPagination)
+def list_activities(request, filters: Query[ActivityFilter]):
+    qs = _activities().visible_to(request.auth)
+    if filters.kind:
+        qs = qs.filter(kind=filters.kind)
+    if filters.status:
+        qs = qs.filter(status=filters.status)
+    if filters.subject:
+        qs = qs.filter(subject=_subject(filters.subject))
+    if filters.within:
+        unit = get_visible_or_404(OrgUnit, request.auth, pk=filters.within)
+        qs = qs.filter(org_unit__path__under=unit.path)
+    if filters.month:
+        y, m = (int(x) for x in filters.month.split("-"))
+        qs = qs.filter(start_month=y * 100 + m)
+    if filters.starts_from:
+        qs = qs.filter(starts_at__date__gte=filters.starts_from)
+    if filters.starts_before:
+        qs = qs.filter(starts_at__date__lt=filters.starts_before)
+    if filters.mine:
+        pid = queries.my_person_id(request.auth)
+        qs = qs.filter(
+            pk__in=Participation.objects.filter(person_id=pid, status__in=services.ACTIVE).values(
+                "activity_id"
+            )
+        )
+    return qs.order_by("-starts_at", "-id")
+
+
+@router.post("/activities", response={201: ActivityOut})
+def create_activity(request, data: ActivityIn):
+    unit = get_visible_or_404(OrgUnit, request.auth, pk=data.org_unit)
+    host = get_visible_or_404(Person, request.auth, pk=data.host) if data.host else None
+    theme = get_visible_or_404(MonthlyTheme, request.auth, pk=data.theme) if data.theme else None
+    v = data.main_venue
+    venue_unit = get_visible_or_404(OrgUnit, request.auth, pk=v.unit) if v.unit else None
+    activity = services.create_activity(
+        actor=request.auth,
+        org_unit=unit,
+        title=data.title,
+        kind=data.kind,
+        starts_at=data.starts_at,
+        ends_at=data.ends_at,
+        mode=data.mode,
+        registration=data.registration,
+        subject=_subject(data.subject),
+        stage=_stage(data.stage),
+        host=host or getattr(request.auth, "person", None),
+        theme=theme,
+        hours=data.hours,
+        description=data.description,
+        venue_name=v.name,
+        venue_address=v.address,
+        venue_url=v.online_url,
+        venue_capacity=v.capacity,
+        venue_unit=venue_unit,
+    )
+    return 201, _activities().get(pk=activity.pk)
+
+
+@router.get("/activities/{activity_id}", response=ActivityOut)
+def get_activity(request, activity_id: int):
+    return get_visible_or_404(_activities(), request.auth, pk=activity_id)
+
+
+@router.patch("/activities/{activity_id}", response=ActivityOut)
+def update_activity(request, activity_id: int, data: ActivityPatch):
+    activity = get_visible_or_404(Activity, request.auth, pk=activity_id)
+    payload = data.dict(exclude_unset=True, exclude={"version"})
+    if "theme" in payload:
+        payload["theme"] = (
+            get_visible_or_404(MonthlyTheme, request.auth, pk=payload["theme"])
+            if payload["theme"]
+            else None
+        )
+    services.update_activity(
+        actor=request.auth, activity=activity, data=payload, expected_version=data.version
+    )
+    return _activities().get(pk=activity.pk)
+
+
+def _transition(name):
+    fn = getattr(services, f"{name}_activity")
+
+    def endpoint(request, activity_id: int):
+        activity = get_visible_or_404(Activity, request.auth, pk=activity_id)
+        fn(actor=request.auth, activity=activity)
+        return _activities().get(pk=activity.pk)
+
+    endpoint.__name__ = f"{name}_activity"
+    return endpoint
+
+
+for _name, _summary in (
+    ("publish", "Publish a draft: everyone invited is notified"),
+    ("start", "Mark a published activity as in progress"),
+    ("finish", "Close it: absentees marked, hours credited to attendees"),
+):
+    router.post(f"/activities/{{activity_id}}/{_name}", response=ActivityOut, summary=_summary)(
+        _transition(_name)
+    )
+
+
+@router.post(
+    "/activities/{activity_id}/cancel",
+    response=ActivityOut,
+    summary="Cancel with a reason: everyone invited is notified",
+)
+def cancel_activity(request, activity_id: int, data: ReasonIn):
+    activity = get_visible_or_404(Activity, request.auth, pk=activity_id)
+    services.cancel_activity(actor=request.auth, activity=activity, reason=data.reason)
+    return _activities().get(pk=activity.pk)
+
+
+# --- venues ----------------------------------------------------------------------------
+
+
+def _venues():
+    return Venue.objects.select_related("activity")
+
+
+@router.get("/activities/{activity_id}/venues", response=list[VenueOut])
+@paginate(LimitOffsetPagination)
+def list_venues(request, activity_id: int):
+    activity = get_visible_or_404(Activity, request.auth, pk=activity_id)
+    return _venues().visible_to(request.auth).filter(activity=activity)
+
+
+@router.post("/activities/{activity_id}/venues", response={201: VenueOut})
+def add_venue(request, activity_id: int, data: VenueIn):
+    activity = get_visible_or_404(Activity, request.auth, pk=activity_id)
+    unit = OrgUnit.objects.filter(pk=data.unit).first() if data.unit else None
+    if data.unit and unit is None:
+        raise ServiceError(_("The unit does not exist."), field="unit")
+    venue = services.add_venue(
+        actor=request.auth,
+        activity=activity,
+        name=data.name,
+        unit=unit,
+        address=data.address,
+        online_url=data.online_url,
+        capacity=data.capacity,
+    )
+    return 201, _venues().get(pk=venue.pk)
+
+
+@router.get("/venues/{venue_id}", response=VenueOut)
+def get_venue(request, venue_id: int):
+    return get_visible_or_404(_venues(), request.auth, pk=venue_id)
+
+
+@router.patch("/venues/{venue_id}", response=VenueOut)
+def update_venue(request, venue_id: int, data: VenuePatch):
+    venue = get_visible_or_404(Venue, request.auth, pk=venue_id)
+    payload = data.dict(exclude_unset=True, exclude={"version"})
+    services.update_venue(
+        actor=request.auth, venue=venue, data=payload, expected_version=data.version
+    )
+    return _venues().get(pk=venue.pk)
+
+
+@router.delete("/venues/{venue_id}", response={204: None})
+def delete_venue(request, venue_id: int):
+    venue = get_visible_or_404(Venue, request.auth, pk=venue_id)
+    services.delete_venue(actor=request.auth, venue=venue)
+    return 204, None
+
+
+# --- participation ---------------------------------------------------------------------
+
+
+def _parts():
+    return Participation.objects.select_related("activity", "person")
+
+
+class ParticipationFilter(Schema):
+    activity: int | None = None
+    venue: int | None = None
+    attendance: Participation.Attendance | None = None
+    status: Participation.Status | None = None
+
+
+@router.get(
+    "/participations",
+    response=list[ParticipationOut],
+    summary="Attendance records: all of your activities' (organisers), else your own",
+)
+@paginate(LimitOffsetPagination)
+def list_participations(request, filters: Query[ParticipationFilter]):
+    qs = _parts().visible_to(request.auth)
+    if filters.activity:
+        qs = qs.filter(activity_id=filters.activity)
+    if filters.venue:
+        qs = qs.filter(venue_id=filters.venue)
+    if filters.attendance is not None:
+        qs = qs.filter(attendance=filters.attendance)
+    if filters.status:
+        qs = qs.filter(status=filters.status)
+    return qs.order_by("activity_id", "venue_id", "id")
+
+
+@router.get("/participations/{participation_id}", response=ParticipationOut)
+def get_participation(request, participation_id: int):
+    return get_visible_or_404(_parts(), request.auth, pk=participation_id)
+
+
+@router.post(
+    "/activities/{activity_id}/invitations",
+    response=InviteOut,
+    summary="Invite by unit (role, subject, stage) and by staff number",
+)
+def invite(request, activity_id: int, data: InviteIn):
+    activity = get_visible_or_404(Activity, request.auth, pk=activity_id)
+    units = list(OrgUnit.objects.filter(pk__in=data.units)) + list(
+        OrgUnit.objects.filter(code__in=data.unit_codes)
+    )
+    if len(units) != len(set(data.units)) + len(set(data.unit_codes)):
+        raise ServiceError(_("Some units do not exist."), field="units")
+    ids, unknown = services.resolve_people(
+        units=units,
+        subject=_subject(data.subject),
+        stage=_stage(data.stage),
+        roles=data.roles,
+        staff_numbers=data.staff_numbers,
+    )
+    if unknown:
+        raise ServiceError(
+            _("Unknown staff numbers: %(nos)s") % {"nos": "、".join(unknown[:20])},
+            field="staff_numbers",
+        )
+    n = services.invite(
+        actor=request.auth,
+        activity=activity,
+        person_ids=ids,
+        audience_only=data.audience_only,
+        description="API",
+    )
+    return {"invited": n, "matched": len(ids)}
+
+
+@router.post(
+    "/activities/{activity_id}/registration",
+    response=ParticipationOut,
+    summary="Register (open registration) or confirm your invitation, on a venue",
+)
+def register(request, activity_id: int, data: RegisterIn):
+    activity = get_visible_or_404(Activity, request.auth, pk=activity_id)
+    venue = get_visible_or_404(Venue, request.auth, pk=data.venue)
+    part = services.register(actor=request.auth, activity=activity, venue=venue)
+    return _parts().get(pk=part.pk)
+
+
+@router.post("/activities/{activity_id}/decline", response=ParticipationOut)
+def decline(request, activity_id: int, data: ReasonIn):
+    activity = get_visible_or_404(Activity, request.auth, pk=activity_id)
+    part = services.decline(actor=request.auth, activity=activity, reason=data.reason)
+    return _parts().get(pk=part.pk)
+
+
+@router.post(
+    "/activities/{activity_id}/check-in",
+    response=CheckinOut,
+    summary="Check in with the code shown at the venue (a second check-in changes nothing)",
+)
+def check_in(request, activity_id: int, data: CheckinIn):
+    activity = get_visible_or_404(Activity, request.auth, pk=activity_id)
+    venue = None
+    if data.venue:
+        venue = get_visible_or_404(Venue, request.auth, pk=data.venue)
+    part, new = services.check_in(
+        actor=request.auth,
+        activity=activity,
+        code=data.code,
+        venue=venue,
+        method=Participation.Method.API,
+    )
+    part = _parts().get(pk=part.pk)
+    return {"participation": part, "new": new, "late": part.attendance == "late"}
+
+
+@router.post(
+    "/activities/{activity_id}/attendance",
+    response=ChangedOut,
+    summary="Organisers mark attendance (after the finish: audited corrections)",
+)
+def mark_attendance(request, activity_id: int, data: AttendanceIn):
+    activity = get_visible_or_404(Activity, request.auth, pk=activity_id)
+    n = services.mark_attendance(
+        actor=request.auth,
+        activity=activity,
+        marks={m.participation: m.attendance for m in data.marks},
+    )
+    return {"changed": n}
+
+
+# --- feedback, materials, decisions -----------------------------------------------------
+
+
+@router.get("/activities/{activity_id}/feedback", response=list[FeedbackOut])
+@paginate(LimitOffsetPagination)
+def list_feedback(request, activity_id: int):
+    activity = get_visible_or_404(Activity, request.auth, pk=activity_id)
+    return (
+        Feedback.objects.visible_to(request.auth)
+        .filter(activity=activity)
+        .select_related("activity")
+        .order_by("-created_at", "-id")
+    )
+
+
+@router.post("/activities/{activity_id}/feedback", response={201: FeedbackOut})
+def give_feedback(request, activity_id: int, data: FeedbackIn):
+    activity = get_visible_or_404(Activity, request.auth, pk=activity_id)
+    fb = services.give_feedback(
+        actor=request.auth, activity=activity, rating=data.rating, comment=data.comment
+    )
+    return 201, Feedback.objects.select_related("activity").get(pk=fb.pk)
+
+
+@router.get("/activities/{activity_id}/materials", response=list[MaterialOut])
+@paginate(LimitOffsetPagination)
+def list_materials(request, activity_id: int):
+    activity = get_visible_or_404(Activity, request.auth, pk=activity_id)
+    return (
+        Material.objects.visible_to(request.auth)
+        .filter(activity=activity)
+        .select_related("activity")
+        .order_by("phase", "id")
+    )
+
+
+@router.get("/materials/{material_id}", response=MaterialOut)
+def get_material(request, material_id: int):
+    return get_visible_or_404(
+        Material.objects.select_related("activity"), request.auth, pk=material_id
+    )
+
+
+@router.get("/activities/{activity_id}/decisions", response=list[DecisionOut])
+@paginate(LimitOffsetPagination)
+def list_decisions(request, activity_id: int):
+    activity = get_visible_or_404(Activity, request.auth, pk=activity_id)
+    return (
+        Decision.objects.visible_to(request.auth)
+        .filter(activity=activity)
+        .select_related("activity")
+        .order_by("id")
+    )
+
+
+@router.get("/decisions/{decision_id}", response=DecisionOut)
+def get_decision(request, decision_id: int):
+    return get_visible_or_404(
+        Decision.objects.select_related("activity"), request.auth, pk=decision_id
+    )

@@ -1,0 +1,27 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ActivitiesConfig(AppConfig):
+    name = "jiaoyan.activities"
+    label = "activities"
+    verbose_name = _("Research activities")
+
+    def ready(self) -> None:
+        from jiaoyan.core import home, nav
+
+        from . import sheets  # noqa: F401  (registers the attendance sheet)
+        from .panels import home_panel
+
+        nav.register(
+            nav.NavItem(
+                "activities",
+                _("Activities"),
+                "activities:list",
+                order=40,
+                active_for=("activities:",),
+            )
+        )
+        home.register(
+            home.HomePanel("activities", "activities/_home_panel.html", home_panel, order=10)
+        )

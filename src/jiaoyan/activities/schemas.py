@@ -1,0 +1,327 @@
+"""API shapes of plans, themes, activities, venues, participation and feedback."""
+
+import datetime as dt
+from decimal import Decimal
+
+from ninja import Field, Schema
+
+from .models import Activity, Material, Participation, ResearchPlan
+
+
+class PlanOut(Schema):
+    id: int
+    org_unit: int = Field(..., alias="org_unit_id")
+    org_unit_name: str
+    year: int
+    title: str
+    goals: str
+    level: str
+    subject: str | None
+    stage: str | None
+    parent: int | None = Field(None, alias="parent_id")
+    status: str
+    version: int
+
+    @staticmethod
+    def resolve_org_unit_name(obj: ResearchPlan) -> str:
+        return obj.org_unit.name
+
+    @staticmethod
+    def resolve_subject(obj: ResearchPlan) -> str | None:
+        return obj.subject.name if obj.subject_id else None
+
+    @staticmethod
+    def resolve_stage(obj: ResearchPlan) -> str | None:
+        return obj.stage.code if obj.stage_id else None
+
+
+class PlanIn(Schema):
+    org_unit: int
+    year: int = Field(..., ge=2000, le=2100)
+    title: str = Field(..., min_length=1, max_length=120)
+    goals: str = Field("", max_length=5000)
+    subject: str | None = Field(None, description="subject name, e.g. 数学")
+    stage: str | None = Field(None, description="stage code, e.g. junior")
+    parent: int | None = Field(None, description="id of the published plan above it follows")
+
+
+class PlanPatch(Schema):
+    title: str | None = Field(None, min_length=1, max_length=120)
+    goals: str | None = Field(None, max_length=5000)
+    year: int | None = Field(None, ge=2000, le=2100)
+    version: int | None = None
+
+
+class ThemeOut(Schema):
+    id: int
+    plan: int = Field(..., alias="plan_id")
+    org_unit: int
+    month: int
+    title: str
+    goals: str
+    subject: str | None
+    stage: str | None
+    version: int
+
+    @staticmethod
+    def resolve_org_unit(obj) -> int:
+        return obj.plan.org_unit_id
+
+    @staticmethod
+    def resolve_subject(obj) -> str | None:
+        return obj.subject.name if obj.subject_id else None
+
+    @staticmethod
+    def resolve_stage(obj) -> str | None:
+        return obj.stage.code if obj.stage_id else None
+
+
+class ThemeIn(Schema):
+    month: int = Field(..., ge=1, le=12)
+    title: str = Field(..., min_length=1, max_length=120)
+    goals: str = Field("", max_length=5000)
+    subject: str | None = None
+    stage: str | None = None
+
+
+class ThemePatch(Schema):
+    month: int | None = Field(None, ge=1, le=12)
+    title: str | None = Field(None, min_length=1, max_length=120)
+    goals: str | None = Field(None, max_length=5000)
+    version: int | None = None
+
+
+class VenueOut(Schema):
+    id: int
+    activity: int = Field(..., alias="activity_id")
+    org_unit: int
+    is_main: bool
+    name: str
+    unit: int | None = Field(None, alias="unit_id")
+    address: str
+    online_url: str
+    capacity: int | None
+    version: int
+
+    @staticmethod
+    def resolve_org_unit(obj) -> int:
+        return obj.activity.org_unit_id
+
+
+class VenueIn(Schema):
+    name: str = Field(..., min_length=1, max_length=100)
+    unit: int | None = Field(None, description="id of the unit hosting the venue")
+    address: str = Field("", max_length=200)
+    online_url: str = Field("", max_length=300)
+    capacity: int | None = Field(None, ge=1, le=100000)
+
+
+class VenuePatch(Schema):
+    name: str | None = Field(None, min_length=1, max_length=100)
+    address: str | None = Field(None, max_length=200)
+    online_url: str | None = Field(None, max_length=300)
+    capacity: int | None = Field(None, ge=1, le=100000)
+    version: int | None = None
+
+
+class ActivityOut(Schema):
+    id: int
+    org_unit: int = Field(..., alias="org_unit_id")
+    org_unit_name: str
+    title: str
+    kind: str
+    level: str
+    subject: str | None
+    stage: str | None
+    host: int | None = Field(None, alias="host_id")
+    theme: int | None = Field(None, alias="theme_id")
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    mode: str
+    registration: str
+    hours: float
+    description: str
+    status: str
+    cancel_reason: str
+    participant_count: int
+    checked_in_count: int
+    feedback_count: int
+    average_rating: float | None
+    version: int
+
+    @staticmethod
+    def resolve_org_unit_name(obj: Activity) -> str:
+        return obj.org_unit.name
+
+    @staticmethod
+    def resolve_subject(obj: Activity) -> str | None:
+        return obj.subject.name if obj.subject_id else None
+
+    @staticmethod
+    def resolve_stage(obj: Activity) -> str | None:
+        return obj.stage.code if obj.stage_id else None
+
+    @staticmethod
+    def resolve_hours(obj: Activity) -> float:
+        return float(obj.hours)
+
+
+class ActivityIn(Schema):
+    org_unit: int = Field(..., description="id of the organiser unit")
+    title: str = Field(..., min_length=1, max_length=120)
+    kind: Activity.Kind
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    mode: Activity.Mode = Activity.Mode.ONSITE
+    registration: Activity.Registration = Activity.Registration.INVITED
+    subject: str | None = Field(None, description="subject name, e.g. 数学")
+    stage: str | None = Field(None, description="stage code, e.g. junior")
+    host: int | None = Field(None, description="person id of the host (default: you)")
+    theme: int | None = None
+    hours: Decimal = Field(Decimal("0"), ge=0, le=40)
+    description: str = Field("", max_length=5000)
+    main_venue: VenueIn
+
+
+class ActivityPatch(Schema):
+    title: str | None = Field(None, min_length=1, max_length=120)
+    kind: Activity.Kind | None = None
+    starts_at: dt.datetime | None = None
+    ends_at: dt.datetime | None = None
+    mode: Activity.Mode | None = None
+    registration: Activity.Registration | None = None
+    hours: Decimal | None = Field(None, ge=0, le=40)
+    description: str | None = Field(None, max_length=5000)
+    theme: int | None = None
+    version: int | None = None
+
+
+class ReasonIn(Schema):
+    reason: str = Field(..., max_length=300)
+
+
+class InviteIn(Schema):
+    units: list[int] = Field(default_factory=list, description="unit ids: everyone below them")
+    unit_codes: list[str] = Field(default_factory=list)
+    roles: list[str] = Field(default_factory=lambda: ["teacher"])
+    subject: str | None = Field(None, description="subject name")
+    stage: str | None = Field(None, description="stage code")
+    staff_numbers: list[str] = Field(default_factory=list)
+    audience_only: bool = Field(False, description="only let them register (open registration)")
+
+
+class InviteOut(Schema):
+    invited: int
+    matched: int
+
+
+class RegisterIn(Schema):
+    venue: int
+
+
+class CheckinIn(Schema):
+    code: str = Field(..., max_length=20)
+    venue: int | None = Field(None, description="the venue, if known (from the QR link)")
+
+
+class ParticipationOut(Schema):
+    id: int
+    activity: int = Field(..., alias="activity_id")
+    org_unit: int
+    person: int = Field(..., alias="person_id")
+    person_name: str
+    staff_no: str
+    venue: int | None = Field(None, alias="venue_id")
+    status: str
+    decline_reason: str
+    attendance: str
+    checked_in_at: dt.datetime | None
+    method: str
+
+    @staticmethod
+    def resolve_org_unit(obj: Participation) -> int:
+        return obj.activity.org_unit_id
+
+    @staticmethod
+    def resolve_person_name(obj: Participation) -> str:
+        return obj.person.name
+
+    @staticmethod
+    def resolve_staff_no(obj: Participation) -> str:
+        return obj.person.staff_no
+
+
+class CheckinOut(Schema):
+    participation: ParticipationOut
+    new: bool = Field(..., description="false when you had already checked in")
+    late: bool
+
+
+class MarkIn(Schema):
+    participation: int
+    attendance: Participation.Attendance
+
+
+class AttendanceIn(Schema):
+    marks: list[MarkIn]
+
+
+class ChangedOut(Schema):
+    changed: int
+
+
+class FeedbackIn(Schema):
+    rating: int = Field(..., ge=1, le=5)
+    comment: str = Field("", max_length=2000)
+
+
+class FeedbackOut(Schema):
+    id: int
+    activity: int = Field(..., alias="activity_id")
+    org_unit: int
+    person: int = Field(..., alias="person_id")
+    rating: int
+    comment: str
+    created_at: dt.datetime
+
+    @staticmethod
+    def resolve_org_unit(obj) -> int:
+        return obj.activity.org_unit_id
+
+
+class MaterialOut(Schema):
+    id: int
+    activity: int = Field(..., alias="activity_id")
+    org_unit: int
+    phase: Material.Phase
+    kind: Material.Kind
+    title: str
+    file_name: str
+    size: int
+    url: str
+    download: str
+
+    @staticmethod
+    def resolve_org_unit(obj) -> int:
+        return obj.activity.org_unit_id
+
+    @staticmethod
+    def resolve_download(obj) -> str:
+        from django.urls import reverse
+
+        return reverse("activities:material_download", args=[obj.pk])
+
+
+class DecisionOut(Schema):
+    id: int
+    activity: int = Field(..., alias="activity_id")
+    org_unit: int
+    text: str
+    owner_name: str
+    due_on: dt.date | None
+    for_ledger: bool
+    ledger_ref: str
+
+    @staticmethod
+    def resolve_org_unit(obj) -> int:
+        return obj.activity.org_unit_id

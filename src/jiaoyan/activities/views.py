@@ -1,0 +1,1130 @@
+"""Pages of research plans and activities. Thin: parse, call a query or a service, render."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from jiaoyan.core import audit, charts
+from jiaoyan.core.errors import ServiceError
+from jiaoyan.core.lists import (
+    SortOption,
+    paginate,
+    querystring_without,
+    render_list,
+    sort_queryset,
+    xlsx_response,
+)
+from jiaoyan.core.scope import can, get_visible_or_404, scope_paths
+from jiaoyan.core.sheets import export_xlsx, write_table_xlsx
+from jiaoyan.orgs.models import OrgUnit
+from jiaoyan.people.models import Person
+
+from . import codes, hooks, queries, services
+from .filters import ActivityFilter, PlanFilter
+from .forms import (
+    ActivityForm,
+    CheckinForm,
+    DecisionForm,
+    FeedbackForm,
+    InviteForm,
+    MaterialForm,
+    MinutesForm,
+    PlanForm,
+    ReasonForm,
+    RegisterForm,
+    ThemeForm,
+    VenueForm,
+    default_organiser_unit,
+    organiser_units,
+)
+from .models import (
+    ORGANISERS,
+    Activity,
+    Decision,
+    Material,
+    MonthlyTheme,
+    Participation,
+    ResearchPlan,
+    Venue,
+)
+from .sheets import ATTENDANCE_SHEET, AttendanceSheet
+
+Status = Activity.Status
+
+
+def _form_error(form, error: ServiceError) -> None:
+    field = error.field if error.field in form.fields else None
+    form.add_error(field, error.text if field is None else error.messages)
+
+
+def _activity(request, pk: int, qs=None) -> Activity:
+    base = (
+        qs
+        if qs is not None
+        else Activity.objects.select_related(
+            "org_unit", "subject", "stage", "host", "theme", "theme__plan"
+        )
+    )
+    return get_visible_or_404(base, request.user, pk=pk)
+
+
+def _require_change(request, activity: Activity) -> None:
+    if not can(request.user, "change", activity):
+        raise PermissionDenied(_("Only the organisers of this activity can do this."))
+
+
+def _int(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+def can_organise(user) -> bool:
+    return bool(user.is_superuser or scope_paths(user, ORGANISERS))
+
+
+# --- list, calendar, stats -----------------------------------------------------------
+
+SORTS = [
+    SortOption("starts", gettext_lazy("Time"), ("starts_at",)),
+    SortOption("title", gettext_lazy("Title"), ("title",)),
+    SortOption("participants", gettext_lazy("Participants"), ("checked_in_count",)),
+]
+
+LIST_HEADERS = [
+    "编号",
+    "活动名称",
+    "类型",
+    "级别",
+    "组织单位",
+    "学科",
+    "学段",
+    "开始时间",
+    "结束时间",
+    "形式",
+    "状态",
+    "参与人数",
+    "签到人数",
+    "评价人数",
+    "平均评分",
+    "学时",
+]
+
+
+def _export_activities(qs) -> HttpResponse:
+    rows = (
+        [
+            a.pk,
+            a.title,
+            a.get_kind_display(),
+            a.get_level_display(),
+            a.org_unit.name,
+            a.subject.name if a.subject_id else "",
+            a.stage.name if a.stage_id else "",
+            a.starts_at,
+            a.ends_at,
+            a.get_mode_display(),
+            a.get_status_display(),
+            a.participant_count,
+            a.checked_in_count,
+            a.feedback_count,
+            a.average_rating or "",
+            float(a.hours),
+        ]
+        for a in qs[:100000].iterator(chunk_size=2000)
+    )
+    content = write_table_xlsx(
+        LIST_HEADERS,
+        rows,
+        sheet_title="教研活动",
+        title=f"教研活动（{timezone.localdate():%Y-%m-%d} 导出）",
+        widths=[8, 36, 14, 8, 24, 10, 8, 18, 18, 10, 8, 8, 8, 8, 8, 6],
+    )
+    return xlsx_response(content, "教研活动")
+
+
+@login_required
+def activity_list(request: HttpRequest) -> HttpResponse:
+    qs = queries.visible_activities(request.user)
+    f = ActivityFilter(request.GET or None, queryset=qs, request=request)
+    qs = f.qs if f.is_bound else qs
+    if request.GET.get("mine"):
+        pid = queries.my_person_id(request.user)
+        qs = qs.filter(pk__in=Participation.objects.filter(person_id=pid).values("activity_id"))
+    qs, sort = sort_queryset(request, queries.for_list(qs), SORTS, "-starts")
+    if request.GET.get("export") == "xlsx":
+        return _export_activities(qs)
+    page = paginate(request, qs)
+    return render_list(
+        request,
+        "activities/activity_list.html",
+        "activities/_activity_table.html",
+        {
+            "filter": f,
+            "page": page,
+            "sort": sort,
+            "can_organise": can_organise(request.user),
+            "base_query": querystring_without(request, "page"),
+            "base_query_nosort": querystring_without(request, "page", "sort"),
+            "export_query": querystring_without(request, "page", "export"),
+        },
+    )
+
+
+def _parse_date(raw: str | None) -> dt.date:
+    try:
+        return dt.date.fromisoformat(raw or "")
+    except ValueError:
+        return timezone.localdate()
+
+
+@login_required
+def calendar(request: HttpRequest) -> HttpResponse:
+    view = request.GET.get("view", "month")
+    if view not in {"month", "week", "list"}:
+        view = "month"
+    day = _parse_date(request.GET.get("date"))
+    mine = bool(request.GET.get("mine"))
+    ctx = {"view": view, "day": day, "mine": mine, "today": timezone.localdate()}
+    if view == "month":
+        first = day.replace(day=1)
+        prev_month = (first - dt.timedelta(days=1)).replace(day=1)
+        next_month = (first + dt.timedelta(days=32)).replace(day=1)
+        ctx.update(
+            grid=queries.month_grid(request.user, first.year, first.month, mine=mine),
+            prev=prev_month,
+            next=next_month,
+            weekdays=["一", "二", "三", "四", "五", "六", "日"],
+        )
+    elif view == "week":
+        monday = day - dt.timedelta(days=day.weekday())
+        ctx.update(
+            days=queries.week_days(request.user, monday, mine=mine),
+            prev=monday - dt.timedelta(days=7),
+            next=monday + dt.timedelta(days=7),
+            monday=monday,
+        )
+    else:
+        end = day + dt.timedelta(days=31)
+        qs = queries.for_list(queries.calendar_items(request.user, day, end, mine=mine))
+        page = paginate(request, qs)
+        ctx.update(
+            page=page,
+            prev=day - dt.timedelta(days=31),
+            next=end,
+            base_query=querystring_without(request, "page"),
+        )
+    return render(request, "activities/calendar.html", ctx)
+
+
+@login_required
+def stats(request: HttpRequest) -> HttpResponse:
+    roots = queries.stats_roots(request.user)
+    try:
+        year = int(request.GET.get("year", ""))
+    except ValueError:
+        year = timezone.localdate().year
+    root = None
+    if request.GET.get("unit"):
+        root = get_visible_or_404(OrgUnit, request.user, pk=request.GET["unit"])
+    elif roots:
+        root = roots[0]
+    filters = {}
+    if request.GET.get("kind") in Activity.Kind.values:
+        filters["kind"] = request.GET["kind"]
+    data = queries.stats(request.user, root=root, year=year, filters=filters)
+    if request.GET.get("export") == "xlsx":
+        content = write_table_xlsx(
+            ["单位", "活动数", "已结束", "签到人次", "评价数", "平均评分"],
+            (
+                [
+                    r["unit"].name,
+                    r["activities"],
+                    r["finished"],
+                    r["participants"],
+                    r["feedback"],
+                    r["average_rating"] or "",
+                ]
+                for r in data["units"]
+            ),
+            sheet_title="活动统计",
+            title=f"{year}年教研活动统计（{root.name if root else ''}）",
+            widths=[28, 10, 10, 10, 10, 10],
+        )
+        return xlsx_response(content, f"{year}年教研活动统计")
+    months = [f"{m}月" for m in range(1, 13)]
+    return render(
+        request,
+        "activities/stats.html",
+        {
+            "data": data,
+            "year": year,
+            "root": root,
+            "roots": roots,
+            "kind": filters.get("kind", ""),
+            "kinds": Activity.Kind.choices,
+            "years": range(timezone.localdate().year + 1, timezone.localdate().year - 4, -1),
+            "month_chart": charts.bar(months, data["by_month"], title=_("Activities per month")),
+            "kind_chart": charts.pie(data["by_kind"], title=_("By kind")),
+            "subject_chart": charts.bar(
+                [d["name"] for d in data["by_subject"][:15]],
+                [d["value"] for d in data["by_subject"][:15]],
+                title=_("By subject"),
+                horizontal=True,
+            ),
+            "export_query": querystring_without(request, "export"),
+        },
+    )
+
+
+# --- create, edit, lifecycle -----------------------------------------------------------
+
+
+def _host(request, staff_no: str) -> Person | None:
+    staff_no = (staff_no or "").strip()
+    if not staff_no:
+        return getattr(request.user, "person", None)
+    person = Person.objects.visible_to(request.user).filter(staff_no=staff_no).first()
+    if person is None:
+        raise ServiceError(
+            _("No person with staff number “%(no)s” in your scope.") % {"no": staff_no},
+            field="host_staff_no",
+        )
+    return person
+
+
+@login_required
+def activity_create(request: HttpRequest) -> HttpResponse:
+    units = organiser_units(request.user)
+    if not units.exists():
+        raise PermissionDenied(_("You may not organise activities."))
+    now = timezone.localtime().replace(minute=0, second=0, microsecond=0)
+    initial = {
+        "org_unit": default_organiser_unit(request.user, units),
+        "starts_at": now + dt.timedelta(days=7, hours=1),
+        "ends_at": now + dt.timedelta(days=7, hours=3),
+        "hours": 2,
+        "registration": Activity.Registration.INVITED,
+    }
+    if request.GET.get("theme"):
+        initial["theme"] = request.GET["theme"]
+    form = ActivityForm(request.POST or None, user=request.user, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            activity = services.create_activity(
+                actor=request.user,
+                org_unit=d["org_unit"],
+                title=d["title"],
+                kind=d["kind"],
+                starts_at=d["starts_at"],
+                ends_at=d["ends_at"],
+                mode=d["mode"],
+                registration=d["registration"],
+                subject=d["subject"],
+                stage=d["stage"],
+                host=_host(request, d["host_staff_no"]),
+                theme=d["theme"],
+                hours=d["hours"],
+                description=d["description"],
+                venue_name=d["venue_name"],
+                venue_address=d["venue_address"],
+                venue_url=d["venue_url"],
+                venue_capacity=d["venue_capacity"],
+            )
+        except ServiceError as e:
+            _form_error(form, e)
+        else:
+            messages.success(
+                request,
+                _(
+                    "Activity created as a draft. Add sub-venues and invite people, "
+                    "then publish it."
+                ),
+            )
+            return redirect(activity)
+    return render(request, "activities/activity_form.html", {"form": form})
+
+
+@login_required
+def activity_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    activity = _activity(request, pk)
+    _require_change(request, activity)
+    if activity.is_closed:
+        messages.error(
+            request,
+            _(
+                "A finished or cancelled activity can no longer be edited; only its minutes, "
+                "materials and attendance can be corrected."
+            ),
+        )
+        return redirect(activity)
+    initial = {f: getattr(activity, f) for f in services.ACTIVITY_FIELDS}
+    initial["starts_at"] = timezone.localtime(activity.starts_at)
+    initial["ends_at"] = timezone.localtime(activity.ends_at)
+    initial["host_staff_no"] = activity.host.staff_no if activity.host_id else ""
+    initial["version"] = activity.version
+    form = ActivityForm(request.POST or None, user=request.user, editing=True, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        d = dict(form.cleaned_data)
+        version = d.pop("version")
+        try:
+            d["host"] = _host(request, d.pop("host_staff_no"))
+            services.update_activity(
+                actor=request.user, activity=activity, data=d, expected_version=version
+            )
+        except ServiceError as e:
+            _form_error(form, e)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect(activity)
+    return render(request, "activities/activity_form.html", {"form": form, "activity": activity})
+
+
+@login_required
+def activity_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    activity = _activity(request, pk)
+    organiser = can(request.user, "change", activity)
+    mine = queries.my_participation(request.user, activity)
+    venues = queries.venues_with_counts(activity) if organiser else None
+    ctx = {
+        "activity": activity,
+        "organiser": organiser,
+        "mine": mine,
+        "my_feedback": queries.my_feedback(request.user, activity) if mine else None,
+        "venues": venues,
+        "venue_list": None if organiser else list(activity.venues.select_related("unit")),
+        "materials": list(queries.materials(activity).select_related("uploaded_by")),
+        "can_add_material": services.can_add_material(request.user, activity),
+        "decisions": list(activity.decisions.select_related("owner_unit")),
+        "ledger_available": hooks.ledger_available(),
+        "register_form": RegisterForm(
+            activity=activity, initial={"venue": mine.venue_id if mine else None}
+        ),
+        "decline_form": ReasonForm(),
+        "cancel_form": ReasonForm() if organiser else None,
+        "panels": hooks.detail_panels(request, activity),
+        "now": timezone.now(),
+        "checkin_open": activity.is_open
+        and activity.starts_at - services.CHECKIN_OPENS
+        <= timezone.now()
+        <= activity.ends_at + services.CHECKIN_CLOSES,
+    }
+    if organiser:
+        fb = queries.feedback_summary(activity)
+        ctx["feedback"] = fb
+        ctx["feedback_chart"] = charts.bar(
+            [f"{d['rating']}★" for d in fb["distribution"]],
+            [d["count"] for d in fb["distribution"]],
+            title=_("Ratings"),
+        )
+        ctx["history"] = audit.entries(activity, 30)
+        ctx["totals"] = {
+            k: sum(v[k] for v in venues)
+            for k in ("active", "invited", "registered", "declined", "checked_in", "late", "absent")
+        }
+    return render(request, "activities/activity_detail.html", ctx)
+
+
+def _transition_view(fn, success):
+    @login_required
+    @require_POST
+    def view(request: HttpRequest, pk: int) -> HttpResponse:
+        activity = _activity(request, pk)
+        try:
+            fn(actor=request.user, activity=activity)
+        except ServiceError as e:
+            messages.error(request, e.text)
+        else:
+            messages.success(request, success)
+        return redirect(activity)
+
+    return view
+
+
+activity_publish = _transition_view(
+    services.publish_activity, gettext_lazy("Published: everyone invited was notified.")
+)
+activity_start = _transition_view(
+    services.start_activity, gettext_lazy("The activity is in progress.")
+)
+activity_finish = _transition_view(
+    services.finish_activity,
+    gettext_lazy("The activity is finished: hours were credited to everyone who checked in."),
+)
+
+
+@login_required
+@require_POST
+def activity_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    activity = _activity(request, pk)
+    form = ReasonForm(request.POST)
+    reason = form.data.get("reason", "")
+    try:
+        services.cancel_activity(actor=request.user, activity=activity, reason=reason)
+    except ServiceError as e:
+        messages.error(request, e.text)
+    else:
+        messages.success(request, _("Cancelled: everyone invited was notified."))
+    return redirect(activity)
+
+
+# --- venues -----------------------------------------------------------------------------
+
+
+@login_required
+def venue_add(request: HttpRequest, pk: int) -> HttpResponse:
+    activity = _activity(request, pk)
+    _require_change(request, activity)
+    form = VenueForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            services.add_venue(
+                actor=request.user,
+                activity=activity,
+                name=d["name"],
+                unit=d["unit_code"],
+                address=d["address"],
+                online_url=d["online_url"],
+                capacity=d["capacity"],
+            )
+        except ServiceError as e:
+            _form_error(form, e)
+        else:
+            messages.success(request, _("Venue added."))
+            return redirect(activity)
+    return render(request, "activities/venue_form.html", {"form": form, "activity": activity})
+
+
+@login_required
+def venue_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    venue = get_visible_or_404(
+        Venue.objects.select_related("activity", "unit"), request.user, pk=pk
+    )
+    activity = venue.activity
+    _require_change(request, activity)
+    initial = {
+        "name": venue.name,
+        "unit_code": venue.unit.code if venue.unit_id else "",
+        "address": venue.address,
+        "online_url": venue.online_url,
+        "capacity": venue.capacity,
+        "version": venue.version,
+    }
+    form = VenueForm(request.POST or None, initial=initial)
+    if request.method == "POST":
+        if request.POST.get("delete"):
+            try:
+                services.delete_venue(actor=request.user, venue=venue)
+            except ServiceError as e:
+                messages.error(request, e.text)
+            else:
+                messages.success(request, _("Venue removed."))
+            return redirect(activity)
+        if form.is_valid():
+            d = dict(form.cleaned_data)
+            version = d.pop("version")
+            d["unit"] = d.pop("unit_code")
+            try:
+                services.update_venue(
+                    actor=request.user, venue=venue, data=d, expected_version=version
+                )
+            except ServiceError as e:
+                _form_error(form, e)
+            else:
+                messages.success(request, _("Saved."))
+                return redirect(activity)
+    return render(
+        request, "activities/venue_form.html", {"form": form, "activity": activity, "venue": venue}
+    )
+
+
+# --- inviting, registering, declining --------------------------------------------------
+
+
+@login_required
+def invite(request: HttpRequest, pk: int) -> HttpResponse:
+    activity = _activity(request, pk)
+    _require_change(request, activity)
+    form = InviteForm(request.POST or None, user=request.user)
+    preview = None
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        units = ([d["within"]] if d["within"] else []) + list(d["unit_codes"])
+        ids, unknown = services.resolve_people(
+            units=units,
+            subject=d["subject"],
+            stage=d["stage"],
+            roles=d["roles"] or ["teacher"],
+            staff_numbers=d["staff_numbers"],
+        )
+        if unknown:
+            form.add_error(
+                "staff_numbers",
+                _("Unknown staff numbers: %(nos)s") % {"nos": "、".join(unknown[:20])},
+            )
+        elif request.POST.get("confirm"):
+            what = "；".join(
+                x
+                for x in [
+                    "、".join(u.name for u in units),
+                    d["subject"].name if d["subject"] else "",
+                    d["stage"].name if d["stage"] else "",
+                    f"{len(d['staff_numbers'])}人（工号）" if d["staff_numbers"] else "",
+                ]
+                if x
+            )
+            try:
+                n = services.invite(
+                    actor=request.user,
+                    activity=activity,
+                    person_ids=ids,
+                    audience_only=d["audience_only"],
+                    description=what,
+                )
+            except ServiceError as e:
+                _form_error(form, e)
+            else:
+                messages.success(
+                    request,
+                    _("%(n)d people were invited.") % {"n": n}
+                    if not d["audience_only"]
+                    else _("%(n)d people may now register.") % {"n": n},
+                )
+                return redirect(activity)
+        else:
+            preview = {
+                "count": len(ids),
+                "sample": list(Person.objects.filter(pk__in=ids[:20]).select_related("org_unit")),
+            }
+    return render(
+        request,
+        "activities/invite.html",
+        {"form": form, "activity": activity, "preview": preview},
+    )
+
+
+@login_required
+@require_POST
+def register(request: HttpRequest, pk: int) -> HttpResponse:
+    activity = _activity(request, pk)
+    venue = activity.venues.filter(pk=_int(request.POST.get("venue"))).first()
+    if venue is None:
+        messages.error(request, _("Choose a venue."))
+        return redirect(activity)
+    try:
+        services.register(actor=request.user, activity=activity, venue=venue)
+    except ServiceError as e:
+        messages.error(request, e.text)
+    else:
+        messages.success(request, _("You are registered at “%(venue)s”.") % {"venue": venue.name})
+    return redirect(activity)
+
+
+@login_required
+@require_POST
+def decline(request: HttpRequest, pk: int) -> HttpResponse:
+    activity = _activity(request, pk)
+    try:
+        services.decline(
+            actor=request.user, activity=activity, reason=request.POST.get("reason", "")
+        )
+    except ServiceError as e:
+        messages.error(request, e.text)
+    else:
+        messages.success(request, _("You declined; the organiser sees your reason."))
+    return redirect(activity)
+
+
+# --- attendance -------------------------------------------------------------------------
+
+
+@login_required
+def attendance(request: HttpRequest, pk: int) -> HttpResponse:
+    activity = _activity(request, pk)
+    _require_change(request, activity)
+    venue = None
+    if request.GET.get("venue"):
+        venue = activity.venues.filter(pk=_int(request.GET["venue"])).first()
+        if venue is None:
+            raise Http404
+    qs = queries.participants(activity, venue)
+    status = request.GET.get("att")
+    if status == "in":
+        qs = qs.filter(attendance__in=["present", "late"])
+    elif status == "out":
+        qs = qs.exclude(attendance__in=["present", "late"]).exclude(status="declined")
+    elif status == "declined":
+        qs = qs.filter(status="declined")
+    if request.GET.get("export") == "xlsx":
+        sheet = AttendanceSheet(actor=request.user)
+        title = f"{activity.title}{'·' + venue.name if venue else ''}"
+        return xlsx_response(export_xlsx(sheet, qs), f"签到表-{title}"[:60])
+    if request.method == "POST":
+        marks = {}
+        for key, value in request.POST.items():
+            if key.startswith("mark-") and value != "keep":
+                try:
+                    marks[int(key[5:])] = value
+                except ValueError:
+                    continue
+        try:
+            n = services.mark_attendance(actor=request.user, activity=activity, marks=marks)
+        except ServiceError as e:
+            messages.error(request, e.text)
+        else:
+            messages.success(request, _("%(n)d attendance records changed.") % {"n": n})
+        return redirect(request.get_full_path())
+    page = paginate(request, qs, per_page=50)
+    venues = queries.venues_with_counts(activity)
+    return render_list(
+        request,
+        "activities/attendance.html",
+        "activities/_attendance_table.html",
+        {
+            "activity": activity,
+            "venue": venue,
+            "venues": venues,
+            "page": page,
+            "att": status or "",
+            "marks": ATTENDANCE_SHEET,
+            "can_mark": activity.status not in {Status.DRAFT, Status.CANCELLED},
+            "base_query": querystring_without(request, "page"),
+            "export_query": querystring_without(request, "page", "export"),
+        },
+    )
+
+
+# --- check-in ---------------------------------------------------------------------------
+
+
+def _checkin_url(request, activity: Activity, venue: Venue, code: str) -> str:
+    path = reverse("activities:checkin", args=[activity.pk])
+    return request.build_absolute_uri(f"{path}?venue={venue.pk}&code={code}")
+
+
+@login_required
+def projector(request: HttpRequest, pk: int) -> HttpResponse:
+    """The page shown on the venue's screen: the current code, its QR code, the count."""
+    import segno
+
+    venue = get_visible_or_404(Venue.objects.select_related("activity"), request.user, pk=pk)
+    activity = venue.activity
+    _require_change(request, activity)
+    code, expires = codes.current_code(venue)
+    qr = segno.make(_checkin_url(request, activity, venue, code), error="m")
+    checked_in = venue.participations.filter(attendance__in=["present", "late"]).count()
+    ctx = {
+        "venue": venue,
+        "activity": activity,
+        "code": code,
+        "expires": expires,
+        "seconds": max(1, int((expires - timezone.now()).total_seconds())),
+        "qr": qr.svg_data_uri(scale=8, border=2),
+        "checked_in": checked_in,
+        "open": activity.is_open,
+    }
+    template = "activities/_projector_code.html" if request.htmx else "activities/projector.html"
+    return render(request, template, ctx)
+
+
+@login_required
+def checkin(request: HttpRequest, pk: int) -> HttpResponse:
+    """Phone page: check in from the QR code (code in the link) or by typing the code."""
+    activity = _activity(request, pk, Activity.objects.select_related("org_unit"))
+    initial = {"code": request.GET.get("code", ""), "venue": request.GET.get("venue")}
+    form = CheckinForm(request.POST or None, initial=initial)
+    result = None
+    mine = queries.my_participation(request.user, activity)
+    if request.method == "POST" and form.is_valid():
+        venue = None
+        if form.cleaned_data.get("venue"):
+            venue = activity.venues.filter(pk=form.cleaned_data["venue"]).first()
+        method = (
+            Participation.Method.QR
+            if request.POST.get("via") == "qr"
+            else Participation.Method.CODE
+        )
+        try:
+            part, new = services.check_in(
+                actor=request.user,
+                activity=activity,
+                code=form.cleaned_data["code"],
+                venue=venue,
+                method=method,
+            )
+        except ServiceError as e:
+            _form_error(form, e)
+        else:
+            result = {"part": part, "new": new}
+            mine = part
+    return render(
+        request,
+        "activities/checkin.html",
+        {
+            "activity": activity,
+            "form": form,
+            "result": result,
+            "mine": mine,
+            "from_qr": bool(request.GET.get("code")),
+        },
+    )
+
+
+# --- feedback ---------------------------------------------------------------------------
+
+
+@login_required
+def feedback(request: HttpRequest, pk: int) -> HttpResponse:
+    activity = _activity(request, pk, Activity.objects.select_related("org_unit"))
+    existing = queries.my_feedback(request.user, activity)
+    form = FeedbackForm(request.POST or None)
+    if request.method == "POST" and existing is None and form.is_valid():
+        try:
+            services.give_feedback(
+                actor=request.user,
+                activity=activity,
+                rating=form.cleaned_data["rating"],
+                comment=form.cleaned_data["comment"],
+            )
+        except ServiceError as e:
+            _form_error(form, e)
+        else:
+            messages.success(request, _("Thank you for your feedback."))
+            return redirect(activity)
+    return render(
+        request,
+        "activities/feedback.html",
+        {"activity": activity, "form": form, "existing": existing},
+    )
+
+
+# --- minutes, decisions, materials ------------------------------------------------------
+
+
+@login_required
+def minutes(request: HttpRequest, pk: int) -> HttpResponse:
+    activity = _activity(request, pk)
+    _require_change(request, activity)
+    form = MinutesForm(
+        request.POST or None, initial={"minutes": activity.minutes, "version": activity.version}
+    )
+    decision_form = DecisionForm()
+    if request.method == "POST" and request.POST.get("action") == "decision":
+        decision_form = DecisionForm(request.POST)
+        form = MinutesForm(initial={"minutes": activity.minutes, "version": activity.version})
+        if decision_form.is_valid():
+            d = decision_form.cleaned_data
+            try:
+                services.add_decision(actor=request.user, activity=activity, **d)
+            except ServiceError as e:
+                _form_error(decision_form, e)
+            else:
+                messages.success(request, _("Decision recorded."))
+                return redirect("activities:minutes", pk=activity.pk)
+    elif request.method == "POST" and request.POST.get("action") == "ledger":
+        try:
+            n = services.send_decisions_to_ledger(actor=request.user, activity=activity)
+        except ServiceError as e:
+            messages.error(request, e.text)
+        else:
+            messages.success(request, _("%(n)d decisions were sent to the work ledger.") % {"n": n})
+        return redirect("activities:minutes", pk=activity.pk)
+    elif request.method == "POST" and form.is_valid():
+        try:
+            services.save_minutes(
+                actor=request.user,
+                activity=activity,
+                minutes=form.cleaned_data["minutes"],
+                expected_version=form.cleaned_data["version"],
+            )
+        except ServiceError as e:
+            _form_error(form, e)
+        else:
+            messages.success(request, _("Minutes saved."))
+            return redirect(activity)
+    return render(
+        request,
+        "activities/minutes.html",
+        {
+            "activity": activity,
+            "form": form,
+            "decision_form": decision_form,
+            "decisions": list(activity.decisions.all()),
+            "ledger_available": hooks.ledger_available(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def decision_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    decision = get_visible_or_404(Decision.objects.select_related("activity"), request.user, pk=pk)
+    try:
+        services.delete_decision(actor=request.user, decision=decision)
+    except ServiceError as e:
+        messages.error(request, e.text)
+    return redirect("activities:minutes", pk=decision.activity_id)
+
+
+@login_required
+def material_add(request: HttpRequest, pk: int) -> HttpResponse:
+    activity = _activity(request, pk)
+    if not services.can_add_material(request.user, activity):
+        raise PermissionDenied(_("Only the organisers and the host can add materials."))
+    initial = {"phase": "after" if activity.is_closed else "before"}
+    form = MaterialForm(request.POST or None, request.FILES or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            services.add_material(
+                actor=request.user,
+                activity=activity,
+                phase=d["phase"],
+                kind=d["kind"],
+                title=d["title"],
+                upload=d["file"],
+                url=d["url"],
+            )
+        except ServiceError as e:
+            _form_error(form, e)
+        else:
+            messages.success(request, _("Material added."))
+            return redirect(activity)
+    return render(request, "activities/material_form.html", {"form": form, "activity": activity})
+
+
+@login_required
+def material_download(request: HttpRequest, pk: int) -> HttpResponse:
+    material = get_visible_or_404(Material, request.user, pk=pk)
+    if material.url:
+        return redirect(material.url)
+    if not material.file:
+        raise Http404
+    try:
+        handle = material.file.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    return FileResponse(handle, as_attachment=True, filename=material.file_name or "file")
+
+
+@login_required
+@require_POST
+def material_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    material = get_visible_or_404(Material.objects.select_related("activity"), request.user, pk=pk)
+    try:
+        services.delete_material(actor=request.user, material=material)
+    except ServiceError as e:
+        messages.error(request, e.text)
+    else:
+        messages.success(request, _("Material removed."))
+    return redirect(material.activity)
+
+
+# --- plans and themes -------------------------------------------------------------------
+
+
+@login_required
+def plan_list(request: HttpRequest) -> HttpResponse:
+    qs = queries.visible_plans(request.user)
+    f = PlanFilter(request.GET or None, queryset=qs, request=request)
+    qs = f.qs if f.is_bound else qs
+    qs = qs.order_by("-year", "org_unit__path", "id")
+    if request.GET.get("export") == "xlsx":
+        content = write_table_xlsx(
+            ["年度", "单位", "计划名称", "学科", "学段", "状态"],
+            (
+                [
+                    p.year,
+                    p.org_unit.name,
+                    p.title,
+                    p.subject.name if p.subject_id else "",
+                    p.stage.name if p.stage_id else "",
+                    p.get_status_display(),
+                ]
+                for p in qs.iterator(chunk_size=2000)
+            ),
+            sheet_title="研修计划",
+            title="年度研修计划",
+            widths=[8, 28, 40, 10, 8, 8],
+        )
+        return xlsx_response(content, "研修计划")
+    page = paginate(request, qs)
+    return render_list(
+        request,
+        "activities/plan_list.html",
+        "activities/_plan_table.html",
+        {
+            "filter": f,
+            "page": page,
+            "can_organise": can_organise(request.user),
+            "base_query": querystring_without(request, "page"),
+            "export_query": querystring_without(request, "page", "export"),
+        },
+    )
+
+
+@login_required
+def plan_create(request: HttpRequest) -> HttpResponse:
+    units = organiser_units(request.user)
+    if not units.exists():
+        raise PermissionDenied(_("You may not write research plans."))
+    initial = {
+        "org_unit": default_organiser_unit(request.user, units),
+        "year": timezone.localdate().year,
+        "parent": request.GET.get("parent"),
+    }
+    form = PlanForm(request.POST or None, user=request.user, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            plan = services.create_plan(
+                actor=request.user,
+                org_unit=d["org_unit"],
+                year=d["year"],
+                title=d["title"],
+                goals=d["goals"],
+                subject=d["subject"],
+                stage=d["stage"],
+                parent=d["parent"],
+            )
+        except ServiceError as e:
+            _form_error(form, e)
+        else:
+            messages.success(
+                request, _("Plan created. Add a theme for each month, then publish it.")
+            )
+            return redirect(plan)
+    return render(request, "activities/plan_form.html", {"form": form})
+
+
+@login_required
+def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = get_visible_or_404(
+        ResearchPlan.objects.select_related(
+            "org_unit", "subject", "stage", "parent", "parent__org_unit"
+        ),
+        request.user,
+        pk=pk,
+    )
+    coverage = queries.theme_coverage(request.user, plan)
+    children = list(
+        ResearchPlan.objects.visible_to(request.user)
+        .filter(parent=plan)
+        .select_related("org_unit")
+        .order_by("org_unit__path")[:100]
+    )
+    editable = can(request.user, "change", plan)
+    return render(
+        request,
+        "activities/plan_detail.html",
+        {
+            "plan": plan,
+            "coverage": coverage,
+            "covered": sum(1 for c in coverage if c["activities"]),
+            "children": children,
+            "can_change": editable,
+            "can_nest": can_organise(request.user) and plan.status == "published",
+            "can_organise": can_organise(request.user),
+            "theme_form": ThemeForm() if editable else None,
+            "history": audit.entries(plan, 20),
+        },
+    )
+
+
+@login_required
+def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = get_visible_or_404(ResearchPlan, request.user, pk=pk)
+    if not can(request.user, "change", plan):
+        raise PermissionDenied(_("You may not change this plan."))
+    initial = {f: getattr(plan, f) for f in services.PLAN_FIELDS}
+    initial["version"] = plan.version
+    form = PlanForm(request.POST or None, user=request.user, editing=True, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        d = dict(form.cleaned_data)
+        version = d.pop("version")
+        try:
+            services.update_plan(actor=request.user, plan=plan, data=d, expected_version=version)
+        except ServiceError as e:
+            _form_error(form, e)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect(plan)
+    return render(request, "activities/plan_form.html", {"form": form, "plan": plan})
+
+
+@login_required
+@require_POST
+def plan_publish(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = get_visible_or_404(ResearchPlan, request.user, pk=pk)
+    try:
+        services.publish_plan(actor=request.user, plan=plan)
+    except ServiceError as e:
+        messages.error(request, e.text)
+    else:
+        messages.success(request, _("Published: the units below now see this plan."))
+    return redirect(plan)
+
+
+@login_required
+def theme_add(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = get_visible_or_404(ResearchPlan, request.user, pk=pk)
+    if not can(request.user, "change", plan):
+        raise PermissionDenied(_("You may not change this plan."))
+    form = ThemeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        d = dict(form.cleaned_data)
+        d.pop("version", None)
+        try:
+            services.add_theme(actor=request.user, plan=plan, **d)
+        except ServiceError as e:
+            _form_error(form, e)
+        else:
+            messages.success(request, _("Theme added."))
+            return redirect(plan)
+    return render(request, "activities/theme_form.html", {"form": form, "plan": plan})
+
+
+@login_required
+def theme_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    theme = get_visible_or_404(MonthlyTheme.objects.select_related("plan"), request.user, pk=pk)
+    plan = theme.plan
+    if not can(request.user, "change", theme):
+        raise PermissionDenied(_("You may not change this plan."))
+    if request.method == "POST" and request.POST.get("delete"):
+        try:
+            services.delete_theme(actor=request.user, theme=theme)
+        except ServiceError as e:
+            messages.error(request, e.text)
+        else:
+            messages.success(request, _("Theme removed."))
+        return redirect(plan)
+    initial = {f: getattr(theme, f) for f in services.THEME_FIELDS}
+    initial["version"] = theme.version
+    form = ThemeForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        d = dict(form.cleaned_data)
+        version = d.pop("version")
+        try:
+            services.update_theme(actor=request.user, theme=theme, data=d, expected_version=version)
+        except ServiceError as e:
+            _form_error(form, e)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect(plan)
+    return render(
+        request, "activities/theme_form.html", {"form": form, "plan": plan, "theme": theme}
+    )
