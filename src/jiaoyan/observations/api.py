@@ -1,0 +1,437 @@
+"""API endpoints of lesson observation: same services, same scope as the pages."""
+
+from django.db.models import Prefetch
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja import Query, Router
+from ninja.pagination import LimitOffsetPagination, paginate
+
+from jiaoyan.activities.queries import visible_activities
+from jiaoyan.core.errors import ServiceError
+from jiaoyan.core.scope import get_visible_or_404
+from jiaoyan.orgs.models import OrgUnit, Stage, Subject
+from jiaoyan.people.models import Person
+
+from . import queries, services, st
+from .models import ComparisonRound, LiaisonAssignment, Observation, Rubric
+from .schemas import (
+    ActivityLinkIn,
+    CorrectionIn,
+    LiaisonIn,
+    LiaisonOut,
+    ObservationFilter,
+    ObservationIn,
+    ObservationListOut,
+    ObservationOut,
+    ObservationPatch,
+    ReplyIn,
+    ReplyOut,
+    RoundDetailOut,
+    RoundIn,
+    RoundOut,
+    RubricDetailOut,
+    RubricIn,
+    RubricOut,
+    RubricUpdate,
+    RubricVersionOut,
+    STIn,
+    STOut,
+    VersionIn,
+)
+from .scoring import structure_from_data
+
+router = Router(tags=["observations"])
+
+
+def _subject(name: str | None) -> Subject | None:
+    if not name:
+        return None
+    obj = Subject.objects.filter(name=name).first()
+    if obj is None:
+        raise ServiceError(_("Unknown subject: %(v)s") % {"v": name}, field="subject")
+    return obj
+
+
+def _stage(code: str | None) -> Stage | None:
+    if not code:
+        return None
+    obj = Stage.objects.filter(code=code).first()
+    if obj is None:
+        raise ServiceError(_("Unknown stage: %(v)s") % {"v": code}, field="stage")
+    return obj
+
+
+# --- rubrics -----------------------------------------------------------------------------
+
+
+def _rubrics(user):
+    return Rubric.objects.visible_to(user).select_related("stage", "subject", "current")
+
+
+def _rubric_detail(rubric: Rubric) -> Rubric:
+    rubric.dimensions = services.version_dimensions(rubric.current) if rubric.current else []
+    return rubric
+
+
+@router.get("/observation-rubrics", response=list[RubricOut], summary="Rubrics you can see")
+@paginate(LimitOffsetPagination)
+def list_rubrics(request, active: bool | None = None):
+    qs = _rubrics(request.auth).order_by("name", "id")
+    if active is not None:
+        qs = qs.filter(is_active=active)
+    return qs
+
+
+@router.get("/observation-rubrics/{rubric_id}", response=RubricDetailOut)
+def get_rubric(request, rubric_id: int):
+    return _rubric_detail(get_visible_or_404(_rubrics(request.auth), request.auth, pk=rubric_id))
+
+
+@router.get(
+    "/observation-rubrics/{rubric_id}/versions/{number}",
+    response=RubricVersionOut,
+    summary="One version of a rubric (what older observations were scored with)",
+)
+def get_rubric_version(request, rubric_id: int, number: int):
+    rubric = get_visible_or_404(_rubrics(request.auth), request.auth, pk=rubric_id)
+    version = rubric.versions.filter(number=number).first()
+    if version is None:
+        from django.http import Http404
+
+        raise Http404
+    return {
+        "number": version.number,
+        "note": version.note,
+        "created_at": version.created_at,
+        "in_use": services.version_in_use(version),
+        "dimensions": services.version_dimensions(version),
+    }
+
+
+@router.post("/observation-rubrics", response={201: RubricDetailOut})
+def create_rubric(request, data: RubricIn):
+    unit = get_visible_or_404(OrgUnit, request.auth, pk=data.org_unit)
+    rubric = services.create_rubric(
+        actor=request.auth,
+        org_unit=unit,
+        name=data.name,
+        description=data.description,
+        stage=_stage(data.stage),
+        subject=_subject(data.subject),
+        structure=structure_from_data([d.dict() for d in data.dimensions]),
+    )
+    return 201, _rubric_detail(_rubrics(request.auth).get(pk=rubric.pk))
+
+
+@router.put(
+    "/observation-rubrics/{rubric_id}",
+    response=RubricDetailOut,
+    summary="Edit a rubric (a new version when the current one is in use)",
+)
+def update_rubric(request, rubric_id: int, data: RubricUpdate):
+    rubric = get_visible_or_404(Rubric, request.auth, pk=rubric_id)
+    services.update_rubric(
+        actor=request.auth,
+        rubric=rubric,
+        name=data.name,
+        description=data.description,
+        stage=_stage(data.stage),
+        subject=_subject(data.subject),
+        structure=structure_from_data([d.dict() for d in data.dimensions]),
+        note=data.note,
+        expected_version=data.version,
+    )
+    return _rubric_detail(_rubrics(request.auth).get(pk=rubric.pk))
+
+
+# --- observations ------------------------------------------------------------------------
+
+
+def _detail_qs(user):
+    return queries.for_detail(user).prefetch_related(
+        "scores", Prefetch("replies", queryset=Observation.replies.rel.related_model.objects.all())
+    )
+
+
+def _get(request, observation_id: int) -> Observation:
+    return get_visible_or_404(_detail_qs(request.auth), request.auth, pk=observation_id)
+
+
+def _activity(user, activity_id: int):
+    """A research activity the user sees (404 otherwise, as for any object)."""
+    return get_visible_or_404(
+        visible_activities(user).select_related("org_unit", "subject", "stage"),
+        user,
+        pk=activity_id,
+    )
+
+
+@router.get("/observations", response=list[ObservationListOut], summary="Observations you see")
+@paginate(LimitOffsetPagination)
+def list_observations(request, filters: Query[ObservationFilter]):
+    qs = queries.observations_for(request.auth).order_by("-date", "-id")
+    unfiltered = not any(v is not None for v in filters.dict().values())
+    count = queries.visible_count(request.auth) if unfiltered else None
+    return queries.CountedList(queries.for_list(filters.filter(qs)), count)
+
+
+@router.get("/observations/{observation_id}", response=ObservationOut)
+def get_observation(request, observation_id: int):
+    return _get(request, observation_id)
+
+
+@router.post(
+    "/observations",
+    response={201: ObservationOut},
+    summary="Record an observation (a draft, or submitted at once with submit=true)",
+)
+def create_observation(request, data: ObservationIn):
+    user = request.auth
+    teacher = get_visible_or_404(Person.objects.select_related("org_unit"), user, pk=data.teacher)
+    rubric = get_visible_or_404(Rubric, user, pk=data.rubric)
+    rnd = get_visible_or_404(ComparisonRound, user, pk=data.round) if data.round else None
+    activity = _activity(user, data.activity) if data.activity else None
+    subject, stage = _subject(data.subject), _stage(data.stage)
+    obs = services.create_observation(
+        actor=user,
+        teacher=teacher,
+        rubric=rubric,
+        kind=data.kind,
+        subject=subject,
+        stage=stage,
+        topic=data.topic,
+        date=data.date,
+        period=data.period,
+        grade=data.grade,
+        class_name=data.class_name,
+        round=rnd,
+        activity=activity,
+        activity_title=data.activity_title,
+        scores=data.scores,
+        st_sequence=data.st_sequence,
+        st_interval=data.st_interval,
+        strengths=data.strengths,
+        suggestions=data.suggestions,
+        notes=data.notes,
+        submit=data.submit,
+    )
+    return 201, _get(request, obs.pk)
+
+
+@router.patch("/observations/{observation_id}", response=ObservationOut, summary="Edit a draft")
+def update_observation(request, observation_id: int, data: ObservationPatch):
+    obs = _get(request, observation_id)
+    payload = data.dict(exclude_unset=True, exclude={"version", "scores", "st_sequence"})
+    for key in ("grade", "class_name", "activity_title", "strengths", "suggestions", "notes"):
+        if key in payload and payload[key] is None:
+            payload[key] = ""
+    if payload.get("activity") is not None:
+        payload["activity"] = (
+            obs.activity
+            if payload["activity"] == obs.activity_id
+            else _activity(request.auth, payload["activity"])
+        )
+    services.update_observation(
+        actor=request.auth,
+        observation=obs,
+        data=payload,
+        scores=data.scores,
+        st_sequence=data.st_sequence,
+        expected_version=data.version,
+    )
+    return _get(request, obs.pk)
+
+
+@router.delete("/observations/{observation_id}", response={204: None}, summary="Delete a draft")
+def delete_observation(request, observation_id: int):
+    services.delete_draft(actor=request.auth, observation=_get(request, observation_id))
+    return 204, None
+
+
+@router.post("/observations/{observation_id}/submit", response=ObservationOut)
+def submit_observation(request, observation_id: int, data: VersionIn | None = None):
+    obs = _get(request, observation_id)
+    services.submit_observation(
+        actor=request.auth, observation=obs, expected_version=data.version if data else None
+    )
+    return _get(request, obs.pk)
+
+
+@router.post(
+    "/observations/{observation_id}/correction",
+    response=ObservationOut,
+    summary="An audited correction of a submitted observation",
+)
+def correct_observation(request, observation_id: int, data: CorrectionIn):
+    obs = _get(request, observation_id)
+    payload = data.dict(exclude_unset=True, exclude={"version", "scores", "st_sequence", "reason"})
+    for key in ("grade", "class_name", "strengths", "suggestions", "notes"):
+        if key in payload and payload[key] is None:
+            payload[key] = ""
+    services.correct_observation(
+        actor=request.auth,
+        observation=obs,
+        reason=data.reason,
+        data=payload,
+        scores=data.scores,
+        st_sequence=data.st_sequence,
+        expected_version=data.version,
+    )
+    return _get(request, obs.pk)
+
+
+@router.post(
+    "/observations/{observation_id}/activity",
+    response=ObservationOut,
+    summary="Link the observation to the research activity it was made in (null: unlink)",
+)
+def link_activity(request, observation_id: int, data: ActivityLinkIn):
+    obs = _get(request, observation_id)
+    if data.activity is None:
+        services.detach_from_activity(actor=request.auth, observation=obs)
+    else:
+        activity = _activity(request.auth, data.activity)
+        services.attach_to_activity(actor=request.auth, observation=obs, activity=activity)
+    return _get(request, obs.pk)
+
+
+@router.post(
+    "/observations/{observation_id}/replies",
+    response={201: ReplyOut},
+    summary="The observed teacher replies",
+)
+def reply(request, observation_id: int, data: ReplyIn):
+    r = services.reply(
+        actor=request.auth, observation=_get(request, observation_id), text=data.text
+    )
+    return 201, r
+
+
+@router.post(
+    "/observation-st-analysis",
+    response=STOut,
+    summary="Rt, Ch, lesson mode and S-T curve of a sequence (nothing is stored)",
+)
+def st_analysis(request, data: STIn):
+    result = st.analyse(data.sequence, data.interval)
+    if result is None:
+        raise ServiceError(_("The S-T sequence is empty."), field="sequence")
+    return {"sequence": result.sequence, **result.as_dict()}
+
+
+# --- rounds ------------------------------------------------------------------------------
+
+
+def _rounds(user):
+    return ComparisonRound.objects.visible_to(user).select_related("subject", "stage")
+
+
+@router.get("/observation-rounds", response=list[RoundOut], summary="同课异构 rounds")
+@paginate(LimitOffsetPagination)
+def list_rounds(request, activity: int | None = None):
+    qs = _rounds(request.auth)
+    if activity is not None:
+        qs = qs.filter(activity_id=activity)
+    return qs.order_by("-date", "-id")
+
+
+@router.get(
+    "/observation-rounds/{round_id}",
+    response=RoundDetailOut,
+    summary="A round with its teachers compared per dimension (mean percent)",
+)
+def get_round(request, round_id: int):
+    rnd = get_visible_or_404(_rounds(request.auth), request.auth, pk=round_id)
+    data = queries.comparison(rnd)
+    rnd.dimensions = data["dimensions"]
+    rnd.teachers = [
+        {
+            "teacher": t["teacher"].pk,
+            "teacher_name": t["teacher"].name,
+            "school": t["school"].name,
+            "observations": t["observations"],
+            "mean_total": t["mean_total"],
+            "dimensions": t["dimensions"],
+        }
+        for t in data["teachers"]
+    ]
+    return rnd
+
+
+@router.post(
+    "/observation-rounds",
+    response={201: RoundOut},
+    summary="A 同课异构 round (with `activity`: for that activity, prefilled from it)",
+)
+def create_round(request, data: RoundIn):
+    user = request.auth
+    activity = _activity(user, data.activity) if data.activity else None
+    unit_id = data.org_unit or (activity.org_unit_id if activity else None)
+    if unit_id is None:
+        raise ServiceError(_("A round needs an organiser."), field="org_unit")
+    unit = get_visible_or_404(OrgUnit, user, pk=unit_id)
+    subject = _subject(data.subject) if data.subject else getattr(activity, "subject", None)
+    stage = _stage(data.stage) if data.stage else getattr(activity, "stage", None)
+    if subject is None or stage is None:
+        raise ServiceError(_("A round needs a subject and a stage."))
+    date = data.date or (timezone.localtime(activity.starts_at).date() if activity else None)
+    if date is None:
+        raise ServiceError(_("A round needs a date."), field="date")
+    rnd = services.create_round(
+        actor=user,
+        org_unit=unit,
+        topic=data.topic or (activity.title if activity else ""),
+        subject=subject,
+        stage=stage,
+        date=date,
+        description=data.description,
+        activity_title=data.activity_title,
+        activity=activity,
+    )
+    return 201, rnd
+
+
+# --- liaison schools ---------------------------------------------------------------------
+
+
+def _liaisons(user):
+    return LiaisonAssignment.objects.visible_to(user).select_related("researcher", "school")
+
+
+@router.get("/liaison-assignments", response=list[LiaisonOut], summary="联点联校")
+@paginate(LimitOffsetPagination)
+def list_liaisons(request, active: bool | None = True):
+    qs = _liaisons(request.auth).order_by("school__path", "researcher_id", "id")
+    if active is not None:
+        qs = qs.filter(is_active=active)
+    return qs
+
+
+@router.get("/liaison-assignments/{assignment_id}", response=LiaisonOut)
+def get_liaison(request, assignment_id: int):
+    return get_visible_or_404(_liaisons(request.auth), request.auth, pk=assignment_id)
+
+
+@router.post("/liaison-assignments", response={201: LiaisonOut})
+def create_liaison(request, data: LiaisonIn):
+    user = request.auth
+    researcher = Person.objects.filter(pk=data.researcher).first()
+    school = get_visible_or_404(OrgUnit, user, pk=data.school)
+    if researcher is None:
+        raise ServiceError(_("Unknown researcher."), field="researcher")
+    la = services.assign_liaison(
+        actor=user,
+        researcher=researcher,
+        school=school,
+        start_date=data.start_date,
+        end_date=data.end_date,
+        note=data.note,
+    )
+    return 201, _liaisons(user).get(pk=la.pk)
+
+
+@router.post("/liaison-assignments/{assignment_id}/end", response=LiaisonOut)
+def end_liaison(request, assignment_id: int):
+    la = get_visible_or_404(LiaisonAssignment, request.auth, pk=assignment_id)
+    services.end_liaison(actor=request.auth, assignment=la)
+    return _liaisons(request.auth).get(pk=la.pk)
