@@ -1,0 +1,455 @@
+"""API of the quality module: exams, score and item imports, the stored analysis, balance,
+item analysis, value-added and (with the permission, audited) student-level rows."""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from ninja import File, Form, Router
+from ninja.errors import HttpError
+from ninja.files import UploadedFile
+from ninja.pagination import LimitOffsetPagination, paginate
+
+from jiaoyan.core.errors import ServiceError
+from jiaoyan.core.scope import get_visible_or_404
+from jiaoyan.orgs.models import OrgUnit, Stage
+
+from . import queries, services
+from .indicators import BY_KEY
+from .models import Candidate, Exam, Level, ValueAddedLink
+from .schemas import (
+    AnalysisOut,
+    BalanceOut,
+    ExamIn,
+    ExamOut,
+    ImportOut,
+    ImportRejected,
+    ItemsOut,
+    PendingOut,
+    StudentsOut,
+    ValueAddedOut,
+)
+
+router = Router(tags=["quality"])
+
+LEVELS = {"all": Level.ALL, "county": Level.COUNTY, "school": Level.SCHOOL, "class": Level.CLASS}
+MAX_LIMIT = 500
+
+
+def exam_out(exam: Exam) -> dict:
+    return {
+        "id": exam.pk,
+        "org_unit": exam.org_unit_id,
+        "name": exam.name,
+        "kind": exam.kind,
+        "date": exam.date,
+        "grade": exam.grade,
+        "stage": exam.stage.code,
+        "subjects": [
+            {"id": s.pk, "name": s.name, "full_marks": s.full_marks, "cutoffs": s.cutoffs(exam)}
+            for s in exam.subjects.all()
+        ],
+        "cutoffs": exam.cutoffs(),
+        "weights": exam.weights(),
+        "students": exam.candidates_count,
+        "analysis_status": exam.analysis_status,
+        "analysis_progress": exam.analysis_progress,
+        "analysed_at": exam.analysed_at,
+    }
+
+
+def _exams():
+    return Exam.objects.select_related("stage", "org_unit").prefetch_related("subjects")
+
+
+def _exam(request, exam_id: int) -> Exam:
+    return get_visible_or_404(_exams(), request.auth, pk=exam_id)
+
+
+@router.get("/exams", response=list[ExamOut], summary="Exams in your scope")
+@paginate(LimitOffsetPagination)
+def list_exams(request):
+    return [exam_out(e) for e in queries.visible_exams(request.auth).prefetch_related("subjects")]
+
+
+@router.get("/exams/{exam_id}", response=ExamOut)
+def get_exam(request, exam_id: int):
+    return exam_out(_exam(request, exam_id))
+
+
+@router.post("/exams", response={201: ExamOut}, summary="Create an exam with its subjects")
+def create_exam(request, data: ExamIn):
+    unit = get_visible_or_404(OrgUnit, request.auth, pk=data.org_unit)
+    stage = Stage.objects.filter(code=data.stage).first()
+    if stage is None:
+        raise ServiceError(_("Unknown stage: %(s)s") % {"s": data.stage})
+    exam = services.create_exam(
+        actor=request.auth,
+        name=data.name,
+        kind=data.kind,
+        date=data.date,
+        grade=data.grade,
+        stage=stage,
+        org_unit=unit,
+        subjects=[
+            {
+                "name": s.name,
+                "full_marks": s.full_marks,
+                "cutoffs": s.cutoffs.as_dict() if s.cutoffs else None,
+            }
+            for s in data.subjects
+        ],
+        cutoffs=data.cutoffs.as_dict() if data.cutoffs else None,
+        weights=data.weights.as_dict() if data.weights else None,
+    )
+    return 201, exam_out(_exams().get(pk=exam.pk))
+
+
+def _flag(request, value: bool) -> bool:
+    raw = request.GET.get("valid_only")
+    if raw is not None:
+        return raw.lower() in {"1", "true", "yes", "on"}
+    return bool(value)
+
+
+def _import_response(outcome):
+    body = outcome.as_dict()
+    if outcome.errors and not outcome.imported:
+        body["detail"] = _("Nothing was imported: %(n)d errors were found.") % {
+            "n": len(outcome.errors)
+        }
+        return 400, body
+    return 200, body
+
+
+def _rejected(e: ServiceError):
+    return 400, {
+        "detail": e.text,
+        "imported": 0,
+        "errors": [{"row": 0, "column": "", "message": e.text}],
+    }
+
+
+@router.post(
+    "/exams/{exam_id}/scores",
+    response={200: ImportOut, 400: ImportRejected},
+    summary="Import the score sheet (nothing is imported when a row is wrong, "
+    "unless valid_only=true); the analysis then runs in the background",
+)
+def import_scores(
+    request, exam_id: int, file: UploadedFile = File(...), valid_only: bool = Form(False)
+):
+    exam = _exam(request, exam_id)
+    try:
+        outcome = services.import_scores(
+            actor=request.auth,
+            exam=exam,
+            data=file.read(),
+            filename=file.name or "scores.xlsx",
+            valid_only=_flag(request, valid_only),
+        )
+    except ServiceError as e:
+        return _rejected(e)
+    return _import_response(outcome)
+
+
+@router.post(
+    "/exams/{exam_id}/items",
+    response={200: ImportOut, 400: ImportRejected},
+    summary="Import one subject's item scores (?subject=NAME)",
+)
+def import_items(
+    request,
+    exam_id: int,
+    subject: str,
+    file: UploadedFile = File(...),
+    valid_only: bool = Form(False),
+):
+    exam = _exam(request, exam_id)
+    subj = exam.subjects.filter(name=subject).first()
+    if subj is None:
+        raise HttpError(404, _("The exam has no subject “%(s)s”.") % {"s": subject})
+    try:
+        outcome = services.import_items(
+            actor=request.auth,
+            exam=exam,
+            subject=subj,
+            data=file.read(),
+            filename=file.name or "items.xlsx",
+            valid_only=_flag(request, valid_only),
+        )
+    except ServiceError as e:
+        return _rejected(e)
+    return _import_response(outcome)
+
+
+def _pending(exam: Exam):
+    if exam.analysis_status == Exam.Status.EMPTY:
+        raise HttpError(404, _("The exam has no scores yet."))
+    return 202, {
+        "detail": _("The analysis is not ready yet; ask again shortly."),
+        "status": exam.analysis_status,
+        "progress": exam.analysis_progress,
+    }
+
+
+def _subject(exam: Exam, key: str | None):
+    try:
+        return queries.subject_by_key(exam, key)
+    except LookupError:
+        raise HttpError(404, _("The exam has no subject “%(s)s”.") % {"s": key}) from None
+
+
+def analysis_item(r, subject_name: str) -> dict:
+    unit = r.org_unit
+    return {
+        "id": r.pk,
+        "level": r.level,
+        "subject": subject_name,
+        "org_unit": r.org_unit_id,
+        "name": unit.name,
+        "school_code": unit.code if r.level in (Level.SCHOOL, Level.CLASS) else None,
+        "class_name": r.class_name if r.level == Level.CLASS else None,
+        "county": r.county_id,
+        "n": r.n,
+        "absent": r.absent,
+        "suppressed": r.suppressed,
+        "mean": r.mean,
+        "sd": r.sd,
+        "max": r.max_score,
+        "min": r.min_score,
+        "median": r.median,
+        "q1": r.q1,
+        "q3": r.q3,
+        "excellent_rate": r.excellent_rate,
+        "good_rate": r.good_rate,
+        "pass_rate": r.pass_rate,
+        "low_rate": r.low_rate,
+        "all_pass_rate": r.all_pass_rate,
+        "z": r.z,
+        "t": r.t,
+        "rank": r.rank,
+        "peers": r.peers,
+        "rank_in_county": r.rank_in_county,
+        "percentile": r.percentile,
+        "ratio_county": r.ratio_county,
+        "ratio_city": r.ratio_city,
+        "composite": r.composite,
+        "bands": r.bands or [],
+    }
+
+
+def _page(request) -> tuple[int, int]:
+    try:
+        limit = max(1, min(int(request.GET.get("limit", 100)), MAX_LIMIT))
+        offset = max(0, int(request.GET.get("offset", 0)))
+    except ValueError:
+        raise HttpError(400, _("limit and offset must be whole numbers.")) from None
+    return limit, offset
+
+
+@router.get(
+    "/exams/{exam_id}/analysis",
+    response={200: AnalysisOut, 202: PendingOut},
+    summary="Stored figures per county, school or class (202 until the analysis is ready)",
+)
+def analysis(request, exam_id: int, level: str = "school", subject: str = "total"):
+    exam = _exam(request, exam_id)
+    if level not in LEVELS:
+        raise HttpError(400, _("level must be one of: all, county, school, class."))
+    subj = _subject(exam, subject)
+    if not exam.is_ready:
+        return _pending(exam)
+    limit, offset = _page(request)
+    qs = queries.ranked(queries.stat_rows(request.auth, exam, LEVELS[level], subj))
+    count = qs.count()
+    rows = queries.suppress(list(qs[offset : offset + limit]), queries.Privacy(request.auth))
+    name = subj.name if subj else "total"
+    return 200, {"items": [analysis_item(r, name) for r in rows], "count": count}
+
+
+def _within(request, org_unit: int | None) -> str | None:
+    if org_unit is None:
+        return None
+    return get_visible_or_404(OrgUnit, request.auth, pk=org_unit).path
+
+
+@router.get(
+    "/exams/{exam_id}/balance",
+    response={200: BalanceOut, 202: PendingOut},
+    summary="Inter-school CV of the school mean or pass rate (weighted by students tested)",
+)
+def exam_balance(
+    request,
+    exam_id: int,
+    subject: str = "total",
+    indicator: str = "mean",
+    org_unit: int | None = None,
+):
+    exam = _exam(request, exam_id)
+    if indicator not in {"mean", "pass_rate"}:
+        raise HttpError(400, _("indicator must be mean or pass_rate."))
+    subj = _subject(exam, subject)
+    if not exam.is_ready:
+        return _pending(exam)
+    return 200, queries.exam_balance(
+        request.auth, exam, subj, indicator, within=_within(request, org_unit)
+    )
+
+
+@router.get(
+    "/balance",
+    response=BalanceOut,
+    summary="Inter-school CV of a resource indicator of the balance standard",
+)
+def resource_balance(request, indicator: str, stage: str = "primary", org_unit: int | None = None):
+    if indicator not in BY_KEY:
+        raise HttpError(
+            400, _("Unknown indicator; one of: %(k)s") % {"k": ", ".join(sorted(BY_KEY))}
+        )
+    if stage not in {"primary", "junior"}:
+        raise HttpError(400, _("stage must be primary or junior."))
+    return queries.resource_balance(request.auth, indicator, stage, _within(request, org_unit))
+
+
+@router.post(
+    "/balance/inputs",
+    response={200: ImportOut, 400: ImportRejected},
+    summary="Import the schools' resource inputs (学校代码, 学生数, one column per indicator)",
+)
+def import_balance_inputs(request, file: UploadedFile = File(...), valid_only: bool = Form(False)):
+    try:
+        outcome = services.import_balance_inputs(
+            actor=request.auth,
+            data=file.read(),
+            filename=file.name or "balance.xlsx",
+            valid_only=_flag(request, valid_only),
+        )
+    except ServiceError as e:
+        return _rejected(e)
+    return _import_response(outcome)
+
+
+@router.get(
+    "/exams/{exam_id}/items",
+    response={200: ItemsOut, 202: PendingOut},
+    summary="Item analysis of one subject's paper and its reliability",
+)
+def item_analysis(request, exam_id: int, subject: str):
+    exam = _exam(request, exam_id)
+    subj = _subject(exam, subject)
+    if subj is None:
+        raise HttpError(400, _("Item analysis is per subject."))
+    if not exam.is_ready:
+        return _pending(exam)
+    paper, items = queries.item_rows(exam, subj)
+    if paper is None:
+        raise HttpError(404, _("No item scores were imported for this subject."))
+    return 200, {
+        "subject": subj.name,
+        "n": paper.n,
+        "k": paper.k,
+        "alpha": paper.alpha,
+        "kr20": paper.kr20,
+        "count": len(items),
+        "items": [
+            {
+                "id": i.item_id,
+                "item": i.item.label,
+                "full_marks": i.item.full_marks,
+                "n": i.n,
+                "mean": i.mean,
+                "difficulty": i.difficulty,
+                "discrimination": i.discrimination,
+                "item_total_r": i.item_total_r,
+            }
+            for i in items
+        ],
+    }
+
+
+@router.get(
+    "/value-added",
+    response={200: ValueAddedOut, 202: PendingOut},
+    summary="Value-added between an entry and an exit exam of one cohort (202 while computing)",
+)
+def value_added(request, entry: int, exit: int, level: str = "school"):
+    if level not in {"all", "county", "school", "class"}:
+        raise HttpError(400, _("level must be one of: all, county, school, class."))
+    entry_exam = _exam(request, entry)
+    exit_exam = _exam(request, exit)
+    link = services.request_value_added(actor=request.auth, entry=entry_exam, exit_exam=exit_exam)
+    link = ValueAddedLink.objects.select_related("entry_exam", "exit_exam").get(pk=link.pk)
+    if not link.is_current:
+        return 202, {
+            "detail": _("The value-added is being computed; ask again shortly."),
+            "status": link.status,
+            "progress": 0,
+        }
+    limit, offset = _page(request)
+    rows = [r for r in queries.value_added_rows(request.auth, link, LEVELS[level]) if r.n_exit]
+    count = len(rows)
+    rows = rows[offset : offset + limit]
+    return 200, {
+        "entry": entry_exam.pk,
+        "exit": exit_exam.pk,
+        "n_linked": link.n_linked,
+        "slope": link.slope,
+        "intercept": link.intercept,
+        "count": count,
+        "items": [
+            {
+                "id": r.pk,
+                "level": r.level,
+                "org_unit": r.org_unit_id,
+                "name": r.org_unit.name,
+                "school_code": r.org_unit.code if r.level in (Level.SCHOOL, Level.CLASS) else None,
+                "class_name": r.class_name if r.level == Level.CLASS else None,
+                "n_exit": r.n_exit,
+                "n_linked": r.n_linked,
+                "suppressed": r.suppressed,
+                "few_linked": bool(r.few),
+                "mean_entry": r.mean_entry,
+                "mean_exit": r.mean_exit,
+                "mean_z_gain": r.mean_z_gain,
+                "mean_residual": r.mean_residual,
+            }
+            for r in rows
+        ],
+    }
+
+
+@router.get(
+    "/exams/{exam_id}/students",
+    response=StudentsOut,
+    summary="Student-level rows of one school (needs the student-data permission; audited)",
+)
+def students(request, exam_id: int, school: int):
+    exam = _exam(request, exam_id)
+    unit = get_visible_or_404(OrgUnit, request.auth, pk=school)
+    limit, offset = _page(request)
+    qs = Candidate.objects.visible_to(request.auth).filter(exam=exam, school=unit)
+    count = qs.count()
+    if not count and not Candidate.objects.filter(exam=exam, school=unit).exists():
+        get_object_or_404(Candidate, pk=0)
+    if not count:
+        raise HttpError(403, _("Student-level rows need the student-data permission."))
+    rows = list(qs.order_by("class_name", "exam_no")[offset : offset + limit])
+    services.record_student_read(actor=request.auth, exam=exam, unit=unit, rows=len(rows))
+    names = [s.name for s in exam.subjects.all()]
+    return {
+        "count": count,
+        "items": [
+            {
+                "id": c.pk,
+                "org_unit": c.school_id,
+                "exam_no": c.exam_no,
+                "student_key": c.student_key,
+                "school_code": unit.code,
+                "class_name": c.class_name,
+                "gender": c.gender,
+                "scores": dict(zip(names, c.scores, strict=False)),
+            }
+            for c in rows
+        ],
+    }

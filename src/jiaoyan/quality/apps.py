@@ -1,0 +1,23 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class QualityConfig(AppConfig):
+    name = "jiaoyan.quality"
+    label = "quality"
+    verbose_name = _("Education quality")
+
+    def ready(self) -> None:
+        from jiaoyan.core import nav
+
+        from . import sheets  # noqa: F401  (registers the scores, item-scores, balance sheets)
+
+        nav.register(
+            nav.NavItem(
+                "quality",
+                _("Quality analysis"),
+                "quality:exam_list",
+                order=60,
+                active_for=("quality:",),
+            )
+        )
