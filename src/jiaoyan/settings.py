@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "jiaoyan.activities",
     "jiaoyan.quality",
     "jiaoyan.observations",
+    "jiaoyan.ledger",
 ]
 
 MIDDLEWARE = [

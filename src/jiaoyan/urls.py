@@ -36,6 +36,7 @@ urlpatterns = [
     path("hours/", include("jiaoyan.hours.urls")),
     path("quality/", include("jiaoyan.quality.urls")),
     path("observations/", include("jiaoyan.observations.urls")),
+    path("ledger/", include("jiaoyan.ledger.urls")),
     path("api/v1/", api.urls),
 ]
 
