@@ -15,6 +15,7 @@ language cookie.
 
 from __future__ import annotations
 
+import datetime as dt
 import gettext
 import html
 import json
@@ -30,7 +31,7 @@ import polib
 import pytest
 from django.conf import settings
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
 import jiaoyan
 
@@ -402,3 +403,105 @@ def test_api_input_errors_are_chinese(world, api_for):
     bad_body = api.post("/api/v1/org-units", data="{", content_type="application/json")
     assert bad_body.status_code == 400
     assert bad_body.json()["detail"] == "无法读取请求体（不是有效的 JSON）。"
+
+
+# --- one English word, several meanings -------------------------------------------------
+#
+# Django merges every app's catalogue, so a message id without a context has ONE Chinese
+# text everywhere. Words that mean different things in different apps carry a context
+# (pgettext); these tests pin each meaning to its Chinese so that a later "unification" of
+# the catalogues cannot put an import's wording on an activity page again.
+
+SAME_WORD_DIFFERENT_MEANINGS = [
+    # (context, message id, Chinese)
+    ("activity", "Mode", "形式"),  # 现场 / 线上 / 现场+视频
+    ("import", "Mode", "导入方式"),  # all or nothing / valid rows only / check only
+    ("S-T analysis", "Mode", "教学模式"),  # 练习型 / 讲授型 / 对话型 / 混合型
+    ("activity", "title", "活动名称"),
+    ("activity", "Title", "活动名称"),
+    (None, "title", "标题"),  # a notification's, a plan's or a material's title
+    ("activity", "Description", "活动说明"),
+    (None, "Description", "说明"),  # a rubric's or a lesson round's description
+    ("activity", "description", "活动说明"),
+    (None, "description", "说明"),
+    ("material", "When", "使用阶段"),  # before / after the activity
+    (None, "When", "时间"),  # when an import ran
+    ("activity level", "City", "市级"),
+    ("activity level", "County", "县（区）级"),
+    ("activity level", "Town", "镇（街道）级"),
+    ("activity level", "School", "校级"),
+    (None, "City", "市"),  # kinds of org unit
+    (None, "Town", "镇（街道）"),
+    (None, "School", "学校"),
+    (None, "County", "县（区）"),  # a county column of an exam's figures
+    ("role", "Teachers", "教师"),  # whom to invite
+    (None, "Teachers", "教师数"),  # a school's head count
+    (None, "All kinds", "全部类型"),  # activities, observations, exams
+    ("school kind", "All kinds", "全部办学类型"),
+    ("rubric", "Retired", "已停用"),
+    (None, "Retired", "退休"),  # a person's status
+    ("stat group", "level", "层级"),  # whole exam / county / school / class
+    (None, "level", "级别"),
+    ("exam", "Absent", "缺考"),
+    (None, "Absent", "缺席"),  # from an activity
+    ("count", "Schools", "学校数"),
+    (None, "Schools", "学校"),
+    ("permission", "active", "有效"),
+    ("person", "Name", "姓名"),
+    (None, "Name", "名称"),
+]
+
+
+@pytest.mark.parametrize(("context", "msgid", "chinese"), SAME_WORD_DIFFERENT_MEANINGS)
+def test_each_meaning_of_a_word_has_its_own_chinese(context, msgid, chinese):
+    with translation.override("zh-hans"):
+        text = translation.pgettext(context, msgid) if context else translation.gettext(msgid)
+    assert text == chinese
+
+
+def test_activity_pages_use_activity_wording(world, client_for):
+    from jiaoyan.activities import services
+    from jiaoyan.activities.models import Activity
+
+    start = timezone.now().replace(second=0, microsecond=0) + dt.timedelta(days=2)
+    activity = services.create_activity(
+        actor=world.users["district_researcher"],
+        org_unit=world.units["linwei_institute"],
+        title="初中数学集体备课",
+        kind=Activity.Kind.LESSON_PREP,
+        starts_at=start,
+        ends_at=start + dt.timedelta(hours=2),
+        mode=Activity.Mode.HYBRID,
+        hours=3,
+        venue_name="区教师发展中心报告厅",
+        venue_address="临渭区人民路1号",
+        venue_capacity=100,
+    )
+    client = client_for(world.users["district_researcher"])
+
+    def page(name: str, *args) -> str:
+        response = client.get(reverse(name, args=args))
+        assert response.status_code == 200, name
+        return visible_text(response.content.decode())
+
+    detail = page("activities:detail", activity.pk)
+    assert "形式" in detail and "县（区）级" in detail
+    assert "导入方式" not in detail
+
+    form = page("activities:edit", activity.pk)
+    for label in ("活动名称", "形式", "活动说明"):
+        assert label in form, label
+    assert "导入方式" not in form
+
+    listing = page("activities:list")
+    for label in ("活动名称", "全部类型", "市级", "镇（街道）级", "校级"):
+        assert label in listing, label
+    assert "全部办学类型" not in listing
+
+    material = page("activities:material_add", activity.pk)
+    assert "使用阶段" in material
+
+    # The same English words keep their other meanings on the other apps' pages.
+    assert "导入方式" in page("core:import_new")
+    schools = page("orgs:school_list")
+    assert "全部办学类型" in schools and "教师数" in schools

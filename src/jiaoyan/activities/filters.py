@@ -8,6 +8,7 @@ import django_filters as df
 from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from jiaoyan.orgs.filters import StyledFilterForm, WithinFilter, _regions
 from jiaoyan.orgs.models import Stage, Subject
@@ -21,7 +22,7 @@ class ActivityFilter(df.FilterSet):
     q = df.CharFilter(
         label=_("Search"),
         method="search",
-        widget=forms.TextInput(attrs={"placeholder": _("title")}),
+        widget=forms.TextInput(attrs={"placeholder": pgettext_lazy("activity", "title")}),
     )
     within = WithinFilter(
         label=_("Organised in"),

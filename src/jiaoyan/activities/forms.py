@@ -6,6 +6,7 @@ from django import forms
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from jiaoyan.core.forms import StyledForm, VersionedForm
 from jiaoyan.core.roles import Role
@@ -133,7 +134,7 @@ class ThemeForm(VersionedForm):
 
 
 class ActivityForm(VersionedForm):
-    title = forms.CharField(label=_("Title"), max_length=120)
+    title = forms.CharField(label=pgettext_lazy("activity", "Title"), max_length=120)
     kind = forms.ChoiceField(label=_("Kind"), choices=Activity.Kind.choices)
     org_unit = forms.ModelChoiceField(label=_("Organiser unit"), queryset=OrgUnit.objects.none())
     subject = forms.ModelChoiceField(
@@ -159,7 +160,7 @@ class ActivityForm(VersionedForm):
     )
     starts_at = _dt_field(_("Starts at"))
     ends_at = _dt_field(_("Ends at"))
-    mode = forms.ChoiceField(label=_("Mode"), choices=Activity.Mode.choices)
+    mode = forms.ChoiceField(label=pgettext_lazy("activity", "Mode"), choices=Activity.Mode.choices)
     registration = forms.ChoiceField(
         label=_("Who takes part"), choices=Activity.Registration.choices
     )
@@ -167,7 +168,9 @@ class ActivityForm(VersionedForm):
         label=_("Hours credited"), min_value=0, max_value=40, decimal_places=1, initial=2
     )
     description = forms.CharField(
-        label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 4})
+        label=pgettext_lazy("activity", "Description"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
     )
     venue_name = forms.CharField(label=_("Main venue"), max_length=100, required=False)
     venue_address = forms.CharField(label=_("Main venue address"), max_length=200, required=False)
@@ -225,7 +228,7 @@ class VenueForm(VersionedForm):
 
 
 ROLE_CHOICES = [
-    (Role.TEACHER, _("Teachers")),
+    (Role.TEACHER, pgettext_lazy("role", "Teachers")),
     (Role.PRINCIPAL, _("Principals")),
     (Role.RESEARCHER, _("Researchers")),
     (Role.COUNSELLOR, _("Counsellors")),
@@ -368,7 +371,9 @@ class DecisionForm(StyledForm):
 
 
 class MaterialForm(StyledForm):
-    phase = forms.ChoiceField(label=_("When"), choices=Material.Phase.choices)
+    phase = forms.ChoiceField(
+        label=pgettext_lazy("material", "When"), choices=Material.Phase.choices
+    )
     kind = forms.ChoiceField(label=_("Kind"), choices=Material.Kind.choices)
     title = forms.CharField(label=_("Title"), max_length=150, required=False)
     file = forms.FileField(label=_("File"), required=False)

@@ -20,6 +20,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from jiaoyan.core.roles import ADMINS, Role
 from jiaoyan.core.scope import ScopedQuerySet, granted_ids, scoped, user_scopes
@@ -30,11 +31,11 @@ ORGANISERS = ADMINS | {Role.RESEARCHER, Role.PRINCIPAL}
 class Level(models.TextChoices):
     """The level of a plan or an activity: the level of its organiser unit."""
 
-    PROVINCE = "province", _("Provincial")
-    CITY = "city", _("City")
-    COUNTY = "county", _("County")
-    TOWN = "town", _("Town")
-    SCHOOL = "school", _("School")
+    PROVINCE = "province", pgettext_lazy("activity level", "Provincial")
+    CITY = "city", pgettext_lazy("activity level", "City")
+    COUNTY = "county", pgettext_lazy("activity level", "County")
+    TOWN = "town", pgettext_lazy("activity level", "Town")
+    SCHOOL = "school", pgettext_lazy("activity level", "School")
 
 
 # --- plans -----------------------------------------------------------------------------
@@ -234,7 +235,7 @@ class Activity(models.Model):
         INVITED = "invited", _("Invited participants only")
         OPEN = "open", _("Open registration")
 
-    title = models.CharField(_("title"), max_length=120)
+    title = models.CharField(pgettext_lazy("activity", "title"), max_length=120)
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     level = models.CharField(_("level"), max_length=10, choices=Level.choices, editable=False)
     org_unit = models.ForeignKey(
@@ -286,7 +287,7 @@ class Activity(models.Model):
         default=Registration.INVITED,
     )
     hours = models.DecimalField(_("hours credited"), max_digits=4, decimal_places=1, default=0)
-    description = models.TextField(_("description"), blank=True)
+    description = models.TextField(pgettext_lazy("activity", "description"), blank=True)
     status = models.CharField(
         _("status"), max_length=12, choices=Status.choices, default=Status.DRAFT
     )

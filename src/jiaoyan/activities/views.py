@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from jiaoyan.core import audit, charts
@@ -99,7 +99,7 @@ def can_organise(user) -> bool:
 
 SORTS = [
     SortOption("starts", gettext_lazy("Time"), ("starts_at",)),
-    SortOption("title", gettext_lazy("Title"), ("title",)),
+    SortOption("title", pgettext_lazy("activity", "Title"), ("title",)),
     SortOption("participants", gettext_lazy("Participants"), ("checked_in_count",)),
 ]
 

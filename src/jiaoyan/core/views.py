@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from . import audit, charts
@@ -158,7 +159,7 @@ class ImportForm(StyledForm):
         help_text=_lazy("Excel (.xlsx, .xls), OpenDocument (.ods) or CSV (UTF-8 or GB18030)."),
     )
     mode = forms.ChoiceField(
-        label=_lazy("Mode"),
+        label=pgettext_lazy("import", "Mode"),
         choices=[
             ("all", _lazy("Import everything, or nothing if any row is wrong")),
             ("valid_only", _lazy("Import the valid rows, skip the wrong ones")),

@@ -6,6 +6,7 @@ import django_filters as df
 from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from jiaoyan.core.forms import StyledFormMixin
 
@@ -85,7 +86,9 @@ class SchoolFilter(df.FilterSet):
         empty_label=_("All my regions"),
     )
     kind = df.ChoiceFilter(
-        label=_("School kind"), choices=School.Kind.choices, empty_label=_("All kinds")
+        label=_("School kind"),
+        choices=School.Kind.choices,
+        empty_label=pgettext_lazy("school kind", "All kinds"),
     )
     stage = df.ModelChoiceFilter(
         label=_("Stage"),

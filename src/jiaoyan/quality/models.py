@@ -24,6 +24,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from jiaoyan.core.paths import PathField
 from jiaoyan.core.roles import ADMINS, ALL_ROLES, Role
@@ -344,7 +345,9 @@ class GroupStat(models.Model):
     :mod:`jiaoyan.quality.stats`; rates are fractions of the students tested."""
 
     exam = models.ForeignKey(Exam, on_delete=models.CASCADE, related_name="stats")
-    level = models.CharField(_("level"), max_length=8, choices=Level.choices)
+    level = models.CharField(
+        pgettext_lazy("stat group", "level"), max_length=8, choices=Level.choices
+    )
     subject = models.ForeignKey(
         ExamSubject, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
@@ -521,7 +524,9 @@ class ValueAddedStat(models.Model):
     """Value-added of one group of the exit exam (see :func:`stats.value_added`)."""
 
     link = models.ForeignKey(ValueAddedLink, on_delete=models.CASCADE, related_name="stats")
-    level = models.CharField(_("level"), max_length=8, choices=Level.choices)
+    level = models.CharField(
+        pgettext_lazy("stat group", "level"), max_length=8, choices=Level.choices
+    )
     org_unit = models.ForeignKey("orgs.OrgUnit", on_delete=models.PROTECT, related_name="+")
     class_name = models.CharField(_("class"), max_length=30, blank=True)
     path = PathField(_("path"))
