@@ -174,7 +174,9 @@ class ActivityForm(VersionedForm):
     )
     venue_name = forms.CharField(label=_("Main venue"), max_length=100, required=False)
     venue_address = forms.CharField(label=_("Main venue address"), max_length=200, required=False)
-    venue_url = forms.URLField(label=_("Online link"), max_length=300, required=False)
+    venue_url = forms.URLField(
+        label=_("Online link"), max_length=300, required=False, assume_scheme="https"
+    )
     venue_capacity = forms.IntegerField(
         label=_("Main venue capacity"),
         min_value=1,
@@ -208,7 +210,9 @@ class VenueForm(VersionedForm):
         help_text=_("The school or unit hosting this venue; its people are assigned here."),
     )
     address = forms.CharField(label=_("Address"), max_length=200, required=False)
-    online_url = forms.URLField(label=_("Online link"), max_length=300, required=False)
+    online_url = forms.URLField(
+        label=_("Online link"), max_length=300, required=False, assume_scheme="https"
+    )
     capacity = forms.IntegerField(
         label=_("Capacity"),
         min_value=1,
@@ -377,7 +381,9 @@ class MaterialForm(StyledForm):
     kind = forms.ChoiceField(label=_("Kind"), choices=Material.Kind.choices)
     title = forms.CharField(label=_("Title"), max_length=150, required=False)
     file = forms.FileField(label=_("File"), required=False)
-    url = forms.URLField(label=_("Or a link"), max_length=300, required=False)
+    url = forms.URLField(
+        label=_("Or a link"), max_length=300, required=False, assume_scheme="https"
+    )
 
     def clean(self):
         data = super().clean()
