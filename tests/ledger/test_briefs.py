@@ -20,7 +20,7 @@ from jiaoyan.ledger import briefs, services
 from jiaoyan.ledger.docx import render
 from jiaoyan.ledger.models import Brief
 from tests.activities.conftest import make_activity
-from tests.observations.conftest import observe, rubric  # noqa: F401  (fixture)
+from tests.observations.conftest import observe
 
 TZ = zoneinfo.ZoneInfo("Asia/Shanghai")
 MONDAY = dt.date(2024, 10, 14)  # the week of the brief: 2024-10-14 … 2024-10-20
@@ -62,6 +62,13 @@ def held(w, title, kind, *, people=(), finish=True, actor="district_researcher",
     if finish:
         activity_services.finish_activity(actor=user, activity=a)
     return a
+
+
+@pytest.fixture
+def rubric(db):
+    from jiaoyan.observations.models import Rubric
+
+    return Rubric.objects.get(org_unit__isnull=True)  # the built-in one
 
 
 @pytest.fixture
@@ -255,9 +262,7 @@ def test_edit_draft_stale_edit_refused_and_issued_is_immutable(world, week):
     text = docx_text(render(Brief.objects.get(pk=brief.pk)))
     assert "请各单位抓紧落实" in text
     with pytest.raises(ServiceError, match="已印发"):
-        briefs.update_brief_sections(
-            actor=R, brief=brief, sections=sections, expected_version=None
-        )
+        briefs.update_brief_sections(actor=R, brief=brief, sections=sections, expected_version=None)
     with pytest.raises(ServiceError):
         briefs.issue_brief(actor=R, brief=brief)
     with pytest.raises(ServiceError):
@@ -312,6 +317,8 @@ def test_pages_create_edit_issue_download(world, week, client_for):
         assert r["Location"] == reverse("ledger:brief", args=[brief.pk])
         r = c.post(reverse("ledger:brief_create"), {"unit": "x", "week": "2024-W99"})
         assert r.status_code == 200 and "请选择单位" in r.content.decode()
+        r = c.get(reverse("ledger:brief_docx", args=[brief.pk]))
+        assert r.status_code == 200 and "草稿" in docx_text(r.content)
         page = c.get(reverse("ledger:brief", args=[brief.pk])).content.decode()
         assert "二、工作台账" in page and "印发" in page and "草稿" in page
         form = {

@@ -245,10 +245,7 @@ def default_sections(figures: dict[str, Any]) -> list[dict[str, str]]:
     region = figures["region"]["name"]
     if a["total"]:
         lines = [
-            _(
-                "This week %(region)s held %(n)d research activities, with %(p)d check-ins "
-                "in all."
-            )
+            _("This week %(region)s held %(n)d research activities, with %(p)d check-ins in all.")
             % {"region": region, "n": a["total"], "p": a["participants"]},
             _("By kind: %(list)s.")
             % {
@@ -307,18 +304,12 @@ def default_sections(figures: dict[str, Any]) -> list[dict[str, str]]:
     ledger = "\n".join(lines)
 
     if o["total"]:
-        observations = (
-            _("This week %(n)d lesson observations were submitted: %(list)s.")
-            % {
-                "n": o["total"],
-                "list": _join(
-                    [
-                        _("%(kind)s %(n)d") % {"kind": k["name"], "n": k["count"]}
-                        for k in o["by_kind"]
-                    ]
-                ),
-            }
-        )
+        observations = _("This week %(n)d lesson observations were submitted: %(list)s.") % {
+            "n": o["total"],
+            "list": _join(
+                [_("%(kind)s %(n)d") % {"kind": k["name"], "n": k["count"]} for k in o["by_kind"]]
+            ),
+        }
     else:
         observations = _("No lesson observation was submitted this week.")
     return [
@@ -473,9 +464,7 @@ def issue_brief(*, actor, brief: Brief, expected_version: int | None = None) -> 
     name = f"{brief.org_unit.code}-{brief.year}-{brief.number:03d}.docx"
     brief.docx.save(name, ContentFile(data), save=False)
     brief.save(update_fields=["docx"])
-    audit.record(
-        actor, brief, Action.STATUS, {"state": [Brief.State.DRAFT, Brief.State.ISSUED]}
-    )
+    audit.record(actor, brief, Action.STATUS, {"state": [Brief.State.DRAFT, Brief.State.ISSUED]})
     return brief
 
 

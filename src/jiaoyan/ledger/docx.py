@@ -87,8 +87,9 @@ def chart_png(title: str, bars: list[tuple[str, int]]) -> tuple[bytes, str]:
         )
         draw.text((cx, y0 - h - 8), str(value), fill=(33, 37, 41), font=label_font, anchor="md")
         label = name if cjk else str(i + 1)
-        if cjk and len(label) > 8:
-            label = label[:7] + "…"
+        fits = max(2, int(slot // 24))
+        if cjk and len(label) > fits:
+            label = label[: fits - 1] + "…"
         draw.text((cx, y0 + 14), label, fill=(33, 37, 41), font=small, anchor="ma")
     buf = io.BytesIO()
     img.save(buf, format="PNG", optimize=True)

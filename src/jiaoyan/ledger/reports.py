@@ -320,4 +320,3 @@ def quarterly_assessment(user, unit: OrgUnit, period: Period) -> dict[str, Any]:
         "score": score(*totals[:3]),
         "late_weight": LATE_WEIGHT,
     }
-

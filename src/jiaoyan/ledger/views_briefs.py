@@ -23,7 +23,7 @@ from jiaoyan.core.sheets import write_table_xlsx
 from jiaoyan.orgs.models import OrgUnit
 
 from . import briefs, reports
-from . import docx as brief_docx
+from . import docx as docx_render
 from .models import Brief
 
 PER_PAGE = 50
@@ -190,7 +190,8 @@ def brief_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 )
                 brief = briefs.issue_brief(actor=request.user, brief=brief)
                 messages.success(
-                    request, _("Issued as issue %(n)d of %(y)d.") % {"n": brief.number, "y": brief.year}
+                    request,
+                    _("Issued as issue %(n)d of %(y)d.") % {"n": brief.number, "y": brief.year},
                 )
             elif action == "delete":
                 briefs.delete_draft(actor=request.user, brief=brief)
@@ -245,7 +246,7 @@ def brief_docx(request: HttpRequest, pk: int) -> HttpResponse:
             data = f.read()
         name = f"{brief.title}第{brief.number}期.docx"
     else:
-        data = brief_docx.render(brief)
+        data = docx_render.render(brief)
         name = f"{brief.title}（{_('Draft')}）.docx"
     response = HttpResponse(
         data,
@@ -470,4 +471,3 @@ def _int(value) -> int | None:
         return int(str(value).strip())
     except (TypeError, ValueError):
         return None
-
