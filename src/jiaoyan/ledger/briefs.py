@@ -432,10 +432,18 @@ def next_brief_number(brief: Brief) -> int:
 
 
 @transaction.atomic
-def issue_brief(*, actor, brief: Brief, expected_version: int | None = None) -> Brief:
+def issue_brief(
+    *,
+    actor,
+    brief: Brief,
+    expected_version: int | None = None,
+    issued_at: dt.datetime | None = None,
+) -> Brief:
     """Issue a draft: it gets the next number (期号) of its unit, kind and year, its .docx
     is stored, and it can no longer be changed. Two briefs issued at once never share a
-    number (the unique constraint decides; the loser takes the next one)."""
+    number (the unique constraint decides; the loser takes the next one).
+
+    ``issued_at`` (default now) is for back-filling an archive (the demo data)."""
     from . import docx as brief_docx
 
     brief = Brief.objects.select_for_update().select_related("org_unit").get(pk=brief.pk)
@@ -443,7 +451,7 @@ def issue_brief(*, actor, brief: Brief, expected_version: int | None = None) -> 
     if brief.state != Brief.State.DRAFT:
         raise ServiceError(_("This brief has already been issued."))
     check_version(brief, expected_version)
-    now = timezone.now()
+    now = issued_at or timezone.now()
     for _attempt in range(5):
         brief.number = next_brief_number(brief)
         brief.state = Brief.State.ISSUED
