@@ -461,7 +461,9 @@ def report_progress(
     the item shows the latest one (the item row is locked while it is updated).
     """
     item = (
-        Item.objects.select_for_update()
+        # Lock the item row only: PostgreSQL refuses FOR UPDATE on the nullable side of
+        # the outer join to the responsible person.
+        Item.objects.select_for_update(of=("self",))
         .select_related("responsible_person", "responsible_unit")
         .get(pk=item.pk)
     )
