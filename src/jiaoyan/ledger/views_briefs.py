@@ -13,7 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 
 from jiaoyan.core import audit, charts
 from jiaoyan.core.errors import ServiceError
@@ -422,7 +422,7 @@ def quarterly(request: HttpRequest) -> HttpResponse:
                 _("Unit"),
                 _("Items due"),
                 _("On time"),
-                _("Late"),
+                pgettext("ledger", "Late"),
                 _("Overdue"),
                 _("Not yet due"),
                 _("Score"),
