@@ -17,3 +17,8 @@ class LedgerConfig(AppConfig):
 
         # Decisions marked in an activity's minutes become ledger items.
         hooks.register_decision_sink(receive)
+
+        # The briefs and the periodic reports in the navigation.
+        from .views_briefs import register_nav
+
+        register_nav()

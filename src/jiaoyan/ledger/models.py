@@ -51,7 +51,7 @@ CLOSED_STATUSES = (Status.DONE, Status.VERIFIED, Status.CANCELLED)
 class Priority(models.TextChoices):
     HIGH = "high", _("High")
     NORMAL = "normal", _("Normal")
-    LOW = "low", _("Low")
+    LOW = "low", pgettext_lazy("ledger", "Low")
 
 
 class Recurrence(models.TextChoices):

@@ -25,6 +25,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from jiaoyan.core import audit
 from jiaoyan.core.errors import ServiceError
@@ -282,7 +283,9 @@ def create_item(
     """A new ledger item of ``org_unit``; the responsible side is told."""
     require(actor, "add", Item(org_unit=org_unit))
     title = _clean_text(title, field="title", label=_("Work item"), limit=200, required=True)
-    description = _clean_text(description, field="description", label=_("Description"), limit=5000)
+    description = _clean_text(
+        description, field="description", label=pgettext("ledger", "Description"), limit=5000
+    )
     remarks = _clean_text(remarks, field="remarks", label=_("Remarks"), limit=300)
     source_note = _clean_text(source_note, field="source_note", label=_("Source"), limit=200)
     responsible_name = _clean_text(
@@ -388,7 +391,7 @@ def update_item(
             data["title"], field="title", label=_("Work item"), limit=200, required=True
         )
     for name, label, limit in (
-        ("description", _("Description"), 5000),
+        ("description", pgettext("ledger", "Description"), 5000),
         ("remarks", _("Remarks"), 300),
         ("source_note", _("Source"), 200),
         ("responsible_name", _("Responsible person"), 50),
@@ -461,7 +464,9 @@ def report_progress(
     the item shows the latest one (the item row is locked while it is updated).
     """
     item = (
-        Item.objects.select_for_update()
+        # Lock the item row only: PostgreSQL refuses FOR UPDATE on the nullable side of
+        # the outer join to the responsible person.
+        Item.objects.select_for_update(of=("self",))
         .select_related("responsible_person", "responsible_unit")
         .get(pk=item.pk)
     )

@@ -1,0 +1,473 @@
+"""Pages of the briefs (简报) and the periodic reports (月督查, 季考核). Thin: parse, call
+``briefs``/``reports``, render."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext
+
+from jiaoyan.core import audit, charts
+from jiaoyan.core.errors import ServiceError
+from jiaoyan.core.lists import querystring_without, xlsx_response
+from jiaoyan.core.scope import can, get_visible_or_404
+from jiaoyan.core.sheets import write_table_xlsx
+from jiaoyan.orgs.models import OrgUnit
+
+from . import briefs, reports
+from . import docx as docx_render
+from .models import Brief
+
+PER_PAGE = 50
+
+
+def register_nav() -> None:
+    from jiaoyan.core import nav
+
+    nav.register(
+        nav.NavItem(
+            "ledger_briefs",
+            gettext_lazy("Briefs"),
+            "ledger:brief_list",
+            order=56,
+            visible=reports.may_see_reports,
+            active_for=("ledger:brief",),
+        )
+    )
+    nav.register(
+        nav.NavItem(
+            "ledger_reports",
+            gettext_lazy("Supervision and assessment"),
+            "ledger:monthly",
+            order=57,
+            visible=reports.may_see_reports,
+            active_for=("ledger:monthly", "ledger:quarterly"),
+        )
+    )
+
+
+def _require_reports(request: HttpRequest) -> None:
+    if not reports.may_see_reports(request.user):
+        raise PermissionDenied(_("Briefs and reports are for admins, researchers and principals."))
+
+
+# --- briefs --------------------------------------------------------------------------------
+
+
+@login_required
+def brief_list(request: HttpRequest) -> HttpResponse:
+    _require_reports(request)
+    user = request.user
+    qs = briefs.visible_briefs(user).select_related("org_unit")
+    units = briefs.brief_units(user)
+    unit = None
+    if request.GET.get("unit"):
+        unit = OrgUnit.objects.visible_to(user).filter(pk=_int(request.GET["unit"])).first()
+        if unit is None:
+            raise Http404
+        qs = qs.filter(org_unit=unit)
+    year = _int(request.GET.get("year"))
+    if year:
+        qs = qs.filter(year=year)
+    state = request.GET.get("state", "")
+    if state in Brief.State.values:
+        qs = qs.filter(state=state)
+    qs = qs.order_by("-year", "-period_start", "-number", "-pk")
+    if request.GET.get("export") == "xlsx":
+        rows = (
+            [
+                b.org_unit.name,
+                b.year,
+                b.number or "",
+                b.title,
+                b.period_start,
+                b.period_end,
+                b.get_state_display(),
+                b.issued_at,
+            ]
+            for b in qs.iterator(chunk_size=500)
+        )
+        content = write_table_xlsx(
+            [
+                _("Unit"),
+                _("Year"),
+                _("Issue number"),
+                _("Title"),
+                _("From"),
+                _("To"),
+                _("State"),
+                _("Issued at"),
+            ],
+            rows,
+            sheet_title=_("Briefs"),
+            title=_("Briefs"),
+            widths=[24, 8, 8, 30, 12, 12, 8, 18],
+        )
+        return xlsx_response(content, _("Briefs"))
+    page = Paginator(qs, PER_PAGE).get_page(request.GET.get("page"))
+    this_year = timezone.localdate().year
+    return render(
+        request,
+        "ledger/briefs/brief_list.html",
+        {
+            "page": page,
+            "units": units,
+            "unit": unit,
+            "year": year,
+            "years": list(range(this_year, this_year - 6, -1)),
+            "state": state,
+            "states": Brief.State.choices,
+            "base_query": querystring_without(request, "page"),
+            "can_create": bool(units),
+        },
+    )
+
+
+@login_required
+def brief_create(request: HttpRequest) -> HttpResponse:
+    _require_reports(request)
+    units = briefs.brief_units(request.user)
+    if not units:
+        raise PermissionDenied(_("You cannot write briefs for any unit."))
+    week = briefs.last_week()
+    error = ""
+    chosen = units[0].pk
+    if request.method == "POST":
+        chosen = _int(request.POST.get("unit"))
+        unit = next((u for u in units if u.pk == chosen), None)
+        try:
+            if unit is None:
+                raise ServiceError(_("Choose a unit."), field="unit")
+            week = briefs.parse_week(request.POST.get("week")) or week
+            brief = briefs.generate_weekly_brief(actor=request.user, unit=unit, week_start=week)
+        except ServiceError as e:
+            error = e.text
+        except PermissionDenied as e:
+            error = str(e)
+        else:
+            messages.success(request, _("The draft brief was generated: check it, then issue it."))
+            return redirect("ledger:brief", pk=brief.pk)
+    return render(
+        request,
+        "ledger/briefs/brief_create.html",
+        {"units": units, "chosen": chosen, "week": briefs.week_label(week), "error": error},
+    )
+
+
+def _sections_from_post(request: HttpRequest, brief: Brief) -> list[dict[str, str]]:
+    return [
+        {
+            "key": s["key"],
+            "heading": request.POST.get(f"heading_{s['key']}", s["heading"]),
+            "body": request.POST.get(f"body_{s['key']}", s["body"]),
+        }
+        for s in brief.content.get("sections", [])
+    ]
+
+
+@login_required
+def brief_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    brief = get_visible_or_404(Brief.objects.select_related("org_unit"), request.user, pk=pk)
+    may_change = brief.state == Brief.State.DRAFT and can(request.user, "change", brief)
+    sections = brief.content.get("sections", [])
+    if request.method == "POST":
+        action = request.POST.get("action", "save")
+        try:
+            if action == "issue":
+                briefs.update_brief_sections(
+                    actor=request.user,
+                    brief=brief,
+                    sections=_sections_from_post(request, brief),
+                    expected_version=_int(request.POST.get("version")),
+                )
+                brief = briefs.issue_brief(actor=request.user, brief=brief)
+                messages.success(
+                    request,
+                    _("Issued as issue %(n)d of %(y)d.") % {"n": brief.number, "y": brief.year},
+                )
+            elif action == "delete":
+                briefs.delete_draft(actor=request.user, brief=brief)
+                messages.success(request, _("The draft was deleted."))
+                return redirect("ledger:brief_list")
+            else:
+                briefs.update_brief_sections(
+                    actor=request.user,
+                    brief=brief,
+                    sections=_sections_from_post(request, brief),
+                    expected_version=_int(request.POST.get("version")),
+                )
+                messages.success(request, _("The brief was saved."))
+        except ServiceError as e:
+            messages.error(request, e.text)
+            sections = _sections_from_post(request, brief)
+            return _brief_page(request, brief, may_change, sections, status=400)
+        except PermissionDenied as e:
+            messages.error(request, str(e))
+            return _brief_page(request, brief, may_change, sections, status=403)
+        return redirect("ledger:brief", pk=brief.pk)
+    return _brief_page(request, brief, may_change, sections)
+
+
+def _brief_page(request, brief: Brief, may_change: bool, sections, status: int = 200):
+    figures = brief.content.get("figures", {})
+    chart = None
+    if figures:
+        title, bars = briefs.chart_data(figures)
+        chart = charts.bar([n for n, _v in bars], [v for _n, v in bars], title=title)
+    return render(
+        request,
+        "ledger/briefs/brief_detail.html",
+        {
+            "brief": brief,
+            "figures": figures,
+            "sections": sections,
+            "chart": chart,
+            "may_change": may_change,
+            "may_delete": may_change and can(request.user, "delete", brief),
+            "history": audit.entries(brief),
+        },
+        status=status,
+    )
+
+
+@login_required
+def brief_docx(request: HttpRequest, pk: int) -> HttpResponse:
+    brief = get_visible_or_404(Brief.objects.select_related("org_unit"), request.user, pk=pk)
+    if brief.state == Brief.State.ISSUED and brief.docx:
+        with brief.docx.open("rb") as f:
+            data = f.read()
+        name = f"{brief.title}第{brief.number}期.docx"
+    else:
+        data = docx_render.render(brief)
+        name = f"{brief.title}（{_('Draft')}）.docx"
+    response = HttpResponse(
+        data,
+        content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    )
+    response["Content-Disposition"] = (
+        f"attachment; filename=\"brief-{brief.pk}.docx\"; filename*=UTF-8''{quote(name)}"
+    )
+    return response
+
+
+# --- reports --------------------------------------------------------------------------------
+
+
+def _report_unit(request: HttpRequest) -> OrgUnit:
+    _require_reports(request)
+    raw = request.GET.get("unit")
+    if raw:
+        unit = reports.pick_unit(request.user, raw)
+        if unit is None:
+            raise Http404(_("The requested object does not exist."))
+        return unit
+    unit = reports.default_unit(request.user)
+    if unit is None:
+        raise PermissionDenied(_("Briefs and reports are for admins, researchers and principals."))
+    return unit
+
+
+def _period(fn, value):
+    try:
+        return fn(value), ""
+    except ServiceError as e:
+        return fn(None), e.text
+
+
+@login_required
+def monthly(request: HttpRequest) -> HttpResponse:
+    unit = _report_unit(request)
+    period, error = _period(reports.month_period, request.GET.get("month"))
+    data = reports.monthly_supervision(request.user, unit, period)
+    row_units = {r["unit"].pk: r["unit"] for r in data["rows"]}
+    row_units.setdefault(unit.pk, unit)
+    overdue, escalated = data["overdue"], data["escalated"]
+    child = None
+    if request.GET.get("child"):
+        child = row_units.get(_int(request.GET["child"]))
+        if child is not None:
+            if child.pk == unit.pk:
+                overdue = overdue.filter(responsible_unit=unit)
+                escalated = escalated.filter(item__responsible_unit=unit)
+            else:
+                overdue = overdue.filter(responsible_unit__path__under=child.path)
+                escalated = escalated.filter(item__responsible_unit__path__under=child.path)
+
+    def row_unit(responsible_id: int) -> str:
+        u = row_units.get(data["owner"].get(responsible_id, unit.pk))
+        return u.name if u else unit.name
+
+    title = _("%(unit)s monthly supervision report, %(month)s") % {
+        "unit": unit.name,
+        "month": period.label,
+    }
+    export = request.GET.get("export")
+    if export == "xlsx":
+        content = _monthly_xlsx(title, overdue, escalated, row_unit)
+        return xlsx_response(content, title)
+    opage = Paginator(overdue, PER_PAGE).get_page(request.GET.get("page"))
+    epage = Paginator(escalated, PER_PAGE).get_page(request.GET.get("epage"))
+    for item in opage:
+        item.row_unit = row_unit(item.responsible_unit_id)
+    for sup in epage:
+        sup.row_unit = row_unit(sup.item.responsible_unit_id)
+    rows = data["rows"]
+    chart = charts.bar(
+        [r["unit"].name for r in rows if not r["is_self"]],
+        [r["overdue"] for r in rows if not r["is_self"]],
+        title=_("Overdue items per unit"),
+    )
+    return render(
+        request,
+        "ledger/reports/monthly.html",
+        {
+            "unit": unit,
+            "units": reports.report_units(request.user),
+            "period": period,
+            "periods": reports.recent_months(),
+            "error": error,
+            "data": data,
+            "rows": rows,
+            "child": child,
+            "opage": opage,
+            "epage": epage,
+            "chart": chart,
+            "base_query": querystring_without(request, "page", "epage"),
+            "title": title,
+            "today": timezone.localdate(),
+        },
+    )
+
+
+def _monthly_xlsx(title: str, overdue, escalated, row_unit) -> bytes:
+    rows = []
+    for item in overdue.iterator(chunk_size=1000):
+        rows.append(
+            [
+                _("Overdue"),
+                row_unit(item.responsible_unit_id),
+                item.org_unit.name,
+                item.number,
+                item.title,
+                item.responsible_unit.name,
+                item.responsible_name,
+                item.due_on,
+                item.get_status_display(),
+                item.percent,
+                "",
+                "",
+            ]
+        )
+    for sup in escalated.iterator(chunk_size=1000):
+        item = sup.item
+        rows.append(
+            [
+                _("Put under supervision"),
+                row_unit(item.responsible_unit_id),
+                item.org_unit.name,
+                item.number,
+                item.title,
+                item.responsible_unit.name,
+                item.responsible_name,
+                item.due_on,
+                item.get_status_display(),
+                item.percent,
+                sup.unit.name,
+                sup.escalated_at,
+            ]
+        )
+    return write_table_xlsx(
+        [
+            _("List"),
+            _("Unit"),
+            _("Assigning unit"),
+            _("No."),
+            _("Work item"),
+            _("Responsible unit"),
+            _("Responsible person"),
+            _("Deadline"),
+            _("Status"),
+            _("Progress (%)"),
+            _("Supervising unit"),
+            _("Escalated at"),
+        ],
+        rows,
+        sheet_title=_("Monthly supervision"),
+        title=title,
+        widths=[10, 20, 20, 6, 40, 20, 10, 12, 10, 8, 20, 18],
+    )
+
+
+@login_required
+def quarterly(request: HttpRequest) -> HttpResponse:
+    unit = _report_unit(request)
+    period, error = _period(reports.quarter_period, request.GET.get("quarter"))
+    data = reports.quarterly_assessment(request.user, unit, period)
+    title = _("%(unit)s quarterly assessment, %(quarter)s") % {
+        "unit": unit.name,
+        "quarter": period.label,
+    }
+    if request.GET.get("export") == "xlsx":
+        content = write_table_xlsx(
+            [
+                _("Rank"),
+                _("Unit"),
+                _("Items due"),
+                _("On time"),
+                pgettext("ledger", "Late"),
+                _("Overdue"),
+                _("Not yet due"),
+                _("Score"),
+            ],
+            (
+                [
+                    r["rank"] or "",
+                    r["unit"].name,
+                    r["due"],
+                    r["on_time"],
+                    r["late"],
+                    r["overdue"],
+                    r["pending"],
+                    r["score"] if r["score"] is not None else _("Not scored"),
+                ]
+                for r in data["rows"]
+            ),
+            sheet_title=_("Quarterly assessment"),
+            title=title,
+            widths=[6, 24, 10, 10, 10, 10, 10, 10],
+        )
+        return xlsx_response(content, title)
+    scored = [r for r in data["rows"] if r["score"] is not None]
+    chart = charts.bar(
+        [r["unit"].name for r in scored], [r["score"] for r in scored], title=_("Score")
+    )
+    return render(
+        request,
+        "ledger/reports/quarterly.html",
+        {
+            "unit": unit,
+            "units": reports.report_units(request.user),
+            "period": period,
+            "periods": reports.recent_quarters(),
+            "error": error,
+            "data": data,
+            "chart": chart if scored else None,
+            "title": title,
+            "late_weight": reports.LATE_WEIGHT,
+        },
+    )
+
+
+def _int(value) -> int | None:
+    try:
+        return int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
