@@ -17,7 +17,7 @@ from jiaoyan.activities import services as activity_services
 from jiaoyan.activities.models import Activity, Participation
 from jiaoyan.core.errors import ServiceError, StaleObject
 from jiaoyan.ledger import briefs, services
-from jiaoyan.ledger.docx import render
+from jiaoyan.ledger.documents import render
 from jiaoyan.ledger.models import Brief
 from tests.activities.conftest import make_activity
 from tests.observations.conftest import observe

@@ -444,7 +444,7 @@ def issue_brief(
     number (the unique constraint decides; the loser takes the next one).
 
     ``issued_at`` (default now) is for back-filling an archive (the demo data)."""
-    from . import docx as brief_docx
+    from . import documents as brief_docx
 
     brief = Brief.objects.select_for_update().select_related("org_unit").get(pk=brief.pk)
     require(actor, "change", brief)

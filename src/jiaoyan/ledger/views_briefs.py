@@ -23,7 +23,7 @@ from jiaoyan.core.sheets import write_table_xlsx
 from jiaoyan.orgs.models import OrgUnit
 
 from . import briefs, reports
-from . import docx as docx_render
+from . import documents as docx_render
 from .models import Brief
 
 PER_PAGE = 50
