@@ -7,7 +7,8 @@ Boards:
 * ``mine`` — the items the user is the responsible person of;
 * ``unit`` — the work of the user's own units (the unit they work at and the units their
   roles are bound to): responsible for it or collaborating on it;
-* ``assigned`` — what the user assigned, or their own unit assigned;
+* ``assigned`` — what the user assigned, or (for those who assign work: admins,
+  researchers, principals) what their own unit assigned;
 * ``supervision`` — items under an open supervision of a unit in the user's scope.
 
 Without a board, a list shows every item the user may see.
@@ -23,7 +24,15 @@ from django.utils import timezone
 from jiaoyan.core.scope import scope_paths, user_scopes
 from jiaoyan.orgs.models import OrgUnit
 
-from .models import OPEN_STATUSES, Item, ItemCollaborator, ProgressReport, Status, Supervision
+from .models import (
+    ASSIGNERS,
+    OPEN_STATUSES,
+    Item,
+    ItemCollaborator,
+    ProgressReport,
+    Status,
+    Supervision,
+)
 
 BOARDS = ("mine", "unit", "assigned", "supervision")
 STATUS_FILTERS = (*Status.values, "open", "overdue")
@@ -57,6 +66,8 @@ def board_q(user, board: str | None) -> Q:
             pk__in=ItemCollaborator.objects.filter(unit_id__in=units).values("item_id")
         )
     if board == "assigned":
+        if not any(s.role in ASSIGNERS for s in user_scopes(user)):
+            return Q(assigned_by_id=user.pk)
         return Q(assigned_by_id=user.pk) | Q(org_unit_id__in=units)
     if board == "supervision":
         if user.is_superuser:
