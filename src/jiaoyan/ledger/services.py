@@ -460,8 +460,10 @@ def report_progress(
     Reports are rows of their own: two people reporting at once both keep their report;
     the item shows the latest one (the item row is locked while it is updated).
     """
+    # Lock the item row only: the responsible person is a nullable join, which PostgreSQL
+    # cannot lock (FOR UPDATE on the nullable side of an outer join).
     item = (
-        Item.objects.select_for_update()
+        Item.objects.select_for_update(of=("self",))
         .select_related("responsible_person", "responsible_unit")
         .get(pk=item.pk)
     )
