@@ -329,6 +329,7 @@ api.add_router("", imports_router)
 def _mount_app_routers() -> None:
     from jiaoyan.activities.api import router as activities_router
     from jiaoyan.hours.api import router as hours_router
+    from jiaoyan.ledger.api import router as ledger_router
     from jiaoyan.observations.api import router as observations_router
     from jiaoyan.orgs.api import router as orgs_router
     from jiaoyan.people.api import router as people_router
@@ -340,6 +341,7 @@ def _mount_app_routers() -> None:
     api.add_router("", hours_router)
     api.add_router("", quality_router)
     api.add_router("", observations_router)
+    api.add_router("", ledger_router)
 
 
 _mount_app_routers()

@@ -463,9 +463,9 @@ def report_progress(
     Reports are rows of their own: two people reporting at once both keep their report;
     the item shows the latest one (the item row is locked while it is updated).
     """
+    # Lock the item row only: the responsible person is a nullable join, which PostgreSQL
+    # cannot lock (FOR UPDATE on the nullable side of an outer join).
     item = (
-        # Lock the item row only: PostgreSQL refuses FOR UPDATE on the nullable side of
-        # the outer join to the responsible person.
         Item.objects.select_for_update(of=("self",))
         .select_related("responsible_person", "responsible_unit")
         .get(pk=item.pk)
