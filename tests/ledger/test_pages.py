@@ -149,7 +149,9 @@ def test_send_back_and_cancel_need_a_reason(world, client_for, item):
     item.refresh_from_db()
     assert item.status == Status.IN_PROGRESS
     assert world.principal.notifications.filter(title__contains="退回").exists()
-    researcher.post(f"/ledger/items/{item.pk}/cancel/", {"reason": "任务调整", "version": item.version})
+    researcher.post(
+        f"/ledger/items/{item.pk}/cancel/", {"reason": "任务调整", "version": item.version}
+    )
     item.refresh_from_db()
     assert item.status == Status.CANCELLED and item.cancel_reason == "任务调整"
 
@@ -164,9 +166,7 @@ def test_the_principal_cannot_verify_and_outsiders_get_404(world, client_for, it
     assert item.status == Status.DONE
 
 
-def test_escalate_shows_on_the_upper_units_supervision_board_then_close(
-    world, client_for, item
-):
+def test_escalate_shows_on_the_upper_units_supervision_board_then_close(world, client_for, item):
     admin = client_for(world.city_admin)
     assert 'data-testid="escalate"' not in admin.get(item.get_absolute_url()).content.decode()
     with time_machine.travel(timezone.now() + dt.timedelta(days=12)):
@@ -175,7 +175,9 @@ def test_escalate_shows_on_the_upper_units_supervision_board_then_close(
         assert 'data-testid="overdue-badge"' in page and 'data-testid="escalate"' in page
         # The district researcher is not above the district: no button, and refused.
         researcher = client_for(world.district_researcher)
-        assert 'data-testid="escalate"' not in researcher.get(item.get_absolute_url()).content.decode()
+        assert (
+            'data-testid="escalate"' not in researcher.get(item.get_absolute_url()).content.decode()
+        )
         researcher.post(f"/ledger/items/{item.pk}/escalate/", {"reason": "逾期"})
         assert not Supervision.objects.exists()
         admin.post(f"/ledger/items/{item.pk}/escalate/", {"reason": "逾期未完成"})
@@ -183,9 +185,14 @@ def test_escalate_shows_on_the_upper_units_supervision_board_then_close(
         board = admin.get("/ledger/supervision/").content.decode()
         assert item.title in board and "逾期未完成" in board
         assert item.title in admin.get("/ledger/?board=supervision").content.decode()
-        assert item.title not in client_for(world.outsider).get("/ledger/supervision/").content.decode()
+        assert (
+            item.title
+            not in client_for(world.outsider).get("/ledger/supervision/").content.decode()
+        )
         page = admin.get(item.get_absolute_url()).content.decode()
-        assert 'data-testid="supervision-badge"' in page and 'data-testid="close-supervision"' in page
+        assert (
+            'data-testid="supervision-badge"' in page and 'data-testid="close-supervision"' in page
+        )
         admin.post(f"/ledger/supervisions/{sup.pk}/close/", {"note": "已督促完成"})
         sup.refresh_from_db()
         assert sup.closed_at is not None
@@ -207,7 +214,9 @@ def test_two_concurrent_progress_reports_are_both_kept(world, client_for, item):
 def test_filters_and_kanban(world, client_for, make_item):
     a = make_item("甲事项", tags="新课标", priority="high")
     b = make_item("乙事项", tags="双减")
-    c = make_item("丙事项", responsible_unit=world.schools["school_b"].org_unit, responsible_person=None)
+    c = make_item(
+        "丙事项", responsible_unit=world.schools["school_b"].org_unit, responsible_person=None
+    )
     services.report_progress(actor=world.district_researcher, item=b, text="推进", percent=30)
     d = make_item("丁事项")
     services.cancel(actor=world.district_researcher, item=d, reason="不再需要")
@@ -231,7 +240,9 @@ def test_filters_and_kanban(world, client_for, make_item):
         kanban = client.get("/ledger/?board=unit&view=kanban")
         cols = {c["status"]: [i.title for i in c["items"]] for c in kanban.context["columns"]}
         assert list(cols) == ["not_started", "in_progress", "done", "verified"]
-        assert sorted(cols["not_started"]) == ["丙事项", "甲事项"] and cols["in_progress"] == ["乙事项"]
+        assert sorted(cols["not_started"]) == ["丙事项", "甲事项"] and cols["in_progress"] == [
+            "乙事项"
+        ]
         html = kanban.content.decode()
         assert 'data-testid="overdue-badge"' in html and "丁事项" not in html
         counts = kanban.context["counts"]

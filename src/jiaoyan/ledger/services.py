@@ -770,7 +770,7 @@ def create_item_from_observation(
         org_unit=org_unit,
         title=title,
         description=description or observation.suggestions,
-        responsible_unit=observation.school.org_unit,
+        responsible_unit=observation.org_unit,  # the observed teacher's school
         responsible_person=teacher,
         due_on=due_on,
         source=Source.OBSERVATION,

@@ -167,7 +167,7 @@ def _observation_source(request: HttpRequest):
     except ValueError:
         raise Http404 from None
     obs = get_visible_or_404(
-        Observation.objects.select_related("school__org_unit", "teacher"), request.user, pk=pk
+        Observation.objects.select_related("org_unit", "teacher"), request.user, pk=pk
     )
     if obs.status != "submitted":
         raise Http404
@@ -188,7 +188,7 @@ def item_create(request: HttpRequest) -> HttpResponse:
             {
                 "title": (first_line[0] if first_line else observation.topic)[:200],
                 "description": observation.suggestions,
-                "responsible_unit": observation.school.org_unit,
+                "responsible_unit": observation.org_unit,
                 "responsible_person": observation.teacher_id,
             }
         )
