@@ -469,7 +469,7 @@ def report_progress(
     the item shows the latest one (the item row is locked while it is updated).
     """
     item = (
-        Item.objects.select_for_update()
+        Item.objects.select_for_update(of=("self",))
         .select_related("responsible_person", "responsible_unit")
         .get(pk=item.pk)
     )
@@ -642,7 +642,7 @@ def cancel(*, actor, item: Item, reason: str, expected_version: int | None = Non
 @transaction.atomic
 def escalate(*, actor, item: Item, reason: str) -> Supervision:
     """The unit above puts an overdue or stuck item under supervision (督办)."""
-    item = Item.objects.select_for_update().select_related("org_unit").get(pk=item.pk)
+    item = Item.objects.select_for_update(of=("self",)).select_related("org_unit").get(pk=item.pk)
     if not item.is_open:
         raise ServiceError(_("Only open items can be escalated."))
     scope_unit = supervising_scope(actor, item)
@@ -703,7 +703,7 @@ def may_close_supervision(user, sup: Supervision) -> bool:
 @transaction.atomic
 def close_supervision(*, actor, supervision: Supervision, note: str) -> Supervision:
     sup = (
-        Supervision.objects.select_for_update()
+        Supervision.objects.select_for_update(of=("self",))
         .select_related("unit", "item")
         .get(pk=supervision.pk)
     )
