@@ -90,7 +90,7 @@ def _item_shared_q(user, prefix: str = "") -> Q | None:
 
 @scoped(
     path="org_unit__path",
-    rules={"add": ASSIGNERS, "change": ASSIGNERS, "delete": ADMINS},
+    rules={"add": ASSIGNERS, "change": ASSIGNERS, "delete": ADMINS, "import": ASSIGNERS},
     grants=False,
     visible=lambda user: _item_shared_q(user),
 )

@@ -254,8 +254,15 @@ def is_stuck(item: Item, *, today: dt.date | None = None) -> bool:
 # --- items ------------------------------------------------------------------------------
 
 
+def create_item(*, actor, org_unit: OrgUnit, **fields: Any) -> Item:
+    """A new ledger item of ``org_unit`` (see :func:`_create_item` for the fields); the
+    actor must be allowed to add items there."""
+    require(actor, "add", Item(org_unit=org_unit))
+    return _create_item(actor=actor, org_unit=org_unit, **fields)
+
+
 @transaction.atomic
-def create_item(
+def _create_item(
     *,
     actor,
     org_unit: OrgUnit,
@@ -280,8 +287,9 @@ def create_item(
     latest_progress: str = "",
     allow_past_due: bool = False,
 ) -> Item:
-    """A new ledger item of ``org_unit``; the responsible side is told."""
-    require(actor, "add", Item(org_unit=org_unit))
+    """A new ledger item of ``org_unit``; the responsible side is told. The caller has
+    checked the actor's right (``create_item``; an import checks it per row, and the
+    command line acts with full rights, ``actor`` None)."""
     title = _clean_text(title, field="title", label=_("Work item"), limit=200, required=True)
     description = _clean_text(
         description, field="description", label=pgettext("ledger", "Description"), limit=5000
@@ -639,7 +647,7 @@ def cancel(*, actor, item: Item, reason: str, expected_version: int | None = Non
 @transaction.atomic
 def escalate(*, actor, item: Item, reason: str) -> Supervision:
     """The unit above puts an overdue or stuck item under supervision (督办)."""
-    item = Item.objects.select_for_update().select_related("org_unit").get(pk=item.pk)
+    item = Item.objects.select_for_update(of=("self",)).select_related("org_unit").get(pk=item.pk)
     if not item.is_open:
         raise ServiceError(_("Only open items can be escalated."))
     scope_unit = supervising_scope(actor, item)
@@ -700,7 +708,7 @@ def may_close_supervision(user, sup: Supervision) -> bool:
 @transaction.atomic
 def close_supervision(*, actor, supervision: Supervision, note: str) -> Supervision:
     sup = (
-        Supervision.objects.select_for_update()
+        Supervision.objects.select_for_update(of=("self",))
         .select_related("unit", "item")
         .get(pk=supervision.pk)
     )
@@ -753,8 +761,10 @@ def create_item_from_observation(
     title: str,
     due_on: dt.date | None = None,
     description: str = "",
+    **fields: Any,
 ) -> Item:
-    """An observation's suggestion becomes work for the observed teacher's school."""
+    """An observation's suggestion becomes work for the observed teacher's school
+    (``fields``: further item fields such as priority, tags, collaborators)."""
     if not can(actor, "view", observation):
         raise ServiceError(_("You cannot see this observation."))
     if observation.status != "submitted":
@@ -765,13 +775,14 @@ def create_item_from_observation(
         org_unit=org_unit,
         title=title,
         description=description or observation.suggestions,
-        responsible_unit=observation.school.org_unit,
+        responsible_unit=observation.org_unit,  # the observed teacher's school
         responsible_person=teacher,
         due_on=due_on,
         source=Source.OBSERVATION,
         source_note=_("Observation of %(teacher)s, %(date)s")
         % {"teacher": teacher.name, "date": observation.date.isoformat()},
         source_observation=observation,
+        **fields,
     )
 
 
@@ -827,3 +838,79 @@ def run_reminders(*, today: dt.date | None = None) -> dict[str, int]:
             dedupe_key=key,
         )
     return sent
+
+
+# --- import -------------------------------------------------------------------------------
+
+
+def _same_status(current: str, wanted: str) -> bool:
+    # A sheet saying 已完成 about an item verified since is not news.
+    return current == wanted or (current == Status.VERIFIED and wanted == Status.DONE)
+
+
+def import_item(
+    *,
+    actor,
+    org_unit: OrgUnit,
+    existing: Item | None,
+    title: str,
+    responsible_unit: OrgUnit,
+    responsible_person: Person | None,
+    responsible_name: str,
+    due_on: dt.date | None,
+    status: str,
+    latest_progress: str = "",
+    remarks: str = "",
+    message: str = "",
+) -> str:
+    """One row of an imported ledger (the sheet checked the importer's right and the row):
+    a new item, or the changes to the item of the same unit and title. Past deadlines are
+    kept (a ledger has history). Returns ``created``, ``updated`` or ``unchanged``."""
+    if existing is None:
+        _create_item(
+            actor=actor,
+            org_unit=org_unit,
+            title=title,
+            responsible_unit=responsible_unit,
+            responsible_person=responsible_person,
+            responsible_name=responsible_name,
+            due_on=due_on,
+            source=Source.IMPORT,
+            status=status,
+            percent=100 if status in (Status.DONE, Status.VERIFIED) else 0,
+            latest_progress=latest_progress,
+            remarks=remarks,
+            allow_past_due=True,
+        )
+        return "created"
+    item = Item.objects.select_for_update().get(pk=existing.pk)
+    fields = ["responsible_unit", "responsible_person", "responsible_name", "due_on", "remarks"]
+    before = audit.snapshot(item, [*fields, "status", "latest_progress"])
+    item.responsible_unit = responsible_unit
+    item.responsible_person = responsible_person
+    item.responsible_name = responsible_name or (
+        responsible_person.name if responsible_person else ""
+    )
+    item.due_on = due_on
+    item.remarks = remarks[:300]
+    if latest_progress:
+        item.latest_progress = latest_progress[:500]
+    now = timezone.now()
+    if not _same_status(item.status, status) and item.status not in (
+        Status.VERIFIED,
+        Status.CANCELLED,
+    ):
+        item.status = status
+        if status == Status.DONE:
+            item.percent = 100
+            item.done_at = now
+        elif item.started_at is None and status != Status.NOT_STARTED:
+            item.started_at = now
+    changes = audit.diff(before, audit.snapshot(item, [*fields, "status", "latest_progress"]))
+    if not changes:
+        return "unchanged"
+    item.version += 1
+    item.updated_at = now
+    item.save()
+    audit.record(actor, item, Action.IMPORT_UPDATE, changes, message=message)
+    return "updated"

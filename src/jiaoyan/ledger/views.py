@@ -1,16 +1,507 @@
-"""Pages of the work ledger (thin: parse, call a service or a query, render)."""
+"""Pages of the work ledger (thin: parse, call a service or a query, render): the boards
+(table and kanban, filters, counts, export), the supervision board, creating and editing
+items, the item page with its progress history and the actions on it, and the import."""
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
 
-from jiaoyan.core.scope import get_visible_or_404
+from jiaoyan.core import audit, charts
+from jiaoyan.core.errors import ServiceError
+from jiaoyan.core.imports import start_import
+from jiaoyan.core.lists import (
+    SortOption,
+    paginate,
+    querystring_without,
+    render_list,
+    sort_queryset,
+    xlsx_response,
+)
+from jiaoyan.core.scope import can, get_visible_or_404, units_where
+from jiaoyan.core.sheets import export_xlsx
+from jiaoyan.orgs.models import OrgUnit
 
-from .models import Item
+from . import queries, services
+from .forms import (
+    BoardFilterForm,
+    ItemForm,
+    LedgerImportForm,
+    NoteForm,
+    ReasonForm,
+    ReportForm,
+    person_choices,
+)
+from .models import Attachment, Item, Status, Supervision
+from .sheets import LedgerSheet
+from .tasks import maybe_schedule_reminders
+
+SORTS = [
+    SortOption("due", gettext_lazy("Deadline"), ("due_on",)),
+    SortOption("number", gettext_lazy("No."), ("org_unit_id", "number")),
+    SortOption("priority", gettext_lazy("Priority"), ("priority_rank",)),
+    SortOption("status", gettext_lazy("Status"), ("status",)),
+    SortOption("percent", gettext_lazy("Progress"), ("percent",)),
+    SortOption("updated", gettext_lazy("Updated"), ("updated_at",)),
+]
+
+
+def _form_error(form, error: ServiceError) -> None:
+    field = error.field if error.field in form.fields else None
+    form.add_error(field, error.text if field is None else error.messages)
+
+
+# --- boards ------------------------------------------------------------------------------
 
 
 @login_required
-def item_detail(request, pk: int):
-    item = get_visible_or_404(Item, request.user, pk=pk)
-    return render(request, "ledger/item_detail.html", {"item": item})
+def board(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    maybe_schedule_reminders()
+    name = request.GET.get("board") or "mine"
+    if name not in queries.BOARDS:
+        name = "mine"
+    view = "kanban" if request.GET.get("view") == "kanban" else "table"
+    form = BoardFilterForm(request.GET, user=user)
+    f = form.filters()
+    base = queries.board_queryset(user, name)
+    qs = queries.apply_filters(base, f)
+    if request.GET.get("export") == "xlsx":
+        sheet = LedgerSheet(actor=user)
+        content = export_xlsx(sheet, queries.for_list(qs).order_by("org_unit_id", "number"))
+        return xlsx_response(content, _("Work ledger"))
+    counts = queries.status_counts(queries.apply_filters(base, f, status=False))
+    ctx = {
+        "board": name,
+        "boards": list(queries.BOARDS.items()),
+        "view": view,
+        "form": form,
+        "filters": f,
+        "counts": counts,
+        "status_cards": _status_cards(counts),
+        "chart": charts.pie(
+            [
+                {"name": str(label), "value": counts.get(s, 0)}
+                for s, label in Status.choices
+                if s != Status.CANCELLED
+            ]
+        ),
+        "can_add": units_where(user, "add", Item).exists(),
+        "today": timezone.localdate(),
+        "base_query": querystring_without(request, "page"),
+        "base_query_nosort": querystring_without(request, "page", "sort"),
+        "export_query": querystring_without(request, "page", "export", "view"),
+        "query_noview": querystring_without(request, "page", "view"),
+        "query_nostatus": querystring_without(request, "page", "status"),
+    }
+    if view == "kanban":
+        ctx["columns"] = queries.kanban(qs, counts, status=f.status)
+        return render(request, "ledger/board.html", ctx)
+    qs = qs.annotate(priority_rank=queries.priority_rank())
+    qs, sort = sort_queryset(request, qs, SORTS, "due")
+    ctx["sort"] = sort
+    ctx["page"] = paginate(request, queries.for_list(qs))
+    return render_list(request, "ledger/board.html", "ledger/_board_table.html", ctx)
+
+
+def _status_cards(counts: dict[str, int]) -> list[dict]:
+    cards = [
+        {"key": s, "label": label, "n": counts.get(s, 0)}
+        for s, label in Status.choices
+        if s != Status.CANCELLED
+    ]
+    cards.append({"key": queries.OVERDUE, "label": _("Overdue"), "n": counts.get("overdue", 0)})
+    return cards
+
+
+@login_required
+def supervision(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    maybe_schedule_reminders()
+    closed = request.GET.get("closed") == "1"
+    qs = queries.supervisions_for(user, open_only=not closed)
+    if closed:
+        qs = qs.filter(closed_at__isnull=False)
+    page = paginate(request, qs)
+    return render(
+        request,
+        "ledger/supervision.html",
+        {
+            "page": page,
+            "closed": closed,
+            "today": timezone.localdate(),
+            "base_query": querystring_without(request, "page"),
+        },
+    )
+
+
+# --- items ---------------------------------------------------------------------------------
+
+
+def _default_unit(user, units):
+    person = getattr(user, "person", None)
+    if person is not None and units.filter(pk=person.org_unit_id).exists():
+        return person.org_unit_id
+    first = units.first()
+    return first.pk if first else None
+
+
+def _observation_source(request: HttpRequest):
+    """The submitted observation a new item is made from (``?observation=<id>``)."""
+    raw = request.GET.get("observation") or request.POST.get("observation")
+    if not raw:
+        return None
+    from jiaoyan.observations.models import Observation
+
+    try:
+        pk = int(raw)
+    except ValueError:
+        raise Http404 from None
+    obs = get_visible_or_404(
+        Observation.objects.select_related("org_unit", "teacher"), request.user, pk=pk
+    )
+    if obs.status != "submitted":
+        raise Http404
+    return obs
+
+
+@login_required
+def item_create(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    units = units_where(user, "add", Item)
+    if not units.exists():
+        raise PermissionDenied(_("You may not assign work."))
+    observation = _observation_source(request)
+    initial = {"org_unit": _default_unit(user, units.order_by("path"))}
+    if observation is not None:
+        first_line = (observation.suggestions or "").strip().splitlines()
+        initial.update(
+            {
+                "title": (first_line[0] if first_line else observation.topic)[:200],
+                "description": observation.suggestions,
+                "responsible_unit": observation.org_unit,
+                "responsible_person": observation.teacher_id,
+            }
+        )
+    form = ItemForm(request.POST or None, user=user, initial=initial)
+    if observation is not None:
+        # The observed teacher's school answers for an observation's suggestions.
+        del form.fields["responsible_unit"], form.fields["responsible_person"]
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        common = {
+            "description": d["description"],
+            "due_on": d["due_on"],
+        }
+        extra = {
+            "recurrence": d["recurrence"],
+            "priority": d["priority"],
+            "collaborators": list(d["collaborators"]),
+            "tags": d["tags"],
+            "remarks": d["remarks"],
+        }
+        try:
+            if observation is not None:
+                item = services.create_item_from_observation(
+                    actor=user,
+                    observation=observation,
+                    org_unit=d["org_unit"],
+                    title=d["title"],
+                    **common,
+                    **extra,
+                )
+            else:
+                item = services.create_item(
+                    actor=user,
+                    org_unit=d["org_unit"],
+                    title=d["title"],
+                    responsible_unit=d["responsible_unit"],
+                    responsible_person=d["responsible_person"],
+                    **common,
+                    **extra,
+                )
+        except ServiceError as e:
+            _form_error(form, e)
+        else:
+            messages.success(request, _("The item was added to the ledger."))
+            return redirect(item)
+    return render(
+        request,
+        "ledger/item_form.html",
+        {"form": form, "item": None, "observation": observation},
+    )
+
+
+@login_required
+def item_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    user = request.user
+    item = queries.item_detail(user, pk)
+    if not can(user, "change", item):
+        raise PermissionDenied(_("You may not change this item."))
+    initial = {
+        "title": item.title,
+        "description": item.description,
+        "responsible_unit": item.responsible_unit,
+        "responsible_person": item.responsible_person_id,
+        "collaborators": list(item.collaborations.values_list("unit_id", flat=True)),
+        "due_on": item.due_on,
+        "recurrence": item.recurrence,
+        "priority": item.priority,
+        "tags": "、".join(item.tags.order_by("name").values_list("name", flat=True)),
+        "remarks": item.remarks,
+        "version": item.version,
+    }
+    form = ItemForm(request.POST or None, user=user, creating=False, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        data = {k: d[k] for k in form.fields if k != "version"}
+        data["collaborators"] = list(d["collaborators"])
+        try:
+            changes = services.update_item(
+                actor=user, item=item, data=data, expected_version=d.get("version")
+            )
+        except ServiceError as e:
+            _form_error(form, e)
+        else:
+            if changes:
+                messages.success(request, _("The item was saved."))
+            else:
+                messages.info(request, _("Nothing was changed."))
+            return redirect(item)
+    return render(
+        request, "ledger/item_form.html", {"form": form, "item": item, "observation": None}
+    )
+
+
+@login_required
+def person_options(request: HttpRequest) -> HttpResponse:
+    """The responsible-person picker's options for the chosen unit (HTMX)."""
+    try:
+        unit_pk = int(request.GET.get("responsible_unit") or 0)
+    except ValueError:
+        unit_pk = 0
+    unit = OrgUnit.objects.visible_to(request.user).filter(pk=unit_pk).first()
+    people = person_choices(request.user, unit).values_list("pk", "name")
+    return render(request, "ledger/_person_options.html", {"people": people})
+
+
+@login_required
+def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    user = request.user
+    maybe_schedule_reminders()
+    item = queries.item_detail(user, pk)
+    sup = queries.open_supervision(item) if item.supervised_by_id else None
+    may_change = can(user, "change", item)
+    may_escalate = (
+        item.is_open
+        and sup is None
+        and services.may_escalate(user, item)
+        and (item.is_overdue or services.is_stuck(item))
+    )
+    ctx = {
+        "item": item,
+        "tags": list(item.tags.order_by("name")),
+        "collaborators": list(
+            OrgUnit.objects.filter(pk__in=item.collaborations.values("unit_id")).order_by("path")
+        ),
+        "reports": queries.reports_of(item),
+        "supervision": sup,
+        "may_report": item.is_open and services.may_report(user, item),
+        "may_change": may_change,
+        "may_edit": may_change and item.status in (*queries.OPEN_STATUSES, Status.DONE),
+        "may_escalate": may_escalate,
+        "may_close": sup is not None and services.may_close_supervision(user, sup),
+        "report_form": ReportForm(),
+        "reason_form": ReasonForm(initial={"version": item.version}),
+        "note_form": NoteForm(initial={"version": item.version}),
+        "source_activity_visible": bool(
+            item.source_activity_id
+            and item.source_activity.__class__.objects.visible_to(user)
+            .filter(pk=item.source_activity_id)
+            .exists()
+        ),
+        "source_observation_visible": bool(
+            item.source_observation_id
+            and item.source_observation.__class__.objects.visible_to(user)
+            .filter(pk=item.source_observation_id)
+            .exists()
+        ),
+        "history": audit.entries(item),
+        "today": timezone.localdate(),
+    }
+    return render(request, "ledger/item_detail.html", ctx)
+
+
+def _item_for_action(request: HttpRequest, pk: int) -> Item:
+    return get_visible_or_404(Item, request.user, pk=pk)
+
+
+def _done(request: HttpRequest, item: Item, message: str) -> HttpResponse:
+    messages.success(request, message)
+    return redirect(item)
+
+
+def _failed(request: HttpRequest, item: Item, error: ServiceError) -> HttpResponse:
+    messages.error(request, error.text)
+    return redirect(item)
+
+
+def _version(request: HttpRequest) -> int | None:
+    try:
+        return int(request.POST.get("version") or "") or None
+    except ValueError:
+        return None
+
+
+@login_required
+@require_POST
+def item_report(request: HttpRequest, pk: int) -> HttpResponse:
+    item = _item_for_action(request, pk)
+    files = request.FILES.getlist("files")
+    try:
+        services.report_progress(
+            actor=request.user,
+            item=item,
+            text=request.POST.get("text", ""),
+            percent=request.POST.get("percent", ""),
+            files=files,
+        )
+    except ServiceError as e:
+        return _failed(request, item, e)
+    return _done(request, item, _("Your progress report was recorded."))
+
+
+@login_required
+@require_POST
+def item_verify(request: HttpRequest, pk: int) -> HttpResponse:
+    item = _item_for_action(request, pk)
+    try:
+        services.verify(
+            actor=request.user,
+            item=item,
+            note=request.POST.get("note", ""),
+            expected_version=_version(request),
+        )
+    except ServiceError as e:
+        return _failed(request, item, e)
+    return _done(request, item, _("The item was verified."))
+
+
+@login_required
+@require_POST
+def item_send_back(request: HttpRequest, pk: int) -> HttpResponse:
+    item = _item_for_action(request, pk)
+    try:
+        services.send_back(
+            actor=request.user,
+            item=item,
+            reason=request.POST.get("reason", ""),
+            expected_version=_version(request),
+        )
+    except ServiceError as e:
+        return _failed(request, item, e)
+    return _done(request, item, _("The item was sent back."))
+
+
+@login_required
+@require_POST
+def item_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    item = _item_for_action(request, pk)
+    try:
+        services.cancel(
+            actor=request.user,
+            item=item,
+            reason=request.POST.get("reason", ""),
+            expected_version=_version(request),
+        )
+    except ServiceError as e:
+        return _failed(request, item, e)
+    return _done(request, item, _("The item was cancelled."))
+
+
+@login_required
+@require_POST
+def item_escalate(request: HttpRequest, pk: int) -> HttpResponse:
+    item = _item_for_action(request, pk)
+    try:
+        services.escalate(actor=request.user, item=item, reason=request.POST.get("reason", ""))
+    except ServiceError as e:
+        return _failed(request, item, e)
+    return _done(request, item, _("The item is now under supervision."))
+
+
+@login_required
+@require_POST
+def supervision_close(request: HttpRequest, pk: int) -> HttpResponse:
+    sup = get_visible_or_404(Supervision.objects.select_related("item"), request.user, pk=pk)
+    try:
+        services.close_supervision(
+            actor=request.user, supervision=sup, note=request.POST.get("note", "")
+        )
+    except ServiceError as e:
+        return _failed(request, sup.item, e)
+    return _done(request, sup.item, _("The supervision was closed."))
+
+
+@login_required
+def attachment(request: HttpRequest, pk: int) -> FileResponse:
+    """A progress report's file, for those who see the item."""
+    att = get_visible_or_404(Attachment, request.user, pk=pk)
+    try:
+        handle = att.file.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    return FileResponse(handle, as_attachment=True, filename=att.name)
+
+
+# --- import ------------------------------------------------------------------------------
+
+
+@login_required
+def ledger_import(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    units = units_where(user, "import", Item)
+    if not units.exists():
+        raise PermissionDenied(_("You may not import a work ledger."))
+    form = LedgerImportForm(
+        request.POST or None,
+        request.FILES or None,
+        user=user,
+        initial={"org_unit": _default_unit(user, units.order_by("path"))},
+    )
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        mode = form.cleaned_data["mode"]
+        try:
+            if upload.size > settings.IMPORT_MAX_BYTES:
+                raise ServiceError(
+                    _("The file is larger than %(mb)d MB.")
+                    % {"mb": settings.IMPORT_MAX_BYTES // 2**20}
+                )
+            job = start_import(
+                actor=user,
+                kind=LedgerSheet.kind,
+                filename=upload.name,
+                data=upload.read(),
+                dry_run=mode == "dry_run",
+                valid_only=mode == "valid_only",
+                params={"unit": form.cleaned_data["org_unit"].pk},
+            )
+        except ServiceError as e:
+            _form_error(form, e)
+        else:
+            return redirect(job)
+    return render(
+        request,
+        "ledger/import.html",
+        {"form": form, "template_url": reverse("core:import_template", args=["ledger"])},
+    )

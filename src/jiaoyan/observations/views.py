@@ -37,7 +37,7 @@ from jiaoyan.core.sheets import export_xlsx, write_table_xlsx
 from jiaoyan.orgs.models import OrgUnit, Subject
 from jiaoyan.people.models import Person
 
-from . import charts, queries, services, st
+from . import charts, hooks, queries, services, st
 from .filters import ObservationFilter
 from .forms import (
     CorrectionForm,
@@ -588,6 +588,7 @@ def observation_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "reply_form": ReplyForm(),
         "history": audit.entries(obs),
         "is_teacher": obs.teacher.user_id == user.pk,
+        "panels": hooks.detail_panels(request, obs),
     }
     ctx.update(_activity_context(user, obs))
     ctx.update(_st_context(obs))
