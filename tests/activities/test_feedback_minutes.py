@@ -47,20 +47,24 @@ def test_minutes_and_decisions_and_the_ledger_hook(world, attended):
         actor=researcher, activity=attended, text="各校报送单元作业设计", for_ledger=True
     )
     services.add_decision(actor=researcher, activity=attended, text="下次活动在二中")
-    with pytest.raises(ServiceError):
-        services.send_decisions_to_ledger(actor=researcher, activity=attended)  # no ledger yet
+    installed = hooks.decision_sink()  # the work ledger's, when it is installed
     received = []
 
     def sink(*, actor, decision):
         received.append(decision.text)
         return f"L-{decision.pk}"
 
-    hooks.register_decision_sink(sink)
     try:
+        hooks.unregister_decision_sink()
+        with pytest.raises(ServiceError):
+            services.send_decisions_to_ledger(actor=researcher, activity=attended)  # no ledger
+        hooks.register_decision_sink(sink)
         assert services.send_decisions_to_ledger(actor=researcher, activity=attended) == 1
         assert services.send_decisions_to_ledger(actor=researcher, activity=attended) == 0
     finally:
         hooks.unregister_decision_sink()
+        if installed is not None:
+            hooks.register_decision_sink(installed)
     d.refresh_from_db()
     assert received == ["各校报送单元作业设计"] and d.ledger_ref == f"L-{d.pk}" and d.sent_at
     with pytest.raises(ServiceError):

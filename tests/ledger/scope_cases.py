@@ -1,8 +1,8 @@
 """Cross-district isolation of every scoped model of the work ledger: a row owned in 华州区
 is invisible to everyone of 临渭区 (tests/core/test_scope_matrix.py).
 
-The board and brief pages come with the ledger's pages; the cases name the pages that
-exist (an item's page) and the API paths."""
+Each case names the detail page, a list page that would show the row (the boards, the
+supervision board, the brief archive) and the API paths."""
 
 from __future__ import annotations
 
@@ -79,7 +79,7 @@ register(
         Item,
         _item,
         page=lambda i: f"/ledger/items/{i.pk}/",
-        list_page=None,  # /ledger/ (the boards) comes with the ledger's pages
+        list_page="/ledger/?board=unit&status=all",
         api=lambda i: f"/api/v1/ledger/items/{i.pk}",
         api_list="/api/v1/ledger/items?limit=500",
         marker=lambda i: i.title,
@@ -93,11 +93,20 @@ register(
         marker=lambda r: r.text,
     )
 )
-register(ScopeCase(Attachment, _attachment, api=_progress_api, marker=lambda a: a.name))
+register(
+    ScopeCase(
+        Attachment,
+        _attachment,
+        page=lambda a: f"/ledger/attachments/{a.pk}/",
+        api=_progress_api,
+        marker=lambda a: a.name,
+    )
+)
 register(
     ScopeCase(
         Supervision,
         _supervision,
+        list_page="/ledger/supervision/",
         api=lambda s: f"/api/v1/ledger/supervisions/{s.pk}",
         api_list="/api/v1/ledger/supervisions?state=all&limit=500",
         marker=lambda s: s.reason,
@@ -107,7 +116,8 @@ register(
     ScopeCase(
         Brief,
         _brief,
-        page=None,  # /ledger/briefs/<pk>/ comes with the briefs
+        page=lambda b: f"/ledger/briefs/{b.pk}/",
+        list_page="/ledger/briefs/",
         marker=lambda b: b.title,
     )
 )
