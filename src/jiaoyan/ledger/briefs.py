@@ -44,6 +44,7 @@ from .models import OPEN_STATUSES, Brief, Item, Status, Supervision
 
 Action = audit.AuditLog.Action
 NOTABLE = 5
+NAMED_ITEMS = 10  # completed and newly supervised items named in the text
 SECTION_KEYS = ("activities", "ledger", "observations")
 MAX_HEADING = 60
 MAX_BODY = 5000
@@ -177,11 +178,25 @@ def weekly_figures(user, unit: OrgUnit, week_start: dt.date) -> dict[str, Any]:
     escalated = escalations.aggregate(n=Count("item_id", distinct=True))["n"]
     escalated_items = list(
         escalations.values("item_id", "item__title", "item__responsible_unit__name", "unit__name")[
-            :10
+            :NAMED_ITEMS
         ]
+    )
+    done_items = list(
+        items.filter(status__in=[Status.DONE, Status.VERIFIED], done_at__gte=start, done_at__lt=end)
+        .order_by("done_at", "pk")
+        .values("pk", "title", "responsible_unit__name", "status")[:NAMED_ITEMS]
     )
     ledger = {
         **counts,
+        "done_items": [
+            {
+                "id": d["pk"],
+                "title": d["title"],
+                "unit": d["responsible_unit__name"],
+                "verified": d["status"] == Status.VERIFIED,
+            }
+            for d in done_items
+        ],
         "escalated": escalated,
         "escalated_items": [
             {
@@ -287,6 +302,18 @@ def default_sections(figures: dict[str, Any]) -> list[dict[str, str]]:
             "new": led["new"],
         }
     ]
+    if led.get("done_items"):
+        lines.append(
+            _("Completed: %(list)s.")
+            % {
+                "list": _join(
+                    [
+                        _("%(title)s (%(unit)s)") % {"title": d["title"], "unit": d["unit"]}
+                        for d in led["done_items"]
+                    ]
+                )
+            }
+        )
     if led["escalated_items"]:
         lines.append(
             _("Newly supervised: %(list)s.")
