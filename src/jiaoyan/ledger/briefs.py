@@ -100,15 +100,24 @@ def _items_of(user, root: OrgUnit) -> QuerySet[Item]:
     )
 
 
-def overdue_q(ref: dt.date) -> Q:
-    """Items overdue on the morning of ``ref``: deadline before ``ref`` and not done
-    before ``ref`` (cancelled items are never overdue)."""
-    start = day_start(ref)
+def overdue_q(ref: dt.date, moment: dt.datetime | None = None) -> Q:
+    """Items overdue at ``moment`` (by default the morning of ``ref``): deadline before
+    ``ref`` and not done before ``moment`` (cancelled items are never overdue)."""
+    start = moment or day_start(ref)
     return (
         Q(due_on__lt=ref, created_at__lt=start)
         & ~Q(status=Status.CANCELLED)
         & (Q(status__in=OPEN_STATUSES) | Q(done_at__gte=start) | Q(done_at__isnull=True))
     )
+
+
+def reference_point(after: dt.date) -> tuple[dt.date, dt.datetime]:
+    """When "overdue" is counted for a period ending the day before ``after``: at the
+    period's end once it is over, else now (a brief of the running week)."""
+    today = timezone.localdate()
+    if after <= today:
+        return after, day_start(after)
+    return today, timezone.now()
 
 
 def weekly_figures(user, unit: OrgUnit, week_start: dt.date) -> dict[str, Any]:
@@ -119,7 +128,7 @@ def weekly_figures(user, unit: OrgUnit, week_start: dt.date) -> dict[str, Any]:
     monday = monday_of(week_start)
     sunday = monday + dt.timedelta(days=6)
     start, end = day_start(monday), day_start(monday + dt.timedelta(days=7))
-    ref = min(monday + dt.timedelta(days=7), timezone.localdate())
+    ref, moment = reference_point(monday + dt.timedelta(days=7))
 
     # Activities held in the week.
     acts = (
@@ -169,7 +178,7 @@ def weekly_figures(user, unit: OrgUnit, week_start: dt.date) -> dict[str, Any]:
                 status__in=[Status.DONE, Status.VERIFIED], done_at__gte=start, done_at__lt=end
             ),
         ),
-        overdue=Count("pk", filter=overdue_q(ref)),
+        overdue=Count("pk", filter=overdue_q(ref, moment)),
         new=Count("pk", filter=Q(created_at__gte=start, created_at__lt=end)),
     )
     escalations = Supervision.objects.filter(

@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from jiaoyan.core.errors import ServiceError
 from jiaoyan.orgs.models import OrgUnit
 
-from .briefs import day_start, overdue_q, region_of
+from .briefs import day_start, overdue_q, reference_point, region_of
 from .models import ASSIGNERS, OPEN_STATUSES, Item, Status, Supervision
 
 LATE_WEIGHT = 0.6
@@ -179,10 +179,10 @@ def monthly_supervision(user, unit: OrgUnit, period: Period) -> dict[str, Any]:
     "escalated": qs, "owner": {responsible unit id: row unit id}, totals}``; the two
     querysets list the items (the page paginates them, the export writes them all).
     """
-    ref = min(period.after, timezone.localdate())
+    ref, moment = reference_point(period.after)
     start, end = day_start(period.start), day_start(period.after)
     items = _items(user, unit)
-    overdue = items.filter(overdue_q(ref))
+    overdue = items.filter(overdue_q(ref, moment))
     sups = Supervision.objects.filter(
         item__in=items.values("pk"), escalated_at__gte=start, escalated_at__lt=end
     )

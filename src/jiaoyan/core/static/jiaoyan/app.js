@@ -1,6 +1,7 @@
 /* Jiaoyan page behaviour. No inline scripts anywhere (CSP): everything hooks in here.
  *  - [data-chart="ID"]: draws the ECharts option kept in <script type="application/json" id="ID">
  *  - form[data-confirm]: asks before submitting
+ *  - button[data-confirm] (one of several submit buttons of a form): asks before it submits
  *  - [data-copy="ID"]: copies the text of element ID
  *  - select[data-autosubmit] / input[data-autosubmit]: submits its form on change
  */
@@ -30,6 +31,13 @@
       form.dataset.wired = "1";
       form.addEventListener("submit", function (ev) {
         if (!window.confirm(form.dataset.confirm)) ev.preventDefault();
+      });
+    });
+    root.querySelectorAll("button[data-confirm]").forEach(function (btn) {
+      if (btn.dataset.wired) return;
+      btn.dataset.wired = "1";
+      btn.addEventListener("click", function (ev) {
+        if (!window.confirm(btn.dataset.confirm)) ev.preventDefault();
       });
     });
     root.querySelectorAll("[data-copy]").forEach(function (btn) {
