@@ -54,6 +54,9 @@ from .models import (
 Action = audit.AuditLog.Action
 STUCK_AFTER = 14  # days without a progress report after which an open item counts as stuck
 REMIND_DAYS = 3  # days before a deadline the responsible side is reminded
+# The sweep tells about items that fell overdue in the last two weeks: older ones were told
+# then (one notification per item and deadline), so an hourly sweep stays small.
+OVERDUE_LOOKBACK = 14
 MAX_TAGS = 10
 MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
 ITEM_FIELDS = (
@@ -790,8 +793,9 @@ def create_item_from_observation(
 
 
 def run_reminders(*, today: dt.date | None = None) -> dict[str, int]:
-    """Tell the responsible side about deadlines in the next ``REMIND_DAYS`` days and about
-    items that became overdue, once per item and deadline (safe to run every hour)."""
+    """Tell the responsible side about deadlines in the next ``REMIND_DAYS`` days, and both
+    sides about items that fell overdue in the last ``OVERDUE_LOOKBACK`` days; once per
+    item and deadline (safe to run every hour)."""
     today = today or timezone.localdate()
     sent = {"due_soon": 0, "overdue": 0}
     soon = (
@@ -821,7 +825,11 @@ def run_reminders(*, today: dt.date | None = None) -> dict[str, int]:
             dedupe_key=key,
         )
     late = (
-        Item.objects.filter(status__in=OPEN_STATUSES, due_on__lt=today)
+        Item.objects.filter(
+            status__in=OPEN_STATUSES,
+            due_on__lt=today,
+            due_on__gte=today - dt.timedelta(days=OVERDUE_LOOKBACK),
+        )
         .select_related("responsible_person", "responsible_unit")
         .order_by("pk")
     )
