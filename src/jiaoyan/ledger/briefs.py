@@ -343,7 +343,10 @@ def default_sections(figures: dict[str, Any]) -> list[dict[str, str]]:
         observations = _("This week %(n)d lesson observations were submitted: %(list)s.") % {
             "n": o["total"],
             "list": _join(
-                [_("%(kind)s %(n)d") % {"kind": k["name"], "n": k["count"]} for k in o["by_kind"]]
+                [
+                    pgettext("lessons", "%(kind)s %(n)d") % {"kind": k["name"], "n": k["count"]}
+                    for k in o["by_kind"]
+                ]
             ),
         }
     else:
