@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from jiaoyan.ledger import services
+from jiaoyan.ledger.models import Item
 
 URLS = [
     "/ledger/?board=mine",
@@ -50,3 +52,17 @@ def test_board_queries_do_not_grow_with_rows(world, client_for, url):
     _items(world, 19, start=1)
     assert _count(client, url) == one
     assert one <= 16, one
+
+
+def test_supervision_board_queries_do_not_grow_with_supervisions(world, client_for):
+    """Each row shows its item's units, person and supervising unit: joined, not fetched."""
+    _items(world, 6)
+    items = list(Item.objects.order_by("pk"))
+    with time_machine.travel(timezone.now() + dt.timedelta(days=10)):
+        client = client_for(world.users["city_admin"])
+        services.escalate(actor=world.users["city_admin"], item=items[0], reason="逾期")
+        client.get("/ledger/supervision/")
+        one = _count(client, "/ledger/supervision/")
+        for item in items[1:]:
+            services.escalate(actor=world.users["city_admin"], item=item, reason="逾期")
+        assert _count(client, "/ledger/supervision/") == one

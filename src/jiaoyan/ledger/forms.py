@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -153,7 +154,16 @@ class BoardFilterForm(StyledForm):
 
     def __init__(self, *args: Any, user, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["unit"].queryset = OrgUnit.objects.visible_to(user).order_by("path")
+        # The offices and regions of the scope (a city has ~200, against ~1,600 schools):
+        # a list of every school would weigh more than the board. A school chosen elsewhere
+        # (a link from a report) is offered too, so the filter shows what it filters by.
+        shown = ~Q(kind=OrgUnit.Kind.SCHOOL)
+        chosen = str(self.data.get("unit") or "")
+        if chosen.isdigit():
+            shown |= Q(pk=int(chosen))
+        self.fields["unit"].queryset = (
+            OrgUnit.objects.visible_to(user).filter(shown).order_by("path")
+        )
 
     def filters(self) -> Filters:
         if not self.is_valid():

@@ -109,7 +109,7 @@ def board(request: HttpRequest) -> HttpResponse:
     qs = qs.annotate(priority_rank=queries.priority_rank())
     qs, sort = sort_queryset(request, qs, SORTS, "due")
     ctx["sort"] = sort
-    ctx["page"] = paginate(request, queries.for_list(qs))
+    ctx["page"] = paginate(request, queries.PageRows(qs, queries.board_count(counts, f.status)))
     return render_list(request, "ledger/board.html", "ledger/_board_table.html", ctx)
 
 
