@@ -1,17 +1,8 @@
-"""Read side of the ledger's boards, shared by the API (and meant for the pages): which
-items a board shows, the filters of the boards, and what a list row needs in a fixed
-number of queries. Every function starts from ``visible_to(user)``.
-
-Boards:
-
-* ``mine`` — the items the user is the responsible person of;
-* ``unit`` — the work of the user's own units (the unit they work at and the units their
-  roles are bound to): responsible for it or collaborating on it;
-* ``assigned`` — what the user assigned, or (for those who assign work: admins,
-  researchers, principals) what their own unit assigned;
-* ``supervision`` — items under an open supervision of a unit in the user's scope.
-
-Without a board, a list shows every item the user may see.
+"""Read side of the ledger for the API: the filters of the item and supervision lists
+and what a row needs in a fixed number of queries. Which items a board shows is the
+pages' definition (``queries.board_queryset``), so both read the same; every function
+starts from ``visible_to(user)``. Without a board, a list shows every item the user may
+see.
 """
 
 from __future__ import annotations
@@ -21,11 +12,11 @@ import datetime as dt
 from django.db.models import F, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from jiaoyan.core.scope import scope_paths, user_scopes
+from jiaoyan.core.scope import scope_paths
 from jiaoyan.orgs.models import OrgUnit
 
+from . import queries
 from .models import (
-    ASSIGNERS,
     OPEN_STATUSES,
     Item,
     ItemCollaborator,
@@ -38,42 +29,11 @@ BOARDS = ("mine", "unit", "assigned", "supervision")
 STATUS_FILTERS = (*Status.values, "open", "overdue")
 
 
-def own_unit_ids(user) -> list[int]:
-    """The units a user works for: their person's unit and the units of their roles."""
-    ids = {s.unit_id for s in user_scopes(user)}
-    person = getattr(user, "person", None) if getattr(user, "is_authenticated", False) else None
-    if person is not None:
-        ids.add(person.org_unit_id)
-    return sorted(ids)
-
-
 def _under_scope(user) -> QuerySet[OrgUnit]:
     q = Q(pk__in=[])
     for p in scope_paths(user):
         q |= Q(path__under=p)
     return OrgUnit.objects.filter(q).values("pk")
-
-
-def board_q(user, board: str | None) -> Q:
-    """The condition of ``board`` for ``user`` (empty: every visible item)."""
-    if not board:
-        return Q()
-    if board == "mine":
-        return Q(responsible_person__user_id=user.pk)
-    units = own_unit_ids(user)
-    if board == "unit":
-        return Q(responsible_unit_id__in=units) | Q(
-            pk__in=ItemCollaborator.objects.filter(unit_id__in=units).values("item_id")
-        )
-    if board == "assigned":
-        if not any(s.role in ASSIGNERS for s in user_scopes(user)):
-            return Q(assigned_by_id=user.pk)
-        return Q(assigned_by_id=user.pk) | Q(org_unit_id__in=units)
-    if board == "supervision":
-        if user.is_superuser:
-            return Q(supervised_by__isnull=False)
-        return Q(supervised_by__in=_under_scope(user))
-    raise ValueError(board)
 
 
 def status_q(status: str | None, *, today: dt.date | None = None) -> Q:
@@ -102,7 +62,10 @@ def items_for(
     q: str | None = None,
 ) -> QuerySet[Item]:
     """The items of a board, filtered, ordered by deadline (ongoing ones last)."""
-    qs = Item.objects.visible_to(user).filter(board_q(user, board), status_q(status))
+    # The boards are the pages' boards (``queries.board_queryset``): one meaning of "mine",
+    # "my unit's", "assigned by me" and "supervision" for the pages and the API.
+    base = queries.board_queryset(user, board) if board else Item.objects.visible_to(user)
+    qs = base.filter(status_q(status))
     if responsible_unit:
         qs = qs.filter(responsible_unit_id=responsible_unit)
     if within:
@@ -159,6 +122,6 @@ def supervisions_for(
         qs = qs.filter(unit__in=_under_scope(user))
     if item:
         qs = qs.filter(item_id=item)
-    return qs.select_related("item__org_unit", "unit", "escalated_by", "closed_by").order_by(
-        "-escalated_at", "-pk"
-    )
+    return qs.select_related(
+        "item__org_unit", "unit", "escalated_by__person", "closed_by"
+    ).order_by("-escalated_at", "-pk")

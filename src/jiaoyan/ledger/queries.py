@@ -81,8 +81,10 @@ def board_queryset(user, board: str) -> QuerySet[Item]:
         paths = scope_paths(user)
         if not paths:
             return qs.none()
-        return qs.filter(_under("supervised_by__path", paths))
-    return qs.filter(mine_q(user))
+        # The few supervised items first (by their index), then the scope check on them.
+        supervised = Item.objects.filter(_under("supervised_by__path", paths)).values("pk")
+        return qs.filter(pk__in=supervised)
+    return qs.filter(pk__in=Item.objects.filter(mine_q(user)).values("pk"))
 
 
 def mine_q(user) -> Q:

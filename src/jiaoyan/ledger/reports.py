@@ -163,8 +163,15 @@ def _row_units(unit: OrgUnit, unit_ids: set[int]) -> tuple[list[OrgUnit], dict[i
     return [unit, *children], owner
 
 
-def _items(user, unit: OrgUnit) -> QuerySet[Item]:
-    return Item.objects.visible_to(user).filter(responsible_unit__path__under=unit.path)
+def _items(user, unit: OrgUnit, condition: Q | None = None) -> QuerySet[Item]:
+    """Visible items whose responsible unit lies in ``unit``'s subtree (and that meet
+    ``condition``). The candidates are found first, from the responsible-unit index; the
+    scope check then runs on them only, not on every visible item of a city."""
+    units = OrgUnit.objects.filter(path__under=unit.path).values("pk")
+    candidates = Item.objects.filter(responsible_unit__in=units)
+    if condition is not None:
+        candidates = candidates.filter(condition)
+    return Item.objects.visible_to(user).filter(pk__in=candidates.values("pk"))
 
 
 # --- monthly supervision ---------------------------------------------------------------------
@@ -181,11 +188,10 @@ def monthly_supervision(user, unit: OrgUnit, period: Period) -> dict[str, Any]:
     """
     ref, moment = reference_point(period.after)
     start, end = day_start(period.start), day_start(period.after)
-    items = _items(user, unit)
-    overdue = items.filter(overdue_q(ref, moment))
-    sups = Supervision.objects.filter(
-        item__in=items.values("pk"), escalated_at__gte=start, escalated_at__lt=end
-    )
+    overdue = _items(user, unit, overdue_q(ref, moment))
+    in_month = Supervision.objects.filter(escalated_at__gte=start, escalated_at__lt=end)
+    escalated_items = _items(user, unit, Q(pk__in=in_month.values("item_id")))
+    sups = in_month.filter(item__in=escalated_items.values("pk"))
     by_unit_overdue = dict(
         overdue.order_by()
         .values("responsible_unit_id")
@@ -257,12 +263,11 @@ def quarterly_assessment(user, unit: OrgUnit, period: Period) -> dict[str, Any]:
     units not scored last)."""
     today = timezone.localdate()
     tz = timezone.get_current_timezone()
-    items = (
-        _items(user, unit)
-        .filter(due_on__gte=period.start, due_on__lte=period.end)
-        .exclude(status=Status.CANCELLED)
-        .annotate(done_day=TruncDate("done_at", tzinfo=tz))
-    )
+    items = _items(
+        user,
+        unit,
+        Q(due_on__gte=period.start, due_on__lte=period.end) & ~Q(status=Status.CANCELLED),
+    ).annotate(done_day=TruncDate("done_at", tzinfo=tz))
     done = Q(status__in=[Status.DONE, Status.VERIFIED])
     grouped = (
         items.order_by()

@@ -22,7 +22,7 @@ from jiaoyan.core.scope import can, get_visible_or_404
 from jiaoyan.core.sheets import write_table_xlsx
 from jiaoyan.orgs.models import OrgUnit
 
-from . import briefs, reports
+from . import briefs, queries, reports
 from . import documents as docx_render
 from .models import Brief
 
@@ -313,7 +313,10 @@ def monthly(request: HttpRequest) -> HttpResponse:
     if export == "xlsx":
         content = _monthly_xlsx(title, overdue, escalated, row_unit)
         return xlsx_response(content, title)
-    opage = Paginator(overdue, PER_PAGE).get_page(request.GET.get("page"))
+    # The total is known from the per-unit counts unless one unit is picked; a page reads
+    # its ids first, then its rows (queries.PageRows).
+    total = data["overdue_total"] if child is None else overdue.count()
+    opage = Paginator(queries.PageRows(overdue, total), PER_PAGE).get_page(request.GET.get("page"))
     epage = Paginator(escalated, PER_PAGE).get_page(request.GET.get("epage"))
     for item in opage:
         item.row_unit = row_unit(item.responsible_unit_id)
