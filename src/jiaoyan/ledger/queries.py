@@ -67,7 +67,8 @@ def board_queryset(user, board: str) -> QuerySet[Item]:
     """The items of one board, as ``user`` sees them (unknown boards read as ``mine``)."""
     qs = items_for(user)
     if board == "assigned":
-        return qs.filter(assigned_by_id=user.pk)
+        # What I assigned, found by its index first; the scope check runs on those only.
+        return qs.filter(pk__in=Item.objects.filter(assigned_by_id=user.pk).values("pk"))
     if board == "unit":
         if user.is_superuser:
             return qs
@@ -210,6 +211,24 @@ class PageRows:
             raise TypeError("PageRows supports slices only")
         ids = list(self.qs.values_list("pk", flat=True)[key])
         return rows_by_id(ids)
+
+
+class IdRows:
+    """A list of item ids, already in order, for ``Paginator``: a slice reads its rows."""
+
+    def __init__(self, ids: list[int]) -> None:
+        self.ids = ids
+
+    def count(self) -> int:
+        return len(self.ids)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __getitem__(self, key: slice) -> list[Item]:
+        if not isinstance(key, slice):
+            raise TypeError("IdRows supports slices only")
+        return rows_by_id(self.ids[key])
 
 
 def rows_by_id(ids: list[int]) -> list[Item]:

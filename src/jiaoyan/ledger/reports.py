@@ -192,12 +192,16 @@ def monthly_supervision(user, unit: OrgUnit, period: Period) -> dict[str, Any]:
     in_month = Supervision.objects.filter(escalated_at__gte=start, escalated_at__lt=end)
     escalated_items = _items(user, unit, Q(pk__in=in_month.values("item_id")))
     sups = in_month.filter(item__in=escalated_items.values("pk"))
-    by_unit_overdue = dict(
-        overdue.order_by()
-        .values("responsible_unit_id")
-        .annotate(n=Count("pk"))
-        .values_list("responsible_unit_id", "n")
+    # One narrow pass over the overdue items gives both the counts per responsible unit
+    # and the order of the list (by unit, then deadline); a page then reads its rows by id.
+    narrow = sorted(
+        overdue.order_by().values_list(
+            "responsible_unit__path", "due_on", "pk", "responsible_unit_id"
+        )
     )
+    by_unit_overdue: dict[int, int] = defaultdict(int)
+    for *_ignored, uid in narrow:
+        by_unit_overdue[uid] += 1
     by_unit_esc = dict(
         sups.order_by()
         .values("item__responsible_unit_id")
@@ -225,6 +229,7 @@ def monthly_supervision(user, unit: OrgUnit, period: Period) -> dict[str, Any]:
         "owner": owner,
         "overdue_total": sum(r["overdue"] for r in rows),
         "escalated_total": sum(r["escalated"] for r in rows),
+        "overdue_ids": [pk for _path, _due, pk, _uid in narrow],
         "overdue": overdue.select_related("responsible_unit", "org_unit").order_by(
             "responsible_unit__path", "due_on", "pk"
         ),

@@ -23,7 +23,6 @@ from jiaoyan.core.sheets import write_table_xlsx
 from jiaoyan.orgs.models import OrgUnit
 
 from . import briefs, queries, reports
-from . import documents as docx_render
 from .models import Brief
 
 PER_PAGE = 50
@@ -246,7 +245,10 @@ def brief_docx(request: HttpRequest, pk: int) -> HttpResponse:
             data = f.read()
         name = f"{brief.title}第{brief.number}期.docx"
     else:
-        data = docx_render.render(brief)
+        # python-docx (and lxml) load on the first download, not in every web process.
+        from . import documents
+
+        data = documents.render(brief)
         name = f"{brief.title}（{_('Draft')}）.docx"
     response = HttpResponse(
         data,
@@ -313,10 +315,14 @@ def monthly(request: HttpRequest) -> HttpResponse:
     if export == "xlsx":
         content = _monthly_xlsx(title, overdue, escalated, row_unit)
         return xlsx_response(content, title)
-    # The total is known from the per-unit counts unless one unit is picked; a page reads
-    # its ids first, then its rows (queries.PageRows).
-    total = data["overdue_total"] if child is None else overdue.count()
-    opage = Paginator(queries.PageRows(overdue, total), PER_PAGE).get_page(request.GET.get("page"))
+    # The whole list's ids come in order with the counts; for one picked unit, a page reads
+    # its ids first, then its rows.
+    rows = (
+        queries.IdRows(data["overdue_ids"])
+        if child is None
+        else queries.PageRows(overdue, overdue.count())
+    )
+    opage = Paginator(rows, PER_PAGE).get_page(request.GET.get("page"))
     epage = Paginator(escalated, PER_PAGE).get_page(request.GET.get("epage"))
     for item in opage:
         item.row_unit = row_unit(item.responsible_unit_id)
