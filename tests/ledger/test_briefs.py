@@ -348,3 +348,36 @@ def test_pages_create_edit_issue_download(world, week, client_for):
         r = c.get(reverse("ledger:brief_list") + "?export=xlsx")
         assert r.status_code == 200 and r["Content-Type"].startswith("application/vnd.openxml")
     assert client_for(world.users["teacher"]).get(reverse("ledger:brief_list")).status_code == 403
+
+
+def test_documents_are_rendered_by_the_worker_not_the_web_process(world, week, client_for):
+    """With a real queue, downloading a brief whose .docx is not stored yet answers a
+    page that waits for it (no rendering in the request); once the worker stored it, the
+    same address downloads it. Issuing stores it through the queue as well."""
+    from django.test import override_settings
+
+    brief = generate(world)
+    client = client_for(world.users["district_researcher"])
+    queued = {"TASKS": {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}}
+    with override_settings(**queued):
+        resp = client.get(f"/ledger/briefs/{brief.pk}/docx/")
+        assert resp.status_code == 200
+        assert 'data-testid="document-pending"' in resp.content.decode()
+        brief.refresh_from_db()
+        assert not brief.document_ready
+    assert briefs.store_document(brief.pk, brief.version)
+    assert not briefs.store_document(brief.pk, brief.version)  # already there
+    resp = client.get(f"/ledger/briefs/{brief.pk}/docx/")
+    assert resp["Content-Type"].startswith("application/vnd.openxmlformats")
+    assert "草稿" in docx_text(b"".join(resp))
+    # A changed draft is rendered again; the stale document is not served.
+    briefs.update_brief_sections(
+        actor=world.users["district_researcher"],
+        brief=brief,
+        sections=[{**s, "body": s["body"] + "（已修改）"} for s in brief.content["sections"]],
+        expected_version=brief.version,
+    )
+    brief.refresh_from_db()
+    assert not brief.document_ready
+    resp = client.get(f"/ledger/briefs/{brief.pk}/docx/")  # the immediate queue renders it
+    assert "（已修改）" in docx_text(b"".join(resp))

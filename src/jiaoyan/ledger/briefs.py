@@ -479,12 +479,11 @@ def issue_brief(
     issued_at: dt.datetime | None = None,
 ) -> Brief:
     """Issue a draft: it gets the next number (期号) of its unit, kind and year, its .docx
-    is stored, and it can no longer be changed. Two briefs issued at once never share a
-    number (the unique constraint decides; the loser takes the next one).
+    is rendered and stored by the task worker, and it can no longer be changed. Two briefs
+    issued at once never share a number (the unique constraint decides; the loser takes
+    the next one).
 
     ``issued_at`` (default now) is for back-filling an archive (the demo data)."""
-    from . import documents as brief_docx
-
     brief = Brief.objects.select_for_update().select_related("org_unit").get(pk=brief.pk)
     require(actor, "change", brief)
     if brief.state != Brief.State.DRAFT:
@@ -506,13 +505,42 @@ def issue_brief(
             continue
     else:
         raise ServiceError(_("Several briefs are being issued at once; try again."))
+    audit.record(actor, brief, Action.STATUS, {"state": [Brief.State.DRAFT, Brief.State.ISSUED]})
+    request_document(brief)
+    brief.refresh_from_db(fields=["docx", "document_version"])
+    return brief
+
+
+def request_document(brief: Brief) -> None:
+    """Queue the rendering of ``brief``'s .docx (its current version) for the task worker."""
+    from .tasks import render_brief_document
+
+    render_brief_document.enqueue(brief.pk, brief.version)
+
+
+def store_document(brief_id: int, version: int) -> bool:
+    """Render and store the .docx of ``brief_id`` if it is still at ``version`` and not
+    stored yet; returns whether it rendered. Runs in the task worker."""
+    from . import documents as brief_docx
+
+    brief = Brief.objects.select_related("org_unit").filter(pk=brief_id).first()
+    if brief is None or brief.version != version or brief.document_ready:
+        return False
     with translation.override(settings.LANGUAGE_CODE):
         data = brief_docx.render(brief)
-    name = f"{brief.org_unit.code}-{brief.year}-{brief.number:03d}.docx"
+    if brief.number:
+        name = f"{brief.org_unit.code}-{brief.year}-{brief.number:03d}.docx"
+    else:
+        name = f"{brief.org_unit.code}-{brief.year}-draft-{brief.pk}-v{version}.docx"
+    old = brief.docx.name if brief.docx else ""
     brief.docx.save(name, ContentFile(data), save=False)
-    brief.save(update_fields=["docx"])
-    audit.record(actor, brief, Action.STATUS, {"state": [Brief.State.DRAFT, Brief.State.ISSUED]})
-    return brief
+    # Only if nobody changed the brief meanwhile (a newer version renders on its own).
+    stored = Brief.objects.filter(pk=brief.pk, version=version).update(
+        docx=brief.docx.name, document_version=version
+    )
+    if old and old != brief.docx.name and stored:
+        brief.docx.storage.delete(old)
+    return bool(stored)
 
 
 @transaction.atomic

@@ -47,9 +47,11 @@ def build_briefs(ctx: DemoContext) -> None:
             issued = timezone.make_aware(
                 dt.datetime.combine(monday + dt.timedelta(days=8), dt.time(9, 30))
             )
-            briefs.issue_brief(actor=admin, brief=brief, issued_at=min(issued, ctx.now))
+            brief = briefs.issue_brief(actor=admin, brief=brief, issued_at=min(issued, ctx.now))
+            # The archive's documents are rendered here rather than left to the worker.
+            briefs.store_document(brief.pk, brief.version)
             made += 1
     # This week's brief of the city, still a draft to edit and issue.
     this_week = briefs.monday_of(timezone.localtime(ctx.now).date())
     briefs.generate_weekly_brief(actor=admin, unit=plan[0][0], week_start=this_week)
-    ctx.log(f"  weekly briefs: {made} issued, 1 draft")
+    ctx.log(f"  周简报：已印发 {made} 期，草稿 1 期")

@@ -499,6 +499,10 @@ class Brief(models.Model):
     content = models.JSONField(_("content"), default=dict)
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.DRAFT)
     docx = models.FileField(_("document"), upload_to="briefs/%Y/", max_length=300, blank=True)
+    # The ``version`` the stored .docx was rendered from (0: none yet). The document is
+    # rendered by the task worker (``tasks.render_brief_document``), so web processes
+    # never load python-docx.
+    document_version = models.PositiveIntegerField(default=0)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("created by"),
@@ -540,3 +544,7 @@ class Brief(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("ledger:brief", args=[self.pk])
+
+    @property
+    def document_ready(self) -> bool:
+        return bool(self.docx) and self.document_version == self.version

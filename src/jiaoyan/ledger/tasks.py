@@ -1,4 +1,5 @@
-"""Background work of the ledger: the reminder sweep.
+"""Background work of the ledger: the reminder sweep, and rendering briefs' documents
+(python-docx and Pillow stay out of the web processes).
 
 ``jiaoyan ledger_remind`` runs it from cron where there is one. Without cron (``make run``)
 the sweep is queued lazily: serving a ledger page or the home page queues it at most once
@@ -34,3 +35,12 @@ def maybe_schedule_reminders() -> bool:
         return False
     transaction.on_commit(send_reminders.enqueue)
     return True
+
+
+@task()
+def render_brief_document(brief_id: int, version: int) -> bool:
+    """Background task: render and store a brief's .docx (see ``briefs.store_document``)."""
+    from .briefs import store_document
+
+    with context.write_context("task"):
+        return store_document(brief_id, version)

@@ -7,6 +7,7 @@ from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
@@ -239,16 +240,21 @@ def _brief_page(request, brief: Brief, may_change: bool, sections, status: int =
 
 @login_required
 def brief_docx(request: HttpRequest, pk: int) -> HttpResponse:
+    """The brief's .docx. The task worker renders it; until it is stored this answers a
+    page that says so and reloads itself (the download starts once it is there)."""
     brief = get_visible_or_404(Brief.objects.select_related("org_unit"), request.user, pk=pk)
-    if brief.state == Brief.State.ISSUED and brief.docx:
-        with brief.docx.open("rb") as f:
-            data = f.read()
+    if not brief.document_ready:
+        key = f"ledger-brief-doc:{brief.pk}:{brief.version}"
+        if cache.add(key, 1, 60):  # once a minute per version, however often it reloads
+            briefs.request_document(brief)
+        brief.refresh_from_db()
+    if not brief.document_ready:
+        return render(request, "ledger/briefs/document_pending.html", {"brief": brief})
+    with brief.docx.open("rb") as f:
+        data = f.read()
+    if brief.state == Brief.State.ISSUED:
         name = f"{brief.title}第{brief.number}期.docx"
     else:
-        # python-docx (and lxml) load on the first download, not in every web process.
-        from . import documents
-
-        data = documents.render(brief)
         name = f"{brief.title}（{_('Draft')}）.docx"
     response = HttpResponse(
         data,
