@@ -26,7 +26,7 @@ from jiaoyan.orgs.models import OrgUnit
 from . import briefs, queries, reports
 from .models import Brief
 
-PER_PAGE = 50
+PER_PAGE = 25  # rows per list on the report pages (the .xlsx export has them all)
 
 
 def register_nav() -> None:
