@@ -202,6 +202,19 @@ def _scope_q(model: type[models.Model], lookup: str, paths: Iterable[str]) -> Q:
     return Q(**{f"{rel}__in": units})
 
 
+def under_q(model: type[models.Model], lookup: str, paths: Iterable[str]) -> Q:
+    """Rows of ``model`` whose unit (reached by ``lookup``, ending in ``__path``) lies under
+    one of ``paths`` — the condition ``visible_to`` itself uses, for other relations of a
+    row (a ledger item's responsible or supervising unit)."""
+    return _scope_q(model, lookup, paths)
+
+
+def units_in_scope(user) -> models.QuerySet:
+    """Ids (a subquery) of every org unit under the user's scope units."""
+    OrgUnit = apps.get_model("orgs", "OrgUnit")
+    return OrgUnit.objects.filter(_path_q("path", scope_paths(user))).values("pk")
+
+
 # --- reads ----------------------------------------------------------------------------
 
 

@@ -15,7 +15,7 @@ from jiaoyan.core.scope import get_visible_or_404
 from jiaoyan.orgs.models import OrgUnit
 from jiaoyan.people.models import Person
 
-from . import boards, services
+from . import boards, queries, services
 from .models import Item, Priority, Supervision
 from .schemas import (
     BoardName,
@@ -244,7 +244,7 @@ def cancel_item(request, item_id: int, data: ReasonIn):
 def escalate_item(request, item_id: int, data: EscalateIn):
     item = _item(request, item_id)
     sup = services.escalate(actor=request.auth, item=item, reason=data.reason)
-    return 201, boards.supervisions_for(request.auth, state="all").get(pk=sup.pk)
+    return 201, queries.supervisions_for(request.auth, state="all").get(pk=sup.pk)
 
 
 # --- supervision --------------------------------------------------------------------------
@@ -262,12 +262,12 @@ def list_supervisions(
     supervising: bool = Query(False, description="only those of the units in your scope"),
     item: int | None = None,
 ):
-    return boards.supervisions_for(request.auth, state=state, supervising=supervising, item=item)
+    return queries.supervisions_for(request.auth, state=state, supervising=supervising, item=item)
 
 
 def _supervision(request, supervision_id: int) -> Supervision:
     return get_visible_or_404(
-        boards.supervisions_for(request.auth, state="all"), request.auth, pk=supervision_id
+        queries.supervisions_for(request.auth, state="all"), request.auth, pk=supervision_id
     )
 
 

@@ -12,7 +12,6 @@ import datetime as dt
 from django.db.models import F, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from jiaoyan.core.scope import scope_paths
 from jiaoyan.orgs.models import OrgUnit
 
 from . import queries
@@ -21,19 +20,7 @@ from .models import (
     Item,
     ItemCollaborator,
     ProgressReport,
-    Status,
-    Supervision,
 )
-
-BOARDS = ("mine", "unit", "assigned", "supervision")
-STATUS_FILTERS = (*Status.values, "open", "overdue")
-
-
-def _under_scope(user) -> QuerySet[OrgUnit]:
-    q = Q(pk__in=[])
-    for p in scope_paths(user):
-        q |= Q(path__under=p)
-    return OrgUnit.objects.filter(q).values("pk")
 
 
 def status_q(status: str | None, *, today: dt.date | None = None) -> Q:
@@ -86,9 +73,10 @@ def items_for(
 
 
 def for_list(qs: QuerySet[Item]) -> QuerySet[Item]:
-    """What a row of a board shows, in a fixed number of queries."""
-    return qs.select_related("org_unit", "responsible_unit", "responsible_person").prefetch_related(
-        "tags", Prefetch("collaborations", queryset=ItemCollaborator.objects.order_by("unit_id"))
+    """What a row of the API shows: a board row (``queries.for_list``) and its collaborating
+    units, in a fixed number of queries."""
+    return queries.for_list(qs).prefetch_related(
+        Prefetch("collaborations", queryset=ItemCollaborator.objects.order_by("unit_id"))
     )
 
 
@@ -102,26 +90,3 @@ def for_detail(qs: QuerySet[Item] | None = None) -> QuerySet[Item]:
 def reports_of(item: Item) -> QuerySet[ProgressReport]:
     """An item's history, oldest first, with its attachments (the item is visible)."""
     return item.reports.select_related("item").prefetch_related("attachments")
-
-
-def supervisions_for(
-    user,
-    *,
-    state: str = "open",
-    supervising: bool = False,
-    item: int | None = None,
-) -> QuerySet[Supervision]:
-    """Supervisions the user sees; ``supervising``: only those of units in their scope
-    (their supervision board)."""
-    qs = Supervision.objects.visible_to(user)
-    if state == "open":
-        qs = qs.filter(closed_at__isnull=True)
-    elif state == "closed":
-        qs = qs.filter(closed_at__isnull=False)
-    if supervising and not user.is_superuser:
-        qs = qs.filter(unit__in=_under_scope(user))
-    if item:
-        qs = qs.filter(item_id=item)
-    return qs.select_related(
-        "item__org_unit", "unit", "escalated_by__person", "closed_by"
-    ).order_by("-escalated_at", "-pk")

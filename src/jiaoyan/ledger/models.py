@@ -27,7 +27,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from jiaoyan.core.roles import ADMINS, Role
-from jiaoyan.core.scope import ScopedQuerySet, scope_paths, scoped, user_scopes
+from jiaoyan.core.scope import ScopedQuerySet, scoped, units_in_scope, user_scopes
 
 # Who may assign work, verify it and escalate it: bureau admins, researchers (for their
 # institute's work) and principals (for their school's).
@@ -68,13 +68,6 @@ class Source(models.TextChoices):
     IMPORT = "import", _("Imported ledger")
 
 
-def _units_under(user):
-    from jiaoyan.core.scope import _path_q
-    from jiaoyan.orgs.models import OrgUnit
-
-    return OrgUnit.objects.filter(_path_q("path", scope_paths(user))).values("pk")
-
-
 def _item_shared_q(user, prefix: str = "") -> Q | None:
     """Items shared with ``user`` beyond the assigning unit's chain: the responsible unit
     and the collaborating units (with the chain above each), and the responsible person."""
@@ -86,7 +79,7 @@ def _item_shared_q(user, prefix: str = "") -> Q | None:
         **{f"{prefix}responsible_person__in": Person.objects.filter(user_id=user.pk).values("pk")}
     )
     if user_scopes(user):
-        units = _units_under(user)
+        units = units_in_scope(user)
         q |= Q(**{f"{prefix}responsible_unit__in": units})
         q |= Q(
             **{f"{prefix}pk__in": ItemCollaborator.objects.filter(unit__in=units).values("item_id")}
@@ -401,7 +394,7 @@ def _supervision_visible(user) -> Q | None:
     """The supervising unit's chain sees its supervisions; so does whoever sees the item."""
     q = _follows_item_q(user)
     if user_scopes(user):
-        q = (q or Q(pk__in=[])) | Q(unit__in=_units_under(user))
+        q = (q or Q(pk__in=[])) | Q(unit__in=units_in_scope(user))
     return q
 
 

@@ -25,7 +25,7 @@ from django.db.models import (
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from jiaoyan.core.scope import _scope_q, scope_paths, user_scopes
+from jiaoyan.core.scope import scope_paths, under_q, units_in_scope, user_scopes
 from jiaoyan.orgs.models import OrgUnit
 from jiaoyan.people.models import Person
 
@@ -60,7 +60,7 @@ def my_units(user) -> list[int]:
 
 
 def _under(lookup: str, paths: list[str]) -> Q:
-    return _scope_q(Item, lookup, paths)
+    return under_q(Item, lookup, paths)
 
 
 def board_queryset(user, board: str) -> QuerySet[Item]:
@@ -300,22 +300,32 @@ def open_supervision(item: Item) -> Supervision | None:
     )
 
 
-def supervisions_for(user, *, open_only: bool = True) -> QuerySet[Supervision]:
-    """Supervisions whose supervising unit lies in the user's scope."""
+def supervisions_for(
+    user,
+    *,
+    state: str = "open",
+    supervising: bool = False,
+    item: int | None = None,
+) -> QuerySet[Supervision]:
+    """Supervisions the user sees (``state``: open, closed or all); ``supervising``: only
+    those of units in their scope — their supervision board. Pages and API both read this."""
     qs = Supervision.objects.visible_to(user)
-    if not user.is_superuser:
-        paths = scope_paths(user)
-        if not paths:
-            return qs.none()
-        qs = qs.filter(_scope_q(Supervision, "unit__path", paths))
-    if open_only:
+    if state == "open":
         qs = qs.filter(closed_at__isnull=True)
+    elif state == "closed":
+        qs = qs.filter(closed_at__isnull=False)
+    if supervising and not user.is_superuser:
+        qs = qs.filter(unit__in=units_in_scope(user))
+    if item:
+        qs = qs.filter(item_id=item)
     return qs.select_related(
         "unit",
         "item__org_unit",
         "item__responsible_unit",
         "item__responsible_person",
         "item__supervised_by",
+        "escalated_by__person",
+        "closed_by",
     ).order_by("-escalated_at", "-pk")
 
 

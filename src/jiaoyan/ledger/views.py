@@ -128,9 +128,7 @@ def supervision(request: HttpRequest) -> HttpResponse:
     user = request.user
     maybe_schedule_reminders()
     closed = request.GET.get("closed") == "1"
-    qs = queries.supervisions_for(user, open_only=not closed)
-    if closed:
-        qs = qs.filter(closed_at__isnull=False)
+    qs = queries.supervisions_for(user, state="closed" if closed else "open", supervising=True)
     page = paginate(request, qs)
     return render(
         request,
@@ -341,20 +339,6 @@ def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "ledger/item_detail.html", ctx)
 
 
-def _item_for_action(request: HttpRequest, pk: int) -> Item:
-    return get_visible_or_404(Item, request.user, pk=pk)
-
-
-def _done(request: HttpRequest, item: Item, message: str) -> HttpResponse:
-    messages.success(request, message)
-    return redirect(item)
-
-
-def _failed(request: HttpRequest, item: Item, error: ServiceError) -> HttpResponse:
-    messages.error(request, error.text)
-    return redirect(item)
-
-
 def _version(request: HttpRequest) -> int | None:
     try:
         return int(request.POST.get("version") or "") or None
@@ -362,94 +346,80 @@ def _version(request: HttpRequest) -> int | None:
         return None
 
 
+def _act(request: HttpRequest, item: Item, call, done: str) -> HttpResponse:
+    """Run one action's service on ``item``; back to the item with its message either way
+    (a refused action changes nothing and says why)."""
+    try:
+        call()
+    except ServiceError as e:
+        messages.error(request, e.text)
+    else:
+        messages.success(request, done)
+    return redirect(item)
+
+
+def _item_action(service, done: str, *, versioned: bool = True, **fields: str):
+    """A POST view calling ``service(actor, item, <fields from the form>)``; ``fields``
+    maps the service's argument to the form field. ``versioned``: the form carries the
+    item's version, and the service refuses a stale one (``expected_version``)."""
+
+    @login_required
+    @require_POST
+    def view(request: HttpRequest, pk: int) -> HttpResponse:
+        item = get_visible_or_404(Item, request.user, pk=pk)
+        args = {arg: request.POST.get(name, "") for arg, name in fields.items()}
+        if versioned:
+            args["expected_version"] = _version(request)
+        return _act(request, item, lambda: service(actor=request.user, item=item, **args), done)
+
+    return view
+
+
 @login_required
 @require_POST
 def item_report(request: HttpRequest, pk: int) -> HttpResponse:
-    item = _item_for_action(request, pk)
-    files = request.FILES.getlist("files")
-    try:
-        services.report_progress(
+    item = get_visible_or_404(Item, request.user, pk=pk)
+    return _act(
+        request,
+        item,
+        lambda: services.report_progress(
             actor=request.user,
             item=item,
             text=request.POST.get("text", ""),
             percent=request.POST.get("percent", ""),
-            files=files,
-        )
-    except ServiceError as e:
-        return _failed(request, item, e)
-    return _done(request, item, _("Your progress report was recorded."))
+            files=request.FILES.getlist("files"),
+        ),
+        _("Your progress report was recorded."),
+    )
 
 
-@login_required
-@require_POST
-def item_verify(request: HttpRequest, pk: int) -> HttpResponse:
-    item = _item_for_action(request, pk)
-    try:
-        services.verify(
-            actor=request.user,
-            item=item,
-            note=request.POST.get("note", ""),
-            expected_version=_version(request),
-        )
-    except ServiceError as e:
-        return _failed(request, item, e)
-    return _done(request, item, _("The item was verified."))
-
-
-@login_required
-@require_POST
-def item_send_back(request: HttpRequest, pk: int) -> HttpResponse:
-    item = _item_for_action(request, pk)
-    try:
-        services.send_back(
-            actor=request.user,
-            item=item,
-            reason=request.POST.get("reason", ""),
-            expected_version=_version(request),
-        )
-    except ServiceError as e:
-        return _failed(request, item, e)
-    return _done(request, item, _("The item was sent back."))
-
-
-@login_required
-@require_POST
-def item_cancel(request: HttpRequest, pk: int) -> HttpResponse:
-    item = _item_for_action(request, pk)
-    try:
-        services.cancel(
-            actor=request.user,
-            item=item,
-            reason=request.POST.get("reason", ""),
-            expected_version=_version(request),
-        )
-    except ServiceError as e:
-        return _failed(request, item, e)
-    return _done(request, item, _("The item was cancelled."))
-
-
-@login_required
-@require_POST
-def item_escalate(request: HttpRequest, pk: int) -> HttpResponse:
-    item = _item_for_action(request, pk)
-    try:
-        services.escalate(actor=request.user, item=item, reason=request.POST.get("reason", ""))
-    except ServiceError as e:
-        return _failed(request, item, e)
-    return _done(request, item, _("The item is now under supervision."))
+item_verify = _item_action(services.verify, gettext_lazy("The item was verified."), note="note")
+item_send_back = _item_action(
+    services.send_back, gettext_lazy("The item was sent back."), reason="reason"
+)
+item_cancel = _item_action(
+    services.cancel, gettext_lazy("The item was cancelled."), reason="reason"
+)
+item_escalate = _item_action(
+    services.escalate,
+    gettext_lazy("The item is now under supervision."),
+    versioned=False,
+    reason="reason",
+)
 
 
 @login_required
 @require_POST
 def supervision_close(request: HttpRequest, pk: int) -> HttpResponse:
     sup = get_visible_or_404(Supervision.objects.select_related("item"), request.user, pk=pk)
-    try:
-        services.close_supervision(
+    return _act(
+        request,
+        sup.item,
+        lambda: services.close_supervision(
             actor=request.user, supervision=sup, note=request.POST.get("note", "")
-        )
-    except ServiceError as e:
-        return _failed(request, sup.item, e)
-    return _done(request, sup.item, _("The supervision was closed."))
+        ),
+        _("The supervision was closed."),
+    )
 
 
 @login_required

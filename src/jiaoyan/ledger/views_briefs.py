@@ -253,9 +253,9 @@ def brief_docx(request: HttpRequest, pk: int) -> HttpResponse:
     with brief.docx.open("rb") as f:
         data = f.read()
     if brief.state == Brief.State.ISSUED:
-        name = f"{brief.title}第{brief.number}期.docx"
+        name = f"{brief.title} {_('Issue %(n)d') % {'n': brief.number}}.docx"
     else:
-        name = f"{brief.title}（{_('Draft')}）.docx"
+        name = f"{brief.title} {_('Draft')}.docx"
     response = HttpResponse(
         data,
         content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
