@@ -13,17 +13,9 @@ from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from jiaoyan.core import audit
-from jiaoyan.core.errors import ServiceError
-from jiaoyan.core.lists import (
-    SortOption,
-    paginate,
-    querystring_without,
-    render_list,
-    sort_queryset,
-    xlsx_response,
-)
+from jiaoyan.core.lists import SortOption
+from jiaoyan.core.pages import ListPage, form_page, post_action, post_form
 from jiaoyan.core.scope import can, get_visible_or_404, units_where
-from jiaoyan.core.sheets import export_xlsx
 
 from . import services
 from .filters import PersonFilter
@@ -48,43 +40,34 @@ SORTS = [
 ]
 
 
-def _form_error(form, error: ServiceError) -> None:
-    field = error.field if error.field in form.fields else None
-    form.add_error(field, error.text if field is None else error.messages)
+class PersonList(ListPage):
+    """People in scope, active ones unless a status is chosen; exports re-import."""
+
+    template = "people/person_list.html"
+    fragment = "people/_person_table.html"
+    filterset = PersonFilter
+    filter_defaults = {"status": Person.Status.ACTIVE}
+    sorts = SORTS
+    default_sort = "unit"
+    sheet = PersonSheet
+    export_name = _lazy("People list")
+
+    def get_queryset(self):
+        return Person.objects.visible_to(self.user)
+
+    def list_queryset(self, qs):
+        return people_for_list(qs)
+
+    def get_context(self):
+        user = self.user
+        rows = [
+            {"person": p, "phone": p.phone if can(user, "view_phone", p) else p.masked_phone}
+            for p in self.page
+        ]
+        return {"rows": rows}
 
 
-@login_required
-def person_list(request: HttpRequest) -> HttpResponse:
-    qs = Person.objects.visible_to(request.user)
-    params = request.GET.copy()
-    if "status" not in params:
-        params["status"] = Person.Status.ACTIVE
-    f = PersonFilter(params, queryset=qs, request=request)
-    qs = f.qs
-    if request.GET.get("export") == "xlsx":
-        sheet = PersonSheet(actor=request.user)
-        export_qs = sheet.export_queryset().filter(pk__in=qs.values("pk"))
-        return xlsx_response(export_xlsx(sheet, export_qs), _("People list"))
-    qs, sort = sort_queryset(request, qs, SORTS, "unit")
-    page = paginate(request, people_for_list(qs))
-    rows = [
-        {"person": p, "phone": p.phone if can(request.user, "view_phone", p) else p.masked_phone}
-        for p in page
-    ]
-    return render_list(
-        request,
-        "people/person_list.html",
-        "people/_person_table.html",
-        {
-            "filter": f,
-            "page": page,
-            "rows": rows,
-            "sort": sort,
-            "base_query": querystring_without(request, "page"),
-            "base_query_nosort": querystring_without(request, "page", "sort"),
-            "export_query": querystring_without(request, "page", "export"),
-        },
-    )
+person_list = PersonList.as_view()
 
 
 def _person(request, pk: int) -> Person:
@@ -141,27 +124,28 @@ def person_create(request: HttpRequest) -> HttpResponse:
     if request.GET.get("org_unit"):
         initial["org_unit"] = request.GET["org_unit"]
     form = NewPersonForm(request.POST or None, units=units, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
-        try:
-            person = services.create_person(
-                actor=request.user,
-                staff_no=d["staff_no"],
-                name=d["name"],
-                org_unit=d["org_unit"],
-                gender=d["gender"],
-                phone=d["phone"],
-                professional_title=d["professional_title"],
-                role=d["role"] or None,
-                subjects=d["subjects"],
-                stages=d["stages"],
-            )
-        except ServiceError as e:
-            _form_error(form, e)
-        else:
-            messages.success(request, _("%(name)s was added.") % {"name": person.name})
-            return redirect(person)
-    return render(request, "people/person_form.html", {"form": form})
+
+    def create(d):
+        return services.create_person(
+            actor=request.user,
+            staff_no=d["staff_no"],
+            name=d["name"],
+            org_unit=d["org_unit"],
+            gender=d["gender"],
+            phone=d["phone"],
+            professional_title=d["professional_title"],
+            role=d["role"] or None,
+            subjects=d["subjects"],
+            stages=d["stages"],
+        )
+
+    return form_page(
+        request,
+        form,
+        create,
+        template="people/person_form.html",
+        success=lambda person: _("%(name)s was added.") % {"name": person.name},
+    )
 
 
 @login_required
@@ -175,20 +159,21 @@ def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
     initial["version"] = person.version
     form = PersonForm(request.POST or None, initial=initial)
     form.fields["staff_no"].disabled = True
-    if request.method == "POST" and form.is_valid():
-        d = dict(form.cleaned_data)
+
+    def update(d):
         version = d.pop("version")
         d.pop("staff_no", None)
-        try:
-            services.update_person(
-                actor=request.user, person=person, data=d, expected_version=version
-            )
-        except ServiceError as e:
-            _form_error(form, e)
-        else:
-            messages.success(request, _("Saved."))
-            return redirect(person)
-    return render(request, "people/person_form.html", {"form": form, "person": person})
+        services.update_person(actor=request.user, person=person, data=d, expected_version=version)
+
+    return form_page(
+        request,
+        form,
+        update,
+        template="people/person_form.html",
+        context={"person": person},
+        success=_("Saved."),
+        redirect_to=person,
+    )
 
 
 def _action(request, pk: int, form_class, perform, *, permission: str = "change", **form_kwargs):
@@ -197,18 +182,13 @@ def _action(request, pk: int, form_class, perform, *, permission: str = "change"
     if not can(request.user, permission, person):
         raise PermissionDenied(_("You may not change this person."))
     form = form_class(request.POST, **form_kwargs)
-    if not form.is_valid():
-        for errors in form.errors.values():
-            for e in errors:
-                messages.error(request, e)
-        return redirect(person)
-    try:
-        note = perform(person, form.cleaned_data)
-    except ServiceError as e:
-        messages.error(request, e.text)
-    else:
-        messages.success(request, note or _("Saved."))
-    return redirect(person)
+    return post_form(
+        request,
+        form,
+        lambda d: perform(person, d),
+        success=lambda note: note or _("Saved."),
+        redirect_to=person,
+    )
 
 
 @login_required
@@ -267,15 +247,13 @@ def role_add(request: HttpRequest, pk: int) -> HttpResponse:
 def role_end(request: HttpRequest, pk: int, role_pk: int) -> HttpResponse:
     person = _person(request, pk)
     ra = get_visible_or_404(RoleAssignment, request.user, pk=role_pk, person=person)
-    try:
-        services.end_role(actor=request.user, assignment=ra)
-    except ServiceError as e:
-        messages.error(request, e.text)
-    except PermissionDenied as e:
-        messages.error(request, str(e))
-    else:
-        messages.success(request, _("Role ended."))
-    return redirect(person)
+    return post_action(
+        request,
+        lambda: services.end_role(actor=request.user, assignment=ra),
+        success=_("Role ended."),
+        redirect_to=person,
+        denied_as_message=True,
+    )
 
 
 @login_required
@@ -345,10 +323,9 @@ def account_toggle(request: HttpRequest, pk: int) -> HttpResponse:
     if not can(request.user, "manage_account", person):
         raise PermissionDenied(_("You may not change this person."))
     active = request.POST.get("active") == "1"
-    try:
-        services.set_account_active(actor=request.user, person=person, active=active)
-    except ServiceError as e:
-        messages.error(request, e.text)
-    else:
-        messages.success(request, _("Account enabled.") if active else _("Account disabled."))
-    return redirect(person)
+    return post_action(
+        request,
+        lambda: services.set_account_active(actor=request.user, person=person, active=active),
+        success=_("Account enabled.") if active else _("Account disabled."),
+        redirect_to=person,
+    )

@@ -1,0 +1,344 @@
+"""The page mechanisms every app uses: the declared list page and the form views.
+
+A list page is a class that says what it lists and how, never how to do it::
+
+    class PersonList(ListPage):
+        template = "people/person_list.html"
+        fragment = "people/_person_table.html"
+        filterset = PersonFilter
+        sorts = SORTS
+        default_sort = "unit"
+        sheet = PersonSheet            # ?export=xlsx in the import template's columns
+
+        def get_queryset(self):
+            return Person.objects.visible_to(self.user)
+
+    person_list = PersonList.as_view()
+
+``as_view()`` gives the page, its HTMX fragment (the table, when htmx targets
+``#list-results``) and ``?export=xlsx`` with the same filters — in the columns of the
+list's sheet kind (so the file re-imports) or, for lists without one, in its declared
+``columns``. Nothing else in the tree reads ``?export=`` (tests/core/test_mechanisms.py).
+
+Form views call services through :func:`form_page`, :func:`run_service` or
+:func:`post_action`: a ``ServiceError`` is shown on its field (or as a message), a stale
+form is refused with the service's message, success is a message and a redirect.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Page
+from django.db.models import QuerySet
+from django.forms import BaseForm
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+
+from .errors import ServiceError
+from .lists import SortOption, paginate, querystring_without, render_list, sort_queryset
+from .lists import xlsx_response as _xlsx_response
+from .sheets import SheetKind, export_xlsx, write_table_xlsx
+
+EXPORT_PARAM = "export"
+"""``?export=xlsx`` — the one query parameter that turns a list page into its export."""
+
+
+def wants_export(request: HttpRequest, fmt: str = "xlsx") -> bool:
+    """Whether the request asks for the page's export in ``fmt`` (``xlsx`` by default)."""
+    return request.GET.get(EXPORT_PARAM) == fmt
+
+
+def xlsx_response(content: bytes, filename: str) -> HttpResponse:
+    """An .xlsx download named ``filename-<date>.xlsx``."""
+    return _xlsx_response(content, filename)
+
+
+# --- exports -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a list's export where the list has no sheet kind.
+
+    ``value`` is an attribute path on the row (``"org_unit.name"``; dict rows by key) or a
+    function of the row; ``None`` is written as an empty cell.
+    """
+
+    header: str
+    value: str | Callable[[Any], Any]
+    width: int = 12
+
+    def of(self, row: Any) -> Any:
+        if callable(self.value):
+            out = self.value(row)
+        else:
+            out = row
+            for part in self.value.split("."):
+                if out is None:
+                    break
+                out = out.get(part) if isinstance(out, dict) else getattr(out, part, None)
+                if callable(out):
+                    out = out()
+        return "" if out is None else out
+
+
+def columns_xlsx(
+    columns: Sequence[Column], rows: Iterable[Any], *, sheet_title: str, title: str | None = None
+) -> bytes:
+    """Rows written in the declared columns (a title row, a header row, the rows)."""
+    return write_table_xlsx(
+        [str(c.header) for c in columns],
+        ([c.of(r) for c in columns] for r in rows),
+        sheet_title=sheet_title,
+        title=title or f"{sheet_title}（{timezone.localdate():%Y-%m-%d} 导出）",
+        widths=[c.width for c in columns],
+    )
+
+
+# --- the declared list page -----------------------------------------------------------------
+
+
+class ListPage:
+    """A list page declared by its parts; ``as_view()`` serves it (see the module text)."""
+
+    template: ClassVar[str]
+    fragment: ClassVar[str | None] = None
+    filterset: ClassVar[type | None] = None
+    filter_defaults: ClassVar[dict[str, str]] = {}
+    sorts: ClassVar[Sequence[SortOption]] = ()
+    default_sort: ClassVar[str] = ""
+    per_page: ClassVar[int | None] = None
+    sheet: ClassVar[type[SheetKind] | None] = None
+    columns: ClassVar[Sequence[Column]] = ()
+    export_name: ClassVar[str] = ""
+    export_title: ClassVar[str | None] = None
+    # Query-string keys dropped from the export link besides page/export (e.g. a view mode).
+    export_drop: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, request: HttpRequest, **kwargs: Any) -> None:
+        self.request = request
+        self.user = request.user
+        self.kwargs = kwargs
+        self.filter = None
+        self.sort: str | None = None
+
+    # --- what a page declares ---------------------------------------------------------
+
+    def get_queryset(self) -> QuerySet:
+        """The rows in the viewer's scope: must start from ``visible_to(self.user)``."""
+        raise NotImplementedError
+
+    def filter_params(self):
+        params = self.request.GET.copy()
+        for key, value in self.filter_defaults.items():
+            if key not in params:
+                params[key] = value
+        return params
+
+    def filter_queryset(self, qs: QuerySet) -> QuerySet:
+        """The declared FilterSet applied (choices scoped by the FilterSet's ``request``)."""
+        if self.filterset is None:
+            return qs
+        self.filter = self.filterset(self.filter_params(), queryset=qs, request=self.request)
+        return self.filter.qs
+
+    def sort_queryset(self, qs: QuerySet) -> QuerySet:
+        if not self.sorts:
+            return qs
+        qs, self.sort = sort_queryset(self.request, qs, list(self.sorts), self.default_sort)
+        return qs
+
+    def list_queryset(self, qs: QuerySet):
+        """The rows as the table reads them (``select_related``, a counted wrapper …)."""
+        return qs
+
+    def paginate(self, rows) -> Page:
+        return paginate(self.request, rows, self.per_page)
+
+    def get_context(self) -> dict[str, Any]:
+        """What the template needs beyond filter, page, sort and the query strings."""
+        return {}
+
+    # --- export -------------------------------------------------------------------------
+
+    def export_queryset(self, qs: QuerySet) -> QuerySet:
+        """The filtered rows as the export reads them (all pages, the list's order)."""
+        if self.sheet is not None:
+            sheet = self.sheet(actor=self.user)
+            return sheet.export_queryset().filter(pk__in=qs.order_by().values("pk"))
+        return self.list_queryset(qs)
+
+    def export_rows(self, qs) -> Iterable[Any]:
+        return qs
+
+    def export(self, qs: QuerySet) -> HttpResponse:
+        if self.sheet is not None:
+            sheet = self.sheet(actor=self.user)
+            content = export_xlsx(sheet, self.export_queryset(qs))
+            name = self.export_name or sheet.sheet_title
+        elif self.columns:
+            name = str(self.export_name)
+            content = columns_xlsx(
+                self.columns,
+                self.export_rows(self.export_queryset(qs)),
+                sheet_title=name,
+                title=self.export_title,
+            )
+        else:
+            raise NotImplementedError(f"{type(self).__name__} declares no export")
+        return xlsx_response(content, str(name))
+
+    # --- serving ------------------------------------------------------------------------
+
+    def queries(self) -> dict[str, str]:
+        r = self.request
+        return {
+            "base_query": querystring_without(r, "page"),
+            "base_query_nosort": querystring_without(r, "page", "sort"),
+            "export_query": querystring_without(r, "page", EXPORT_PARAM, *self.export_drop),
+        }
+
+    def dispatch(self) -> HttpResponse:
+        qs = self.filter_queryset(self.get_queryset())
+        if wants_export(self.request) and (self.sheet is not None or self.columns):
+            return self.export(self.sort_queryset(qs))
+        self.queryset = self.sort_queryset(qs)
+        self.page = self.paginate(self.list_queryset(self.queryset))
+        ctx = {"filter": self.filter, "page": self.page, "sort": self.sort, "list": self}
+        ctx.update(self.queries())
+        ctx.update(self.get_context())
+        if self.fragment is None:
+            return render(self.request, self.template, ctx)
+        return render_list(self.request, self.template, self.fragment, ctx)
+
+    @classmethod
+    def as_view(cls) -> Callable[..., HttpResponse]:
+        def view(request: HttpRequest, **kwargs: Any) -> HttpResponse:
+            return cls(request, **kwargs).dispatch()
+
+        view.__doc__ = cls.__doc__
+        view.__name__ = cls.__name__
+        view.__qualname__ = cls.__qualname__
+        view.__module__ = cls.__module__
+        view.page_class = cls  # type: ignore[attr-defined]
+        return login_required(view)
+
+
+# --- form views ---------------------------------------------------------------------------
+
+
+_FAILED = object()
+
+
+def form_error(form: BaseForm, error: ServiceError) -> None:
+    """Put a service's error on the form: on its field when the form has it."""
+    name = error.field if error.field in form.fields else None
+    form.add_error(name, error.text if name is None else error.messages)
+
+
+def run_service(form: BaseForm, perform: Callable[[dict[str, Any]], Any]) -> Any:
+    """Validate ``form`` and call ``perform(data)`` (a service) with a copy of its data.
+
+    Returns what the service returned, or :data:`FAILED` when the form is invalid or the
+    service refused (its ``ServiceError`` is then on the form's field, or the form's
+    top). Stale forms are refused by the service (``check_version``), shown the same way.
+    """
+    if not form.is_valid():
+        return _FAILED
+    try:
+        return perform(dict(form.cleaned_data))
+    except ServiceError as e:
+        form_error(form, e)
+        return _FAILED
+
+
+FAILED = _FAILED
+
+
+def _resolve(value, result):
+    return value(result) if callable(value) else value
+
+
+def form_page(
+    request: HttpRequest,
+    form: BaseForm,
+    perform: Callable[[dict[str, Any]], Any],
+    *,
+    template: str,
+    context: dict[str, Any] | None = None,
+    success: Any = None,
+    redirect_to: Any = None,
+) -> HttpResponse:
+    """The whole form view: GET shows ``form``; a valid POST calls ``perform`` (a service
+    call) and, when it succeeds, shows ``success`` (a message, or a function of the
+    result) and redirects to ``redirect_to`` (a URL, an object, or a function of the
+    result; by default the result itself); otherwise the form is shown again with the
+    service's error on its field."""
+    if request.method == "POST":
+        result = run_service(form, perform)
+        if result is not _FAILED:
+            message = _resolve(success, result)
+            if message:
+                messages.success(request, message)
+            target = _resolve(redirect_to, result) if redirect_to is not None else result
+            return redirect(target)
+    return render(request, template, {"form": form, **(context or {})})
+
+
+def post_action(
+    request: HttpRequest,
+    perform: Callable[[], Any],
+    *,
+    success: Any = None,
+    redirect_to: Any,
+    denied_as_message: bool = False,
+) -> HttpResponse:
+    """A button's POST: call ``perform()`` (a service call); its ``ServiceError`` becomes
+    an error message, success a success message; both redirect to ``redirect_to`` (a URL,
+    an object, or a function of the result). With ``denied_as_message`` a refusal by the
+    service's permission check is shown the same way instead of a 403 page."""
+    try:
+        result = perform()
+    except ServiceError as e:
+        messages.error(request, e.text)
+        return redirect(_resolve(redirect_to, None))
+    except PermissionDenied as e:
+        if not denied_as_message:
+            raise
+        messages.error(request, str(e))
+        return redirect(_resolve(redirect_to, None))
+    message = _resolve(success, result)
+    if message:
+        messages.success(request, message)
+    return redirect(_resolve(redirect_to, result))
+
+
+def post_form(
+    request: HttpRequest,
+    form: BaseForm,
+    perform: Callable[[dict[str, Any]], Any],
+    *,
+    success: Any = None,
+    redirect_to: Any,
+) -> HttpResponse:
+    """A small form posted from an object's page (status, transfer, add a role …): its
+    field errors and the service's error come back as messages on that page; success is a
+    message (or a function of the result; a service may return its own note)."""
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for e in errors:
+                messages.error(request, e)
+        return redirect(_resolve(redirect_to, None))
+    return post_action(
+        request,
+        lambda: perform(dict(form.cleaned_data)),
+        success=success,
+        redirect_to=redirect_to,
+    )
