@@ -15,20 +15,35 @@ from typing import Any
 
 from django.db import models
 
+Url = str | Callable[[models.Model], str]
+
 
 @dataclass(frozen=True)
 class ScopeCase:
+    """Where a row shows, so the matrix can check both sides of every URL: the case's
+    ``viewer`` (in scope) gets the page, finds the row in the lists and the API, and every
+    user of 临渭区 gets 404 for the page and API and lists without the row. A list or API
+    list is a string, or a function of the row when the URL names something of it (a
+    filter that would single it out)."""
+
     model: type[models.Model]
     make: Callable[[Any], models.Model]  # world -> a row owned in 华州区
     page: Callable[[models.Model], str] | None = None  # its detail page
-    list_page: str | None = None  # a list page that would show it
+    list_page: Url | None = None  # a list page (or its ?export=xlsx) that would show it
     api: Callable[[models.Model], str] | None = None  # its API detail path
-    api_list: str | None = None  # an API list that would include it
+    api_list: Url | None = None  # an API list that would include it
     marker: Callable[[models.Model], str] = str  # text that would reveal it in a list
     # Actions to assert refused for the outsider (besides view).
     actions: tuple[str, ...] = ("change", "delete")
     # Personal objects (tokens, notifications) are visible to their owner only.
     personal: bool = False
+    # The in-scope user of the positive control, and what the detail page answers them
+    # (302 where the page sends them on: a notification to its target, a material link).
+    viewer: str = "outsider"
+    page_status: int = 200
+    # Users of 临渭区 whose role may not open the list page at all (403 before any row
+    # is read); every other insider must get the list (200) without the row.
+    list_refused: tuple[str, ...] = ()
 
 
 CASES: dict[type[models.Model], ScopeCase] = {}

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
 
 import pytest
 import time_machine
 from django.utils import timezone
 
 from jiaoyan.activities import codes, services
-from jiaoyan.activities.models import CheckinFailure, Participation
+from jiaoyan.activities.models import CheckinFailure, Participation, Venue
 from jiaoyan.core.errors import ServiceError
 
 from .conftest import main_venue, wrong_code
@@ -19,18 +20,35 @@ def _sub(a):
     return a.venues.get(is_main=False)
 
 
+def _distinct_secret(venue, first: dt.datetime) -> str:
+    """A secret (from a seeded generator) whose codes of the window of ``first`` and the
+    next one differ: any one secret has a one-in-a-million chance that they coincide."""
+    rng = random.Random(20261206)
+    w = codes._window(first)
+    while True:
+        secret = f"{rng.getrandbits(160):040x}"
+        if codes.code_for(secret, venue.pk, w) != codes.code_for(secret, venue.pk, w + 1):
+            return secret
+
+
 def test_the_code_rotates_and_an_old_one_is_expired(world, published):
     venue = _sub(published)
     start = published.starts_at
-    with time_machine.travel(start - dt.timedelta(minutes=5), tick=False):
-        code, _expires = codes.current_code(venue)
+    first = start - dt.timedelta(minutes=5)
+    Venue.objects.filter(pk=venue.pk).update(checkin_secret=_distinct_secret(venue, first))
+    venue.refresh_from_db()
+    with time_machine.travel(first, tick=False):
+        code, expires = codes.current_code(venue)
         assert codes.verify(venue, code) == codes.VALID
+        assert code == codes.code_for(venue.checkin_secret, venue.pk, codes._window(first))
     # One window later the previous code still works (grace for the QR just scanned)…
-    with time_machine.travel(
-        start - dt.timedelta(minutes=5) + dt.timedelta(seconds=codes.PERIOD), tick=False
-    ):
+    with time_machine.travel(first + dt.timedelta(seconds=codes.PERIOD), tick=False):
         assert codes.verify(venue, code) == codes.VALID
-        assert codes.current_code(venue)[0] != code or True
+        # … while the page already shows the next window's code, a different one.
+        current, later = codes.current_code(venue)
+        assert current != code
+        assert current == codes.code_for(venue.checkin_secret, venue.pk, codes._window(first) + 1)
+        assert later == expires + dt.timedelta(seconds=codes.PERIOD)
     # …three windows later it has expired.
     with time_machine.travel(
         start - dt.timedelta(minutes=5) + dt.timedelta(seconds=3 * codes.PERIOD), tick=False

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.utils import timezone
 
 from jiaoyan.activities import services
 from jiaoyan.activities.models import Activity, Participation
@@ -63,7 +64,10 @@ def test_publishing_notifies_the_invited(world, activity):
 
 def test_moving_a_published_activity_notifies_the_invited(world, published):
     researcher, teacher = world.users["district_researcher"], world.users["teacher"]
-    new_start = published.starts_at + dt.timedelta(days=1)
+    # Into the next month (local time), whatever today is, so the month key must change.
+    local = timezone.localtime(published.starts_at)
+    new_start = (local.replace(day=1) + dt.timedelta(days=32)).replace(day=1, hour=9, minute=0)
+    assert published.start_month == local.year * 100 + local.month
     services.update_activity(
         actor=researcher,
         activity=published,
@@ -72,7 +76,8 @@ def test_moving_a_published_activity_notifies_the_invited(world, published):
     )
     assert _notes(teacher, "时间").count() == 1
     published.refresh_from_db()
-    assert published.start_month == new_start.year * 100 + new_start.month or True
+    assert published.start_month == new_start.year * 100 + new_start.month
+    assert published.starts_at == new_start
     # A title change alone notifies nobody.
     services.update_activity(actor=researcher, activity=published, data={"title": "改名"})
     assert Notification.objects.filter(recipient=teacher).count() == 2  # invite + time

@@ -55,6 +55,7 @@ register(
         Notification,
         _note,
         page=lambda n: f"/notifications/{n.pk}/",
+        page_status=302,  # opening a notification marks it read and goes to its target
         list_page="/notifications/",
         marker=lambda n: n.title,
         personal=True,

@@ -107,6 +107,7 @@ register(
         Supervision,
         _supervision,
         list_page="/ledger/supervision/",
+        viewer="city_admin",  # the board lists what the viewer's units escalated
         api=lambda s: f"/api/v1/ledger/supervisions/{s.pk}",
         api_list="/api/v1/ledger/supervisions?state=all&limit=500",
         marker=lambda s: s.reason,
@@ -119,5 +120,6 @@ register(
         page=lambda b: f"/ledger/briefs/{b.pk}/",
         list_page="/ledger/briefs/",
         marker=lambda b: b.title,
+        list_refused=("teacher", "counsellor"),  # briefs are for admins, researchers, principals
     )
 )

@@ -137,7 +137,8 @@ register(
     ScopeCase(
         BalanceInput,
         make_balance_input,
-        list_page="/quality/balance/?stage=primary",
+        # The page shows only aggregates; its export lists every visible school's row.
+        list_page="/quality/balance/?stage=primary&export=xlsx",
         marker=lambda b: b.school.name,
     )
 )

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from jiaoyan.core.bases import SubjectStageOptional, Timestamped, Versioned
 from jiaoyan.core.roles import ADMINS, Role
 from jiaoyan.core.scope import ScopedQuerySet, granted_ids, scoped, user_scopes
 
@@ -70,7 +71,7 @@ def _plans_above_q(user, prefix: str = "") -> Q | None:
     rules={"add": ORGANISERS, "change": ORGANISERS},
     visible=lambda user: _plans_above_q(user),
 )
-class ResearchPlan(models.Model):
+class ResearchPlan(Versioned, Timestamped, SubjectStageOptional, models.Model):
     """年度研修计划: a unit's annual research plan, with one theme per month.
 
     A lower unit's plan may name the plan above it that it follows (``parent``).
@@ -87,22 +88,6 @@ class ResearchPlan(models.Model):
     title = models.CharField(_("title"), max_length=120)
     goals = models.TextField(_("goals"), blank=True)
     level = models.CharField(_("level"), max_length=10, choices=Level.choices)
-    subject = models.ForeignKey(
-        "orgs.Subject",
-        verbose_name=_("subject"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    stage = models.ForeignKey(
-        "orgs.Stage",
-        verbose_name=_("stage"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
     parent = models.ForeignKey(
         "self",
         verbose_name=_("follows the plan"),
@@ -118,9 +103,6 @@ class ResearchPlan(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
-    version = models.PositiveIntegerField(default=1, editable=False)
-    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(_("updated at"), default=timezone.now, editable=False)
 
     objects = ScopedQuerySet.as_manager()
 
@@ -145,7 +127,7 @@ class ResearchPlan(models.Model):
     rules={"add": ORGANISERS, "change": ORGANISERS, "delete": ORGANISERS},
     visible=lambda user: _plans_above_q(user, "plan__"),
 )
-class MonthlyTheme(models.Model):
+class MonthlyTheme(Versioned, SubjectStageOptional, models.Model):
     """一月一主题: the theme of one month of a plan, optionally for a subject and stage."""
 
     plan = models.ForeignKey(
@@ -154,23 +136,6 @@ class MonthlyTheme(models.Model):
     month = models.PositiveSmallIntegerField(_("month"))
     title = models.CharField(_("theme"), max_length=120)
     goals = models.TextField(_("goals"), blank=True)
-    subject = models.ForeignKey(
-        "orgs.Subject",
-        verbose_name=_("subject"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    stage = models.ForeignKey(
-        "orgs.Stage",
-        verbose_name=_("stage"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    version = models.PositiveIntegerField(default=1, editable=False)
 
     objects = ScopedQuerySet.as_manager()
 
@@ -203,7 +168,7 @@ def _activity_check(user, action, activity) -> bool | None:
     rules={"add": ORGANISERS, "change": ORGANISERS, "import": ORGANISERS},
     check=_activity_check,
 )
-class Activity(models.Model):
+class Activity(Versioned, Timestamped, SubjectStageOptional, models.Model):
     """教研活动: one organised research event, with its venues and participants."""
 
     class Kind(models.TextChoices):
@@ -241,22 +206,6 @@ class Activity(models.Model):
     org_unit = models.ForeignKey(
         "orgs.OrgUnit",
         verbose_name=_("organiser unit"),
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    subject = models.ForeignKey(
-        "orgs.Subject",
-        verbose_name=_("subject"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    stage = models.ForeignKey(
-        "orgs.Stage",
-        verbose_name=_("stage"),
-        null=True,
-        blank=True,
         on_delete=models.PROTECT,
         related_name="+",
     )
@@ -304,9 +253,6 @@ class Activity(models.Model):
     )
     published_at = models.DateTimeField(_("published at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
-    version = models.PositiveIntegerField(default=1, editable=False)
-    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(_("updated at"), default=timezone.now, editable=False)
 
     objects = ScopedQuerySet.as_manager()
 
@@ -379,7 +325,7 @@ def _follows_activity(user, prefix: str = "activity") -> Q:
     grants=False,
     visible=_follows_activity,
 )
-class Venue(models.Model):
+class Venue(Versioned, models.Model):
     """主会场 / 分会场: where (or through which link) people take part, with a capacity.
 
     Each venue has its own check-in secret; the codes shown on its projector page are
@@ -403,7 +349,6 @@ class Venue(models.Model):
     online_url = models.URLField(_("online link"), max_length=300, blank=True)
     capacity = models.PositiveIntegerField(_("capacity"), null=True, blank=True)
     checkin_secret = models.CharField(max_length=64, editable=False)
-    version = models.PositiveIntegerField(default=1, editable=False)
 
     objects = ScopedQuerySet.as_manager()
 

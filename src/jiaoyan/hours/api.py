@@ -1,47 +1,15 @@
 """API of hours records: your own (and, for admins, researchers and principals, the
 records of the people in your scope)."""
 
-import datetime as dt
-
-from ninja import Field, Query, Router, Schema
+from ninja import Query, Router
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from jiaoyan.core.scope import get_visible_or_404
 
 from .models import HoursRecord
+from .schemas import HoursFilter, HoursOut
 
 router = Router(tags=["hours"])
-
-
-class HoursOut(Schema):
-    id: int
-    person: int = Field(..., alias="person_id")
-    org_unit: int
-    hours: float
-    kind: str
-    date: dt.date
-    title: str
-    source_type: str
-    source_id: int
-    credited_by: int | None = Field(None, alias="credited_by_id")
-
-    @staticmethod
-    def resolve_org_unit(obj: HoursRecord) -> int:
-        return obj.person.org_unit_id
-
-    @staticmethod
-    def resolve_hours(obj: HoursRecord) -> float:
-        return float(obj.hours)
-
-    @staticmethod
-    def resolve_source_type(obj: HoursRecord) -> str:
-        return f"{obj.source_type.app_label}.{obj.source_type.model}"
-
-
-class HoursFilter(Schema):
-    mine: bool = Field(True, description="only your own records (false: everyone you may see)")
-    year: int | None = None
-    person: int | None = None
 
 
 @router.get("/hours", response=list[HoursOut], summary="Hours records")

@@ -11,18 +11,16 @@ from jiaoyan.core.lists import paginate, querystring_without, render_list, xlsx_
 from jiaoyan.core.sheets import write_table_xlsx
 
 from . import queries
+from .filters import HoursRecordFilter
 
 
 @login_required
 def mine(request: HttpRequest) -> HttpResponse:
     years = queries.own_by_year(request.user)
-    try:
-        year = int(request.GET.get("year", ""))
-    except ValueError:
-        year = None
-    qs = queries.own_records(request.user).select_related("credited_by")
-    if year:
-        qs = qs.filter(date__year=year)
+    filters = HoursRecordFilter(
+        request.GET, queryset=queries.own_records(request.user).select_related("credited_by")
+    )
+    year, qs = filters.chosen_year, filters.qs
     if request.GET.get("export") == "xlsx":
         rows = (
             [

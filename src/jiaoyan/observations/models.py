@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from jiaoyan.core.bases import SubjectStageOptional, Timestamped, Versioned
 from jiaoyan.core.paths import PathField, Under
 from jiaoyan.core.roles import ADMINS, Role
 from jiaoyan.core.scope import ScopedQuerySet, scope_paths, scoped
@@ -95,7 +96,7 @@ def _rubric_check(user, action, rubric) -> bool | None:
     visible=_rubric_visible,
     grants=False,
 )
-class Rubric(models.Model):
+class Rubric(Versioned, Timestamped, SubjectStageOptional, models.Model):
     """课堂教学评价表: an observation rubric maintained by a unit's admins.
 
     Its content (dimensions, weights, criteria, score bands) lives in versions; ``current``
@@ -115,22 +116,6 @@ class Rubric(models.Model):
     )
     name = models.CharField(_("name"), max_length=100)
     description = models.TextField(_("description"), blank=True)
-    stage = models.ForeignKey(
-        "orgs.Stage",
-        verbose_name=_("stage"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    subject = models.ForeignKey(
-        "orgs.Subject",
-        verbose_name=_("subject"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
     is_active = models.BooleanField(_("in use"), default=True)
     current = models.ForeignKey(
         "RubricVersion",
@@ -140,9 +125,6 @@ class Rubric(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    version = models.PositiveIntegerField(default=1, editable=False)
-    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(_("updated at"), default=timezone.now, editable=False)
 
     objects = ScopedQuerySet.as_manager()
 
@@ -340,7 +322,7 @@ def liaison_school_ids(user):
     rules={"add": OBSERVERS, "change": OBSERVERS},
     check=lambda user, action, r: False if action == "delete" else None,
 )
-class ComparisonRound(models.Model):
+class ComparisonRound(Versioned, Timestamped, models.Model):
     """同课异构: several teachers teach the same topic; their observations are compared.
 
     Owned by the organising unit; the schools of the teachers taking part are granted
@@ -375,9 +357,6 @@ class ComparisonRound(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    version = models.PositiveIntegerField(default=1, editable=False)
-    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(_("updated at"), default=timezone.now, editable=False)
 
     objects = ScopedQuerySet.as_manager()
 
@@ -501,7 +480,7 @@ def _observation_path(obs) -> str:
     check=_observation_check,
     visible=_observation_visible,
 )
-class Observation(models.Model):
+class Observation(Versioned, Timestamped, models.Model):
     """One observed lesson: who taught what, who watched, the scores, the S-T record.
 
     ``total`` and ``dimension_results`` are computed from the per-criterion scores by the
@@ -606,9 +585,6 @@ class Observation(models.Model):
     )
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
     corrections = models.PositiveSmallIntegerField(_("corrections"), default=0)
-    version = models.PositiveIntegerField(default=1, editable=False)
-    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(_("updated at"), default=timezone.now, editable=False)
 
     objects = ScopedQuerySet.as_manager()
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from jiaoyan.core.bases import Timestamped, Versioned
 from jiaoyan.core.paths import PathField
 from jiaoyan.core.roles import ADMINS, Role
 from jiaoyan.core.scope import ScopedQuerySet, scoped
@@ -67,7 +67,7 @@ def _unit_check(user, action, unit) -> bool | None:
     check=_unit_check,
     path_of=_unit_path_of,
 )
-class OrgUnit(models.Model):
+class OrgUnit(Versioned, Timestamped, models.Model):
     """A node of the one org tree. ``path`` is the ids from the root, ``/1/5/23/``."""
 
     class Level(models.TextChoices):
@@ -99,9 +99,6 @@ class OrgUnit(models.Model):
     path = PathField(_("path"), blank=True, editable=False)
     depth = models.PositiveSmallIntegerField(_("depth"), default=0, editable=False)
     is_active = models.BooleanField(_("active"), default=True)
-    version = models.PositiveIntegerField(default=1, editable=False)
-    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(_("updated at"), default=timezone.now, editable=False)
 
     objects = ScopedQuerySet.as_manager()
 
@@ -161,7 +158,7 @@ def _school_check(user, action, school) -> bool | None:
     check=_school_check,
     path_of=lambda s: _unit_path_of(s.org_unit),
 )
-class School(models.Model):
+class School(Versioned, models.Model):
     """A school's profile. It is an org unit (kind school) and shares its id."""
 
     class Kind(models.TextChoices):
@@ -196,7 +193,6 @@ class School(models.Model):
     student_count = models.PositiveIntegerField(_("students"), default=0)
     teacher_count = models.PositiveIntegerField(_("teachers"), default=0)
     address = models.CharField(_("address"), max_length=200, blank=True)
-    version = models.PositiveIntegerField(default=1, editable=False)
 
     objects = ScopedQuerySet.as_manager()
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
+from jiaoyan.core.bases import Timestamped, Versioned
 from jiaoyan.core.roles import ADMINS, Role
 from jiaoyan.core.scope import ScopedQuerySet, scoped
 
@@ -59,7 +60,7 @@ def _person_visible(user) -> Q:
     check=_person_check,
     visible=_person_visible,
 )
-class Person(models.Model):
+class Person(Versioned, Timestamped, models.Model):
     """A member of staff of some unit, keyed by staff number (工号)."""
 
     class Gender(models.TextChoices):
@@ -107,9 +108,6 @@ class Person(models.Model):
         on_delete=models.SET_NULL,
         related_name="person",
     )
-    version = models.PositiveIntegerField(default=1, editable=False)
-    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(_("updated at"), default=timezone.now, editable=False)
 
     objects = ScopedQuerySet.as_manager()
 

@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from jiaoyan.core.bases import Timestamped, Versioned
 from jiaoyan.core.paths import PathField
 from jiaoyan.core.roles import ADMINS, ALL_ROLES, Role
 from jiaoyan.core.scope import ScopedQuerySet, scoped, user_scopes
@@ -94,7 +95,7 @@ def _exam_visible(user) -> Q:
     },
     visible=_exam_visible,
 )
-class Exam(models.Model):
+class Exam(Versioned, Timestamped, models.Model):
     """An exam or monitoring held by a bureau: its subjects, cut-offs and composite weights,
     and the state of its stored analysis (computed once after each import)."""
 
@@ -148,9 +149,6 @@ class Exam(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    version = models.PositiveIntegerField(default=1, editable=False)
-    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(_("updated at"), default=timezone.now, editable=False)
 
     objects = ScopedQuerySet.as_manager()
 
