@@ -370,7 +370,7 @@ class Activity(models.Model):
 
 
 def _follows_activity(user, prefix: str = "activity") -> Q:
-    return Q(**{f"{prefix}__in": granted_ids(user, Activity)})
+    return Q(**{f"{prefix}__in_ids": granted_ids(user, Activity)})
 
 
 @scoped(
