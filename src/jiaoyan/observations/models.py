@@ -422,7 +422,10 @@ class ObservationPathField(PathField):
     path is compared without its index (``path || ''``) and the rows are read in date
     order from the covering index ``obs_list``; a deeper one (a town, a school) is
     looked up through the path index. Without this hint SQLite picks the path index for
-    a city's 200,000 rows and sorts them all for a page of 25.
+    a city's 200,000 rows and sorts them all for a page of 25. PostgreSQL estimates a
+    prefix's share of the rows from its statistics and needs no hint: there the path
+    stays indexable, so that the subtree can be one index-served branch of the scope's
+    OR (a county's researcher: the county's rows, their liaison schools', their own).
     """
 
 
@@ -447,6 +450,9 @@ class UnderHinted(Under):
             lhs, _lhs_params = self.process_lhs(compiler, connection)
             sql = sql.replace(lhs, f"({lhs} || '')", 1)
         return sql, params
+
+    def as_postgresql(self, compiler, connection):
+        return Under.as_sql(self, compiler, connection)
 
 
 def _observation_visible(user) -> Q:
