@@ -187,3 +187,132 @@ def test_the_lists_fast_count_is_exact(world, rubric, give_teacher_account):
     observe(world, rubric, observer="outsider", teacher="teacher_c", stage="primary")
     for user in world.users.values():
         assert visible_count(user) == observations_for(user).count(), user.username
+
+
+def _seen_by_the_rule_before_the_share(user) -> set[int]:
+    """Who saw which observation before liaison visibility became the unit share
+    ``"liaison"``, written out row by row from plain data (the rule as it stood: the
+    subtree of an observing role, a grant to the user or to a unit in their scope, what
+    they wrote, the submitted observations of their own lessons, and — researchers — the
+    observations of their active liaison schools; drafts only to their observer)."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from jiaoyan.core.models import ScopeGrant
+    from jiaoyan.core.scope import user_scopes
+    from jiaoyan.observations.models import OBSERVERS
+    from jiaoyan.people.models import Person
+
+    submitted = Observation.Status.SUBMITTED
+    every = list(Observation.objects.all())
+    if user.is_superuser:
+        return {o.pk for o in every if o.status == submitted or o.observer_id == user.pk}
+    scopes = user_scopes(user)
+    observing = [s.path for s in scopes if s.role in OBSERVERS]
+    anywhere = [s.path for s in scopes]
+    ct = ContentType.objects.get_for_model(Observation)
+    granted = {
+        g.object_id
+        for g in ScopeGrant.objects.filter(content_type=ct).select_related("unit")
+        if g.user_id == user.pk or (g.unit and any(g.unit.path.startswith(p) for p in anywhere))
+    }
+    mine = set(Person.objects.filter(user_id=user.pk).values_list("pk", flat=True))
+    liaison = set()
+    if "researcher" in {s.role for s in scopes}:
+        liaison = set(
+            LiaisonAssignment.objects.filter(
+                researcher__user_id=user.pk, is_active=True
+            ).values_list("school_id", flat=True)
+        )
+    seen = set()
+    for o in every:
+        visible = (
+            any(o.unit_path.startswith(p) for p in observing)
+            or o.pk in granted
+            or o.observer_id == user.pk
+            or (o.status == submitted and o.teacher_id in mine)
+            or o.org_unit_id in liaison
+        )
+        if visible and (o.status == submitted or o.observer_id == user.pk):
+            seen.add(o.pk)
+    return seen
+
+
+def test_liaison_visibility_is_what_it_was(world, rubric, give_teacher_account):
+    """Everyone sees exactly the observations the rule before the unit share showed —
+    through ``visible_to``, ``can``, and the list's fast count — while liaison schools
+    are assigned, shared by two researchers, and ended; and a liaison researcher's view
+    of the school's coverage follows the same share."""
+    from jiaoyan.observations.queries import visible_count
+
+    city_researcher = make_person(
+        "R900",
+        "市教研员",
+        world.units["city_institute"],
+        role="researcher",
+        scope=world.units["city"],
+        username="city_researcher",
+        subjects=["数学"],
+        stages=["primary"],
+    ).user
+    town_researcher = make_person(
+        "R901",
+        "镇教研员",
+        world.units["renmin"],
+        role="researcher",
+        scope=world.units["renmin"],
+        username="town_researcher",
+        subjects=["数学"],
+        stages=["primary"],
+    ).user
+    world.users["city_researcher"] = city_researcher
+    world.users["town_researcher"] = town_researcher
+    give_teacher_account("teacher_c")
+    observe(world, rubric)
+    observe(world, rubric, submit=False)
+    observe(world, rubric, observer="outsider", teacher="teacher_c", stage="primary")
+    observe(world, rubric, observer="outsider", teacher="teacher_c", stage="primary", submit=False)
+
+    def check(moment: str) -> None:
+        for name, user in world.users.items():
+            before = _seen_by_the_rule_before_the_share(user)
+            assert set(observations_for(user).values_list("pk", flat=True)) == before, (
+                moment,
+                name,
+            )
+            assert visible_count(user) == len(before), (moment, name)
+            for obs in Observation.objects.all():
+                expected = obs.pk in before
+                assert can(user, "view", obs) == expected, (moment, name, obs.pk)
+
+    check("no liaison")
+    la = services.assign_liaison(
+        actor=world.users["city_admin"],
+        researcher=world.people["district_researcher"],
+        school=world.schools["school_c"].org_unit,
+    )
+    la_town = services.assign_liaison(
+        actor=world.users["city_admin"],
+        researcher=town_researcher.person,
+        school=world.schools["school_c"].org_unit,
+    )
+    observe(world, rubric, observer="district_researcher", teacher="teacher_c", stage="primary")
+    observe(world, rubric, observer="town_researcher", teacher="teacher_c", stage="primary")
+    observe(
+        world,
+        rubric,
+        observer=city_researcher,
+        teacher="teacher_c",
+        stage="primary",
+        submit=False,
+    )
+    check("two liaison researchers at school_c")
+    stats = TeacherTermStat.objects.filter(teacher=world.people["teacher_c"])
+    assert stats.visible_to(world.users["district_researcher"]).exists()
+    assert stats.visible_to(town_researcher).exists()
+    assert not stats.visible_to(world.users["principal"]).exists()
+    services.end_liaison(actor=world.users["city_admin"], assignment=la)
+    check("the district researcher's assignment ended")
+    assert not stats.visible_to(world.users["district_researcher"]).exists()
+    assert stats.visible_to(town_researcher).exists()
+    services.end_liaison(actor=world.users["city_admin"], assignment=la_town)
+    check("every assignment ended")

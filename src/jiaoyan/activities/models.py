@@ -316,7 +316,7 @@ class Activity(Versioned, Timestamped, SubjectStageOptional, models.Model):
 
 
 def _follows_activity(user, prefix: str = "activity") -> Q:
-    return Q(**{f"{prefix}__in": granted_ids(user, Activity)})
+    return Q(**{f"{prefix}__in_ids": granted_ids(user, Activity)})
 
 
 @scoped(

@@ -6,15 +6,29 @@ registering itself with :func:`scoped`, naming the lookup that leads from a row 
 path of the unit it belongs to, and which roles may do which action. From then on:
 
 * ``Model.objects.visible_to(user)`` is the rows under the user's units, plus the rows
-  shared with the user or with a unit inside the user's scope through :class:`ScopeGrant`
-  (the one mechanism for "also shared beyond the subtree"), plus the rows a model's own
-  ``visible`` hook adds (a person always sees their own record);
+  shared beyond that subtree — with the user or with a unit inside the user's scope,
+  one object at a time, through :func:`grant` (:class:`ScopeGrant`), or a whole unit's
+  rows at once through a declared unit share (:func:`unit_share`: a liaison
+  researcher's schools) — plus the rows a model's own ``visible`` hook adds (a person
+  always sees their own record);
 * ``can(user, action, obj)`` answers for one object;
 * ``get_visible_or_404`` is what views and endpoints use to fetch one row, so that an
   object outside the scope is indistinguishable from one that does not exist.
 
 ``tests/core/test_scope_matrix.py`` walks this registry: a model registered here is tested
 for cross-district isolation without writing a new test.
+
+How the condition is written (DESIGN.md "Quality bar": each planner serves it from its
+indexes). ``visible_to`` is an OR of branches — the subtree, the grants, the unit
+shares, the hook — and every branch is a predicate on the model's own indexed columns:
+a path prefix, a column compared with the user's id, or a column compared with a set
+of ids computed once (``field__in_ids=<subquery>``). On PostgreSQL that set is written
+``= ANY(ARRAY(<subquery>))``: the subquery runs once, first, and its result can drive an
+index scan, so the branches of the OR combine as a BitmapOr of index scans (or, when
+most rows are visible, as a filter on an index read in list order). A plain
+``IN (<subquery>)`` inside an OR is a filter PostgreSQL cannot read from an index, and
+answering it means reading the whole table. SQLite plans ``IN (<subquery>)`` from an
+index in either place, so there the SQL is the plain ``IN``.
 """
 
 from __future__ import annotations
@@ -29,6 +43,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Q
+from django.db.models.lookups import In
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -69,6 +84,9 @@ class ScopeSpec:
     # better when the hook's Q reads only the model's own columns and small id subqueries
     # (no joins), so the database checks each row once (the ledger's items).
     inline_visible: bool = False
+    # Unit shares (:func:`unit_share`) the model's rows follow: share name -> the lookup
+    # of the row's unit id, e.g. ``{"liaison": "org_unit"}``.
+    shares: Mapping[str, str] = field(default_factory=dict)
 
     def roles_for(self, action: str) -> frozenset[str]:
         return self.rules.get(action, frozenset())
@@ -86,10 +104,13 @@ def scoped(
     visible: Callable[[Any], Q | None] | None = None,
     path_of: Callable[[Any], str] | None = None,
     inline_visible: bool = False,
+    shares: Mapping[str, str] | None = None,
 ):
     """Class decorator: register a model with the scope mechanism.
 
     ``rules`` maps an action to the roles allowed to do it; ``view`` defaults to every role.
+    ``shares`` names the unit shares whose units' rows the user also sees (see
+    :func:`unit_share`), each with the lookup of the row's unit id.
     """
 
     def register(cls: type[M]) -> type[M]:
@@ -103,6 +124,7 @@ def scoped(
             visible=visible,
             path_of=path_of,
             inline_visible=inline_visible,
+            shares=dict(shares or {}),
         )
         return cls
 
@@ -168,6 +190,30 @@ def _path_q(lookup: str, paths: Iterable[str]) -> Q:
     return q
 
 
+class InIds(In):
+    """``field__in_ids=<subquery>``: the field is one of a set of ids the subquery computes
+    once — the form of every id set in a scope condition (see the module's docstring).
+
+    PostgreSQL: ``field = ANY(ARRAY(<subquery>))``, an InitPlan whose result is an index
+    condition, also as one branch of an OR. SQLite, or a list of values: ``IN``.
+    """
+
+    lookup_name = "in_ids"
+
+    def as_postgresql(self, compiler, connection):
+        if self.rhs_is_direct_value():
+            return self.as_sql(compiler, connection)
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        if not rhs.startswith("("):
+            rhs = f"({rhs})"
+        return f"{lhs} = ANY(ARRAY{rhs})", (*lhs_params, *rhs_params)
+
+
+models.Field.register_lookup(InIds)
+models.ForeignObject.register_lookup(InIds)
+
+
 @functools.cache
 def _unit_relation(model: type[models.Model], lookup: str) -> tuple[str, Any] | None:
     """For ``lookup`` = ``<relation>__path`` (a row's owning unit's path), the relation and
@@ -184,13 +230,17 @@ def _unit_relation(model: type[models.Model], lookup: str) -> tuple[str, Any] | 
     return "__".join(parts[:-1]), opts.model
 
 
-def _scope_q(model: type[models.Model], lookup: str, paths: Iterable[str]) -> Q:
+def _scope_q(
+    model: type[models.Model], lookup: str, paths: Iterable[str], *, ids: bool = False
+) -> Q:
     """Rows whose owning unit lies under one of ``paths``.
 
     Written as ``<relation> IN (SELECT id FROM units WHERE path LIKE 'p%')`` rather than a
     join on the path: the database answers the subquery from the path index and then
     finds the rows by their unit's foreign-key index (or checks each row against a small
-    set), instead of joining every row to its unit to read the path.
+    set), instead of joining every row to its unit to read the path. With ``ids`` (the
+    condition is one branch of an OR) the set is written ``__in_ids``, so that PostgreSQL
+    can still read the branch from the foreign-key index.
     """
     paths = list(paths)
     relation = _unit_relation(model, lookup) if paths else None
@@ -199,14 +249,15 @@ def _scope_q(model: type[models.Model], lookup: str, paths: Iterable[str]) -> Q:
     rel, unit_model = relation
     last = lookup.rsplit("__", 1)[1]
     units = unit_model._default_manager.filter(_path_q(last, paths)).values("pk")
-    return Q(**{f"{rel}__in": units})
+    return Q(**{f"{rel}__{'in_ids' if ids else 'in'}": units})
 
 
 def under_q(model: type[models.Model], lookup: str, paths: Iterable[str]) -> Q:
     """Rows of ``model`` whose unit (reached by ``lookup``, ending in ``__path``) lies under
     one of ``paths`` — the condition ``visible_to`` itself uses, for other relations of a
-    row (a ledger item's responsible or supervising unit)."""
-    return _scope_q(model, lookup, paths)
+    row (a ledger item's responsible or supervising unit). Index-served also as one
+    branch of an OR."""
+    return _scope_q(model, lookup, paths, ids=True)
 
 
 def units_in_scope(user) -> models.QuerySet:
@@ -215,44 +266,154 @@ def units_in_scope(user) -> models.QuerySet:
     return OrgUnit.objects.filter(_path_q("path", scope_paths(user))).values("pk")
 
 
+# --- unit shares --------------------------------------------------------------------------
+
+_unit_shares: dict[str, Callable[[Any], models.QuerySet | None]] = {}
+
+
+def unit_share(name: str):
+    """Declare a unit share: the units whose rows a user sees although they lie outside the
+    user's roles' subtrees (a liaison researcher's schools, 联点联校).
+
+    The decorated function takes the user and returns a subquery of unit ids (``None``:
+    none). A model opts in with ``@scoped(shares={name: "<lookup of the row's unit>"})``;
+    ``visible_to`` and ``can`` then count those units' rows, and everything else that
+    asks about the share (form choices, a coverage page) goes through
+    :func:`shared_units` — never a second copy of the rule.
+    """
+
+    def register(fn: Callable[[Any], models.QuerySet | None]):
+        _unit_shares[name] = fn
+        return fn
+
+    return register
+
+
+def shared_units(user, name: str) -> models.QuerySet | None:
+    """Ids (a subquery) of the units shared with ``user`` by the unit share ``name``."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    return _unit_shares[name](user)
+
+
+def is_shared_unit(user, name: str, unit_id: int | None) -> bool:
+    """Is the unit ``unit_id`` shared with ``user`` by the unit share ``name``?"""
+    units = shared_units(user, name) if unit_id else None
+    if units is None:
+        return False
+    OrgUnit = apps.get_model("orgs", "OrgUnit")
+    return OrgUnit.objects.filter(pk=unit_id, pk__in=units).exists()
+
+
 # --- reads ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _IdSet:
+    """A branch "``lhs`` is one of the ids of ``ids``", written as the composition needs."""
+
+    lhs: str
+    ids: Any
+
+    def q(self, alone: bool) -> Q:
+        # Alone, a plain IN: the database turns it into a join and plans it freely. One
+        # branch of an OR: ``in_ids`` (see the module's docstring).
+        return Q(**{f"{self.lhs}__{'in' if alone else 'in_ids'}": self.ids})
+
+
+def _scope_branch(user, model: type[models.Model], action: str) -> Q | _IdSet | None:
+    spec = spec_for(model)
+    paths = scope_paths(user, spec.roles_for(action))
+    if not paths:
+        return None
+    relation = _unit_relation(model, spec.path)
+    if relation is None:
+        return _path_q(spec.path, paths)
+    rel, unit_model = relation
+    last = spec.path.rsplit("__", 1)[1]
+    return _IdSet(rel, unit_model._default_manager.filter(_path_q(last, paths)).values("pk"))
+
+
+def _beyond_branches(user, model: type[models.Model]) -> list[Q | _IdSet]:
+    spec = spec_for(model)
+    branches: list[Q | _IdSet] = []
+    if spec.grants:
+        branches.append(_IdSet("pk", granted_ids(user, model)))
+    for name, lookup in spec.shares.items():
+        units = shared_units(user, name)
+        if units is not None:
+            branches.append(_IdSet(lookup, units))
+    if spec.visible is not None:
+        extra = spec.visible(user)
+        if extra is not None and spec.inline_visible:
+            branches.append(extra)
+        elif extra is not None:
+            # As a set of ids, like the grants: the branch reads the hook's rows by their
+            # own indexes once, and the outer query checks nothing but its primary key.
+            branches.append(_IdSet("pk", model._default_manager.filter(extra).values("pk")))
+    return branches
+
+
+def _compose(branches: list[Q | _IdSet | None], *, plain: bool = False) -> Q | None:
+    """OR of the branches; id sets as ``in_ids`` unless there is one branch (or ``plain``:
+    a check of one row, which the database answers best as plain ``IN``)."""
+    present = [b for b in branches if b is not None]
+    if not present:
+        return None
+    alone = plain or len(present) == 1
+    q = Q()
+    for b in present:
+        q |= b.q(alone) if isinstance(b, _IdSet) else b
+    return q
+
+
+def scope_q(user, model: type[models.Model], action: str = VIEW) -> Q:
+    """The rows of ``model`` under the units where ``user``'s roles may do ``action``."""
+    return _compose([_scope_branch(user, model, action)]) or Q(pk__in=[])
+
+
+def beyond_scope_q(user, model: type[models.Model], *, plain: bool = False) -> Q | None:
+    """The rows of ``model`` ``user`` sees besides their roles' subtrees: the grants, the
+    unit shares and the model's ``visible`` hook, as one OR of index-served branches
+    (None: nothing beyond the subtree)."""
+    return _compose(_beyond_branches(user, model), plain=plain)
+
+
+def visible_q(user, model: type[models.Model], action: str = VIEW) -> Q:
+    """The condition ``visible_to`` filters on (for a user who is signed in, active and
+    not a superuser): the subtree branch OR, for viewing, the branches beyond it."""
+    branches: list[Q | _IdSet | None] = [_scope_branch(user, model, action)]
+    if action == VIEW:
+        branches += _beyond_branches(user, model)
+    return _compose(branches) or Q(pk__in=[])
 
 
 class ScopedQuerySet(models.QuerySet):
     """Base queryset of every scoped model."""
 
     def visible_to(self, user, action: str = VIEW):
-        spec = spec_for(self.model)
+        spec_for(self.model)
         if user is None or not getattr(user, "is_authenticated", False):
             return self.none()
         if not getattr(user, "is_active", True):
             return self.none()
         if user.is_superuser:
             return self.all()
-        q = _scope_q(self.model, spec.path, scope_paths(user, spec.roles_for(action)))
-        if action == VIEW:
-            if spec.grants:
-                q |= Q(pk__in=granted_ids(user, self.model))
-            if spec.visible is not None:
-                extra = spec.visible(user)
-                if extra is not None and spec.inline_visible:
-                    q |= extra
-                elif extra is not None:
-                    # As a subquery, like the grants: every branch of the OR is then a
-                    # set of ids, and the outer query reads nothing but indexed columns.
-                    q |= Q(pk__in=self.model._default_manager.filter(extra).values("pk"))
-        return self.filter(q)
+        return self.filter(visible_q(user, self.model, action))
 
 
 def granted_ids(user, model: type[models.Model]):
     """Ids (a subquery) of ``model`` rows shared with ``user`` through :class:`ScopeGrant`.
 
     For models whose rows follow another shared object (the venues of an activity one is
-    invited to): their ``visible`` hook is ``Q(activity__in=granted_ids(user, Activity))``.
+    invited to): their ``visible`` hook is ``Q(activity__in_ids=granted_ids(user, Activity))``.
     """
     ScopeGrant = apps.get_model("core", "ScopeGrant")
     ct = ContentType.objects.get_for_model(model)
-    who = Q(user_id=user.pk) | _scope_q(ScopeGrant, "unit__path", scope_paths(user))
+    who = Q(user_id=user.pk)
+    paths = scope_paths(user)
+    if paths:
+        who |= _scope_q(ScopeGrant, "unit__path", paths, ids=True)
     return ScopeGrant.objects.filter(who, content_type=ct).values("object_id")
 
 
@@ -312,13 +473,10 @@ def can(user, action: str, obj: models.Model) -> bool:
     roles = spec.roles_for(action)
     if path and any(s.role in roles and is_under(path, s.path) for s in user_scopes(user)):
         return True
-    if action == VIEW:
-        if spec.visible is not None and obj.pk is not None:
-            extra = spec.visible(user)
-            if extra is not None and type(obj)._default_manager.filter(extra, pk=obj.pk).exists():
-                return True
-        if spec.grants:
-            return is_granted(user, obj)
+    if action == VIEW and obj.pk is not None:
+        # The same rows ``visible_to`` adds beyond the subtree, asked of this one row.
+        beyond = beyond_scope_q(user, type(obj), plain=True)
+        return beyond is not None and type(obj)._default_manager.filter(beyond, pk=obj.pk).exists()
     return False
 
 

@@ -76,13 +76,21 @@ def _item_shared_q(user, prefix: str = "") -> Q | None:
     # Ids of the user's own person record, not a join to people: every condition below
     # reads the item's own columns, so the scope filter is one pass over the items.
     q = Q(
-        **{f"{prefix}responsible_person__in": Person.objects.filter(user_id=user.pk).values("pk")}
+        **{
+            f"{prefix}responsible_person__in_ids": Person.objects.filter(user_id=user.pk).values(
+                "pk"
+            )
+        }
     )
     if user_scopes(user):
         units = units_in_scope(user)
-        q |= Q(**{f"{prefix}responsible_unit__in": units})
+        q |= Q(**{f"{prefix}responsible_unit__in_ids": units})
         q |= Q(
-            **{f"{prefix}pk__in": ItemCollaborator.objects.filter(unit__in=units).values("item_id")}
+            **{
+                f"{prefix}pk__in_ids": ItemCollaborator.objects.filter(unit__in=units).values(
+                    "item_id"
+                )
+            }
         )
     return q
 
@@ -302,7 +310,7 @@ class Tag(models.Model):
 def _follows_item_q(user) -> Q | None:
     """Rows of an item the user sees through the item's ``visible`` hook."""
     shared = _item_shared_q(user)
-    return Q(item__in=Item.objects.filter(shared).values("pk")) if shared is not None else None
+    return Q(item__in_ids=Item.objects.filter(shared).values("pk")) if shared is not None else None
 
 
 @scoped(
@@ -368,7 +376,7 @@ def _attachment_upload_to(instance, filename: str) -> str:
     rules={"add": frozenset(), "change": frozenset(), "delete": frozenset()},
     grants=False,
     visible=lambda user: Q(
-        report__in=ProgressReport.objects.filter(_follows_item_q(user)).values("pk")
+        report__in_ids=ProgressReport.objects.filter(_follows_item_q(user)).values("pk")
     ),
 )
 class Attachment(models.Model):
@@ -394,7 +402,7 @@ def _supervision_visible(user) -> Q | None:
     """The supervising unit's chain sees its supervisions; so does whoever sees the item."""
     q = _follows_item_q(user)
     if user_scopes(user):
-        q = (q or Q(pk__in=[])) | Q(unit__in=units_in_scope(user))
+        q = (q or Q(pk__in=[])) | Q(unit__in_ids=units_in_scope(user))
     return q
 
 

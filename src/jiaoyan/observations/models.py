@@ -4,10 +4,11 @@ pre-aggregated tables coverage and distribution pages read.
 
 Scope (DESIGN.md "Scope"): an observation belongs to the observed teacher's school; the
 school's principal, the researchers and bureau admins above it see it; besides, through
-the model's ``visible`` hook, the observer sees what they wrote, the observer's own unit
-sees what its people wrote, a researcher sees the observations at their liaison schools,
-and the observed teacher sees the submitted observations of their own lessons — and no
-one else's.
+the model's ``visible`` hook, the observer sees what they wrote and the observed teacher
+sees the submitted observations of their own lessons — and no one else's; the
+observer's own unit sees what its people wrote through a grant; and a researcher sees
+the observations and figures of their liaison schools through the unit share
+``"liaison"`` (:func:`liaison_school_ids`), the one place that rule is written.
 """
 
 from __future__ import annotations
@@ -24,7 +25,14 @@ from django.utils.translation import gettext_lazy as _
 from jiaoyan.core.bases import SubjectStageOptional, Timestamped, Versioned
 from jiaoyan.core.paths import PathField, Under
 from jiaoyan.core.roles import ADMINS, Role
-from jiaoyan.core.scope import ScopedQuerySet, scope_paths, scoped
+from jiaoyan.core.scope import (
+    ScopedQuerySet,
+    is_shared_unit,
+    scope_paths,
+    scoped,
+    unit_share,
+    user_roles,
+)
 
 from .st import DEFAULT_INTERVAL, Mode
 
@@ -307,8 +315,17 @@ class LiaisonAssignment(models.Model):
         return f"{self.researcher} → {self.school}"
 
 
+LIAISON = "liaison"
+
+
+@unit_share(LIAISON)
 def liaison_school_ids(user):
-    """Subquery: the schools ``user`` is an active liaison researcher of."""
+    """Subquery: the schools ``user`` is an active liaison researcher of (None unless the
+    user holds a researcher role). The unit share ``"liaison"``: the observations and the
+    coverage figures of these schools are visible to the researcher (``shares=`` of the
+    models below), and the researcher may record observations there."""
+    if Role.RESEARCHER not in user_roles(user):
+        return None
     return LiaisonAssignment.objects.filter(researcher__user_id=user.pk, is_active=True).values(
         "school_id"
     )
@@ -384,7 +401,10 @@ class ObservationPathField(PathField):
     path is compared without its index (``path || ''``) and the rows are read in date
     order from the covering index ``obs_list``; a deeper one (a town, a school) is
     looked up through the path index. Without this hint SQLite picks the path index for
-    a city's 200,000 rows and sorts them all for a page of 25.
+    a city's 200,000 rows and sorts them all for a page of 25. PostgreSQL estimates a
+    prefix's share of the rows from its statistics and needs no hint: there the path
+    stays indexable, so that the subtree can be one index-served branch of the scope's
+    OR (a county's researcher: the county's rows, their liaison schools', their own).
     """
 
 
@@ -410,29 +430,23 @@ class UnderHinted(Under):
             sql = sql.replace(lhs, f"({lhs} || '')", 1)
         return sql, params
 
+    def as_postgresql(self, compiler, connection):
+        return Under.as_sql(self, compiler, connection)
+
 
 def _observation_visible(user) -> Q:
-    """Rows seen whatever the roles: what the user wrote, the submitted observations of
-    the user's own lessons, and (researchers) the observations at their liaison schools.
+    """Rows seen whatever the roles: what the user wrote, and the submitted observations
+    of the user's own lessons.
 
     The observer's own unit sees observations its people made outside its subtree
-    through a grant (``services.create_observation``), the one sharing mechanism."""
+    through a grant (``services.create_observation``); a liaison researcher sees their
+    schools' observations through the unit share ``"liaison"``."""
     from jiaoyan.people.models import Person
 
-    q = Q(observer_id=user.pk)
-    q |= Q(
+    return Q(observer_id=user.pk) | Q(
         status=Observation.Status.SUBMITTED,
-        teacher_id__in=Person.objects.filter(user_id=user.pk).values("pk"),
+        teacher_id__in_ids=Person.objects.filter(user_id=user.pk).values("pk"),
     )
-    if Role.RESEARCHER in {s.role for s in _scopes(user)}:
-        q |= Q(org_unit_id__in=liaison_school_ids(user))
-    return q
-
-
-def _scopes(user):
-    from jiaoyan.core.scope import user_scopes
-
-    return user_scopes(user)
 
 
 def _observation_check(user, action, obs) -> bool | None:
@@ -448,14 +462,7 @@ def _observation_check(user, action, obs) -> bool | None:
         return True if is_observer else None
     if action == "view" and not submitted and not is_observer:
         return False  # a draft is the observer's own notes until it is submitted
-    if (
-        action == "add"
-        and obs.org_unit_id
-        and Role.RESEARCHER in {s.role for s in _scopes(user)}
-        and LiaisonAssignment.objects.filter(
-            researcher__user_id=user.pk, school_id=obs.org_unit_id, is_active=True
-        ).exists()
-    ):
+    if action == "add" and is_shared_unit(user, LIAISON, obs.org_unit_id):
         return True
     if action == "link" and is_observer:
         return True
@@ -479,6 +486,7 @@ def _observation_path(obs) -> str:
     },
     check=_observation_check,
     visible=_observation_visible,
+    shares={LIAISON: "org_unit"},
 )
 class Observation(Versioned, Timestamped, models.Model):
     """One observed lesson: who taught what, who watched, the scores, the S-T record.
@@ -703,18 +711,10 @@ class ObservationReply(models.Model):
 STAT_VIEWERS = {"view": OBSERVERS}
 
 
-def _stat_visible(field: str):
-    """A liaison researcher sees the figures of their liaison schools."""
-
-    def visible(user) -> Q:
-        return Q(**{f"{field}__in": liaison_school_ids(user)})
-
-    return visible
+# A liaison researcher sees the figures of their liaison schools (the unit share).
 
 
-@scoped(
-    path="org_unit__path", rules=STAT_VIEWERS, grants=False, visible=_stat_visible("org_unit_id")
-)
+@scoped(path="org_unit__path", rules=STAT_VIEWERS, grants=False, shares={LIAISON: "org_unit"})
 class TeacherTermStat(models.Model):
     """How often one teacher was observed in one term (submitted observations)."""
 
@@ -744,7 +744,7 @@ class TeacherTermStat(models.Model):
         return f"{self.teacher_id}@{self.term}: {self.observations}"
 
 
-@scoped(path="unit__path", rules=STAT_VIEWERS, grants=False, visible=_stat_visible("unit_id"))
+@scoped(path="unit__path", rules=STAT_VIEWERS, grants=False, shares={LIAISON: "unit"})
 class UnitTermStat(models.Model):
     """Coverage of one unit (a school or any region above it) in one term.
 
@@ -772,7 +772,7 @@ class UnitTermStat(models.Model):
         return f"{self.unit_id}@{self.term}: {self.observations}"
 
 
-@scoped(path="unit__path", rules=STAT_VIEWERS, grants=False, visible=_stat_visible("unit_id"))
+@scoped(path="unit__path", rules=STAT_VIEWERS, grants=False, shares={LIAISON: "unit"})
 class DimensionStat(models.Model):
     """Distribution of one dimension's percentage (or of the total, ``dimension=""``) in
     one unit, term and subject: count, sum, sum of squares and five buckets."""

@@ -8,18 +8,19 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
 from jiaoyan.activities.models import Activity
 from jiaoyan.activities.queries import visible_activities
-from jiaoyan.core.models import ScopeGrant
 from jiaoyan.core.roles import Role
 from jiaoyan.core.scope import (
+    beyond_scope_q,
     granted_ids,
     has_role,
+    is_shared_unit,
     scope_paths,
+    shared_units,
     spec_for,
     units_where,
     user_scopes,
@@ -30,6 +31,7 @@ from jiaoyan.people.models import Person, RoleAssignment
 from .models import (
     BUCKET_LABELS,
     LESSON_ACTIVITY_KINDS,
+    LIAISON,
     OBSERVERS,
     ComparisonRound,
     DimensionStat,
@@ -38,7 +40,6 @@ from .models import (
     Rubric,
     TeacherTermStat,
     UnitTermStat,
-    liaison_school_ids,
 )
 from .terms import Term
 
@@ -135,37 +136,33 @@ def _flatten(tree: dict, prefix: str = "") -> list[str]:
 def visible_count(user) -> int:
     """``observations_for(user).count()`` without counting rows one by one.
 
-    The visible observations are the submitted ones under the user's scope (their count
-    is a sum of the pre-aggregated ``UnitTermStat``, kept current by every submission),
-    the user's own drafts, and the submitted ones visible beyond the scope (grants and
-    the model's ``visible`` hook) that lie outside it — a handful, found by index. Used
-    for the unfiltered list, which at city scale would otherwise count 200,000 rows.
+    The scope kernel's own decomposition of what ``visible_to`` shows (``scope_q`` and
+    ``beyond_scope_q``): the submitted observations under the user's scope (a sum of the
+    pre-aggregated ``UnitTermStat``, kept current by every submission), the user's own
+    drafts, and the submitted ones visible beyond the scope (grants, the liaison share,
+    the ``visible`` hook) that lie outside it — a handful, found by index. Used for the
+    unfiltered list, which at city scale would otherwise count 200,000 rows.
     """
     if user.is_superuser:
         return Observation.objects.filter(draft_rule(user)).count()
     spec = spec_for(Observation)
     paths = scope_paths(user, spec.roles_for("view"))
     units = [s.unit_id for s in user_scopes(user) if s.path in paths]
-    in_scope = Q(pk__in=[])
-    for p in paths:
-        in_scope |= Q(unit_path__under_indexed=p)
     submitted = (
         UnitTermStat.objects.filter(unit_id__in=units).aggregate(n=Sum("observations"))["n"] or 0
     )
     drafts = Observation.objects.filter(observer_id=user.pk, status=Observation.Status.DRAFT)
-    ct = ContentType.objects.get_for_model(Observation)
-    grantee = Q(user_id=user.pk)
-    for p in scope_paths(user):
-        grantee |= Q(unit__path__under=p)
-    extra = Q(pk__in=ScopeGrant.objects.filter(grantee, content_type=ct).values("object_id"))
-    hook = spec.visible(user) if spec.visible else None
-    if hook is not None:
-        extra |= hook
-    outside = (
-        Observation.objects.filter(extra, status=Observation.Status.SUBMITTED)
-        .exclude(in_scope)
-        .count()
-    )
+    beyond = beyond_scope_q(user, Observation)
+    outside = 0
+    if beyond is not None:
+        in_scope = Q(pk__in=[])
+        for p in paths:
+            in_scope |= Q(unit_path__under_indexed=p)
+        outside = (
+            Observation.objects.filter(beyond, status=Observation.Status.SUBMITTED)
+            .exclude(in_scope)
+            .count()
+        )
     return submitted + drafts.count() + outside
 
 
@@ -175,10 +172,11 @@ def can_add_somewhere(user) -> bool:
 
 def schools_for_new(user, q: str = "") -> QuerySet[OrgUnit]:
     """Schools where ``user`` may record observations: in scope, or liaison schools."""
-    units = units_where(user, "add", Observation)
-    qs = OrgUnit.objects.filter(kind=OrgUnit.Kind.SCHOOL, is_active=True).filter(
-        Q(pk__in=units.values("pk")) | Q(pk__in=liaison_school_ids(user))
-    )
+    where = Q(pk__in_ids=units_where(user, "add", Observation).values("pk"))
+    liaison = shared_units(user, LIAISON)
+    if liaison is not None:
+        where |= Q(pk__in_ids=liaison)
+    qs = OrgUnit.objects.filter(where, kind=OrgUnit.Kind.SCHOOL, is_active=True)
     if q:
         qs = qs.filter(Q(name__icontains=q[:50]) | Q(code__startswith=q[:20]))
     return qs.order_by("path")
@@ -485,12 +483,17 @@ def may_see_coverage(user, unit: OrgUnit) -> bool:
         return True
     if any(s.role in OBSERVERS and unit.path.startswith(s.path) for s in user_scopes(user)):
         return True
-    return (
-        unit.kind == OrgUnit.Kind.SCHOOL
-        and LiaisonAssignment.objects.filter(
-            researcher__user_id=user.pk, school=unit, is_active=True
-        ).exists()
-    )
+    return unit.kind == OrgUnit.Kind.SCHOOL and is_shared_unit(user, LIAISON, unit.pk)
+
+
+def coverage_units(user) -> QuerySet[OrgUnit]:
+    """The units whose coverage ``user`` may open: the units they see, and the schools
+    shared with them by the liaison share."""
+    where = Q(pk__in_ids=OrgUnit.objects.visible_to(user).values("pk"))
+    liaison = shared_units(user, LIAISON)
+    if liaison is not None:
+        where |= Q(pk__in_ids=liaison)
+    return OrgUnit.objects.filter(where)
 
 
 def school_coverage(user, school: OrgUnit, term: Term) -> dict[str, Any]:

@@ -55,7 +55,6 @@ from .models import (
     Observation,
     Rubric,
     RubricVersion,
-    liaison_school_ids,
 )
 from .scoring import compute_results, parse_rubric_text, structure_text
 from .sheets import LiaisonSheet
@@ -738,11 +737,7 @@ def _coverage_unit(request: HttpRequest, pk: int | None) -> OrgUnit:
         if unit is None:
             raise PermissionDenied(_("Coverage is for admins, researchers and principals."))
     else:
-        base = OrgUnit.objects.filter(
-            Q(pk__in=OrgUnit.objects.visible_to(user).values("pk"))
-            | Q(pk__in=liaison_school_ids(user))
-        )
-        unit = get_object_or_404(base, pk=pk)
+        unit = get_object_or_404(queries.coverage_units(user), pk=pk)
     if unit.kind in (OrgUnit.Kind.BUREAU, OrgUnit.Kind.INSTITUTE) and unit.parent_id:
         unit = unit.parent
     if not queries.may_see_coverage(user, unit):
