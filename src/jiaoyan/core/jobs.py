@@ -154,10 +154,15 @@ def start_job(
     org_unit=None,
     params: dict | None = None,
     max_attempts: int | None = None,
+    defer: bool = True,
 ) -> Job:
     """Write a queued job of ``kind`` and queue its task when the caller's transaction
     commits (at once outside one). ``actor`` is who started it (None for scheduled work),
-    ``org_unit`` (a unit or its id) whose work it is: its admins see the job too."""
+    ``org_unit`` (a unit or its id) whose work it is: its admins see the job too.
+
+    ``defer=False`` queues it now, inside the caller's transaction: with the database
+    queue the task row commits with the job; with the immediate queue (tests, no worker)
+    the job runs before this returns."""
     spec = get_kind(kind)
     job = Job.objects.create(
         kind=kind,
@@ -167,7 +172,11 @@ def start_job(
         max_attempts=max_attempts or spec.max_attempts,
     )
     job_id = job.pk
-    transaction.on_commit(lambda: run_job.enqueue(job_id))
+    if defer:
+        transaction.on_commit(lambda: run_job.enqueue(job_id))
+    else:
+        run_job.enqueue(job_id)
+        job.refresh_from_db()
     return job
 
 

@@ -36,6 +36,8 @@ from django.utils.translation import pgettext
 
 from jiaoyan.core import audit
 from jiaoyan.core.errors import ServiceError
+from jiaoyan.core.jobs import start_job
+from jiaoyan.core.models import Job
 from jiaoyan.core.scope import require
 from jiaoyan.core.services import check_version
 from jiaoyan.orgs.models import OrgUnit
@@ -512,16 +514,31 @@ def issue_brief(
     else:
         raise ServiceError(_("Several briefs are being issued at once; try again."))
     audit.record(actor, brief, Action.STATUS, {"state": [Brief.State.DRAFT, Brief.State.ISSUED]})
-    request_document(brief)
-    brief.refresh_from_db(fields=["docx", "document_version"])
+    request_document(brief, actor=actor)
+    brief.refresh_from_db(fields=["docx", "document_version", "document_job"])
     return brief
 
 
-def request_document(brief: Brief) -> None:
-    """Queue the rendering of ``brief``'s .docx (its current version) for the task worker."""
-    from .tasks import render_brief_document
+def request_document(brief: Brief, *, actor=None) -> Job:
+    """Start the job rendering ``brief``'s .docx (its current version) in the task worker,
+    unless one for this version is queued, running or has failed (its page says so; a
+    new version starts a new one). Returns that job."""
+    from .tasks import BRIEF_DOCUMENT
 
-    render_brief_document.enqueue(brief.pk, brief.version)
+    job = brief.document_job
+    same = job is not None and job.params.get("version") == brief.version
+    if same and (job.status != Job.Status.SUCCEEDED or brief.document_ready):
+        return job
+    job = start_job(
+        BRIEF_DOCUMENT,
+        actor=actor,
+        org_unit=brief.org_unit_id,
+        params={"brief": brief.pk, "version": brief.version},
+        defer=False,
+    )
+    Brief.objects.filter(pk=brief.pk).update(document_job=job)
+    brief.document_job = job
+    return job
 
 
 def store_document(brief_id: int, version: int) -> bool:
