@@ -135,7 +135,9 @@ def phase_label(name: str, phase: str) -> str:
     kind = _kinds.get(name)
     if kind is not None and phase in kind.phases:
         return str(kind.phases[phase])
-    return str(_COMMON_PHASES.get(phase, phase))
+    if phase in _COMMON_PHASES:
+        return str(_COMMON_PHASES[phase])
+    return _(phase)  # a phase given as a message id (gettext_noop) by its handler
 
 
 _COMMON_PHASES = {
