@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('core', '0008_import_job_state_on_job'),
+        ('core', '0006_jobs'),
         ('ledger', '0003_brief_document_version'),
     ]
 
