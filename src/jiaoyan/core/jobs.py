@@ -249,11 +249,12 @@ class _Heartbeat:
     def _beat(self) -> None:
         try:
             while not self.stopped.wait(self.every):
-                Job.objects.filter(
-                    pk=self.job_id, status=Job.Status.RUNNING, attempts=self.attempt
-                ).update(heartbeat_at=timezone.now())
-        except Exception:  # a lost heartbeat is the sweep's business, not the job's
-            log.exception("heartbeat of job %s failed", self.job_id)
+                try:
+                    Job.objects.filter(
+                        pk=self.job_id, status=Job.Status.RUNNING, attempts=self.attempt
+                    ).update(heartbeat_at=timezone.now())
+                except Exception:  # a missed beat (a locked database): try the next one
+                    log.warning("heartbeat of job %s failed", self.job_id, exc_info=True)
         finally:
             connection.close()
 
@@ -372,7 +373,14 @@ def sweep(*, now: dt.datetime | None = None, stale_after: float | None = None) -
     out = SweepResult()
     for job in dead_jobs(now=now, stale_after=stale_after).select_related("created_by"):
         with transaction.atomic(), translation.override(_language(job)):
-            still = Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING, attempts=job.attempts)
+            # Only if nothing moved since it was judged dead (a heartbeat that lands
+            # meanwhile, e.g. once a long write commits, keeps the job its worker's).
+            still = Job.objects.filter(
+                pk=job.pk,
+                status=Job.Status.RUNNING,
+                attempts=job.attempts,
+                heartbeat_at=job.heartbeat_at,
+            )
             if job.attempts < job.max_attempts:
                 message = _(
                     "The background worker stopped while running this job; "

@@ -328,6 +328,8 @@ class ImportJob(models.Model):
 
     @property
     def phase(self) -> str:
+        if self.job.is_finished:
+            return self.Phase.DONE
         return self.job.phase or self.Phase.QUEUED
 
     def get_phase_display(self) -> str:
