@@ -184,3 +184,17 @@ def test_the_progress_page_is_scoped(world, client_for):
     assert client_for(world.users["teacher"]).get(url).status_code == 404
     assert client_for(world.users["outsider"]).get("/jobs/999999/progress/").status_code == 404
     assert Client().get(url).status_code == 302  # to the log-in page
+
+
+@override_settings(TASKS=DUMMY)
+def test_the_sweep_job_prunes_old_runs_of_periodic_work(world):
+    old = Job.objects.create(kind="core.sweep", status=Job.Status.SUCCEEDED, created_at=T0)
+    mine = _start(world)
+    Job.objects.filter(pk=mine.pk).update(status=Job.Status.SUCCEEDED, created_at=T0)
+    with time_machine.travel(T0 + dt.timedelta(days=8), tick=False):
+        recent = jobs.start_job("core.sweep")
+        assert jobs.execute(recent.pk) == Job.Status.SUCCEEDED
+    recent.refresh_from_db()
+    assert recent.result == {"retried": [], "failed": [], "pruned": 1}
+    assert not Job.objects.filter(pk=old.pk).exists()
+    assert Job.objects.filter(pk=mine.pk).exists()  # not periodic work: kept

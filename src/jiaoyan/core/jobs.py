@@ -441,10 +441,25 @@ def schedule_due(*, now: dt.datetime | None = None) -> list[str]:
     return started
 
 
+#: Finished runs of periodic work are kept this long (a sweep a minute adds up).
+KEEP_PERIODIC = dt.timedelta(days=7)
+
+
+def prune_periodic(*, now: dt.datetime | None = None) -> int:
+    """Delete the finished runs of periodic work older than :data:`KEEP_PERIODIC`."""
+    now = now or timezone.now()
+    deleted, _rows = Job.objects.filter(
+        kind__in=list(_periodic),
+        status__in=list(Job.FINISHED),
+        created_at__lt=now - KEEP_PERIODIC,
+    ).delete()
+    return deleted
+
+
 @job_kind("core.sweep", label=_lazy("Sweep of stopped jobs"), max_attempts=1)
 def _sweep_job(job: Job, progress: Progress) -> dict:
     out = sweep()
-    return {"retried": out.retried, "failed": out.failed}
+    return {"retried": out.retried, "failed": out.failed, "pruned": prune_periodic()}
 
 
 periodic("core.sweep", every=dt.timedelta(minutes=1))
