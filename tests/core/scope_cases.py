@@ -1,4 +1,4 @@
-from jiaoyan.core.models import AuditLog, ImportJob, Notification, ScopeGrant
+from jiaoyan.core.models import AuditLog, ImportJob, Job, Notification, ScopeGrant
 from tests.scope_cases import ScopeCase, register
 
 
@@ -24,10 +24,11 @@ def _job(w):
     from django.core.files.base import ContentFile
 
     job = ImportJob(
+        job=Job.objects.create(
+            kind="core.import", created_by=w.users["outsider"], org_unit=w.units["huazhou"]
+        ),
         kind="schools",
         original_name="华州区学校.xlsx",
-        created_by=w.users["outsider"],
-        org_unit=w.units["huazhou"],
     )
     job.file.save("x.csv", ContentFile(b"a,b\n"), save=True)
     return job
@@ -59,6 +60,26 @@ register(
         list_page="/notifications/",
         marker=lambda n: n.title,
         personal=True,
+        actions=("change",),
+    )
+)
+
+
+def _bg_job(w):
+    return Job.objects.create(
+        kind="core.import",
+        org_unit=w.units["huazhou"],
+        created_by=w.users["outsider"],
+        message="华州区的后台任务",
+    )
+
+
+register(
+    ScopeCase(
+        Job,
+        _bg_job,
+        page=lambda j: f"/jobs/{j.pk}/progress/",
+        marker=lambda j: j.message,
         actions=("change",),
     )
 )

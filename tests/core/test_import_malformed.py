@@ -336,10 +336,10 @@ def test_exported_error_report_lists_rows_and_columns(world, client_for):
     job = ImportJob.objects.get()
     assert resp.status_code == 302
     # The job runs after the upload's transaction commits; run it as the worker would.
-    from jiaoyan.core.imports import run_import_job
+    from jiaoyan.core.jobs import run_job
 
     with transaction.atomic():
-        run_import_job.call(job.pk)
+        run_job.call(job.job_id)
     report = client.get(f"/imports/{job.pk}/errors.xlsx")
     assert report.status_code == 200
     data = read_xlsx(report.content)

@@ -13,7 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from jiaoyan.core import audit
-from jiaoyan.core.models import AuditLog, ImportJob, Notification
+from jiaoyan.core.models import AuditLog, ImportJob, Job, Notification
 from jiaoyan.people.models import Honour, Person, RoleAssignment
 from tests.support import bulk_people, bulk_schools
 
@@ -81,18 +81,27 @@ def add_rows(world, n: int = MANY, tag: str = "M") -> None:
     AuditLog.objects.bulk_create(logs)
     # Import jobs by several users (each with a person, or not), and notifications.
     creators = [world.city_admin, world.principal, world.outsider, world.superuser]
-    ImportJob.objects.bulk_create(
+    jobs = Job.objects.bulk_create(
         [
-            ImportJob(
-                kind="schools",
-                original_name=f"学校{tag}{i}.xlsx",
-                file=f"imports/{tag}{i}.xlsx",
+            Job(
+                kind="core.import",
                 created_by=creators[i % len(creators)],
                 org_unit=world.units["city"],
                 status="succeeded",
                 result={"rows": 3, "created": 3, "errors": []},
             )
             for i in range(n)
+        ]
+    )
+    ImportJob.objects.bulk_create(
+        [
+            ImportJob(
+                job=job,
+                kind="schools",
+                original_name=f"学校{tag}{i}.xlsx",
+                file=f"imports/{tag}{i}.xlsx",
+            )
+            for i, job in enumerate(jobs)
         ]
     )
     Notification.objects.bulk_create(

@@ -365,6 +365,14 @@ def test_documents_are_rendered_by_the_worker_not_the_web_process(world, week, c
         assert 'data-testid="document-pending"' in resp.content.decode()
         brief.refresh_from_db()
         assert not brief.document_ready
+        # The waiting page shows the rendering job's progress; asking again starts no other.
+        job = brief.document_job
+        assert job.status == "queued"
+        assert job.params == {"brief": brief.pk, "version": brief.version}
+        assert f'id="job-{job.pk}"' in resp.content.decode()
+        client.get(f"/ledger/briefs/{brief.pk}/docx/")
+        brief.refresh_from_db()
+        assert brief.document_job_id == job.pk
     assert briefs.store_document(brief.pk, brief.version)
     assert not briefs.store_document(brief.pk, brief.version)  # already there
     resp = client.get(f"/ledger/briefs/{brief.pk}/docx/")

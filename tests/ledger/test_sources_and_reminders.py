@@ -6,13 +6,12 @@ import datetime as dt
 
 import pytest
 import time_machine
-from django.core.cache import cache
 from django.core.management import call_command
 from django.utils import timezone
 
 from jiaoyan.activities import hooks
 from jiaoyan.activities import services as activity_services
-from jiaoyan.core.models import Notification
+from jiaoyan.core.models import Job, Notification
 from jiaoyan.ledger import services, tasks
 from jiaoyan.ledger.apps import receive_decision
 from jiaoyan.ledger.models import Item, Source
@@ -117,17 +116,23 @@ def test_due_soon_reminds_once_and_overdue_reminds(world, make_item):
         assert overdue.filter(title__contains=item.title).count() == 1
 
 
-def test_lazy_trigger_queues_the_sweep_at_most_once_an_hour(
+def test_reminders_are_scheduled_work_never_started_by_a_page(
     world, client_for, make_item, django_capture_on_commit_callbacks
 ):
     make_item("明天到期", due_on=timezone.localdate() + dt.timedelta(days=1))
-    cache.delete(tasks._KEY)
     client = client_for(world.principal)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         client.get("/ledger/")
-    assert len(callbacks) == 1 and _reminders(world.principal).count() == 1
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        client.get("/ledger/")
         client.get("/")
-    assert callbacks == []
-    cache.delete(tasks._KEY)
+    assert callbacks == [] and not _reminders(world.principal).exists()
+    assert not Job.objects.filter(kind=tasks.REMINDERS).exists()
+    # The scheduler starts the reminder job (the immediate queue runs it at once) …
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("jobs", "schedule")
+    job = Job.objects.get(kind=tasks.REMINDERS)
+    assert job.status == Job.Status.SUCCEEDED and job.result["due_soon"] == 1
+    assert _reminders(world.principal).count() == 1
+    # … once an hour.
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("jobs", "schedule")
+    assert Job.objects.filter(kind=tasks.REMINDERS).count() == 1

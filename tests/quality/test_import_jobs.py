@@ -21,7 +21,7 @@ from django.utils import translation
 
 from jiaoyan.core.errors import ServiceError
 from jiaoyan.core.imports import start_import
-from jiaoyan.core.models import ImportJob
+from jiaoyan.core.models import ImportJob, Job
 from jiaoyan.quality.models import BalanceInput, Candidate, Exam, ItemScore
 from tests.quality.helpers import dataset, header, make_exam, xlsx_bytes
 
@@ -50,13 +50,15 @@ def _items_sheet(exam_numbers):
     return xlsx_bytes([head, ["满分", "", 2, 2, 1], *rows])
 
 
-def _phases(queries) -> list[str]:
-    """The phases an import job stored, in order (read from the UPDATEs it issued)."""
+def _phases(queries, job_id: int) -> list[str]:
+    """The phases an import's job stored, in order (read from the UPDATEs it issued)."""
     seen: list[str] = []
     for q in queries:
         sql = q["sql"]
-        if not sql.startswith("UPDATE") or "core_importjob" not in sql:
+        if not sql.startswith("UPDATE") or "core_job" not in sql:
             continue
+        if not re.search(rf"""["`]?id["`]?\s*=\s*{job_id}\b""", sql):
+            continue  # the analysis job the import queues
         m = re.search(r"""["`]?phase["`]?\s*=\s*'(\w+)'""", sql)
         if m and (not seen or seen[-1] != m[1]):
             seen.append(m[1])
@@ -94,15 +96,13 @@ def test_score_upload_is_a_job_with_phases_progress_and_report(
     assert 'data-status="pending"' in html and 'hx-trigger="every 1s"' in html
     assert "等待后台任务" in html and "考试成绩" in html and exam.name in html
     # Halfway through checking, the bar and the count say how far it got.
-    ImportJob.objects.filter(pk=job.pk).update(
-        status=ImportJob.Status.RUNNING, phase="validating", processed_rows=2000, total_rows=8000
+    Job.objects.filter(pk=job.job_id).update(
+        status=Job.Status.RUNNING, phase="validating", done=2000, total=8000
     )
     html = c.get(r["Location"], headers={"HX-Request": "true"}).content.decode()
     assert html.lstrip().startswith('<div id="import-status"')
     assert "正在逐行检查" in html and "2000 / 8000" in html and 'style="width: 28%"' in html
-    ImportJob.objects.filter(pk=job.pk).update(
-        status=ImportJob.Status.PENDING, phase="queued", processed_rows=0, total_rows=0
-    )
+    Job.objects.filter(pk=job.job_id).update(status=Job.Status.QUEUED, phase="", done=0, total=0)
 
     # The worker runs it: reading, checking, writing, done.
     with (
@@ -111,7 +111,12 @@ def test_score_upload_is_a_job_with_phases_progress_and_report(
     ):
         for callback in callbacks:
             callback()
-    assert _phases(queries.captured_queries) == ["reading", "validating", "writing", "done"]
+    assert _phases(queries.captured_queries, job.job_id) == [
+        "reading",
+        "validating",
+        "writing",
+        "done",
+    ]
     job.refresh_from_db()
     assert job.status == ImportJob.Status.SUCCEEDED and job.percent == 100
     assert job.result["imported"] == len(rows) and job.result["created"] == len(rows)

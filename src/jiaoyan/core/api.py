@@ -311,15 +311,14 @@ def create_import(
         valid_only=valid_only,
         params=values,
     )
-    job.refresh_from_db()
-    return 202, job
+    return 202, ImportJob.objects.select_related("job").get(pk=job.pk)
 
 
 @imports_router.get(
     "/import-jobs/{job_id}", response=ImportJobOut, summary="An import's progress and report"
 )
 def get_import(request, job_id: int):
-    return get_visible_or_404(ImportJob, request.auth, pk=job_id)
+    return get_visible_or_404(ImportJob.objects.select_related("job"), request.auth, pk=job_id)
 
 
 api.add_router("", router)

@@ -8,7 +8,12 @@ class CoreConfig(AppConfig):
     verbose_name = _("Core")
 
     def ready(self) -> None:
-        from . import nav
+        from django.utils.module_loading import autodiscover_modules
+
+        from . import imports, jobs, nav  # noqa: F401  (their job kinds)
+
+        # Every app's job kinds (``<app>/tasks.py``), so every worker knows every kind.
+        autodiscover_modules("tasks")
 
         def can_import(user) -> bool:
             from .imports import kinds_for

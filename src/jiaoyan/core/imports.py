@@ -1,8 +1,9 @@
 """Import jobs: the browser's and the API's way into :mod:`jiaoyan.core.sheets`.
 
-``start_import`` stores the upload and schedules ``run_import_job`` on the task queue once
-the transaction commits; the job page polls the job's phase and progress until the report
-is ready. The command line runs :func:`jiaoyan.core.sheets.run_import` directly.
+``start_import`` stores the upload beside a :class:`~jiaoyan.core.models.Job` of kind
+``core.import`` (queued when the transaction commits, run by :mod:`jiaoyan.core.jobs`:
+heartbeat, retry after a dead worker); the job page polls the job's phase and progress
+until the report is ready. The command line runs :func:`jiaoyan.core.sheets.run_import` directly.
 
 Kinds with parameters (the exam of a score sheet) get them checked by the kind when the job
 is created, and again when it runs (the exam may have gone meanwhile); the job keeps the
@@ -20,19 +21,22 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django_tasks import task
+from django.utils.translation import gettext_lazy as _lazy
 
 from . import context
 from .errors import ServiceError
-from .models import ImportJob
+from .jobs import JobError, Progress, job_kind, start_job
+from .models import ImportJob, Job
 from .scope import scope_paths, spec_for, user_scopes
 from .sheets import get_kind, run_import
 
 log = logging.getLogger(__name__)
 
 ALLOWED_EXTENSIONS = {".xlsx", ".xlsm", ".xls", ".ods", ".csv"}
+
+#: The job kind of an upload.
+IMPORT = "core.import"
 
 
 def kinds_for(user, *, standalone: bool = False) -> list[type]:
@@ -89,20 +93,18 @@ def start_import(
     if owner is None:
         admin_units = [s.unit_id for s in user_scopes(actor)]
         owner = admin_units[0] if admin_units else None
-    job = ImportJob(
+    imp = ImportJob(
+        job=start_job(IMPORT, actor=actor, org_unit=owner),
         kind=kind,
         original_name=name,
         dry_run=dry_run,
         valid_only=valid_only,
         params=sheet.param_values,
         target=sheet.describe()[:200],
-        created_by=actor,
-        org_unit_id=owner,
     )
-    job.file.save(f"{kind}{ext}", ContentFile(data), save=False)
-    job.save()
-    transaction.on_commit(lambda: run_import_job.enqueue(job.pk))
-    return job
+    imp.file.save(f"{kind}{ext}", ContentFile(data), save=False)
+    imp.save()
+    return imp
 
 
 @transaction.atomic
@@ -121,11 +123,11 @@ def retry_valid_only(*, actor, job: ImportJob) -> ImportJob:
 
 
 class _Progress:
-    """Stores the job's phase and row counts as the import reports them (seen by the job
-    page's polling), and how long each phase took (kept in the report as ``seconds``)."""
+    """Passes the import's phase and row counts to the job (seen by the job page's
+    polling), and keeps how long each phase took (in the report as ``seconds``)."""
 
-    def __init__(self, job_id: int) -> None:
-        self.job_id = job_id
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
         self.phase = ""
         self.started = time.perf_counter()
         self.seconds: dict[str, float] = {}
@@ -134,10 +136,7 @@ class _Progress:
         if phase != self.phase:
             self._lap()
             self.phase = phase
-        fields = {"phase": phase}
-        if total:
-            fields.update(processed_rows=done, total_rows=total)
-        ImportJob.objects.filter(pk=self.job_id).update(**fields)
+        self.progress(phase, done, total)
 
     def _lap(self) -> None:
         now = time.perf_counter()
@@ -152,70 +151,87 @@ class _Progress:
         return self.seconds
 
 
-@task()
-def run_import_job(job_id: int) -> str:
-    """Background task: run one import job and store its report."""
-    job = ImportJob.objects.select_related("created_by").get(pk=job_id)
-    if job.status != ImportJob.Status.PENDING:
-        return job.status
-    ImportJob.objects.filter(pk=job_id).update(
-        status=ImportJob.Status.RUNNING, started_at=timezone.now(), phase="reading"
-    )
-    lang = getattr(job.created_by, "language", "") or settings.LANGUAGE_CODE
-    with context.write_context("task") as ctx, translation.override(lang):
-        try:
-            if job.created_by is None:
-                # The account is gone: never run with the command line's full rights.
-                raise PermissionDenied(_("The account that started this import no longer exists."))
-            with job.file.open("rb") as fh:
-                data = fh.read()
-            sheet = get_kind(job.kind)(actor=job.created_by, params=job.params)
-            progress = _Progress(job_id)
-            result = run_import(
-                sheet,
-                data,
-                job.original_name,
-                dry_run=job.dry_run,
-                valid_only=job.valid_only,
-                progress=progress,
-                job_label=_("%(file)s (import #%(id)d)")
-                % {"file": job.original_name, "id": job.pk},
-            )
-            status = ImportJob.Status.SUCCEEDED if result.ok else ImportJob.Status.REJECTED
-            payload = result.as_dict()
-            payload["seconds"] = progress.finish()
-        except (ServiceError, PermissionDenied) as e:
-            # The parameters no longer hold (the exam was deleted, the right withdrawn).
-            status = ImportJob.Status.REJECTED
-            text = e.text if isinstance(e, ServiceError) else str(e)
-            payload = {
-                "errors": [{"row": 0, "column": "", "message": text, "value": ""}],
-                "error_count": 1,
-            }
-        except Exception:
-            log.exception("import job %s failed", job_id)
-            status = ImportJob.Status.FAILED
-            payload = {
-                "errors": [
-                    {
-                        "row": 0,
-                        "column": "",
-                        "message": _(
-                            "The import failed unexpectedly; nothing was written. "
-                            "Reference: %(ref)s"
-                        )
-                        % {"ref": ctx.request_id[:12]},
-                        "value": "",
-                    }
-                ],
-                "error_count": 1,
-            }
-    ImportJob.objects.filter(pk=job_id).update(
-        status=status,
-        phase="done",
-        result=payload,
-        finished_at=timezone.now(),
-        total_rows=payload.get("rows", 0),
-        processed_rows=payload.get("rows", 0),
-    )
-    return status
+def _error(message: str) -> dict:
+    return {"errors": [{"row": 0, "column": "", "message": message, "value": ""}], "error_count": 1}
+
+
+def _percent(job: Job) -> int:
+    """Reading is quick, checking every row takes most of the time, then one write."""
+    base = {"reading": 5, "validating": 10, "writing": 85, "done": 99}.get(job.phase, 0)
+    if job.phase == ImportJob.Phase.VALIDATING and job.total:
+        return base + int(75 * job.done / job.total)
+    return base
+
+
+def _detail(job: Job) -> str:
+    if job.phase == ImportJob.Phase.WRITING:
+        return _("Writing %(total)s rows…") % {"total": job.total} if job.total else ""
+    if job.total:
+        return _("%(done)s of %(total)s rows checked") % {"done": job.done, "total": job.total}
+    if job.phase == ImportJob.Phase.READING:
+        return _("Reading the file…")
+    return _("Waiting for the background worker…")
+
+
+@job_kind(
+    IMPORT,
+    percent=_percent,
+    detail=_detail,
+    label=_lazy("Import"),
+    phases={
+        "reading": ImportJob.Phase.READING.label,
+        "validating": ImportJob.Phase.VALIDATING.label,
+        "writing": ImportJob.Phase.WRITING.label,
+    },
+)
+def run_import_job(job: Job, progress: Progress) -> dict:
+    """The job of one upload: run the import and store its report as the job's result.
+
+    A rejected sheet (errors found, nothing written) fails the job with the report as
+    its result (``rejected``); a crash fails it with a reference for the logs. The
+    import writes in one transaction, so a worker killed midway wrote nothing and the
+    sweep may run it again.
+    """
+    imp = ImportJob.objects.get(job=job)
+    progress("reading")
+    ctx = context.current()
+    try:
+        if job.created_by is None:
+            # The account is gone: never run with the command line's full rights.
+            raise PermissionDenied(_("The account that started this import no longer exists."))
+        with imp.file.open("rb") as fh:
+            data = fh.read()
+        sheet = get_kind(imp.kind)(actor=job.created_by, params=imp.params)
+        timer = _Progress(progress)
+        result = run_import(
+            sheet,
+            data,
+            imp.original_name,
+            dry_run=imp.dry_run,
+            valid_only=imp.valid_only,
+            progress=timer,
+            job_label=_("%(file)s (import #%(id)d)") % {"file": imp.original_name, "id": imp.pk},
+        )
+        payload = result.as_dict()
+        payload["seconds"] = timer.finish()
+        ok = result.ok
+    except (ServiceError, PermissionDenied) as e:
+        # The parameters no longer hold (the exam was deleted, the right withdrawn).
+        payload, ok = _error(e.text if isinstance(e, ServiceError) else str(e)), False
+    except Exception:
+        log.exception("import job %s failed", imp.pk)
+        payload = _error(
+            _("The import failed unexpectedly; nothing was written. Reference: %(ref)s")
+            % {"ref": ctx.request_id[:12]}
+        )
+        raise JobError(payload["errors"][0]["message"], result=payload) from None
+    rows = payload.get("rows", 0)
+    progress("done", rows, rows)
+    if not ok:
+        payload["rejected"] = True
+        raise JobError(
+            _("The sheet has errors (%(n)d); see the report.")
+            % {"n": payload.get("error_count", 0)},
+            result=payload,
+        )
+    return payload

@@ -1,4 +1,4 @@
-"""Models every app shares: the audit log, explicit scope grants, import jobs."""
+"""Models every app shares: the audit log, explicit scope grants, background jobs, imports."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .paths import PathField
@@ -119,13 +120,13 @@ class ScopeGrant(models.Model):
         return f"{self.content_type_id}:{self.object_id} → {self.user_id or self.unit_id}"
 
 
-def _import_job_check(user, action, job) -> bool | None:
-    if action == "view" and job.created_by_id == user.pk:
+def _job_check(user, action, job) -> bool | None:
+    if action == "view" and job.created_by_id is not None and job.created_by_id == user.pk:
         return True
     return None
 
 
-def _import_job_visible(user) -> Q:
+def _job_visible(user) -> Q:
     return Q(created_by_id=user.pk)
 
 
@@ -133,11 +134,141 @@ def _import_job_visible(user) -> Q:
     path="org_unit__path",
     rules={"view": ADMINS},
     grants=False,
+    check=_job_check,
+    visible=_job_visible,
+)
+class Job(models.Model):
+    """One piece of background work: an import, an exam's analysis, a brief's document …
+
+    The one record every kind of background work keeps (``jiaoyan.core.jobs`` starts and
+    runs them): its status, phase and progress, a message for people (in the language of
+    the one who started it), timings, and a heartbeat the worker writes while it runs, so
+    a job whose worker died is found by the sweep and retried or failed. It belongs to the
+    unit whose work it is (the exam's, the brief's owner): that unit's admins and the
+    person who started it see it.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    FINISHED = frozenset({Status.SUCCEEDED, Status.FAILED, Status.CANCELLED})
+
+    kind = models.CharField(_("kind"), max_length=40)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.QUEUED
+    )
+    phase = models.CharField(_("phase"), max_length=40, blank=True)
+    done = models.PositiveIntegerField(_("done"), default=0)
+    total = models.PositiveIntegerField(_("total"), default=0)
+    message = models.CharField(_("message"), max_length=500, blank=True)
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
+    result = models.JSONField(_("result"), default=dict, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    max_attempts = models.PositiveSmallIntegerField(_("maximum attempts"), default=2)
+    org_unit = models.ForeignKey(
+        "orgs.OrgUnit", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    heartbeat_at = models.DateTimeField(_("last heartbeat"), null=True, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("background job")
+        verbose_name_plural = _("background jobs")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # The sweep: running jobs by their last heartbeat.
+            models.Index(fields=["status", "heartbeat_at"], name="job_status_heartbeat"),
+            # The scheduler: the latest job of a periodic kind.
+            models.Index(fields=["kind", "-created_at"], name="job_kind_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.pk} ({self.status})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("core:job_progress", args=[self.pk])
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in self.FINISHED
+
+    @property
+    def is_active(self) -> bool:
+        return not self.is_finished
+
+    @property
+    def percent(self) -> int:
+        """0–100: 100 once finished; while running, as the kind weighs its phases, or the
+        share of ``done`` in ``total``."""
+        from .jobs import find_kind
+
+        if self.is_finished:
+            return 100
+        kind = find_kind(self.kind)
+        if kind is not None and kind.percent is not None:
+            return kind.percent(self)
+        if self.total:
+            return min(99, int(100 * self.done / self.total))
+        return 0
+
+    @property
+    def detail(self) -> str:
+        """One line saying how far a running job got, in the UI language."""
+        from .jobs import find_kind
+
+        kind = find_kind(self.kind)
+        if kind is not None and kind.detail is not None:
+            return kind.detail(self)
+        if self.total:
+            return f"{self.done} / {self.total}"
+        if self.status == self.Status.QUEUED:
+            return gettext("Waiting for the background worker…")
+        return ""
+
+    @property
+    def kind_label(self) -> str:
+        from .jobs import kind_label
+
+        return kind_label(self.kind)
+
+    @property
+    def phase_label(self) -> str:
+        from .jobs import phase_label
+
+        return phase_label(self.kind, self.phase)
+
+
+def _import_job_check(user, action, imp) -> bool | None:
+    if action == "view" and imp.job.created_by_id == user.pk:
+        return True
+    return None
+
+
+def _import_job_visible(user) -> Q:
+    return Q(job__created_by_id=user.pk)
+
+
+@scoped(
+    path="job__org_unit__path",
+    rules={"view": ADMINS},
+    grants=False,
     check=_import_job_check,
     visible=_import_job_visible,
 )
 class ImportJob(models.Model):
-    """One upload of a sheet: its options, its progress, and its report."""
+    """One upload of a sheet: its file and options. Its status, progress, report, owner and
+    timings are those of its :class:`Job` (read through the properties below)."""
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Waiting")
@@ -153,6 +284,7 @@ class ImportJob(models.Model):
         WRITING = "writing", _("Writing to the database")
         DONE = "done", _("Done")
 
+    job = models.OneToOneField(Job, on_delete=models.CASCADE, related_name="import_job")
     kind = models.CharField(_("kind"), max_length=40)
     file = models.FileField(_("file"), upload_to="imports/%Y/%m/")
     original_name = models.CharField(_("file name"), max_length=255)
@@ -162,29 +294,13 @@ class ImportJob(models.Model):
     # the values cleaned by the kind, e.g. {"exam": 5, "subject": "数学"}, and their label.
     params = models.JSONField(_("parameters"), default=dict, blank=True)
     target = models.CharField(_("imported into"), max_length=200, blank=True)
-    status = models.CharField(
-        _("status"), max_length=16, choices=Status.choices, default=Status.PENDING
-    )
-    phase = models.CharField(_("phase"), max_length=16, choices=Phase.choices, default="queued")
-    total_rows = models.PositiveIntegerField(_("rows"), default=0)
-    processed_rows = models.PositiveIntegerField(_("rows processed"), default=0)
-    result = models.JSONField(_("result"), default=dict, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    org_unit = models.ForeignKey(
-        "orgs.OrgUnit", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_at = models.DateTimeField(_("created at"), default=timezone.now)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     objects = ScopedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("import")
         verbose_name_plural = _("imports")
-        ordering = ["-created_at", "-id"]
+        ordering = ["-id"]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.original_name}"
@@ -192,15 +308,79 @@ class ImportJob(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("core:import_detail", args=[self.pk])
 
+    # --- the job's state, in the import's terms ------------------------------------------
+
+    @property
+    def status(self) -> str:
+        """``pending`` … ``rejected``: the job's status, a rejected sheet told apart from
+        a failure by its report."""
+        status = self.job.status
+        if status == Job.Status.QUEUED:
+            return self.Status.PENDING
+        if status == Job.Status.FAILED and self.job.result.get("rejected"):
+            return self.Status.REJECTED
+        if status == Job.Status.CANCELLED:
+            return self.Status.FAILED
+        return status
+
+    def get_status_display(self) -> str:
+        return str(self.Status(self.status).label)
+
+    @property
+    def phase(self) -> str:
+        if self.job.is_finished:
+            return self.Phase.DONE
+        return self.job.phase or self.Phase.QUEUED
+
+    def get_phase_display(self) -> str:
+        try:
+            return str(self.Phase(self.phase).label)
+        except ValueError:
+            return self.phase
+
+    @property
+    def total_rows(self) -> int:
+        return self.job.total
+
+    @property
+    def processed_rows(self) -> int:
+        return self.job.done
+
+    @property
+    def result(self) -> dict:
+        return self.job.result
+
+    @property
+    def created_by(self):
+        return self.job.created_by
+
+    @property
+    def created_by_id(self):
+        return self.job.created_by_id
+
+    @property
+    def org_unit(self):
+        return self.job.org_unit
+
+    @property
+    def org_unit_id(self):
+        return self.job.org_unit_id
+
+    @property
+    def created_at(self):
+        return self.job.created_at
+
+    @property
+    def started_at(self):
+        return self.job.started_at
+
+    @property
+    def finished_at(self):
+        return self.job.finished_at
+
     @property
     def percent(self) -> int:
-        if self.status in {self.Status.SUCCEEDED, self.Status.REJECTED, self.Status.FAILED}:
-            return 100
-        weights = {"queued": 0, "reading": 5, "validating": 10, "writing": 85, "done": 100}
-        base = weights.get(self.phase, 0)
-        if self.phase == self.Phase.VALIDATING and self.total_rows:
-            return base + int(75 * self.processed_rows / self.total_rows)
-        return base
+        return self.job.percent
 
     @property
     def kind_label(self) -> str:
@@ -220,7 +400,7 @@ class ImportJob(models.Model):
 
     @property
     def is_finished(self) -> bool:
-        return self.status in {self.Status.SUCCEEDED, self.Status.REJECTED, self.Status.FAILED}
+        return self.job.is_finished
 
     @property
     def errors(self) -> list[dict]:

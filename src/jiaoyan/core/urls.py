@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_jobs
 
 app_name = "core"
 
@@ -14,6 +14,7 @@ urlpatterns = [
     path("imports/<int:pk>/retry/", views.import_retry, name="import_retry"),
     path("imports/<int:pk>/errors.xlsx", views.import_errors, name="import_errors"),
     path("imports/<int:pk>/file/", views.import_file, name="import_file"),
+    path("jobs/<int:pk>/progress/", views_jobs.job_progress, name="job_progress"),
     path("audit/", views.audit_list, name="audit_list"),
     path("notifications/", views.notification_list, name="notification_list"),
     path("notifications/read/", views.notification_read, name="notification_read"),

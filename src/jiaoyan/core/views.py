@@ -190,7 +190,7 @@ def import_list(request: HttpRequest) -> HttpResponse:
     # Kinds that need parameters (an exam's scores) are imported from their object's page.
     kinds = kinds_for(request.user, standalone=True)
     # The table shows created_by.display_name, which reads the account's person.
-    jobs = ImportJob.objects.visible_to(request.user).select_related("created_by__person")
+    jobs = ImportJob.objects.visible_to(request.user).select_related("job__created_by__person")
     page = paginate(request, jobs)
     return render(
         request,
@@ -245,7 +245,7 @@ def import_template(request: HttpRequest, kind: str) -> HttpResponse:
 
 @login_required
 def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    job = get_visible_or_404(ImportJob, request.user, pk=pk)
+    job = get_visible_or_404(ImportJob.objects.select_related("job"), request.user, pk=pk)
     template = "core/_import_status.html" if request.htmx else "core/import_detail.html"
     return render(request, template, {"job": job, "result": job.result, "errors": job.errors[:500]})
 
@@ -253,7 +253,7 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def import_retry(request: HttpRequest, pk: int) -> HttpResponse:
-    job = get_visible_or_404(ImportJob, request.user, pk=pk)
+    job = get_visible_or_404(ImportJob.objects.select_related("job"), request.user, pk=pk)
     _require_importer(request)
     try:
         new_job = retry_valid_only(actor=request.user, job=job)
@@ -265,7 +265,7 @@ def import_retry(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def import_errors(request: HttpRequest, pk: int) -> HttpResponse:
-    job = get_visible_or_404(ImportJob, request.user, pk=pk)
+    job = get_visible_or_404(ImportJob.objects.select_related("job"), request.user, pk=pk)
     content = write_table_xlsx(
         [_("Row"), _("Column"), _("Problem"), _("Value")],
         ([e["row"] or "", e["column"], e["message"], e.get("value", "")] for e in job.errors),
@@ -278,7 +278,7 @@ def import_errors(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def import_file(request: HttpRequest, pk: int) -> FileResponse:
-    job = get_visible_or_404(ImportJob, request.user, pk=pk)
+    job = get_visible_or_404(ImportJob.objects.select_related("job"), request.user, pk=pk)
     return FileResponse(job.file.open("rb"), as_attachment=True, filename=job.original_name)
 
 

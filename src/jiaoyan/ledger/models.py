@@ -501,9 +501,13 @@ class Brief(models.Model):
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.DRAFT)
     docx = models.FileField(_("document"), upload_to="briefs/%Y/", max_length=300, blank=True)
     # The ``version`` the stored .docx was rendered from (0: none yet). The document is
-    # rendered by the task worker (``tasks.render_brief_document``), so web processes
-    # never load python-docx.
+    # rendered by a background job (``tasks.render_brief_document``), so web processes
+    # never load python-docx; ``document_job`` is the latest one (its progress is shown
+    # while the download waits).
     document_version = models.PositiveIntegerField(default=0)
+    document_job = models.ForeignKey(
+        "core.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("created by"),

@@ -11,13 +11,11 @@ from jiaoyan.core.scope import units_where
 
 from . import queries
 from .models import Item, Source
-from .tasks import maybe_schedule_reminders
 
 
 def home_panel(request) -> dict[str, Any] | None:
     """Two queries at most: my urgent items; nothing for someone without a ledger."""
     user = request.user
-    maybe_schedule_reminders()
     items = queries.home_items(user)
     if not items:
         return None

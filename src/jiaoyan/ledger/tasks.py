@@ -1,46 +1,47 @@
-"""Background work of the ledger: the reminder sweep, and rendering briefs' documents
-(python-docx and Pillow stay out of the web processes).
-
-``jiaoyan ledger_remind`` runs it from cron where there is one. Without cron (``make run``)
-the sweep is queued lazily: serving a ledger page or the home page queues it at most once
-an hour (a cache key marks the hour), and the task worker beside the web server runs it.
-The sweep itself is idempotent (one notification per item and deadline), so an extra run
-changes nothing.
+"""Background work of the ledger, as jobs (:mod:`jiaoyan.core.jobs`): the reminder sweep,
+scheduled every hour (``jiaoyan jobs schedule``; ``jiaoyan ledger_remind`` runs it at once
+from cron where there is one), and rendering briefs' documents (python-docx and Pillow
+stay out of the web processes). The sweep is idempotent (one notification per item and
+deadline), so an extra run changes nothing. No page view starts either.
 """
 
 from __future__ import annotations
 
-from django.core.cache import cache
-from django.db import transaction
-from django_tasks import task
+import datetime as dt
 
-from jiaoyan.core import context
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
-REMIND_EVERY = 3600  # seconds between two lazily queued sweeps
-_KEY = "jiaoyan-ledger-reminders"
+from jiaoyan.core.jobs import JobError, job_kind, periodic
+
+REMINDERS = "ledger.reminders"
+BRIEF_DOCUMENT = "ledger.brief_document"
 
 
-@task()
-def send_reminders() -> dict[str, int]:
-    """Background task: :func:`services.run_reminders`."""
+@job_kind(REMINDERS, label=_lazy("Ledger deadline reminders"))
+def send_reminders(job, progress) -> dict[str, int]:
+    """Job: :func:`services.run_reminders`."""
     from .services import run_reminders
 
-    with context.write_context("task"):
-        return run_reminders()
+    progress("reminding")
+    return run_reminders()
 
 
-def maybe_schedule_reminders() -> bool:
-    """Queue the reminder sweep unless one was queued within the hour (no query)."""
-    if not cache.add(_KEY, 1, REMIND_EVERY):
-        return False
-    transaction.on_commit(send_reminders.enqueue)
-    return True
+periodic(REMINDERS, every=dt.timedelta(hours=1))
 
 
-@task()
-def render_brief_document(brief_id: int, version: int) -> bool:
-    """Background task: render and store a brief's .docx (see ``briefs.store_document``)."""
+@job_kind(
+    BRIEF_DOCUMENT,
+    label=_lazy("Brief document"),
+    phases={"rendering": _lazy("Rendering the document")},
+)
+def render_brief_document(job, progress) -> dict:
+    """Job: render and store a brief's .docx (see ``briefs.store_document``)."""
     from .briefs import store_document
+    from .models import Brief
 
-    with context.write_context("task"):
-        return store_document(brief_id, version)
+    progress("rendering")
+    brief_id, version = job.params["brief"], job.params["version"]
+    if not Brief.objects.filter(pk=brief_id).exists():
+        raise JobError(_("The brief no longer exists."))
+    return {"rendered": store_document(brief_id, version)}

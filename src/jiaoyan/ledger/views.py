@@ -43,7 +43,6 @@ from .forms import (
 )
 from .models import Attachment, Item, Status, Supervision
 from .sheets import LedgerSheet
-from .tasks import maybe_schedule_reminders
 
 SORTS = [
     SortOption("due", gettext_lazy("Deadline"), ("due_on",)),
@@ -66,7 +65,6 @@ def _form_error(form, error: ServiceError) -> None:
 @login_required
 def board(request: HttpRequest) -> HttpResponse:
     user = request.user
-    maybe_schedule_reminders()
     name = request.GET.get("board") or "mine"
     if name not in queries.BOARDS:
         name = "mine"
@@ -126,7 +124,6 @@ def _status_cards(counts: dict[str, int]) -> list[dict]:
 @login_required
 def supervision(request: HttpRequest) -> HttpResponse:
     user = request.user
-    maybe_schedule_reminders()
     closed = request.GET.get("closed") == "1"
     qs = queries.supervisions_for(user, state="closed" if closed else "open", supervising=True)
     page = paginate(request, qs)
@@ -295,7 +292,6 @@ def person_options(request: HttpRequest) -> HttpResponse:
 @login_required
 def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
-    maybe_schedule_reminders()
     item = queries.item_detail(user, pk)
     sup = queries.open_supervision(item) if item.supervised_by_id else None
     may_change = can(user, "change", item)

@@ -7,7 +7,6 @@ from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
@@ -240,16 +239,19 @@ def _brief_page(request, brief: Brief, may_change: bool, sections, status: int =
 
 @login_required
 def brief_docx(request: HttpRequest, pk: int) -> HttpResponse:
-    """The brief's .docx. The task worker renders it; until it is stored this answers a
-    page that says so and reloads itself (the download starts once it is there)."""
-    brief = get_visible_or_404(Brief.objects.select_related("org_unit"), request.user, pk=pk)
+    """The brief's .docx. A background job renders it; until it is stored this answers a
+    page with the job's progress, which reloads when the job ends (the download starts)."""
+    brief = get_visible_or_404(
+        Brief.objects.select_related("org_unit", "document_job"), request.user, pk=pk
+    )
     if not brief.document_ready:
-        key = f"ledger-brief-doc:{brief.pk}:{brief.version}"
-        if cache.add(key, 1, 60):  # once a minute per version, however often it reloads
-            briefs.request_document(brief)
+        job = briefs.request_document(brief, actor=request.user)
         brief.refresh_from_db()
-    if not brief.document_ready:
-        return render(request, "ledger/briefs/document_pending.html", {"brief": brief})
+        if not brief.document_ready:
+            job.refresh_from_db()
+            return render(
+                request, "ledger/briefs/document_pending.html", {"brief": brief, "job": job}
+            )
     with brief.docx.open("rb") as f:
         data = f.read()
     if brief.state == Brief.State.ISSUED:

@@ -24,10 +24,11 @@ from django.utils.translation import gettext_noop
 from django_tasks import task
 
 from jiaoyan.core import context
+from jiaoyan.core.bulk import insert_dicts, rows_with_json
+from jiaoyan.core.jobs import JobError, JobLost
 from jiaoyan.orgs.models import OrgUnit
 
 from . import stats
-from .fastdb import bulk_insert, rows_with_json
 from .models import (
     Candidate,
     Exam,
@@ -128,7 +129,7 @@ def load_matrix(exam: Exam):
 
 def compute_exam(exam: Exam, progress: Progress | None = None) -> list[dict]:
     """Every figure of every group on every subject and the total, as :class:`GroupStat`
-    rows (dicts by field) ready for :func:`fastdb.bulk_insert`."""
+    rows (dicts by field) ready for :func:`jiaoyan.core.bulk.insert_dicts`."""
     report = progress or (lambda pct, phase: None)
     report(5, gettext_noop("Reading the scores"))
     subjects = list(exam.subjects.order_by("order", "id"))
@@ -324,17 +325,28 @@ def compute_items(exam: Exam) -> tuple[list[PaperStat], list[ItemStat]]:
     return papers, items_out
 
 
-def run_analysis(exam_id: int, version: int | None = None) -> str:
-    """Compute and store the analysis of one exam; a newer import makes this run moot."""
+def run_analysis(exam_id: int, version: int | None = None, progress=None) -> str:
+    """Compute and store the analysis of one exam; a newer import makes this run moot.
+
+    ``progress`` is the job's (:class:`jiaoyan.core.jobs.Progress`) when the analysis
+    runs as a job: each phase is reported to it, and a failure raises
+    :class:`~jiaoyan.core.jobs.JobError` with the message people see. Called directly
+    (demo, bench) it only stores the figures and the exam's status."""
     exam = Exam.objects.select_related("org_unit", "stage").get(pk=exam_id)
     if version is not None and exam.data_version != version:
         return "stale"
     started = time.monotonic()
+    marked = False
 
     def report(pct: int, phase: str) -> None:
-        Exam.objects.filter(pk=exam_id, data_version=exam.data_version).update(
-            analysis_status=Exam.Status.RUNNING, analysis_progress=pct, analysis_phase=phase
-        )
+        nonlocal marked
+        if not marked:
+            Exam.objects.filter(pk=exam_id, data_version=exam.data_version).update(
+                analysis_status=Exam.Status.RUNNING
+            )
+            marked = True
+        if progress is not None:
+            progress(phase, pct, 100)
 
     report(1, gettext_noop("Starting"))
     try:
@@ -348,26 +360,28 @@ def run_analysis(exam_id: int, version: int | None = None) -> str:
             GroupStat.objects.filter(exam_id=exam_id)._raw_delete(GroupStat.objects.db)
             ItemStat.objects.filter(exam_id=exam_id).delete()
             PaperStat.objects.filter(exam_id=exam_id).delete()
-            bulk_insert(GroupStat, rows)
+            insert_dicts(GroupStat, rows)
             PaperStat.objects.bulk_create(papers)
             ItemStat.objects.bulk_create(items, batch_size=2000)
             Exam.objects.filter(pk=exam_id).update(
                 analysis_status=Exam.Status.READY,
-                analysis_progress=100,
-                analysis_phase="",
-                analysis_error="",
                 analysed_at=timezone.now(),
                 analysis_seconds=time.monotonic() - started,
             )
+    except JobLost:
+        raise
     except Exception:
         log.exception("analysis of exam %s failed", exam_id)
         Exam.objects.filter(pk=exam_id, data_version=exam.data_version).update(
-            analysis_status=Exam.Status.FAILED,
-            analysis_error=_("The analysis failed unexpectedly; the previous results are kept."),
+            analysis_status=Exam.Status.FAILED
         )
+        if progress is not None:
+            raise JobError(
+                _("The analysis failed unexpectedly; the previous results are kept.")
+            ) from None
         return "failed"
     # The value-added of every pair involving this exam is now stale: it is recomputed in
-    # its own task, so the exam's figures are ready first.
+    # its own job, so the exam's figures are ready first.
     from .services import schedule_value_added
 
     with transaction.atomic():
@@ -380,7 +394,8 @@ def run_analysis(exam_id: int, version: int | None = None) -> str:
 
 @task()
 def analyse_exam(exam_id: int, version: int) -> str:
-    """Background task: the analysis of one exam after an import or a settings change."""
+    """Background task of the releases before jobs, kept for tasks queued before the
+    upgrade; new analyses run as jobs (``quality/tasks.py``)."""
     with context.write_context("task"):
         return run_analysis(exam_id, version)
 
@@ -478,32 +493,40 @@ def compute_value_added(link: ValueAddedLink) -> tuple[list[dict], dict]:
     return out, info
 
 
-def run_value_added(link_id: int) -> str:
+def run_value_added(link_id: int, progress=None) -> str:
+    """Compute and store the value-added of one pair. As a job (``progress`` given) the
+    pair's status is its job's; called directly, the pair is marked computed."""
     link = ValueAddedLink.objects.select_related(
         "entry_exam", "exit_exam", "exit_exam__org_unit"
     ).get(pk=link_id)
-    ValueAddedLink.objects.filter(pk=link_id).update(status=ValueAddedLink.Status.RUNNING)
+    if progress is not None:
+        progress(gettext_noop("Computing the value-added"))
     try:
         rows, info = compute_value_added(link)
         with transaction.atomic():
             ValueAddedStat.objects.filter(link_id=link_id).delete()
-            bulk_insert(ValueAddedStat, rows)
+            insert_dicts(ValueAddedStat, rows)
+            extra = {} if progress is not None else {"job": None}
             ValueAddedLink.objects.filter(pk=link_id).update(
-                status=ValueAddedLink.Status.READY,
                 computed_at=timezone.now(),
                 entry_version=link.entry_exam.data_version,
                 exit_version=link.exit_exam.data_version,
                 **info,
+                **extra,
             )
+    except JobLost:
+        raise
     except Exception:
         log.exception("value-added %s failed", link_id)
-        ValueAddedLink.objects.filter(pk=link_id).update(status=ValueAddedLink.Status.FAILED)
+        if progress is not None:
+            raise JobError(_("The value-added could not be computed.")) from None
         return "failed"
     return "ready"
 
 
 @task()
 def compute_value_added_task(link_id: int) -> str:
-    """Background task: the value-added of one pair of exams."""
+    """Background task of the releases before jobs, kept for tasks queued before the
+    upgrade; new computations run as jobs (``quality/tasks.py``)."""
     with context.write_context("task"):
         return run_value_added(link_id)

@@ -59,7 +59,9 @@ def exam_out(exam: Exam) -> dict:
 
 
 def _exams():
-    return Exam.objects.select_related("stage", "org_unit").prefetch_related("subjects")
+    return Exam.objects.select_related("stage", "org_unit", "analysis_job").prefetch_related(
+        "subjects"
+    )
 
 
 def _exam(request, exam_id: int) -> Exam:

@@ -138,12 +138,14 @@ class Exam(Versioned, Timestamped, models.Model):
     names_dropped = models.BooleanField(_("names dropped on import"), default=False)
     scores_fingerprint = models.CharField(max_length=64, blank=True, editable=False)
     data_version = models.PositiveIntegerField(default=0, editable=False)
+    # Where the stored figures stand (no scores, being computed, ready, failed); the run
+    # computing them is ``analysis_job`` (its phase, progress, message and heartbeat).
     analysis_status = models.CharField(
         _("analysis"), max_length=10, choices=Status.choices, default=Status.EMPTY
     )
-    analysis_progress = models.PositiveSmallIntegerField(_("progress"), default=0)
-    analysis_phase = models.CharField(_("phase"), max_length=100, blank=True)
-    analysis_error = models.CharField(max_length=300, blank=True)
+    analysis_job = models.ForeignKey(
+        "core.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     analysed_at = models.DateTimeField(_("analysed at"), null=True, blank=True)
     analysis_seconds = models.FloatField(null=True, blank=True, editable=False)
     created_by = models.ForeignKey(
@@ -171,6 +173,20 @@ class Exam(Versioned, Timestamped, models.Model):
     @property
     def is_busy(self) -> bool:
         return self.analysis_status in {self.Status.PENDING, self.Status.RUNNING}
+
+    @property
+    def analysis_progress(self) -> int:
+        """0–100: how far the analysis job got (100 once the figures are ready)."""
+        if self.is_busy:
+            return self.analysis_job.percent if self.analysis_job_id else 0
+        return 100 if self.is_ready else 0
+
+    @property
+    def analysis_error(self) -> str:
+        """Why the last analysis failed, for people (the job's message)."""
+        if self.analysis_status != self.Status.FAILED or not self.analysis_job_id:
+            return ""
+        return self.analysis_job.message
 
     def cutoffs(self) -> dict[str, float]:
         return {
@@ -485,7 +501,10 @@ class ValueAddedLink(models.Model):
 
     entry_exam = models.ForeignKey(Exam, on_delete=models.CASCADE, related_name="+")
     exit_exam = models.ForeignKey(Exam, on_delete=models.CASCADE, related_name="+")
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    # The latest computation (its status is the pair's, see ``status``).
+    job = models.ForeignKey(
+        "core.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     n_linked = models.PositiveIntegerField(default=0)
     n_exit = models.PositiveIntegerField(default=0)
     slope = models.FloatField(null=True)
@@ -507,6 +526,18 @@ class ValueAddedLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.entry_exam_id} → {self.exit_exam_id}"
+
+    @property
+    def status(self) -> str:
+        """Its latest job's status in the pair's terms; without one, ready once computed."""
+        job = self.job if self.job_id else None
+        if job is None:
+            return self.Status.READY if self.computed_at else self.Status.PENDING
+        return {
+            "queued": self.Status.PENDING,
+            "running": self.Status.RUNNING,
+            "succeeded": self.Status.READY,
+        }.get(job.status, self.Status.FAILED)
 
     @property
     def is_current(self) -> bool:

@@ -430,5 +430,5 @@ def import_jobs(user, exam: Exam, limit: int = 5) -> list:
     return list(
         ImportJob.objects.visible_to(user)
         .filter(kind__in=EXAM_IMPORT_KINDS, params__exam=exam.pk)
-        .select_related("created_by__person")[:limit]
+        .select_related("job__created_by__person")[:limit]
     )

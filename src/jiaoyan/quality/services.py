@@ -27,6 +27,8 @@ from django.utils.translation import gettext as _
 
 from jiaoyan.core import audit, cells
 from jiaoyan.core.errors import ServiceError
+from jiaoyan.core.jobs import start_job
+from jiaoyan.core.models import Job
 from jiaoyan.core.scope import can, require
 from jiaoyan.core.services import check_version
 from jiaoyan.core.sheets import ProgressFn, RowError, WriteCounts
@@ -309,7 +311,7 @@ def update_settings(
     audit.record(actor, exam, Action.UPDATE, changes, message=_("cut-offs and weights"))
     exam.refresh_from_db()
     if exam.candidates_count:
-        schedule_analysis(exam)
+        schedule_analysis(exam, actor=actor)
     return exam
 
 
@@ -319,25 +321,24 @@ def _cut_text(c: dict | None) -> str:
     return " / ".join(format_number(c[k]) for k in ("excellent", "good", "pass", "low"))
 
 
-def schedule_analysis(exam: Exam) -> None:
-    """Mark the exam's analysis as waiting and queue it once the transaction commits."""
+def schedule_analysis(exam: Exam, *, actor=None) -> Job:
+    """Mark the exam's analysis as waiting and start its job (queued once the transaction
+    commits); the job's progress is shown on the exam's page."""
+    from .tasks import ANALYSIS
+
     Exam.objects.filter(pk=exam.pk).update(
-        data_version=F("data_version") + 1,
-        analysis_status=Exam.Status.PENDING,
-        analysis_progress=0,
-        analysis_phase="",
-        analysis_error="",
+        data_version=F("data_version") + 1, analysis_status=Exam.Status.PENDING
     )
     exam.refresh_from_db()
-    version = exam.data_version
-    exam_id = exam.pk
-
-    def enqueue() -> None:
-        from .analysis import analyse_exam
-
-        analyse_exam.enqueue(exam_id, version)
-
-    transaction.on_commit(enqueue)
+    job = start_job(
+        ANALYSIS,
+        actor=actor,
+        org_unit=exam.org_unit_id,
+        params={"exam": exam.pk, "version": exam.data_version},
+    )
+    Exam.objects.filter(pk=exam.pk).update(analysis_job=job)
+    exam.analysis_job = job
+    return job
 
 
 # --- scores -----------------------------------------------------------------------------
@@ -604,7 +605,7 @@ def import_scores(
             {"students": [before, len(valid)]},
             message=_("scores imported from %(file)s") % {"file": filename[:100]},
         )
-        schedule_analysis(exam)
+        schedule_analysis(exam, actor=actor)
     out.written = True
     return out
 
@@ -827,7 +828,7 @@ def import_items(
             {"items": [None, f"{subject.name}：{len(full)}"]},
             message=_("item scores imported from %(file)s") % {"file": filename[:100]},
         )
-        schedule_analysis(locked)
+        schedule_analysis(locked, actor=actor)
     out.written = True
     return out
 
@@ -1017,28 +1018,62 @@ def request_value_added(*, actor, entry: Exam, exit_exam: Exam) -> ValueAddedLin
             message=_("value-added requested"),
         )
     if link.is_current or link.status in {link.Status.PENDING, link.Status.RUNNING}:
-        if link.status == link.Status.PENDING and not link.computed_at:
-            _enqueue_link(link)
+        if link.status == link.Status.PENDING and not link.job_id:
+            schedule_value_added(link, actor=actor)
         return link
-    schedule_value_added(link)
+    schedule_value_added(link, actor=actor)
     return link
 
 
-def schedule_value_added(link: ValueAddedLink) -> None:
-    ValueAddedLink.objects.filter(pk=link.pk).update(status=ValueAddedLink.Status.PENDING)
-    link.status = ValueAddedLink.Status.PENDING
-    _enqueue_link(link)
+def schedule_value_added(link: ValueAddedLink, *, actor=None) -> Job | None:
+    """Start the job computing ``link`` (once the transaction commits), unless one is
+    already waiting: it reads the exams' data when it runs."""
+    from .tasks import VALUE_ADDED
+
+    current = Job.objects.filter(pk=link.job_id).first() if link.job_id else None
+    if current is not None and current.status == Job.Status.QUEUED:
+        return current
+    exit_unit = Exam.objects.filter(pk=link.exit_exam_id).values_list("org_unit_id", flat=True)
+    job = start_job(VALUE_ADDED, actor=actor, org_unit=exit_unit.first(), params={"link": link.pk})
+    ValueAddedLink.objects.filter(pk=link.pk).update(job=job)
+    link.job = job
+    return job
 
 
-def _enqueue_link(link: ValueAddedLink) -> None:
-    link_id = link.pk
+# --- documents ----------------------------------------------------------------------------
 
-    def enqueue() -> None:
-        from .analysis import compute_value_added_task
 
-        compute_value_added_task.enqueue(link_id)
+def school_report_document(
+    *, actor, exam: Exam, school: OrgUnit, subject: ExamSubject | None
+) -> Job:
+    """The job rendering ``school``'s report of ``exam`` as .docx for ``actor`` (as they
+    see it): the one done, under way or failed for this version of the analysis (a
+    failure is shown, not retried in a loop), else a new one (queued at once; the
+    immediate queue renders it before this returns)."""
+    from .tasks import SCHOOL_REPORT
 
-    transaction.on_commit(enqueue)
+    key = str(subject.pk) if subject is not None else "total"
+    params = {"exam": exam.pk, "school": school.pk, "subject": key, "version": exam.data_version}
+    for job in Job.objects.filter(
+        kind=SCHOOL_REPORT,
+        created_by=actor,
+        params__exam=exam.pk,
+        params__school=school.pk,
+        params__subject=key,
+        params__version=exam.data_version,
+    ).exclude(status=Job.Status.CANCELLED)[:1]:
+        if job.status != Job.Status.SUCCEEDED or _stored(job):
+            return job
+    return start_job(
+        SCHOOL_REPORT, actor=actor, org_unit=exam.org_unit_id, params=params, defer=False
+    )
+
+
+def _stored(job: Job) -> bool:
+    from django.core.files.storage import default_storage
+
+    name = job.result.get("file")
+    return bool(name) and default_storage.exists(name)
 
 
 # --- the student-data permission --------------------------------------------------------

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.files.storage import default_storage
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -352,7 +353,14 @@ def school_report(request: HttpRequest, pk: int, school_id: int) -> HttpResponse
         raise Http404(_("The school did not take part in this exam."))
     fmt = request.GET.get("format")
     if fmt == "docx":
-        content = reports.school_report_docx(rep)
+        # Rendered by a job as the user sees it; until it is stored, its progress.
+        job = services.school_report_document(
+            actor=request.user, exam=exam, school=school, subject=class_subject
+        )
+        if job.status != job.Status.SUCCEEDED:
+            return render(request, "quality/report_pending.html", {"exam": exam, "job": job})
+        with default_storage.open(job.result["file"], "rb") as fh:
+            content = fh.read()
         response = HttpResponse(
             content,
             content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",

@@ -1,7 +1,8 @@
-"""jiaoyan serve — the production web server (gunicorn) with one background-task worker.
+"""jiaoyan serve — the production web server (gunicorn) with one background-task worker
+and the scheduler of periodic jobs (``jiaoyan jobs schedule --loop``).
 
-Ctrl-C (or SIGTERM) stops both. ``PORT`` / ``--port`` chooses the port; ``--no-worker``
-runs the web server alone (when workers are scaled out separately).
+Ctrl-C (or SIGTERM) stops them all. ``PORT`` / ``--port`` chooses the port; ``--no-worker``
+runs the web server alone (when workers and one scheduler run separately).
 """
 
 from __future__ import annotations
@@ -63,6 +64,9 @@ class Command(BaseCommand):
                 "--no-startup-delay",
             ]
             procs.append(subprocess.Popen(worker, env=env))
+            # Periodic work (the sweep of dead workers' jobs, the ledger's reminders).
+            scheduler = [sys.executable, "-m", "jiaoyan", "jobs", "schedule", "--loop"]
+            procs.append(subprocess.Popen(scheduler, env=env))
         self.stdout.write(f"Jiaoyan 正在运行：http://{host}:{port}/  （Ctrl-C 停止）")
 
         def stop(*_args):

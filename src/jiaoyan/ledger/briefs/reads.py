@@ -1,53 +1,25 @@
-"""The weekly brief (周简报) of a unit: its figures, its draft, editing and issuing.
-
-A brief covers an ISO week (Monday to Sunday, site time zone) and the *region* of the unit
-(``OrgUnit.scope_root``: the brief of 临渭区教师发展中心 reports on all of 临渭区). Every
-figure is read from the querysets the acting user sees (``visible_to``) narrowed to that
-subtree by path, with aggregate queries only (no per-row loops: a city's week is read in a
-handful of queries).
-
-Figures:
-
-* activities held: activities of the subtree, in progress or finished, whose time overlaps
-  the week; counts by kind; the notable ones are the five with the most check-ins;
-* ledger: items assigned by, or the responsibility of, a unit of the subtree —
-  done in the week (``done_at`` in the week, whether verified since or not), overdue at
-  the end of the week (deadline before the day after the week — or before today while the
-  week is still running — and not done by then; cancelled items left out), newly put under
-  supervision in the week (a supervision escalated in the week), and new items (created
-  in the week);
-* observations: submitted in the week (``submitted_at``), by kind.
-
-Issued briefs are numbered per (unit, kind, year): ``year`` is the ISO year of the week.
-"""
+"""The weekly brief's read side: weeks, the figures of a unit's region for a week (read
+through ``visible_to``), the text of the sections made from them, and which briefs and
+units a user sees."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
-from django.conf import settings
-from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
-from django.db.models import Count, Max, Q, QuerySet, Sum
-from django.utils import timezone, translation
+from django.db.models import Count, Q, QuerySet, Sum
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from jiaoyan.core import audit
 from jiaoyan.core.errors import ServiceError
-from jiaoyan.core.scope import require
-from jiaoyan.core.services import check_version
 from jiaoyan.orgs.models import OrgUnit
 
-from .models import OPEN_STATUSES, Brief, Item, Status, Supervision
+from ..models import OPEN_STATUSES, Brief, Item, Status, Supervision
 
-Action = audit.AuditLog.Action
 NOTABLE = 5
 NAMED_ITEMS = 10  # completed and newly supervised items named in the text
 SECTION_KEYS = ("activities", "ledger", "observations")
-MAX_HEADING = 60
-MAX_BODY = 5000
 
 
 # --- dates ----------------------------------------------------------------------------
@@ -378,185 +350,8 @@ def chart_data(figures: dict[str, Any]) -> tuple[str, list[tuple[str, int]]]:
     ]
 
 
-# --- services ----------------------------------------------------------------------------
-
-
 def brief_title(unit: OrgUnit) -> str:
     return _("%(unit)s teaching-research brief") % {"unit": region_of(unit).name}
-
-
-@transaction.atomic
-def generate_weekly_brief(*, actor, unit: OrgUnit, week_start: dt.date) -> Brief:
-    """A draft weekly brief of ``unit`` for the week of ``week_start``, with its figures
-    and prefilled sections (in the site's language)."""
-    require(actor, "add", Brief(org_unit=unit))
-    monday = monday_of(week_start)
-    if monday > timezone.localdate():
-        raise ServiceError(_("The week has not started yet; choose a past week."), field="week")
-    with translation.override(settings.LANGUAGE_CODE):
-        figures = weekly_figures(actor, unit, monday)
-        sections = default_sections(figures)
-        title = brief_title(unit)
-    brief = Brief.objects.create(
-        org_unit=unit,
-        kind=Brief.Kind.WEEKLY,
-        period_start=monday,
-        period_end=monday + dt.timedelta(days=6),
-        year=monday.isocalendar()[0],
-        title=title[:100],
-        editor=unit.name[:100],
-        content={"figures": figures, "sections": sections},
-        created_by=actor if getattr(actor, "pk", None) else None,
-    )
-    audit.record(
-        actor,
-        brief,
-        Action.CREATE,
-        {"title": [None, brief.title], "period_start": [None, monday.isoformat()]},
-    )
-    return brief
-
-
-def _clean_sections(old: list[dict[str, str]], sections: Any) -> list[dict[str, str]]:
-    if not isinstance(sections, list | tuple):
-        raise ServiceError(_("The sections could not be read."))
-    by_key = {s.get("key"): s for s in sections if isinstance(s, dict)}
-    clean = []
-    for s in old:
-        new = by_key.get(s["key"], s)
-        heading = str(new.get("heading", s["heading"]) or "").replace("\x00", "").strip()
-        body = str(new.get("body", s["body"]) or "").replace("\x00", "").replace("\r\n", "\n")
-        body = body.strip()
-        if not heading:
-            raise ServiceError(_("Every section needs a heading."), field=f"heading_{s['key']}")
-        if len(heading) > MAX_HEADING:
-            raise ServiceError(
-                _("A heading is at most %(n)d characters long.") % {"n": MAX_HEADING},
-                field=f"heading_{s['key']}",
-            )
-        if len(body) > MAX_BODY:
-            raise ServiceError(
-                _("A section is at most %(n)d characters long.") % {"n": MAX_BODY},
-                field=f"body_{s['key']}",
-            )
-        clean.append({"key": s["key"], "heading": heading, "body": body})
-    return clean
-
-
-@transaction.atomic
-def update_brief_sections(
-    *, actor, brief: Brief, sections: Any, expected_version: int | None
-) -> Brief:
-    """Edit the headings and texts of a draft (the figures stay as generated)."""
-    brief = Brief.objects.select_for_update().get(pk=brief.pk)
-    require(actor, "change", brief)
-    if brief.state != Brief.State.DRAFT:
-        raise ServiceError(_("An issued brief can no longer be changed."))
-    check_version(brief, expected_version)
-    old = brief.content.get("sections", [])
-    clean = _clean_sections(old, sections)
-    changes = {
-        s["key"]: [o["body"][:200], s["body"][:200]]
-        for o, s in zip(old, clean, strict=True)
-        if o != s
-    }
-    if not changes:
-        return brief
-    brief.content = {**brief.content, "sections": clean}
-    brief.version += 1
-    brief.save(update_fields=["content", "version"])
-    audit.record(actor, brief, Action.UPDATE, changes)
-    return brief
-
-
-def next_brief_number(brief: Brief) -> int:
-    top = Brief.objects.filter(
-        org_unit_id=brief.org_unit_id, kind=brief.kind, year=brief.year, number__isnull=False
-    ).aggregate(m=Max("number"))["m"]
-    return (top or 0) + 1
-
-
-@transaction.atomic
-def issue_brief(
-    *,
-    actor,
-    brief: Brief,
-    expected_version: int | None = None,
-    issued_at: dt.datetime | None = None,
-) -> Brief:
-    """Issue a draft: it gets the next number (期号) of its unit, kind and year, its .docx
-    is rendered and stored by the task worker, and it can no longer be changed. Two briefs
-    issued at once never share a number (the unique constraint decides; the loser takes
-    the next one).
-
-    ``issued_at`` (default now) is for back-filling an archive (the demo data)."""
-    brief = Brief.objects.select_for_update().select_related("org_unit").get(pk=brief.pk)
-    require(actor, "change", brief)
-    if brief.state != Brief.State.DRAFT:
-        raise ServiceError(_("This brief has already been issued."))
-    check_version(brief, expected_version)
-    now = issued_at or timezone.now()
-    for _attempt in range(5):
-        brief.number = next_brief_number(brief)
-        brief.state = Brief.State.ISSUED
-        brief.issued_at = now
-        brief.issued_by = actor if getattr(actor, "pk", None) else None
-        brief.version += 1
-        try:
-            with transaction.atomic():
-                brief.save(update_fields=["number", "state", "issued_at", "issued_by", "version"])
-            break
-        except IntegrityError:
-            brief.version -= 1
-            continue
-    else:
-        raise ServiceError(_("Several briefs are being issued at once; try again."))
-    audit.record(actor, brief, Action.STATUS, {"state": [Brief.State.DRAFT, Brief.State.ISSUED]})
-    request_document(brief)
-    brief.refresh_from_db(fields=["docx", "document_version"])
-    return brief
-
-
-def request_document(brief: Brief) -> None:
-    """Queue the rendering of ``brief``'s .docx (its current version) for the task worker."""
-    from .tasks import render_brief_document
-
-    render_brief_document.enqueue(brief.pk, brief.version)
-
-
-def store_document(brief_id: int, version: int) -> bool:
-    """Render and store the .docx of ``brief_id`` if it is still at ``version`` and not
-    stored yet; returns whether it rendered. Runs in the task worker."""
-    from . import documents as brief_docx
-
-    brief = Brief.objects.select_related("org_unit").filter(pk=brief_id).first()
-    if brief is None or brief.version != version or brief.document_ready:
-        return False
-    with translation.override(settings.LANGUAGE_CODE):
-        data = brief_docx.render(brief)
-    if brief.number:
-        name = f"{brief.org_unit.code}-{brief.year}-{brief.number:03d}.docx"
-    else:
-        name = f"{brief.org_unit.code}-{brief.year}-draft-{brief.pk}-v{version}.docx"
-    old = brief.docx.name if brief.docx else ""
-    brief.docx.save(name, ContentFile(data), save=False)
-    # Only if nobody changed the brief meanwhile (a newer version renders on its own).
-    stored = Brief.objects.filter(pk=brief.pk, version=version).update(
-        docx=brief.docx.name, document_version=version
-    )
-    if old and old != brief.docx.name and stored:
-        brief.docx.storage.delete(old)
-    return bool(stored)
-
-
-@transaction.atomic
-def delete_draft(*, actor, brief: Brief) -> None:
-    brief = Brief.objects.select_for_update().get(pk=brief.pk)
-    require(actor, "delete", brief)
-    if brief.state != Brief.State.DRAFT:
-        raise ServiceError(_("An issued brief is archived and cannot be deleted."))
-    audit.record(actor, brief, Action.DELETE, {"title": [brief.title, None]})
-    brief.delete()
 
 
 # --- reads --------------------------------------------------------------------------------
@@ -583,6 +378,6 @@ def brief_units(user) -> list[OrgUnit]:
 def assigner_scopes(user) -> list:
     from jiaoyan.core.scope import user_scopes
 
-    from .models import ASSIGNERS
+    from ..models import ASSIGNERS
 
     return [s for s in user_scopes(user) if s.role in ASSIGNERS]
