@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_metrics
 
 app_name = "core"
 
@@ -15,6 +15,7 @@ urlpatterns = [
     path("imports/<int:pk>/errors.xlsx", views.import_errors, name="import_errors"),
     path("imports/<int:pk>/file/", views.import_file, name="import_file"),
     path("audit/", views.audit_list, name="audit_list"),
+    path("metrics/", views_metrics.metric_list, name="metrics"),
     path("notifications/", views.notification_list, name="notification_list"),
     path("notifications/read/", views.notification_read, name="notification_read"),
     path("notifications/<int:pk>/", views.notification_open, name="notification_open"),

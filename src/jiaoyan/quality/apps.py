@@ -28,3 +28,5 @@ class QualityConfig(AppConfig):
                 model="quality.StudentDataPermission",
             )
         )
+
+        from . import metrics  # noqa: F401  (registers the module's figures)
