@@ -368,3 +368,22 @@ def test_student_rows_authorization_matrix(world, exam, client, client_for, api_
     assert log.actor == world.users["principal"] and log.unit_path == a.path
     assert log.changes["reason"] == [None, "本校质量分析"]
     assert log.action == ("export" if kind == "export" else "view")
+
+
+def test_a_balance_figure_never_gives_a_hidden_school_away(world, api_for, client_for):
+    from tests.conftest import make_person
+
+    exam = make_exam(world)
+    import_and_analyse(world, exam, dataset(world, n_per_class=(14, 12, 5, 3), seed=3))
+    b = world.schools["school_b"].org_unit
+    stat = GroupStat.objects.get(exam=exam, level=Level.SCHOOL, org_unit=b, subject=None)
+    assert stat.n < 10
+    head = make_person("T102", "孙校长", b, role="principal", username="principal_b")
+    api = api_for(head.user)
+    body = api.get(f"/api/v1/exams/{exam.pk}/balance").json()
+    assert body["schools"] == 0 and body["weighted_mean"] is None
+    page = client_for(head.user).get(f"/quality/{exam.pk}/balance/").content.decode()
+    assert f"{stat.mean:.1f}" not in page
+    # the district sees school_a but not school_b (hidden), nor school_a as its complement
+    body = api_for(world.users["district_researcher"]).get(f"/api/v1/exams/{exam.pk}/balance")
+    assert body.json()["schools"] == 0

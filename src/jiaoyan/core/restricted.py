@@ -322,7 +322,7 @@ def record_read(
     require_permission(user, kind, unit)
     text = clean_reason(reason)
     k = kind_of(kind)
-    changes: dict[str, Any] = {"kind": [None, str(k.label)], "reason": [None, text]}
+    changes: dict[str, Any] = {"data_kind": [None, str(k.label)], "reason": [None, text]}
     if rows is not None:
         changes["rows"] = [None, rows]
     return audit.record(

@@ -371,11 +371,10 @@ def exam_balance(
 ) -> dict:
     """CV across the visible schools of the exam (optionally one subtree) of the school
     mean or pass rate, weighted by the students tested (see :func:`stats.weighted_cv`)."""
-    rows = list(
-        stat_rows(user, exam, Level.SCHOOL, subject, within=within).values_list(
-            "n", "mean", "pass_rate"
-        )
-    )
+    rows = [
+        (r.n, r.mean, r.pass_rate)
+        for r in _shown(user, stat_rows(user, exam, Level.SCHOOL, subject, within=within))
+    ]
     weights = np.array([r[0] for r in rows], dtype=float)
     values = (
         np.array([(r[1] if indicator == "mean" else r[2]) for r in rows], dtype=float)
@@ -390,11 +389,12 @@ def exam_balance(
 def exam_balance_table(user, exam: Exam, subjects: list[ExamSubject]) -> list[dict]:
     """CV of the school mean and pass rate per subject (and the total), over every school
     the user sees and over each county among them — from one query of stored rows."""
-    rows = list(
-        GroupStat.objects.visible_to(user)
-        .filter(exam=exam, level=Level.SCHOOL)
-        .values_list("subject_id", "county_id", "n", "mean", "pass_rate")
-    )
+    rows = [
+        (r.subject_id, r.county_id, r.n, r.mean, r.pass_rate)
+        for r in _shown(
+            user, GroupStat.objects.visible_to(user).filter(exam=exam, level=Level.SCHOOL)
+        )
+    ]
     counties = dict(
         GroupStat.objects.visible_to(user)
         .filter(exam=exam, level=Level.COUNTY, subject__isnull=True)
@@ -425,6 +425,27 @@ def exam_balance_table(user, exam: Exam, subjects: list[ExamSubject]) -> list[di
                 }
             )
     return table
+
+
+def _shown(user, qs: QuerySet[GroupStat]) -> list[GroupStat]:
+    """The school rows of ``qs`` whose figures the viewer may see: a balance figure over
+    one school, or over all but a hidden one, would give a hidden school's mean away."""
+    rows = list(
+        qs.select_related(None).only(
+            "exam_id",
+            "subject_id",
+            "level",
+            "org_unit_id",
+            "county_id",
+            "class_name",
+            "n",
+            "mean",
+            "pass_rate",
+            "path",
+        )
+    )
+    hidden = stat_suppression(rows, Privacy(user)) if rows else {}
+    return [r for r in rows if r.pk not in hidden]
 
 
 def _balance_dict(b: stats.Balance, threshold: float | None) -> dict:

@@ -847,7 +847,7 @@ def permissions(request: HttpRequest) -> HttpResponse:
                     messages.success(request, _("Permission granted."))
                     return redirect("quality:permissions")
     perms = (
-        StudentDataPermission.objects.visible_to(request.user)
+        restricted.grants_visible_to(request.user, restricted.STUDENT_DATA)
         .select_related("user", "org_unit", "granted_by", "user__person")
         .order_by("-created_at")
     )
