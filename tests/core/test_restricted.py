@@ -387,3 +387,24 @@ def test_a_balance_figure_never_gives_a_hidden_school_away(world, api_for, clien
     # the district sees school_a but not school_b (hidden), nor school_a as its complement
     body = api_for(world.users["district_researcher"]).get(f"/api/v1/exams/{exam.pk}/balance")
     assert body.json()["schools"] == 0
+
+
+def test_complementary_suppression_of_value_added(world):
+    from jiaoyan.quality import analysis
+    from jiaoyan.quality.models import ValueAddedLink
+
+    rows = dataset(world, n_per_class=(14, 12, 15, 3), seed=11)
+    entry = make_exam(world, name="入学测试", date=dt.date(2024, 9, 1))
+    import_and_analyse(world, entry, rows)
+    exit_exam = make_exam(world)
+    import_and_analyse(world, exit_exam, rows)
+    link = ValueAddedLink.objects.create(entry_exam=entry, exit_exam=exit_exam)
+    analysis.run_value_added(link.pk)
+    admin = world.users["city_admin"]
+    b = world.schools["school_b"].org_unit
+    classes = {r.class_name: r for r in queries.value_added_rows(admin, link, Level.CLASS, b)}
+    assert classes["2班"].suppression == "primary"
+    assert classes["1班"].n_linked >= 10 and classes["1班"].suppression == "complementary"
+    assert classes["1班"].mean_residual is None
+    school = queries.value_added_rows(admin, link, Level.SCHOOL, b)[0]
+    assert not school.suppressed and school.mean_residual is not None
