@@ -249,6 +249,9 @@ def test_students_need_the_permission_and_reads_are_audited(world, api_exam, api
     researcher = api_for(world.users["district_researcher"])
     before = AuditLog.objects.filter(action=AuditLog.Action.VIEW).count()
     r = researcher.get(url)
+    assert r.status_code == 400 and r.json()["detail"]  # a reason is required
+    assert AuditLog.objects.filter(action=AuditLog.Action.VIEW).count() == before
+    r = researcher.get(url + "&reason=教研分析")
     assert r.status_code == 200
     assert r.json()["count"] == 26
     assert set(r.json()["items"][0]["scores"]) == {"语文", "数学", "英语"}
@@ -256,7 +259,8 @@ def test_students_need_the_permission_and_reads_are_audited(world, api_exam, api
     assert AuditLog.objects.filter(action=AuditLog.Action.VIEW).count() == before + 1
     assert log.actor == world.users["district_researcher"]
     assert log.unit_path == world.schools["school_a"].org_unit.path
+    assert log.changes["reason"] == [None, "教研分析"]
     # the permission is on 临渭区: a 华州区 school is not reachable
     c = world.schools["school_c"].pk
-    r = researcher.get(f"/api/v1/exams/{exam['id']}/students?school={c}")
+    r = researcher.get(f"/api/v1/exams/{exam['id']}/students?school={c}&reason=教研分析")
     assert r.status_code == 404

@@ -197,8 +197,14 @@ def test_student_rows_page_needs_the_permission_and_is_audited(world, exam, clie
         reason="本校质量分析",
     )
     c = client_for(world.users["principal"])
+    r = c.get(url)  # the reason is asked first; nothing is shown or audited yet
+    assert r.status_code == 200 and 'name="reason"' in r.content.decode()
+    assert 'data-testid="student-row"' not in r.content.decode()
+    assert not AuditLog.objects.filter(action=AuditLog.Action.VIEW).exists()
+    url += "&reason=本校质量分析"
     r = c.get(url)
     assert r.status_code == 200 and "受限数据" in r.content.decode()
+    assert 'data-testid="student-row"' in r.content.decode()
     assert (
         AuditLog.objects.filter(action=AuditLog.Action.VIEW, actor=world.users["principal"]).count()
         == 1

@@ -25,3 +25,5 @@ class ActivitiesConfig(AppConfig):
         home.register(
             home.HomePanel("activities", "activities/_home_panel.html", home_panel, order=10)
         )
+
+        from . import metrics  # noqa: F401  (registers the module's figures)

@@ -342,5 +342,9 @@ def _mount_app_routers() -> None:
     api.add_router("", observations_router)
     api.add_router("", ledger_router)
 
+    from .api_metrics import router as metrics_router
+
+    api.add_router("", metrics_router)
+
 
 _mount_app_routers()

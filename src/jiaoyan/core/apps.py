@@ -26,6 +26,11 @@ class CoreConfig(AppConfig):
 
             return has_role(user, Role.BUREAU_ADMIN)
 
+        def has_scope(user) -> bool:
+            from .scope import user_scopes
+
+            return bool(getattr(user, "is_superuser", False)) or bool(user_scopes(user))
+
         nav.register(nav.NavItem("home", _("Home"), "home", order=0, active_for=("home",)))
         nav.register(
             nav.NavItem(
@@ -45,5 +50,15 @@ class CoreConfig(AppConfig):
                 order=90,
                 active_for=("core:audit",),
                 visible=can_audit,
+            )
+        )
+        nav.register(
+            nav.NavItem(
+                "metrics",
+                _("Metrics"),
+                "core:metrics",
+                order=85,
+                active_for=("core:metrics",),
+                visible=has_scope,
             )
         )

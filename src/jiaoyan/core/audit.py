@@ -185,6 +185,10 @@ EXTRA_LABELS = {
     "roles_ended": _lazy("Roles ended"),
     "revoked": _lazy("Revoked"),
     "parent": _lazy("Parent unit"),
+    # reads of restricted data (core.restricted.record_read)
+    "data_kind": _lazy("Restricted data"),
+    "reason": _lazy("Reason"),
+    "rows": _lazy("Rows"),
 }
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_jobs
+from . import views, views_jobs, views_metrics
 
 app_name = "core"
 
@@ -16,6 +16,7 @@ urlpatterns = [
     path("imports/<int:pk>/file/", views.import_file, name="import_file"),
     path("jobs/<int:pk>/progress/", views_jobs.job_progress, name="job_progress"),
     path("audit/", views.audit_list, name="audit_list"),
+    path("metrics/", views_metrics.metric_list, name="metrics"),
     path("notifications/", views.notification_list, name="notification_list"),
     path("notifications/read/", views.notification_read, name="notification_read"),
     path("notifications/<int:pk>/", views.notification_open, name="notification_open"),

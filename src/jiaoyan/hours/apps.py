@@ -23,3 +23,5 @@ class HoursConfig(AppConfig):
                 visible=has_person,
             )
         )
+
+        from . import metrics  # noqa: F401  (registers the module's figures)

@@ -73,3 +73,5 @@ class LedgerConfig(AppConfig):
         from .views_briefs import register_nav
 
         register_nav()
+
+        from . import metrics  # noqa: F401  (registers the module's figures)

@@ -65,3 +65,5 @@ class ObservationsConfig(AppConfig):
                 active_for=("observations:coverage", "observations:analysis"),
             )
         )
+
+        from . import metrics  # noqa: F401  (registers the module's figures)

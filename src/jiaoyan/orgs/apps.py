@@ -28,3 +28,5 @@ class OrgsConfig(AppConfig):
                 "schools", _("Schools"), "orgs:school_list", order=20, active_for=("orgs:school",)
             )
         )
+
+        from . import metrics  # noqa: F401  (registers the module's figures)

@@ -17,3 +17,5 @@ class PeopleConfig(AppConfig):
                 "people", _("People"), "people:person_list", order=30, active_for=("people:",)
             )
         )
+
+        from . import metrics  # noqa: F401  (registers the module's figures)

@@ -3,13 +3,13 @@ item analysis, value-added and (with the permission, audited) student-level rows
 
 from __future__ import annotations
 
-from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import File, Form, Router
 from ninja.errors import HttpError
 from ninja.files import UploadedFile
 from ninja.pagination import LimitOffsetPagination, paginate
 
+from jiaoyan.core import restricted
 from jiaoyan.core.errors import ServiceError
 from jiaoyan.core.scope import get_visible_or_404
 from jiaoyan.orgs.models import OrgUnit, Stage
@@ -216,6 +216,7 @@ def analysis_item(r, subject_name: str) -> dict:
         "n": r.n,
         "absent": r.absent,
         "suppressed": r.suppressed,
+        "suppression": r.suppression,
         "mean": r.mean,
         "sd": r.sd,
         "max": r.max_score,
@@ -410,6 +411,7 @@ def value_added(request, entry: int, exit: int, level: str = "school"):
                 "n_exit": r.n_exit,
                 "n_linked": r.n_linked,
                 "suppressed": r.suppressed,
+                "suppression": r.suppression,
                 "few_linked": bool(r.few),
                 "mean_entry": r.mean_entry,
                 "mean_exit": r.mean_exit,
@@ -424,20 +426,24 @@ def value_added(request, entry: int, exit: int, level: str = "school"):
 @router.get(
     "/exams/{exam_id}/students",
     response=StudentsOut,
-    summary="Student-level rows of one school (needs the student-data permission; audited)",
+    summary="Student-level rows of one school (needs the student-data permission and a "
+    "reason; every read is audited with it)",
 )
-def students(request, exam_id: int, school: int):
+def students(request, exam_id: int, school: int, reason: str = ""):
     exam = _exam(request, exam_id)
     unit = get_visible_or_404(OrgUnit, request.auth, pk=school)
+    if not restricted.has_permission(request.auth, restricted.STUDENT_DATA, unit):
+        raise HttpError(403, _("Student-level rows need the student-data permission."))
+    reason = restricted.clean_reason(reason)
     limit, offset = _page(request)
     qs = Candidate.objects.visible_to(request.auth).filter(exam=exam, school=unit)
     count = qs.count()
-    if not count and not Candidate.objects.filter(exam=exam, school=unit).exists():
-        get_object_or_404(Candidate, pk=0)
     if not count:
-        raise HttpError(403, _("Student-level rows need the student-data permission."))
+        raise HttpError(404, _("Not found."))
     rows = list(qs.order_by("class_name", "exam_no")[offset : offset + limit])
-    services.record_student_read(actor=request.auth, exam=exam, unit=unit, rows=len(rows))
+    services.record_student_read(
+        actor=request.auth, exam=exam, unit=unit, rows=len(rows), reason=reason
+    )
     names = [s.name for s in exam.subjects.all()]
     return {
         "count": count,

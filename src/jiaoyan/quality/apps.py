@@ -8,7 +8,7 @@ class QualityConfig(AppConfig):
     verbose_name = _("Education quality")
 
     def ready(self) -> None:
-        from jiaoyan.core import nav
+        from jiaoyan.core import nav, restricted
 
         from . import sheets  # noqa: F401  (registers the scores, item-scores, balance sheets)
 
@@ -21,3 +21,12 @@ class QualityConfig(AppConfig):
                 active_for=("quality:",),
             )
         )
+        restricted.register(
+            restricted.Kind(
+                restricted.STUDENT_DATA,
+                _("student-level data"),
+                model="quality.StudentDataPermission",
+            )
+        )
+
+        from . import metrics  # noqa: F401  (registers the module's figures)

@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from jiaoyan.core import restricted
 from jiaoyan.core.bases import Timestamped, Versioned
 from jiaoyan.core.paths import PathField
 from jiaoyan.core.roles import ADMINS, ALL_ROLES, Role
@@ -52,25 +53,13 @@ def _ancestors_of_scope(user) -> list[str]:
 
 
 def permitted_paths(user) -> list[str]:
-    """Paths of the subtrees on which ``user`` holds an active student-data permission."""
-    if user is None or not getattr(user, "is_authenticated", False):
-        return []
-    cached = getattr(user, "_jiaoyan_student_paths", None)
-    if cached is not None:
-        return cached
-    now = timezone.now()
-    paths = list(
-        StudentDataPermission.objects.filter(user_id=user.pk, revoked_at__isnull=True)
-        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
-        .values_list("org_unit__path", flat=True)
-    )
-    user._jiaoyan_student_paths = paths
-    return paths
+    """Paths of the subtrees on which ``user`` holds an active student-data permission
+    (the core kind ``student_data``, see :mod:`jiaoyan.core.restricted`)."""
+    return restricted.permitted_paths(user, restricted.STUDENT_DATA)
 
 
 def forget_permitted_paths(user) -> None:
-    if hasattr(user, "_jiaoyan_student_paths"):
-        del user._jiaoyan_student_paths
+    restricted.forget(user)
 
 
 def _under_any(lookup: str, paths: list[str]) -> Q:
@@ -618,30 +607,11 @@ def _permission_check(user, action, perm) -> bool | None:
     check=_permission_check,
     visible=lambda user: Q(user_id=user.pk),
 )
-class StudentDataPermission(models.Model):
+class StudentDataPermission(restricted.PermissionGrantBase):
     """An explicit permission to read student-level rows (and unsuppressed small groups)
     on one unit's subtree, granted by a bureau admin of that subtree. Every read made with
-    it is audited."""
-
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("account"),
-        on_delete=models.CASCADE,
-        related_name="+",
-    )
-    org_unit = models.ForeignKey(
-        "orgs.OrgUnit", verbose_name=_("on unit"), on_delete=models.CASCADE, related_name="+"
-    )
-    reason = models.CharField(_("reason"), max_length=200)
-    granted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_at = models.DateTimeField(_("granted at"), default=timezone.now)
-    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
-    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
-    revoked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    it is audited. The grants table of the core kind ``student_data``: read and written
+    only through :mod:`jiaoyan.core.restricted`."""
 
     objects = ScopedQuerySet.as_manager()
 
@@ -649,12 +619,3 @@ class StudentDataPermission(models.Model):
         verbose_name = _("student-data permission")
         verbose_name_plural = _("student-data permissions")
         ordering = ["-created_at", "-id"]
-
-    def __str__(self) -> str:
-        return f"{self.user} @ {self.org_unit}"
-
-    @property
-    def is_active(self) -> bool:
-        if self.revoked_at is not None:
-            return False
-        return self.expires_at is None or self.expires_at > timezone.now()

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 from django.db.models import Q, QuerySet
 
+from jiaoyan.core import restricted
 from jiaoyan.core.paths import is_under
 from jiaoyan.core.scope import scope_paths
 from jiaoyan.orgs.models import OrgUnit
@@ -26,7 +27,6 @@ from .models import (
     PaperStat,
     ValueAddedLink,
     ValueAddedStat,
-    permitted_paths,
 )
 
 FIGURES = [
@@ -56,17 +56,20 @@ FIGURES = [
 
 
 class Privacy:
-    """Who may see small groups: with the permission on a subtree, its groups are shown
-    whatever their size; otherwise groups of fewer than 10 students are suppressed."""
+    """Who may see small groups: with the student-data permission on a subtree
+    (:mod:`jiaoyan.core.restricted`), its groups are shown whatever their size; otherwise
+    groups of fewer than 10 students are suppressed, and so are the further groups that
+    would give them away (complementary suppression, see :func:`suppress`)."""
 
     def __init__(self, user) -> None:
         self.superuser = bool(getattr(user, "is_superuser", False))
-        self.paths = permitted_paths(user)
+        self.paths = restricted.permitted_paths(user, restricted.STUDENT_DATA)
 
     def may_see_small(self, path: str) -> bool:
         return self.superuser or any(is_under(path, p) for p in self.paths)
 
     def suppressed(self, n: int, path: str) -> bool:
+        """Primary suppression of one group (complementary needs its siblings)."""
         return n < SMALL_GROUP and not self.may_see_small(path)
 
 
@@ -102,9 +105,22 @@ def display_cells(r) -> list[str]:
 
 
 def suppress(rows: list, privacy: Privacy, fields=FIGURES, count: str = "n") -> list:
-    """Blank the figures of small groups (in place) and mark them ``suppressed``."""
+    """Blank the figures of the groups the viewer may not see (in place) and mark them
+    ``suppressed`` (``suppression`` says why: ``primary``, fewer than 10 students, or
+    ``complementary``, hidden so that a small group cannot be worked out by subtracting
+    the shown groups from their shown total). Stored figures are decided over the group's
+    siblings in the exam (:func:`stat_suppression`), so every page, export and API answer
+    hides the same groups."""
+    rows = list(rows)
+    if rows and all(isinstance(r, GroupStat) for r in rows):
+        status = stat_suppression(rows, privacy)
+    else:
+        status = {
+            id(r): restricted.PRIMARY for r in rows if privacy.suppressed(getattr(r, count), r.path)
+        }
     for r in rows:
-        r.suppressed = privacy.suppressed(getattr(r, count), r.path)
+        r.suppression = status.get(r.pk if isinstance(r, GroupStat) else id(r))
+        r.suppressed = r.suppression is not None
         if r.suppressed:
             for f in fields:
                 setattr(r, f, None)
@@ -113,6 +129,79 @@ def suppress(rows: list, privacy: Privacy, fields=FIGURES, count: str = "n") -> 
         if isinstance(r, GroupStat):
             r.cells = display_cells(r)
     return rows
+
+
+_STAT_TREE = ("pk", "level", "org_unit_id", "county_id", "class_name", "n", "path")
+
+
+def stat_suppression(rows: list[GroupStat], privacy: Privacy) -> dict[int, str]:
+    """Which stored groups the viewer may not see, by id: primary and complementary
+    suppression (:func:`jiaoyan.core.restricted.suppress_cells`) over the tree of each
+    (exam, subject) the rows belong to — the whole exam above its counties, each county
+    above its schools, each school above its classes. Reads the counties, the schools of
+    the rows' counties and the classes of the rows' schools, in one query."""
+    wanted: dict[tuple, dict[str, set]] = {}
+    for r in rows:
+        need = wanted.setdefault((r.exam_id, r.subject_id), {"counties": set(), "schools": set()})
+        if r.level in (Level.SCHOOL, Level.CLASS) and r.county_id:
+            need["counties"].add(r.county_id)
+        if r.level == Level.CLASS:
+            need["schools"].add(r.org_unit_id)
+    if all(r.level == Level.ALL for r in rows):
+        return {r.pk: restricted.PRIMARY for r in rows if privacy.suppressed(r.n, r.path)}
+    q = Q(pk__in=[])
+    for (exam_id, subject_id), need in wanted.items():
+        tree = Q(level__in=[Level.ALL, Level.COUNTY])
+        if need["counties"]:
+            tree |= Q(level=Level.SCHOOL, county_id__in=sorted(need["counties"]))
+        if need["schools"]:
+            tree |= Q(level=Level.CLASS, org_unit_id__in=sorted(need["schools"]))
+        subject = Q(subject_id=subject_id) if subject_id else Q(subject__isnull=True)
+        q |= Q(exam_id=exam_id) & subject & tree
+    found: dict[tuple, list[tuple]] = {}
+    for exam_id, subject_id, *rest in (
+        GroupStat.objects.filter(q)
+        .order_by("path", "class_name")
+        .values_list("exam_id", "subject_id", *_STAT_TREE)
+    ):
+        found.setdefault((exam_id, subject_id), []).append(tuple(rest))
+    status: dict[int, str] = {}
+    seen: set[int] = set()
+    for tree_rows in found.values():
+        seen.update(t[0] for t in tree_rows)
+        status.update(_tree_suppression(tree_rows, privacy))
+    for r in rows:  # a row outside the tree read (none in practice): its own size decides
+        if r.pk not in seen and privacy.suppressed(r.n, r.path):
+            status[r.pk] = restricted.PRIMARY
+    return status
+
+
+def _tree_suppression(tree_rows: list[tuple], privacy: Privacy) -> dict[int, str]:
+    cells = []
+    whole = None
+    counties: dict[int, int] = {}  # county unit id -> row id
+    schools: dict[int, int] = {}  # school unit id -> row id
+    county_schools: dict[int, list[int]] = {}
+    school_classes: dict[int, list[int]] = {}
+    for pk, level, unit_id, county_id, _class, n, path in tree_rows:
+        cells.append(restricted.Cell(pk, n, exempt=privacy.may_see_small(path)))
+        if level == Level.ALL:
+            whole = pk
+        elif level == Level.COUNTY:
+            counties[unit_id] = pk
+        elif level == Level.SCHOOL:
+            schools[unit_id] = pk
+            county_schools.setdefault(county_id, []).append(pk)
+        else:
+            school_classes.setdefault(unit_id, []).append(pk)
+    margins = []
+    if whole is not None and counties:
+        margins.append(restricted.Margin(whole, list(counties.values())))
+    for county_id, members in county_schools.items():
+        margins.append(restricted.Margin(counties.get(county_id), members))
+    for school_id, members in school_classes.items():
+        margins.append(restricted.Margin(schools.get(school_id), members))
+    return restricted.suppress_cells(cells, margins, threshold=SMALL_GROUP)
 
 
 def visible_exams(user) -> QuerySet[Exam]:
@@ -199,7 +288,6 @@ def school_report(user, exam: Exam, school: OrgUnit, class_subject: ExamSubject 
     if not rows:
         return None
     privacy = Privacy(user)
-    suppress(rows, privacy)
     subjects = subjects_of(exam)
     order = {s.pk: i for i, s in enumerate(subjects)}
     rows.sort(key=lambda r: order.get(r.subject_id, 999))
@@ -209,6 +297,7 @@ def school_report(user, exam: Exam, school: OrgUnit, class_subject: ExamSubject 
         .filter(exam=exam)
         .filter(Q(level=Level.ALL) | Q(level=Level.COUNTY, org_unit_id=county_id))
     )
+    refs = list(refs)
     refs_all, refs_county = {}, {}
     for r in refs:
         (refs_all if r.level == Level.ALL else refs_county)[r.subject_id] = r
@@ -218,7 +307,7 @@ def school_report(user, exam: Exam, school: OrgUnit, class_subject: ExamSubject 
         .filter(Q(subject=class_subject) if class_subject else Q(subject__isnull=True))
         .order_by("rank", "class_name")
     )
-    suppress(classes, privacy)
+    suppress([*rows, *refs, *classes], privacy)  # decided together: one read of the tree
     shown = [c for c in classes if c.mean is not None]
     strongest = shown[0] if len(shown) > 1 else None
     weakest = shown[-1] if len(shown) > 1 else None
@@ -282,11 +371,10 @@ def exam_balance(
 ) -> dict:
     """CV across the visible schools of the exam (optionally one subtree) of the school
     mean or pass rate, weighted by the students tested (see :func:`stats.weighted_cv`)."""
-    rows = list(
-        stat_rows(user, exam, Level.SCHOOL, subject, within=within).values_list(
-            "n", "mean", "pass_rate"
-        )
-    )
+    rows = [
+        (r.n, r.mean, r.pass_rate)
+        for r in _shown(user, stat_rows(user, exam, Level.SCHOOL, subject, within=within))
+    ]
     weights = np.array([r[0] for r in rows], dtype=float)
     values = (
         np.array([(r[1] if indicator == "mean" else r[2]) for r in rows], dtype=float)
@@ -301,11 +389,12 @@ def exam_balance(
 def exam_balance_table(user, exam: Exam, subjects: list[ExamSubject]) -> list[dict]:
     """CV of the school mean and pass rate per subject (and the total), over every school
     the user sees and over each county among them — from one query of stored rows."""
-    rows = list(
-        GroupStat.objects.visible_to(user)
-        .filter(exam=exam, level=Level.SCHOOL)
-        .values_list("subject_id", "county_id", "n", "mean", "pass_rate")
-    )
+    rows = [
+        (r.subject_id, r.county_id, r.n, r.mean, r.pass_rate)
+        for r in _shown(
+            user, GroupStat.objects.visible_to(user).filter(exam=exam, level=Level.SCHOOL)
+        )
+    ]
     counties = dict(
         GroupStat.objects.visible_to(user)
         .filter(exam=exam, level=Level.COUNTY, subject__isnull=True)
@@ -336,6 +425,27 @@ def exam_balance_table(user, exam: Exam, subjects: list[ExamSubject]) -> list[di
                 }
             )
     return table
+
+
+def _shown(user, qs: QuerySet[GroupStat]) -> list[GroupStat]:
+    """The school rows of ``qs`` whose figures the viewer may see: a balance figure over
+    one school, or over all but a hidden one, would give a hidden school's mean away."""
+    rows = list(
+        qs.select_related(None).only(
+            "exam_id",
+            "subject_id",
+            "level",
+            "org_unit_id",
+            "county_id",
+            "class_name",
+            "n",
+            "mean",
+            "pass_rate",
+            "path",
+        )
+    )
+    hidden = stat_suppression(rows, Privacy(user)) if rows else {}
+    return [r for r in rows if r.pk not in hidden]
 
 
 def _balance_dict(b: stats.Balance, threshold: float | None) -> dict:
@@ -407,14 +517,61 @@ def value_added_rows(
     if school is not None:
         qs = qs.filter(org_unit=school)
     rows = list(qs.select_related("org_unit").order_by("-mean_residual", "path", "class_name"))
-    privacy = Privacy(user)
+    status = value_added_suppression(link, rows, Privacy(user))
     for r in rows:
-        r.suppressed = privacy.suppressed(r.n_linked, r.path)
+        r.suppression = status.get(r.pk)
+        r.suppressed = r.suppression is not None
         r.few = r.n_linked < 30 or (r.n_exit and r.n_linked / r.n_exit < 0.8)
         if r.suppressed:
             r.mean_entry = r.mean_exit = r.mean_z_gain = r.mean_residual = None
     rows.sort(key=lambda r: (r.mean_residual is None, -(r.mean_residual or 0)))
     return rows
+
+
+def value_added_suppression(
+    link: ValueAddedLink, rows: list[ValueAddedStat], privacy: Privacy
+) -> dict[int, str]:
+    """Primary and complementary suppression of value-added groups (on the students
+    linked): the whole cohort above its counties, each county above its schools (found by
+    path), each school above its classes — read in one query."""
+    if not rows:
+        return {}
+    schools = sorted({r.org_unit_id for r in rows if r.level == Level.CLASS})
+    tree = list(
+        ValueAddedStat.objects.filter(link=link)
+        .filter(
+            Q(level__in=[Level.ALL, Level.COUNTY, Level.SCHOOL])
+            | Q(level=Level.CLASS, org_unit_id__in=schools)
+        )
+        .order_by("path", "class_name")
+        .values_list("pk", "level", "org_unit_id", "n_linked", "path")
+    )
+    cells = [
+        restricted.Cell(pk, n, exempt=privacy.may_see_small(path)) for pk, _l, _u, n, path in tree
+    ]
+    whole = next((pk for pk, lv, _u, _n, _p in tree if lv == Level.ALL), None)
+    counties = [(path, pk) for pk, lv, _u, _n, path in tree if lv == Level.COUNTY]
+    by_school = {u: pk for pk, lv, u, _n, _p in tree if lv == Level.SCHOOL}
+    county_members: dict[int, list[int]] = {}
+    class_members: dict[int, list[int]] = {}
+    for pk, lv, unit_id, _n, path in tree:
+        if lv == Level.SCHOOL:
+            inside = [(len(cp), cpk) for cp, cpk in counties if is_under(path, cp)]
+            if inside:
+                county_members.setdefault(max(inside)[1], []).append(pk)
+        elif lv == Level.CLASS:
+            class_members.setdefault(unit_id, []).append(pk)
+    margins = []
+    if whole is not None and counties:
+        margins.append(restricted.Margin(whole, [pk for _p, pk in counties]))
+    margins += [restricted.Margin(c, m) for c, m in county_members.items()]
+    margins += [restricted.Margin(by_school.get(s), m) for s, m in class_members.items()]
+    status = restricted.suppress_cells(cells, margins, threshold=SMALL_GROUP)
+    seen = {t[0] for t in tree}
+    for r in rows:
+        if r.pk not in seen and privacy.suppressed(r.n_linked, r.path):
+            status[r.pk] = restricted.PRIMARY
+    return status
 
 
 # --- import jobs ------------------------------------------------------------------------

@@ -109,6 +109,7 @@ class AnalysisItem(Schema):
     n: int
     absent: int
     suppressed: bool
+    suppression: str | None = None  # primary (fewer than 10) or complementary
     mean: float | None
     sd: float | None
     max: float | None
@@ -178,6 +179,7 @@ class ValueAddedItem(Schema):
     n_exit: int
     n_linked: int
     suppressed: bool
+    suppression: str | None = None  # primary (fewer than 10) or complementary
     few_linked: bool
     mean_entry: float | None
     mean_exit: float | None

@@ -25,7 +25,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from jiaoyan.core import audit, cells
+from jiaoyan.core import audit, cells, restricted
 from jiaoyan.core.errors import ServiceError
 from jiaoyan.core.jobs import start_job
 from jiaoyan.core.models import Job
@@ -46,7 +46,6 @@ from .models import (
     ItemScore,
     StudentDataPermission,
     ValueAddedLink,
-    forget_permitted_paths,
 )
 from .reader import format_number, read_grid, score
 
@@ -1076,77 +1075,32 @@ def _stored(job: Job) -> bool:
     return bool(name) and default_storage.exists(name)
 
 
-# --- the student-data permission --------------------------------------------------------
+# --- the student-data permission (the core kind ``student_data``) ---------------------------
 
 
-@transaction.atomic
 def grant_student_data(
     *, actor, user, org_unit: OrgUnit, reason: str, expires_at: dt.datetime | None = None
 ) -> StudentDataPermission:
     """Give ``user`` the right to read student-level rows on ``org_unit``'s subtree."""
-    reason = (reason or "").strip()
-    perm = StudentDataPermission(
-        user=user, org_unit=org_unit, reason=reason[:200], granted_by=actor, expires_at=expires_at
+    return restricted.grant(
+        actor=actor,
+        kind=restricted.STUDENT_DATA,
+        user=user,
+        org_unit=org_unit,
+        reason=reason,
+        expires_at=expires_at,
     )
-    require(actor, "add", perm)
-    if not reason:
-        raise ServiceError(_("Say why the permission is needed."), field="reason")
-    if user is None or not user.is_active:
-        raise ServiceError(_("Choose an active account."), field="username")
-    if expires_at is not None and expires_at <= timezone.now():
-        raise ServiceError(_("The expiry must be in the future."), field="expires_on")
-    if (
-        StudentDataPermission.objects.filter(user=user, org_unit=org_unit, revoked_at__isnull=True)
-        .exclude(expires_at__lte=timezone.now())
-        .exists()
-    ):
-        raise ServiceError(
-            _("This account already holds the permission on this unit."), field="username"
-        )
-    perm.save()
-    forget_permitted_paths(user)
-    audit.record(
-        actor,
-        perm,
-        Action.GRANT,
-        {
-            "account": [None, user.get_username()],
-            "org_unit": [None, org_unit.name],
-            "reason": [None, perm.reason],
-            "expires_at": [None, audit._plain(expires_at)],
-        },
-        message=_("student-level score data"),
-    )
-    return perm
 
 
-@transaction.atomic
 def revoke_student_data(*, actor, permission: StudentDataPermission) -> StudentDataPermission:
-    perm = StudentDataPermission.objects.select_for_update().get(pk=permission.pk)
-    require(actor, "change", perm)
-    if perm.revoked_at is not None:
-        return perm
-    perm.revoked_at = timezone.now()
-    perm.revoked_by = actor
-    perm.save(update_fields=["revoked_at", "revoked_by"])
-    forget_permitted_paths(perm.user)
-    audit.record(
-        actor,
-        perm,
-        Action.REVOKE,
-        {"revoked": [None, True]},
-        message=_("student-level score data"),
-    )
-    return perm
+    return restricted.revoke(actor=actor, kind=restricted.STUDENT_DATA, permission=permission)
 
 
-def record_student_read(*, actor, exam: Exam, unit: OrgUnit, rows: int, export: bool = False):
-    """Audit one read (or export) of student-level rows; the log is kept under the unit."""
-    return audit.record(
-        actor,
-        exam,
-        Action.EXPORT if export else Action.VIEW,
-        {"rows": [None, rows]},
-        message=_("student-level scores of %(unit)s") % {"unit": unit.name},
-        unit_path=unit.path,
+def record_student_read(
+    *, actor, exam: Exam, unit: OrgUnit, rows: int, reason: str | None, export: bool = False
+):
+    """Audit one read (or export) of an exam's student-level rows of ``unit``, with the
+    reader's reason; refused without the permission on the unit or without a reason."""
+    return restricted.record_read(
+        actor, restricted.STUDENT_DATA, exam, reason, unit=unit, rows=rows, export=export
     )

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from jiaoyan.core import restricted
 from jiaoyan.core.errors import ServiceError
 from jiaoyan.core.imports import start_import
 from jiaoyan.core.lists import paginate, querystring_without, xlsx_response
@@ -756,20 +757,28 @@ def value_added(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def students(request: HttpRequest, pk: int) -> HttpResponse:
+    """Student-level rows of one school: out of scope is a 404, without the student-data
+    permission a 403; the reader says why before any row is shown, and every view and
+    export is audited with that reason (:func:`jiaoyan.core.restricted.record_read`)."""
     exam = _exam(request, pk)
     school = _school(
         request,
         int(request.GET.get("school") or 0) if (request.GET.get("school") or "").isdigit() else 0,
     )
+    restricted.require_permission(request.user, restricted.STUDENT_DATA, school)
+    ctx = {"exam": exam, "school": school, "reason": request.GET.get("reason", "")}
+    try:
+        reason = restricted.clean_reason(ctx["reason"])
+    except ServiceError as e:
+        ctx["reason_error"] = e.text if "reason" in request.GET else ""
+        return render(request, "quality/students_reason.html", ctx)
     qs = Candidate.objects.visible_to(request.user).filter(exam=exam, school=school)
-    if not qs.exists():
-        raise PermissionDenied(_("Student-level rows need the student-data permission."))
     qs = qs.order_by("class_name", "exam_no")
     names = [s.name for s in queries.subjects_of(exam)]
     if request.GET.get("export") == "xlsx":
         rows = list(qs)
         services.record_student_read(
-            actor=request.user, exam=exam, unit=school, rows=len(rows), export=True
+            actor=request.user, exam=exam, unit=school, rows=len(rows), reason=reason, export=True
         )
         content = write_table_xlsx(
             ["考号", "学籍号", "班级", "性别", *names],
@@ -783,14 +792,13 @@ def students(request: HttpRequest, pk: int) -> HttpResponse:
         return xlsx_response(content, f"{school.name}-学生成绩")
     page = paginate(request, qs, 50)
     services.record_student_read(
-        actor=request.user, exam=exam, unit=school, rows=len(page.object_list)
+        actor=request.user, exam=exam, unit=school, rows=len(page.object_list), reason=reason
     )
     return render(
         request,
         "quality/students.html",
         {
-            "exam": exam,
-            "school": school,
+            **ctx,
             "page": page,
             "names": names,
             "base_query": querystring_without(request, "page"),
@@ -847,7 +855,7 @@ def permissions(request: HttpRequest) -> HttpResponse:
                     messages.success(request, _("Permission granted."))
                     return redirect("quality:permissions")
     perms = (
-        StudentDataPermission.objects.visible_to(request.user)
+        restricted.grants_visible_to(request.user, restricted.STUDENT_DATA)
         .select_related("user", "org_unit", "granted_by", "user__person")
         .order_by("-created_at")
     )
