@@ -28,6 +28,7 @@ class CoreConfig(AppConfig):
                 _("Imports"),
                 "core:import_list",
                 order=80,
+                section=nav.ADMIN,
                 active_for=("core:import",),
                 visible=can_import,
             )
@@ -38,6 +39,7 @@ class CoreConfig(AppConfig):
                 _("Audit log"),
                 "core:audit_list",
                 order=90,
+                section=nav.ADMIN,
                 active_for=("core:audit",),
                 visible=can_audit,
             )
