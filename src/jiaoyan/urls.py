@@ -30,6 +30,7 @@ urlpatterns = [
     ),
     path("i18n/setlang/", core_views.set_language, name="set_language"),
     path("", include("jiaoyan.core.urls")),
+    path("me/", include("jiaoyan.people.urls_account")),
     path("orgs/", include("jiaoyan.orgs.urls")),
     path("people/", include("jiaoyan.people.urls")),
     path("activities/", include("jiaoyan.activities.urls")),

@@ -18,6 +18,7 @@ def test_import_people_and_see_the_error_report(world, page, login, live_server,
     load_org_units_and_schools()
     before = Person.objects.count()
     login(page, "city_admin")
+    page.click("#nav [data-nav-section=admin] .dropdown-toggle")  # 管理
     page.click("#nav [data-nav=imports]")
     page.wait_for_url(f"{live_server.url}/imports/")
     page.goto(f"{live_server.url}/imports/new/")

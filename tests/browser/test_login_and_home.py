@@ -43,6 +43,9 @@ def test_wrong_password_stays_on_the_log_in_page(world, page, live_server):
 
 def test_teacher_home_has_no_admin_navigation(world, page, login, live_server):
     login(page, "teacher")
-    assert page.get_by_test_id("school-count").inner_text() == "1"
+    # The teacher's own work, not the figures and charts of their one school.
+    assert page.get_by_test_id("home-observed").is_visible()
+    assert page.get_by_test_id("school-count").count() == 0
+    assert page.locator("[data-chart]").count() == 0
     assert page.locator("#nav [data-nav=audit]").count() == 0
     assert page.locator("#nav [data-nav=imports]").count() == 0

@@ -13,6 +13,7 @@ pytestmark = [
 
 def test_expand_the_tree_down_to_a_school(world, page, login, live_server, csp_violations):
     login(page, "city_admin")
+    page.click("#nav [data-nav-section=admin] .dropdown-toggle")  # 管理
     page.click("#nav [data-nav=orgs]")
     page.wait_for_url(f"{live_server.url}/orgs/")
     root = page.get_by_test_id("tree-root")

@@ -22,9 +22,10 @@ def test_phone_login_and_people_list(world, phone_page, login, live_server, csp_
     login(pg, "city_admin")
     assert _no_sideways_scrolling(pg)
     assert pg.get_by_test_id("school-count").is_visible()
-    # The navigation folds into a menu button.
+    # The navigation folds into a menu button; People is in the 管理 section.
     assert not pg.locator("#nav [data-nav=people]").is_visible()
     pg.click(".navbar-toggler")
+    pg.click("#nav [data-nav-section=admin] .dropdown-toggle")
     pg.locator("#nav [data-nav=people]").click()
     pg.wait_for_url(f"{live_server.url}/people/")
     rows = pg.get_by_test_id("person-row")

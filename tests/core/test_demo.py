@@ -116,12 +116,24 @@ def test_each_account_sees_exactly_its_scope(db, seed):
     assert [s.name for s in teacher_ra.subjects.all()] == ["数学"]
 
 
+# What each demo account's home is about (its own work; region figures above a school).
+HOME_MARKS = {
+    "city_admin": 'data-testid="school-count"',
+    "district_researcher": 'data-testid="school-count"',
+    "principal": 'data-testid="home-school"',
+    "teacher": 'data-testid="home-observed"',
+    "counsellor": 'data-testid="home-activities"',
+}
+
+
 def test_home_page_of_each_account(demo):
     for username in ACCOUNTS:
         client = Client()
         client.post("/accounts/login/", {"username": username, "password": "jiaoyan-demo"})
         html = client.get("/").content.decode()
-        assert 'data-testid="school-count"' in html
+        assert HOME_MARKS[username] in html, username
+        # The charts comparing schools are the admin's.
+        assert ('data-chart="chart-location"' in html) == (username == "city_admin"), username
     admin = Client()
     admin.post("/accounts/login/", {"username": "city_admin", "password": "jiaoyan-demo"})
     assert 'data-testid="school-count">60<' in admin.get("/").content.decode()

@@ -284,7 +284,7 @@ def _pages(w) -> dict[str, str]:
         "imports": reverse("core:import_list"),
         "import job": job.get_absolute_url(),
         "audit log": reverse("core:audit_list"),
-        "my account": reverse("core:me"),
+        "my account": reverse("account:me"),
         "notifications": reverse("core:notification_list"),
     }
 

@@ -19,6 +19,7 @@ class ActivitiesConfig(AppConfig):
                 _("Activities"),
                 "activities:list",
                 order=40,
+                section=nav.RESEARCH,
                 active_for=("activities:",),
             )
         )

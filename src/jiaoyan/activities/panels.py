@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils import timezone
-
 from jiaoyan.core.scope import scope_paths
 
 from . import queries
@@ -20,14 +18,9 @@ def home_panel(request) -> dict[str, Any] | None:
     organiser = bool(user.is_superuser or scope_paths(user, ORGANISERS))
     if not (upcoming or feedback or open_ones or organiser) and not getattr(user, "person", None):
         return None
-    from jiaoyan.hours.queries import own_totals
-
-    year = timezone.localdate().year
     return {
         "upcoming": upcoming,
         "feedback": feedback,
         "open": open_ones,
         "organiser": organiser,
-        "hours": own_totals(user, year) if getattr(user, "person", None) else None,
-        "year": year,
     }

@@ -38,6 +38,7 @@ class CoreConfig(AppConfig):
                 _("Imports"),
                 "core:import_list",
                 order=80,
+                section=nav.ADMIN,
                 active_for=("core:import",),
                 visible=can_import,
             )
@@ -48,6 +49,7 @@ class CoreConfig(AppConfig):
                 _("Audit log"),
                 "core:audit_list",
                 order=90,
+                section=nav.ADMIN,
                 active_for=("core:audit",),
                 visible=can_audit,
             )

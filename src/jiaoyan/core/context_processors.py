@@ -20,6 +20,6 @@ def shell(request) -> dict:
     # fragment (a table, a tree level) costs no navigation or notification queries.
     return {
         "unread_notifications": functools.cache(lambda: unread_count(user)),
-        "nav_items": functools.cache(lambda: nav.items_for(user, match.view_name if match else "")),
+        "nav_menu": functools.cache(lambda: nav.menu_for(user, match.view_name if match else "")),
         "LANGUAGES": settings.LANGUAGES,
     }

@@ -1,18 +1,52 @@
-"""Panels of the home page: each app contributes what its users should see first.
+"""Panels of the home page: each app contributes what its users work on.
 
-An app registers a :class:`HomePanel` in its ``AppConfig.ready``; the home page renders
-every panel whose ``context`` function returns a dict (``None`` hides the panel, e.g. for
-a user with nothing to show). Keep a panel's queries few and bounded: the home page is
-opened more than any other.
+An app registers a :class:`HomePanel` in its ``AppConfig.ready``. A panel declares to whom
+it applies — the roles (``roles``) and the levels of the units those roles are held on
+(``levels``) — so that a teacher's home shows the teacher's own work and a chart comparing
+schools is drawn only for someone whose scope holds several schools. For each panel that
+applies, the home page calls its ``context(request)``; ``None`` hides the panel (nothing to
+show this user), a dict is rendered into ``template`` as ``panel``.
+
+Keep a panel's queries few and bounded: the home page is opened more than any other. Two
+panels of one app that need the same figures share them through :func:`memo`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.apps import apps
 from django.http import HttpRequest
+
+from .roles import Role
+from .scope import user_scopes
+
+# Where a panel goes: a strip of figures on top (the panel brings its ``col-*`` cards), the
+# main column (two thirds on a desktop), the side column, or full width below (charts;
+# the panel brings its columns). On a phone everything is one column in this order.
+TOP = "top"
+MAIN = "main"
+SIDE = "side"
+WIDE = "wide"
+PLACES = (TOP, MAIN, SIDE, WIDE)
+
+# Levels of the org-unit tree (orgs.OrgUnit.Level) a role can be held on.
+SCHOOL_LEVELS = frozenset({"school"})
+REGION_LEVELS = frozenset({"province", "city", "county", "town"})  # scopes with several schools
+ANY_ROLE = None
+
+
+@dataclass(frozen=True)
+class Seat:
+    """One role of the viewer, held on one unit (of ``level``)."""
+
+    role: str
+    unit_id: int | None
+    unit_name: str
+    level: str
+    path: str  # the unit's tree path ("" for a superuser: every unit)
 
 
 @dataclass(frozen=True)
@@ -21,22 +55,102 @@ class HomePanel:
     template: str  # rendered with ``panel`` = the dict the context function returned
     context: Callable[[HttpRequest], dict[str, Any] | None]
     order: int = 100
+    place: str = MAIN
+    # To whom the panel applies: a seat whose role is in ``roles`` and whose unit's level is
+    # in ``levels`` (``None``: any). A user without roles sees only panels for anyone.
+    roles: frozenset[str] | None = ANY_ROLE
+    levels: frozenset[str] | None = None
+
+    def applies_to(self, seats: Iterable[Seat]) -> bool:
+        if self.roles is None and self.levels is None:
+            return True
+        return any(
+            (self.roles is None or s.role in self.roles)
+            and (self.levels is None or s.level in self.levels)
+            for s in seats
+        )
 
 
 _panels: list[HomePanel] = []
 
 
 def register(panel: HomePanel) -> None:
+    if panel.place not in PLACES:
+        raise ValueError(f"home panel {panel.key}: place must be one of {PLACES}")
     if all(p.key != panel.key for p in _panels):
         _panels.append(panel)
         _panels.sort(key=lambda p: p.order)
 
 
+def seats(request: HttpRequest) -> tuple[Seat, ...]:
+    """The viewer's roles with the name and level of the unit each is held on (one query,
+    once per request). A superuser counts as a bureau admin at the top of the tree."""
+    cached = getattr(request, "_home_seats", None)
+    if cached is not None:
+        return cached
+    user = request.user
+    scopes = user_scopes(user)
+    found: tuple[Seat, ...] = ()
+    if scopes:
+        OrgUnit = apps.get_model("orgs", "OrgUnit")
+        units = {
+            pk: (name, level)
+            for pk, name, level in OrgUnit.objects.filter(
+                pk__in={s.unit_id for s in scopes}
+            ).values_list("pk", "name", "level")
+        }
+        found = tuple(
+            Seat(
+                role=s.role,
+                unit_id=s.unit_id,
+                unit_name=units[s.unit_id][0],
+                level=units[s.unit_id][1],
+                path=s.path,
+            )
+            for s in sorted(scopes, key=lambda s: (s.path, s.role))
+            if s.unit_id in units
+        )
+    elif getattr(user, "is_superuser", False):
+        found = (
+            Seat(role=Role.BUREAU_ADMIN, unit_id=None, unit_name="", level="province", path=""),
+        )
+    request._home_seats = found
+    return found
+
+
+def scope_lines(request: HttpRequest) -> list[dict[str, Any]]:
+    """``[{"unit": name, "roles": [role labels]}]``: the units the viewer's roles are bound
+    to, for the greeting line."""
+    lines: dict[int, dict[str, Any]] = {}
+    for s in seats(request):
+        if s.unit_id is None:
+            continue
+        line = lines.setdefault(s.unit_id, {"unit": s.unit_name, "roles": []})
+        line["roles"].append(Role(s.role).label)
+    return list(lines.values())
+
+
+def memo(request: HttpRequest, key: str, compute: Callable[[], Any]) -> Any:
+    """``compute()`` once per request: figures that two panels of one app share."""
+    store = request.__dict__.setdefault("_home_memo", {})
+    if key not in store:
+        store[key] = compute()
+    return store[key]
+
+
 def panels_for(request: HttpRequest) -> list[dict[str, Any]]:
-    """The panels to show to ``request.user``, in order: ``[{key, template, panel}]``."""
+    """The panels to show to ``request.user``, in order: ``[{key, template, place, panel}]``."""
+    viewer = seats(request)
     shown = []
     for p in _panels:
+        if not p.applies_to(viewer):
+            continue
         data = p.context(request)
         if data is not None:
-            shown.append({"key": p.key, "template": p.template, "panel": data})
+            shown.append({"key": p.key, "template": p.template, "place": p.place, "panel": data})
     return shown
+
+
+def layout(panels: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """The shown panels by place: ``{"top": [...], "main": [...], "side": […], "wide": […]}``."""
+    return {place: [p for p in panels if p["place"] == place] for place in PLACES}

@@ -5,8 +5,6 @@ from . import views, views_jobs, views_metrics
 app_name = "core"
 
 urlpatterns = [
-    path("me/", views.me, name="me"),
-    path("me/tokens/<int:pk>/revoke/", views.revoke_token, name="revoke_token"),
     path("imports/", views.import_list, name="import_list"),
     path("imports/new/", views.import_new, name="import_new"),
     path("imports/templates/<slug:kind>.xlsx", views.import_template, name="import_template"),

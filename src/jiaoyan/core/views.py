@@ -1,8 +1,6 @@
-"""Pages of the shell: home, my account (tokens, language), imports, the audit log."""
+"""Pages of the shell: home, language, imports, notifications, the audit log."""
 
 from __future__ import annotations
-
-import datetime as dt
 
 from django import forms
 from django.conf import settings
@@ -19,7 +17,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_POST
 
-from . import audit, charts
+from . import audit
 from .errors import ServiceError
 from .forms import StyledForm
 from .imports import kinds_for, retry_valid_only, start_import
@@ -31,101 +29,11 @@ from .sheets import get_kind, template_xlsx, write_table_xlsx
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    from jiaoyan.orgs.queries import scope_summary, scope_units
-    from jiaoyan.people.queries import people_summary
+    """The greeting with the viewer's scope, then the panels the apps register for them."""
+    from .home import layout, panels_for, scope_lines
 
-    from .home import panels_for
-
-    summary = scope_summary(request.user)
-    people = people_summary(request.user)
-    context = {
-        "scope_lines": scope_units(request.user),
-        "summary": summary,
-        "people": people,
-        "location_chart": charts.pie(summary["by_location"], title=_("Schools by location")),
-        "kind_chart": charts.bar(
-            [d["name"] for d in summary["by_kind"]],
-            [d["value"] for d in summary["by_kind"]],
-            title=_("Schools by kind"),
-            horizontal=True,
-        ),
-        "role_chart": charts.bar(
-            [d["name"] for d in people["by_role"]],
-            [d["value"] for d in people["by_role"]],
-            title=_("People in post by role"),
-        ),
-        "title_chart": charts.pie(people["by_title"], title=_("Professional titles")),
-        "person": getattr(request.user, "person", None),
-        "home_panels": panels_for(request),
-    }
+    context = {"scope_lines": scope_lines(request), "home": layout(panels_for(request))}
     return render(request, "core/home.html", context)
-
-
-# --- my account -----------------------------------------------------------------------
-
-
-class TokenForm(StyledForm):
-    name = forms.CharField(
-        label=_lazy("Token name"),
-        max_length=60,
-        help_text=_lazy("What the token is for, e.g. “school data sync”."),
-    )
-    expires_on = forms.DateField(
-        label=_lazy("Expires on"),
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
-        help_text=_lazy("Leave empty for a token that does not expire."),
-    )
-
-
-@login_required
-def me(request: HttpRequest) -> HttpResponse:
-    from jiaoyan.people.models import ApiToken
-    from jiaoyan.people.services import create_token
-
-    new_token = None
-    form = TokenForm()
-    if request.method == "POST":
-        form = TokenForm(request.POST)
-        if form.is_valid():
-            expires = form.cleaned_data["expires_on"]
-            expires_at = (
-                timezone.make_aware(dt.datetime.combine(expires, dt.time(23, 59)))
-                if expires
-                else None
-            )
-            try:
-                _token, new_token = create_token(
-                    actor=request.user, name=form.cleaned_data["name"], expires_at=expires_at
-                )
-                form = TokenForm()
-            except ServiceError as e:
-                form.add_error(
-                    getattr(e, "field", None) if e.field in form.fields else None, e.text
-                )
-    tokens = ApiToken.objects.visible_to(request.user).filter(user=request.user)
-    return render(
-        request,
-        "core/me.html",
-        {
-            "form": form,
-            "tokens": tokens,
-            "new_token": new_token,
-            "person": getattr(request.user, "person", None),
-        },
-    )
-
-
-@login_required
-@require_POST
-def revoke_token(request: HttpRequest, pk: int) -> HttpResponse:
-    from jiaoyan.people.models import ApiToken
-    from jiaoyan.people.services import revoke_token as do_revoke
-
-    token = get_visible_or_404(ApiToken, request.user, pk=pk)
-    do_revoke(actor=request.user, token=token)
-    messages.success(request, _("The token was revoked; it no longer works."))
-    return redirect("core:me")
 
 
 @require_POST

@@ -8,7 +8,10 @@ class HoursConfig(AppConfig):
     verbose_name = _("Hours")
 
     def ready(self) -> None:
-        from jiaoyan.core import nav
+        from jiaoyan.core import home, nav
+        from jiaoyan.core.roles import Role
+
+        from .panels import home_panel
 
         def has_person(user) -> bool:
             return getattr(user, "person", None) is not None
@@ -19,8 +22,19 @@ class HoursConfig(AppConfig):
                 _("My hours"),
                 "hours:mine",
                 order=60,
+                section=nav.TRAINING,
                 active_for=("hours:",),
                 visible=has_person,
+            )
+        )
+        home.register(
+            home.HomePanel(
+                "hours",
+                "hours/_home_panel.html",
+                home_panel,
+                order=11,
+                place=home.SIDE,
+                roles=frozenset({Role.TEACHER, Role.PRINCIPAL, Role.COUNSELLOR, Role.RESEARCHER}),
             )
         )
 

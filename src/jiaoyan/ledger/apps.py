@@ -53,6 +53,7 @@ class LedgerConfig(AppConfig):
                 _("Work ledger"),
                 "ledger:board",
                 order=50,
+                section=nav.RESEARCH,
                 visible=_may_see_ledger,
                 active_for=("ledger:board", "ledger:item", "ledger:import"),
             )
@@ -63,11 +64,16 @@ class LedgerConfig(AppConfig):
                 _("Supervision"),
                 "ledger:supervision",
                 order=51,
+                section=nav.RESEARCH,
                 visible=_may_supervise,
                 active_for=("ledger:supervision",),
             )
         )
-        home.register(home.HomePanel("ledger", "ledger/_home_panel.html", home_panel, order=20))
+        home.register(
+            home.HomePanel(
+                "ledger", "ledger/_home_panel.html", home_panel, order=20, place=home.SIDE
+            )
+        )
 
         # The briefs and the periodic reports in the navigation.
         from .views_briefs import register_nav

@@ -37,6 +37,7 @@ def register_nav() -> None:
             gettext_lazy("Briefs"),
             "ledger:brief_list",
             order=56,
+            section=nav.RESEARCH,
             visible=reports.may_see_reports,
             active_for=("ledger:brief",),
         )
@@ -47,6 +48,7 @@ def register_nav() -> None:
             gettext_lazy("Supervision and assessment"),
             "ledger:monthly",
             order=57,
+            section=nav.RESEARCH,
             visible=reports.may_see_reports,
             active_for=("ledger:monthly", "ledger:quarterly"),
         )

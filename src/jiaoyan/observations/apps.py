@@ -22,10 +22,12 @@ class ObservationsConfig(AppConfig):
 
     def ready(self) -> None:
         from jiaoyan.activities import hooks
-        from jiaoyan.core import nav, reference
+        from jiaoyan.core import home, nav, reference
+        from jiaoyan.core.roles import Role
 
         from . import sheets  # noqa: F401  (registers the liaison sheet)
-        from .panels import activity_panel
+        from .models import OBSERVERS
+        from .panels import activity_panel, coverage_panel, observed_panel
 
         # The observations made in an activity, on the activity's page.
         hooks.register_detail_panel(
@@ -45,6 +47,7 @@ class ObservationsConfig(AppConfig):
                 _("Lesson observation"),
                 "observations:observation_list",
                 order=40,
+                section=nav.RESEARCH,
                 visible=_may_see_observations,
                 active_for=(
                     "observations:observation",
@@ -61,8 +64,27 @@ class ObservationsConfig(AppConfig):
                 _("Observation coverage"),
                 "observations:coverage",
                 order=41,
+                section=nav.RESEARCH,
                 visible=_may_see_coverage,
                 active_for=("observations:coverage", "observations:analysis"),
+            )
+        )
+        home.register(
+            home.HomePanel(
+                "observed",
+                "observations/_home_observed.html",
+                observed_panel,
+                order=30,
+                roles=frozenset({Role.TEACHER}),
+            )
+        )
+        home.register(
+            home.HomePanel(
+                "observation_coverage",
+                "observations/_home_coverage.html",
+                coverage_panel,
+                order=31,
+                roles=frozenset(OBSERVERS),
             )
         )
 

@@ -1,10 +1,13 @@
-"""The lesson-observation panel of the activity page (registered in ``apps.py`` through
-``activities.hooks.register_detail_panel``).
+"""The lesson-observation panels (registered in ``apps.py``).
 
-It lists the observations made in the activity and its 同课异构 rounds, as the viewer may
-see them (``observations_for`` / ``visible_to``): a principal sees those at their school,
-a researcher those in their region and at their liaison schools, an observed teacher
-their own submitted ones. A fixed number of queries whatever the number of rows.
+On the activity page (through ``activities.hooks.register_detail_panel``): the panel lists
+the observations made in the activity and its 同课异构 rounds, as the viewer may see them
+(``observations_for`` / ``visible_to``): a principal sees those at their school, a
+researcher those in their region and at their liaison schools, an observed teacher their
+own submitted ones. A fixed number of queries whatever the number of rows.
+
+On the home page: a teacher's latest observed lessons, and an observer's coverage of the
+unit they observe in the current term.
 """
 
 from __future__ import annotations
@@ -12,11 +15,16 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Avg, Count, Q
+from django.utils import timezone
 
 from jiaoyan.activities.models import Activity
+from jiaoyan.core.home import seats
+from jiaoyan.core.roles import Role
+from jiaoyan.people.models import RoleAssignment
 
 from . import queries
-from .models import LESSON_ACTIVITY_KINDS, ComparisonRound, Observation
+from .models import LESSON_ACTIVITY_KINDS, OBSERVERS, ComparisonRound, Observation, UnitTermStat
+from .terms import term_of
 
 SHOWN = 20
 SUBMITTED = Observation.Status.SUBMITTED
@@ -68,4 +76,54 @@ def activity_panel(request, activity: Activity) -> dict[str, Any] | None:
         "can_record": open_ and lesson_kind and queries.can_add_somewhere(user),
         "can_round": can_round,
         "activity": activity,
+    }
+
+
+# --- the home page ---------------------------------------------------------------------------
+
+HOME_SHOWN = 5
+
+
+def observed_panel(request) -> dict[str, Any] | None:
+    """A teacher's home: the latest submitted observations of their own lessons (one query)."""
+    person = getattr(request.user, "person", None)
+    if person is None:
+        return None
+    rows = list(
+        queries.observations_for(request.user)
+        .filter(teacher_id=person.pk, status=SUBMITTED)
+        .select_related("subject")
+        .order_by("-date", "-id")[:HOME_SHOWN]
+    )
+    return {"observations": rows}
+
+
+def coverage_panel(request) -> dict[str, Any] | None:
+    """An observer's home: this term's coverage of the widest unit they observe (a school
+    for a principal, a district for its researchers, a city for its admins); two queries."""
+    mine = sorted(
+        (s for s in seats(request) if s.role in OBSERVERS and s.unit_id is not None),
+        key=lambda s: (len(s.path), s.path),
+    )
+    if not mine:
+        return None
+    seat = mine[0]
+    term = term_of(timezone.localdate())
+    stat = (
+        UnitTermStat.objects.visible_to(request.user)
+        .filter(unit_id=seat.unit_id, term=term.start)
+        .first()
+    )
+    teachers = RoleAssignment.objects.filter(
+        role=Role.TEACHER, is_active=True, org_unit__path__under=seat.path
+    ).count()
+    observed = stat.observed_teachers if stat else 0
+    return {
+        "unit_name": seat.unit_name,
+        "unit_id": seat.unit_id,
+        "term": term,
+        "observations": stat.observations if stat else 0,
+        "observed": observed,
+        "teachers": teachers,
+        "coverage": round(100 * observed / teachers, 1) if teachers else None,
     }

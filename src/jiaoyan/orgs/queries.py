@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, QuerySet, Sum
 
 from jiaoyan.core.roles import Role
 from jiaoyan.core.scope import user_scopes
@@ -97,16 +97,23 @@ def children_with_counts(user, unit: OrgUnit) -> list[dict]:
 def scope_summary(user) -> dict:
     """Counts for the home page: units, schools (by location and kind), students, teachers."""
     schools = School.objects.visible_to(user).order_by()  # no join for the default ordering
-    totals = schools.aggregate(
-        n=Count("pk"),
-        students=Sum("student_count"),
-        teachers=Sum("teacher_count"),
-        weak=Count("pk", filter=Q(is_weak=True)),
+    # One grouped pass (a few dozen groups at most) gives the totals and both breakdowns.
+    groups = list(
+        schools.values("location", "kind", "is_weak").annotate(
+            n=Count("pk"), students=Sum("student_count"), teachers=Sum("teacher_count")
+        )
     )
-    by_location = dict(
-        schools.values("location").annotate(n=Count("pk")).values_list("location", "n")
-    )
-    by_kind = dict(schools.values("kind").annotate(n=Count("pk")).values_list("kind", "n"))
+    by_location: dict[str, int] = defaultdict(int)
+    by_kind: dict[str, int] = defaultdict(int)
+    for g in groups:
+        by_location[g["location"]] += g["n"]
+        by_kind[g["kind"]] += g["n"]
+    totals = {
+        "n": sum(g["n"] for g in groups),
+        "students": sum(g["students"] or 0 for g in groups),
+        "teachers": sum(g["teachers"] or 0 for g in groups),
+        "weak": sum(g["n"] for g in groups if g["is_weak"]),
+    }
     units = OrgUnit.objects.visible_to(user).exclude(kind=OrgUnit.Kind.SCHOOL)
     return {
         "schools": totals["n"] or 0,
@@ -120,6 +127,6 @@ def scope_summary(user) -> dict:
         ],
         "by_kind": [
             {"name": str(School.Kind(k).label), "value": v}
-            for k, v in sorted(by_kind.items(), key=lambda kv: -kv[1])
+            for k, v in sorted(by_kind.items(), key=lambda kv: (-kv[1], kv[0]))
         ],
     }

@@ -30,6 +30,22 @@ class LoginForm(StyledFormMixin, AuthenticationForm):
         self.fields["password"].widget.attrs.update({"autocomplete": "current-password"})
 
 
+class TokenForm(StyledForm):
+    """A new API token of one's own (my account page)."""
+
+    name = forms.CharField(
+        label=_("Token name"),
+        max_length=60,
+        help_text=_("What the token is for, e.g. “school data sync”."),
+    )
+    expires_on = forms.DateField(
+        label=_("Expires on"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("Leave empty for a token that does not expire."),
+    )
+
+
 class PersonForm(VersionedForm):
     staff_no = forms.CharField(label=_("Staff number"), max_length=32)
     name = forms.CharField(label=pgettext_lazy("person", "Name"), max_length=50)

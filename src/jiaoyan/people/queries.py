@@ -31,31 +31,45 @@ def people_for_list(qs: QuerySet[Person]) -> QuerySet[Person]:
 
 def people_summary(user) -> dict:
     """People in post in the user's scope, by role and by professional title."""
-    # Two passes over the people in scope (order_by(): no join for the default ordering);
-    # the total is the sum of the titles' counts, every row having one ("" included).
-    people = Person.objects.visible_to(user).filter(status=Person.Status.ACTIVE).order_by()
+    by_title = people_by_title(user)
+    return {
+        "people": sum(d["value"] for d in by_title),
+        "by_role": people_by_role(user),
+        "by_title": by_title,
+    }
+
+
+def _in_post(user) -> QuerySet[Person]:
+    # order_by(): no join for the default ordering.
+    return Person.objects.visible_to(user).filter(status=Person.Status.ACTIVE).order_by()
+
+
+def people_by_title(user) -> list[dict]:
+    """People in post by professional title (every person has one, "" included): one
+    pass, whose counts add up to the number of people in post."""
     by_title = dict(
-        people.values("professional_title")
+        _in_post(user)
+        .values("professional_title")
         .annotate(n=Count("id"))
         .values_list("professional_title", "n")
     )
-    total = sum(by_title.values())
+    return [
+        {"name": str(Person.Title(k).label) if k else _("Not given"), "value": v}
+        for k, v in sorted(by_title.items(), key=lambda kv: kv[0] or "zz")
+    ]
+
+
+def people_by_role(user) -> list[dict]:
+    """Active role assignments of the people in post, by role (every role listed)."""
     by_role = dict(
-        _roles_of(people)
+        _roles_of(_in_post(user))
         .filter(is_active=True)
         .order_by()
         .values("role")
         .annotate(n=Count("id"))
         .values_list("role", "n")
     )
-    return {
-        "people": total,
-        "by_role": [{"name": str(Role(k).label), "value": by_role.get(k, 0)} for k in Role.values],
-        "by_title": [
-            {"name": str(Person.Title(k).label) if k else _("Not given"), "value": v}
-            for k, v in sorted(by_title.items(), key=lambda kv: kv[0] or "zz")
-        ],
-    }
+    return [{"name": str(Role(k).label), "value": by_role.get(k, 0)} for k in Role.values]
 
 
 def _roles_of(people: QuerySet[Person]) -> QuerySet[RoleAssignment]:

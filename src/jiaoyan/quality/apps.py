@@ -18,6 +18,7 @@ class QualityConfig(AppConfig):
                 _("Quality analysis"),
                 "quality:exam_list",
                 order=60,
+                section=nav.QUALITY,
                 active_for=("quality:",),
             )
         )

@@ -1,0 +1,62 @@
+"""My account: who I am, my API tokens (served at /me/, see ``urls_account.py``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from jiaoyan.core.errors import ServiceError
+from jiaoyan.core.scope import get_visible_or_404
+
+from . import services
+from .forms import TokenForm
+from .models import ApiToken
+
+
+@login_required
+def me(request: HttpRequest) -> HttpResponse:
+    new_token = None
+    form = TokenForm()
+    if request.method == "POST":
+        form = TokenForm(request.POST)
+        if form.is_valid():
+            expires = form.cleaned_data["expires_on"]
+            expires_at = (
+                timezone.make_aware(dt.datetime.combine(expires, dt.time(23, 59)))
+                if expires
+                else None
+            )
+            try:
+                _token, new_token = services.create_token(
+                    actor=request.user, name=form.cleaned_data["name"], expires_at=expires_at
+                )
+                form = TokenForm()
+            except ServiceError as e:
+                form.add_error(e.field if e.field in form.fields else None, e.text)
+    tokens = ApiToken.objects.visible_to(request.user).filter(user=request.user)
+    return render(
+        request,
+        "people/me.html",
+        {
+            "form": form,
+            "tokens": tokens,
+            "new_token": new_token,
+            "person": getattr(request.user, "person", None),
+        },
+    )
+
+
+@login_required
+@require_POST
+def revoke_token(request: HttpRequest, pk: int) -> HttpResponse:
+    token = get_visible_or_404(ApiToken, request.user, pk=pk)
+    services.revoke_token(actor=request.user, token=token)
+    messages.success(request, _("The token was revoked; it no longer works."))
+    return redirect("account:me")
