@@ -20,7 +20,6 @@ PENDING: set[str] = {
     "ledger/views.py",
     "ledger/views_briefs.py",
     "observations/views.py",
-    "quality/views.py",
 }
 
 RULES = [
