@@ -8,6 +8,7 @@ from django import forms
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from jiaoyan.orgs.filters import StyledFilterForm, WithinFilter, _regions
 from jiaoyan.orgs.models import OrgUnit, Stage
@@ -88,7 +89,7 @@ class PermissionFilter(df.FilterSet):
     state = df.ChoiceFilter(
         label=_("Status"),
         choices=[
-            ("active", _("active")),
+            ("active", pgettext_lazy("permission", "active")),
             ("revoked", _("revoked")),
             ("expired", _("expired")),
         ],
