@@ -97,7 +97,7 @@ def columns_xlsx(
         [str(c.header) for c in columns],
         ([c.of(r) for c in columns] for r in rows),
         sheet_title=sheet_title,
-        title=title or f"{sheet_title}（{timezone.localdate():%Y-%m-%d} 导出）",
+        title=str(title) if title else f"{sheet_title}（{timezone.localdate():%Y-%m-%d} 导出）",
         widths=[c.width for c in columns],
     )
 
@@ -168,10 +168,16 @@ class ListPage:
 
     # --- export -------------------------------------------------------------------------
 
+    def get_sheet(self) -> SheetKind | None:
+        """The sheet kind the export is written in, for the viewer. A page whose kind takes
+        parameters (an exam's scores: ``ScoreSheet(actor=…, params={"exam": …})``)
+        overrides this to pass them; ``sheet`` still names the kind."""
+        return None if self.sheet is None else self.sheet(actor=self.user)
+
     def export_queryset(self, qs: QuerySet) -> QuerySet:
         """The filtered rows as the export reads them (all pages, the list's order)."""
         if self.sheet is not None:
-            sheet = self.sheet(actor=self.user)
+            sheet = self.get_sheet()
             return sheet.export_queryset().filter(pk__in=qs.order_by().values("pk"))
         return self.list_queryset(qs)
 
@@ -180,7 +186,7 @@ class ListPage:
 
     def export(self, qs: QuerySet) -> HttpResponse:
         if self.sheet is not None:
-            sheet = self.sheet(actor=self.user)
+            sheet = self.get_sheet()
             content = export_xlsx(sheet, self.export_queryset(qs))
             name = self.export_name or sheet.sheet_title
         elif self.columns:
@@ -249,6 +255,8 @@ def run_service(form: BaseForm, perform: Callable[[dict[str, Any]], Any]) -> Any
     Returns what the service returned, or :data:`FAILED` when the form is invalid or the
     service refused (its ``ServiceError`` is then on the form's field, or the form's
     top). Stale forms are refused by the service (``check_version``), shown the same way.
+    A ``perform`` that checks something the form could not (a value read from the cleaned
+    data) may put its own error on the form and return :data:`FAILED` itself.
     """
     if not form.is_valid():
         return _FAILED

@@ -295,6 +295,15 @@ def clean_reason(reason: str | None) -> str:
     return text[:REASON_MAX]
 
 
+def reason_or_problem(reason: str | None) -> tuple[str | None, str]:
+    """``(reason, "")`` for an acceptable reason, ``(None, message)`` otherwise: for pages
+    that ask for the reason again instead of failing."""
+    try:
+        return clean_reason(reason), ""
+    except ServiceError as e:
+        return None, e.text
+
+
 def record_read(
     user,
     kind: str,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django import forms
 from django.conf import settings
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -19,10 +18,12 @@ from django.views.decorators.http import require_POST
 
 from . import audit
 from .errors import ServiceError
+from .filters import AuditFilter, NotificationFilter
 from .forms import StyledForm
 from .imports import kinds_for, retry_valid_only, start_import
-from .lists import paginate, querystring_without, xlsx_response
-from .models import AuditLog, ImportJob
+from .lists import SortOption, xlsx_response
+from .models import AuditLog, ImportJob, Notification
+from .pages import Column, ListPage, form_page, post_action
 from .scope import get_visible_or_404, has_role
 from .sheets import get_kind, template_xlsx, write_table_xlsx
 
@@ -93,49 +94,52 @@ def _can_import(user) -> bool:
     return bool(kinds_for(user))
 
 
-@login_required
-def import_list(request: HttpRequest) -> HttpResponse:
-    # Kinds that need parameters (an exam's scores) are imported from their object's page.
-    kinds = kinds_for(request.user, standalone=True)
-    # The table shows created_by.display_name, which reads the account's person.
-    jobs = ImportJob.objects.visible_to(request.user).select_related("job__created_by__person")
-    page = paginate(request, jobs)
-    return render(
-        request,
-        "core/import_list.html",
-        {"page": page, "kinds": kinds, "base_query": querystring_without(request, "page")},
-    )
+class ImportList(ListPage):
+    """The import jobs the viewer sees, newest first, and the templates they may fill in."""
+
+    template = "core/import_list.html"
+    fragment = "core/_import_table.html"
+
+    def get_queryset(self):
+        # The table shows created_by.display_name, which reads the account's person.
+        return ImportJob.objects.visible_to(self.user).select_related("job__created_by__person")
+
+    def get_context(self):
+        # Kinds that need parameters (an exam's scores) are imported from their object's page.
+        return {"kinds": kinds_for(self.user, standalone=True)}
+
+
+import_list = ImportList.as_view()
 
 
 @login_required
 def import_new(request: HttpRequest) -> HttpResponse:
     kinds = _require_importer(request, standalone=True)
-    initial_kind = request.GET.get("kind")
-    form = ImportForm(kinds=kinds, initial={"kind": initial_kind} if initial_kind else None)
     if request.method == "POST":
         form = ImportForm(request.POST, request.FILES, kinds=kinds)
-        if form.is_valid():
-            upload = form.cleaned_data["file"]
-            mode = form.cleaned_data["mode"]
-            try:
-                if upload.size > settings.IMPORT_MAX_BYTES:
-                    raise ServiceError(
-                        _("The file is larger than %(mb)d MB.")
-                        % {"mb": settings.IMPORT_MAX_BYTES // 2**20}
-                    )
-                job = start_import(
-                    actor=request.user,
-                    kind=form.cleaned_data["kind"],
-                    filename=upload.name,
-                    data=upload.read(),
-                    dry_run=mode == "dry_run",
-                    valid_only=mode == "valid_only",
-                )
-            except ServiceError as e:
-                form.add_error("file" if e.field == "file" else None, e.text)
-            else:
-                return redirect(job)
-    return render(request, "core/import_new.html", {"form": form, "kinds": kinds})
+    else:
+        initial_kind = request.GET.get("kind")
+        form = ImportForm(kinds=kinds, initial={"kind": initial_kind} if initial_kind else None)
+
+    def start(d):
+        upload, mode = d["file"], d["mode"]
+        if upload.size > settings.IMPORT_MAX_BYTES:
+            raise ServiceError(
+                _("The file is larger than %(mb)d MB.") % {"mb": settings.IMPORT_MAX_BYTES // 2**20}
+            )
+        return start_import(
+            actor=request.user,
+            kind=d["kind"],
+            filename=upload.name,
+            data=upload.read(),
+            dry_run=mode == "dry_run",
+            valid_only=mode == "valid_only",
+        )
+
+    # Success shows the job's page (its progress, then the report).
+    return form_page(
+        request, form, start, template="core/import_new.html", context={"kinds": kinds}
+    )
 
 
 @login_required
@@ -163,12 +167,11 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def import_retry(request: HttpRequest, pk: int) -> HttpResponse:
     job = get_visible_or_404(ImportJob.objects.select_related("job"), request.user, pk=pk)
     _require_importer(request)
-    try:
-        new_job = retry_valid_only(actor=request.user, job=job)
-    except ServiceError as e:
-        messages.error(request, e.text)
-        return redirect(job)
-    return redirect(new_job)
+    return post_action(
+        request,
+        lambda: retry_valid_only(actor=request.user, job=job),
+        redirect_to=lambda new_job: new_job if new_job is not None else job,
+    )
 
 
 @login_required
@@ -193,18 +196,18 @@ def import_file(request: HttpRequest, pk: int) -> FileResponse:
 # --- notifications --------------------------------------------------------------------
 
 
-@login_required
-def notification_list(request: HttpRequest) -> HttpResponse:
-    from .models import Notification
+class NotificationList(ListPage):
+    """The viewer's own notifications, newest first (``?unread=1``: the unread ones)."""
 
-    qs = Notification.objects.visible_to(request.user).filter(recipient=request.user)
-    if request.GET.get("unread"):
-        qs = qs.filter(read_at__isnull=True)
-    page = paginate(request, qs)
-    template = "core/_notification_items.html" if request.htmx else "core/notification_list.html"
-    return render(
-        request, template, {"page": page, "base_query": querystring_without(request, "page")}
-    )
+    template = "core/notification_list.html"
+    fragment = "core/_notification_items.html"
+    filterset = NotificationFilter
+
+    def get_queryset(self):
+        return Notification.objects.visible_to(self.user).filter(recipient=self.user)
+
+
+notification_list = NotificationList.as_view()
 
 
 @login_required
@@ -227,7 +230,6 @@ def notification_read(request: HttpRequest) -> HttpResponse:
 @login_required
 def notification_open(request: HttpRequest, pk: int) -> HttpResponse:
     """Follow a notification's link, marking it read."""
-    from .models import Notification
     from .notifications import mark_read
 
     note = get_visible_or_404(Notification, request.user, pk=pk)
@@ -241,71 +243,43 @@ def notification_open(request: HttpRequest, pk: int) -> HttpResponse:
 # --- audit log ------------------------------------------------------------------------
 
 
-class AuditFilter(StyledForm):
-    action = forms.ChoiceField(
-        label=_lazy("Action"),
-        required=False,
-        choices=[("", _lazy("All actions")), *AuditLog.Action.choices],
-    )
-    q = forms.CharField(label=_lazy("Object or person"), required=False, max_length=50)
-    since = forms.DateField(
-        label=_lazy("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    until = forms.DateField(
-        label=_lazy("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+def _audit_time(a: AuditLog) -> str:
+    return timezone.localtime(a.timestamp).strftime("%Y-%m-%d %H:%M:%S")
 
 
-@login_required
-def audit_list(request: HttpRequest) -> HttpResponse:
-    qs = AuditLog.objects.visible_to(request.user).select_related("content_type")
-    f = AuditFilter(request.GET or None)
-    if f.is_valid():
-        d = f.cleaned_data
-        if d["action"]:
-            qs = qs.filter(action=d["action"])
-        if d["q"]:
-            from django.db.models import Q
+class AuditList(ListPage):
+    """The change log of the viewer's scope, newest first; exports up to 100,000 rows."""
 
-            qs = qs.filter(Q(object_repr__icontains=d["q"]) | Q(actor_name__icontains=d["q"]))
-        if d["since"]:
-            qs = qs.filter(timestamp__date__gte=d["since"])
-        if d["until"]:
-            qs = qs.filter(timestamp__date__lte=d["until"])
-    if request.GET.get("export") == "xlsx":
-        rows = (
-            [
-                timezone.localtime(a.timestamp).strftime("%Y-%m-%d %H:%M:%S"),
-                a.actor_name,
-                a.get_action_display(),
-                a.content_type.name if a.content_type_id else "",
-                a.object_repr,
-                _changes_text(a)[:2000],
-                a.message,
-            ]
-            for a in qs[:100000].iterator(chunk_size=2000)
-        )
-        content = write_table_xlsx(
-            [_("Time"), _("Actor"), _("Action"), _("Type"), _("Object"), _("Changes"), _("Note")],
-            rows,
-            sheet_title=_("Audit log"),
-            title=_("Audit log"),
-            widths=[18, 20, 12, 12, 24, 60, 30],
-        )
-        return xlsx_response(content, _("Audit log"))
-    page = paginate(request, qs)
-    for a in page:
-        a.change_rows = audit.change_rows(_audited_model(a), a.changes, a.action)
-    return render(
-        request,
-        "core/audit_list.html",
-        {
-            "page": page,
-            "filter": f,
-            "base_query": querystring_without(request, "page"),
-            "export_query": querystring_without(request, "page", "export"),
-        },
-    )
+    template = "core/audit_list.html"
+    fragment = "core/_audit_table.html"
+    filterset = AuditFilter
+    sorts = [SortOption("time", _lazy("Time"), ("timestamp",))]
+    default_sort = "-time"
+    columns = [
+        Column(_lazy("Time"), _audit_time, width=18),
+        Column(_lazy("Actor"), "actor_name", width=20),
+        Column(_lazy("Action"), "get_action_display"),
+        Column(_lazy("Type"), lambda a: a.content_type.name if a.content_type_id else ""),
+        Column(_lazy("Object"), "object_repr", width=24),
+        Column(_lazy("Changes"), lambda a: _changes_text(a)[:2000], width=60),
+        Column(_lazy("Note"), "message", width=30),
+    ]
+    export_name = _lazy("Audit log")
+    export_title = _lazy("Audit log")
+
+    def get_queryset(self):
+        return AuditLog.objects.visible_to(self.user).select_related("content_type")
+
+    def export_rows(self, qs):
+        return qs[:100000].iterator(chunk_size=2000)
+
+    def get_context(self):
+        for a in self.page:
+            a.change_rows = audit.change_rows(_audited_model(a), a.changes, a.action)
+        return {}
+
+
+audit_list = AuditList.as_view()
 
 
 def _audited_model(log: AuditLog):

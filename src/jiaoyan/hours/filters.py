@@ -1,31 +1,35 @@
-"""Filter of the "My hours" page: one year, or all (a year that is not a number is
-ignored, as a mistyped address should not empty the page)."""
+"""The filter of the own-hours list: one year (the page offers the years the viewer has)."""
 
 from __future__ import annotations
 
 import django_filters as df
 from django import forms
-from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
+
+from jiaoyan.core.forms import StyledFormMixin
 
 from .models import HoursRecord
 
 
-class YearFilter(df.NumberFilter):
-    field_class = forms.IntegerField
+class _FilterForm(StyledFormMixin, forms.Form):
+    pass
 
 
-class HoursRecordFilter(df.FilterSet):
-    year = YearFilter(label=_("Year"), method="filter_year")
+class HoursFilter(df.FilterSet):
+    # A number rather than a choice: the page links to the years it lists, and an odd
+    # value (?year=abc) is ignored rather than refused.
+    year = df.NumberFilter(label=_("Year"), method="by_year")
 
     class Meta:
         model = HoursRecord
-        fields = ["year"]
+        fields: list[str] = []
+        form = _FilterForm
 
-    def filter_year(self, queryset: QuerySet, name: str, value: int | None) -> QuerySet:
-        return queryset.filter(date__year=value) if value else queryset
+    def by_year(self, qs, name, value):
+        return qs.filter(date__year=int(value)) if value else qs
 
     @property
-    def chosen_year(self) -> int | None:
-        """The year the page is filtered by (None: all years)."""
-        return (self.form.cleaned_data.get("year") or None) if self.is_valid() else None
+    def year_value(self) -> int | None:
+        """The chosen year, as the page highlights it (None: all years)."""
+        value = self.form.cleaned_data.get("year") if self.form.is_valid() else None
+        return int(value) if value else None

@@ -2,58 +2,50 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
-from jiaoyan.core.lists import paginate, querystring_without, render_list, xlsx_response
-from jiaoyan.core.sheets import write_table_xlsx
+from jiaoyan.core.lists import SortOption
+from jiaoyan.core.pages import Column, ListPage
 
 from . import queries
-from .filters import HoursRecordFilter
+from .filters import HoursFilter
 
 
-@login_required
-def mine(request: HttpRequest) -> HttpResponse:
-    years = queries.own_by_year(request.user)
-    filters = HoursRecordFilter(
-        request.GET, queryset=queries.own_records(request.user).select_related("credited_by")
-    )
-    year, qs = filters.chosen_year, filters.qs
-    if request.GET.get("export") == "xlsx":
-        rows = (
-            [
-                r.date,
-                r.title,
-                r.get_kind_display(),
-                float(r.hours),
-                r.credited_by.name if r.credited_by else "",
-            ]
-            for r in qs.iterator(chunk_size=2000)
-        )
-        content = write_table_xlsx(
-            [_("Date"), _("For"), _("Kind"), _("Hours"), _("Credited by")],
-            rows,
-            sheet_title=_("My hours"),
-            title=_("My hours"),
-            widths=[12, 40, 14, 8, 24],
-        )
-        return xlsx_response(content, "我的学时")
-    page = paginate(request, qs)
-    this_year = timezone.localdate().year
-    current = next((y for y in years if y["year"] == this_year), None)
-    return render_list(
-        request,
-        "hours/mine.html",
-        "hours/_table.html",
-        {
-            "page": page,
+class MyHours(ListPage):
+    """The viewer's own hours records, newest first; the export has the table's columns."""
+
+    template = "hours/mine.html"
+    fragment = "hours/_table.html"
+    filterset = HoursFilter
+    sorts = [SortOption("date", _lazy("Date"), ("date",))]
+    default_sort = "-date"
+    columns = [
+        Column(_lazy("Date"), "date"),
+        Column(_lazy("For"), "title", width=40),
+        Column(_lazy("Kind"), "get_kind_display", width=14),
+        Column(_lazy("Hours"), lambda r: float(r.hours), width=8),
+        Column(_lazy("Credited by"), "credited_by.name", width=24),
+    ]
+    export_name = _lazy("My hours")
+    export_title = _lazy("My hours")
+
+    def get_queryset(self):
+        return queries.own_records(self.user).select_related("credited_by")
+
+    def export_rows(self, qs):
+        return qs.iterator(chunk_size=2000)
+
+    def get_context(self):
+        years = queries.own_by_year(self.user)
+        this_year = timezone.localdate().year
+        current = next((y for y in years if y["year"] == this_year), None)
+        return {
             "years": years,
-            "year": year,
+            "year": self.filter.year_value,
             "this_year": this_year,
             "this_year_total": current["total"] if current else 0,
-            "base_query": querystring_without(request, "page"),
-            "export_query": querystring_without(request, "page", "export"),
-        },
-    )
+        }
+
+
+mine = MyHours.as_view()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Prefetch
@@ -12,29 +11,16 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from jiaoyan.core import audit
-from jiaoyan.core.errors import ServiceError
-from jiaoyan.core.lists import (
-    SortOption,
-    paginate,
-    querystring_without,
-    render_list,
-    sort_queryset,
-    xlsx_response,
-)
+from jiaoyan.core.lists import SortOption
+from jiaoyan.core.pages import ListPage, form_page
 from jiaoyan.core.roles import Role
 from jiaoyan.core.scope import can, get_visible_or_404
-from jiaoyan.core.sheets import export_xlsx
 
 from . import queries, services
 from .filters import SchoolFilter, UnitFilter
 from .forms import SchoolForm, UnitForm
 from .models import OrgUnit, School, Stage
 from .sheets import OrgUnitSheet, SchoolSheet
-
-
-def _form_error(form, error: ServiceError) -> None:
-    field = error.field if error.field in form.fields else None
-    form.add_error(field, error.text if field is None else error.messages)
 
 
 def _visible_ancestors(user, unit: OrgUnit) -> list[OrgUnit]:
@@ -66,32 +52,23 @@ UNIT_SORTS = [
 ]
 
 
-@login_required
-def unit_list(request: HttpRequest) -> HttpResponse:
-    qs = OrgUnit.objects.visible_to(request.user).select_related("parent")
-    f = UnitFilter(request.GET or None, queryset=qs, request=request)
-    qs = f.qs if f.is_bound else qs
-    if request.GET.get("export") == "xlsx":
-        sheet = OrgUnitSheet(actor=request.user)
-        return xlsx_response(
-            export_xlsx(sheet, qs.exclude(kind=OrgUnit.Kind.SCHOOL).order_by("path")),
-            _("Unit list"),
-        )
-    qs, sort = sort_queryset(request, qs, UNIT_SORTS, "path")
-    page = paginate(request, qs)
-    return render_list(
-        request,
-        "orgs/unit_list.html",
-        "orgs/_unit_table.html",
-        {
-            "filter": f,
-            "page": page,
-            "sort": sort,
-            "base_query": querystring_without(request, "page"),
-            "base_query_nosort": querystring_without(request, "page", "sort"),
-            "export_query": querystring_without(request, "page", "export"),
-        },
-    )
+class UnitList(ListPage):
+    """Units in scope (schools among them); exports the units other than schools, which
+    re-import as the units kind."""
+
+    template = "orgs/unit_list.html"
+    fragment = "orgs/_unit_table.html"
+    filterset = UnitFilter
+    sorts = UNIT_SORTS
+    default_sort = "path"
+    sheet = OrgUnitSheet
+    export_name = _lazy("Unit list")
+
+    def get_queryset(self):
+        return OrgUnit.objects.visible_to(self.user).select_related("parent")
+
+
+unit_list = UnitList.as_view()
 
 
 @login_required
@@ -124,23 +101,25 @@ def unit_create(request: HttpRequest) -> HttpResponse:
     if not can(request.user, "add", OrgUnit(parent=parent)):
         raise PermissionDenied(_("You may not add units here."))
     form = UnitForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
-        try:
-            unit = services.create_unit(
-                actor=request.user,
-                parent=parent,
-                code=d["code"],
-                name=d["name"],
-                level=d["level"],
-                kind=d["kind"],
-            )
-        except ServiceError as e:
-            _form_error(form, e)
-        else:
-            messages.success(request, _("Unit “%(name)s” created.") % {"name": unit.name})
-            return redirect(unit)
-    return render(request, "orgs/unit_form.html", {"form": form, "parent": parent})
+
+    def create(d):
+        return services.create_unit(
+            actor=request.user,
+            parent=parent,
+            code=d["code"],
+            name=d["name"],
+            level=d["level"],
+            kind=d["kind"],
+        )
+
+    return form_page(
+        request,
+        form,
+        create,
+        template="orgs/unit_form.html",
+        context={"parent": parent},
+        success=lambda unit: _("Unit “%(name)s” created.") % {"name": unit.name},
+    )
 
 
 @login_required
@@ -153,17 +132,20 @@ def unit_edit(request: HttpRequest, pk: int) -> HttpResponse:
     initial = {f: getattr(unit, f) for f in ("code", "name", "level", "kind", "is_active")}
     initial["version"] = unit.version
     form = UnitForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        d = dict(form.cleaned_data)
+
+    def update(d):
         version = d.pop("version")
-        try:
-            services.update_unit(actor=request.user, unit=unit, data=d, expected_version=version)
-        except ServiceError as e:
-            _form_error(form, e)
-        else:
-            messages.success(request, _("Saved."))
-            return redirect(unit)
-    return render(request, "orgs/unit_form.html", {"form": form, "unit": unit})
+        services.update_unit(actor=request.user, unit=unit, data=d, expected_version=version)
+
+    return form_page(
+        request,
+        form,
+        update,
+        template="orgs/unit_form.html",
+        context={"unit": unit},
+        success=_("Saved."),
+        redirect_to=unit,
+    )
 
 
 SCHOOL_SORTS = [
@@ -175,35 +157,30 @@ SCHOOL_SORTS = [
 ]
 
 
-@login_required
-def school_list(request: HttpRequest) -> HttpResponse:
-    qs = School.objects.visible_to(request.user)
-    f = SchoolFilter(request.GET or None, queryset=qs, request=request)
-    qs = f.qs if f.is_bound else qs
-    if request.GET.get("export") == "xlsx":
-        sheet = SchoolSheet(actor=request.user)
-        export_qs = sheet.export_queryset().filter(pk__in=qs.values("pk"))
-        return xlsx_response(export_xlsx(sheet, export_qs), _("School list"))
-    qs = qs.select_related("org_unit", "org_unit__parent").prefetch_related(
-        Prefetch("stages", queryset=Stage.objects.order_by("order"))
-    )
-    qs, sort = sort_queryset(request, qs, SCHOOL_SORTS, "path")
-    page = paginate(request, qs)
-    parent_for_new = None
-    return render_list(
-        request,
-        "orgs/school_list.html",
-        "orgs/_school_table.html",
-        {
-            "filter": f,
-            "page": page,
-            "sort": sort,
-            "parent_for_new": parent_for_new,
-            "base_query": querystring_without(request, "page"),
-            "base_query_nosort": querystring_without(request, "page", "sort"),
-            "export_query": querystring_without(request, "page", "export"),
-        },
-    )
+class SchoolList(ListPage):
+    """Schools in scope; exports re-import as the schools kind."""
+
+    template = "orgs/school_list.html"
+    fragment = "orgs/_school_table.html"
+    filterset = SchoolFilter
+    sorts = SCHOOL_SORTS
+    default_sort = "path"
+    sheet = SchoolSheet
+    export_name = _lazy("School list")
+
+    def get_queryset(self):
+        return School.objects.visible_to(self.user)
+
+    def list_queryset(self, qs):
+        return qs.select_related("org_unit", "org_unit__parent").prefetch_related(
+            Prefetch("stages", queryset=Stage.objects.order_by("order"))
+        )
+
+    def get_context(self):
+        return {"parent_for_new": None}
+
+
+school_list = SchoolList.as_view()
 
 
 @login_required
@@ -246,28 +223,30 @@ def school_create(request: HttpRequest) -> HttpResponse:
     if not can(request.user, "add", OrgUnit(parent=parent)):
         raise PermissionDenied(_("You may not add schools here."))
     form = SchoolForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
-        try:
-            school = services.create_school(
-                actor=request.user,
-                parent=parent,
-                code=d["code"],
-                name=d["name"],
-                kind=d["kind"],
-                location=d["location"],
-                stages=d["stages"],
-                is_weak=d["is_weak"],
-                student_count=d["student_count"] or 0,
-                teacher_count=d["teacher_count"] or 0,
-                address=d["address"],
-            )
-        except ServiceError as e:
-            _form_error(form, e)
-        else:
-            messages.success(request, _("School “%(name)s” created.") % {"name": school.name})
-            return redirect(school)
-    return render(request, "orgs/school_form.html", {"form": form, "parent": parent})
+
+    def create(d):
+        return services.create_school(
+            actor=request.user,
+            parent=parent,
+            code=d["code"],
+            name=d["name"],
+            kind=d["kind"],
+            location=d["location"],
+            stages=d["stages"],
+            is_weak=d["is_weak"],
+            student_count=d["student_count"] or 0,
+            teacher_count=d["teacher_count"] or 0,
+            address=d["address"],
+        )
+
+    return form_page(
+        request,
+        form,
+        create,
+        template="orgs/school_form.html",
+        context={"parent": parent},
+        success=lambda school: _("School “%(name)s” created.") % {"name": school.name},
+    )
 
 
 @login_required
@@ -289,19 +268,20 @@ def school_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "version": school.version,
     }
     form = SchoolForm(request.POST or None, initial=initial, principal_only=principal_only)
-    if request.method == "POST" and form.is_valid():
-        d = dict(form.cleaned_data)
+
+    def update(d):
         version = d.pop("version")
         if principal_only:
             d.pop("code", None)
             d.pop("name", None)
-        try:
-            services.update_school(
-                actor=request.user, school=school, data=d, expected_version=version
-            )
-        except ServiceError as e:
-            _form_error(form, e)
-        else:
-            messages.success(request, _("Saved."))
-            return redirect(school)
-    return render(request, "orgs/school_form.html", {"form": form, "school": school})
+        services.update_school(actor=request.user, school=school, data=d, expected_version=version)
+
+    return form_page(
+        request,
+        form,
+        update,
+        template="orgs/school_form.html",
+        context={"school": school},
+        success=_("Saved."),
+        redirect_to=school,
+    )

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from jiaoyan.core.errors import ServiceError
+from jiaoyan.core.pages import FAILED, run_service
 from jiaoyan.core.scope import get_visible_or_404
 
 from . import services
@@ -23,23 +23,22 @@ from .models import ApiToken
 @login_required
 def me(request: HttpRequest) -> HttpResponse:
     new_token = None
-    form = TokenForm()
+    form = TokenForm(request.POST or None)
     if request.method == "POST":
-        form = TokenForm(request.POST)
-        if form.is_valid():
-            expires = form.cleaned_data["expires_on"]
+
+        def create(d):
+            expires = d["expires_on"]
             expires_at = (
                 timezone.make_aware(dt.datetime.combine(expires, dt.time(23, 59)))
                 if expires
                 else None
             )
-            try:
-                _token, new_token = services.create_token(
-                    actor=request.user, name=form.cleaned_data["name"], expires_at=expires_at
-                )
-                form = TokenForm()
-            except ServiceError as e:
-                form.add_error(e.field if e.field in form.fields else None, e.text)
+            return services.create_token(actor=request.user, name=d["name"], expires_at=expires_at)
+
+        created = run_service(form, create)
+        if created is not FAILED:
+            _token, new_token = created
+            form = TokenForm()
     tokens = ApiToken.objects.visible_to(request.user).filter(user=request.user)
     return render(
         request,

@@ -147,7 +147,12 @@ class Exam(Versioned, Timestamped, models.Model):
         verbose_name = _("exam")
         verbose_name_plural = _("exams")
         ordering = ["-date", "-id"]
-        indexes = [models.Index(fields=["org_unit", "-date"], name="exam_unit_date")]
+        indexes = [
+            models.Index(fields=["org_unit", "-date"], name="exam_unit_date"),
+            # The exam list's sorts.
+            models.Index(fields=["date", "id"], name="exam_date"),
+            models.Index(fields=["name"], name="exam_name"),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -619,3 +624,4 @@ class StudentDataPermission(restricted.PermissionGrantBase):
         verbose_name = _("student-data permission")
         verbose_name_plural = _("student-data permissions")
         ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["created_at", "id"], name="studentperm_granted")]

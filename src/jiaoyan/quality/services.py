@@ -563,7 +563,8 @@ def import_scores(
         return out
     if not valid:
         return out
-    fingerprint = _fingerprint(valid)
+    # In exam-number order: the same rows in another order (an export) change nothing.
+    fingerprint = _fingerprint(sorted(valid, key=lambda row: row[0]))
     # Inside the transaction the job's progress is not seen by others: the page shows
     # "writing" until it commits.
     report("writing", 0, len(valid))

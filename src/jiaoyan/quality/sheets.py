@@ -37,7 +37,7 @@ from jiaoyan.core.tabular import normalise_header
 
 from . import services
 from .indicators import INDICATORS
-from .models import BalanceInput, Exam, ExamSubject
+from .models import BalanceInput, Candidate, Exam, ExamSubject
 
 
 def _outcome_to_result(
@@ -131,12 +131,47 @@ class ExamSheet(SheetKind):
 @register
 class ScoreSheet(ExamSheet):
     """An exam's score sheet: 考号, 学校代码, 班级, optional 性别 and 学籍号, one column per
-    subject (:func:`services.import_scores`)."""
+    subject (:func:`services.import_scores`). Its export writes the exam's rows in the same
+    columns (a student's page of one school exports through it), so the file imports back."""
 
     kind = "scores"
     label = _lazy("Exam scores")
     sheet_title = "成绩"
     key_column = "exam_no"
+
+    def clean_params(self, raw: dict[str, Any]) -> dict[str, Any]:
+        values = super().clean_params(raw)
+        # The exam's own columns, as its template has them (one per subject).
+        fixed = [
+            Column(services.EXAM_NO, "exam_no", cells.code, required=True),
+            Column(services.SCHOOL_CODE, "school_code", cells.code, required=True),
+            Column(services.CLASS, "class_name", cells.text, required=True, width=10),
+            Column(services.GENDER, "gender", cells.text, width=8),
+            Column(services.STUDENT_KEY, "student_key", cells.code, width=20),
+        ]
+        subjects = [
+            Column(s.name, f"subject_{s.pk}", cells.number, width=10)
+            for s in self.exam.subjects.order_by("order", "id")
+        ]
+        self.columns = [*fixed, *subjects]
+        return values
+
+    def export_queryset(self):
+        qs = Candidate.objects.filter(exam=self.exam).select_related("school")
+        qs = qs.order_by("school__path", "class_name", "exam_no")
+        return qs if self.actor is None else qs.visible_to(self.actor)
+
+    def export_rows(self, queryset) -> Iterable[list[Any]]:
+        gender = {value: word for word, value in services.GENDERS.items()}
+        for c in queryset.iterator(chunk_size=2000):
+            yield [
+                c.exam_no,
+                c.school.code,
+                c.class_name,
+                gender.get(c.gender, ""),
+                c.student_key,
+                *c.scores,
+            ]
 
     def import_file(
         self,

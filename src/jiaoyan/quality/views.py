@@ -16,18 +16,29 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from jiaoyan.core import restricted
 from jiaoyan.core.errors import ServiceError
 from jiaoyan.core.imports import start_import
-from jiaoyan.core.lists import paginate, querystring_without, xlsx_response
+from jiaoyan.core.lists import SortOption, paginate, querystring_without, xlsx_response
+from jiaoyan.core.pages import (
+    FAILED,
+    Column,
+    ListPage,
+    form_page,
+    post_action,
+    run_service,
+    wants_export,
+)
 from jiaoyan.core.roles import Role
 from jiaoyan.core.scope import can, get_visible_or_404, has_role, units_where
 from jiaoyan.core.sheets import write_table_xlsx
 from jiaoyan.orgs.models import OrgUnit
 
 from . import charts, queries, reports, services
+from .filters import ExamFilter, PermissionFilter, StudentFilter
 from .forms import ExamForm, ItemUploadForm, PairForm, PermissionForm, SettingsForm, UploadForm
 from .indicators import INDICATORS, indicator_value
 from .models import (
@@ -37,6 +48,7 @@ from .models import (
     StudentDataPermission,
     ValueAddedLink,
 )
+from .sheets import ScoreSheet
 from .stats import BANDS
 
 LEVEL_LABELS = {Level.COUNTY: "区县", Level.SCHOOL: "学校", Level.CLASS: "班级"}
@@ -46,11 +58,6 @@ def _exam(request, pk: int) -> Exam:
     return get_visible_or_404(Exam.objects.select_related("org_unit", "stage"), request.user, pk=pk)
 
 
-def _form_error(form, error: ServiceError) -> None:
-    field = error.field if error.field in form.fields else None
-    form.add_error(field, error.text if field is None else error.messages)
-
-
 def _head_echarts() -> dict:
     return {"uses_charts": True}
 
@@ -58,47 +65,41 @@ def _head_echarts() -> dict:
 # --- exams ------------------------------------------------------------------------------
 
 
-@login_required
-def exam_list(request: HttpRequest) -> HttpResponse:
-    qs = queries.visible_exams(request.user)
-    kind = request.GET.get("kind")
-    if kind in Exam.Kind.values:
-        qs = qs.filter(kind=kind)
-    if request.GET.get("export") == "xlsx":
-        content = write_table_xlsx(
-            ["考试名称", "类型", "日期", "学段", "年级", "组织单位", "学生数", "分析状态"],
-            (
-                [
-                    e.name,
-                    e.get_kind_display(),
-                    e.date,
-                    e.stage.name,
-                    e.grade,
-                    e.org_unit.name,
-                    e.candidates_count,
-                    e.get_analysis_status_display(),
-                ]
-                for e in qs
-            ),
-            sheet_title="考试列表",
-            title="考试列表",
-            widths=[30, 14, 12, 8, 8, 20, 10, 14],
-        )
-        return xlsx_response(content, "考试列表")
-    page = paginate(request, qs)
-    return render(
-        request,
-        "quality/exam_list.html",
-        {
-            "page": page,
-            "kinds": Exam.Kind.choices,
-            "kind": kind,
-            "can_add": units_where(request.user, "add", Exam).exists(),
-            "is_admin": has_role(request.user, Role.BUREAU_ADMIN),
-            "base_query": querystring_without(request, "page"),
-            "export_query": querystring_without(request, "page", "export"),
-        },
-    )
+class ExamList(ListPage):
+    """The exams in scope (the viewer's units' own and those of the units above them)."""
+
+    template = "quality/exam_list.html"
+    fragment = "quality/_exam_table.html"
+    filterset = ExamFilter
+    sorts = [
+        SortOption("date", _lazy("Date"), ("date",)),
+        SortOption("name", _lazy("Exam"), ("name",)),
+    ]
+    default_sort = "-date"
+    columns = [
+        Column("考试名称", "name", width=30),
+        Column("类型", "get_kind_display", width=14),
+        Column("日期", "date", width=12),
+        Column("学段", "stage.name", width=8),
+        Column("年级", "grade", width=8),
+        Column("组织单位", "org_unit.name", width=20),
+        Column("学生数", "candidates_count", width=10),
+        Column("分析状态", "get_analysis_status_display", width=14),
+    ]
+    export_name = "考试列表"
+    export_title = "考试列表"
+
+    def get_queryset(self):
+        return queries.visible_exams(self.user)
+
+    def get_context(self):
+        return {
+            "can_add": units_where(self.user, "add", Exam).exists(),
+            "is_admin": has_role(self.user, Role.BUREAU_ADMIN),
+        }
+
+
+exam_list = ExamList.as_view()
 
 
 def _owner_units(user):
@@ -115,26 +116,26 @@ def exam_create(request: HttpRequest) -> HttpResponse:
     if not units:
         raise PermissionDenied(_("You may not create exams."))
     form = ExamForm(request.POST or None, units=units)
-    if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
-        unit = next(u for u in units if str(u.pk) == d["org_unit"])
-        try:
-            exam = services.create_exam(
-                actor=request.user,
-                name=d["name"],
-                kind=d["kind"],
-                date=d["date"],
-                grade=d["grade"],
-                stage=d["stage"],
-                org_unit=unit,
-                subjects=d["subjects"],
-            )
-        except ServiceError as e:
-            _form_error(form, e)
-        else:
-            messages.success(request, _("Exam “%(name)s” created.") % {"name": exam.name})
-            return redirect(exam)
-    return render(request, "quality/exam_form.html", {"form": form})
+
+    def create(d):
+        return services.create_exam(
+            actor=request.user,
+            name=d["name"],
+            kind=d["kind"],
+            date=d["date"],
+            grade=d["grade"],
+            stage=d["stage"],
+            org_unit=next(u for u in units if str(u.pk) == d["org_unit"]),
+            subjects=d["subjects"],
+        )
+
+    return form_page(
+        request,
+        form,
+        create,
+        template="quality/exam_form.html",
+        success=lambda exam: _("Exam “%(name)s” created.") % {"name": exam.name},
+    )
 
 
 def _level_rows(request, exam, level, subject, per_page=None):
@@ -169,7 +170,7 @@ def exam_detail(request: HttpRequest, pk: int) -> HttpResponse:
         ctx["counties"] = counties
         levels = (Level.COUNTY, Level.SCHOOL, Level.CLASS)
         level = request.GET.get("level") if request.GET.get("level") in levels else Level.SCHOOL
-        if request.GET.get("export") == "xlsx":
+        if wants_export(request):
             rows = list(queries.ranked(queries.stat_rows(request.user, exam, level, None))[:20000])
             queries.suppress(rows, privacy)
             return xlsx_response(
@@ -213,12 +214,13 @@ def _start_job(request, exam: Exam | None, form, kind: str, params: dict) -> Htt
     report); a file refused before it is read goes back with the message."""
     upload = form.cleaned_data["file"]
     back = exam.get_absolute_url() if exam is not None else reverse("quality:resource_balance")
-    try:
+
+    def start():
         if upload.size > settings.IMPORT_MAX_BYTES:
             raise ServiceError(
                 _("The file is larger than %(mb)d MB.") % {"mb": settings.IMPORT_MAX_BYTES // 2**20}
             )
-        job = start_import(
+        return start_import(
             actor=request.user,
             kind=kind,
             filename=upload.name,
@@ -226,10 +228,8 @@ def _start_job(request, exam: Exam | None, form, kind: str, params: dict) -> Htt
             valid_only=form.cleaned_data["valid_only"],
             params=params,
         )
-    except ServiceError as e:
-        messages.error(request, e.text)
-        return redirect(back)
-    return redirect(job)
+
+    return post_action(request, start, redirect_to=lambda job: job if job is not None else back)
 
 
 @login_required
@@ -284,49 +284,47 @@ def exam_settings(request: HttpRequest, pk: int) -> HttpResponse:
                 f"{v:g}" for v in (s.excellent_cut, s.good_cut, s.pass_cut, s.low_cut)
             )
     form = SettingsForm(request.POST or None, initial=initial, subjects=subjects)
-    if request.method == "POST":
-        if not editable:
-            raise PermissionDenied(_("You may not change this exam."))
-        if form.is_valid():
-            d = form.cleaned_data
-            subject_cuts = form.subject_cutoffs()
-            if form.is_valid():
-                try:
-                    services.update_settings(
-                        actor=request.user,
-                        exam=exam,
-                        cutoffs={
-                            "excellent": d["excellent_cut"],
-                            "good": d["good_cut"],
-                            "pass": d["pass_cut"],
-                            "low": d["low_cut"],
-                        },
-                        weights={
-                            "mean": d["weight_mean"],
-                            "excellent": d["weight_excellent"],
-                            "pass": d["weight_pass"],
-                            "low": d["weight_low"],
-                        },
-                        subject_cutoffs=subject_cuts,
-                        expected_version=d["version"],
-                    )
-                except ServiceError as e:
-                    _form_error(form, e)
-                else:
-                    messages.success(request, _("Saved; the analysis is being recomputed."))
-                    return redirect(exam)
+    if request.method == "POST" and not editable:
+        raise PermissionDenied(_("You may not change this exam."))
+
+    def save(d):
+        subject_cuts = form.subject_cutoffs()  # puts a badly written line's error on its field
+        if form.errors:
+            return FAILED
+        services.update_settings(
+            actor=request.user,
+            exam=exam,
+            cutoffs={
+                "excellent": d["excellent_cut"],
+                "good": d["good_cut"],
+                "pass": d["pass_cut"],
+                "low": d["low_cut"],
+            },
+            weights={
+                "mean": d["weight_mean"],
+                "excellent": d["weight_excellent"],
+                "pass": d["weight_pass"],
+                "low": d["weight_low"],
+            },
+            subject_cutoffs=subject_cuts,
+            expected_version=d["version"],
+        )
+
     from jiaoyan.core import audit
 
-    return render(
+    return form_page(
         request,
-        "quality/exam_settings.html",
-        {
+        form,
+        save,
+        template="quality/exam_settings.html",
+        context={
             "exam": exam,
-            "form": form,
             "editable": editable,
             "subjects": subjects,
             "history": audit.entries(exam),
         },
+        success=_("Saved; the analysis is being recomputed."),
+        redirect_to=exam,
     )
 
 
@@ -371,7 +369,7 @@ def school_report(request: HttpRequest, pk: int, school_id: int) -> HttpResponse
             f"attachment; filename=\"report.docx\"; filename*=UTF-8''{quote(name)}"
         )
         return response
-    if request.GET.get("export") == "xlsx":
+    if wants_export(request):
         return xlsx_response(
             reports.rows_xlsx(
                 rep.classes,
@@ -381,7 +379,7 @@ def school_report(request: HttpRequest, pk: int, school_id: int) -> HttpResponse
             ),
             f"{school.name}-班级",
         )
-    if request.GET.get("export") == "subjects":
+    if wants_export(request, "subjects"):
         content = write_table_xlsx(
             ["学科", *reports.STAT_HEADERS],
             (
@@ -491,15 +489,14 @@ def subject_report(request: HttpRequest, pk: int, key: str) -> HttpResponse:
     paper, items = (None, [])
     if subject is not None:
         paper, items = queries.item_rows(exam, subject)
-    export = request.GET.get("export")
-    if export == "xlsx":
+    if wants_export(request):
         rows = list(queries.ranked(queries.stat_rows(request.user, exam, level, subject))[:20000])
         queries.suppress(rows, privacy)
         return xlsx_response(
             reports.rows_xlsx(rows, level, title=f"{exam.name} · {name}", sheet=str(name)[:31]),
             f"{exam.name}-{name}",
         )
-    if export == "items" and subject is not None:
+    if wants_export(request, "items") and subject is not None:
         return xlsx_response(
             reports.items_xlsx(items, paper, title=f"{exam.name} · {name} 题目分析"),
             f"{exam.name}-{name}-题目分析",
@@ -554,7 +551,7 @@ def exam_balance(request: HttpRequest, pk: int) -> HttpResponse:
     for r in table:
         r["area"] = r["county"] or _("All schools you see")
         r["subject"] = r["subject"].name if r["subject"] else _("Total")
-    if request.GET.get("export") == "xlsx":
+    if wants_export(request):
         content = write_table_xlsx(
             ["范围", "学科", "学校数", "均分差异系数", "及格率差异系数", "标准", "均分是否达标"],
             (
@@ -594,7 +591,7 @@ def resource_balance(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             return _start_job(request, None, form, "balance_inputs", {})
     inputs = queries.balance_inputs(request.user, stage)
-    if request.GET.get("export") == "xlsx":
+    if wants_export(request):
         content = write_table_xlsx(
             [
                 "学校代码",
@@ -662,13 +659,14 @@ def value_added(request: HttpRequest) -> HttpResponse:
         if entry is None or exit_exam is None:
             messages.error(request, _("Choose both exams."))
         else:
-            try:
-                services.request_value_added(actor=request.user, entry=entry, exit_exam=exit_exam)
-            except ServiceError as e:
-                messages.error(request, e.text)
-            else:
-                url = reverse("quality:value_added")
-                return redirect(f"{url}?entry={entry.pk}&exit={exit_exam.pk}")
+            url = reverse("quality:value_added")
+            return post_action(
+                request,
+                lambda: services.request_value_added(
+                    actor=request.user, entry=entry, exit_exam=exit_exam
+                ),
+                redirect_to=f"{url}?entry={entry.pk}&exit={exit_exam.pk}",
+            )
     ctx: dict = {"form": form, "uses_charts": True}
     try:
         entry_id, exit_id = int(request.GET.get("entry", 0)), int(request.GET.get("exit", 0))
@@ -693,7 +691,7 @@ def value_added(request: HttpRequest) -> HttpResponse:
             )
         level = Level.CLASS if school else Level.SCHOOL
         rows = [r for r in queries.value_added_rows(request.user, link, level, school) if r.n_exit]
-        if request.GET.get("export") == "xlsx":
+        if wants_export(request):
             content = write_table_xlsx(
                 [
                     "学校代码",
@@ -755,6 +753,66 @@ def value_added(request: HttpRequest) -> HttpResponse:
 # --- student-level rows (permission, audited) ------------------------------------------------
 
 
+STUDENT_SORTS = [
+    SortOption("class", _lazy("Class"), ("class_name", "exam_no")),
+    SortOption("exam_no", _lazy("Exam number"), ("exam_no",)),
+]
+
+
+class StudentList(ListPage):
+    """One school's student rows in one exam (restricted data). Every page shown and every
+    export is audited; the export is the exam's score sheet, so it imports back."""
+
+    template = "quality/students.html"
+    fragment = "quality/_student_table.html"
+    filterset = StudentFilter
+    sorts = STUDENT_SORTS
+    default_sort = "class"
+    per_page = 50
+    sheet = ScoreSheet
+
+    def __init__(
+        self, request: HttpRequest, *, exam: Exam, school: OrgUnit, reason: str, **kwargs
+    ) -> None:
+        super().__init__(request, **kwargs)
+        self.exam, self.school, self.reason = exam, school, reason
+
+    def get_queryset(self):
+        return Candidate.objects.visible_to(self.user).filter(exam=self.exam, school=self.school)
+
+    def get_sheet(self):
+        # The exam was read within the viewer's scope and the rows are the page's (scoped)
+        # rows; exporting needs no right to import, so the kind is built without an actor.
+        return ScoreSheet(params={"exam": self.exam.pk})
+
+    def export(self, qs):
+        rows = qs.count()
+        services.record_student_read(
+            actor=self.user,
+            exam=self.exam,
+            unit=self.school,
+            rows=rows,
+            reason=self.reason,
+            export=True,
+        )
+        return super().export(qs)
+
+    def get_context(self):
+        services.record_student_read(
+            actor=self.user,
+            exam=self.exam,
+            unit=self.school,
+            rows=len(self.page.object_list),
+            reason=self.reason,
+        )
+        return {
+            "reason": self.reason,
+            "exam": self.exam,
+            "school": self.school,
+            "names": [s.name for s in queries.subjects_of(self.exam)],
+        }
+
+
 @login_required
 def students(request: HttpRequest, pk: int) -> HttpResponse:
     """Student-level rows of one school: out of scope is a 404, without the student-data
@@ -766,54 +824,81 @@ def students(request: HttpRequest, pk: int) -> HttpResponse:
         int(request.GET.get("school") or 0) if (request.GET.get("school") or "").isdigit() else 0,
     )
     restricted.require_permission(request.user, restricted.STUDENT_DATA, school)
-    ctx = {"exam": exam, "school": school, "reason": request.GET.get("reason", "")}
-    try:
-        reason = restricted.clean_reason(ctx["reason"])
-    except ServiceError as e:
-        ctx["reason_error"] = e.text if "reason" in request.GET else ""
+    raw = request.GET.get("reason", "")
+    reason, problem = restricted.reason_or_problem(raw)
+    if reason is None:
+        ctx = {"exam": exam, "school": school, "reason": raw}
+        ctx["reason_error"] = problem if "reason" in request.GET else ""
         return render(request, "quality/students_reason.html", ctx)
-    qs = Candidate.objects.visible_to(request.user).filter(exam=exam, school=school)
-    qs = qs.order_by("class_name", "exam_no")
-    names = [s.name for s in queries.subjects_of(exam)]
-    if request.GET.get("export") == "xlsx":
-        rows = list(qs)
-        services.record_student_read(
-            actor=request.user, exam=exam, unit=school, rows=len(rows), reason=reason, export=True
-        )
-        content = write_table_xlsx(
-            ["考号", "学籍号", "班级", "性别", *names],
-            (
-                [c.exam_no, c.student_key, c.class_name, c.get_gender_display(), *c.scores]
-                for c in rows
-            ),
-            sheet_title="学生成绩",
-            title=f"{school.name} · {exam.name}（受限数据）",
-        )
-        return xlsx_response(content, f"{school.name}-学生成绩")
-    page = paginate(request, qs, 50)
-    services.record_student_read(
-        actor=request.user, exam=exam, unit=school, rows=len(page.object_list), reason=reason
-    )
-    return render(
-        request,
-        "quality/students.html",
-        {
-            **ctx,
-            "page": page,
-            "names": names,
-            "base_query": querystring_without(request, "page"),
-            "export_query": querystring_without(request, "page", "export"),
-        },
-    )
+    return StudentList(request, exam=exam, school=school, reason=reason).dispatch()
 
 
 # --- the permission page -------------------------------------------------------------------
 
 
+def _active_text(p: StudentDataPermission) -> str:
+    return "有效" if p.is_active else ("已撤销" if p.revoked_at else "已过期")
+
+
+class PermissionList(ListPage):
+    """The student-data permissions the viewer sees (granted in their subtree, or their
+    own), newest first; beside them the grant form of an admin."""
+
+    template = "quality/permissions.html"
+    fragment = "quality/_permission_table.html"
+    filterset = PermissionFilter
+    sorts = [
+        SortOption("granted", _lazy("Granted"), ("created_at",)),
+        SortOption("unit", _lazy("On unit"), ("org_unit__path",)),
+    ]
+    default_sort = "-granted"
+    columns = [
+        Column("账号", "user.username"),
+        Column("姓名", "user.display_name"),
+        Column("授权单位", "org_unit.name"),
+        Column("理由", "reason"),
+        Column("授权时间", "created_at"),
+        Column("有效期至", lambda p: p.expires_at.date() if p.expires_at else ""),
+        Column("状态", _active_text),
+    ]
+    export_name = "学生数据权限"
+    export_title = "学生数据权限"
+
+    def __init__(self, request: HttpRequest, *, form=None, can_grant=False, **kwargs) -> None:
+        super().__init__(request, **kwargs)
+        self.form, self.can_grant = form, can_grant
+
+    def get_queryset(self):
+        return restricted.grants_visible_to(self.user, restricted.STUDENT_DATA).select_related(
+            "user", "org_unit", "granted_by", "user__person"
+        )
+
+    def get_context(self):
+        for p in self.page.object_list:
+            p.can_revoke = p.is_active and can(self.user, "change", p)
+        return {"form": self.form, "can_grant": self.can_grant}
+
+
+def _grantee(request, grantable, form):
+    """The account and unit the form names, looked up in the granter's scope; what is not
+    found is an error on its field."""
+    from jiaoyan.people.models import Person, User
+
+    d = form.cleaned_data
+    user = User.objects.filter(
+        username=d["username"].strip(),
+        person__in=Person.objects.visible_to(request.user),
+    ).first()
+    unit = grantable.filter(code=d["unit_code"]).first()
+    if unit is None:
+        form.add_error("unit_code", _("No unit with this code in your scope."))
+    if user is None:
+        form.add_error("username", _("No account with this user name in your scope."))
+    return user, unit
+
+
 @login_required
 def permissions(request: HttpRequest) -> HttpResponse:
-    from jiaoyan.people.models import User
-
     grantable = units_where(request.user, "add", StudentDataPermission).exclude(
         kind__in=[OrgUnit.Kind.BUREAU, OrgUnit.Kind.INSTITUTE]
     )
@@ -823,80 +908,35 @@ def permissions(request: HttpRequest) -> HttpResponse:
         if not can_grant:
             raise PermissionDenied(_("You may not grant this permission."))
         if form.is_valid():
-            d = form.cleaned_data
-            from jiaoyan.people.models import Person
+            user, unit = _grantee(request, grantable, form)
 
-            user = User.objects.filter(
-                username=d["username"].strip(),
-                person__in=Person.objects.visible_to(request.user),
-            ).first()
-            unit = grantable.filter(code=d["unit_code"]).first()
-            if unit is None:
-                form.add_error("unit_code", _("No unit with this code in your scope."))
-            expires = (
-                timezone.make_aware(dt.datetime.combine(d["expires_on"], dt.time(23, 59)))
-                if d["expires_on"]
-                else None
-            )
-            if user is None:
-                form.add_error("username", _("No account with this user name in your scope."))
-            if form.is_valid():
-                try:
-                    services.grant_student_data(
-                        actor=request.user,
-                        user=user,
-                        org_unit=unit,
-                        reason=d["reason"],
-                        expires_at=expires,
-                    )
-                except ServiceError as e:
-                    _form_error(form, e)
-                else:
-                    messages.success(request, _("Permission granted."))
-                    return redirect("quality:permissions")
-    perms = (
-        restricted.grants_visible_to(request.user, restricted.STUDENT_DATA)
-        .select_related("user", "org_unit", "granted_by", "user__person")
-        .order_by("-created_at")
-    )
-    if request.GET.get("export") == "xlsx":
-        content = write_table_xlsx(
-            ["账号", "姓名", "授权单位", "理由", "授权时间", "有效期至", "状态"],
-            (
-                [
-                    p.user.username,
-                    p.user.display_name,
-                    p.org_unit.name,
-                    p.reason,
-                    p.created_at,
-                    p.expires_at.date() if p.expires_at else "",
-                    "有效" if p.is_active else ("已撤销" if p.revoked_at else "已过期"),
-                ]
-                for p in perms
-            ),
-            sheet_title="学生数据权限",
-            title="学生数据权限",
-        )
-        return xlsx_response(content, "学生数据权限")
-    page = paginate(request, perms)
-    for p in page.object_list:
-        p.can_revoke = p.is_active and can(request.user, "change", p)
-    return render(
-        request,
-        "quality/permissions.html",
-        {
-            "form": form,
-            "can_grant": can_grant,
-            "page": page,
-            "base_query": querystring_without(request, "page"),
-        },
-    )
+            def grant(d):
+                expires = (
+                    timezone.make_aware(dt.datetime.combine(d["expires_on"], dt.time(23, 59)))
+                    if d["expires_on"]
+                    else None
+                )
+                return services.grant_student_data(
+                    actor=request.user,
+                    user=user,
+                    org_unit=unit,
+                    reason=d["reason"],
+                    expires_at=expires,
+                )
+
+            if run_service(form, grant) is not FAILED:
+                messages.success(request, _("Permission granted."))
+                return redirect("quality:permissions")
+    return PermissionList(request, form=form, can_grant=can_grant).dispatch()
 
 
 @login_required
 @require_POST
 def permission_revoke(request: HttpRequest, perm_id: int) -> HttpResponse:
     perm = get_visible_or_404(StudentDataPermission, request.user, pk=perm_id)
-    services.revoke_student_data(actor=request.user, permission=perm)
-    messages.success(request, _("Permission revoked."))
-    return redirect("quality:permissions")
+    return post_action(
+        request,
+        lambda: services.revoke_student_data(actor=request.user, permission=perm),
+        success=_("Permission revoked."),
+        redirect_to="quality:permissions",
+    )

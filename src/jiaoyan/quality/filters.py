@@ -1,0 +1,148 @@
+"""Filters of the quality lists (django-filter); every choice list is limited to what the
+viewer sees: the owners and years of the exams in scope, the classes of the rows shown."""
+
+from __future__ import annotations
+
+import django_filters as df
+from django import forms
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from jiaoyan.orgs.filters import StyledFilterForm, WithinFilter, _regions
+from jiaoyan.orgs.models import OrgUnit, Stage
+
+from .models import Candidate, Exam, StudentDataPermission
+
+
+def _exam_owners(request):
+    """The units that own an exam the viewer sees (their own, and those above them)."""
+    if request is None:
+        return OrgUnit.objects.none()
+    owners = Exam.objects.visible_to(request.user).order_by().values("org_unit_id")
+    return OrgUnit.objects.filter(pk__in=owners).order_by("path")
+
+
+class ExamFilter(df.FilterSet):
+    q = df.CharFilter(
+        label=_("Search"),
+        method="search",
+        widget=forms.TextInput(attrs={"placeholder": _("Exam name")}),
+    )
+    kind = df.ChoiceFilter(label=_("Kind"), choices=Exam.Kind.choices, empty_label=_("All kinds"))
+    stage = df.ModelChoiceFilter(
+        label=_("Stage"),
+        queryset=Stage.objects.exclude(code="preschool"),
+        empty_label=_("All stages"),
+    )
+    year = df.ChoiceFilter(
+        label=_("Year"), field_name="date", lookup_expr="year", empty_label=_("All years")
+    )
+    owner = df.ModelChoiceFilter(
+        label=_("Owner unit"),
+        field_name="org_unit",
+        queryset=_exam_owners,
+        empty_label=_("All owner units"),
+    )
+    status = df.ChoiceFilter(
+        label=_("Analysis"),
+        field_name="analysis_status",
+        choices=Exam.Status.choices,
+        empty_label=_("Any status"),
+    )
+
+    class Meta:
+        model = Exam
+        fields: list[str] = []
+        form = StyledFilterForm
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The years of the exams in scope, read when the choices are shown or checked (a
+        # plain function: the form copies its fields, and a bound method would copy us).
+        exams = self.queryset
+
+        def years() -> list[tuple[int, int]]:
+            dates = exams.order_by().dates("date", "year", order="DESC")
+            return [(d.year, d.year) for d in dates]
+
+        self.filters["year"].extra["choices"] = years
+
+    def search(self, qs, name, value):
+        value = value.strip()[:50]
+        return qs.filter(name__icontains=value) if value else qs
+
+
+class PermissionFilter(df.FilterSet):
+    q = df.CharFilter(
+        label=_("Search"),
+        method="search",
+        widget=forms.TextInput(attrs={"placeholder": _("Account, name or reason")}),
+    )
+    within = WithinFilter(
+        label=_("Region"),
+        queryset=_regions,
+        path_lookup="org_unit__path",
+        empty_label=_("All my regions"),
+    )
+    state = df.ChoiceFilter(
+        label=_("Status"),
+        choices=[
+            ("active", pgettext_lazy("permission", "active")),
+            ("revoked", _("revoked")),
+            ("expired", _("expired")),
+        ],
+        method="by_state",
+        empty_label=_("Any status"),
+    )
+
+    class Meta:
+        model = StudentDataPermission
+        fields: list[str] = []
+        form = StyledFilterForm
+
+    def search(self, qs, name, value):
+        value = value.strip()[:50]
+        if not value:
+            return qs
+        return qs.filter(
+            Q(user__username__startswith=value)
+            | Q(user__person__name__icontains=value)
+            | Q(reason__icontains=value)
+        )
+
+    def by_state(self, qs, name, value):
+        now = timezone.now()
+        unexpired = Q(expires_at__isnull=True) | Q(expires_at__gt=now)
+        if value == "active":
+            return qs.filter(unexpired, revoked_at__isnull=True)
+        if value == "revoked":
+            return qs.filter(revoked_at__isnull=False)
+        if value == "expired":
+            return qs.filter(revoked_at__isnull=True, expires_at__lte=now)
+        return qs
+
+
+class StudentFilter(df.FilterSet):
+    """Filters of one school's student rows in one exam (the queryset the page gives)."""
+
+    class_name = df.ChoiceFilter(label=_("Class"), empty_label=_("All classes"))
+    gender = df.ChoiceFilter(
+        label=_("Gender"), choices=Candidate.Gender.choices, empty_label=_("Any gender")
+    )
+
+    class Meta:
+        model = Candidate
+        fields: list[str] = []
+        form = StyledFilterForm
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        rows = self.queryset
+
+        def classes() -> list[tuple[str, str]]:  # a function, as ExamFilter's years
+            names = rows.order_by("class_name").values_list("class_name", flat=True)
+            return [(n, n) for n in names.distinct()]
+
+        self.filters["class_name"].extra["choices"] = classes
