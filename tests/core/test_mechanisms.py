@@ -18,8 +18,6 @@ SRC = Path(__file__).resolve().parents[2] / "src" / "jiaoyan"
 PENDING: set[str] = {
     "activities/views.py",
     "hours/views.py",
-    "ledger/views.py",
-    "ledger/views_briefs.py",
     "observations/views.py",
     "orgs/views.py",
     "quality/views.py",

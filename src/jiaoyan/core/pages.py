@@ -22,7 +22,9 @@ list's sheet kind (so the file re-imports) or, for lists without one, in its dec
 
 Form views call services through :func:`form_page`, :func:`run_service` or
 :func:`post_action`: a ``ServiceError`` is shown on its field (or as a message), a stale
-form is refused with the service's message, success is a message and a redirect.
+form is refused with the service's message, success is a message and a redirect. A view
+that shows a refusal its own way (several forms on one page, an error line, a status
+code) calls the service through :func:`attempt`.
 """
 
 from __future__ import annotations
@@ -97,7 +99,7 @@ def columns_xlsx(
         [str(c.header) for c in columns],
         ([c.of(r) for c in columns] for r in rows),
         sheet_title=sheet_title,
-        title=title or f"{sheet_title}（{timezone.localdate():%Y-%m-%d} 导出）",
+        title=str(title) if title else f"{sheet_title}（{timezone.localdate():%Y-%m-%d} 导出）",
         widths=[c.width for c in columns],
     )
 
@@ -342,3 +344,24 @@ def post_form(
         success=success,
         redirect_to=redirect_to,
     )
+
+
+def attempt(perform: Callable[[], Any], *, denied: bool = False) -> tuple[Any, Exception | None]:
+    """Call ``perform()`` (a service call) for a view that shows a refusal its own way — on
+    one of several forms, as a line of the page, with a status code, or by going somewhere
+    else than on success. Returns ``(result, None)``, or ``(FAILED, error)`` with the
+    ``ServiceError`` it raised (with ``denied``, also a ``PermissionDenied``);
+    :func:`refusal_text` is the error's message for users."""
+    try:
+        return perform(), None
+    except ServiceError as e:
+        return _FAILED, e
+    except PermissionDenied as e:
+        if not denied:
+            raise
+        return _FAILED, e
+
+
+def refusal_text(error: Exception) -> str:
+    """The message of a refusal returned by :func:`attempt`."""
+    return error.text if isinstance(error, ServiceError) else str(error)
