@@ -264,6 +264,20 @@ def run_service(form: BaseForm, perform: Callable[[dict[str, Any]], Any]) -> Any
 FAILED = _FAILED
 
 
+def denied_on_form(perform: Callable[..., Any]) -> Callable[..., Any]:
+    """``perform`` (a service call for :func:`form_page` or :func:`run_service`) with a
+    refusal by the service's permission check shown like its other errors — at the form's
+    top — instead of a 403 page (for forms whose choices the permission depends on)."""
+
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return perform(*args, **kwargs)
+        except PermissionDenied as e:
+            raise ServiceError(str(e)) from e
+
+    return wrapped
+
+
 def _resolve(value, result):
     return value(result) if callable(value) else value
 
