@@ -223,9 +223,12 @@ class AttendanceSheet(SheetKind):
                     )
                 )
                 return
+        part = self.parts.get((activity.pk, person.pk))
+        stored = part.checked_in_at if part is not None else None
+        if at is not None and stored is not None and stored.replace(second=0, microsecond=0) == at:
+            at = stored  # the sheet shows minutes: its own export is the same time
         if v["attendance"] in (Att.PRESENT, Att.LATE) and at is None:
-            part = self.parts.get((activity.pk, person.pk))
-            at = part.checked_in_at if part and part.checked_in_at else None
+            at = stored
         row.extra.update(activity=activity, person=person, venue=venue, at=at)
 
     def write(self, rows: list[Row], *, job_label: str) -> WriteCounts:

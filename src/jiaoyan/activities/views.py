@@ -17,16 +17,19 @@ from django.views.decorators.http import require_POST
 
 from jiaoyan.core import audit, charts
 from jiaoyan.core.errors import ServiceError
-from jiaoyan.core.lists import (
-    SortOption,
-    paginate,
-    querystring_without,
-    render_list,
-    sort_queryset,
+from jiaoyan.core.lists import SortOption, paginate, querystring_without
+from jiaoyan.core.pages import (
+    FAILED,
+    Column,
+    ListPage,
+    columns_xlsx,
+    form_page,
+    post_action,
+    run_service,
+    wants_export,
     xlsx_response,
 )
 from jiaoyan.core.scope import can, get_visible_or_404, scope_paths
-from jiaoyan.core.sheets import export_xlsx, write_table_xlsx
 from jiaoyan.orgs.models import OrgUnit
 from jiaoyan.people.models import Person
 
@@ -61,11 +64,6 @@ from .models import (
 from .sheets import ATTENDANCE_SHEET, AttendanceSheet
 
 Status = Activity.Status
-
-
-def _form_error(form, error: ServiceError) -> None:
-    field = error.field if error.field in form.fields else None
-    form.add_error(field, error.text if field is None else error.messages)
 
 
 def _activity(request, pk: int, qs=None) -> Activity:
@@ -103,84 +101,51 @@ SORTS = [
     SortOption("participants", gettext_lazy("Participants"), ("checked_in_count",)),
 ]
 
-LIST_HEADERS = [
-    "编号",
-    "活动名称",
-    "类型",
-    "级别",
-    "组织单位",
-    "学科",
-    "学段",
-    "开始时间",
-    "结束时间",
-    "形式",
-    "状态",
-    "参与人数",
-    "签到人数",
-    "评价人数",
-    "平均评分",
-    "学时",
-]
+
+class ActivityList(ListPage):
+    """Activities in scope (``?mine=1``: those the viewer takes part in), filtered and
+    sorted; exported in the list's columns."""
+
+    template = "activities/activity_list.html"
+    fragment = "activities/_activity_table.html"
+    filterset = ActivityFilter
+    sorts = SORTS
+    default_sort = "-starts"
+    columns = [
+        Column("编号", "pk", 8),
+        Column("活动名称", "title", 36),
+        Column("类型", "get_kind_display", 14),
+        Column("级别", "get_level_display", 8),
+        Column("组织单位", "org_unit.name", 24),
+        Column("学科", "subject.name", 10),
+        Column("学段", "stage.name", 8),
+        Column("开始时间", "starts_at", 18),
+        Column("结束时间", "ends_at", 18),
+        Column("形式", "get_mode_display", 10),
+        Column("状态", "get_status_display", 8),
+        Column("参与人数", "participant_count", 8),
+        Column("签到人数", "checked_in_count", 8),
+        Column("评价人数", "feedback_count", 8),
+        Column("平均评分", lambda a: a.average_rating or "", 8),
+        Column("学时", lambda a: float(a.hours), 6),
+    ]
+    export_name = "教研活动"
+
+    def get_queryset(self):
+        qs = queries.for_list(queries.visible_activities(self.user))
+        if self.request.GET.get("mine"):
+            pid = queries.my_person_id(self.user)
+            qs = qs.filter(pk__in=Participation.objects.filter(person_id=pid).values("activity_id"))
+        return qs
+
+    def export_rows(self, qs):
+        return qs[:100000].iterator(chunk_size=2000)
+
+    def get_context(self):
+        return {"can_organise": can_organise(self.user)}
 
 
-def _export_activities(qs) -> HttpResponse:
-    rows = (
-        [
-            a.pk,
-            a.title,
-            a.get_kind_display(),
-            a.get_level_display(),
-            a.org_unit.name,
-            a.subject.name if a.subject_id else "",
-            a.stage.name if a.stage_id else "",
-            a.starts_at,
-            a.ends_at,
-            a.get_mode_display(),
-            a.get_status_display(),
-            a.participant_count,
-            a.checked_in_count,
-            a.feedback_count,
-            a.average_rating or "",
-            float(a.hours),
-        ]
-        for a in qs[:100000].iterator(chunk_size=2000)
-    )
-    content = write_table_xlsx(
-        LIST_HEADERS,
-        rows,
-        sheet_title="教研活动",
-        title=f"教研活动（{timezone.localdate():%Y-%m-%d} 导出）",
-        widths=[8, 36, 14, 8, 24, 10, 8, 18, 18, 10, 8, 8, 8, 8, 8, 6],
-    )
-    return xlsx_response(content, "教研活动")
-
-
-@login_required
-def activity_list(request: HttpRequest) -> HttpResponse:
-    qs = queries.visible_activities(request.user)
-    f = ActivityFilter(request.GET or None, queryset=qs, request=request)
-    qs = f.qs if f.is_bound else qs
-    if request.GET.get("mine"):
-        pid = queries.my_person_id(request.user)
-        qs = qs.filter(pk__in=Participation.objects.filter(person_id=pid).values("activity_id"))
-    qs, sort = sort_queryset(request, queries.for_list(qs), SORTS, "-starts")
-    if request.GET.get("export") == "xlsx":
-        return _export_activities(qs)
-    page = paginate(request, qs)
-    return render_list(
-        request,
-        "activities/activity_list.html",
-        "activities/_activity_table.html",
-        {
-            "filter": f,
-            "page": page,
-            "sort": sort,
-            "can_organise": can_organise(request.user),
-            "base_query": querystring_without(request, "page"),
-            "base_query_nosort": querystring_without(request, "page", "sort"),
-            "export_query": querystring_without(request, "page", "export"),
-        },
-    )
+activity_list = ActivityList.as_view()
 
 
 def _parse_date(raw: str | None) -> dt.date:
@@ -229,6 +194,16 @@ def calendar(request: HttpRequest) -> HttpResponse:
     return render(request, "activities/calendar.html", ctx)
 
 
+STATS_COLUMNS = [
+    Column("单位", "unit.name", 28),
+    Column("活动数", "activities", 10),
+    Column("已结束", "finished", 10),
+    Column("签到人次", "participants", 10),
+    Column("评价数", "feedback", 10),
+    Column("平均评分", lambda r: r["average_rating"] or "", 10),
+]
+
+
 @login_required
 def stats(request: HttpRequest) -> HttpResponse:
     roots = queries.stats_roots(request.user)
@@ -245,23 +220,12 @@ def stats(request: HttpRequest) -> HttpResponse:
     if request.GET.get("kind") in Activity.Kind.values:
         filters["kind"] = request.GET["kind"]
     data = queries.stats(request.user, root=root, year=year, filters=filters)
-    if request.GET.get("export") == "xlsx":
-        content = write_table_xlsx(
-            ["单位", "活动数", "已结束", "签到人次", "评价数", "平均评分"],
-            (
-                [
-                    r["unit"].name,
-                    r["activities"],
-                    r["finished"],
-                    r["participants"],
-                    r["feedback"],
-                    r["average_rating"] or "",
-                ]
-                for r in data["units"]
-            ),
+    if wants_export(request):
+        content = columns_xlsx(
+            STATS_COLUMNS,
+            data["units"],
             sheet_title="活动统计",
             title=f"{year}年教研活动统计（{root.name if root else ''}）",
-            widths=[28, 10, 10, 10, 10, 10],
         )
         return xlsx_response(content, f"{year}年教研活动统计")
     months = [f"{m}月" for m in range(1, 13)]
@@ -321,41 +285,38 @@ def activity_create(request: HttpRequest) -> HttpResponse:
     if request.GET.get("theme"):
         initial["theme"] = request.GET["theme"]
     form = ActivityForm(request.POST or None, user=request.user, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
-        try:
-            activity = services.create_activity(
-                actor=request.user,
-                org_unit=d["org_unit"],
-                title=d["title"],
-                kind=d["kind"],
-                starts_at=d["starts_at"],
-                ends_at=d["ends_at"],
-                mode=d["mode"],
-                registration=d["registration"],
-                subject=d["subject"],
-                stage=d["stage"],
-                host=_host(request, d["host_staff_no"]),
-                theme=d["theme"],
-                hours=d["hours"],
-                description=d["description"],
-                venue_name=d["venue_name"],
-                venue_address=d["venue_address"],
-                venue_url=d["venue_url"],
-                venue_capacity=d["venue_capacity"],
-            )
-        except ServiceError as e:
-            _form_error(form, e)
-        else:
-            messages.success(
-                request,
-                _(
-                    "Activity created as a draft. Add sub-venues and invite people, "
-                    "then publish it."
-                ),
-            )
-            return redirect(activity)
-    return render(request, "activities/activity_form.html", {"form": form})
+
+    def create(d):
+        return services.create_activity(
+            actor=request.user,
+            org_unit=d["org_unit"],
+            title=d["title"],
+            kind=d["kind"],
+            starts_at=d["starts_at"],
+            ends_at=d["ends_at"],
+            mode=d["mode"],
+            registration=d["registration"],
+            subject=d["subject"],
+            stage=d["stage"],
+            host=_host(request, d["host_staff_no"]),
+            theme=d["theme"],
+            hours=d["hours"],
+            description=d["description"],
+            venue_name=d["venue_name"],
+            venue_address=d["venue_address"],
+            venue_url=d["venue_url"],
+            venue_capacity=d["venue_capacity"],
+        )
+
+    return form_page(
+        request,
+        form,
+        create,
+        template="activities/activity_form.html",
+        success=_(
+            "Activity created as a draft. Add sub-venues and invite people, then publish it."
+        ),
+    )
 
 
 @login_required
@@ -377,20 +338,23 @@ def activity_edit(request: HttpRequest, pk: int) -> HttpResponse:
     initial["host_staff_no"] = activity.host.staff_no if activity.host_id else ""
     initial["version"] = activity.version
     form = ActivityForm(request.POST or None, user=request.user, editing=True, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        d = dict(form.cleaned_data)
+
+    def update(d):
         version = d.pop("version")
-        try:
-            d["host"] = _host(request, d.pop("host_staff_no"))
-            services.update_activity(
-                actor=request.user, activity=activity, data=d, expected_version=version
-            )
-        except ServiceError as e:
-            _form_error(form, e)
-        else:
-            messages.success(request, _("Saved."))
-            return redirect(activity)
-    return render(request, "activities/activity_form.html", {"form": form, "activity": activity})
+        d["host"] = _host(request, d.pop("host_staff_no"))
+        services.update_activity(
+            actor=request.user, activity=activity, data=d, expected_version=version
+        )
+
+    return form_page(
+        request,
+        form,
+        update,
+        template="activities/activity_form.html",
+        context={"activity": activity},
+        success=_("Saved."),
+        redirect_to=activity,
+    )
 
 
 @login_required
@@ -438,18 +402,21 @@ def activity_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "activities/activity_detail.html", ctx)
 
 
-def _transition_view(fn, success):
+def _transition_view(fn, success, *, with_reason: bool = False):
+    """A button on the activity's page that moves it along its lifecycle (``with_reason``:
+    the form says why, e.g. a cancellation, and everyone invited reads it)."""
+
     @login_required
     @require_POST
     def view(request: HttpRequest, pk: int) -> HttpResponse:
         activity = _activity(request, pk)
-        try:
-            fn(actor=request.user, activity=activity)
-        except ServiceError as e:
-            messages.error(request, e.text)
-        else:
-            messages.success(request, success)
-        return redirect(activity)
+        args = {"reason": request.POST.get("reason", "")} if with_reason else {}
+        return post_action(
+            request,
+            lambda: fn(actor=request.user, activity=activity, **args),
+            success=success,
+            redirect_to=activity,
+        )
 
     return view
 
@@ -464,49 +431,54 @@ activity_finish = _transition_view(
     services.finish_activity,
     gettext_lazy("The activity is finished: hours were credited to everyone who checked in."),
 )
-
-
-@login_required
-@require_POST
-def activity_cancel(request: HttpRequest, pk: int) -> HttpResponse:
-    activity = _activity(request, pk)
-    form = ReasonForm(request.POST)
-    reason = form.data.get("reason", "")
-    try:
-        services.cancel_activity(actor=request.user, activity=activity, reason=reason)
-    except ServiceError as e:
-        messages.error(request, e.text)
-    else:
-        messages.success(request, _("Cancelled: everyone invited was notified."))
-    return redirect(activity)
+activity_cancel = _transition_view(
+    services.cancel_activity,
+    gettext_lazy("Cancelled: everyone invited was notified."),
+    with_reason=True,
+)
 
 
 # --- venues -----------------------------------------------------------------------------
 
 
+def _venue_form(request: HttpRequest, activity: Activity, venue: Venue | None) -> HttpResponse:
+    """Adding a venue to ``activity`` or editing ``venue`` (one form, one template)."""
+    _require_change(request, activity)
+    initial = None
+    if venue is not None:
+        initial = {
+            "name": venue.name,
+            "unit_code": venue.unit.code if venue.unit_id else "",
+            "address": venue.address,
+            "online_url": venue.online_url,
+            "capacity": venue.capacity,
+            "version": venue.version,
+        }
+    form = VenueForm(request.POST or None, initial=initial)
+
+    def save(d):
+        d["unit"] = d.pop("unit_code")
+        version = d.pop("version", None)
+        if venue is None:
+            return services.add_venue(actor=request.user, activity=activity, **d)
+        return services.update_venue(
+            actor=request.user, venue=venue, data=d, expected_version=version
+        )
+
+    return form_page(
+        request,
+        form,
+        save,
+        template="activities/venue_form.html",
+        context={"activity": activity, "venue": venue},
+        success=_("Venue added.") if venue is None else _("Saved."),
+        redirect_to=activity,
+    )
+
+
 @login_required
 def venue_add(request: HttpRequest, pk: int) -> HttpResponse:
-    activity = _activity(request, pk)
-    _require_change(request, activity)
-    form = VenueForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
-        try:
-            services.add_venue(
-                actor=request.user,
-                activity=activity,
-                name=d["name"],
-                unit=d["unit_code"],
-                address=d["address"],
-                online_url=d["online_url"],
-                capacity=d["capacity"],
-            )
-        except ServiceError as e:
-            _form_error(form, e)
-        else:
-            messages.success(request, _("Venue added."))
-            return redirect(activity)
-    return render(request, "activities/venue_form.html", {"form": form, "activity": activity})
+    return _venue_form(request, _activity(request, pk), None)
 
 
 @login_required
@@ -514,42 +486,15 @@ def venue_edit(request: HttpRequest, pk: int) -> HttpResponse:
     venue = get_visible_or_404(
         Venue.objects.select_related("activity", "unit"), request.user, pk=pk
     )
-    activity = venue.activity
-    _require_change(request, activity)
-    initial = {
-        "name": venue.name,
-        "unit_code": venue.unit.code if venue.unit_id else "",
-        "address": venue.address,
-        "online_url": venue.online_url,
-        "capacity": venue.capacity,
-        "version": venue.version,
-    }
-    form = VenueForm(request.POST or None, initial=initial)
-    if request.method == "POST":
-        if request.POST.get("delete"):
-            try:
-                services.delete_venue(actor=request.user, venue=venue)
-            except ServiceError as e:
-                messages.error(request, e.text)
-            else:
-                messages.success(request, _("Venue removed."))
-            return redirect(activity)
-        if form.is_valid():
-            d = dict(form.cleaned_data)
-            version = d.pop("version")
-            d["unit"] = d.pop("unit_code")
-            try:
-                services.update_venue(
-                    actor=request.user, venue=venue, data=d, expected_version=version
-                )
-            except ServiceError as e:
-                _form_error(form, e)
-            else:
-                messages.success(request, _("Saved."))
-                return redirect(activity)
-    return render(
-        request, "activities/venue_form.html", {"form": form, "activity": activity, "venue": venue}
-    )
+    if request.method == "POST" and request.POST.get("delete"):
+        _require_change(request, venue.activity)
+        return post_action(
+            request,
+            lambda: services.delete_venue(actor=request.user, venue=venue),
+            success=_("Venue removed."),
+            redirect_to=venue.activity,
+        )
+    return _venue_form(request, venue.activity, venue)
 
 
 # --- inviting, registering, declining --------------------------------------------------
@@ -587,17 +532,17 @@ def invite(request: HttpRequest, pk: int) -> HttpResponse:
                 ]
                 if x
             )
-            try:
-                n = services.invite(
+            n = run_service(
+                form,
+                lambda d: services.invite(
                     actor=request.user,
                     activity=activity,
                     person_ids=ids,
                     audience_only=d["audience_only"],
                     description=what,
-                )
-            except ServiceError as e:
-                _form_error(form, e)
-            else:
+                ),
+            )
+            if n is not FAILED:
                 messages.success(
                     request,
                     _("%(n)d people were invited.") % {"n": n}
@@ -625,86 +570,103 @@ def register(request: HttpRequest, pk: int) -> HttpResponse:
     if venue is None:
         messages.error(request, _("Choose a venue."))
         return redirect(activity)
-    try:
-        services.register(actor=request.user, activity=activity, venue=venue)
-    except ServiceError as e:
-        messages.error(request, e.text)
-    else:
-        messages.success(request, _("You are registered at “%(venue)s”.") % {"venue": venue.name})
-    return redirect(activity)
+    return post_action(
+        request,
+        lambda: services.register(actor=request.user, activity=activity, venue=venue),
+        success=_("You are registered at “%(venue)s”.") % {"venue": venue.name},
+        redirect_to=activity,
+    )
 
 
 @login_required
 @require_POST
 def decline(request: HttpRequest, pk: int) -> HttpResponse:
     activity = _activity(request, pk)
-    try:
-        services.decline(
+    return post_action(
+        request,
+        lambda: services.decline(
             actor=request.user, activity=activity, reason=request.POST.get("reason", "")
-        )
-    except ServiceError as e:
-        messages.error(request, e.text)
-    else:
-        messages.success(request, _("You declined; the organiser sees your reason."))
-    return redirect(activity)
+        ),
+        success=_("You declined; the organiser sees your reason."),
+        redirect_to=activity,
+    )
 
 
 # --- attendance -------------------------------------------------------------------------
 
 
+class AttendanceList(ListPage):
+    """The attendance of one activity (one venue, present/absent/declined) for its
+    organisers; exported as the attendance sheet (the file re-imports)."""
+
+    template = "activities/attendance.html"
+    fragment = "activities/_attendance_table.html"
+    per_page = 50
+    sheet = AttendanceSheet
+
+    def __init__(self, request: HttpRequest, **kwargs) -> None:
+        super().__init__(request, **kwargs)
+        self.activity = _activity(request, kwargs["pk"])
+        _require_change(request, self.activity)
+        self.venue = None
+        if request.GET.get("venue"):
+            self.venue = self.activity.venues.filter(pk=_int(request.GET["venue"])).first()
+            if self.venue is None:
+                raise Http404
+        self.status = request.GET.get("att")
+
+    @property
+    def export_name(self) -> str:  # type: ignore[override]
+        title = f"{self.activity.title}{'·' + self.venue.name if self.venue else ''}"
+        return f"签到表-{title}"[:60]
+
+    def get_queryset(self):
+        return queries.participants(self.activity, self.venue)
+
+    def filter_queryset(self, qs):
+        if self.status == "in":
+            qs = qs.filter(attendance__in=["present", "late"])
+        elif self.status == "out":
+            qs = qs.exclude(attendance__in=["present", "late"]).exclude(status="declined")
+        elif self.status == "declined":
+            qs = qs.filter(status="declined")
+        return qs
+
+    def export_queryset(self, qs):
+        return qs  # the organiser's rows, in the list's order
+
+    def get_context(self):
+        return {
+            "activity": self.activity,
+            "venue": self.venue,
+            "venues": queries.venues_with_counts(self.activity),
+            "att": self.status or "",
+            "marks": ATTENDANCE_SHEET,
+            "can_mark": self.activity.status not in {Status.DRAFT, Status.CANCELLED},
+        }
+
+
+_attendance_list = AttendanceList.as_view()
+
+
 @login_required
 def attendance(request: HttpRequest, pk: int) -> HttpResponse:
+    if request.method != "POST":
+        return _attendance_list(request, pk=pk)
     activity = _activity(request, pk)
     _require_change(request, activity)
-    venue = None
-    if request.GET.get("venue"):
-        venue = activity.venues.filter(pk=_int(request.GET["venue"])).first()
-        if venue is None:
-            raise Http404
-    qs = queries.participants(activity, venue)
-    status = request.GET.get("att")
-    if status == "in":
-        qs = qs.filter(attendance__in=["present", "late"])
-    elif status == "out":
-        qs = qs.exclude(attendance__in=["present", "late"]).exclude(status="declined")
-    elif status == "declined":
-        qs = qs.filter(status="declined")
-    if request.GET.get("export") == "xlsx":
-        sheet = AttendanceSheet(actor=request.user)
-        title = f"{activity.title}{'·' + venue.name if venue else ''}"
-        return xlsx_response(export_xlsx(sheet, qs), f"签到表-{title}"[:60])
-    if request.method == "POST":
-        marks = {}
-        for key, value in request.POST.items():
-            if key.startswith("mark-") and value != "keep":
-                try:
-                    marks[int(key[5:])] = value
-                except ValueError:
-                    continue
-        try:
-            n = services.mark_attendance(actor=request.user, activity=activity, marks=marks)
-        except ServiceError as e:
-            messages.error(request, e.text)
-        else:
-            messages.success(request, _("%(n)d attendance records changed.") % {"n": n})
-        return redirect(request.get_full_path())
-    page = paginate(request, qs, per_page=50)
-    venues = queries.venues_with_counts(activity)
-    return render_list(
+    marks = {}
+    for key, value in request.POST.items():
+        if key.startswith("mark-") and value != "keep":
+            try:
+                marks[int(key[5:])] = value
+            except ValueError:
+                continue
+    return post_action(
         request,
-        "activities/attendance.html",
-        "activities/_attendance_table.html",
-        {
-            "activity": activity,
-            "venue": venue,
-            "venues": venues,
-            "page": page,
-            "att": status or "",
-            "marks": ATTENDANCE_SHEET,
-            "can_mark": activity.status not in {Status.DRAFT, Status.CANCELLED},
-            "base_query": querystring_without(request, "page"),
-            "export_query": querystring_without(request, "page", "export"),
-        },
+        lambda: services.mark_attendance(actor=request.user, activity=activity, marks=marks),
+        success=lambda n: _("%(n)d attendance records changed.") % {"n": n},
+        redirect_to=request.get_full_path(),
     )
 
 
@@ -758,17 +720,14 @@ def checkin(request: HttpRequest, pk: int) -> HttpResponse:
             if request.POST.get("via") == "qr"
             else Participation.Method.CODE
         )
-        try:
-            part, new = services.check_in(
-                actor=request.user,
-                activity=activity,
-                code=form.cleaned_data["code"],
-                venue=venue,
-                method=method,
-            )
-        except ServiceError as e:
-            _form_error(form, e)
-        else:
+        done = run_service(
+            form,
+            lambda d: services.check_in(
+                actor=request.user, activity=activity, code=d["code"], venue=venue, method=method
+            ),
+        )
+        if done is not FAILED:
+            part, new = done
             result = {"part": part, "new": new}
             mine = part
     return render(
@@ -792,23 +751,19 @@ def feedback(request: HttpRequest, pk: int) -> HttpResponse:
     activity = _activity(request, pk, Activity.objects.select_related("org_unit"))
     existing = queries.my_feedback(request.user, activity)
     form = FeedbackForm(request.POST or None)
-    if request.method == "POST" and existing is None and form.is_valid():
-        try:
-            services.give_feedback(
-                actor=request.user,
-                activity=activity,
-                rating=form.cleaned_data["rating"],
-                comment=form.cleaned_data["comment"],
-            )
-        except ServiceError as e:
-            _form_error(form, e)
-        else:
-            messages.success(request, _("Thank you for your feedback."))
-            return redirect(activity)
-    return render(
+    context = {"activity": activity, "existing": existing}
+    if existing is not None:  # one feedback per person: the page shows it
+        return render(request, "activities/feedback.html", {"form": form, **context})
+    return form_page(
         request,
-        "activities/feedback.html",
-        {"activity": activity, "form": form, "existing": existing},
+        form,
+        lambda d: services.give_feedback(
+            actor=request.user, activity=activity, rating=d["rating"], comment=d["comment"]
+        ),
+        template="activities/feedback.html",
+        context=context,
+        success=_("Thank you for your feedback."),
+        redirect_to=activity,
     )
 
 
@@ -823,37 +778,35 @@ def minutes(request: HttpRequest, pk: int) -> HttpResponse:
         request.POST or None, initial={"minutes": activity.minutes, "version": activity.version}
     )
     decision_form = DecisionForm()
-    if request.method == "POST" and request.POST.get("action") == "decision":
+    action = request.POST.get("action") if request.method == "POST" else None
+    if action == "decision":
         decision_form = DecisionForm(request.POST)
         form = MinutesForm(initial={"minutes": activity.minutes, "version": activity.version})
-        if decision_form.is_valid():
-            d = decision_form.cleaned_data
-            try:
-                services.add_decision(actor=request.user, activity=activity, **d)
-            except ServiceError as e:
-                _form_error(decision_form, e)
-            else:
-                messages.success(request, _("Decision recorded."))
-                return redirect("activities:minutes", pk=activity.pk)
-    elif request.method == "POST" and request.POST.get("action") == "ledger":
-        try:
-            n = services.send_decisions_to_ledger(actor=request.user, activity=activity)
-        except ServiceError as e:
-            messages.error(request, e.text)
-        else:
-            messages.success(request, _("%(n)d decisions were sent to the work ledger.") % {"n": n})
-        return redirect("activities:minutes", pk=activity.pk)
-    elif request.method == "POST" and form.is_valid():
-        try:
-            services.save_minutes(
+        done = run_service(
+            decision_form,
+            lambda d: services.add_decision(actor=request.user, activity=activity, **d),
+        )
+        if done is not FAILED:
+            messages.success(request, _("Decision recorded."))
+            return redirect("activities:minutes", pk=activity.pk)
+    elif action == "ledger":
+        return post_action(
+            request,
+            lambda: services.send_decisions_to_ledger(actor=request.user, activity=activity),
+            success=lambda n: _("%(n)d decisions were sent to the work ledger.") % {"n": n},
+            redirect_to=reverse("activities:minutes", args=[activity.pk]),
+        )
+    elif request.method == "POST":
+        done = run_service(
+            form,
+            lambda d: services.save_minutes(
                 actor=request.user,
                 activity=activity,
-                minutes=form.cleaned_data["minutes"],
-                expected_version=form.cleaned_data["version"],
-            )
-        except ServiceError as e:
-            _form_error(form, e)
-        else:
+                minutes=d["minutes"],
+                expected_version=d["version"],
+            ),
+        )
+        if done is not FAILED:
             messages.success(request, _("Minutes saved."))
             return redirect(activity)
     return render(
@@ -873,11 +826,11 @@ def minutes(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def decision_delete(request: HttpRequest, pk: int) -> HttpResponse:
     decision = get_visible_or_404(Decision.objects.select_related("activity"), request.user, pk=pk)
-    try:
-        services.delete_decision(actor=request.user, decision=decision)
-    except ServiceError as e:
-        messages.error(request, e.text)
-    return redirect("activities:minutes", pk=decision.activity_id)
+    return post_action(
+        request,
+        lambda: services.delete_decision(actor=request.user, decision=decision),
+        redirect_to=reverse("activities:minutes", args=[decision.activity_id]),
+    )
 
 
 @login_required
@@ -887,24 +840,23 @@ def material_add(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied(_("Only the organisers and the host can add materials."))
     initial = {"phase": "after" if activity.is_closed else "before"}
     form = MaterialForm(request.POST or None, request.FILES or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
-        try:
-            services.add_material(
-                actor=request.user,
-                activity=activity,
-                phase=d["phase"],
-                kind=d["kind"],
-                title=d["title"],
-                upload=d["file"],
-                url=d["url"],
-            )
-        except ServiceError as e:
-            _form_error(form, e)
-        else:
-            messages.success(request, _("Material added."))
-            return redirect(activity)
-    return render(request, "activities/material_form.html", {"form": form, "activity": activity})
+    return form_page(
+        request,
+        form,
+        lambda d: services.add_material(
+            actor=request.user,
+            activity=activity,
+            phase=d["phase"],
+            kind=d["kind"],
+            title=d["title"],
+            upload=d["file"],
+            url=d["url"],
+        ),
+        template="activities/material_form.html",
+        context={"activity": activity},
+        success=_("Material added."),
+        redirect_to=activity,
+    )
 
 
 @login_required
@@ -925,55 +877,66 @@ def material_download(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def material_delete(request: HttpRequest, pk: int) -> HttpResponse:
     material = get_visible_or_404(Material.objects.select_related("activity"), request.user, pk=pk)
-    try:
-        services.delete_material(actor=request.user, material=material)
-    except ServiceError as e:
-        messages.error(request, e.text)
-    else:
-        messages.success(request, _("Material removed."))
-    return redirect(material.activity)
+    return post_action(
+        request,
+        lambda: services.delete_material(actor=request.user, material=material),
+        success=_("Material removed."),
+        redirect_to=material.activity,
+    )
 
 
 # --- plans and themes -------------------------------------------------------------------
 
 
-@login_required
-def plan_list(request: HttpRequest) -> HttpResponse:
-    qs = queries.visible_plans(request.user)
-    f = PlanFilter(request.GET or None, queryset=qs, request=request)
-    qs = f.qs if f.is_bound else qs
-    qs = qs.order_by("-year", "org_unit__path", "id")
-    if request.GET.get("export") == "xlsx":
-        content = write_table_xlsx(
-            ["年度", "单位", "计划名称", "学科", "学段", "状态"],
-            (
-                [
-                    p.year,
-                    p.org_unit.name,
-                    p.title,
-                    p.subject.name if p.subject_id else "",
-                    p.stage.name if p.stage_id else "",
-                    p.get_status_display(),
-                ]
-                for p in qs.iterator(chunk_size=2000)
-            ),
-            sheet_title="研修计划",
-            title="年度研修计划",
-            widths=[8, 28, 40, 10, 8, 8],
-        )
-        return xlsx_response(content, "研修计划")
-    page = paginate(request, qs)
-    return render_list(
+class PlanList(ListPage):
+    """Research plans in scope, newest year first; exported in the list's columns."""
+
+    template = "activities/plan_list.html"
+    fragment = "activities/_plan_table.html"
+    filterset = PlanFilter
+    columns = [
+        Column("年度", "year", 8),
+        Column("单位", "org_unit.name", 28),
+        Column("计划名称", "title", 40),
+        Column("学科", "subject.name", 10),
+        Column("学段", "stage.name", 8),
+        Column("状态", "get_status_display", 8),
+    ]
+    export_name = "研修计划"
+    export_title = "年度研修计划"
+
+    def get_queryset(self):
+        return queries.visible_plans(self.user).order_by("-year", "org_unit__path", "id")
+
+    def export_rows(self, qs):
+        return qs.iterator(chunk_size=2000)
+
+    def get_context(self):
+        return {"can_organise": can_organise(self.user)}
+
+
+plan_list = PlanList.as_view()
+
+
+def _plan_form(request: HttpRequest, form: PlanForm, plan: ResearchPlan | None) -> HttpResponse:
+    """Writing a new plan or editing ``plan`` (one form, one template)."""
+
+    def save(d):
+        version = d.pop("version", None)
+        if plan is None:
+            return services.create_plan(actor=request.user, **d)
+        return services.update_plan(actor=request.user, plan=plan, data=d, expected_version=version)
+
+    return form_page(
         request,
-        "activities/plan_list.html",
-        "activities/_plan_table.html",
-        {
-            "filter": f,
-            "page": page,
-            "can_organise": can_organise(request.user),
-            "base_query": querystring_without(request, "page"),
-            "export_query": querystring_without(request, "page", "export"),
-        },
+        form,
+        save,
+        template="activities/plan_form.html",
+        context={"plan": plan},
+        success=_("Plan created. Add a theme for each month, then publish it.")
+        if plan is None
+        else _("Saved."),
+        redirect_to=plan,
     )
 
 
@@ -988,27 +951,7 @@ def plan_create(request: HttpRequest) -> HttpResponse:
         "parent": request.GET.get("parent"),
     }
     form = PlanForm(request.POST or None, user=request.user, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
-        try:
-            plan = services.create_plan(
-                actor=request.user,
-                org_unit=d["org_unit"],
-                year=d["year"],
-                title=d["title"],
-                goals=d["goals"],
-                subject=d["subject"],
-                stage=d["stage"],
-                parent=d["parent"],
-            )
-        except ServiceError as e:
-            _form_error(form, e)
-        else:
-            messages.success(
-                request, _("Plan created. Add a theme for each month, then publish it.")
-            )
-            return redirect(plan)
-    return render(request, "activities/plan_form.html", {"form": form})
+    return _plan_form(request, form, None)
 
 
 @login_required
@@ -1053,30 +996,48 @@ def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
     initial = {f: getattr(plan, f) for f in services.PLAN_FIELDS}
     initial["version"] = plan.version
     form = PlanForm(request.POST or None, user=request.user, editing=True, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        d = dict(form.cleaned_data)
-        version = d.pop("version")
-        try:
-            services.update_plan(actor=request.user, plan=plan, data=d, expected_version=version)
-        except ServiceError as e:
-            _form_error(form, e)
-        else:
-            messages.success(request, _("Saved."))
-            return redirect(plan)
-    return render(request, "activities/plan_form.html", {"form": form, "plan": plan})
+    return _plan_form(request, form, plan)
 
 
 @login_required
 @require_POST
 def plan_publish(request: HttpRequest, pk: int) -> HttpResponse:
     plan = get_visible_or_404(ResearchPlan, request.user, pk=pk)
-    try:
-        services.publish_plan(actor=request.user, plan=plan)
-    except ServiceError as e:
-        messages.error(request, e.text)
-    else:
-        messages.success(request, _("Published: the units below now see this plan."))
-    return redirect(plan)
+    return post_action(
+        request,
+        lambda: services.publish_plan(actor=request.user, plan=plan),
+        success=_("Published: the units below now see this plan."),
+        redirect_to=plan,
+    )
+
+
+def _theme_form(
+    request: HttpRequest, plan: ResearchPlan, theme: MonthlyTheme | None
+) -> HttpResponse:
+    """Adding a monthly theme to ``plan`` or editing ``theme`` (one form, one template)."""
+    initial = None
+    if theme is not None:
+        initial = {f: getattr(theme, f) for f in services.THEME_FIELDS}
+        initial["version"] = theme.version
+    form = ThemeForm(request.POST or None, initial=initial)
+
+    def save(d):
+        version = d.pop("version", None)
+        if theme is None:
+            return services.add_theme(actor=request.user, plan=plan, **d)
+        return services.update_theme(
+            actor=request.user, theme=theme, data=d, expected_version=version
+        )
+
+    return form_page(
+        request,
+        form,
+        save,
+        template="activities/theme_form.html",
+        context={"plan": plan, "theme": theme},
+        success=_("Theme added.") if theme is None else _("Saved."),
+        redirect_to=plan,
+    )
 
 
 @login_required
@@ -1084,18 +1045,7 @@ def theme_add(request: HttpRequest, pk: int) -> HttpResponse:
     plan = get_visible_or_404(ResearchPlan, request.user, pk=pk)
     if not can(request.user, "change", plan):
         raise PermissionDenied(_("You may not change this plan."))
-    form = ThemeForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        d = dict(form.cleaned_data)
-        d.pop("version", None)
-        try:
-            services.add_theme(actor=request.user, plan=plan, **d)
-        except ServiceError as e:
-            _form_error(form, e)
-        else:
-            messages.success(request, _("Theme added."))
-            return redirect(plan)
-    return render(request, "activities/theme_form.html", {"form": form, "plan": plan})
+    return _theme_form(request, plan, None)
 
 
 @login_required
@@ -1105,26 +1055,10 @@ def theme_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if not can(request.user, "change", theme):
         raise PermissionDenied(_("You may not change this plan."))
     if request.method == "POST" and request.POST.get("delete"):
-        try:
-            services.delete_theme(actor=request.user, theme=theme)
-        except ServiceError as e:
-            messages.error(request, e.text)
-        else:
-            messages.success(request, _("Theme removed."))
-        return redirect(plan)
-    initial = {f: getattr(theme, f) for f in services.THEME_FIELDS}
-    initial["version"] = theme.version
-    form = ThemeForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        d = dict(form.cleaned_data)
-        version = d.pop("version")
-        try:
-            services.update_theme(actor=request.user, theme=theme, data=d, expected_version=version)
-        except ServiceError as e:
-            _form_error(form, e)
-        else:
-            messages.success(request, _("Saved."))
-            return redirect(plan)
-    return render(
-        request, "activities/theme_form.html", {"form": form, "plan": plan, "theme": theme}
-    )
+        return post_action(
+            request,
+            lambda: services.delete_theme(actor=request.user, theme=theme),
+            success=_("Theme removed."),
+            redirect_to=plan,
+        )
+    return _theme_form(request, plan, theme)

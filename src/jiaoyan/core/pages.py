@@ -22,7 +22,9 @@ list's sheet kind (so the file re-imports) or, for lists without one, in its dec
 
 Form views call services through :func:`form_page`, :func:`run_service` or
 :func:`post_action`: a ``ServiceError`` is shown on its field (or as a message), a stale
-form is refused with the service's message, success is a message and a redirect.
+form is refused with the service's message, success is a message and a redirect. A view
+that shows a refusal its own way (several forms on one page, an error line, a status
+code) calls the service through :func:`attempt`.
 """
 
 from __future__ import annotations
@@ -270,6 +272,20 @@ def run_service(form: BaseForm, perform: Callable[[dict[str, Any]], Any]) -> Any
 FAILED = _FAILED
 
 
+def denied_on_form(perform: Callable[..., Any]) -> Callable[..., Any]:
+    """``perform`` (a service call for :func:`form_page` or :func:`run_service`) with a
+    refusal by the service's permission check shown like its other errors — at the form's
+    top — instead of a 403 page (for forms whose choices the permission depends on)."""
+
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return perform(*args, **kwargs)
+        except PermissionDenied as e:
+            raise ServiceError(str(e)) from e
+
+    return wrapped
+
+
 def _resolve(value, result):
     return value(result) if callable(value) else value
 
@@ -350,3 +366,24 @@ def post_form(
         success=success,
         redirect_to=redirect_to,
     )
+
+
+def attempt(perform: Callable[[], Any], *, denied: bool = False) -> tuple[Any, Exception | None]:
+    """Call ``perform()`` (a service call) for a view that shows a refusal its own way — on
+    one of several forms, as a line of the page, with a status code, or by going somewhere
+    else than on success. Returns ``(result, None)``, or ``(FAILED, error)`` with the
+    ``ServiceError`` it raised (with ``denied``, also a ``PermissionDenied``);
+    :func:`refusal_text` is the error's message for users."""
+    try:
+        return perform(), None
+    except ServiceError as e:
+        return _FAILED, e
+    except PermissionDenied as e:
+        if not denied:
+            raise
+        return _FAILED, e
+
+
+def refusal_text(error: Exception) -> str:
+    """The message of a refusal returned by :func:`attempt`."""
+    return error.text if isinstance(error, ServiceError) else str(error)

@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,16 +19,9 @@ from django.views.decorators.http import require_POST
 from jiaoyan.core import audit, charts
 from jiaoyan.core.errors import ServiceError
 from jiaoyan.core.imports import start_import
-from jiaoyan.core.lists import (
-    SortOption,
-    paginate,
-    querystring_without,
-    render_list,
-    sort_queryset,
-    xlsx_response,
-)
+from jiaoyan.core.lists import SortOption, querystring_without
+from jiaoyan.core.pages import ListPage, form_page, post_action
 from jiaoyan.core.scope import can, get_visible_or_404, units_where
-from jiaoyan.core.sheets import export_xlsx
 from jiaoyan.orgs.models import OrgUnit
 
 from . import queries, services
@@ -54,61 +47,84 @@ SORTS = [
 ]
 
 
-def _form_error(form, error: ServiceError) -> None:
-    field = error.field if error.field in form.fields else None
-    form.add_error(field, error.text if field is None else error.messages)
-
-
 # --- boards ------------------------------------------------------------------------------
+
+
+class LedgerBoard(ListPage):
+    """One board (mine, my unit's, assigned by me, under supervision) as a table or a
+    kanban, with its filters and counts per status; exports in the ledger sheet's columns
+    (the file re-imports)."""
+
+    template = "ledger/board.html"
+    fragment = "ledger/_board_table.html"
+    sorts = SORTS
+    default_sort = "due"
+    sheet = LedgerSheet
+    export_name = gettext_lazy("Work ledger")
+    export_drop = ("view",)
+
+    def __init__(self, request: HttpRequest, **kwargs) -> None:
+        super().__init__(request, **kwargs)
+        name = request.GET.get("board") or "mine"
+        self.board = name if name in queries.BOARDS else "mine"
+        self.view = "kanban" if request.GET.get("view") == "kanban" else "table"
+        if self.view == "kanban":
+            self.fragment = None  # the cards are the whole page, never a fragment
+        self.form = BoardFilterForm(request.GET, user=self.user)
+        self.filters = self.form.filters()
+
+    def get_queryset(self):
+        return queries.board_queryset(self.user, self.board)
+
+    def filter_queryset(self, qs):
+        # The counts per status read every filter but the status (one query).
+        self.counts = queries.status_counts(queries.apply_filters(qs, self.filters, status=False))
+        self.filtered = queries.apply_filters(qs, self.filters)
+        return self.filtered.annotate(priority_rank=queries.priority_rank())
+
+    def export_queryset(self, qs):
+        return queries.for_list(self.filtered).order_by("org_unit_id", "number")
+
+    def list_queryset(self, qs):
+        return queries.PageRows(qs, queries.board_count(self.counts, self.filters.status))
+
+    def paginate(self, rows):
+        return None if self.view == "kanban" else super().paginate(rows)
+
+    def get_context(self):
+        counts = self.counts
+        ctx = {
+            "board": self.board,
+            "boards": list(queries.BOARDS.items()),
+            "view": self.view,
+            "form": self.form,
+            "filters": self.filters,
+            "counts": counts,
+            "status_cards": _status_cards(counts),
+            "chart": charts.pie(
+                [
+                    {"name": str(label), "value": counts.get(s, 0)}
+                    for s, label in Status.choices
+                    if s != Status.CANCELLED
+                ]
+            ),
+            "can_add": units_where(self.user, "add", Item).exists(),
+            "today": timezone.localdate(),
+            "query_noview": querystring_without(self.request, "page", "view"),
+            "query_nostatus": querystring_without(self.request, "page", "status"),
+        }
+        if self.view == "kanban":
+            ctx["columns"] = queries.kanban(self.filtered, counts, status=self.filters.status)
+            ctx["sort"] = None
+        return ctx
+
+
+_board = LedgerBoard.as_view()
 
 
 @login_required
 def board(request: HttpRequest) -> HttpResponse:
-    user = request.user
-    name = request.GET.get("board") or "mine"
-    if name not in queries.BOARDS:
-        name = "mine"
-    view = "kanban" if request.GET.get("view") == "kanban" else "table"
-    form = BoardFilterForm(request.GET, user=user)
-    f = form.filters()
-    base = queries.board_queryset(user, name)
-    qs = queries.apply_filters(base, f)
-    if request.GET.get("export") == "xlsx":
-        sheet = LedgerSheet(actor=user)
-        content = export_xlsx(sheet, queries.for_list(qs).order_by("org_unit_id", "number"))
-        return xlsx_response(content, _("Work ledger"))
-    counts = queries.status_counts(queries.apply_filters(base, f, status=False))
-    ctx = {
-        "board": name,
-        "boards": list(queries.BOARDS.items()),
-        "view": view,
-        "form": form,
-        "filters": f,
-        "counts": counts,
-        "status_cards": _status_cards(counts),
-        "chart": charts.pie(
-            [
-                {"name": str(label), "value": counts.get(s, 0)}
-                for s, label in Status.choices
-                if s != Status.CANCELLED
-            ]
-        ),
-        "can_add": units_where(user, "add", Item).exists(),
-        "today": timezone.localdate(),
-        "base_query": querystring_without(request, "page"),
-        "base_query_nosort": querystring_without(request, "page", "sort"),
-        "export_query": querystring_without(request, "page", "export", "view"),
-        "query_noview": querystring_without(request, "page", "view"),
-        "query_nostatus": querystring_without(request, "page", "status"),
-    }
-    if view == "kanban":
-        ctx["columns"] = queries.kanban(qs, counts, status=f.status)
-        return render(request, "ledger/board.html", ctx)
-    qs = qs.annotate(priority_rank=queries.priority_rank())
-    qs, sort = sort_queryset(request, qs, SORTS, "due")
-    ctx["sort"] = sort
-    ctx["page"] = paginate(request, queries.PageRows(qs, queries.board_count(counts, f.status)))
-    return render_list(request, "ledger/board.html", "ledger/_board_table.html", ctx)
+    return _board(request)
 
 
 def _status_cards(counts: dict[str, int]) -> list[dict]:
@@ -121,22 +137,27 @@ def _status_cards(counts: dict[str, int]) -> list[dict]:
     return cards
 
 
+class SupervisionList(ListPage):
+    """The supervision board: open (or closed) supervisions of the units in scope."""
+
+    template = "ledger/supervision.html"
+
+    def get_queryset(self):
+        self.closed = self.request.GET.get("closed") == "1"
+        return queries.supervisions_for(
+            self.user, state="closed" if self.closed else "open", supervising=True
+        )
+
+    def get_context(self):
+        return {"closed": self.closed, "today": timezone.localdate()}
+
+
+_supervision = SupervisionList.as_view()
+
+
 @login_required
 def supervision(request: HttpRequest) -> HttpResponse:
-    user = request.user
-    closed = request.GET.get("closed") == "1"
-    qs = queries.supervisions_for(user, state="closed" if closed else "open", supervising=True)
-    page = paginate(request, qs)
-    return render(
-        request,
-        "ledger/supervision.html",
-        {
-            "page": page,
-            "closed": closed,
-            "today": timezone.localdate(),
-            "base_query": querystring_without(request, "page"),
-        },
-    )
+    return _supervision(request)
 
 
 # --- items ---------------------------------------------------------------------------------
@@ -191,48 +212,41 @@ def item_create(request: HttpRequest) -> HttpResponse:
     if observation is not None:
         # The observed teacher's school answers for an observation's suggestions.
         del form.fields["responsible_unit"], form.fields["responsible_person"]
-    if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
+
+    def create(d):
         common = {
             "description": d["description"],
             "due_on": d["due_on"],
-        }
-        extra = {
             "recurrence": d["recurrence"],
             "priority": d["priority"],
             "collaborators": list(d["collaborators"]),
             "tags": d["tags"],
             "remarks": d["remarks"],
         }
-        try:
-            if observation is not None:
-                item = services.create_item_from_observation(
-                    actor=user,
-                    observation=observation,
-                    org_unit=d["org_unit"],
-                    title=d["title"],
-                    **common,
-                    **extra,
-                )
-            else:
-                item = services.create_item(
-                    actor=user,
-                    org_unit=d["org_unit"],
-                    title=d["title"],
-                    responsible_unit=d["responsible_unit"],
-                    responsible_person=d["responsible_person"],
-                    **common,
-                    **extra,
-                )
-        except ServiceError as e:
-            _form_error(form, e)
-        else:
-            messages.success(request, _("The item was added to the ledger."))
-            return redirect(item)
-    return render(
+        if observation is not None:
+            return services.create_item_from_observation(
+                actor=user,
+                observation=observation,
+                org_unit=d["org_unit"],
+                title=d["title"],
+                **common,
+            )
+        return services.create_item(
+            actor=user,
+            org_unit=d["org_unit"],
+            title=d["title"],
+            responsible_unit=d["responsible_unit"],
+            responsible_person=d["responsible_person"],
+            **common,
+        )
+
+    return form_page(
         request,
-        "ledger/item_form.html",
-        {"form": form, "item": None, "observation": observation},
+        form,
+        create,
+        template="ledger/item_form.html",
+        context={"item": None, "observation": observation},
+        success=_("The item was added to the ledger."),
     )
 
 
@@ -256,24 +270,25 @@ def item_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "version": item.version,
     }
     form = ItemForm(request.POST or None, user=user, creating=False, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
+
+    def update(d):
         data = {k: d[k] for k in form.fields if k != "version"}
         data["collaborators"] = list(d["collaborators"])
-        try:
-            changes = services.update_item(
-                actor=user, item=item, data=data, expected_version=d.get("version")
-            )
-        except ServiceError as e:
-            _form_error(form, e)
-        else:
-            if changes:
-                messages.success(request, _("The item was saved."))
-            else:
-                messages.info(request, _("Nothing was changed."))
-            return redirect(item)
-    return render(
-        request, "ledger/item_form.html", {"form": form, "item": item, "observation": None}
+        changes = services.update_item(
+            actor=user, item=item, data=data, expected_version=d.get("version")
+        )
+        if not changes:
+            messages.info(request, _("Nothing was changed."))
+        return changes
+
+    return form_page(
+        request,
+        form,
+        update,
+        template="ledger/item_form.html",
+        context={"item": item, "observation": None},
+        success=lambda changes: _("The item was saved.") if changes else None,
+        redirect_to=item,
     )
 
 
@@ -345,13 +360,7 @@ def _version(request: HttpRequest) -> int | None:
 def _act(request: HttpRequest, item: Item, call, done: str) -> HttpResponse:
     """Run one action's service on ``item``; back to the item with its message either way
     (a refused action changes nothing and says why)."""
-    try:
-        call()
-    except ServiceError as e:
-        messages.error(request, e.text)
-    else:
-        messages.success(request, done)
-    return redirect(item)
+    return post_action(request, call, success=done, redirect_to=item)
 
 
 def _item_action(service, done: str, *, versioned: bool = True, **fields: str):
@@ -444,30 +453,27 @@ def ledger_import(request: HttpRequest) -> HttpResponse:
         user=user,
         initial={"org_unit": _default_unit(user, units.order_by("path"))},
     )
-    if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        mode = form.cleaned_data["mode"]
-        try:
-            if upload.size > settings.IMPORT_MAX_BYTES:
-                raise ServiceError(
-                    _("The file is larger than %(mb)d MB.")
-                    % {"mb": settings.IMPORT_MAX_BYTES // 2**20}
-                )
-            job = start_import(
-                actor=user,
-                kind=LedgerSheet.kind,
-                filename=upload.name,
-                data=upload.read(),
-                dry_run=mode == "dry_run",
-                valid_only=mode == "valid_only",
-                params={"unit": form.cleaned_data["org_unit"].pk},
+
+    def start(d):
+        upload = d["file"]
+        if upload.size > settings.IMPORT_MAX_BYTES:
+            raise ServiceError(
+                _("The file is larger than %(mb)d MB.") % {"mb": settings.IMPORT_MAX_BYTES // 2**20}
             )
-        except ServiceError as e:
-            _form_error(form, e)
-        else:
-            return redirect(job)
-    return render(
+        return start_import(
+            actor=user,
+            kind=LedgerSheet.kind,
+            filename=upload.name,
+            data=upload.read(),
+            dry_run=d["mode"] == "dry_run",
+            valid_only=d["mode"] == "valid_only",
+            params={"unit": d["org_unit"].pk},
+        )
+
+    return form_page(
         request,
-        "ledger/import.html",
-        {"form": form, "template_url": reverse("core:import_template", args=["ledger"])},
+        form,
+        start,
+        template="ledger/import.html",
+        context={"template_url": reverse("core:import_template", args=["ledger"])},
     )

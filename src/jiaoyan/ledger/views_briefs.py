@@ -17,7 +17,15 @@ from django.utils.translation import gettext_lazy, pgettext
 
 from jiaoyan.core import audit, charts
 from jiaoyan.core.errors import ServiceError
-from jiaoyan.core.lists import querystring_without, xlsx_response
+from jiaoyan.core.lists import querystring_without
+from jiaoyan.core.pages import (
+    Column,
+    ListPage,
+    attempt,
+    refusal_text,
+    wants_export,
+    xlsx_response,
+)
 from jiaoyan.core.scope import can, get_visible_or_404
 from jiaoyan.core.sheets import write_table_xlsx
 from jiaoyan.orgs.models import OrgUnit
@@ -63,73 +71,64 @@ def _require_reports(request: HttpRequest) -> None:
 # --- briefs --------------------------------------------------------------------------------
 
 
-@login_required
-def brief_list(request: HttpRequest) -> HttpResponse:
-    _require_reports(request)
-    user = request.user
-    qs = briefs.visible_briefs(user).select_related("org_unit")
-    units = briefs.brief_units(user)
-    unit = None
-    if request.GET.get("unit"):
-        unit = OrgUnit.objects.visible_to(user).filter(pk=_int(request.GET["unit"])).first()
-        if unit is None:
-            raise Http404
-        qs = qs.filter(org_unit=unit)
-    year = _int(request.GET.get("year"))
-    if year:
-        qs = qs.filter(year=year)
-    state = request.GET.get("state", "")
-    if state in Brief.State.values:
-        qs = qs.filter(state=state)
-    qs = qs.order_by("-year", "-period_start", "-number", "-pk")
-    if request.GET.get("export") == "xlsx":
-        rows = (
-            [
-                b.org_unit.name,
-                b.year,
-                b.number or "",
-                b.title,
-                b.period_start,
-                b.period_end,
-                b.get_state_display(),
-                b.issued_at,
-            ]
-            for b in qs.iterator(chunk_size=500)
-        )
-        content = write_table_xlsx(
-            [
-                _("Unit"),
-                _("Year"),
-                _("Issue number"),
-                _("Title"),
-                _("From"),
-                _("To"),
-                _("State"),
-                _("Issued at"),
-            ],
-            rows,
-            sheet_title=_("Briefs"),
-            title=_("Briefs"),
-            widths=[24, 8, 8, 30, 12, 12, 8, 18],
-        )
-        return xlsx_response(content, _("Briefs"))
-    page = Paginator(qs, PER_PAGE).get_page(request.GET.get("page"))
-    this_year = timezone.localdate().year
-    return render(
-        request,
-        "ledger/briefs/brief_list.html",
-        {
-            "page": page,
+class BriefList(ListPage):
+    """The briefs the viewer sees, by unit, year and state, newest first."""
+
+    template = "ledger/briefs/brief_list.html"
+    columns = [
+        Column(gettext_lazy("Unit"), "org_unit.name", 24),
+        Column(gettext_lazy("Year"), "year", 8),
+        Column(gettext_lazy("Issue number"), lambda b: b.number or "", 8),
+        Column(gettext_lazy("Title"), "title", 30),
+        Column(gettext_lazy("From"), "period_start", 12),
+        Column(gettext_lazy("To"), "period_end", 12),
+        Column(gettext_lazy("State"), "get_state_display", 8),
+        Column(gettext_lazy("Issued at"), "issued_at", 18),
+    ]
+    export_name = gettext_lazy("Briefs")
+    export_title = gettext_lazy("Briefs")
+
+    def get_queryset(self):
+        _require_reports(self.request)
+        return briefs.visible_briefs(self.user).select_related("org_unit")
+
+    def filter_queryset(self, qs):
+        get = self.request.GET
+        self.unit = None
+        if get.get("unit"):
+            self.unit = OrgUnit.objects.visible_to(self.user).filter(pk=_int(get["unit"])).first()
+            if self.unit is None:
+                raise Http404
+            qs = qs.filter(org_unit=self.unit)
+        self.year = _int(get.get("year"))
+        if self.year:
+            qs = qs.filter(year=self.year)
+        self.state = get.get("state", "")
+        if self.state in Brief.State.values:
+            qs = qs.filter(state=self.state)
+        return qs.order_by("-year", "-period_start", "-number", "-pk")
+
+    def export_rows(self, qs):
+        return qs.iterator(chunk_size=500)
+
+    def paginate(self, rows):
+        return Paginator(rows, PER_PAGE).get_page(self.request.GET.get("page"))
+
+    def get_context(self):
+        units = briefs.brief_units(self.user)
+        this_year = timezone.localdate().year
+        return {
             "units": units,
-            "unit": unit,
-            "year": year,
+            "unit": self.unit,
+            "year": self.year,
             "years": list(range(this_year, this_year - 6, -1)),
-            "state": state,
+            "state": self.state,
             "states": Brief.State.choices,
-            "base_query": querystring_without(request, "page"),
             "can_create": bool(units),
-        },
-    )
+        }
+
+
+brief_list = BriefList.as_view()
 
 
 @login_required
@@ -144,18 +143,19 @@ def brief_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         chosen = _int(request.POST.get("unit"))
         unit = next((u for u in units if u.pk == chosen), None)
-        try:
+
+        def generate():
+            nonlocal week
             if unit is None:
                 raise ServiceError(_("Choose a unit."), field="unit")
             week = briefs.parse_week(request.POST.get("week")) or week
-            brief = briefs.generate_weekly_brief(actor=request.user, unit=unit, week_start=week)
-        except ServiceError as e:
-            error = e.text
-        except PermissionDenied as e:
-            error = str(e)
-        else:
+            return briefs.generate_weekly_brief(actor=request.user, unit=unit, week_start=week)
+
+        brief, refused = attempt(generate, denied=True)
+        if refused is None:
             messages.success(request, _("The draft brief was generated: check it, then issue it."))
             return redirect("ledger:brief", pk=brief.pk)
+        error = refusal_text(refused)
     return render(
         request,
         "ledger/briefs/brief_create.html",
@@ -181,39 +181,39 @@ def brief_detail(request: HttpRequest, pk: int) -> HttpResponse:
     sections = brief.content.get("sections", [])
     if request.method == "POST":
         action = request.POST.get("action", "save")
-        try:
+
+        def save():
+            return briefs.update_brief_sections(
+                actor=request.user,
+                brief=brief,
+                sections=_sections_from_post(request, brief),
+                expected_version=_int(request.POST.get("version")),
+            )
+
+        def act():
             if action == "issue":
-                briefs.update_brief_sections(
-                    actor=request.user,
-                    brief=brief,
-                    sections=_sections_from_post(request, brief),
-                    expected_version=_int(request.POST.get("version")),
-                )
-                brief = briefs.issue_brief(actor=request.user, brief=brief)
-                messages.success(
-                    request,
-                    _("Issued as issue %(n)d of %(y)d.") % {"n": brief.number, "y": brief.year},
-                )
-            elif action == "delete":
+                save()
+                issued = briefs.issue_brief(actor=request.user, brief=brief)
+                n = {"n": issued.number, "y": issued.year}
+                return issued, _("Issued as issue %(n)d of %(y)d.") % n
+            if action == "delete":
                 briefs.delete_draft(actor=request.user, brief=brief)
-                messages.success(request, _("The draft was deleted."))
-                return redirect("ledger:brief_list")
-            else:
-                briefs.update_brief_sections(
-                    actor=request.user,
-                    brief=brief,
-                    sections=_sections_from_post(request, brief),
-                    expected_version=_int(request.POST.get("version")),
-                )
-                messages.success(request, _("The brief was saved."))
-        except ServiceError as e:
-            messages.error(request, e.text)
+                return None, _("The draft was deleted.")
+            save()
+            return brief, _("The brief was saved.")
+
+        done, refused = attempt(act, denied=True)
+        if refused is not None:
+            messages.error(request, refusal_text(refused))
+            if isinstance(refused, PermissionDenied):
+                return _brief_page(request, brief, may_change, sections, status=403)
             sections = _sections_from_post(request, brief)
             return _brief_page(request, brief, may_change, sections, status=400)
-        except PermissionDenied as e:
-            messages.error(request, str(e))
-            return _brief_page(request, brief, may_change, sections, status=403)
-        return redirect("ledger:brief", pk=brief.pk)
+        target, message = done
+        messages.success(request, message)
+        if target is None:
+            return redirect("ledger:brief_list")
+        return redirect("ledger:brief", pk=target.pk)
     return _brief_page(request, brief, may_change, sections)
 
 
@@ -288,10 +288,10 @@ def _report_unit(request: HttpRequest) -> OrgUnit:
 
 
 def _period(fn, value):
-    try:
-        return fn(value), ""
-    except ServiceError as e:
-        return fn(None), e.text
+    period, refused = attempt(lambda: fn(value))
+    if refused is not None:
+        return fn(None), refusal_text(refused)
+    return period, ""
 
 
 @login_required
@@ -321,8 +321,7 @@ def monthly(request: HttpRequest) -> HttpResponse:
         "unit": unit.name,
         "month": period.label,
     }
-    export = request.GET.get("export")
-    if export == "xlsx":
+    if wants_export(request):
         content = _monthly_xlsx(title, overdue, escalated, row_unit)
         return xlsx_response(content, title)
     # The whole list's ids come in order with the counts; for one picked unit, a page reads
@@ -434,7 +433,7 @@ def quarterly(request: HttpRequest) -> HttpResponse:
         "unit": unit.name,
         "quarter": period.label,
     }
-    if request.GET.get("export") == "xlsx":
+    if wants_export(request):
         content = write_table_xlsx(
             [
                 _("Rank"),
