@@ -3,7 +3,7 @@ request for the table gets the table only, the filters narrow the page and its e
 
 from __future__ import annotations
 
-from jiaoyan.core.models import ImportJob, Notification
+from jiaoyan.core.models import ImportJob, Job, Notification
 from jiaoyan.core.notifications import mark_read, notify
 from tests.support import read_xlsx
 
@@ -46,20 +46,17 @@ def test_audit_log_table_fragment_and_filtered_export(world, client_for):
 
 
 def test_import_list_table_fragment(world, client_for):
-    ImportJob.objects.bulk_create(
-        [
-            ImportJob(
-                kind="schools",
-                original_name=f"学校{i}.xlsx",
-                file=f"imports/{i}.xlsx",
-                created_by=world.city_admin,
-                org_unit=world.units["city"],
-                status="succeeded",
-                result={"rows": 3, "created": 3, "errors": []},
-            )
-            for i in range(30)
-        ]
-    )
+    for i in range(30):
+        job = Job.objects.create(
+            kind="import",
+            created_by=world.city_admin,
+            org_unit=world.units["city"],
+            status=Job.Status.SUCCEEDED,
+            result={"rows": 3, "created": 3, "errors": []},
+        )
+        ImportJob.objects.create(
+            job=job, kind="schools", original_name=f"学校{i}.xlsx", file=f"imports/{i}.xlsx"
+        )
     client = client_for(world.city_admin)
     page = client.get("/imports/").content.decode()
     assert 'id="list-results"' in page and 'data-testid="template-schools"' in page
