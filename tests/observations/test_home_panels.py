@@ -23,7 +23,7 @@ def figure(html: str, testid: str) -> str:
 def test_a_teacher_sees_their_submitted_observations(world, rubric, client_for):
     observe(world, rubric, topic="一元一次方程")
     observe(world, rubric, topic="草稿里的课", submit=False)
-    observe(world, rubric, teacher="teacher_b", topic="别人的课", subject="语文", stage="primary")
+    observe(world, rubric, teacher="counsellor", topic="别人的课")
     html = client_for(world.teacher).get("/").content.decode()
     panel = html[html.index('data-testid="home-observed"') :]
     assert "一元一次方程" in panel and "李校长" in panel
