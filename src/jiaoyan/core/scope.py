@@ -28,7 +28,10 @@ index scan, so the branches of the OR combine as a BitmapOr of index scans (or, 
 most rows are visible, as a filter on an index read in list order). A plain
 ``IN (<subquery>)`` inside an OR is a filter PostgreSQL cannot read from an index, and
 answering it means reading the whole table. SQLite plans ``IN (<subquery>)`` from an
-index in either place, so there the SQL is the plain ``IN``.
+index in either place, so there the SQL is the plain ``IN``. Two exceptions keep the
+plain ``IN`` on PostgreSQL too: a condition with one branch (the database makes it a
+join), and the subtree of a province or a city (``BROAD_DEPTH``), where most rows are
+visible and reading them in list order against a hashed set is the better plan.
 """
 
 from __future__ import annotations
