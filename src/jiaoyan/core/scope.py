@@ -28,7 +28,10 @@ index scan, so the branches of the OR combine as a BitmapOr of index scans (or, 
 most rows are visible, as a filter on an index read in list order). A plain
 ``IN (<subquery>)`` inside an OR is a filter PostgreSQL cannot read from an index, and
 answering it means reading the whole table. SQLite plans ``IN (<subquery>)`` from an
-index in either place, so there the SQL is the plain ``IN``.
+index in either place, so there the SQL is the plain ``IN``. Two exceptions keep the
+plain ``IN`` on PostgreSQL too: a condition with one branch (the database makes it a
+join), and the subtree of a province or a city (``BROAD_DEPTH``), where most rows are
+visible and reading them in list order against a hashed set is the better plan.
 """
 
 from __future__ import annotations
@@ -307,6 +310,9 @@ def is_shared_unit(user, name: str, unit_id: int | None) -> bool:
 
 # --- reads ----------------------------------------------------------------------------
 
+# Subtrees this near the root (a province: 1, a city: 2) hold most of a table's rows.
+BROAD_DEPTH = 2
+
 
 @dataclass(frozen=True)
 class _IdSet:
@@ -331,7 +337,13 @@ def _scope_branch(user, model: type[models.Model], action: str) -> Q | _IdSet | 
         return _path_q(spec.path, paths)
     rel, unit_model = relation
     last = spec.path.rsplit("__", 1)[1]
-    return _IdSet(rel, unit_model._default_manager.filter(_path_q(last, paths)).values("pk"))
+    units = unit_model._default_manager.filter(_path_q(last, paths)).values("pk")
+    if min(p.count("/") - 1 for p in paths) <= BROAD_DEPTH:
+        # A province or a city: most rows are visible, so the best plan reads the rows
+        # in list order and checks each against the hashed set of units (a plain IN);
+        # as an array the planner would guess ten units and sort the whole table.
+        return Q(**{f"{rel}__in": units})
+    return _IdSet(rel, units)
 
 
 def _beyond_branches(user, model: type[models.Model]) -> list[Q | _IdSet]:
