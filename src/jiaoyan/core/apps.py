@@ -9,6 +9,10 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         from . import nav
+        from .api import register_router
+
+        register_router("jiaoyan.core.api.router")
+        register_router("jiaoyan.core.api.imports_router")
 
         def can_import(user) -> bool:
             from .imports import kinds_for

@@ -2,10 +2,13 @@
 records of the people in your scope)."""
 
 import datetime as dt
+from typing import Annotated
 
-from ninja import Field, Query, Router, Schema
-from ninja.pagination import LimitOffsetPagination, paginate
+from django.db.models import Q
+from ninja import Field, FilterLookup, FilterSchema, Query, Router, Schema
+from pydantic import PrivateAttr
 
+from jiaoyan.core.api import paginated
 from jiaoyan.core.scope import get_visible_or_404
 
 from .models import HoursRecord
@@ -38,23 +41,23 @@ class HoursOut(Schema):
         return f"{obj.source_type.app_label}.{obj.source_type.model}"
 
 
-class HoursFilter(Schema):
+class HoursFilter(FilterSchema):
     mine: bool = Field(True, description="only your own records (false: everyone you may see)")
-    year: int | None = None
-    person: int | None = None
+    year: Annotated[int | None, FilterLookup("date__year")] = None
+    person: Annotated[int | None, FilterLookup("person_id")] = None
+    _user_id: int | None = PrivateAttr(None)
+
+    def filter_mine(self, value: bool) -> Q:
+        # The records of the caller's person (the filter's ``user``, set by the endpoint).
+        return Q(person__user_id=self._user_id) if value else Q()
 
 
 @router.get("/hours", response=list[HoursOut], summary="Hours records")
-@paginate(LimitOffsetPagination)
+@paginated
 def list_hours(request, filters: Query[HoursFilter]):
     qs = HoursRecord.objects.visible_to(request.auth).select_related("person", "source_type")
-    if filters.mine:
-        qs = qs.filter(person__user_id=request.auth.pk)
-    if filters.year:
-        qs = qs.filter(date__year=filters.year)
-    if filters.person:
-        qs = qs.filter(person_id=filters.person)
-    return qs.order_by("-date", "-id")
+    filters._user_id = request.auth.pk
+    return filters.filter(qs).order_by("-date", "-id")
 
 
 @router.get("/hours/{record_id}", response=HoursOut)

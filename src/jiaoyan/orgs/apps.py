@@ -8,6 +8,9 @@ class OrgsConfig(AppConfig):
     verbose_name = _("Organisations")
 
     def ready(self) -> None:
+        from jiaoyan.core.api import register_router
+
+        register_router("jiaoyan.orgs.api.router")
         from jiaoyan.core import nav, reference
 
         from . import sheets  # noqa: F401  (registers the org_units and schools sheets)
