@@ -146,21 +146,28 @@ class Resolver:
         self._missing: set[Any] = set()
 
     def prefetch(self, values: Iterable[Any]) -> None:
+        values = list(values)
         pks = {v for v in values if _kind(v) == "pk"} - self._by_pk.keys() - self._missing
-        texts = {v.strip() for v in values if _kind(v) == "key"}
+        texts = {v.strip() for v in values if _kind(v) == "key"} - self._missing
         if pks:
             for obj in self.qs.filter(pk__in=pks):
                 self._by_pk[obj.pk] = obj
             self._missing |= pks - self._by_pk.keys()
-        for key in self.keys:
-            todo = {t for t in texts if (key, t) not in self._by_key and t not in self._missing}
+        for key in self.keys:  # the first key that names a text wins
+            todo = {t for t in texts if not self._found(t)}
             if not todo:
-                continue
+                break
             for obj in self.qs.filter(**{f"{key}__in": todo}):
-                self._by_key[(key, str(_attr(obj, key)))] = obj
-        for t in texts:
-            if not any((k, t) in self._by_key for k in self.keys):
-                self._missing.add(t)
+                self._by_key.setdefault((key, str(_attr(obj, key))), obj)
+        self._missing |= {t for t in texts if not self._found(t)}
+
+    def _found(self, text: str) -> bool:
+        return any((k, text) in self._by_key for k in self.keys)
+
+    def message(self, value: Any) -> str:
+        """The one message of a cell whose ``value`` names nothing (for a sheet's error
+        report: the same whether the object is absent or out of scope)."""
+        return unresolved(self.model, field=None, values=[value]).text
 
     def get(self, value: Any):
         kind = _kind(value)
@@ -171,7 +178,7 @@ class Resolver:
                 self.prefetch([value])
             return self._by_pk.get(value)
         text = value.strip()
-        if not any((k, text) in self._by_key for k in self.keys) and text not in self._missing:
+        if not self._found(text) and text not in self._missing:
             self.prefetch([text])
         for key in self.keys:
             if (key, text) in self._by_key:

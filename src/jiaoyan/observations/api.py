@@ -20,6 +20,7 @@ from .models import ComparisonRound, LiaisonAssignment, Observation, Rubric
 from .schemas import (
     ActivityLinkIn,
     CorrectionIn,
+    LiaisonFilter,
     LiaisonIn,
     LiaisonOut,
     ObservationFilter,
@@ -30,9 +31,11 @@ from .schemas import (
     ReplyIn,
     ReplyOut,
     RoundDetailOut,
+    RoundFilter,
     RoundIn,
     RoundOut,
     RubricDetailOut,
+    RubricFilter,
     RubricIn,
     RubricOut,
     RubricUpdate,
@@ -60,11 +63,8 @@ def _rubric_detail(rubric: Rubric) -> Rubric:
 
 @router.get("/observation-rubrics", response=list[RubricOut], summary="Rubrics you can see")
 @paginated
-def list_rubrics(request, active: bool | None = None):
-    qs = _rubrics(request.auth).order_by("name", "id")
-    if active is not None:
-        qs = qs.filter(is_active=active)
-    return qs
+def list_rubrics(request, filters: Query[RubricFilter]):
+    return filters.filter(_rubrics(request.auth)).order_by("name", "id")
 
 
 @router.get("/observation-rubrics/{rubric_id}", response=RubricDetailOut)
@@ -321,11 +321,8 @@ def _rounds(user):
 
 @router.get("/observation-rounds", response=list[RoundOut], summary="同课异构 rounds")
 @paginated
-def list_rounds(request, activity: int | None = None):
-    qs = _rounds(request.auth)
-    if activity is not None:
-        qs = qs.filter(activity_id=activity)
-    return qs.order_by("-date", "-id")
+def list_rounds(request, filters: Query[RoundFilter]):
+    return filters.filter(_rounds(request.auth)).order_by("-date", "-id")
 
 
 @router.get(
@@ -393,11 +390,8 @@ def _liaisons(user):
 
 @router.get("/liaison-assignments", response=list[LiaisonOut], summary="联点联校")
 @paginated
-def list_liaisons(request, active: bool | None = True):
-    qs = _liaisons(request.auth).order_by("school__path", "researcher_id", "id")
-    if active is not None:
-        qs = qs.filter(is_active=active)
-    return qs
+def list_liaisons(request, filters: Query[LiaisonFilter]):
+    return filters.filter(_liaisons(request.auth)).order_by("school__path", "researcher_id", "id")
 
 
 @router.get("/liaison-assignments/{assignment_id}", response=LiaisonOut)

@@ -318,6 +318,18 @@ class ActivityLinkIn(Schema):
     )
 
 
+class RubricFilter(FilterSchema):
+    active: Annotated[bool | None, FilterLookup("is_active")] = None
+
+
+class RoundFilter(FilterSchema):
+    activity: Annotated[int | None, FilterLookup("activity_id")] = None
+
+
+class LiaisonFilter(FilterSchema):
+    active: Annotated[bool | None, FilterLookup("is_active")] = True
+
+
 class ObservationFilter(FilterSchema):
     within: int | None = Field(None, description="id of a unit: observations in its subtree")
     org_unit: Annotated[int | None, FilterLookup("org_unit_id")] = Field(None)
