@@ -6,7 +6,7 @@ from django.urls import include, path
 from django.views.static import serve
 
 from jiaoyan.core import views as core_views
-from jiaoyan.core.api import api
+from jiaoyan.core.api import urls as api_urls
 from jiaoyan.people.forms import LoginForm
 
 urlpatterns = [
@@ -38,7 +38,7 @@ urlpatterns = [
     path("quality/", include("jiaoyan.quality.urls")),
     path("observations/", include("jiaoyan.observations.urls")),
     path("ledger/", include("jiaoyan.ledger.urls")),
-    path("api/v1/", api.urls),
+    path("api/v1/", api_urls()),
 ]
 
 if settings.DEBUG:

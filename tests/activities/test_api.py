@@ -8,6 +8,7 @@ import time_machine
 from django.utils import timezone
 
 from jiaoyan.activities import codes
+from tests.support import zh
 
 from .conftest import main_venue
 
@@ -155,7 +156,12 @@ def test_bad_api_input_is_4xx_with_detail(world, api_for, published):
         {"staff_numbers": ["NOPE"]},
         content_type="application/json",
     )
-    assert resp.status_code == 400 and "NOPE" in resp.json()["detail"]
+    # An unknown staff number is the one answer of an unresolved reference (422), naming
+    # its place in the list, never whether such a person exists elsewhere.
+    assert resp.status_code == 422 and resp.json()["field"] == "staff_numbers"
+    assert resp.json()["detail"] == zh(
+        "No such %(what)s in your scope: item %(items)s.", what=zh("person"), items="1"
+    )
     assert researcher.get("/api/v1/activities?month=2025-99").status_code in (200, 422)
     v = main_venue(published)
     assert (

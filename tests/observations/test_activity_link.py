@@ -515,7 +515,7 @@ def test_api_links(world, rubric, lesson, api_for):
     observe(world, rubric, observer="principal", topic="勾股定理")
     listed = researcher.get(f"/api/v1/observations?activity={lesson.pk}").json()
     assert listed["count"] == 1 and listed["items"][0]["id"] == oid
-    # An activity the principal does not see: 404, nothing created.
+    # An activity the principal does not see: an unresolved reference (422), nothing created.
     hidden = make_activity(world, title="没有邀请校长的听评课")
     before = Observation.objects.count()
     resp = api_for(world.users["principal"]).post(
@@ -523,7 +523,8 @@ def test_api_links(world, rubric, lesson, api_for):
         _payload(world, rubric, activity=hidden.pk),
         content_type="application/json",
     )
-    assert resp.status_code == 404 and Observation.objects.count() == before
+    assert resp.status_code == 422 and Observation.objects.count() == before
+    assert resp.json()["field"] == "activity"
     # Wrong kind: a clear message.
     resp = researcher.post(
         "/api/v1/observations",
@@ -564,7 +565,9 @@ def test_api_outsider_cannot_link(world, rubric, lesson, api_for):
             {"activity": lesson.pk},
             content_type="application/json",
         )
-        assert resp.status_code == 404, obs
+        # Their own observation: the activity is not theirs to name (422); the other's
+        # observation is not there at all (404).
+        assert resp.status_code == (422 if obs is own else 404), obs
     assert not Observation.objects.filter(activity__isnull=False).exists()
 
 
@@ -588,7 +591,7 @@ def test_api_rounds_from_an_activity(world, api_for):
     resp = api_for(world.users["outsider"]).post(
         "/api/v1/observation-rounds", {"activity": same.pk}, content_type="application/json"
     )
-    assert resp.status_code == 404
+    assert resp.status_code == 422
     assert ComparisonRound.objects.count() == 1
 
 

@@ -164,7 +164,7 @@ def test_create_school_through_the_api(world, api_for):
         {**payload, "code": "6105020004", "stages": ["college"]},
         content_type="application/json",
     )
-    assert bad_stage.status_code == 400 and "college" in bad_stage.json()["detail"]
+    assert bad_stage.status_code == 422 and "college" in bad_stage.json()["detail"]
     assert not OrgUnit.objects.filter(code="6105020004").exists()
 
 
@@ -176,14 +176,14 @@ def test_api_writes_keep_the_scope(world, api_for):
         "kind": "primary",
         "location": "rural",
     }
-    # The outsider cannot see the parent: 404, as if it did not exist.
+    # The outsider cannot see the parent: an unresolved reference, as if it did not exist.
     resp = api_for(world.outsider).post("/api/v1/schools", payload, content_type="application/json")
-    assert resp.status_code == 404
+    assert resp.status_code == 422 and resp.json()["field"] == "parent"
     # Nor can the principal, whose scope is their school.
     resp = api_for(world.principal).post(
         "/api/v1/schools", payload, content_type="application/json"
     )
-    assert resp.status_code == 404
+    assert resp.status_code == 422
     # The researcher sees the parent but may not add schools: 403.
     resp = api_for(world.district_researcher).post(
         "/api/v1/schools", payload, content_type="application/json"

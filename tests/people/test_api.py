@@ -140,7 +140,7 @@ def test_create_person_through_the_api(world, api_for):
         {**payload, "staff_no": "T951", "subjects": ["炼丹"]},
         content_type="application/json",
     )
-    assert unknown.status_code == 400 and "炼丹" in unknown.json()["detail"]
+    assert unknown.status_code == 422 and "炼丹" in unknown.json()["detail"]
     bad_phone = api.post(
         "/api/v1/people",
         {**payload, "staff_no": "T952", "phone": "123"},
@@ -152,11 +152,12 @@ def test_create_person_through_the_api(world, api_for):
 
 def test_people_writes_keep_the_scope(world, api_for):
     payload = {"staff_no": "T960", "name": "越权", "org_unit": world.school_a.pk}
+    # A unit the outsider does not see: an unresolved reference, as if it did not exist.
     assert (
         api_for(world.outsider)
         .post("/api/v1/people", payload, content_type="application/json")
         .status_code
-        == 404
+        == 422
     )
     refused = api_for(world.principal).post(
         "/api/v1/people", payload, content_type="application/json"

@@ -55,11 +55,12 @@ def test_create_exam_refused_out_of_scope_and_bad_input(world, api_for):
     r = api_for(world.users["principal"]).post(
         "/api/v1/exams", {**EXAM_IN, "org_unit": world.units["city"].pk}, "application/json"
     )
-    assert r.status_code in (403, 404)
+    assert r.status_code in (403, 422)
     r = api_for(world.users["outsider"]).post(
         "/api/v1/exams", {**EXAM_IN, "org_unit": world.units["linwei"].pk}, "application/json"
     )
-    assert r.status_code == 404
+    # A unit the outsider does not see: an unresolved reference, as if it did not exist.
+    assert r.status_code == 422 and r.json()["field"] == "org_unit"
     bad = {**EXAM_IN, "org_unit": world.units["city"].pk, "subjects": []}
     r = api_for(world.users["city_admin"]).post("/api/v1/exams", bad, "application/json")
     assert r.status_code == 422

@@ -1,15 +1,15 @@
 """API of plans, themes, activities, venues, participation (invitations, registration,
 check-in, attendance) and feedback: the same services and scope as the pages."""
 
-import datetime as dt
-
 from django.utils.translation import gettext as _
-from ninja import Field, Query, Router, Schema
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja import Query, Router, Status
 
+from jiaoyan.core import resolve as ref
+from jiaoyan.core.api import paginated
 from jiaoyan.core.errors import ServiceError
+from jiaoyan.core.resolve import resolve, resolve_many, resolve_optional
 from jiaoyan.core.scope import get_visible_or_404
-from jiaoyan.orgs.models import OrgUnit, Stage, Subject
+from jiaoyan.orgs.models import OrgUnit
 from jiaoyan.people.models import Person
 
 from . import queries, services
@@ -24,6 +24,7 @@ from .models import (
     Venue,
 )
 from .schemas import (
+    ActivityFilter,
     ActivityIn,
     ActivityOut,
     ActivityPatch,
@@ -37,7 +38,9 @@ from .schemas import (
     InviteIn,
     InviteOut,
     MaterialOut,
+    ParticipationFilter,
     ParticipationOut,
+    PlanFilter,
     PlanIn,
     PlanOut,
     PlanPatch,
@@ -54,24 +57,6 @@ from .schemas import (
 router = Router(tags=["research activities"])
 
 
-def _subject(name: str | None) -> Subject | None:
-    if not name:
-        return None
-    s = Subject.objects.filter(name=name).first() or Subject.objects.filter(code=name).first()
-    if s is None:
-        raise ServiceError(_("Unknown subject: %(s)s") % {"s": name}, field="subject")
-    return s
-
-
-def _stage(code: str | None) -> Stage | None:
-    if not code:
-        return None
-    s = Stage.objects.filter(code=code).first() or Stage.objects.filter(name=code).first()
-    if s is None:
-        raise ServiceError(_("Unknown stage: %(s)s") % {"s": code}, field="stage")
-    return s
-
-
 # --- plans and themes --------------------------------------------------------------------
 
 
@@ -79,40 +64,28 @@ def _plans():
     return ResearchPlan.objects.select_related("org_unit", "subject", "stage")
 
 
-class PlanFilter(Schema):
-    year: int | None = None
-    status: ResearchPlan.Status | None = None
-    org_unit: int | None = None
-
-
 @router.get("/plans", response=list[PlanOut], summary="Research plans you see (yours and above)")
-@paginate(LimitOffsetPagination)
+@paginated
 def list_plans(request, filters: Query[PlanFilter]):
-    qs = _plans().visible_to(request.auth).order_by("-year", "org_unit__path", "id")
-    if filters.year:
-        qs = qs.filter(year=filters.year)
-    if filters.status:
-        qs = qs.filter(status=filters.status)
-    if filters.org_unit:
-        qs = qs.filter(org_unit_id=filters.org_unit)
-    return qs
+    qs = filters.filter(_plans().visible_to(request.auth))
+    return qs.order_by("-year", "org_unit__path", "id")
 
 
 @router.post("/plans", response={201: PlanOut})
 def create_plan(request, data: PlanIn):
-    unit = get_visible_or_404(OrgUnit, request.auth, pk=data.org_unit)
-    parent = get_visible_or_404(ResearchPlan, request.auth, pk=data.parent) if data.parent else None
+    unit = resolve(request.auth, OrgUnit, data.org_unit, field="org_unit")
+    parent = resolve_optional(request.auth, ResearchPlan, data.parent, field="parent")
     plan = services.create_plan(
         actor=request.auth,
         org_unit=unit,
         year=data.year,
         title=data.title,
         goals=data.goals,
-        subject=_subject(data.subject),
-        stage=_stage(data.stage),
+        subject=ref.subject(data.subject),
+        stage=ref.stage(data.stage),
         parent=parent,
     )
-    return 201, _plans().get(pk=plan.pk)
+    return Status(201, _plans().get(pk=plan.pk))
 
 
 @router.get("/plans/{plan_id}", response=PlanOut)
@@ -140,7 +113,7 @@ def _themes():
 
 
 @router.get("/plans/{plan_id}/themes", response=list[ThemeOut])
-@paginate(LimitOffsetPagination)
+@paginated
 def list_themes(request, plan_id: int):
     plan = get_visible_or_404(ResearchPlan, request.auth, pk=plan_id)
     return _themes().visible_to(request.auth).filter(plan=plan).order_by("month", "id")
@@ -155,10 +128,10 @@ def add_theme(request, plan_id: int, data: ThemeIn):
         month=data.month,
         title=data.title,
         goals=data.goals,
-        subject=_subject(data.subject),
-        stage=_stage(data.stage),
+        subject=ref.subject(data.subject),
+        stage=ref.stage(data.stage),
     )
-    return 201, _themes().get(pk=theme.pk)
+    return Status(201, _themes().get(pk=theme.pk))
 
 
 @router.get("/themes/{theme_id}", response=ThemeOut)
@@ -180,7 +153,7 @@ def update_theme(request, theme_id: int, data: ThemePatch):
 def delete_theme(request, theme_id: int):
     theme = get_visible_or_404(MonthlyTheme, request.auth, pk=theme_id)
     services.delete_theme(actor=request.auth, theme=theme)
-    return 204, None
+    return Status(204, None)
 
 
 # --- activities ------------------------------------------------------------------------
@@ -190,37 +163,10 @@ def _activities():
     return Activity.objects.select_related("org_unit", "subject", "stage")
 
 
-class ActivityFilter(Schema):
-    kind: Activity.Kind | None = None
-    status: Activity.Status | None = None
-    subject: str | None = Field(None, description="subject name")
-    within: int | None = Field(None, description="id of a unit: activities organised below it")
-    month: str | None = Field(None, description="YYYY-MM", pattern=r"^\d{4}-\d{1,2}$")
-    starts_from: dt.date | None = None
-    starts_before: dt.date | None = None
-    mine: bool = Field(False, description="only those you are invited to or registered for")
-
-
 @router.get("/activities", response=list[ActivityOut], summary="Activities you see")
-@paginate(LimitOffsetPagination)
+@paginated
 def list_activities(request, filters: Query[ActivityFilter]):
-    qs = _activities().visible_to(request.auth)
-    if filters.kind:
-        qs = qs.filter(kind=filters.kind)
-    if filters.status:
-        qs = qs.filter(status=filters.status)
-    if filters.subject:
-        qs = qs.filter(subject=_subject(filters.subject))
-    if filters.within:
-        unit = get_visible_or_404(OrgUnit, request.auth, pk=filters.within)
-        qs = qs.filter(org_unit__path__under=unit.path)
-    if filters.month:
-        y, m = (int(x) for x in filters.month.split("-"))
-        qs = qs.filter(start_month=y * 100 + m)
-    if filters.starts_from:
-        qs = qs.filter(starts_at__date__gte=filters.starts_from)
-    if filters.starts_before:
-        qs = qs.filter(starts_at__date__lt=filters.starts_before)
+    qs = filters.filter(_activities().visible_to(request.auth))
     if filters.mine:
         pid = queries.my_person_id(request.auth)
         qs = qs.filter(
@@ -233,11 +179,12 @@ def list_activities(request, filters: Query[ActivityFilter]):
 
 @router.post("/activities", response={201: ActivityOut})
 def create_activity(request, data: ActivityIn):
-    unit = get_visible_or_404(OrgUnit, request.auth, pk=data.org_unit)
-    host = get_visible_or_404(Person, request.auth, pk=data.host) if data.host else None
-    theme = get_visible_or_404(MonthlyTheme, request.auth, pk=data.theme) if data.theme else None
+    user = request.auth
+    unit = resolve(user, OrgUnit, data.org_unit, field="org_unit")
+    host = resolve_optional(user, Person, data.host, field="host")
+    theme = resolve_optional(user, MonthlyTheme, data.theme, field="theme")
     v = data.main_venue
-    venue_unit = get_visible_or_404(OrgUnit, request.auth, pk=v.unit) if v.unit else None
+    venue_unit = resolve_optional(user, OrgUnit, v.unit, field="main_venue.unit")
     activity = services.create_activity(
         actor=request.auth,
         org_unit=unit,
@@ -247,8 +194,8 @@ def create_activity(request, data: ActivityIn):
         ends_at=data.ends_at,
         mode=data.mode,
         registration=data.registration,
-        subject=_subject(data.subject),
-        stage=_stage(data.stage),
+        subject=ref.subject(data.subject),
+        stage=ref.stage(data.stage),
         host=host or getattr(request.auth, "person", None),
         theme=theme,
         hours=data.hours,
@@ -259,7 +206,7 @@ def create_activity(request, data: ActivityIn):
         venue_capacity=v.capacity,
         venue_unit=venue_unit,
     )
-    return 201, _activities().get(pk=activity.pk)
+    return Status(201, _activities().get(pk=activity.pk))
 
 
 @router.get("/activities/{activity_id}", response=ActivityOut)
@@ -272,10 +219,8 @@ def update_activity(request, activity_id: int, data: ActivityPatch):
     activity = get_visible_or_404(Activity, request.auth, pk=activity_id)
     payload = data.dict(exclude_unset=True, exclude={"version"})
     if "theme" in payload:
-        payload["theme"] = (
-            get_visible_or_404(MonthlyTheme, request.auth, pk=payload["theme"])
-            if payload["theme"]
-            else None
+        payload["theme"] = resolve_optional(
+            request.auth, MonthlyTheme, payload["theme"], field="theme"
         )
     services.update_activity(
         actor=request.auth, activity=activity, data=payload, expected_version=data.version
@@ -324,7 +269,7 @@ def _venues():
 
 
 @router.get("/activities/{activity_id}/venues", response=list[VenueOut])
-@paginate(LimitOffsetPagination)
+@paginated
 def list_venues(request, activity_id: int):
     activity = get_visible_or_404(Activity, request.auth, pk=activity_id)
     return _venues().visible_to(request.auth).filter(activity=activity)
@@ -333,9 +278,7 @@ def list_venues(request, activity_id: int):
 @router.post("/activities/{activity_id}/venues", response={201: VenueOut})
 def add_venue(request, activity_id: int, data: VenueIn):
     activity = get_visible_or_404(Activity, request.auth, pk=activity_id)
-    unit = OrgUnit.objects.filter(pk=data.unit).first() if data.unit else None
-    if data.unit and unit is None:
-        raise ServiceError(_("The unit does not exist."), field="unit")
+    unit = resolve_optional(request.auth, OrgUnit, data.unit, field="unit")
     venue = services.add_venue(
         actor=request.auth,
         activity=activity,
@@ -345,7 +288,7 @@ def add_venue(request, activity_id: int, data: VenueIn):
         online_url=data.online_url,
         capacity=data.capacity,
     )
-    return 201, _venues().get(pk=venue.pk)
+    return Status(201, _venues().get(pk=venue.pk))
 
 
 @router.get("/venues/{venue_id}", response=VenueOut)
@@ -367,7 +310,7 @@ def update_venue(request, venue_id: int, data: VenuePatch):
 def delete_venue(request, venue_id: int):
     venue = get_visible_or_404(Venue, request.auth, pk=venue_id)
     services.delete_venue(actor=request.auth, venue=venue)
-    return 204, None
+    return Status(204, None)
 
 
 # --- participation ---------------------------------------------------------------------
@@ -377,29 +320,14 @@ def _parts():
     return Participation.objects.select_related("activity", "person")
 
 
-class ParticipationFilter(Schema):
-    activity: int | None = None
-    venue: int | None = None
-    attendance: Participation.Attendance | None = None
-    status: Participation.Status | None = None
-
-
 @router.get(
     "/participations",
     response=list[ParticipationOut],
     summary="Attendance records: all of your activities' (organisers), else your own",
 )
-@paginate(LimitOffsetPagination)
+@paginated
 def list_participations(request, filters: Query[ParticipationFilter]):
-    qs = _parts().visible_to(request.auth)
-    if filters.activity:
-        qs = qs.filter(activity_id=filters.activity)
-    if filters.venue:
-        qs = qs.filter(venue_id=filters.venue)
-    if filters.attendance is not None:
-        qs = qs.filter(attendance=filters.attendance)
-    if filters.status:
-        qs = qs.filter(status=filters.status)
+    qs = filters.filter(_parts().visible_to(request.auth))
     return qs.order_by("activity_id", "venue_id", "id")
 
 
@@ -415,17 +343,22 @@ def get_participation(request, participation_id: int):
 )
 def invite(request, activity_id: int, data: InviteIn):
     activity = get_visible_or_404(Activity, request.auth, pk=activity_id)
-    units = list(OrgUnit.objects.filter(pk__in=data.units)) + list(
-        OrgUnit.objects.filter(code__in=data.unit_codes)
+    user = request.auth
+    units = resolve_many(user, OrgUnit, data.units, field="units")
+    units += resolve_many(user, OrgUnit, data.unit_codes, field="unit_codes")
+    people = resolve_many(
+        user,
+        Person,
+        [n.strip() for n in data.staff_numbers if n and n.strip()],
+        field="staff_numbers",
+        queryset=Person.objects.filter(status=Person.Status.ACTIVE),
     )
-    if len(units) != len(set(data.units)) + len(set(data.unit_codes)):
-        raise ServiceError(_("Some units do not exist."), field="units")
     ids, unknown = services.resolve_people(
         units=units,
-        subject=_subject(data.subject),
-        stage=_stage(data.stage),
+        subject=ref.subject(data.subject),
+        stage=ref.stage(data.stage),
         roles=data.roles,
-        staff_numbers=data.staff_numbers,
+        staff_numbers=[p.staff_no for p in people],
     )
     if unknown:
         raise ServiceError(
@@ -449,7 +382,7 @@ def invite(request, activity_id: int, data: InviteIn):
 )
 def register(request, activity_id: int, data: RegisterIn):
     activity = get_visible_or_404(Activity, request.auth, pk=activity_id)
-    venue = get_visible_or_404(Venue, request.auth, pk=data.venue)
+    venue = resolve(request.auth, Venue, data.venue, field="venue")
     part = services.register(actor=request.auth, activity=activity, venue=venue)
     return _parts().get(pk=part.pk)
 
@@ -468,9 +401,7 @@ def decline(request, activity_id: int, data: ReasonIn):
 )
 def check_in(request, activity_id: int, data: CheckinIn):
     activity = get_visible_or_404(Activity, request.auth, pk=activity_id)
-    venue = None
-    if data.venue:
-        venue = get_visible_or_404(Venue, request.auth, pk=data.venue)
+    venue = resolve_optional(request.auth, Venue, data.venue, field="venue")
     part, new = services.check_in(
         actor=request.auth,
         activity=activity,
@@ -501,7 +432,7 @@ def mark_attendance(request, activity_id: int, data: AttendanceIn):
 
 
 @router.get("/activities/{activity_id}/feedback", response=list[FeedbackOut])
-@paginate(LimitOffsetPagination)
+@paginated
 def list_feedback(request, activity_id: int):
     activity = get_visible_or_404(Activity, request.auth, pk=activity_id)
     return (
@@ -518,11 +449,11 @@ def give_feedback(request, activity_id: int, data: FeedbackIn):
     fb = services.give_feedback(
         actor=request.auth, activity=activity, rating=data.rating, comment=data.comment
     )
-    return 201, Feedback.objects.select_related("activity").get(pk=fb.pk)
+    return Status(201, Feedback.objects.select_related("activity").get(pk=fb.pk))
 
 
 @router.get("/activities/{activity_id}/materials", response=list[MaterialOut])
-@paginate(LimitOffsetPagination)
+@paginated
 def list_materials(request, activity_id: int):
     activity = get_visible_or_404(Activity, request.auth, pk=activity_id)
     return (
@@ -541,7 +472,7 @@ def get_material(request, material_id: int):
 
 
 @router.get("/activities/{activity_id}/decisions", response=list[DecisionOut])
-@paginate(LimitOffsetPagination)
+@paginated
 def list_decisions(request, activity_id: int):
     activity = get_visible_or_404(Activity, request.auth, pk=activity_id)
     return (

@@ -8,6 +8,9 @@ class ActivitiesConfig(AppConfig):
     verbose_name = _("Research activities")
 
     def ready(self) -> None:
+        from jiaoyan.core.api import register_router
+
+        register_router("jiaoyan.activities.api.router")
         from jiaoyan.core import home, nav
 
         from . import sheets  # noqa: F401  (registers the attendance sheet)

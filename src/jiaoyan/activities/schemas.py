@@ -2,10 +2,55 @@
 
 import datetime as dt
 from decimal import Decimal
+from typing import Annotated
 
-from ninja import Field, Schema
+from django.db.models import Q
+from ninja import Field, FilterLookup, FilterSchema, Schema
+
+from jiaoyan.core.resolve import subject_q, within_q
 
 from .models import Activity, Material, Participation, ResearchPlan
+
+# --- list filters ------------------------------------------------------------------------
+
+
+class PlanFilter(FilterSchema):
+    year: int | None = None
+    status: ResearchPlan.Status | None = None
+    org_unit: Annotated[int | None, FilterLookup("org_unit_id")] = None
+
+
+class ActivityFilter(FilterSchema):
+    kind: Activity.Kind | None = None
+    status: Activity.Status | None = None
+    subject: str | None = Field(None, max_length=30, description="subject name or code")
+    within: int | None = Field(None, description="id of a unit: activities organised below it")
+    month: str | None = Field(None, description="YYYY-MM", pattern=r"^\d{4}-\d{1,2}$")
+    starts_from: Annotated[dt.date | None, FilterLookup("starts_at__date__gte")] = None
+    starts_before: Annotated[dt.date | None, FilterLookup("starts_at__date__lt")] = None
+    mine: bool = Field(False, description="only those you are invited to or registered for")
+
+    def filter_subject(self, value):
+        return subject_q(value)
+
+    def filter_within(self, value):
+        return within_q(value)
+
+    def filter_month(self, value):
+        if not value:
+            return Q()
+        y, m = (int(x) for x in value.split("-"))
+        return Q(start_month=y * 100 + m)
+
+    def filter_mine(self, value):
+        return Q()  # it needs the caller: the endpoint applies it
+
+
+class ParticipationFilter(FilterSchema):
+    activity: Annotated[int | None, FilterLookup("activity_id")] = None
+    venue: Annotated[int | None, FilterLookup("venue_id")] = None
+    attendance: Participation.Attendance | None = None
+    status: Participation.Status | None = None
 
 
 class PlanOut(Schema):

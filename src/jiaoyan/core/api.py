@@ -1,28 +1,42 @@
-"""The JSON API at /api/v1/ (django-ninja): authentication, errors, shared endpoints.
+"""The JSON API at /api/v1/ (django-ninja): authentication, errors, the paginator, the
+router registry and the shared endpoints.
 
 Two ways in: ``Authorization: Bearer TOKEN`` (personal access tokens, see
 ``people.services.create_token``) and the browser session (CSRF-checked on writes).
-Every error is a 4xx with a JSON ``detail``; out-of-scope objects are 404, like pages.
+Every error is a 4xx with a JSON ``detail``; out-of-scope objects are 404, like pages; a
+reference in a request (a unit, person … by id or code) that names nothing the caller
+may see is 422, the same whether it is absent or out of scope (``core.resolve``).
+
+Apps mount their routers from ``AppConfig.ready``::
+
+    from jiaoyan.core.api import register_router
+    register_router("jiaoyan.orgs.api.router")
+
+and list endpoints use ``@paginated`` (``limit``/``offset`` in, ``{items, count}`` out).
+The API is assembled when the URLconf asks for :func:`urls`, once every app is ready.
 """
 
 import json
 import logging
+import threading
 
+from django.apps import apps
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
-from ninja import File, Form, NinjaAPI, Router, Schema
+from ninja import Field, File, Form, NinjaAPI, Router, Schema, Status
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.files import UploadedFile
-from ninja.pagination import LimitOffsetPagination
+from ninja.pagination import LimitOffsetPagination, paginate
 from ninja.security import APIKeyCookie, HttpBearer
 
 from .errors import ServiceError
 from .imports import start_import
 from .lists import UnitRanges
 from .models import ImportJob
+from .resolve import Unresolved
 from .scope import get_visible_or_404, user_scopes
 
 log = logging.getLogger(__name__)
@@ -81,6 +95,14 @@ def _forbidden(request, exc):
 @api.exception_handler(ServiceError)
 def _service_error(request, exc: ServiceError):
     return _detail(request, exc.text, 400)
+
+
+@api.exception_handler(Unresolved)
+def _unresolved(request, exc: Unresolved):
+    # The same status and body whether the object is absent or outside the scope.
+    return api.create_response(
+        request, {"detail": exc.text, "field": exc.field}, status=exc.status_code
+    )
 
 
 @api.exception_handler(ValidationError)
@@ -179,9 +201,32 @@ def _unexpected(request, exc):
     )
 
 
+MAX_LIMIT = 500
+MAX_OFFSET = 10**9  # beyond any list of ours; keeps OFFSET within the databases' integers
+
+
+class PageIn(Schema):
+    """``limit``/``offset`` of every list (bad values: 422 with a ``detail``)."""
+
+    limit: int = Field(100, ge=1, le=MAX_LIMIT, description=f"rows per page (1–{MAX_LIMIT})")
+    offset: int = Field(0, ge=0, le=MAX_OFFSET, description="rows to skip")
+
+    def slice(self, rows):
+        """This page of ``rows`` (a list or a queryset)."""
+        return rows[self.offset : self.offset + self.limit]
+
+
 class LimitOffset(LimitOffsetPagination):
-    """``limit``/``offset`` pagination (answers ``{items, count}``); a list ordered by its
-    rows' unit path first is counted and sliced per unit (``core.lists.UnitRanges``)."""
+    """THE paginator of the API: ``limit``/``offset`` in, ``{items, count}`` out.
+
+    A list ordered by its rows' unit path first is counted and sliced per unit
+    (``core.lists.UnitRanges``); a page source with its own ``count()`` (a list whose
+    count is known) is asked for it."""
+
+    Input = PageIn
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(max_limit=MAX_LIMIT, **kwargs)
 
     def paginate_queryset(self, queryset, pagination, request, **params):
         ranges = UnitRanges.for_queryset(queryset)
@@ -193,6 +238,10 @@ class LimitOffset(LimitOffsetPagination):
             self.items_attribute: ranges.slice(offset, offset + limit),
             "count": ranges.count(),
         }
+
+
+paginated = paginate(LimitOffset)
+"""Decorator of every list endpoint (under the route decorator): ``@paginated``."""
 
 
 # --- shared endpoints -----------------------------------------------------------------
@@ -311,7 +360,7 @@ def create_import(
         valid_only=valid_only,
         params=values,
     )
-    return 202, ImportJob.objects.select_related("job").get(pk=job.pk)
+    return Status(202, ImportJob.objects.select_related("job").get(pk=job.pk))
 
 
 @imports_router.get(
@@ -321,30 +370,44 @@ def get_import(request, job_id: int):
     return get_visible_or_404(ImportJob.objects.select_related("job"), request.auth, pk=job_id)
 
 
-api.add_router("", router)
-api.add_router("", imports_router)
+# --- the router registry -------------------------------------------------------------
+
+_routers: list[tuple[str, Router | str]] = []
+_mounted = False
+_lock = threading.Lock()
 
 
-def _mount_app_routers() -> None:
-    from jiaoyan.activities.api import router as activities_router
-    from jiaoyan.hours.api import router as hours_router
-    from jiaoyan.ledger.api import router as ledger_router
-    from jiaoyan.observations.api import router as observations_router
-    from jiaoyan.orgs.api import router as orgs_router
-    from jiaoyan.people.api import router as people_router
-    from jiaoyan.quality.api import router as quality_router
-
-    api.add_router("", orgs_router)
-    api.add_router("", people_router)
-    api.add_router("", activities_router)
-    api.add_router("", hours_router)
-    api.add_router("", quality_router)
-    api.add_router("", observations_router)
-    api.add_router("", ledger_router)
+def register_router(router: Router | str, prefix: str = "") -> None:
+    """Mount ``router`` (a Router, or the dotted path of one: imported only when the API
+    is assembled) under /api/v1/``prefix``. Apps call it in ``AppConfig.ready``."""
+    with _lock:
+        if _mounted:
+            raise RuntimeError("The API is already assembled: register routers in ready().")
+        if (prefix, router) not in _routers:
+            _routers.append((prefix, router))
 
     from .api_metrics import router as metrics_router
 
     api.add_router("", metrics_router)
 
 
-_mount_app_routers()
+def registered_routers() -> list[tuple[str, Router | str]]:
+    return list(_routers)
+
+
+def get_api() -> NinjaAPI:
+    """The API with every registered router mounted (assembled once, after all apps are
+    ready)."""
+    global _mounted
+    with _lock:
+        if not _mounted:
+            apps.check_apps_ready()
+            for prefix, router in _routers:
+                api.add_router(prefix, router)
+            _mounted = True
+    return api
+
+
+def urls():
+    """For the URLconf: ``path("api/v1/", api_urls())``."""
+    return get_api().urls

@@ -8,6 +8,10 @@ class CoreConfig(AppConfig):
     verbose_name = _("Core")
 
     def ready(self) -> None:
+        from .api import register_router
+
+        register_router("jiaoyan.core.api.router")
+        register_router("jiaoyan.core.api.imports_router")
         from django.utils.module_loading import autodiscover_modules
 
         from . import imports, jobs, nav  # noqa: F401  (their job kinds)

@@ -2,8 +2,8 @@
 records of the people in your scope)."""
 
 from ninja import Query, Router
-from ninja.pagination import LimitOffsetPagination, paginate
 
+from jiaoyan.core.api import paginated
 from jiaoyan.core.scope import get_visible_or_404
 
 from .models import HoursRecord
@@ -13,15 +13,12 @@ router = Router(tags=["hours"])
 
 
 @router.get("/hours", response=list[HoursOut], summary="Hours records")
-@paginate(LimitOffsetPagination)
+@paginated
 def list_hours(request, filters: Query[HoursFilter]):
     qs = HoursRecord.objects.visible_to(request.auth).select_related("person", "source_type")
+    qs = filters.filter(qs)
     if filters.mine:
         qs = qs.filter(person__user_id=request.auth.pk)
-    if filters.year:
-        qs = qs.filter(date__year=filters.year)
-    if filters.person:
-        qs = qs.filter(person_id=filters.person)
     return qs.order_by("-date", "-id")
 
 

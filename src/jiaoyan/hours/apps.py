@@ -8,6 +8,9 @@ class HoursConfig(AppConfig):
     verbose_name = _("Hours")
 
     def ready(self) -> None:
+        from jiaoyan.core.api import register_router
+
+        register_router("jiaoyan.hours.api.router")
         from jiaoyan.core import home, nav
         from jiaoyan.core.roles import Role
 

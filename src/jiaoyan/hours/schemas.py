@@ -1,10 +1,10 @@
-"""API schemas of hours records."""
-
-from __future__ import annotations
+"""API shapes of hours records."""
 
 import datetime as dt
+from typing import Annotated
 
-from ninja import Field, Schema
+from django.db.models import Q
+from ninja import Field, FilterLookup, FilterSchema, Schema
 
 from .models import HoursRecord
 
@@ -34,7 +34,10 @@ class HoursOut(Schema):
         return f"{obj.source_type.app_label}.{obj.source_type.model}"
 
 
-class HoursFilter(Schema):
+class HoursFilter(FilterSchema):
     mine: bool = Field(True, description="only your own records (false: everyone you may see)")
-    year: int | None = None
-    person: int | None = None
+    year: Annotated[int | None, FilterLookup("date__year")] = None
+    person: Annotated[int | None, FilterLookup("person_id")] = None
+
+    def filter_mine(self, value: bool) -> Q:
+        return Q()  # it needs the caller: the endpoint applies it

@@ -2,25 +2,24 @@
 pages. An item, report or supervision outside the caller's scope answers 404; a stale
 ``version`` answers 409; bad input answers 400 with a Chinese ``detail``."""
 
-import datetime as dt
 import functools
 
-from django.utils.translation import gettext as _
-from ninja import Query, Router
+from ninja import Query, Router, Status
 from ninja.errors import HttpError
-from ninja.pagination import LimitOffsetPagination, paginate
 
-from jiaoyan.core.errors import ServiceError, StaleObject
+from jiaoyan.core.api import paginated
+from jiaoyan.core.errors import StaleObject
+from jiaoyan.core.resolve import resolve, resolve_many, resolve_optional
 from jiaoyan.core.scope import get_visible_or_404
 from jiaoyan.orgs.models import OrgUnit
 from jiaoyan.people.models import Person
 
 from . import boards, queries, services
-from .models import Item, Priority, Supervision
+from .models import Item, Supervision
 from .schemas import (
-    BoardName,
     CloseIn,
     EscalateIn,
+    ItemFilter,
     ItemIn,
     ItemListOut,
     ItemOut,
@@ -28,7 +27,7 @@ from .schemas import (
     ProgressIn,
     ProgressOut,
     ReasonIn,
-    StatusFilter,
+    SupervisionFilter,
     SupervisionOut,
     VersionedNoteIn,
 )
@@ -49,29 +48,9 @@ def _conflict_on_stale(fn):
     return wrapper
 
 
-def _unit(user, pk: int, field: str) -> OrgUnit:
-    unit = OrgUnit.objects.visible_to(user).filter(pk=pk).first()
-    if unit is None:
-        raise ServiceError(_("Unknown unit: %(v)s") % {"v": pk}, field=field)
-    return unit
-
-
-def _units(user, pks: list[int], field: str) -> list[OrgUnit]:
-    wanted = list(dict.fromkeys(pks))
-    found = {u.pk: u for u in OrgUnit.objects.visible_to(user).filter(pk__in=wanted)}
-    missing = [str(pk) for pk in wanted if pk not in found]
-    if missing:
-        raise ServiceError(_("Unknown unit: %(v)s") % {"v": "、".join(missing)}, field=field)
-    return [found[pk] for pk in wanted]
-
-
 def _person(user, pk: int | None) -> Person | None:
-    if pk is None:
-        return None
-    person = Person.objects.visible_to(user).select_related("org_unit").filter(pk=pk).first()
-    if person is None:
-        raise ServiceError(_("Unknown person: %(v)s") % {"v": pk}, field="responsible_person")
-    return person
+    people = Person.objects.select_related("org_unit")
+    return resolve_optional(user, Person, pk, field="responsible_person", queryset=people)
 
 
 def _item(request, item_id: int) -> Item:
@@ -86,32 +65,9 @@ def _item(request, item_id: int) -> Item:
     response=list[ItemListOut],
     summary="Ledger items you see (a board, filtered), by deadline",
 )
-@paginate(LimitOffsetPagination)
-def list_items(
-    request,
-    board: BoardName | None = None,
-    status: StatusFilter | None = None,
-    responsible_unit: int | None = None,
-    within: int | None = None,
-    tag: str | None = Query(None, max_length=30),
-    priority: Priority | None = None,
-    due_from: dt.date | None = None,
-    due_to: dt.date | None = None,
-    q: str | None = Query(None, max_length=100),
-):
-    qs = boards.items_for(
-        request.auth,
-        board=board,
-        status=status,
-        responsible_unit=responsible_unit,
-        within=within,
-        tag=tag,
-        priority=priority,
-        due_from=due_from,
-        due_to=due_to,
-        q=q,
-    )
-    return boards.for_list(qs)
+@paginated
+def list_items(request, filters: Query[ItemFilter]):
+    return boards.for_list(boards.items_for(request.auth, **filters.dict()))
 
 
 @router.get("/ledger/items/{item_id}", response=ItemOut)
@@ -122,12 +78,12 @@ def get_item(request, item_id: int):
 @router.post("/ledger/items", response={201: ItemOut}, summary="Assign a new piece of work")
 def create_item(request, data: ItemIn):
     user = request.auth
-    org_unit = get_visible_or_404(OrgUnit, user, pk=data.org_unit)
+    org_unit = resolve(user, OrgUnit, data.org_unit, field="org_unit")
     item = services.create_item(
         actor=user,
         org_unit=org_unit,
         title=data.title,
-        responsible_unit=_unit(user, data.responsible_unit, "responsible_unit"),
+        responsible_unit=resolve(user, OrgUnit, data.responsible_unit, field="responsible_unit"),
         responsible_person=_person(user, data.responsible_person),
         responsible_name=data.responsible_name,
         due_on=data.due_on,
@@ -136,10 +92,10 @@ def create_item(request, data: ItemIn):
         description=data.description,
         source_note=data.source_note,
         remarks=data.remarks,
-        collaborators=_units(user, data.collaborators, "collaborators"),
+        collaborators=resolve_many(user, OrgUnit, data.collaborators, field="collaborators"),
         tags=data.tags,
     )
-    return 201, _item(request, item.pk)
+    return Status(201, _item(request, item.pk))
 
 
 @router.patch(
@@ -159,11 +115,15 @@ def update_item(request, item_id: int, data: ItemPatch):
         if key in payload and payload[key] is None:
             payload[key] = ""
     if "responsible_unit" in payload:
-        payload["responsible_unit"] = _unit(user, payload["responsible_unit"], "responsible_unit")
+        payload["responsible_unit"] = resolve(
+            user, OrgUnit, payload["responsible_unit"], field="responsible_unit"
+        )
     if "responsible_person" in payload:
         payload["responsible_person"] = _person(user, payload["responsible_person"])
     if "collaborators" in payload:
-        payload["collaborators"] = _units(user, payload["collaborators"] or [], "collaborators")
+        payload["collaborators"] = resolve_many(
+            user, OrgUnit, payload["collaborators"] or [], field="collaborators"
+        )
     if "tags" in payload and payload["tags"] is None:
         payload["tags"] = []
     services.update_item(actor=user, item=item, data=payload, expected_version=data.version)
@@ -178,7 +138,7 @@ def update_item(request, item_id: int, data: ItemPatch):
     response=list[ProgressOut],
     summary="An item's history: progress reports, verification, sending back, supervision",
 )
-@paginate(LimitOffsetPagination)
+@paginated
 def list_progress(request, item_id: int):
     return boards.reports_of(_item(request, item_id))
 
@@ -193,7 +153,7 @@ def report_progress(request, item_id: int, data: ProgressIn):
     report = services.report_progress(
         actor=request.auth, item=item, text=data.text, percent=data.percent
     )
-    return 201, boards.reports_of(item).get(pk=report.pk)
+    return Status(201, boards.reports_of(item).get(pk=report.pk))
 
 
 # --- actions ------------------------------------------------------------------------------
@@ -244,7 +204,7 @@ def cancel_item(request, item_id: int, data: ReasonIn):
 def escalate_item(request, item_id: int, data: EscalateIn):
     item = _item(request, item_id)
     sup = services.escalate(actor=request.auth, item=item, reason=data.reason)
-    return 201, queries.supervisions_for(request.auth, state="all").get(pk=sup.pk)
+    return Status(201, queries.supervisions_for(request.auth, state="all").get(pk=sup.pk))
 
 
 # --- supervision --------------------------------------------------------------------------
@@ -255,14 +215,9 @@ def escalate_item(request, item_id: int, data: EscalateIn):
     response=list[SupervisionOut],
     summary="Supervisions (督办) you see; by default the open ones",
 )
-@paginate(LimitOffsetPagination)
-def list_supervisions(
-    request,
-    state: str = Query("open", pattern="^(open|closed|all)$"),
-    supervising: bool = Query(False, description="only those of the units in your scope"),
-    item: int | None = None,
-):
-    return queries.supervisions_for(request.auth, state=state, supervising=supervising, item=item)
+@paginated
+def list_supervisions(request, filters: Query[SupervisionFilter]):
+    return queries.supervisions_for(request.auth, **filters.dict())
 
 
 def _supervision(request, supervision_id: int) -> Supervision:

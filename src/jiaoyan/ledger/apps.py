@@ -29,6 +29,9 @@ class LedgerConfig(AppConfig):
     verbose_name = _("Work ledger")
 
     def ready(self) -> None:
+        from jiaoyan.core.api import register_router
+
+        register_router("jiaoyan.ledger.api.router")
         from jiaoyan.activities import hooks
         from jiaoyan.core import home, nav
         from jiaoyan.observations import hooks as observation_hooks

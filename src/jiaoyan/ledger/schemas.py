@@ -13,6 +13,26 @@ StatusFilter = Literal[
 ]
 
 
+class ItemFilter(Schema):
+    """The filters of the ledger boards (``boards.items_for``, shared with the pages)."""
+
+    board: BoardName | None = None
+    status: StatusFilter | None = None
+    responsible_unit: int | None = None
+    within: int | None = None
+    tag: str | None = Field(None, max_length=30)
+    priority: Priority | None = None
+    due_from: dt.date | None = None
+    due_to: dt.date | None = None
+    q: str | None = Field(None, max_length=100)
+
+
+class SupervisionFilter(Schema):
+    state: str = Field("open", pattern="^(open|closed|all)$")
+    supervising: bool = Field(False, description="only those of the units in your scope")
+    item: int | None = None
+
+
 class ItemListOut(Schema):
     id: int
     org_unit: int = Field(..., alias="org_unit_id", description="the assigning unit")

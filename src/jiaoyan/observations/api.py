@@ -3,13 +3,16 @@
 from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Query, Router
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja import Query, Router, Status
 
+from jiaoyan.activities.models import Activity
 from jiaoyan.activities.queries import visible_activities
+from jiaoyan.core import resolve as ref
+from jiaoyan.core.api import paginated
 from jiaoyan.core.errors import ServiceError
+from jiaoyan.core.resolve import resolve, resolve_optional
 from jiaoyan.core.scope import get_visible_or_404
-from jiaoyan.orgs.models import OrgUnit, Stage, Subject
+from jiaoyan.orgs.models import OrgUnit
 from jiaoyan.people.models import Person
 
 from . import queries, services, st
@@ -17,6 +20,7 @@ from .models import ComparisonRound, LiaisonAssignment, Observation, Rubric
 from .schemas import (
     ActivityLinkIn,
     CorrectionIn,
+    LiaisonFilter,
     LiaisonIn,
     LiaisonOut,
     ObservationFilter,
@@ -27,9 +31,11 @@ from .schemas import (
     ReplyIn,
     ReplyOut,
     RoundDetailOut,
+    RoundFilter,
     RoundIn,
     RoundOut,
     RubricDetailOut,
+    RubricFilter,
     RubricIn,
     RubricOut,
     RubricUpdate,
@@ -41,24 +47,6 @@ from .schemas import (
 from .scoring import structure_from_data
 
 router = Router(tags=["observations"])
-
-
-def _subject(name: str | None) -> Subject | None:
-    if not name:
-        return None
-    obj = Subject.objects.filter(name=name).first()
-    if obj is None:
-        raise ServiceError(_("Unknown subject: %(v)s") % {"v": name}, field="subject")
-    return obj
-
-
-def _stage(code: str | None) -> Stage | None:
-    if not code:
-        return None
-    obj = Stage.objects.filter(code=code).first()
-    if obj is None:
-        raise ServiceError(_("Unknown stage: %(v)s") % {"v": code}, field="stage")
-    return obj
 
 
 # --- rubrics -----------------------------------------------------------------------------
@@ -74,12 +62,9 @@ def _rubric_detail(rubric: Rubric) -> Rubric:
 
 
 @router.get("/observation-rubrics", response=list[RubricOut], summary="Rubrics you can see")
-@paginate(LimitOffsetPagination)
-def list_rubrics(request, active: bool | None = None):
-    qs = _rubrics(request.auth).order_by("name", "id")
-    if active is not None:
-        qs = qs.filter(is_active=active)
-    return qs
+@paginated
+def list_rubrics(request, filters: Query[RubricFilter]):
+    return filters.filter(_rubrics(request.auth)).order_by("name", "id")
 
 
 @router.get("/observation-rubrics/{rubric_id}", response=RubricDetailOut)
@@ -110,17 +95,17 @@ def get_rubric_version(request, rubric_id: int, number: int):
 
 @router.post("/observation-rubrics", response={201: RubricDetailOut})
 def create_rubric(request, data: RubricIn):
-    unit = get_visible_or_404(OrgUnit, request.auth, pk=data.org_unit)
+    unit = resolve(request.auth, OrgUnit, data.org_unit, field="org_unit")
     rubric = services.create_rubric(
         actor=request.auth,
         org_unit=unit,
         name=data.name,
         description=data.description,
-        stage=_stage(data.stage),
-        subject=_subject(data.subject),
+        stage=ref.stage(data.stage),
+        subject=ref.subject(data.subject),
         structure=structure_from_data([d.dict() for d in data.dimensions]),
     )
-    return 201, _rubric_detail(_rubrics(request.auth).get(pk=rubric.pk))
+    return Status(201, _rubric_detail(_rubrics(request.auth).get(pk=rubric.pk)))
 
 
 @router.put(
@@ -135,8 +120,8 @@ def update_rubric(request, rubric_id: int, data: RubricUpdate):
         rubric=rubric,
         name=data.name,
         description=data.description,
-        stage=_stage(data.stage),
-        subject=_subject(data.subject),
+        stage=ref.stage(data.stage),
+        subject=ref.subject(data.subject),
         structure=structure_from_data([d.dict() for d in data.dimensions]),
         note=data.note,
         expected_version=data.version,
@@ -157,17 +142,19 @@ def _get(request, observation_id: int) -> Observation:
     return get_visible_or_404(_detail_qs(request.auth), request.auth, pk=observation_id)
 
 
-def _activity(user, activity_id: int):
-    """A research activity the user sees (404 otherwise, as for any object)."""
-    return get_visible_or_404(
-        visible_activities(user).select_related("org_unit", "subject", "stage"),
+def _activity(user, activity_id: int) -> Activity:
+    """The research activity a request names, among those the user sees."""
+    return resolve(
         user,
-        pk=activity_id,
+        Activity,
+        activity_id,
+        field="activity",
+        queryset=visible_activities(user).select_related("org_unit", "subject", "stage"),
     )
 
 
 @router.get("/observations", response=list[ObservationListOut], summary="Observations you see")
-@paginate(LimitOffsetPagination)
+@paginated
 def list_observations(request, filters: Query[ObservationFilter]):
     qs = queries.observations_for(request.auth).order_by("-date", "-id")
     unfiltered = not any(v is not None for v in filters.dict().values())
@@ -187,11 +174,17 @@ def get_observation(request, observation_id: int):
 )
 def create_observation(request, data: ObservationIn):
     user = request.auth
-    teacher = get_visible_or_404(Person.objects.select_related("org_unit"), user, pk=data.teacher)
-    rubric = get_visible_or_404(Rubric, user, pk=data.rubric)
-    rnd = get_visible_or_404(ComparisonRound, user, pk=data.round) if data.round else None
+    teacher = resolve(
+        user,
+        Person,
+        data.teacher,
+        field="teacher",
+        queryset=Person.objects.select_related("org_unit"),
+    )
+    rubric = resolve(user, Rubric, data.rubric, field="rubric")
+    rnd = resolve_optional(user, ComparisonRound, data.round, field="round")
     activity = _activity(user, data.activity) if data.activity else None
-    subject, stage = _subject(data.subject), _stage(data.stage)
+    subject, stage = ref.subject(data.subject), ref.stage(data.stage)
     obs = services.create_observation(
         actor=user,
         teacher=teacher,
@@ -215,7 +208,7 @@ def create_observation(request, data: ObservationIn):
         notes=data.notes,
         submit=data.submit,
     )
-    return 201, _get(request, obs.pk)
+    return Status(201, _get(request, obs.pk))
 
 
 @router.patch("/observations/{observation_id}", response=ObservationOut, summary="Edit a draft")
@@ -245,7 +238,7 @@ def update_observation(request, observation_id: int, data: ObservationPatch):
 @router.delete("/observations/{observation_id}", response={204: None}, summary="Delete a draft")
 def delete_observation(request, observation_id: int):
     services.delete_draft(actor=request.auth, observation=_get(request, observation_id))
-    return 204, None
+    return Status(204, None)
 
 
 @router.post("/observations/{observation_id}/submit", response=ObservationOut)
@@ -304,7 +297,7 @@ def reply(request, observation_id: int, data: ReplyIn):
     r = services.reply(
         actor=request.auth, observation=_get(request, observation_id), text=data.text
     )
-    return 201, r
+    return Status(201, r)
 
 
 @router.post(
@@ -327,12 +320,9 @@ def _rounds(user):
 
 
 @router.get("/observation-rounds", response=list[RoundOut], summary="同课异构 rounds")
-@paginate(LimitOffsetPagination)
-def list_rounds(request, activity: int | None = None):
-    qs = _rounds(request.auth)
-    if activity is not None:
-        qs = qs.filter(activity_id=activity)
-    return qs.order_by("-date", "-id")
+@paginated
+def list_rounds(request, filters: Query[RoundFilter]):
+    return filters.filter(_rounds(request.auth)).order_by("-date", "-id")
 
 
 @router.get(
@@ -369,9 +359,9 @@ def create_round(request, data: RoundIn):
     unit_id = data.org_unit or (activity.org_unit_id if activity else None)
     if unit_id is None:
         raise ServiceError(_("A round needs an organiser."), field="org_unit")
-    unit = get_visible_or_404(OrgUnit, user, pk=unit_id)
-    subject = _subject(data.subject) if data.subject else getattr(activity, "subject", None)
-    stage = _stage(data.stage) if data.stage else getattr(activity, "stage", None)
+    unit = resolve(user, OrgUnit, unit_id, field="org_unit")
+    subject = ref.subject(data.subject) if data.subject else getattr(activity, "subject", None)
+    stage = ref.stage(data.stage) if data.stage else getattr(activity, "stage", None)
     if subject is None or stage is None:
         raise ServiceError(_("A round needs a subject and a stage."))
     date = data.date or (timezone.localtime(activity.starts_at).date() if activity else None)
@@ -388,7 +378,7 @@ def create_round(request, data: RoundIn):
         activity_title=data.activity_title,
         activity=activity,
     )
-    return 201, rnd
+    return Status(201, rnd)
 
 
 # --- liaison schools ---------------------------------------------------------------------
@@ -399,12 +389,9 @@ def _liaisons(user):
 
 
 @router.get("/liaison-assignments", response=list[LiaisonOut], summary="联点联校")
-@paginate(LimitOffsetPagination)
-def list_liaisons(request, active: bool | None = True):
-    qs = _liaisons(request.auth).order_by("school__path", "researcher_id", "id")
-    if active is not None:
-        qs = qs.filter(is_active=active)
-    return qs
+@paginated
+def list_liaisons(request, filters: Query[LiaisonFilter]):
+    return filters.filter(_liaisons(request.auth)).order_by("school__path", "researcher_id", "id")
 
 
 @router.get("/liaison-assignments/{assignment_id}", response=LiaisonOut)
@@ -415,10 +402,8 @@ def get_liaison(request, assignment_id: int):
 @router.post("/liaison-assignments", response={201: LiaisonOut})
 def create_liaison(request, data: LiaisonIn):
     user = request.auth
-    researcher = Person.objects.filter(pk=data.researcher).first()
-    school = get_visible_or_404(OrgUnit, user, pk=data.school)
-    if researcher is None:
-        raise ServiceError(_("Unknown researcher."), field="researcher")
+    researcher = resolve(user, Person, data.researcher, field="researcher")
+    school = resolve(user, OrgUnit, data.school, field="school")
     la = services.assign_liaison(
         actor=user,
         researcher=researcher,
@@ -427,7 +412,7 @@ def create_liaison(request, data: LiaisonIn):
         end_date=data.end_date,
         note=data.note,
     )
-    return 201, _liaisons(user).get(pk=la.pk)
+    return Status(201, _liaisons(user).get(pk=la.pk))
 
 
 @router.post("/liaison-assignments/{assignment_id}/end", response=LiaisonOut)

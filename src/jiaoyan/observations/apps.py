@@ -21,6 +21,9 @@ class ObservationsConfig(AppConfig):
     verbose_name = _("Lesson observation")
 
     def ready(self) -> None:
+        from jiaoyan.core.api import register_router
+
+        register_router("jiaoyan.observations.api.router")
         from jiaoyan.activities import hooks
         from jiaoyan.core import home, nav, reference
         from jiaoyan.core.roles import Role

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from django.db.models import Q
 from ninja import Field, FilterLookup, FilterSchema, Schema
 
-from jiaoyan.orgs.models import OrgUnit
+from jiaoyan.core.resolve import stage_q, subject_q, within_q
 
 from .models import Observation
 from .st import DEFAULT_INTERVAL
@@ -318,6 +318,18 @@ class ActivityLinkIn(Schema):
     )
 
 
+class RubricFilter(FilterSchema):
+    active: Annotated[bool | None, FilterLookup("is_active")] = None
+
+
+class RoundFilter(FilterSchema):
+    activity: Annotated[int | None, FilterLookup("activity_id")] = None
+
+
+class LiaisonFilter(FilterSchema):
+    active: Annotated[bool | None, FilterLookup("is_active")] = True
+
+
 class ObservationFilter(FilterSchema):
     within: int | None = Field(None, description="id of a unit: observations in its subtree")
     org_unit: Annotated[int | None, FilterLookup("org_unit_id")] = Field(None)
@@ -325,8 +337,8 @@ class ObservationFilter(FilterSchema):
     observer: Annotated[int | None, FilterLookup("observer_id")] = Field(None)
     kind: Observation.Kind | None = None
     status: Observation.Status | None = None
-    subject: Annotated[str | None, FilterLookup("subject__name")] = Field(None, max_length=30)
-    stage: Annotated[str | None, FilterLookup("stage__code")] = Field(None, max_length=20)
+    subject: str | None = Field(None, max_length=30, description="subject name or code")
+    stage: str | None = Field(None, max_length=20, description="stage code or name")
     round: Annotated[int | None, FilterLookup("round_id")] = Field(None)
     activity: Annotated[int | None, FilterLookup("activity_id")] = Field(
         None, description="id of a research activity: the observations made in it"
@@ -336,10 +348,13 @@ class ObservationFilter(FilterSchema):
     date_to: Annotated[dt.date | None, FilterLookup("date__lte")] = None
 
     def filter_within(self, value):
-        if value is None:
-            return Q()
-        path = OrgUnit.objects.filter(pk=value).values_list("path", flat=True).first()
-        return Q(unit_path__under_indexed=path) if path else Q(pk__in=[])
+        return within_q(value, "unit_path__under_indexed")
+
+    def filter_subject(self, value):
+        return subject_q(value)
+
+    def filter_stage(self, value):
+        return stage_q(value)
 
     def filter_term(self, value):
         if not value:

@@ -1,11 +1,9 @@
 """API endpoints of org units and schools: the same services and scope as the pages."""
 
-from django.utils.translation import gettext as _
-from ninja import Query, Router
-from ninja.pagination import paginate
+from ninja import Query, Router, Status
 
-from jiaoyan.core.api import LimitOffset
-from jiaoyan.core.errors import ServiceError
+from jiaoyan.core.api import paginated
+from jiaoyan.core.resolve import resolve, resolve_many
 from jiaoyan.core.scope import get_visible_or_404
 
 from . import services
@@ -25,7 +23,7 @@ router = Router(tags=["org units and schools"])
 
 
 @router.get("/org-units", response=list[OrgUnitOut], summary="Org units in your scope")
-@paginate(LimitOffset)
+@paginated
 def list_units(request, filters: Query[OrgUnitFilter]):
     qs = OrgUnit.objects.visible_to(request.auth).select_related("parent").order_by("path")
     return filters.filter(qs)
@@ -38,7 +36,7 @@ def get_unit(request, unit_id: int):
 
 @router.post("/org-units", response={201: OrgUnitOut})
 def create_unit(request, data: OrgUnitIn):
-    parent = get_visible_or_404(OrgUnit, request.auth, pk=data.parent)
+    parent = resolve(request.auth, OrgUnit, data.parent, field="parent")
     unit = services.create_unit(
         actor=request.auth,
         parent=parent,
@@ -47,7 +45,7 @@ def create_unit(request, data: OrgUnitIn):
         level=data.level,
         kind=data.kind,
     )
-    return 201, unit
+    return Status(201, unit)
 
 
 @router.patch("/org-units/{unit_id}", response=OrgUnitOut)
@@ -64,7 +62,7 @@ def _schools():
 
 
 @router.get("/schools", response=list[SchoolOut], summary="Schools in your scope")
-@paginate(LimitOffset)
+@paginated
 def list_schools(request, filters: Query[SchoolFilter]):
     qs = _schools().visible_to(request.auth).order_by("org_unit__path")
     return filters.filter(qs).distinct() if filters.stage else filters.filter(qs)
@@ -76,16 +74,12 @@ def get_school(request, school_id: int):
 
 
 def _stages(codes: list[str]) -> list[Stage]:
-    stages = list(Stage.objects.filter(code__in=codes))
-    unknown = set(codes) - {s.code for s in stages}
-    if unknown:
-        raise ServiceError(_("Unknown stage: %(s)s") % {"s": ", ".join(sorted(unknown))})
-    return stages
+    return resolve_many(None, Stage, codes, field="stages")
 
 
 @router.post("/schools", response={201: SchoolOut})
 def create_school(request, data: SchoolIn):
-    parent = get_visible_or_404(OrgUnit, request.auth, pk=data.parent)
+    parent = resolve(request.auth, OrgUnit, data.parent, field="parent")
     school = services.create_school(
         actor=request.auth,
         parent=parent,
@@ -99,7 +93,7 @@ def create_school(request, data: SchoolIn):
         teacher_count=data.teacher_count,
         address=data.address,
     )
-    return 201, _schools().get(pk=school.pk)
+    return Status(201, _schools().get(pk=school.pk))
 
 
 @router.patch("/schools/{school_id}", response=SchoolOut)

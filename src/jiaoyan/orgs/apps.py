@@ -8,6 +8,9 @@ class OrgsConfig(AppConfig):
     verbose_name = _("Organisations")
 
     def ready(self) -> None:
+        from jiaoyan.core.api import register_router
+
+        register_router("jiaoyan.orgs.api.router")
         from jiaoyan.core import home, nav, reference
         from jiaoyan.core.roles import Role
 

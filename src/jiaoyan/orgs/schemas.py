@@ -4,6 +4,8 @@ from typing import Annotated
 
 from ninja import Field, FilterLookup, FilterSchema, Schema
 
+from jiaoyan.core.resolve import stage_q, within_q
+
 from .models import OrgUnit, School
 
 
@@ -94,7 +96,7 @@ class SchoolOut(Schema):
 class SchoolFilter(FilterSchema):
     within: int | None = Field(None, description="id of a unit: schools in its subtree")
     kind: School.Kind | None = None
-    stage: Annotated[str | None, FilterLookup("stages__code")] = Field(None, max_length=20)
+    stage: str | None = Field(None, max_length=20, description="stage code or name")
     location: School.Location | None = None
     is_weak: bool | None = None
     code: Annotated[str | None, FilterLookup("org_unit__code")] = Field(None)
@@ -103,12 +105,10 @@ class SchoolFilter(FilterSchema):
     ] = Field(None, max_length=50)
 
     def filter_within(self, value):
-        from django.db.models import Q
+        return within_q(value)
 
-        if value is None:
-            return Q()
-        unit = OrgUnit.objects.filter(pk=value).values_list("path", flat=True).first()
-        return Q(org_unit__path__under=unit) if unit else Q(pk__in=[])
+    def filter_stage(self, value):
+        return stage_q(value, "stages")
 
 
 class SchoolIn(Schema):

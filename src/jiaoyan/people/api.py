@@ -1,11 +1,9 @@
 """API endpoints of people: same services, same scope, phones masked as on the pages."""
 
-from django.utils.translation import gettext as _
-from ninja import Query, Router
-from ninja.pagination import paginate
+from ninja import Query, Router, Status
 
-from jiaoyan.core.api import LimitOffset
-from jiaoyan.core.errors import ServiceError
+from jiaoyan.core.api import paginated
+from jiaoyan.core.resolve import resolve, resolve_many
 from jiaoyan.core.scope import get_visible_or_404
 from jiaoyan.orgs.models import OrgUnit, Stage, Subject
 
@@ -18,7 +16,7 @@ router = Router(tags=["people"])
 
 
 @router.get("/people", response=list[PersonOut], summary="People in your scope")
-@paginate(LimitOffset)
+@paginated
 def list_people(request, filters: Query[PersonFilter]):
     qs = Person.objects.visible_to(request.auth).order_by("org_unit__path", "staff_no")
     qs = filters.filter(qs)
@@ -32,19 +30,9 @@ def get_person(request, person_id: int):
     return get_visible_or_404(people_for_list(Person.objects.all()), request.auth, pk=person_id)
 
 
-def _lookup(model, field: str, values: list[str], what: str):
-    objs = list(model.objects.filter(**{f"{field}__in": values}))
-    unknown = set(values) - {getattr(o, field) for o in objs}
-    if unknown:
-        raise ServiceError(
-            _("Unknown %(what)s: %(v)s") % {"what": what, "v": ", ".join(sorted(unknown))}
-        )
-    return objs
-
-
 @router.post("/people", response={201: PersonOut})
 def create_person(request, data: PersonIn):
-    unit = get_visible_or_404(OrgUnit, request.auth, pk=data.org_unit)
+    unit = resolve(request.auth, OrgUnit, data.org_unit, field="org_unit")
     person = services.create_person(
         actor=request.auth,
         staff_no=data.staff_no,
@@ -54,10 +42,10 @@ def create_person(request, data: PersonIn):
         phone=data.phone,
         professional_title=data.professional_title or "",
         role=data.role,
-        subjects=_lookup(Subject, "name", data.subjects, _("subject")),
-        stages=_lookup(Stage, "code", data.stages, _("stage")),
+        subjects=resolve_many(None, Subject, data.subjects, field="subjects"),
+        stages=resolve_many(None, Stage, data.stages, field="stages"),
     )
-    return 201, people_for_list(Person.objects.all()).get(pk=person.pk)
+    return Status(201, people_for_list(Person.objects.all()).get(pk=person.pk))
 
 
 @router.patch("/people/{person_id}", response=PersonOut)

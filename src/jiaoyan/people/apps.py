@@ -8,6 +8,9 @@ class PeopleConfig(AppConfig):
     verbose_name = _("People")
 
     def ready(self) -> None:
+        from jiaoyan.core.api import register_router
+
+        register_router("jiaoyan.people.api.router")
         from jiaoyan.core import home, nav
         from jiaoyan.core.roles import Role
 

@@ -5,9 +5,9 @@ from typing import Annotated
 from django.db.models import Q
 from ninja import Field, FilterLookup, FilterSchema, Schema
 
+from jiaoyan.core.resolve import stage_q, subject_q, within_q
 from jiaoyan.core.roles import Role
 from jiaoyan.core.scope import can
-from jiaoyan.orgs.models import OrgUnit
 
 from .models import Honour, Person
 
@@ -81,8 +81,8 @@ class PersonFilter(FilterSchema):
     within: int | None = Field(None, description="id of a unit: people employed in its subtree")
     org_unit: Annotated[int | None, FilterLookup("org_unit_id")] = Field(None)
     role: Role | None = None
-    subject: str | None = Field(None, max_length=30, description="subject name, e.g. 数学")
-    stage: str | None = Field(None, max_length=20, description="stage code, e.g. junior")
+    subject: str | None = Field(None, max_length=30, description="subject name or code, e.g. 数学")
+    stage: str | None = Field(None, max_length=20, description="stage code or name, e.g. junior")
     status: Person.Status | None = None
     professional_title: Person.Title | None = None
     honour: Annotated[Honour.Title | None, FilterLookup("honours__title")] = Field(None)
@@ -92,10 +92,7 @@ class PersonFilter(FilterSchema):
     )
 
     def filter_within(self, value):
-        if value is None:
-            return Q()
-        path = OrgUnit.objects.filter(pk=value).values_list("path", flat=True).first()
-        return Q(org_unit__path__under=path) if path else Q(pk__in=[])
+        return within_q(value)
 
     def filter_role(self, value):
         if not value:
@@ -103,10 +100,10 @@ class PersonFilter(FilterSchema):
         return Q(roles__role=value, roles__is_active=True)
 
     def filter_subject(self, value):
-        return Q(roles__subjects__name=value, roles__is_active=True) if value else Q()
+        return subject_q(value, "roles__subjects") & Q(roles__is_active=True) if value else Q()
 
     def filter_stage(self, value):
-        return Q(roles__stages__code=value, roles__is_active=True) if value else Q()
+        return stage_q(value, "roles__stages") & Q(roles__is_active=True) if value else Q()
 
 
 class PersonIn(Schema):

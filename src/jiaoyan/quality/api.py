@@ -4,13 +4,14 @@ item analysis, value-added and (with the permission, audited) student-level rows
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
-from ninja import File, Form, Router
+from ninja import File, Form, Query, Router, Status
 from ninja.errors import HttpError
 from ninja.files import UploadedFile
-from ninja.pagination import LimitOffsetPagination, paginate
 
 from jiaoyan.core import restricted
+from jiaoyan.core.api import PageIn, paginated
 from jiaoyan.core.errors import ServiceError
+from jiaoyan.core.resolve import resolve
 from jiaoyan.core.scope import get_visible_or_404
 from jiaoyan.orgs.models import OrgUnit, Stage
 
@@ -33,7 +34,6 @@ from .schemas import (
 router = Router(tags=["quality"])
 
 LEVELS = {"all": Level.ALL, "county": Level.COUNTY, "school": Level.SCHOOL, "class": Level.CLASS}
-MAX_LIMIT = 500
 
 
 def exam_out(exam: Exam) -> dict:
@@ -69,7 +69,7 @@ def _exam(request, exam_id: int) -> Exam:
 
 
 @router.get("/exams", response=list[ExamOut], summary="Exams in your scope")
-@paginate(LimitOffsetPagination)
+@paginated
 def list_exams(request):
     return [exam_out(e) for e in queries.visible_exams(request.auth).prefetch_related("subjects")]
 
@@ -81,10 +81,8 @@ def get_exam(request, exam_id: int):
 
 @router.post("/exams", response={201: ExamOut}, summary="Create an exam with its subjects")
 def create_exam(request, data: ExamIn):
-    unit = get_visible_or_404(OrgUnit, request.auth, pk=data.org_unit)
-    stage = Stage.objects.filter(code=data.stage).first()
-    if stage is None:
-        raise ServiceError(_("Unknown stage: %(s)s") % {"s": data.stage})
+    unit = resolve(request.auth, OrgUnit, data.org_unit, field="org_unit")
+    stage = resolve(request.auth, Stage, data.stage, field="stage")
     exam = services.create_exam(
         actor=request.auth,
         name=data.name,
@@ -104,7 +102,7 @@ def create_exam(request, data: ExamIn):
         cutoffs=data.cutoffs.as_dict() if data.cutoffs else None,
         weights=data.weights.as_dict() if data.weights else None,
     )
-    return 201, exam_out(_exams().get(pk=exam.pk))
+    return Status(201, exam_out(_exams().get(pk=exam.pk)))
 
 
 def _flag(request, value: bool) -> bool:
@@ -120,16 +118,19 @@ def _import_response(outcome):
         body["detail"] = _("Nothing was imported: %(n)d errors were found.") % {
             "n": len(outcome.errors)
         }
-        return 400, body
-    return 200, body
+        return Status(400, body)
+    return Status(200, body)
 
 
 def _rejected(e: ServiceError):
-    return 400, {
-        "detail": e.text,
-        "imported": 0,
-        "errors": [{"row": 0, "column": "", "message": e.text}],
-    }
+    return Status(
+        400,
+        {
+            "detail": e.text,
+            "imported": 0,
+            "errors": [{"row": 0, "column": "", "message": e.text}],
+        },
+    )
 
 
 @router.post(
@@ -188,11 +189,14 @@ def import_items(
 def _pending(exam: Exam):
     if exam.analysis_status == Exam.Status.EMPTY:
         raise HttpError(404, _("The exam has no scores yet."))
-    return 202, {
-        "detail": _("The analysis is not ready yet; ask again shortly."),
-        "status": exam.analysis_status,
-        "progress": exam.analysis_progress,
-    }
+    return Status(
+        202,
+        {
+            "detail": _("The analysis is not ready yet; ask again shortly."),
+            "status": exam.analysis_status,
+            "progress": exam.analysis_progress,
+        },
+    )
 
 
 def _subject(exam: Exam, key: str | None):
@@ -242,33 +246,25 @@ def analysis_item(r, subject_name: str) -> dict:
     }
 
 
-def _page(request) -> tuple[int, int]:
-    try:
-        limit = max(1, min(int(request.GET.get("limit", 100)), MAX_LIMIT))
-        offset = max(0, int(request.GET.get("offset", 0)))
-    except ValueError:
-        raise HttpError(400, _("limit and offset must be whole numbers.")) from None
-    return limit, offset
-
-
 @router.get(
     "/exams/{exam_id}/analysis",
     response={200: AnalysisOut, 202: PendingOut},
     summary="Stored figures per county, school or class (202 until the analysis is ready)",
 )
-def analysis(request, exam_id: int, level: str = "school", subject: str = "total"):
+def analysis(
+    request, exam_id: int, page: Query[PageIn], level: str = "school", subject: str = "total"
+):
     exam = _exam(request, exam_id)
     if level not in LEVELS:
         raise HttpError(400, _("level must be one of: all, county, school, class."))
     subj = _subject(exam, subject)
     if not exam.is_ready:
         return _pending(exam)
-    limit, offset = _page(request)
     qs = queries.ranked(queries.stat_rows(request.auth, exam, LEVELS[level], subj))
     count = qs.count()
-    rows = queries.suppress(list(qs[offset : offset + limit]), queries.Privacy(request.auth))
+    rows = queries.suppress(list(page.slice(qs)), queries.Privacy(request.auth))
     name = subj.name if subj else "total"
-    return 200, {"items": [analysis_item(r, name) for r in rows], "count": count}
+    return Status(200, {"items": [analysis_item(r, name) for r in rows], "count": count})
 
 
 def _within(request, org_unit: int | None) -> str | None:
@@ -295,8 +291,11 @@ def exam_balance(
     subj = _subject(exam, subject)
     if not exam.is_ready:
         return _pending(exam)
-    return 200, queries.exam_balance(
-        request.auth, exam, subj, indicator, within=_within(request, org_unit)
+    return Status(
+        200,
+        queries.exam_balance(
+            request.auth, exam, subj, indicator, within=_within(request, org_unit)
+        ),
     )
 
 
@@ -348,27 +347,30 @@ def item_analysis(request, exam_id: int, subject: str):
     paper, items = queries.item_rows(exam, subj)
     if paper is None:
         raise HttpError(404, _("No item scores were imported for this subject."))
-    return 200, {
-        "subject": subj.name,
-        "n": paper.n,
-        "k": paper.k,
-        "alpha": paper.alpha,
-        "kr20": paper.kr20,
-        "count": len(items),
-        "items": [
-            {
-                "id": i.item_id,
-                "item": i.item.label,
-                "full_marks": i.item.full_marks,
-                "n": i.n,
-                "mean": i.mean,
-                "difficulty": i.difficulty,
-                "discrimination": i.discrimination,
-                "item_total_r": i.item_total_r,
-            }
-            for i in items
-        ],
-    }
+    return Status(
+        200,
+        {
+            "subject": subj.name,
+            "n": paper.n,
+            "k": paper.k,
+            "alpha": paper.alpha,
+            "kr20": paper.kr20,
+            "count": len(items),
+            "items": [
+                {
+                    "id": i.item_id,
+                    "item": i.item.label,
+                    "full_marks": i.item.full_marks,
+                    "n": i.n,
+                    "mean": i.mean,
+                    "difficulty": i.difficulty,
+                    "discrimination": i.discrimination,
+                    "item_total_r": i.item_total_r,
+                }
+                for i in items
+            ],
+        },
+    )
 
 
 @router.get(
@@ -376,7 +378,7 @@ def item_analysis(request, exam_id: int, subject: str):
     response={200: ValueAddedOut, 202: PendingOut},
     summary="Value-added between an entry and an exit exam of one cohort (202 while computing)",
 )
-def value_added(request, entry: int, exit: int, level: str = "school"):
+def value_added(request, entry: int, exit: int, page: Query[PageIn], level: str = "school"):
     if level not in {"all", "county", "school", "class"}:
         raise HttpError(400, _("level must be one of: all, county, school, class."))
     entry_exam = _exam(request, entry)
@@ -384,43 +386,50 @@ def value_added(request, entry: int, exit: int, level: str = "school"):
     link = services.request_value_added(actor=request.auth, entry=entry_exam, exit_exam=exit_exam)
     link = ValueAddedLink.objects.select_related("entry_exam", "exit_exam").get(pk=link.pk)
     if not link.is_current:
-        return 202, {
-            "detail": _("The value-added is being computed; ask again shortly."),
-            "status": link.status,
-            "progress": 0,
-        }
-    limit, offset = _page(request)
+        return Status(
+            202,
+            {
+                "detail": _("The value-added is being computed; ask again shortly."),
+                "status": link.status,
+                "progress": 0,
+            },
+        )
     rows = [r for r in queries.value_added_rows(request.auth, link, LEVELS[level]) if r.n_exit]
     count = len(rows)
-    rows = rows[offset : offset + limit]
-    return 200, {
-        "entry": entry_exam.pk,
-        "exit": exit_exam.pk,
-        "n_linked": link.n_linked,
-        "slope": link.slope,
-        "intercept": link.intercept,
-        "count": count,
-        "items": [
-            {
-                "id": r.pk,
-                "level": r.level,
-                "org_unit": r.org_unit_id,
-                "name": r.org_unit.name,
-                "school_code": r.org_unit.code if r.level in (Level.SCHOOL, Level.CLASS) else None,
-                "class_name": r.class_name if r.level == Level.CLASS else None,
-                "n_exit": r.n_exit,
-                "n_linked": r.n_linked,
-                "suppressed": r.suppressed,
-                "suppression": r.suppression,
-                "few_linked": bool(r.few),
-                "mean_entry": r.mean_entry,
-                "mean_exit": r.mean_exit,
-                "mean_z_gain": r.mean_z_gain,
-                "mean_residual": r.mean_residual,
-            }
-            for r in rows
-        ],
-    }
+    rows = page.slice(rows)
+    return Status(
+        200,
+        {
+            "entry": entry_exam.pk,
+            "exit": exit_exam.pk,
+            "n_linked": link.n_linked,
+            "slope": link.slope,
+            "intercept": link.intercept,
+            "count": count,
+            "items": [
+                {
+                    "id": r.pk,
+                    "level": r.level,
+                    "org_unit": r.org_unit_id,
+                    "name": r.org_unit.name,
+                    "school_code": r.org_unit.code
+                    if r.level in (Level.SCHOOL, Level.CLASS)
+                    else None,
+                    "class_name": r.class_name if r.level == Level.CLASS else None,
+                    "n_exit": r.n_exit,
+                    "n_linked": r.n_linked,
+                    "suppressed": r.suppressed,
+                    "suppression": r.suppression,
+                    "few_linked": bool(r.few),
+                    "mean_entry": r.mean_entry,
+                    "mean_exit": r.mean_exit,
+                    "mean_z_gain": r.mean_z_gain,
+                    "mean_residual": r.mean_residual,
+                }
+                for r in rows
+            ],
+        },
+    )
 
 
 @router.get(
@@ -429,18 +438,17 @@ def value_added(request, entry: int, exit: int, level: str = "school"):
     summary="Student-level rows of one school (needs the student-data permission and a "
     "reason; every read is audited with it)",
 )
-def students(request, exam_id: int, school: int, reason: str = ""):
+def students(request, exam_id: int, school: int, page: Query[PageIn], reason: str = ""):
     exam = _exam(request, exam_id)
     unit = get_visible_or_404(OrgUnit, request.auth, pk=school)
     if not restricted.has_permission(request.auth, restricted.STUDENT_DATA, unit):
         raise HttpError(403, _("Student-level rows need the student-data permission."))
     reason = restricted.clean_reason(reason)
-    limit, offset = _page(request)
     qs = Candidate.objects.visible_to(request.auth).filter(exam=exam, school=unit)
     count = qs.count()
     if not count:
         raise HttpError(404, _("Not found."))
-    rows = list(qs.order_by("class_name", "exam_no")[offset : offset + limit])
+    rows = list(page.slice(qs.order_by("class_name", "exam_no")))
     services.record_student_read(
         actor=request.auth, exam=exam, unit=unit, rows=len(rows), reason=reason
     )

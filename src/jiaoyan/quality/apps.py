@@ -8,6 +8,9 @@ class QualityConfig(AppConfig):
     verbose_name = _("Education quality")
 
     def ready(self) -> None:
+        from jiaoyan.core.api import register_router
+
+        register_router("jiaoyan.quality.api.router")
         from jiaoyan.core import nav, restricted
 
         from . import sheets  # noqa: F401  (registers the scores, item-scores, balance sheets)

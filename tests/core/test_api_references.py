@@ -1,0 +1,498 @@
+"""Every reference an API write takes (a unit, person, plan, theme, activity, venue,
+rubric, round … by id or code) goes through the one scoped resolver: an object outside the
+caller's scope and one that does not exist get byte-identical answers (422, the same
+``detail`` and ``field``), and nothing changes.
+
+The caller is the outsider (bureau admin of 华州区); the hidden objects are 临渭区's, and
+the objects named in the URL are the outsider's own, so the reference is what fails.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.apps import apps
+from django.utils import timezone
+
+from jiaoyan.activities import services as activity_services
+from jiaoyan.ledger import services as ledger_services
+from jiaoyan.observations import services as observation_services
+from jiaoyan.observations.models import Rubric
+from jiaoyan.observations.scoring import structure_from_data
+from jiaoyan.orgs.models import Stage, Subject
+from tests.activities.conftest import main_venue, make_activity
+from tests.observations.conftest import DAY, observe
+
+JSON = "application/json"
+MISSING_ID = 10**9
+OUR_APPS = {
+    "core",
+    "orgs",
+    "people",
+    "hours",
+    "activities",
+    "quality",
+    "observations",
+    "ledger",
+}
+
+
+@pytest.fixture
+def scene(world):
+    su = world.users["superuser"]
+    u = world.units
+    math, junior = Subject.objects.get(name="数学"), Stage.objects.get(code="junior")
+    plan = activity_services.create_plan(
+        actor=su, org_unit=u["linwei_institute"], year=2025, title="临渭区年度教研计划"
+    )
+    theme = activity_services.add_theme(actor=su, plan=plan, month=3, title="三月主题")
+    hidden_activity = make_activity(world, actor=su)
+    rubric = observation_services.create_rubric(
+        actor=su,
+        org_unit=u["linwei_institute"],
+        name="临渭区评价表",
+        structure=structure_from_data(
+            [{"name": "目标", "weight": 100, "criteria": [{"text": "目标", "max_score": 10}]}]
+        ),
+    )
+    rnd = observation_services.create_round(
+        actor=su,
+        org_unit=u["linwei_institute"],
+        topic="同课异构",
+        subject=math,
+        stage=junior,
+        date=DAY,
+    )
+    own_activity = make_activity(world, actor=su, unit=u["huazhou_bureau"], title="华州区教研")
+    builtin = Rubric.objects.get(org_unit__isnull=True)
+    own_obs = observe(  # the outsider's own draft (a draft is its observer's only)
+        world, builtin, observer="outsider", teacher="teacher_c", stage="primary", submit=False
+    )
+    own_item = ledger_services.create_item(
+        actor=su,
+        title="华州区事项",
+        org_unit=u["huazhou_bureau"],
+        responsible_unit=world.schools["school_c"].org_unit,
+        due_on=timezone.localdate() + dt.timedelta(days=10),
+    )
+    hidden = {
+        "unit": u["linwei_institute"].pk,
+        "unit_code": u["linwei_institute"].code,
+        "person": world.people["teacher"].pk,
+        "staff_no": world.people["teacher"].staff_no,
+        "plan": plan.pk,
+        "theme": theme.pk,
+        "activity": hidden_activity.pk,
+        "venue": main_venue(hidden_activity).pk,
+        "rubric": rubric.pk,
+        "round": rnd.pk,
+    }
+    missing = dict.fromkeys(hidden, MISSING_ID) | {"unit_code": "999999999", "staff_no": "NOPE999"}
+    own = {
+        "unit": u["huazhou_bureau"].pk,
+        "school": world.schools["school_c"].org_unit.pk,
+        "person": world.people["teacher_c"].pk,
+        "activity": own_activity.pk,
+        "observation": own_obs.pk,
+        "item": own_item.pk,
+        "rubric": builtin.pk,
+    }
+    return {"hidden": hidden, "missing": missing, "own": own}
+
+
+def _start() -> str:
+    return (timezone.now() + dt.timedelta(days=3)).replace(microsecond=0).isoformat()
+
+
+def _activity(own, **over):
+    start = timezone.now() + dt.timedelta(days=3)
+    body = {
+        "org_unit": own["unit"],
+        "title": "华州区集体备课",
+        "kind": "lesson_prep",
+        "starts_at": start.replace(microsecond=0).isoformat(),
+        "ends_at": (start + dt.timedelta(hours=2)).replace(microsecond=0).isoformat(),
+        "main_venue": {"name": "报告厅"},
+    }
+    return {**body, **over}
+
+
+def _observation(own, **over):
+    body = {
+        "teacher": own["person"],
+        "rubric": own["rubric"],
+        "kind": "drop_in",
+        "subject": "数学",
+        "stage": "primary",
+        "topic": "分数",
+        "date": DAY.isoformat(),
+    }
+    return {**body, **over}
+
+
+def _item(own, **over):
+    body = {
+        "org_unit": own["unit"],
+        "title": "新事项",
+        "responsible_unit": own["school"],
+        "due_on": (timezone.localdate() + dt.timedelta(days=5)).isoformat(),
+    }
+    return {**body, **over}
+
+
+EXAM = {
+    "name": "2025年中考",
+    "kind": "zhongkao",
+    "date": "2025-06-20",
+    "grade": 9,
+    "stage": "junior",
+    "subjects": [{"name": "数学", "full_marks": 120}],
+}
+DIMENSIONS = [{"name": "目标", "weight": 100, "criteria": [{"text": "目标", "max_score": 10}]}]
+
+# (name, method, url(own), kind of the reference, field named, body(own, ref))
+CASES = [
+    (
+        "org unit parent",
+        "post",
+        lambda o: "/api/v1/org-units",
+        "unit",
+        "parent",
+        lambda o, r: {"parent": r, "code": "61059999", "name": "新单位", "level": "town"},
+    ),
+    (
+        "school parent",
+        "post",
+        lambda o: "/api/v1/schools",
+        "unit",
+        "parent",
+        lambda o, r: {
+            "parent": r,
+            "code": "6105039999",
+            "name": "新学校",
+            "kind": "primary",
+            "location": "rural",
+        },
+    ),
+    (
+        "person unit",
+        "post",
+        lambda o: "/api/v1/people",
+        "unit",
+        "org_unit",
+        lambda o, r: {"staff_no": "X999", "name": "新人", "org_unit": r},
+    ),
+    (
+        "plan unit",
+        "post",
+        lambda o: "/api/v1/plans",
+        "unit",
+        "org_unit",
+        lambda o, r: {"org_unit": r, "year": 2025, "title": "计划"},
+    ),
+    (
+        "plan parent",
+        "post",
+        lambda o: "/api/v1/plans",
+        "plan",
+        "parent",
+        lambda o, r: {"org_unit": o["unit"], "year": 2025, "title": "计划", "parent": r},
+    ),
+    (
+        "activity unit",
+        "post",
+        lambda o: "/api/v1/activities",
+        "unit",
+        "org_unit",
+        lambda o, r: _activity(o, org_unit=r),
+    ),
+    (
+        "activity host",
+        "post",
+        lambda o: "/api/v1/activities",
+        "person",
+        "host",
+        lambda o, r: _activity(o, host=r),
+    ),
+    (
+        "activity theme",
+        "post",
+        lambda o: "/api/v1/activities",
+        "theme",
+        "theme",
+        lambda o, r: _activity(o, theme=r),
+    ),
+    (
+        "activity venue unit",
+        "post",
+        lambda o: "/api/v1/activities",
+        "unit",
+        "main_venue.unit",
+        lambda o, r: _activity(o, main_venue={"name": "报告厅", "unit": r}),
+    ),
+    (
+        "activity patch theme",
+        "patch",
+        lambda o: f"/api/v1/activities/{o['activity']}",
+        "theme",
+        "theme",
+        lambda o, r: {"theme": r},
+    ),
+    (
+        "venue unit",
+        "post",
+        lambda o: f"/api/v1/activities/{o['activity']}/venues",
+        "unit",
+        "unit",
+        lambda o, r: {"name": "分会场", "unit": r},
+    ),
+    (
+        "invite units",
+        "post",
+        lambda o: f"/api/v1/activities/{o['activity']}/invitations",
+        "unit",
+        "units",
+        lambda o, r: {"units": [r]},
+    ),
+    (
+        "invite unit codes",
+        "post",
+        lambda o: f"/api/v1/activities/{o['activity']}/invitations",
+        "unit_code",
+        "unit_codes",
+        lambda o, r: {"unit_codes": [r]},
+    ),
+    (
+        "invite staff numbers",
+        "post",
+        lambda o: f"/api/v1/activities/{o['activity']}/invitations",
+        "staff_no",
+        "staff_numbers",
+        lambda o, r: {"staff_numbers": [r]},
+    ),
+    (
+        "registration venue",
+        "post",
+        lambda o: f"/api/v1/activities/{o['activity']}/registration",
+        "venue",
+        "venue",
+        lambda o, r: {"venue": r},
+    ),
+    (
+        "check-in venue",
+        "post",
+        lambda o: f"/api/v1/activities/{o['activity']}/check-in",
+        "venue",
+        "venue",
+        lambda o, r: {"code": "123456", "venue": r},
+    ),
+    (
+        "rubric unit",
+        "post",
+        lambda o: "/api/v1/observation-rubrics",
+        "unit",
+        "org_unit",
+        lambda o, r: {"org_unit": r, "name": "评价表", "dimensions": DIMENSIONS},
+    ),
+    (
+        "observation teacher",
+        "post",
+        lambda o: "/api/v1/observations",
+        "person",
+        "teacher",
+        lambda o, r: _observation(o, teacher=r),
+    ),
+    (
+        "observation rubric",
+        "post",
+        lambda o: "/api/v1/observations",
+        "rubric",
+        "rubric",
+        lambda o, r: _observation(o, rubric=r),
+    ),
+    (
+        "observation round",
+        "post",
+        lambda o: "/api/v1/observations",
+        "round",
+        "round",
+        lambda o, r: _observation(o, round=r),
+    ),
+    (
+        "observation activity",
+        "post",
+        lambda o: "/api/v1/observations",
+        "activity",
+        "activity",
+        lambda o, r: _observation(o, kind="activity", activity=r),
+    ),
+    (
+        "observation patch activity",
+        "patch",
+        lambda o: f"/api/v1/observations/{o['observation']}",
+        "activity",
+        "activity",
+        lambda o, r: {"activity": r},
+    ),
+    (
+        "observation link activity",
+        "post",
+        lambda o: f"/api/v1/observations/{o['observation']}/activity",
+        "activity",
+        "activity",
+        lambda o, r: {"activity": r},
+    ),
+    (
+        "round activity",
+        "post",
+        lambda o: "/api/v1/observation-rounds",
+        "activity",
+        "activity",
+        lambda o, r: {"activity": r, "topic": "同课异构"},
+    ),
+    (
+        "round unit",
+        "post",
+        lambda o: "/api/v1/observation-rounds",
+        "unit",
+        "org_unit",
+        lambda o, r: {
+            "org_unit": r,
+            "topic": "同课异构",
+            "subject": "数学",
+            "stage": "junior",
+            "date": DAY.isoformat(),
+        },
+    ),
+    (
+        "liaison researcher",
+        "post",
+        lambda o: "/api/v1/liaison-assignments",
+        "person",
+        "researcher",
+        lambda o, r: {"researcher": r, "school": o["school"]},
+    ),
+    (
+        "liaison school",
+        "post",
+        lambda o: "/api/v1/liaison-assignments",
+        "unit",
+        "school",
+        lambda o, r: {"researcher": o["person"], "school": r},
+    ),
+    (
+        "item unit",
+        "post",
+        lambda o: "/api/v1/ledger/items",
+        "unit",
+        "org_unit",
+        lambda o, r: _item(o, org_unit=r),
+    ),
+    (
+        "item responsible unit",
+        "post",
+        lambda o: "/api/v1/ledger/items",
+        "unit",
+        "responsible_unit",
+        lambda o, r: _item(o, responsible_unit=r),
+    ),
+    (
+        "item responsible person",
+        "post",
+        lambda o: "/api/v1/ledger/items",
+        "person",
+        "responsible_person",
+        lambda o, r: _item(o, responsible_person=r),
+    ),
+    (
+        "item collaborators",
+        "post",
+        lambda o: "/api/v1/ledger/items",
+        "unit",
+        "collaborators",
+        lambda o, r: _item(o, collaborators=[o["school"], r]),
+    ),
+    (
+        "item patch responsible unit",
+        "patch",
+        lambda o: f"/api/v1/ledger/items/{o['item']}",
+        "unit",
+        "responsible_unit",
+        lambda o, r: {"responsible_unit": r},
+    ),
+    (
+        "item patch responsible person",
+        "patch",
+        lambda o: f"/api/v1/ledger/items/{o['item']}",
+        "person",
+        "responsible_person",
+        lambda o, r: {"responsible_person": r},
+    ),
+    (
+        "item patch collaborators",
+        "patch",
+        lambda o: f"/api/v1/ledger/items/{o['item']}",
+        "unit",
+        "collaborators",
+        lambda o, r: {"collaborators": [r]},
+    ),
+    (
+        "exam unit",
+        "post",
+        lambda o: "/api/v1/exams",
+        "unit",
+        "org_unit",
+        lambda o, r: {**EXAM, "org_unit": r},
+    ),
+]
+
+
+def _row_counts() -> dict[str, int]:
+    return {
+        m._meta.label: m._default_manager.count()
+        for m in apps.get_models()
+        if m._meta.app_label in OUR_APPS and m._meta.label != "people.ApiToken"
+    }
+
+
+@pytest.mark.parametrize(
+    ("name", "method", "url", "kind", "field", "body"), CASES, ids=[c[0] for c in CASES]
+)
+def test_out_of_scope_and_missing_references_answer_the_same(
+    world, scene, api_for, name, method, url, kind, field, body
+):
+    api = api_for(world.users["outsider"])
+    own, hidden, missing = scene["own"], scene["hidden"], scene["missing"]
+    before = _row_counts()
+    send = getattr(api, method)
+    out_of_scope = send(url(own), body(own, hidden[kind]), content_type=JSON)
+    absent = send(url(own), body(own, missing[kind]), content_type=JSON)
+    assert out_of_scope.status_code == 422, out_of_scope.content
+    # The reference is what failed (not the request's shape: that has no ``field``) …
+    assert out_of_scope.json()["field"] == field, out_of_scope.json()
+    assert out_of_scope.json()["detail"]
+    # … and the two answers cannot be told apart.
+    assert (absent.status_code, absent.content) == (out_of_scope.status_code, out_of_scope.content)
+    assert _row_counts() == before
+
+
+def test_every_reference_case_is_reachable_in_scope(world, scene, api_for):
+    """Positive control: the same bodies with the caller's own objects get past the
+    resolver (whatever the service then says, it is not an unresolved reference)."""
+    api = api_for(world.users["outsider"])
+    own = scene["own"]
+    visible = {
+        "unit": own["unit"],
+        "unit_code": world.units["huazhou_bureau"].code,
+        "person": own["person"],
+        "staff_no": world.people["teacher_c"].staff_no,
+        "activity": own["activity"],
+        "rubric": own["rubric"],
+    }
+    for name, method, url, kind, field, body in CASES:
+        if kind not in visible:
+            continue
+        resp = getattr(api, method)(url(own), body(own, visible[kind]), content_type=JSON)
+        answer = resp.json() if resp.content else {}
+        assert not (resp.status_code == 422 and answer.get("field") == field), (name, answer)
