@@ -48,6 +48,7 @@ OPERATIONS = {
     ("post", "/api/v1/imports/{kind}"),
     ("get", "/api/v1/ledger/items"),
     ("post", "/api/v1/ledger/items"),
+    ("get", "/api/v1/metrics"),
     ("get", "/api/v1/ledger/items/{item_id}"),
     ("patch", "/api/v1/ledger/items/{item_id}"),
     ("post", "/api/v1/ledger/items/{item_id}/cancel"),

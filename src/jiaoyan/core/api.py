@@ -386,10 +386,6 @@ def register_router(router: Router | str, prefix: str = "") -> None:
         if (prefix, router) not in _routers:
             _routers.append((prefix, router))
 
-    from .api_metrics import router as metrics_router
-
-    api.add_router("", metrics_router)
-
 
 def registered_routers() -> list[tuple[str, Router | str]]:
     return list(_routers)

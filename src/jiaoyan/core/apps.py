@@ -12,6 +12,7 @@ class CoreConfig(AppConfig):
 
         register_router("jiaoyan.core.api.router")
         register_router("jiaoyan.core.api.imports_router")
+        register_router("jiaoyan.core.api_metrics.router")
         from django.utils.module_loading import autodiscover_modules
 
         from . import imports, jobs, nav  # noqa: F401  (their job kinds)
