@@ -26,27 +26,28 @@ def sections(html: str) -> dict[str, list[str]]:
 def test_the_admin_sees_the_sections_in_order_with_their_pages(world, client_for):
     html = client_for(world.city_admin).get("/").content.decode()
     found = sections(html)
-    assert list(found) == ["", "research", "training", "quality", "admin"]
+    assert list(found) == ["", "research", "training", "evaluation", "quality", "admin"]
     assert found[""] == ["home"]
     assert found["research"][:3] == ["activities", "observations", "observation_coverage"]
     assert {"ledger", "ledger_supervision", "ledger_briefs", "ledger_reports"} <= set(
         found["research"]
     )
     assert found["training"] == ["hours"]
+    assert found["evaluation"] == ["metrics"]
     assert found["quality"] == ["quality"]
     assert found["admin"] == ["orgs", "schools", "people", "imports", "audit"]
     # The sections' names, in Chinese.
-    for label in ("教研", "研训", "质量", "管理"):
+    for label in ("教研", "研训", "评价", "质量", "管理"):
         assert f'<span class="nav-link-title">{label}</span>' in html
 
 
 def test_sections_without_pages_are_not_shown(world, client_for):
     html = client_for(world.teacher).get("/").content.decode()
     found = sections(html)
-    # Nothing is registered in 评价 and 心理 yet; the teacher imports nothing.
-    assert "evaluation" not in found and "wellbeing" not in found
+    # Nothing is registered in 心理 yet; 评价 holds the figures; the teacher imports nothing.
+    assert "wellbeing" not in found and found["evaluation"] == ["metrics"]
     assert found["admin"] == ["orgs", "schools", "people"]
-    assert "评价" not in html and ">心理<" not in html
+    assert ">心理<" not in html
 
 
 def test_a_section_appears_when_the_user_sees_one_of_its_pages(world, client_for, monkeypatch):

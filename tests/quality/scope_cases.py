@@ -100,8 +100,8 @@ register(
     ScopeCase(
         Candidate,
         make_candidate,
-        page=lambda c: f"/quality/{c.exam_id}/students/?school={c.school_id}",
-        api=lambda c: f"/api/v1/exams/{c.exam_id}/students?school={c.school_id}",
+        page=lambda c: f"/quality/{c.exam_id}/students/?school={c.school_id}&reason=review",
+        api=lambda c: f"/api/v1/exams/{c.exam_id}/students?school={c.school_id}&reason=review",
         marker=lambda c: c.exam_no,
     )
 )

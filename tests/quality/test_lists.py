@@ -295,7 +295,7 @@ def exam_numbers(html: str) -> list[str]:
 
 def test_student_filters_and_sorts(world, reader, client_for):
     exam = one_school_exam(world)
-    url = f"/quality/{exam.pk}/students/?school={world.schools['school_a'].pk}"
+    url = f"/quality/{exam.pk}/students/?school={world.schools['school_a'].pk}&reason=review"
     c = client_for(reader)
     everyone = exam_numbers(c.get(url).content.decode())
     assert len(everyone) == 26  # 1班 14, 2班 12
@@ -316,7 +316,8 @@ def test_student_filters_and_sorts(world, reader, client_for):
 
 def test_student_htmx_is_the_table_and_is_audited(world, reader, client_for):
     exam = one_school_exam(world)
-    url = f"/quality/{exam.pk}/students/?school={world.schools['school_a'].pk}&class_name=1班"
+    school = world.schools["school_a"].pk
+    url = f"/quality/{exam.pk}/students/?school={school}&reason=review&class_name=1班"
     html = client_for(reader).get(url, headers=HTMX).content.decode()
     assert "<html" not in html and len(exam_numbers(html)) == 14
     assert AuditLog.objects.filter(action=AuditLog.Action.VIEW, actor=reader).count() == 1
@@ -330,7 +331,7 @@ def _reimport(exam, content: bytes, actor):
 
 def test_student_export_is_the_score_sheet_and_imports_back_unchanged(world, reader, client_for):
     exam = one_school_exam(world)
-    url = f"/quality/{exam.pk}/students/?school={world.schools['school_a'].pk}"
+    url = f"/quality/{exam.pk}/students/?school={world.schools['school_a'].pk}&reason=review"
     resp = client_for(reader).get(url + "&export=xlsx")
     assert resp.status_code == 200 and "attachment" in resp["Content-Disposition"]
     rows = read_xlsx(resp.content)
@@ -347,10 +348,12 @@ def test_student_export_is_the_score_sheet_and_imports_back_unchanged(world, rea
 
 def test_student_export_follows_the_filters(world, reader, client_for):
     exam = one_school_exam(world)
-    url = f"/quality/{exam.pk}/students/?school={world.schools['school_a'].pk}&class_name=2班"
-    page = client_for(reader).get(url).content.decode()
     school = world.schools["school_a"].pk
-    assert f'href="?school={school}&amp;class_name=2%E7%8F%AD&export=xlsx"' in page
+    url = f"/quality/{exam.pk}/students/?school={school}&reason=review&class_name=2班"
+    page = client_for(reader).get(url).content.decode()
+    assert (
+        f'href="?school={school}&amp;reason=review&amp;class_name=2%E7%8F%AD&export=xlsx"' in page
+    )
     rows = read_xlsx(client_for(reader).get(url + "&export=xlsx").content)
     assert {r[2] for r in rows[2:]} == {"2班"} and len(rows) - 2 == 12
 
@@ -365,7 +368,7 @@ def test_student_list_query_count_is_pinned(
     counts, shown = [], []
     for exam in (few_exam, many_exam):
         for query in ("", "&class_name=1班&sort=-exam_no"):
-            url = f"/quality/{exam.pk}/students/?school={school.pk}{query}"
+            url = f"/quality/{exam.pk}/students/?school={school.pk}&reason=review{query}"
             c.get(url)
             with django_assert_max_num_queries(15) as ctx:
                 html = c.get(url).content.decode()

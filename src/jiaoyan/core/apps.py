@@ -65,6 +65,7 @@ class CoreConfig(AppConfig):
                 _("Metrics"),
                 "core:metrics",
                 order=85,
+                section=nav.EVALUATION,
                 active_for=("core:metrics",),
                 visible=has_scope,
             )

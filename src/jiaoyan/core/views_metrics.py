@@ -11,8 +11,8 @@ from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _lazy
 
 from . import metrics
-from .errors import ServiceError
 from .forms import StyledForm
+from .pages import attempt, refusal_text
 from .scope import get_visible_or_404
 
 
@@ -51,12 +51,14 @@ def metric_list(request: HttpRequest) -> HttpResponse:
     )
     period = default
     if form.is_bound and form.is_valid():
-        try:
-            period = metrics.Period(
+        period, error = attempt(
+            lambda: metrics.Period(
                 form.cleaned_data["start"] or default.start, form.cleaned_data["end"] or default.end
             )
-        except ServiceError as e:
-            form.add_error("end", e.text)
+        )
+        if error is not None:
+            form.add_error("end", refusal_text(error))
+            period = default
     values = []
     if unit is not None and not form.errors:
         values = metrics.compute_many(None, unit, period, viewer=request.user)
