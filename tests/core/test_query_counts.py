@@ -107,12 +107,16 @@ def add_rows(world, n: int = MANY, tag: str = "M") -> None:
     Notification.objects.bulk_create(
         [Notification(recipient=world.city_admin, title=f"通知{tag}{i}") for i in range(n)]
     )
-    # The teacher gains roles and honours (detail page and API object).
+    # The teacher gains role rows and honours (detail page and API object). With many rows
+    # the new roles are ended ones: an active new role would change what the teacher's home
+    # shows (each role's home differs), which is not "more rows".
     teacher = world.people["teacher"]
-    roles = ["counsellor"] if n < MANY else ["principal"]
+    roles = [("counsellor", True)] if n < MANY else [("principal", False), ("counsellor", False)]
     titles = ["key_teacher"] if n < MANY else ["master_teacher", "subject_leader"]
-    for role in roles:
-        RoleAssignment.objects.create(person=teacher, role=role, org_unit=world.school_a.org_unit)
+    for role, active in roles:
+        RoleAssignment.objects.create(
+            person=teacher, role=role, org_unit=world.school_a.org_unit, is_active=active
+        )
     Honour.objects.bulk_create(
         [Honour(person=teacher, title=t, level="county", year=2020) for t in titles]
     )
