@@ -21,7 +21,7 @@ def test_phone_menu_opens_a_section_and_reaches_its_page(
     pg.click(".navbar-toggler")
     pg.locator("#nav [data-nav-section=training] .dropdown-toggle").wait_for()
     # Collapsed: the home link and one line per section, no page of a section visible.
-    assert pg.locator("#nav > li:visible").count() == 5  # 首页 教研 研训 质量 管理
+    assert pg.locator("#nav > li:visible").count() == 6  # 首页 教研 研训 评价 质量 管理
     assert not pg.locator("#nav [data-nav=hours]").is_visible()
     assert not pg.locator("#nav [data-nav=activities]").is_visible()
     pg.click("#nav [data-nav-section=training] .dropdown-toggle")  # 研训

@@ -118,6 +118,7 @@ OPERATIONS = {
 APP_ROUTERS = [
     "jiaoyan.core.api.router",
     "jiaoyan.core.api.imports_router",
+    "jiaoyan.core.api_metrics.router",
     "jiaoyan.orgs.api.router",
     "jiaoyan.people.api.router",
     "jiaoyan.hours.api.router",
