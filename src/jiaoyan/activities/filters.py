@@ -10,7 +10,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from jiaoyan.orgs.filters import StyledFilterForm, WithinFilter, _regions
+from jiaoyan.core.forms import FilterForm, search_filter
+from jiaoyan.orgs.filters import WithinFilter, _regions
 from jiaoyan.orgs.models import Stage, Subject
 
 from .models import Activity, Level, ResearchPlan
@@ -53,7 +54,7 @@ class ActivityFilter(df.FilterSet):
     class Meta:
         model = Activity
         fields: list[str] = []
-        form = StyledFilterForm
+        form = FilterForm
 
     def search(self, qs, name, value):
         value = value.strip()[:50]
@@ -73,16 +74,12 @@ class PlanFilter(df.FilterSet):
     status = df.ChoiceFilter(
         label=_("Status"), choices=ResearchPlan.Status.choices, empty_label=_("All statuses")
     )
-    q = df.CharFilter(
-        label=_("Search"),
-        method="search",
-        widget=forms.TextInput(attrs={"placeholder": _("title or unit")}),
-    )
+    q = search_filter(_("title or unit"))
 
     class Meta:
         model = ResearchPlan
         fields: list[str] = []
-        form = StyledFilterForm
+        form = FilterForm
 
     def search(self, qs, name, value):
         value = value.strip()[:50]

@@ -8,12 +8,8 @@ from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _lazy
 
-from .forms import StyledFormMixin
+from .forms import FilterForm
 from .models import AuditLog, Notification
-
-
-class FilterForm(StyledFormMixin, forms.Form):
-    """The form of a FilterSet, with Tabler's classes on its widgets."""
 
 
 class AuditFilter(df.FilterSet):

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import django_filters as df
 from django import forms
 from django.forms.renderers import DjangoTemplates
 from django.utils.functional import Promise, cached_property
 from django.utils.html import conditional_escape, escape
 from django.utils.safestring import SafeData
+from django.utils.translation import gettext_lazy
 
 
 class StyledFormMixin:
@@ -33,6 +35,21 @@ class StyledFormMixin:
 
 class StyledForm(StyledFormMixin, forms.Form):
     pass
+
+
+class FilterForm(StyledFormMixin, forms.Form):
+    """The form of every list's FilterSet (``class Meta: form = FilterForm``)."""
+
+
+def search_filter(placeholder, *, method: str = "search"):
+    """The free-text box of a list's filters: ``?q=``, answered by the FilterSet's
+    ``search`` method."""
+
+    return df.CharFilter(
+        label=gettext_lazy("Search"),
+        method=method,
+        widget=forms.TextInput(attrs={"placeholder": placeholder}),
+    )
 
 
 class VersionedForm(StyledForm):

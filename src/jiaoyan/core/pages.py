@@ -44,8 +44,14 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from .errors import ServiceError
-from .lists import SortOption, paginate, querystring_without, render_list, sort_queryset
-from .lists import xlsx_response as _xlsx_response
+from .lists import (
+    SortOption,
+    paginate,
+    querystring_without,
+    render_list,
+    sort_queryset,
+    xlsx_response,
+)
 from .sheets import SheetKind, export_xlsx, write_table_xlsx
 
 EXPORT_PARAM = "export"
@@ -55,11 +61,6 @@ EXPORT_PARAM = "export"
 def wants_export(request: HttpRequest, fmt: str = "xlsx") -> bool:
     """Whether the request asks for the page's export in ``fmt`` (``xlsx`` by default)."""
     return request.GET.get(EXPORT_PARAM) == fmt
-
-
-def xlsx_response(content: bytes, filename: str) -> HttpResponse:
-    """An .xlsx download named ``filename-<date>.xlsx``."""
-    return _xlsx_response(content, filename)
 
 
 # --- exports -----------------------------------------------------------------------------

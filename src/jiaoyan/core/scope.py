@@ -457,17 +457,6 @@ def path_of(obj: models.Model) -> str:
     return value
 
 
-def is_granted(user, obj: models.Model) -> bool:
-    if obj.pk is None:
-        return False
-    return (
-        type(obj)
-        ._default_manager.filter(pk=obj.pk)
-        .filter(pk__in=granted_ids(user, type(obj)))
-        .exists()
-    )
-
-
 def can(user, action: str, obj: models.Model) -> bool:
     """May ``user`` do ``action`` on ``obj``? The one check every write passes."""
     if user is None or not getattr(user, "is_authenticated", False):

@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 import django_filters as df
-from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from jiaoyan.core.forms import StyledFormMixin
+from jiaoyan.core.forms import FilterForm
 
 from .models import HoursRecord
-
-
-class _FilterForm(StyledFormMixin, forms.Form):
-    pass
 
 
 class HoursFilter(df.FilterSet):
@@ -23,7 +18,7 @@ class HoursFilter(df.FilterSet):
     class Meta:
         model = HoursRecord
         fields: list[str] = []
-        form = _FilterForm
+        form = FilterForm
 
     def by_year(self, qs, name, value):
         return qs.filter(date__year=int(value)) if value else qs

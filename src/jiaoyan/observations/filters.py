@@ -9,7 +9,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from jiaoyan.activities.models import Activity
-from jiaoyan.orgs.filters import StyledFilterForm, _regions
+from jiaoyan.core.forms import FilterForm, search_filter
+from jiaoyan.orgs.filters import _regions
 from jiaoyan.orgs.models import OrgUnit, Stage, Subject
 from jiaoyan.people.models import Person
 
@@ -24,11 +25,7 @@ def _term_choices():
 
 
 class ObservationFilter(df.FilterSet):
-    q = df.CharFilter(
-        label=_("Search"),
-        method="search",
-        widget=forms.TextInput(attrs={"placeholder": _("topic or teacher")}),
-    )
+    q = search_filter(_("topic or teacher"))
     mine = df.ChoiceFilter(
         label=_("Whose"),
         method="by_mine",
@@ -77,7 +74,7 @@ class ObservationFilter(df.FilterSet):
     class Meta:
         model = Observation
         fields: list[str] = []
-        form = StyledFilterForm
+        form = FilterForm
 
     def search(self, qs, name, value):
         value = value.strip()[:50]

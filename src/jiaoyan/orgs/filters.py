@@ -8,13 +8,9 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from jiaoyan.core.forms import StyledFormMixin
+from jiaoyan.core.forms import FilterForm, search_filter
 
 from .models import OrgUnit, School, Stage
-
-
-class StyledFilterForm(StyledFormMixin, forms.Form):
-    pass
 
 
 def _regions(request):
@@ -41,12 +37,18 @@ class WithinFilter(df.ModelChoiceFilter):
         return qs.filter(**{f"{self.path_lookup}__under": value.path})
 
 
-class UnitFilter(df.FilterSet):
-    q = df.CharFilter(
-        label=_("Search"),
-        method="search",
-        widget=forms.TextInput(attrs={"placeholder": _("name or code")}),
+def region_filter(path_lookup: str = "org_unit__path") -> WithinFilter:
+    """``?within=<unit>``: the rows under one of the viewer's regions."""
+    return WithinFilter(
+        label=_("Region"),
+        queryset=_regions,
+        path_lookup=path_lookup,
+        empty_label=_("All my regions"),
     )
+
+
+class UnitFilter(df.FilterSet):
+    q = search_filter(_("name or code"))
     within = WithinFilter(
         label=_("Within"), queryset=_regions, path_lookup="path", empty_label=_("All my units")
     )
@@ -66,7 +68,7 @@ class UnitFilter(df.FilterSet):
     class Meta:
         model = OrgUnit
         fields: list[str] = []
-        form = StyledFilterForm
+        form = FilterForm
 
     def search(self, qs, name, value):
         value = value.strip()[:50]
@@ -74,17 +76,8 @@ class UnitFilter(df.FilterSet):
 
 
 class SchoolFilter(df.FilterSet):
-    q = df.CharFilter(
-        label=_("Search"),
-        method="search",
-        widget=forms.TextInput(attrs={"placeholder": _("name or code")}),
-    )
-    within = WithinFilter(
-        label=_("Region"),
-        queryset=_regions,
-        path_lookup="org_unit__path",
-        empty_label=_("All my regions"),
-    )
+    q = search_filter(_("name or code"))
+    within = region_filter()
     kind = df.ChoiceFilter(
         label=_("School kind"),
         choices=School.Kind.choices,
@@ -113,7 +106,7 @@ class SchoolFilter(df.FilterSet):
     class Meta:
         model = School
         fields: list[str] = []
-        form = StyledFilterForm
+        form = FilterForm
 
     def search(self, qs, name, value):
         value = value.strip()[:50]

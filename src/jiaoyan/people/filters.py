@@ -7,25 +7,17 @@ from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from jiaoyan.core.forms import FilterForm, search_filter
 from jiaoyan.core.roles import Role
-from jiaoyan.orgs.filters import StyledFilterForm, WithinFilter, _regions
+from jiaoyan.orgs.filters import region_filter
 from jiaoyan.orgs.models import OrgUnit, Stage, Subject
 
 from .models import Honour, Person
 
 
 class PersonFilter(df.FilterSet):
-    q = df.CharFilter(
-        label=_("Search"),
-        method="search",
-        widget=forms.TextInput(attrs={"placeholder": _("name or staff number")}),
-    )
-    within = WithinFilter(
-        label=_("Region"),
-        queryset=_regions,
-        path_lookup="org_unit__path",
-        empty_label=_("All my regions"),
-    )
+    q = search_filter(_("name or staff number"))
+    within = region_filter()
     org_unit = df.ModelChoiceFilter(
         label=_("Unit"),
         queryset=lambda r: OrgUnit.objects.visible_to(r.user) if r else OrgUnit.objects.none(),
@@ -62,7 +54,7 @@ class PersonFilter(df.FilterSet):
     class Meta:
         model = Person
         fields: list[str] = []
-        form = StyledFilterForm
+        form = FilterForm
 
     def search(self, qs, name, value):
         value = value.strip()[:50]

@@ -4,13 +4,13 @@ viewer sees: the owners and years of the exams in scope, the classes of the rows
 from __future__ import annotations
 
 import django_filters as df
-from django import forms
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from jiaoyan.orgs.filters import StyledFilterForm, WithinFilter, _regions
+from jiaoyan.core.forms import FilterForm, search_filter
+from jiaoyan.orgs.filters import region_filter
 from jiaoyan.orgs.models import OrgUnit, Stage
 
 from .models import Candidate, Exam, StudentDataPermission
@@ -25,11 +25,7 @@ def _exam_owners(request):
 
 
 class ExamFilter(df.FilterSet):
-    q = df.CharFilter(
-        label=_("Search"),
-        method="search",
-        widget=forms.TextInput(attrs={"placeholder": _("Exam name")}),
-    )
+    q = search_filter(_("Exam name"))
     kind = df.ChoiceFilter(label=_("Kind"), choices=Exam.Kind.choices, empty_label=_("All kinds"))
     stage = df.ModelChoiceFilter(
         label=_("Stage"),
@@ -55,7 +51,7 @@ class ExamFilter(df.FilterSet):
     class Meta:
         model = Exam
         fields: list[str] = []
-        form = StyledFilterForm
+        form = FilterForm
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -75,17 +71,8 @@ class ExamFilter(df.FilterSet):
 
 
 class PermissionFilter(df.FilterSet):
-    q = df.CharFilter(
-        label=_("Search"),
-        method="search",
-        widget=forms.TextInput(attrs={"placeholder": _("Account, name or reason")}),
-    )
-    within = WithinFilter(
-        label=_("Region"),
-        queryset=_regions,
-        path_lookup="org_unit__path",
-        empty_label=_("All my regions"),
-    )
+    q = search_filter(_("Account, name or reason"))
+    within = region_filter()
     state = df.ChoiceFilter(
         label=_("Status"),
         choices=[
@@ -100,7 +87,7 @@ class PermissionFilter(df.FilterSet):
     class Meta:
         model = StudentDataPermission
         fields: list[str] = []
-        form = StyledFilterForm
+        form = FilterForm
 
     def search(self, qs, name, value):
         value = value.strip()[:50]
@@ -135,7 +122,7 @@ class StudentFilter(df.FilterSet):
     class Meta:
         model = Candidate
         fields: list[str] = []
-        form = StyledFilterForm
+        form = FilterForm
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
