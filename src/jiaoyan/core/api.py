@@ -34,7 +34,7 @@ from ninja.security import APIKeyCookie, HttpBearer
 
 from .errors import ServiceError
 from .imports import start_import
-from .lists import UnitRanges
+from .lists import UnitRanges, list_rows
 from .models import ImportJob
 from .resolve import Unresolved
 from .scope import get_visible_or_404, user_scopes
@@ -231,7 +231,8 @@ class LimitOffset(LimitOffsetPagination):
     def paginate_queryset(self, queryset, pagination, request, **params):
         ranges = UnitRanges.for_queryset(queryset)
         if ranges is None:
-            return super().paginate_queryset(queryset, pagination, request, **params)
+            rows = list_rows(queryset)
+            return super().paginate_queryset(rows, pagination, request, **params)
         offset = pagination.offset
         limit = min(pagination.limit, self.max_limit)
         return {

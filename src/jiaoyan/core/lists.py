@@ -3,12 +3,14 @@ and the HTMX fragment for partial refreshes."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import hashlib
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Page, Paginator
 from django.db import connections
@@ -51,8 +53,121 @@ def paginate(request: HttpRequest, qs, per_page: int | None = None) -> Page:
         size = per_page
     size = max(10, min(size, 200))
     ranges = UnitRanges.for_queryset(qs)
-    paginator = UnitOrderedPaginator(ranges, size) if ranges else Paginator(qs, size)
+    paginator = UnitOrderedPaginator(ranges, size) if ranges else Paginator(list_rows(qs), size)
     return paginator.get_page(request.GET.get("page"))
+
+
+# --- the cost of a list does not grow with its table ----------------------------------
+
+EXACT_COUNT_UP_TO = 5_000
+"""A list counts its rows exactly up to this many (a count that stops there)."""
+COUNT_CACHE_SECONDS = 120
+"""A longer list is counted once and its count kept this long (per query and database)."""
+IDS_FIRST_FROM = 500
+"""From this row on, a page reads its ids first, then its rows by id."""
+
+
+def list_count(qs: QuerySet) -> int:
+    """How many rows ``qs`` has, at a cost bounded for a list of any length.
+
+    Counting stops after :data:`EXACT_COUNT_UP_TO` rows; a list longer than that is
+    counted in full once and the figure kept for :data:`COUNT_CACHE_SECONDS` under the
+    query's own SQL — the next page, the next sort and the next person with the same
+    scope and filters read it from the cache (a new row shows in the count after that
+    time at the latest; the rows themselves are always read fresh).
+    """
+    qs = qs.order_by()
+    try:
+        sql, params = qs.query.sql_with_params()
+    except EmptyResultSet:
+        return 0
+    digest = hashlib.sha256(f"{qs.db}\0{sql}\0{params!r}".encode()).hexdigest()[:32]
+    key = f"jiaoyan:list-count:{digest}"
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    n = qs[: EXACT_COUNT_UP_TO + 1].count()
+    if n > EXACT_COUNT_UP_TO:
+        n = qs.count()
+        cache.set(key, n, COUNT_CACHE_SECONDS)
+    return n
+
+
+class ListRows:
+    """The rows of a list for a paginator — the pages' and the API's alike.
+
+    ``count`` is given (a figure the list already knows) or :func:`list_count`. A slice
+    from row :data:`IDS_FIRST_FROM` on (from the first row with ``ids_first``) reads only
+    the ids of its rows — a walk of the list's index that skips earlier rows without
+    reading them — and then those rows by id (``fetch``, or the list's own related
+    objects and prefetches); a shallow slice is one query, as a queryset's.
+    """
+
+    def __init__(
+        self,
+        qs: QuerySet,
+        count: int | None = None,
+        *,
+        fetch: Callable[[list[int]], Iterable] | None = None,
+        ids_first: bool = False,
+    ) -> None:
+        self.qs, self._count, self._fetch = qs, count, fetch
+        self.ids_first = ids_first
+        self.ordered = qs.ordered
+
+    def all(self) -> ListRows:
+        return self
+
+    def count(self) -> int:
+        if self._count is None:
+            self._count = list_count(self.qs)
+        return self._count
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __iter__(self):
+        return iter(self[0 : self.count()])
+
+    def __getitem__(self, key):
+        if not isinstance(key, slice):
+            return self.qs[key]
+        if not (self.ids_first or (key.start or 0) >= IDS_FIRST_FROM):
+            return self.qs[key]
+        ids = list(self.qs.values_list("pk", flat=True)[key])
+        if not ids:
+            return []
+        found = {o.pk: o for o in self.fetch(ids)}
+        return [found[i] for i in ids if i in found]
+
+    def fetch(self, ids: list[int]) -> Iterable:
+        if self._fetch is not None:
+            return self._fetch(ids)
+        query = self.qs.query
+        if query.annotations or query.extra or query.distinct or query.deferred_loading[0]:
+            return self.qs.order_by().filter(pk__in=ids)
+        rows = self.qs.model._default_manager.filter(pk__in=ids)
+        if isinstance(query.select_related, dict):
+            rows = rows.select_related(*_related_paths(query.select_related))
+        elif query.select_related:
+            rows = rows.select_related()
+        if self.qs._prefetch_related_lookups:
+            rows = rows.prefetch_related(*self.qs._prefetch_related_lookups)
+        return rows
+
+
+def list_rows(rows):
+    """``rows`` as a paginator should read them: a queryset through :class:`ListRows`."""
+    return ListRows(rows) if isinstance(rows, QuerySet) else rows
+
+
+def _related_paths(tree: dict, prefix: str = "") -> list[str]:
+    out = []
+    for name, sub in tree.items():
+        out.append(prefix + name)
+        if sub:
+            out.extend(_related_paths(sub, f"{prefix}{name}__"))
+    return out
 
 
 class UnitRanges:

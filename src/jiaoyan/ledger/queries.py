@@ -188,31 +188,6 @@ def board_count(counts: dict[str, int], status: str) -> int:
     return counts.get("total", 0) - counts.get(Status.CANCELLED, 0)
 
 
-class PageRows:
-    """The rows of a board for ``Paginator``, its count known in advance.
-
-    A slice reads the page's ids first (narrow rows, sorted from the covering index),
-    then the page's items by id with what a row shows. Sorting thirty thousand full rows
-    to keep twenty-five is what made a city-wide board slow.
-    """
-
-    def __init__(self, qs: QuerySet[Item], count: int) -> None:
-        self.qs = qs
-        self._count = count
-
-    def count(self) -> int:
-        return self._count
-
-    def __len__(self) -> int:
-        return self._count
-
-    def __getitem__(self, key: slice) -> list[Item]:
-        if not isinstance(key, slice):
-            raise TypeError("PageRows supports slices only")
-        ids = list(self.qs.values_list("pk", flat=True)[key])
-        return rows_by_id(ids)
-
-
 class IdRows:
     """A list of item ids, already in order, for ``Paginator``: a slice reads its rows."""
 

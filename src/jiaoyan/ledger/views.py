@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 from jiaoyan.core import audit, charts
 from jiaoyan.core.errors import ServiceError
 from jiaoyan.core.imports import start_import
-from jiaoyan.core.lists import SortOption, querystring_without
+from jiaoyan.core.lists import ListRows, SortOption, querystring_without
 from jiaoyan.core.pages import ListPage, form_page, post_action
 from jiaoyan.core.scope import can, get_visible_or_404, units_where
 from jiaoyan.orgs.models import OrgUnit
@@ -86,7 +86,8 @@ class LedgerBoard(ListPage):
         return queries.for_list(self.filtered).order_by("org_unit_id", "number")
 
     def list_queryset(self, qs):
-        return queries.PageRows(qs, queries.board_count(self.counts, self.filters.status))
+        count = queries.board_count(self.counts, self.filters.status)
+        return ListRows(qs, count, fetch=queries.rows_by_id, ids_first=True)
 
     def paginate(self, rows):
         return None if self.view == "kanban" else super().paginate(rows)

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy, pgettext
 
 from jiaoyan.core import audit, charts
 from jiaoyan.core.errors import ServiceError
-from jiaoyan.core.lists import querystring_without
+from jiaoyan.core.lists import ListRows, querystring_without
 from jiaoyan.core.pages import (
     Column,
     ListPage,
@@ -329,7 +329,7 @@ def monthly(request: HttpRequest) -> HttpResponse:
     rows = (
         queries.IdRows(data["overdue_ids"])
         if child is None
-        else queries.PageRows(overdue, overdue.count())
+        else ListRows(overdue, fetch=queries.rows_by_id, ids_first=True)
     )
     opage = Paginator(rows, PER_PAGE).get_page(request.GET.get("page"))
     epage = Paginator(escalated, PER_PAGE).get_page(request.GET.get("epage"))

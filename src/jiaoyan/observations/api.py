@@ -10,6 +10,7 @@ from jiaoyan.activities.queries import visible_activities
 from jiaoyan.core import resolve as ref
 from jiaoyan.core.api import paginated
 from jiaoyan.core.errors import ServiceError
+from jiaoyan.core.lists import ListRows
 from jiaoyan.core.resolve import resolve, resolve_optional
 from jiaoyan.core.scope import get_visible_or_404
 from jiaoyan.orgs.models import OrgUnit
@@ -159,7 +160,7 @@ def list_observations(request, filters: Query[ObservationFilter]):
     qs = queries.observations_for(request.auth).order_by("-date", "-id")
     unfiltered = not any(v is not None for v in filters.dict().values())
     count = queries.visible_count(request.auth) if unfiltered else None
-    return queries.CountedList(queries.for_list(filters.filter(qs)), count)
+    return ListRows(queries.for_list(filters.filter(qs)), count, ids_first=True)
 
 
 @router.get("/observations/{observation_id}", response=ObservationOut)

@@ -77,62 +77,6 @@ def for_detail(user) -> QuerySet[Observation]:
     )
 
 
-class CountedList:
-    """A page source for ``Paginator`` (and the API's pagination) over a big queryset.
-
-    The count is given (or counted once); a slice first reads only the ids of the page
-    (a walk of the covering list index, skipping the rows of earlier pages without
-    reading them), then fetches those rows with their related objects.
-    """
-
-    ordered = True
-
-    def __init__(self, qs: QuerySet, count: int | None = None) -> None:
-        self.qs, self._count = qs, count
-
-    def all(self) -> CountedList:
-        return self
-
-    def count(self) -> int:
-        if self._count is None:
-            self._count = self.qs.count()
-        return self._count
-
-    def __len__(self) -> int:
-        return self.count()
-
-    def __getitem__(self, key):
-        if not isinstance(key, slice):
-            return self.qs[key]
-        ids = list(self.qs.values_list("pk", flat=True)[key])
-        rows = {
-            o.pk: o
-            for o in self.qs.model._default_manager.filter(pk__in=ids).select_related(
-                *self._related()
-            )
-        }
-        return [rows[i] for i in ids if i in rows]
-
-    def __iter__(self):
-        return iter(self[0 : self.count()])
-
-    def _related(self) -> list[str]:
-        related = self.qs.query.select_related
-        if isinstance(related, dict):
-            return _flatten(related)
-        return []
-
-
-def _flatten(tree: dict, prefix: str = "") -> list[str]:
-    out = []
-    for k, sub in tree.items():
-        name = f"{prefix}{k}"
-        out.append(name)
-        if sub:
-            out.extend(_flatten(sub, name + "__"))
-    return out
-
-
 def visible_count(user) -> int:
     """``observations_for(user).count()`` without counting rows one by one.
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy
 
-from jiaoyan.core.lists import SortOption, querystring_without
+from jiaoyan.core.lists import ListRows, SortOption, querystring_without
 from jiaoyan.core.pages import Column, ListPage
 
 from .. import queries
@@ -62,7 +62,7 @@ class ObservationList(ListPage):
         f = self.filter
         unfiltered = not any(self.request.GET.get(k) for k in f.filters)
         count = queries.visible_count(user) if unfiltered else None
-        return queries.CountedList(queries.for_list(qs), count)
+        return ListRows(queries.for_list(qs), count, ids_first=True)
 
     def export_queryset(self, qs):
         return queries.for_list(qs.order_by("-date", "-id")).select_related(
