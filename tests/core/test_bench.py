@@ -68,3 +68,18 @@ def test_imports_and_jobs_are_rolled_back(world, tmp_path):
     )
     assert job["n"] == 0 and job["ok"] is True
     assert Person.objects.count() == before
+
+
+def test_a_bench_database_is_migrated_forward_only_when_nothing_it_has_changed():
+    from jiaoyan.core.management.commands.bench import build_record, only_new_migrations
+
+    now = build_record("city", 1)
+    assert now["migrations"] and now["demo"]
+    older = dict(list(now["migrations"].items())[:-1])  # built before the newest migration
+    assert only_new_migrations({"build": {"demo": now["demo"], "migrations": older}}, now)
+    edited = {**older, next(iter(older)): "0" * 16}  # a migration it has was edited
+    assert not only_new_migrations({"build": {"demo": now["demo"], "migrations": edited}}, now)
+    other_demo = {"demo": "f" * 16, "migrations": older}  # the demo steps changed
+    assert not only_new_migrations({"build": other_demo}, now)
+    assert not only_new_migrations({}, now)  # a marker from before build records
+    assert build_record("city", 2)["demo"] != now["demo"]

@@ -233,8 +233,9 @@ class Item(models.Model):
         ]
         indexes = [
             models.Index(fields=["org_unit", "status", "due_on"], name="ledger_unit_status_due"),
-            # Covers what the boards filter, count and sort by, so a city-wide board reads
-            # this index rather than thirty thousand full rows (long texts included).
+            # Covers what the boards filter, count and sort by (every sort a board offers),
+            # so a city-wide board reads this index rather than thirty thousand full rows
+            # (long texts included).
             models.Index(
                 fields=[
                     "org_unit",
@@ -243,8 +244,10 @@ class Item(models.Model):
                     "status",
                     "due_on",
                     "priority",
+                    "percent",
+                    "updated_at",
                 ],
-                name="ledger_board_cover",
+                name="ledger_board_cover_sorts",
             ),
             models.Index(
                 fields=["responsible_unit", "status", "due_on"], name="ledger_resp_status_due"

@@ -45,22 +45,57 @@ def _package_dir() -> Path:
     return Path(jiaoyan.__file__).resolve().parent
 
 
-def demo_fingerprint(scale: str, seed: int) -> str:
-    """What the bench database is built from: the demo steps and every migration."""
+def _digest(files: list[Path], seed: str) -> str:
     pkg = _package_dir()
-    files = sorted(
-        [
-            *pkg.glob("*/demo.py"),
-            *pkg.glob("*/geo.py"),
-            *pkg.glob("*/migrations/*.py"),
-            pkg / "core" / "management" / "commands" / "demo.py",
-        ]
-    )
-    h = hashlib.sha256(f"{scale}:{seed}".encode())
+    h = hashlib.sha256(seed.encode())
     for f in files:
         h.update(str(f.relative_to(pkg)).encode())
         h.update(f.read_bytes())
     return h.hexdigest()[:16]
+
+
+def _demo_files() -> list[Path]:
+    pkg = _package_dir()
+    return sorted(
+        [
+            *pkg.glob("*/demo.py"),
+            *pkg.glob("*/geo.py"),
+            pkg / "core" / "management" / "commands" / "demo.py",
+        ]
+    )
+
+
+def _migration_files() -> list[Path]:
+    return sorted(_package_dir().glob("*/migrations/*.py"))
+
+
+def demo_fingerprint(scale: str, seed: int) -> str:
+    """What the bench database is built from: the demo steps and every migration."""
+    return _digest(sorted([*_demo_files(), *_migration_files()]), f"{scale}:{seed}")
+
+
+def build_record(scale: str, seed: int) -> dict:
+    """The parts of the fingerprint, kept in the marker: the demo steps' digest, and each
+    migration's — so that a database built before new migrations only needs them applied
+    (``migrate``), while changed demo steps or an edited migration rebuild it."""
+    pkg = _package_dir()
+    return {
+        "demo": _digest(_demo_files(), f"{scale}:{seed}"),
+        "migrations": {
+            str(f.relative_to(pkg)): hashlib.sha256(f.read_bytes()).hexdigest()[:16]
+            for f in _migration_files()
+        },
+    }
+
+
+def only_new_migrations(marker: dict, record: dict) -> bool:
+    """The database was built from the same demo steps, and every migration it has is
+    unchanged: applying the new ones brings it up to date."""
+    built = marker.get("build") or {}
+    if not built or built.get("demo") != record["demo"]:
+        return False
+    now = record["migrations"]
+    return all(now.get(name) == digest for name, digest in built["migrations"].items())
 
 
 def _redact(url: str) -> str:
@@ -243,6 +278,7 @@ class Command(BaseCommand):
 
     def ensure_database(self, url: str, bench_dir: Path, o) -> dict:
         fingerprint = demo_fingerprint(o["scale"], o["seed"])
+        record = build_record(o["scale"], o["seed"])
         is_sqlite = url.startswith("sqlite")
         if is_sqlite:
             db_file = Path(urlsplit(url).path)
@@ -257,6 +293,8 @@ class Command(BaseCommand):
         elif is_sqlite and not db_file.exists():
             reason = "数据库不存在"
         elif marker.get("fingerprint") != fingerprint:
+            if only_new_migrations(marker, record):
+                return self.migrate_forward(marker, marker_path, fingerprint, record)
             reason = "演示数据或迁移已变化" if marker else "没有构建记录"
         else:
             probe = self.child("probe", [])
@@ -285,6 +323,7 @@ class Command(BaseCommand):
         probe = self.child("probe", [])
         marker = {
             "fingerprint": fingerprint,
+            "build": record,
             "scale": o["scale"],
             "seed": o["seed"],
             "database": _redact(url),
@@ -296,6 +335,25 @@ class Command(BaseCommand):
         }
         marker_path.write_text(json.dumps(marker, ensure_ascii=False, indent=2) + "\n")
         return {**marker, "built_now": True}
+
+    def migrate_forward(self, marker: dict, marker_path: Path, fingerprint: str, record):
+        """Apply the migrations added since the bench database was built (the data stays)."""
+        self.stdout.write("基准数据库之后新增了迁移：执行 migrate，沿用数据…")
+        jiaoyan = [sys.executable, "-m", "jiaoyan"]
+        status, migrate_s, _rss = _run_child([*jiaoyan, "migrate", "--noinput", "-v0"], self.env)
+        if status:
+            raise CommandError("migrate 失败")
+        probe = self.child("probe", [])
+        marker = {
+            **marker,
+            "fingerprint": fingerprint,
+            "build": record,
+            "stamp": probe.get("stamp"),
+            "migrated_at": time.strftime("%Y-%m-%d %H:%M:%S"),
+            "migrate_forward_seconds": round(migrate_s, 2),
+        }
+        marker_path.write_text(json.dumps(marker, ensure_ascii=False, indent=2) + "\n")
+        return marker
 
     def child(self, mode: str, extra: list[str]) -> dict:
         """Run one worker process against the bench database; return its JSON result."""
