@@ -102,6 +102,20 @@ def xlsx_bytes(rows, *, merges=(), sheet_title="Sheet1") -> bytes:
     return buf.getvalue()
 
 
+def sparse_xlsx(header=("姓名", "工号")) -> bytes:
+    """A 5 KB workbook whose only other cell is at XFD1048576: read densely, it asks for
+    half a terabyte and aborts the process that reads it."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(list(header))
+    ws["XFD1048576"] = "x"
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
 def read_xlsx(content: bytes) -> list[list]:
     """The cells of a workbook's first sheet, as openpyxl reads them."""
     from openpyxl import load_workbook

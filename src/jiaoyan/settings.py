@@ -245,6 +245,12 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 50 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000
 IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", 60 * 1024 * 1024))
+# One uploaded sheet: rows and columns that hold values, and what its reader (a child
+# process, see core/sheetreader.py) may use before the file is refused.
+IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", 200_000))
+IMPORT_MAX_COLUMNS = int(os.environ.get("IMPORT_MAX_COLUMNS", 2_000))
+IMPORT_READER_MEMORY_MB = int(os.environ.get("IMPORT_READER_MEMORY_MB", 3_072))
+IMPORT_READER_SECONDS = int(os.environ.get("IMPORT_READER_SECONDS", 180))
 
 _default_storage: dict = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 if os.environ.get("STORAGE_BACKEND", "").lower() == "s3":

@@ -14,7 +14,7 @@ import pytest
 from jiaoyan.core import cells
 from jiaoyan.core.models import ImportJob
 from jiaoyan.orgs.models import OrgUnit, School
-from tests.support import import_bytes, read_xlsx, sample, xlsx_bytes, zh
+from tests.support import import_bytes, read_xlsx, sample, sparse_xlsx, xlsx_bytes, zh
 
 SCHOOL_HEADER = [
     "学校代码",
@@ -59,6 +59,7 @@ def _malformed() -> dict[str, tuple[bytes, str | None]]:
             "名称,代码\n某小学,1\n".encode(),
             None,  # "No header row …; missing: 学校代码、…"
         ),
+        "sparse.xlsx": (sparse_xlsx(SCHOOL_HEADER), None),  # refused before a dense read
         "header_only.xlsx": (
             xlsx_bytes([SCHOOL_HEADER]),
             "The sheet has a header row but no data rows.",

@@ -25,7 +25,7 @@ MODELS = {"LedgerBoard": "ledger.Item"}
 
 
 def _pages() -> list[type[ListPage]]:
-    get_resolver().url_patterns  # imports every app's views
+    assert get_resolver().url_patterns  # imports every app's views
     found, todo = [], list(ListPage.__subclasses__())
     while todo:
         cls = todo.pop()

@@ -15,9 +15,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.utils.translation import gettext as _
-from python_calamine import CalamineWorkbook
 
+from . import sheetreader
 from .cells import compact
 
 HEADER_SEARCH_ROWS = 20
@@ -73,27 +74,58 @@ def _read_csv(data: bytes) -> list[list[Any]]:
         raise TableError(_("The file is not a valid spreadsheet or CSV file."))
     first = text.split("\n", 1)[0]
     delimiter = "\t" if first.count("\t") > first.count(",") else ","
+    limit = settings.IMPORT_MAX_ROWS
+    rows: list[list[Any]] = []
     try:
-        return [list(r) for r in csv.reader(io.StringIO(text), delimiter=delimiter)]
+        for row in csv.reader(io.StringIO(text), delimiter=delimiter):
+            if len(rows) >= limit:
+                raise TableError(
+                    _("The file has more than %(n)s rows; split it and import the parts.")
+                    % {"n": limit}
+                )
+            rows.append(list(row))
     except csv.Error as e:
         raise TableError(_("The CSV file cannot be read: %(e)s") % {"e": e}) from None
+    return rows
+
+
+def reader_limits() -> sheetreader.Limits:
+    """The limits of reading one uploaded sheet (settings ``IMPORT_MAX_ROWS`` …)."""
+    return sheetreader.Limits(
+        rows=settings.IMPORT_MAX_ROWS,
+        columns=settings.IMPORT_MAX_COLUMNS,
+        memory_mb=settings.IMPORT_READER_MEMORY_MB,
+        seconds=settings.IMPORT_READER_SECONDS,
+    )
+
+
+def refusal_message(e: sheetreader.SheetRefused, limits: sheetreader.Limits) -> str:
+    if e.code == "extent":
+        return _(
+            "The sheet has values as far as row %(rows)s, column %(columns)s — beyond what an "
+            "import reads (%(max_rows)s rows, %(max_columns)s columns). Delete the cells "
+            "outside the table and upload it again."
+        ) % {**e.detail, "max_rows": limits.rows, "max_columns": limits.columns}
+    if e.code == "no_sheets":
+        return _("The workbook has no sheets.")
+    if e.code == "damaged":
+        return _("The file is not a valid spreadsheet (it may be damaged).")
+    if e.code == "too_large":
+        return _("The workbook is too large to read once unpacked.")
+    return _(
+        "The file could not be read within the time and memory an import may use; it may "
+        "be damaged, or far larger than it looks."
+    )
 
 
 def _read_workbook(data: bytes, sheet_hint: Sequence[str] = ()) -> tuple[list[list[Any]], str]:
+    """The chosen sheet's rows, read in a child process (``core.sheetreader``): a hostile
+    workbook can abort or exhaust that child, never the web or task worker."""
+    limits = reader_limits()
     try:
-        wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
-    except Exception:
-        raise TableError(_("The file is not a valid spreadsheet (it may be damaged).")) from None
-    names = wb.sheet_names
-    if not names:
-        raise TableError(_("The workbook has no sheets."))
-    chosen = next((n for n in names if n in sheet_hint), names[0])
-    try:
-        sheet = wb.get_sheet_by_name(chosen)
-        rows = [list(r) for r in sheet.to_python(skip_empty_area=False)]
-        merged = sheet.merged_cell_ranges or []
-    except Exception:
-        raise TableError(_("The file is not a valid spreadsheet (it may be damaged).")) from None
+        rows, merged, chosen = sheetreader.read_rows(data, tuple(sheet_hint), limits)
+    except sheetreader.SheetRefused as e:
+        raise TableError(refusal_message(e, limits)) from None
     for (r0, c0), (r1, c1) in merged:
         if r0 >= len(rows):
             continue
