@@ -49,6 +49,17 @@ def _test_settings(tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty cache: kept figures (home panels, long lists' counts)
+    of one test's data must not answer in the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _reference_lists(request):
     """Stages and subjects (seeded by orgs migration 0002) before each database test.
 

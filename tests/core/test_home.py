@@ -157,3 +157,30 @@ def test_home_queries_are_pinned_for_each_role(world, client_for, role):
     many = _queries(client)
     assert many <= PINS["home"], (role, many)
     assert many == few, (role, few, many)
+
+
+def test_a_regions_figures_are_kept_for_a_while(world, client_for):
+    """The aggregates of a region (counted over every person in scope) are counted once and
+    kept for the viewer for ``home.FIGURES_SECONDS``; work lists are read fresh."""
+    import datetime as dt
+
+    import time_machine
+    from django.utils import timezone
+
+    def people_count(client) -> int:
+        html = client.get("/").content.decode()
+        m = re.search(r'data-testid="people-count">([\d,]+)<', html)
+        return int(m.group(1).replace(",", ""))
+
+    client = client_for(world.users["city_admin"])
+    before = people_count(client)
+    first = _queries(client)
+    bulk_people(world.units["renmin"], 3, prefix="KP")
+    assert people_count(client) == before  # kept …
+    later = timezone.now() + dt.timedelta(seconds=home.FIGURES_SECONDS + 1)
+    with time_machine.travel(later):
+        assert people_count(client) == before + 3  # … until it expires
+    # Another viewer has their own figures (counted for their own scope).
+    other = client_for(world.users["district_researcher"])
+    assert people_count(other) < before + 3
+    assert first < PINS["home"]

@@ -13,11 +13,13 @@ panels of one app that need the same figures share them through :func:`memo`.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from django.apps import apps
+from django.core.cache import cache
 from django.http import HttpRequest
 
 from .roles import Role
@@ -130,12 +132,34 @@ def scope_lines(request: HttpRequest) -> list[dict[str, Any]]:
     return list(lines.values())
 
 
-def memo(request: HttpRequest, key: str, compute: Callable[[], Any]) -> Any:
-    """``compute()`` once per request: figures that two panels of one app share."""
+FIGURES_SECONDS = 300
+"""How long a panel's aggregate figures are kept for one viewer (``memo(…, keep=True)``)."""
+
+
+def memo(request: HttpRequest, key: str, compute: Callable[[], Any], *, keep: bool = False) -> Any:
+    """``compute()`` once per request: figures that two panels of one app share.
+
+    With ``keep``, the figures are also kept for :data:`FIGURES_SECONDS` for this viewer
+    with these roles (the cache key names the user and the seats their roles are held
+    on), so that the aggregates of a city — counted over every person or school in scope —
+    are not counted again each time the home page is opened. For figures, not for work
+    lists: what a user must act on is read fresh.
+    """
     store = request.__dict__.setdefault("_home_memo", {})
-    if key not in store:
+    if key in store:
+        return store[key]
+    if not keep:
         store[key] = compute()
-    return store[key]
+        return store[key]
+    viewer = "|".join(f"{s.role}@{s.unit_id}" for s in seats(request))
+    digest = hashlib.sha256(f"{request.user.pk}:{viewer}".encode()).hexdigest()[:24]
+    cache_key = f"jiaoyan:home:{key}:{digest}"
+    value = cache.get(cache_key)
+    if value is None:
+        value = compute()
+        cache.set(cache_key, value, FIGURES_SECONDS)
+    store[key] = value
+    return value
 
 
 def panels_for(request: HttpRequest) -> list[dict[str, Any]]:

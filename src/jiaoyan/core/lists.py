@@ -97,10 +97,12 @@ class ListRows:
     """The rows of a list for a paginator — the pages' and the API's alike.
 
     ``count`` is given (a figure the list already knows) or :func:`list_count`. A slice
-    from row :data:`IDS_FIRST_FROM` on (from the first row with ``ids_first``) reads only
-    the ids of its rows — a walk of the list's index that skips earlier rows without
-    reading them — and then those rows by id (``fetch``, or the list's own related
-    objects and prefetches); a shallow slice is one query, as a queryset's.
+    reads only the ids of its rows first — sorting narrow rows, and walking past earlier
+    pages without reading them — and then those rows by id (``fetch``, or the list's own
+    related objects and prefetches): always when the list joins other tables for its rows
+    (``select_related``: joining every row in scope to sort them and keep 25 is what made
+    city-wide lists slow), and from row :data:`IDS_FIRST_FROM` on otherwise; ``ids_first``
+    says so explicitly. A shallow slice of a plain list is one query, as a queryset's.
     """
 
     def __init__(
@@ -109,10 +111,10 @@ class ListRows:
         count: int | None = None,
         *,
         fetch: Callable[[list[int]], Iterable] | None = None,
-        ids_first: bool = False,
+        ids_first: bool | None = None,
     ) -> None:
         self.qs, self._count, self._fetch = qs, count, fetch
-        self.ids_first = ids_first
+        self.ids_first = bool(qs.query.select_related) if ids_first is None else ids_first
         self.ordered = qs.ordered
 
     def all(self) -> ListRows:

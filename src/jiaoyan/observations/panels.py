@@ -18,7 +18,7 @@ from django.db.models import Avg, Count, Q
 from django.utils import timezone
 
 from jiaoyan.activities.models import Activity
-from jiaoyan.core.home import seats
+from jiaoyan.core.home import memo, seats
 from jiaoyan.core.roles import Role
 from jiaoyan.people.models import RoleAssignment
 
@@ -114,9 +114,14 @@ def coverage_panel(request) -> dict[str, Any] | None:
         .filter(unit_id=seat.unit_id, term=term.start)
         .first()
     )
-    teachers = RoleAssignment.objects.filter(
-        role=Role.TEACHER, is_active=True, org_unit__path__under=seat.path
-    ).count()
+    teachers = memo(
+        request,
+        "observations.teachers",
+        lambda: RoleAssignment.objects.filter(
+            role=Role.TEACHER, is_active=True, org_unit__path__under=seat.path
+        ).count(),
+        keep=True,
+    )
     observed = stat.observed_teachers if stat else 0
     return {
         "unit_name": seat.unit_name,

@@ -21,7 +21,7 @@ from .queries import scope_summary
 
 
 def _summary(request) -> dict[str, Any]:
-    return memo(request, "orgs.summary", lambda: scope_summary(request.user))
+    return memo(request, "orgs.summary", lambda: scope_summary(request.user), keep=True)
 
 
 def my_school_panel(request) -> dict[str, Any] | None:

@@ -15,7 +15,7 @@ from .queries import people_by_role, people_by_title
 
 
 def _by_title(request) -> list[dict]:
-    return memo(request, "people.by_title", lambda: people_by_title(request.user))
+    return memo(request, "people.by_title", lambda: people_by_title(request.user), keep=True)
 
 
 def figures_panel(request) -> dict[str, Any] | None:
@@ -26,7 +26,7 @@ def charts_panel(request) -> dict[str, Any] | None:
     by_title = _by_title(request)
     if not by_title:
         return None
-    by_role = people_by_role(request.user)
+    by_role = memo(request, "people.by_role", lambda: people_by_role(request.user), keep=True)
     return {
         "role_chart": charts.bar(
             [d["name"] for d in by_role],
