@@ -105,6 +105,9 @@ def test_another_districts_hours_are_neither_visible_nor_changeable(world, api_f
 def test_bad_input_is_a_4xx_not_a_500(world, api_for, records):
     api = api_for(world.users["teacher"])
     assert api.get("/api/v1/hours?year=abc").status_code == 422
+    for year in ("10000", "0", "-1", str(2**63)):  # no such date: refused, not a 500
+        resp = api.get(f"/api/v1/hours?year={year}")
+        assert resp.status_code == 422 and resp.json()["detail"], year
     assert api.get("/api/v1/hours/abc").status_code in (404, 422)
     assert api.get("/api/v1/hours/999999").status_code == 404
 

@@ -86,3 +86,12 @@ def test_query_count_is_pinned_and_does_not_grow(world, client_for, django_asser
         html = c.get("/hours/").content.decode()
     assert html.count('data-testid="hours-row"') == 25
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_a_year_out_of_range_is_ignored_not_a_500(world, client_for):
+    credit(world, world.people["teacher"], 2, year=2025)
+    client = client_for(world.users["teacher"])
+    for year in ("10000", "0", "-5", str(2**63), "2025.5"):
+        resp = client.get(f"/hours/?year={year}")
+        assert resp.status_code == 200, year
+        assert resp.content.decode().count('data-testid="hours-row"') == 2, year  # all years

@@ -41,6 +41,15 @@ class FilterForm(StyledFormMixin, forms.Form):
     """The form of every list's FilterSet (``class Meta: form = FilterForm``)."""
 
 
+MIN_YEAR, MAX_YEAR = 1900, 2100
+"""The years a filter or an API parameter takes (a date of year 10000 does not exist)."""
+
+
+def year_filter(label, *, method: str) -> df.NumberFilter:
+    """A year in a list's filter: a value out of range (or not a number) is ignored."""
+    return df.NumberFilter(label=label, method=method, min_value=MIN_YEAR, max_value=MAX_YEAR)
+
+
 def search_filter(placeholder, *, method: str = "search"):
     """The free-text box of a list's filters: ``?q=``, answered by the FilterSet's
     ``search`` method."""

@@ -99,10 +99,11 @@ class ListRows:
     ``count`` is given (a figure the list already knows) or :func:`list_count`. A slice
     reads only the ids of its rows first — sorting narrow rows, and walking past earlier
     pages without reading them — and then those rows by id (``fetch``, or the list's own
-    related objects and prefetches): always when the list joins other tables for its rows
-    (``select_related``: joining every row in scope to sort them and keep 25 is what made
-    city-wide lists slow), and from row :data:`IDS_FIRST_FROM` on otherwise; ``ids_first``
-    says so explicitly. A shallow slice of a plain list is one query, as a queryset's.
+    related objects and prefetches): from row :data:`IDS_FIRST_FROM` on, and on any page
+    of a list longer than that which joins other tables for its rows (``select_related``:
+    joining every row in scope to sort them and keep 25 is what made city-wide lists
+    slow); ``ids_first`` decides it instead. A short list's page is one query, as a
+    queryset's.
     """
 
     def __init__(
@@ -114,7 +115,7 @@ class ListRows:
         ids_first: bool | None = None,
     ) -> None:
         self.qs, self._count, self._fetch = qs, count, fetch
-        self.ids_first = bool(qs.query.select_related) if ids_first is None else ids_first
+        self.ids_first = ids_first
         self.ordered = qs.ordered
 
     def all(self) -> ListRows:
@@ -134,13 +135,20 @@ class ListRows:
     def __getitem__(self, key):
         if not isinstance(key, slice):
             return self.qs[key]
-        if not (self.ids_first or (key.start or 0) >= IDS_FIRST_FROM):
+        if not self._ids_first(key.start or 0):
             return self.qs[key]
         ids = list(self.qs.values_list("pk", flat=True)[key])
         if not ids:
             return []
         found = {o.pk: o for o in self.fetch(ids)}
         return [found[i] for i in ids if i in found]
+
+    def _ids_first(self, start: int) -> bool:
+        if self.ids_first is not None:
+            return self.ids_first
+        if start >= IDS_FIRST_FROM:
+            return True
+        return bool(self.qs.query.select_related) and self.count() > IDS_FIRST_FROM
 
     def fetch(self, ids: list[int]) -> Iterable:
         if self._fetch is not None:

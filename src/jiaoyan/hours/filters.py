@@ -5,15 +5,15 @@ from __future__ import annotations
 import django_filters as df
 from django.utils.translation import gettext_lazy as _
 
-from jiaoyan.core.forms import FilterForm
+from jiaoyan.core.forms import FilterForm, year_filter
 
 from .models import HoursRecord
 
 
 class HoursFilter(df.FilterSet):
     # A number rather than a choice: the page links to the years it lists, and an odd
-    # value (?year=abc) is ignored rather than refused.
-    year = df.NumberFilter(label=_("Year"), method="by_year")
+    # value (?year=abc, ?year=10000) is ignored rather than refused.
+    year = year_filter(_("Year"), method="by_year")
 
     class Meta:
         model = HoursRecord

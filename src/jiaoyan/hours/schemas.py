@@ -6,6 +6,8 @@ from typing import Annotated
 from django.db.models import Q
 from ninja import Field, FilterLookup, FilterSchema, Schema
 
+from jiaoyan.core.forms import MAX_YEAR, MIN_YEAR
+
 from .models import HoursRecord
 
 
@@ -36,7 +38,9 @@ class HoursOut(Schema):
 
 class HoursFilter(FilterSchema):
     mine: bool = Field(True, description="only your own records (false: everyone you may see)")
-    year: Annotated[int | None, FilterLookup("date__year")] = None
+    year: Annotated[int | None, FilterLookup("date__year")] = Field(
+        None, ge=MIN_YEAR, le=MAX_YEAR, description=f"a year ({MIN_YEAR}–{MAX_YEAR})"
+    )
     person: Annotated[int | None, FilterLookup("person_id")] = None
 
     def filter_mine(self, value: bool) -> Q:
