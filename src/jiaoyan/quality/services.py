@@ -31,7 +31,7 @@ from jiaoyan.core.jobs import start_job
 from jiaoyan.core.models import Job
 from jiaoyan.core.scope import require
 from jiaoyan.core.services import check_version
-from jiaoyan.core.sheets import ProgressFn, RowError, WriteCounts, import_columns
+from jiaoyan.core.sheets import RowError, WriteCounts, import_columns
 from jiaoyan.core.tabular import normalise_header
 from jiaoyan.orgs.models import OrgUnit, Stage
 
@@ -351,8 +351,10 @@ def _require(actor, action: str, obj) -> None:
         require(actor, action, obj)
 
 
-def _import(sheet, data: bytes, filename: str, **options) -> ImportOutcome:
-    """Run ``sheet``'s import; a file that cannot be read at all is a ``ServiceError``."""
+def _import(sheet, data: bytes, filename: str, **options: Any) -> ImportOutcome:
+    """Run ``sheet``'s import (``options``: ``valid_only``, ``dry_run``, ``progress`` as
+    in :func:`jiaoyan.core.sheets.import_columns`); a file that cannot be read at all is a
+    ``ServiceError``."""
     sheet.filename = filename
     result = import_columns(sheet, data, filename, **options)
     whole = next((e for e in result.errors if not e.row), None)
@@ -370,14 +372,7 @@ def _import(sheet, data: bytes, filename: str, **options) -> ImportOutcome:
 
 
 def import_scores(
-    *,
-    actor,
-    exam: Exam,
-    data: bytes,
-    filename: str,
-    valid_only: bool = False,
-    dry_run: bool = False,
-    progress: ProgressFn | None = None,
+    *, actor, exam: Exam, data: bytes, filename: str, **options: Any
 ) -> ImportOutcome:
     """Import the score sheet (:class:`.sheets.ScoreSheet`): one row per student. A
     re-import replaces the exam's students; the same file again changes nothing. Student
@@ -387,19 +382,11 @@ def import_scores(
 
     _require(actor, "import", exam)
     sheet = ScoreSheet(actor, {"exam": exam.pk})
-    return _import(sheet, data, filename, valid_only=valid_only, dry_run=dry_run, progress=progress)
+    return _import(sheet, data, filename, **options)
 
 
 def import_items(
-    *,
-    actor,
-    exam: Exam,
-    subject: ExamSubject,
-    data: bytes,
-    filename: str,
-    valid_only: bool = False,
-    dry_run: bool = False,
-    progress: ProgressFn | None = None,
+    *, actor, exam: Exam, subject: ExamSubject, data: bytes, filename: str, **options: Any
 ) -> ImportOutcome:
     """Import one subject's item scores (:class:`.sheets.ItemScoreSheet`)."""
     from .sheets import ItemScoreSheet
@@ -408,23 +395,15 @@ def import_items(
     if subject.exam_id != exam.pk:
         raise ServiceError(_("Unknown subject."), field="subject")
     sheet = ItemScoreSheet(actor, {"exam": exam.pk, "subject": subject.name})
-    return _import(sheet, data, filename, valid_only=valid_only, dry_run=dry_run, progress=progress)
+    return _import(sheet, data, filename, **options)
 
 
-def import_balance_inputs(
-    *,
-    actor,
-    data: bytes,
-    filename: str,
-    valid_only: bool = False,
-    dry_run: bool = False,
-    progress: ProgressFn | None = None,
-) -> ImportOutcome:
+def import_balance_inputs(*, actor, data: bytes, filename: str, **options: Any) -> ImportOutcome:
     """Import the schools' resource inputs (:class:`.sheets.BalanceInputSheet`)."""
     from .sheets import BalanceInputSheet
 
     sheet = BalanceInputSheet(actor)
-    return _import(sheet, data, filename, valid_only=valid_only, dry_run=dry_run, progress=progress)
+    return _import(sheet, data, filename, **options)
 
 
 def _fingerprint(rows: list[tuple]) -> str:
