@@ -18,7 +18,7 @@ of one per row.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from django.db import connections, models, router
@@ -30,33 +30,52 @@ def _connection(model: type[models.Model]):
     return connections[router.db_for_write(model)]
 
 
+def _execute_batches(
+    conn, sql: str, rows: Sequence, batch_size: int, params: Callable[[Any], Sequence]
+) -> None:
+    """Run ``sql`` once per row (its parameters: ``params(row)``), a batch at a time."""
+    with conn.cursor() as cursor:
+        for i in range(0, len(rows), batch_size):
+            cursor.executemany(sql, [params(row) for row in rows[i : i + batch_size]])
+
+
+def _insert(
+    conn,
+    model: type[models.Model],
+    fields: Sequence[models.Field],
+    rows: Sequence,
+    batch_size: int,
+    params: Callable[[Any], Sequence],
+) -> int:
+    """INSERT one row of ``fields`` per row (its values: ``params(row)``); how many."""
+    qn = conn.ops.quote_name
+    sql = (
+        f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "
+        f"VALUES ({', '.join(['%s'] * len(fields))})"
+    )
+    _execute_batches(conn, sql, rows, batch_size, params)
+    return len(rows)
+
+
 def bulk_insert(model: type[models.Model], objs: Iterable[models.Model], batch_size=2000) -> int:
     """INSERT ``objs`` (new rows whose ids nobody needs back); returns how many."""
     objs = list(objs)
     if not objs:
         return 0
     conn = _connection(model)
-    meta = model._meta
     fields = [
         f
-        for f in meta.concrete_fields
+        for f in model._meta.concrete_fields
         if not f.generated and not (f.primary_key and isinstance(f, models.AutoField))
     ]
-    qn = conn.ops.quote_name
-    sql = (
-        f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "
-        f"VALUES ({', '.join(['%s'] * len(fields))})"
+    return _insert(
+        conn,
+        model,
+        fields,
+        objs,
+        batch_size,
+        lambda obj: [f.get_db_prep_save(f.pre_save(obj, True), conn) for f in fields],
     )
-    with conn.cursor() as cursor:
-        for i in range(0, len(objs), batch_size):
-            cursor.executemany(
-                sql,
-                [
-                    [f.get_db_prep_save(f.pre_save(obj, True), conn) for f in fields]
-                    for obj in objs[i : i + batch_size]
-                ],
-            )
-    return len(objs)
 
 
 def insert_values(
@@ -65,24 +84,15 @@ def insert_values(
     """INSERT plain values (``columns`` are field names or attnames, e.g. the two ids of a
     many-to-many link), without building a model object per row."""
     conn = _connection(model)
-    meta = model._meta
-    fields = [meta.get_field(c) for c in columns]
-    qn = conn.ops.quote_name
-    sql = (
-        f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "
-        f"VALUES ({', '.join(['%s'] * len(fields))})"
+    fields = [model._meta.get_field(c) for c in columns]
+    return _insert(
+        conn,
+        model,
+        fields,
+        list(rows),
+        batch_size,
+        lambda row: [f.get_db_prep_save(v, conn) for f, v in zip(fields, row, strict=True)],
     )
-    rows = list(rows)
-    with conn.cursor() as cursor:
-        for i in range(0, len(rows), batch_size):
-            cursor.executemany(
-                sql,
-                [
-                    [f.get_db_prep_save(v, conn) for f, v in zip(fields, row, strict=True)]
-                    for row in rows[i : i + batch_size]
-                ],
-            )
-    return len(rows)
 
 
 def bulk_update(
@@ -104,16 +114,16 @@ def bulk_update(
         + ", ".join(f"{qn(f.column)} = %s" for f in concrete)
         + f" WHERE {qn(meta.pk.column)} = %s"
     )
-    with conn.cursor() as cursor:
-        for i in range(0, len(objs), batch_size):
-            cursor.executemany(
-                sql,
-                [
-                    [f.get_db_prep_save(getattr(obj, f.attname), conn) for f in concrete]
-                    + [meta.pk.get_db_prep_save(obj.pk, conn)]
-                    for obj in objs[i : i + batch_size]
-                ],
-            )
+    _execute_batches(
+        conn,
+        sql,
+        objs,
+        batch_size,
+        lambda obj: (
+            [f.get_db_prep_save(getattr(obj, f.attname), conn) for f in concrete]
+            + [meta.pk.get_db_prep_save(obj.pk, conn)]
+        ),
+    )
     return len(objs)
 
 
@@ -132,25 +142,20 @@ def insert_dicts(
     computed from other tables), whose values are already what the column holds."""
     conn = _connection(model)
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    qn = conn.ops.quote_name
-    sql = (
-        f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "
-        f"VALUES ({', '.join(['%s'] * len(fields))})"
-    )
     is_json = [isinstance(f, models.JSONField) for f in fields]
     names = [f.attname for f in fields]
     adapt = conn.ops.adapt_json_value
-    data = [
-        tuple(
+    return _insert(
+        conn,
+        model,
+        fields,
+        list(rows),
+        batch_size,
+        lambda r: tuple(
             adapt(r.get(n), None) if j and r.get(n) is not None else r.get(n)
             for n, j in zip(names, is_json, strict=True)
-        )
-        for r in rows
-    ]
-    with conn.cursor() as cursor:
-        for i in range(0, len(data), batch_size):
-            cursor.executemany(sql, data[i : i + batch_size])
-    return len(data)
+        ),
+    )
 
 
 def rows_with_json(queryset, fields: Sequence[str], json_field: str) -> list[tuple]:

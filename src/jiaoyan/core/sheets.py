@@ -18,9 +18,10 @@ the import pages and the API all go through :func:`run_import` and :func:`export
 A kind whose rows go into one object declares :attr:`SheetKind.params` (e.g. the exam a score
 sheet belongs to): the CLI takes them as ``--param exam=5``, the import job stores them, and
 :meth:`SheetKind.clean_params` checks them (unknown object, missing value → a Chinese
-message, nothing written). A kind whose columns are not fixed (one per subject, per item)
-overrides :meth:`SheetKind.import_file` and reads the file its own way, keeping the same
-report (:class:`ImportResult`) and the same progress callback.
+message, nothing written). A kind whose columns depend on its object (one per subject of
+the exam) declares them in ``clean_params``; one whose columns depend on the file (one per
+item) declares them in :meth:`SheetKind.read_file`, which may also check the file as a
+whole — the rows are then checked, reported and written as every other kind's.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ import xlsxwriter
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from . import cells
 from .errors import ServiceError
@@ -53,6 +55,7 @@ class Column:
     help: str = ""
     choices: Sequence[str] = ()  # offered as a drop-down in the template
     width: int = 14
+    unique: bool = False  # a value repeated in another row is that cell's error
 
     @property
     def must_exist(self) -> bool:
@@ -107,6 +110,8 @@ class WriteCounts:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    imported: int | None = None  # rows stored, when a kind counts them rather than objects
+    notices: list[str] = field(default_factory=list)  # what the write has to tell
 
 
 @dataclass
@@ -171,10 +176,16 @@ class SheetKind:
     aliases: ClassVar[dict[str, str]] = {}
     key_column: ClassVar[str]  # key of the natural-key column (duplicates are checked on it)
     params: ClassVar[tuple[Param, ...]] = ()  # what the rows go into (see clean_params)
+    #: the header of the "ignored columns" notice (kinds may say what the columns are for)
+    ignored_notice: ClassVar[str] = _lazy("Columns not in the template were ignored: %(cols)s")
+    #: set by the import before :meth:`write`: a dry run's writes are rolled back, so a
+    #: write may stop once it has counted
+    dry_run: bool = False
 
     def __init__(self, actor=None, params: Mapping[str, Any] | None = None) -> None:
         self.actor = actor  # None: the command line, which acts with full rights
         self.seen_keys: dict[str, int] = {}
+        self.seen_values: dict[str, dict[Any, int]] = {}  # of the unique columns
         #: the cleaned parameters, JSON-serialisable (stored on the import job)
         self.param_values: dict[str, Any] = self.clean_params(dict(params or {}))
 
@@ -243,29 +254,39 @@ class SheetKind:
 
     # --- the import -------------------------------------------------------------------
 
-    def import_file(
-        self,
-        data: bytes,
-        filename: str,
-        *,
-        dry_run: bool = False,
-        valid_only: bool = False,
-        progress: ProgressFn | None = None,
-        job_label: str = "",
-    ) -> ImportResult:
-        """Read, check and write the file. The default reads the declared columns and calls
-        the hooks below; kinds with columns that depend on their object override it."""
-        return import_columns(
-            self,
-            data,
-            filename,
-            dry_run=dry_run,
-            valid_only=valid_only,
-            progress=progress,
-            job_label=job_label,
-        )
+    def import_file(self, data: bytes, filename: str, **options: Any) -> ImportResult:
+        """Read, check and write the file (``options``: those of :func:`import_columns`).
+        The default reads the declared columns and calls the hooks below; kinds may
+        override it to report more."""
+        return import_columns(self, data, filename, **options)
 
     # --- import hooks ---------------------------------------------------------------
+
+    def table(self, data: bytes, filename: str) -> Table:
+        """Read the file and find the declared columns (raises :class:`TableError`)."""
+        return read_table(
+            data,
+            filename,
+            headers=[c.header for c in self.columns],
+            required=[c.header for c in self.columns if c.must_exist],
+            aliases=self.aliases,
+            sheet_hint=[self.sheet_title],
+        )
+
+    def read_file(self, data: bytes, filename: str, result: ImportResult) -> Table:
+        """The file's table, with notices in ``result``. Kinds whose columns depend on the
+        file (one per item) extend it: they declare the columns found, check the file as a
+        whole (raise :class:`TableError`; errors of a whole row, e.g. a full-marks row,
+        go into ``result.errors``, and then no row is read) and take rows that are not
+        data out of the table."""
+        table = self.table(data, filename)
+        self.notice_ignored(result, table.ignored_headers)
+        return table
+
+    def notice_ignored(self, result: ImportResult, headers: list[str]) -> None:
+        result.ignored_headers = headers
+        if headers:
+            result.notices.append(str(self.ignored_notice) % {"cols": "、".join(headers)})
 
     def prepare(self, rows: list[Row]) -> None:
         """Load what checking needs (existing rows, lookups) in a few queries."""
@@ -363,6 +384,7 @@ def parse_rows(sheet: SheetKind, table: Table, errors: list[RowError]) -> list[R
                 parsed.append(row)
                 continue
             sheet.seen_keys[key] = number
+        _check_unique(sheet, row, row_errors)
         errors.extend(row_errors)
         if row_errors:
             row.extra["rejected"] = True
@@ -370,27 +392,29 @@ def parse_rows(sheet: SheetKind, table: Table, errors: list[RowError]) -> list[R
     return parsed
 
 
-def run_import(
-    sheet: SheetKind,
-    data: bytes,
-    filename: str,
-    *,
-    dry_run: bool = False,
-    valid_only: bool = False,
-    progress: ProgressFn | None = None,
-    job_label: str = "",
-) -> ImportResult:
+def _check_unique(sheet: SheetKind, row: Row, errors: list[RowError]) -> None:
+    """A value of a unique column (other than the key) seen in an earlier row."""
+    for col in sheet.columns:
+        value = row.values.get(col.key)
+        if not col.unique or value is None or value == "":
+            continue
+        seen = sheet.seen_values.setdefault(col.key, {})
+        if value in seen:
+            message = _("duplicates row %(row)d (“%(value)s”)") % {
+                "row": seen[value],
+                "value": value,
+            }
+            errors.append(RowError(row.number, col.header, message, str(value)))
+        else:
+            seen[value] = row.number
+
+
+def run_import(sheet: SheetKind, data: bytes, filename: str, **options: Any) -> ImportResult:
     """Import ``data`` as ``sheet``'s kind: every row is checked, then all of them, the
     valid ones, or none are written. ``progress(phase, done, total)`` is called as it goes
-    (phases ``reading``, ``validating``, ``writing``)."""
-    return sheet.import_file(
-        data,
-        filename,
-        dry_run=dry_run,
-        valid_only=valid_only,
-        progress=progress,
-        job_label=job_label,
-    )
+    (phases ``reading``, ``validating``, ``writing``); ``options`` are those of
+    :func:`import_columns`."""
+    return sheet.import_file(data, filename, **options)
 
 
 def import_columns(
@@ -408,24 +432,13 @@ def import_columns(
     report = progress or (lambda phase, done, total: None)
     report("reading", 0, 0)
     try:
-        table = read_table(
-            data,
-            filename,
-            headers=[c.header for c in sheet.columns],
-            required=[c.header for c in sheet.columns if c.must_exist],
-            aliases=sheet.aliases,
-            sheet_hint=[sheet.sheet_title],
-        )
+        table = sheet.read_file(data, filename, result)
     except TableError as e:
         result.errors.append(RowError(0, "", str(e)))
         return result
+    if result.errors:
+        return result
     result.rows = len(table.rows)
-    result.ignored_headers = table.ignored_headers
-    if table.ignored_headers:
-        result.notices.append(
-            _("Columns not in the template were ignored: %(cols)s")
-            % {"cols": "、".join(table.ignored_headers)}
-        )
     if not table.rows:
         result.errors.append(RowError(0, "", _("The sheet has a header row but no data rows.")))
         return result
@@ -453,6 +466,7 @@ def import_columns(
     if (errors and not valid_only and not dry_run) or not valid:
         return result
     report("writing", 0, len(valid))
+    sheet.dry_run = dry_run
     with transaction.atomic():
         counts = sheet.write(valid, job_label=job_label or filename)
         if dry_run:
@@ -462,6 +476,8 @@ def import_columns(
         counts.updated,
         counts.unchanged,
     )
+    result.imported = counts.imported
+    result.notices.extend(counts.notices)
     result.written = not dry_run and (counts.created + counts.updated) > 0
     if result.written and counts.created + counts.updated >= 1000:
         refresh_statistics()

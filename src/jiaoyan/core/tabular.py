@@ -19,7 +19,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from . import sheetreader
-from .cells import compact
+from .cells import compact, text
 
 HEADER_SEARCH_ROWS = 20
 
@@ -35,6 +35,9 @@ class Table:
     rows: list[tuple[int, list[Any]]]  # (spreadsheet row number, cell values)
     ignored_headers: list[str] = field(default_factory=list)
     sheet_name: str = ""
+    #: the headers not asked for, as (column index, header as written): the columns of a
+    #: sheet that has one per item
+    others: list[tuple[int, str]] = field(default_factory=list)
 
     def cell(self, values: list[Any], header: str) -> Any:
         idx = self.columns.get(header)
@@ -166,10 +169,10 @@ def read_table(
     aliases = {normalise_header(k): v for k, v in (aliases or {}).items()}
     wanted = {normalise_header(h): h for h in headers}
 
-    best: tuple[int, int, dict[str, int], list[str]] | None = None
+    best: tuple[int, int, dict[str, int], list[tuple[int, Any]]] | None = None
     for idx, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
         found: dict[str, int] = {}
-        ignored: list[str] = []
+        ignored: list[tuple[int, Any]] = []
         for col, value in enumerate(row):
             key = normalise_header(value)
             if not key:
@@ -183,7 +186,7 @@ def read_table(
                     % {"h": canonical, "row": idx + 1}
                 )
             else:
-                ignored.append(str(value).strip())
+                ignored.append((col, value))
         if all(r in found for r in required):
             best = (idx, len(found), found, ignored)
             break
@@ -206,6 +209,7 @@ def read_table(
         columns=found,
         header_row=header_idx + 1,
         rows=data_rows,
-        ignored_headers=ignored,
+        ignored_headers=[str(value).strip() for _col, value in ignored],
         sheet_name=sheet_name,
+        others=[(col, text(value)) for col, value in ignored],
     )

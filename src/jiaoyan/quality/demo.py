@@ -7,6 +7,7 @@ ability plus a school and a class effect, so schools and classes differ as they 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -77,21 +78,65 @@ def _scores(rng, ability, subjects, level=0.62, spread=0.16, absent=0.01):
     return out
 
 
-def _exam(ctx, city, name, kind, date, grade, stage, subjects) -> Exam:
+@dataclass(frozen=True)
+class ExamSpec:
+    name: str  # with {city}
+    kind: str
+    date: dt.date
+    grade: int
+    stage: str  # its code
+    subjects: list[tuple[str, int]]
+    number: str  # the exam numbers' prefix
+    level: float = 0.62  # the mean score, as a fraction of the full marks
+
+
+ZHONGKAO_2025 = ExamSpec(
+    "2025年{city}中考", Exam.Kind.ZHONGKAO, dt.date(2025, 6, 20), 9, "junior", ZHONGKAO, "25"
+)
+# The same cohort's grade-7 entry test.
+ENTRY_2022 = ExamSpec(
+    "2022年{city}七年级入学质量检测",
+    Exam.Kind.MONITORING,
+    dt.date(2022, 9, 15),
+    7,
+    "junior",
+    ENTRY,
+    "22",
+    level=0.66,
+)
+GRADE6_2025 = ExamSpec(
+    "2025年{city}小学六年级质量监测",
+    Exam.Kind.MONITORING,
+    dt.date(2025, 6, 10),
+    6,
+    "primary",
+    GRADE6,
+    "6",
+    level=0.7,
+)
+
+
+def _sit(ctx, rng, city, spec: ExamSpec, sid, cls, ability, keys) -> tuple[Exam, list[int]]:
+    """The exam of ``spec`` in ``city``, sat by the students given: (exam, candidate ids)."""
     exam = Exam.objects.create(
-        name=name,
-        kind=kind,
-        date=date,
-        grade=grade,
-        stage=stage,
+        name=spec.name.format(city=city.name),
+        kind=spec.kind,
+        date=spec.date,
+        grade=spec.grade,
+        stage=Stage.objects.get(code=spec.stage),
         org_unit=city,
         created_at=ctx.now,
         updated_at=ctx.now,
     )
     ExamSubject.objects.bulk_create(
-        [ExamSubject(exam=exam, name=n, full_marks=f, order=i) for i, (n, f) in enumerate(subjects)]
+        [
+            ExamSubject(exam=exam, name=n, full_marks=f, order=i)
+            for i, (n, f) in enumerate(spec.subjects)
+        ]
     )
-    return exam
+    numbers = [f"{spec.number}{city.code[2:4]}{i:07d}" for i in range(len(sid))]
+    scores = _scores(rng, ability, spec.subjects, level=spec.level)
+    return exam, _store(exam, sid, cls, keys, numbers, scores)
 
 
 def _store(exam, sid, cls, keys, nos, scores) -> list[int]:
@@ -140,7 +185,6 @@ def _items(rng, exam, subject_name, cand_ids, ability, full_marks: list[float]) 
 @step(60)
 def build_quality(ctx: DemoContext) -> None:
     rng = np.random.default_rng(ctx.rng.randrange(2**32))
-    stages = {s.code: s for s in Stage.objects.all()}
     specs = ctx.data["schools"]
     total_students = 0
     exams: list[Exam] = []
@@ -153,67 +197,20 @@ def build_quality(ctx: DemoContext) -> None:
         sid, cls, ability = _cohort(rng, junior)
         n = len(sid)
         keys = [f"G{city.code}{ci:02d}{i:07d}" for i in range(n)]
-        zk = _exam(
-            ctx,
-            city,
-            f"2025年{city.name}中考",
-            Exam.Kind.ZHONGKAO,
-            dt.date(2025, 6, 20),
-            9,
-            stages["junior"],
-            ZHONGKAO,
-        )
-        ids = _store(
-            zk,
-            sid,
-            cls,
-            keys,
-            [f"25{city.code[2:4]}{i:07d}" for i in range(n)],
-            _scores(rng, ability, ZHONGKAO),
-        )
+        zk, ids = _sit(ctx, rng, city, ZHONGKAO_2025, sid, cls, ability, keys)
         _items(rng, zk, "数学", ids, ability, [3.0] * 10 + [4.0] * 5 + [10.0] * 5)
         entry_ability = ability * 0.85 + rng.normal(0, 0.5, n)
         moved = rng.random(n) < 0.05  # transferred in since grade 7: no entry score
         keep = ~moved
-        entry = _exam(
-            ctx,
-            city,
-            f"2022年{city.name}七年级入学质量检测",
-            Exam.Kind.MONITORING,
-            dt.date(2022, 9, 15),
-            7,
-            stages["junior"],
-            ENTRY,
-        )
-        _store(
-            entry,
-            sid[keep],
-            cls[keep],
-            [k for k, m in zip(keys, keep, strict=True) if m],
-            [f"22{city.code[2:4]}{i:07d}" for i in range(int(keep.sum()))],
-            _scores(rng, entry_ability[keep], ENTRY, level=0.66),
+        entry_keys = [k for k, m in zip(keys, keep, strict=True) if m]
+        entry, _ids = _sit(
+            ctx, rng, city, ENTRY_2022, sid[keep], cls[keep], entry_ability[keep], entry_keys
         )
         # 小六质量监测 2025: primary cohort, 科学 with 0/1 items.
         sid6, cls6, ability6 = _cohort(rng, primary)
         n6 = len(sid6)
-        g6 = _exam(
-            ctx,
-            city,
-            f"2025年{city.name}小学六年级质量监测",
-            Exam.Kind.MONITORING,
-            dt.date(2025, 6, 10),
-            6,
-            stages["primary"],
-            GRADE6,
-        )
-        ids6 = _store(
-            g6,
-            sid6,
-            cls6,
-            [f"P{city.code}{ci:02d}{i:07d}" for i in range(n6)],
-            [f"6{city.code[2:4]}{i:07d}" for i in range(n6)],
-            _scores(rng, ability6, GRADE6, level=0.7),
-        )
+        keys6 = [f"P{city.code}{ci:02d}{i:07d}" for i in range(n6)]
+        g6, ids6 = _sit(ctx, rng, city, GRADE6_2025, sid6, cls6, ability6, keys6)
         _items(rng, g6, "科学", ids6, ability6, [1.0] * 25)
         exams += [zk, entry, g6]
         total_students += n + int(keep.sum()) + n6

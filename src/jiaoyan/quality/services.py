@@ -29,13 +29,12 @@ from jiaoyan.core import audit, cells, restricted
 from jiaoyan.core.errors import ServiceError
 from jiaoyan.core.jobs import start_job
 from jiaoyan.core.models import Job
-from jiaoyan.core.scope import can, require
+from jiaoyan.core.scope import require
 from jiaoyan.core.services import check_version
-from jiaoyan.core.sheets import ProgressFn, RowError, WriteCounts
-from jiaoyan.core.tabular import TableError, normalise_header
+from jiaoyan.core.sheets import RowError, WriteCounts, import_columns
+from jiaoyan.core.tabular import normalise_header
 from jiaoyan.orgs.models import OrgUnit, Stage
 
-from .indicators import BY_HEADER
 from .models import (
     DEFAULT_CUTOFFS,
     BalanceInput,
@@ -47,7 +46,7 @@ from .models import (
     StudentDataPermission,
     ValueAddedLink,
 )
-from .reader import format_number, read_grid, score
+from .reader import format_number
 
 Action = audit.AuditLog.Action
 
@@ -340,24 +339,71 @@ def schedule_analysis(exam: Exam, *, actor=None) -> Job:
     return job
 
 
-# --- scores -----------------------------------------------------------------------------
-
-PROGRESS_EVERY = 2000  # rows between two progress reports while checking
-
-
-def _no_progress(phase: str, done: int, total: int) -> None:
-    pass
-
-
-def _allowed(actor, action: str, obj) -> bool:
-    """``can``, except that no actor is the command line (``jiaoyan import`` without
-    ``--as``), which acts with full rights as every sheet kind does."""
-    return actor is None or can(actor, action, obj)
+# --- imports ----------------------------------------------------------------------------
+# The sheets are read and checked by the sheet kinds (:mod:`.sheets`); the ``import_*``
+# verbs run them for the API and the tests, the ``store_*`` ones write their valid rows
+# (inside the import's transaction; a dry run counts, then stops).
 
 
 def _require(actor, action: str, obj) -> None:
+    # No actor is the command line, which acts with full rights as every sheet kind does.
     if actor is not None:
         require(actor, action, obj)
+
+
+def _import(sheet, data: bytes, filename: str, **options: Any) -> ImportOutcome:
+    """Run ``sheet``'s import (``options``: ``valid_only``, ``dry_run``, ``progress`` as
+    in :func:`jiaoyan.core.sheets.import_columns`); a file that cannot be read at all is a
+    ``ServiceError``."""
+    sheet.filename = filename
+    result = import_columns(sheet, data, filename, **options)
+    whole = next((e for e in result.errors if not e.row), None)
+    if whole is not None:
+        raise ServiceError(whole.message, field="file")
+    return ImportOutcome(
+        imported=result.imported or 0,
+        rows=result.rows,
+        errors=result.errors,
+        notices=result.notices,
+        unchanged=bool(result.imported) and not (result.created or result.updated),
+        written=result.written,
+        counts=WriteCounts(result.created, result.updated, result.unchanged),
+    )
+
+
+def import_scores(
+    *, actor, exam: Exam, data: bytes, filename: str, **options: Any
+) -> ImportOutcome:
+    """Import the score sheet (:class:`.sheets.ScoreSheet`): one row per student. A
+    re-import replaces the exam's students; the same file again changes nothing. Student
+    names are never stored: a 姓名 column is dropped. ``dry_run`` checks and counts
+    without writing; ``progress(phase, done, total)`` hears how far it got."""
+    from .sheets import ScoreSheet
+
+    _require(actor, "import", exam)
+    sheet = ScoreSheet(actor, {"exam": exam.pk})
+    return _import(sheet, data, filename, **options)
+
+
+def import_items(
+    *, actor, exam: Exam, subject: ExamSubject, data: bytes, filename: str, **options: Any
+) -> ImportOutcome:
+    """Import one subject's item scores (:class:`.sheets.ItemScoreSheet`)."""
+    from .sheets import ItemScoreSheet
+
+    _require(actor, "import", exam)
+    if subject.exam_id != exam.pk:
+        raise ServiceError(_("Unknown subject."), field="subject")
+    sheet = ItemScoreSheet(actor, {"exam": exam.pk, "subject": subject.name})
+    return _import(sheet, data, filename, **options)
+
+
+def import_balance_inputs(*, actor, data: bytes, filename: str, **options: Any) -> ImportOutcome:
+    """Import the schools' resource inputs (:class:`.sheets.BalanceInputSheet`)."""
+    from .sheets import BalanceInputSheet
+
+    sheet = BalanceInputSheet(actor)
+    return _import(sheet, data, filename, **options)
 
 
 def _fingerprint(rows: list[tuple]) -> str:
@@ -368,246 +414,50 @@ def _fingerprint(rows: list[tuple]) -> str:
     return h.hexdigest()
 
 
-def _read(data: bytes, filename: str, required: list[str], aliases=None):
-    try:
-        return read_grid(data, filename, required=required, aliases=aliases)
-    except TableError as e:
-        raise ServiceError(str(e), field="file") from None
-
-
-def import_scores(
-    *,
-    actor,
-    exam: Exam,
-    data: bytes,
-    filename: str,
-    valid_only: bool = False,
-    dry_run: bool = False,
-    progress: ProgressFn | None = None,
-) -> ImportOutcome:
-    """Import the score sheet: one row per student (考号, 学校代码, 班级, optional 性别 and
-    学籍号, one column per subject). A re-import replaces the exam's students; the same
-    file again changes nothing. Student names are never stored: a 姓名 column is dropped.
-    ``dry_run`` checks and counts without writing; ``progress(phase, done, total)`` hears
-    how far it got.
-    """
-    report = progress or _no_progress
-    exam = Exam.objects.select_related("org_unit").get(pk=exam.pk)
-    _require(actor, "import", exam)
-    out = ImportOutcome()
-    report("reading", 0, 0)
-    grid = _read(data, filename, [EXAM_NO, SCHOOL_CODE, CLASS], SCORE_ALIASES)
-    subjects = list(exam.subjects.order_by("order", "id"))
-    subject_cols: list[tuple[ExamSubject, int]] = []
-    missing = []
-    for s in subjects:
-        col = grid.columns.get(normalise_header(s.name))
-        if col is None:
-            missing.append(s.name)
-        else:
-            subject_cols.append((s, col))
-    if missing:
-        raise ServiceError(
-            _(
-                "The sheet has no column for the subject(s): %(s)s. Every subject of the exam "
-                "needs its own column (header = subject name)."
-            )
-            % {"s": "、".join(missing)},
-            field="file",
-        )
-    if grid.duplicates:
-        raise ServiceError(
-            _("The header “%(h)s” appears twice.") % {"h": grid.duplicates[0]}, field="file"
-        )
-    known = {normalise_header(h) for h in (EXAM_NO, SCHOOL_CODE, CLASS, GENDER, STUDENT_KEY)}
-    known |= {normalise_header(s.name) for s in subjects}
-    names_dropped = normalise_header(NAME) in grid.columns
-    if names_dropped:
-        out.notices.append(
-            _(
-                "The 姓名 (name) column was dropped: student names are not needed and are "
-                "not stored."
-            )
-        )
-    ignored = [
-        grid.labels[k] for k in grid.columns if k not in known and k != normalise_header(NAME)
-    ]
-    if ignored:
-        out.notices.append(
-            _("Columns not used by the analysis were ignored: %(cols)s")
-            % {"cols": "、".join(ignored)}
-        )
-    out.rows = len(grid.rows)
-    if not grid.rows:
-        raise ServiceError(_("The sheet has a header row but no data rows."), field="file")
-
-    schools = {
-        code: (pk, path)
-        for code, pk, path in OrgUnit.objects.filter(
-            kind=OrgUnit.Kind.SCHOOL, path__under=exam.org_unit.path
-        ).values_list("code", "pk", "path")
-    }
-    c_no = grid.columns[normalise_header(EXAM_NO)]
-    c_school = grid.columns[normalise_header(SCHOOL_CODE)]
-    c_class = grid.columns[normalise_header(CLASS)]
-    c_gender = grid.columns.get(normalise_header(GENDER))
-    c_key = grid.columns.get(normalise_header(STUDENT_KEY))
-    seen_no: dict[str, int] = {}
-    seen_key: dict[str, int] = {}
-    valid: list[tuple] = []
-    errors = out.errors
-
-    def cell(values, idx):
-        return values[idx] if idx is not None and idx < len(values) else None
-
-    total = len(grid.rows)
-    report("validating", 0, total)
-    for i, (number, values) in enumerate(grid.rows, 1):
-        if i % PROGRESS_EVERY == 0:
-            report("validating", i, total)
-        row_errors: list[RowError] = []
-        raw_no = cell(values, c_no)
-        try:
-            exam_no = cells.code(raw_no, max_length=32)
-        except cells.CellError as e:
-            exam_no = ""
-            row_errors.append(RowError(number, EXAM_NO, str(e), cells.text(raw_no)[:50]))
-        else:
-            if not exam_no:
-                row_errors.append(RowError(number, EXAM_NO, _("is required but empty")))
-            elif exam_no in seen_no:
-                errors.append(
-                    RowError(
-                        number,
-                        EXAM_NO,
-                        _("duplicates row %(row)d (“%(value)s”)")
-                        % {"row": seen_no[exam_no], "value": exam_no},
-                        exam_no,
-                    )
-                )
-                continue
-            else:
-                seen_no[exam_no] = number
-        raw_school = cell(values, c_school)
-        school = None
-        try:
-            code = cells.code(raw_school)
-        except cells.CellError as e:
-            code = ""
-            row_errors.append(RowError(number, SCHOOL_CODE, str(e), cells.text(raw_school)[:50]))
-        else:
-            if not code:
-                row_errors.append(RowError(number, SCHOOL_CODE, _("is required but empty")))
-            else:
-                school = schools.get(code)
-                if school is None:
-                    row_errors.append(
-                        RowError(
-                            number,
-                            SCHOOL_CODE,
-                            _("“%(code)s” is not a school of %(unit)s")
-                            % {"code": code, "unit": exam.org_unit.name},
-                            code,
-                        )
-                    )
-        class_name = cells.nfkc(cells.text(cell(values, c_class))).strip()
-        if not class_name:
-            row_errors.append(RowError(number, CLASS, _("is required but empty")))
-        elif len(class_name) > 30:
-            row_errors.append(
-                RowError(number, CLASS, _("is longer than %(n)d characters") % {"n": 30})
-            )
-        gender = ""
-        raw_gender = cell(values, c_gender)
-        if not cells.is_blank(raw_gender):
-            try:
-                gender = cells.choice(raw_gender, GENDERS)
-            except cells.CellError as e:
-                row_errors.append(RowError(number, GENDER, str(e), cells.text(raw_gender)[:20]))
-        student_key = ""
-        raw_key = cell(values, c_key)
-        if not cells.is_blank(raw_key):
-            try:
-                student_key = cells.code(raw_key, max_length=40)
-            except cells.CellError as e:
-                row_errors.append(RowError(number, STUDENT_KEY, str(e), cells.text(raw_key)[:50]))
-            else:
-                if student_key in seen_key:
-                    row_errors.append(
-                        RowError(
-                            number,
-                            STUDENT_KEY,
-                            _("duplicates row %(row)d (“%(value)s”)")
-                            % {"row": seen_key[student_key], "value": student_key},
-                            student_key,
-                        )
-                    )
-                else:
-                    seen_key[student_key] = number
-        row_scores: list[float | None] = []
-        for subject, col in subject_cols:
-            raw = values[col] if col < len(values) else None
-            try:
-                row_scores.append(score(raw, subject.full_marks))
-            except cells.CellError as e:
-                row_errors.append(RowError(number, subject.name, str(e), cells.text(raw)[:50]))
-                row_scores.append(None)
-        if row_errors:
-            errors.extend(row_errors)
-            continue
-        valid.append((exam_no, student_key or exam_no, school[0], class_name, gender, row_scores))
-    report("validating", total, total)
-    if not valid and not errors:
-        raise ServiceError(_("The sheet has a header row but no data rows."), field="file")
-    if errors and not valid_only:
-        return out
-    if not valid:
-        return out
+def store_scores(
+    *, actor, exam: Exam, rows: list[tuple], names_dropped: bool, filename: str, dry_run: bool
+) -> WriteCounts:
+    """Replace the exam's students by ``rows`` (考号, 学籍号, school id, 班级, 性别, the
+    scores), unless they are the ones stored; the analysis is scheduled."""
     # In exam-number order: the same rows in another order (an export) change nothing.
-    fingerprint = _fingerprint(sorted(valid, key=lambda row: row[0]))
-    # Inside the transaction the job's progress is not seen by others: the page shows
-    # "writing" until it commits.
-    report("writing", 0, len(valid))
-    with transaction.atomic():
-        # Checked without a lock (the progress is seen meanwhile); written under one, so
-        # two imports of one exam follow each other.
-        exam = Exam.objects.select_for_update().get(pk=exam.pk)
-        out.imported = len(valid)
-        if fingerprint == exam.scores_fingerprint and exam.candidates_count == len(valid):
-            out.unchanged = True
-            out.counts.unchanged = len(valid)
-            return out
-        existing = set(Candidate.objects.filter(exam=exam).values_list("exam_no", flat=True))
-        new_numbers = {row[0] for row in valid}
-        out.counts.updated = len(existing & new_numbers)
-        out.counts.created = len(valid) - out.counts.updated
-        gone = len(existing - new_numbers)
-        if gone:
-            out.notices.append(
-                _("%(n)d students of the previous import are not in this sheet: they were removed.")
-                % {"n": gone}
-            )
-        if dry_run:
-            return out
-        _replace_candidates(exam, valid)
-        before = exam.candidates_count
-        Exam.objects.filter(pk=exam.pk).update(
-            candidates_count=len(valid),
-            names_dropped=names_dropped,
-            scores_fingerprint=fingerprint,
-            updated_at=timezone.now(),
+    fingerprint = _fingerprint(sorted(rows, key=lambda row: row[0]))
+    # Checked without a lock (the progress is seen meanwhile); written under one, so two
+    # imports of one exam follow each other.
+    exam = Exam.objects.select_for_update().get(pk=exam.pk)
+    counts = WriteCounts(imported=len(rows))
+    if fingerprint == exam.scores_fingerprint and exam.candidates_count == len(rows):
+        counts.unchanged = len(rows)
+        return counts
+    existing = set(Candidate.objects.filter(exam=exam).values_list("exam_no", flat=True))
+    new_numbers = {row[0] for row in rows}
+    counts.updated = len(existing & new_numbers)
+    counts.created = len(rows) - counts.updated
+    gone = len(existing - new_numbers)
+    if gone:
+        counts.notices.append(
+            _("%(n)d students of the previous import are not in this sheet: they were removed.")
+            % {"n": gone}
         )
-        exam.refresh_from_db()
-        audit.record(
-            actor,
-            exam,
-            Action.IMPORT_UPDATE,
-            {"students": [before, len(valid)]},
-            message=_("scores imported from %(file)s") % {"file": filename[:100]},
-        )
-        schedule_analysis(exam, actor=actor)
-    out.written = True
-    return out
+    if dry_run:
+        return counts
+    _replace_candidates(exam, rows)
+    before = exam.candidates_count
+    Exam.objects.filter(pk=exam.pk).update(
+        candidates_count=len(rows),
+        names_dropped=names_dropped,
+        scores_fingerprint=fingerprint,
+        updated_at=timezone.now(),
+    )
+    exam.refresh_from_db()
+    audit.record(
+        actor,
+        exam,
+        Action.IMPORT_UPDATE,
+        {"students": [before, len(rows)]},
+        message=_("scores imported from %(file)s") % {"file": filename[:100]},
+    )
+    schedule_analysis(exam, actor=actor)
+    return counts
 
 
 def _replace_candidates(exam: Exam, valid: list[tuple]) -> None:
@@ -644,347 +494,93 @@ def _replace_candidates(exam: Exam, valid: list[tuple]) -> None:
         )
 
 
-# --- items ------------------------------------------------------------------------------
-
-
-def import_items(
+def store_item_scores(
     *,
     actor,
     exam: Exam,
     subject: ExamSubject,
-    data: bytes,
+    items: list[tuple[str, float]],
+    rows: list[tuple[int, list[float] | None]],
     filename: str,
-    valid_only: bool = False,
-    dry_run: bool = False,
-    progress: ProgressFn | None = None,
-) -> ImportOutcome:
-    """Import one subject's item scores: 考号, then one column per item (题1, 题2 …); the
-    row right under the header, with 满分 in the 考号 column, gives each item's full marks.
-    A row of blanks or with 缺考 is an absent student; a blank item in a row that has
-    scores is 0 (an unanswered question). A re-import replaces the subject's items."""
-    report = progress or _no_progress
-    exam = Exam.objects.get(pk=exam.pk)
-    _require(actor, "import", exam)
-    if subject.exam_id != exam.pk:
-        raise ServiceError(_("Unknown subject."), field="subject")
-    out = ImportOutcome()
-    report("reading", 0, 0)
-    grid = _read(data, filename, [EXAM_NO], {"准考证号": EXAM_NO})
-    fixed = {normalise_header(h) for h in (SCHOOL_CODE, CLASS, GENDER, STUDENT_KEY, NAME)}
-    c_no = grid.columns[normalise_header(EXAM_NO)]
-    item_cols = sorted(
-        (col, grid.labels[k]) for k, col in grid.columns.items() if col != c_no and k not in fixed
+    dry_run: bool,
+) -> WriteCounts:
+    """Replace ``subject``'s items (label, full marks) and the students' item scores
+    (candidate id, the scores or ``None`` when absent); the analysis is scheduled."""
+    locked = Exam.objects.select_for_update().get(pk=exam.pk)
+    if locked.scores_fingerprint != exam.scores_fingerprint:
+        # The score sheet was imported again while this file was checked: the exam
+        # numbers matched may be gone.
+        raise ServiceError(
+            _("The exam's scores were imported again meanwhile; import the items again."),
+            field="file",
+        )
+    before = set(ItemScore.objects.filter(subject=subject).values_list("candidate_id", flat=True))
+    counts = WriteCounts(imported=len(rows))
+    counts.updated = sum(1 for c, _s in rows if c in before)
+    counts.created = len(rows) - counts.updated
+    if dry_run:
+        return counts
+    ExamItem.objects.filter(subject=subject).delete()
+    ItemScore.objects.filter(subject=subject)._raw_delete(ItemScore.objects.db)
+    ExamItem.objects.bulk_create(
+        [
+            ExamItem(subject=subject, label=label[:30], full_marks=full, order=i)
+            for i, (label, full) in enumerate(items)
+        ]
     )
-    if normalise_header(NAME) in grid.columns:
-        out.notices.append(
-            _(
-                "The 姓名 (name) column was dropped: student names are not needed and are "
-                "not stored."
-            )
-        )
-    if grid.duplicates:
-        raise ServiceError(
-            _("The header “%(h)s” appears twice.") % {"h": grid.duplicates[0]}, field="file"
-        )
-    if not item_cols:
-        raise ServiceError(
-            _("The sheet has no item columns (题1, 题2 … after 考号)."), field="file"
-        )
-    if len(item_cols) > 200:
-        raise ServiceError(_("A paper has at most 200 items."), field="file")
-    rows = grid.rows
-    if not rows or cells.compact(rows[0][1][c_no] if c_no < len(rows[0][1]) else "") != "满分":
-        raise ServiceError(
-            _(
-                "The row right under the header must give each item's full marks, with 满分 "
-                "in the 考号 column."
-            ),
-            field="file",
-        )
-    marks_row_no, marks_values = rows[0]
-    full: list[float] = []
-    for col, label in item_cols:
-        raw = marks_values[col] if col < len(marks_values) else None
-        try:
-            value = cells.number(raw, minimum=0)
-        except cells.CellError as e:
-            out.errors.append(RowError(marks_row_no, label, str(e), cells.text(raw)[:20]))
-            continue
-        if not value:
-            out.errors.append(
-                RowError(marks_row_no, label, _("the item's full marks must be above 0"))
-            )
-            continue
-        full.append(value)
-    if out.errors:
-        return out
-    total_full = sum(full)
-    if abs(total_full - subject.full_marks) > 1e-6:
-        out.notices.append(
-            _("The items' full marks add up to %(sum)s, the subject's full marks are %(full)s.")
-            % {"sum": format_number(total_full), "full": format_number(subject.full_marks)}
-        )
-    candidates = dict(Candidate.objects.filter(exam=exam).values_list("exam_no", "pk"))
-    if not candidates:
-        raise ServiceError(
-            _("Import the exam's score sheet first: item scores are matched on 考号."),
-            field="file",
-        )
-    seen: dict[str, int] = {}
-    valid: list[tuple[int, list[float] | None]] = []
-    out.rows = total = len(rows) - 1
-    report("validating", 0, total)
-    for i, (number, values) in enumerate(rows[1:], 1):
-        if i % PROGRESS_EVERY == 0:
-            report("validating", i, total)
-        raw_no = values[c_no] if c_no < len(values) else None
-        try:
-            exam_no = cells.code(raw_no, max_length=32)
-        except cells.CellError as e:
-            out.errors.append(RowError(number, EXAM_NO, str(e), cells.text(raw_no)[:50]))
-            continue
-        if not exam_no:
-            out.errors.append(RowError(number, EXAM_NO, _("is required but empty")))
-            continue
-        if exam_no in seen:
-            out.errors.append(
-                RowError(
-                    number,
-                    EXAM_NO,
-                    _("duplicates row %(row)d (“%(value)s”)")
-                    % {"row": seen[exam_no], "value": exam_no},
-                    exam_no,
-                )
-            )
-            continue
-        seen[exam_no] = number
-        cand = candidates.get(exam_no)
-        if cand is None:
-            out.errors.append(
-                RowError(
-                    number,
-                    EXAM_NO,
-                    _("“%(no)s” is not in the exam's score sheet") % {"no": exam_no},
-                    exam_no,
-                )
-            )
-            continue
-        raws = [values[col] if col < len(values) else None for col, _l in item_cols]
-        if all(cells.is_blank(r) for r in raws) or any(
-            isinstance(r, str) and cells.compact(r) == "缺考" for r in raws
-        ):
-            valid.append((cand, None))
-            continue
-        row_errors = []
-        item_scores: list[float] = []
-        for (_col, label), raw, f in zip(item_cols, raws, full, strict=True):
-            try:
-                v = score(raw, f)
-            except cells.CellError as e:
-                row_errors.append(RowError(number, label, str(e), cells.text(raw)[:20]))
-                continue
-            item_scores.append(0.0 if v is None else v)
-        if row_errors:
-            out.errors.extend(row_errors)
-            continue
-        valid.append((cand, item_scores))
-    report("validating", total, total)
-    if (out.errors and not valid_only) or not valid:
-        return out
-    report("writing", 0, len(valid))
-    with transaction.atomic():
-        locked = Exam.objects.select_for_update().get(pk=exam.pk)
-        if locked.scores_fingerprint != exam.scores_fingerprint:
-            # The score sheet was imported again while this file was checked: the exam
-            # numbers matched may be gone.
-            raise ServiceError(
-                _("The exam's scores were imported again meanwhile; import the items again."),
-                field="file",
-            )
-        before = set(
-            ItemScore.objects.filter(subject=subject).values_list("candidate_id", flat=True)
-        )
-        out.imported = len(valid)
-        out.counts.updated = sum(1 for c, _s in valid if c in before)
-        out.counts.created = len(valid) - out.counts.updated
-        if dry_run:
-            return out
-        ExamItem.objects.filter(subject=subject).delete()
-        ItemScore.objects.filter(subject=subject)._raw_delete(ItemScore.objects.db)
-        ExamItem.objects.bulk_create(
-            [
-                ExamItem(subject=subject, label=label[:30], full_marks=f, order=i)
-                for i, ((_c, label), f) in enumerate(zip(item_cols, full, strict=True))
-            ]
-        )
-        ItemScore.objects.bulk_create(
-            [ItemScore(candidate_id=c, subject=subject, scores=s) for c, s in valid],
-            batch_size=2000,
-        )
-        audit.record(
-            actor,
-            locked,
-            Action.IMPORT_UPDATE,
-            {"items": [None, f"{subject.name}：{len(full)}"]},
-            message=_("item scores imported from %(file)s") % {"file": filename[:100]},
-        )
-        schedule_analysis(locked, actor=actor)
-    out.written = True
-    return out
+    ItemScore.objects.bulk_create(
+        [ItemScore(candidate_id=c, subject=subject, scores=s) for c, s in rows],
+        batch_size=2000,
+    )
+    audit.record(
+        actor,
+        locked,
+        Action.IMPORT_UPDATE,
+        {"items": [None, f"{subject.name}：{len(items)}"]},
+        message=_("item scores imported from %(file)s") % {"file": filename[:100]},
+    )
+    schedule_analysis(locked, actor=actor)
+    return counts
 
 
-# --- balance inputs ---------------------------------------------------------------------
-
-
-def import_balance_inputs(
-    *,
-    actor,
-    data: bytes,
-    filename: str,
-    valid_only: bool = False,
-    dry_run: bool = False,
-    progress: ProgressFn | None = None,
-) -> ImportOutcome:
-    """Import the schools' resource inputs: 学校代码, 学生数, then one column per indicator
-    (see :mod:`jiaoyan.quality.indicators`). Re-importing the same file changes nothing."""
-    report = progress or _no_progress
-    out = ImportOutcome()
-    report("reading", 0, 0)
-    grid = _read(data, filename, [SCHOOL_CODE, "学生数"], {"在校生数": "学生数"})
-    indicator_cols = [
-        (BY_HEADER[grid.labels[k]], col)
-        for k, col in grid.columns.items()
-        if grid.labels.get(k) in BY_HEADER
-    ]
-    known = {normalise_header(SCHOOL_CODE), normalise_header("学生数")}
-    known |= {normalise_header(h) for h in BY_HEADER}
-    ignored = [grid.labels[k] for k in grid.columns if k not in known]
-    if ignored:
-        out.notices.append(
-            _("Columns not in the template were ignored: %(cols)s") % {"cols": "、".join(ignored)}
-        )
-    if not indicator_cols:
-        raise ServiceError(
-            _("The sheet has no indicator column; the columns are: %(cols)s.")
-            % {"cols": "、".join(BY_HEADER)},
-            field="file",
-        )
-    out.rows = len(grid.rows)
-    schools = {
-        code: (pk, path)
-        for code, pk, path in OrgUnit.objects.filter(kind=OrgUnit.Kind.SCHOOL).values_list(
-            "code", "pk", "path"
+def store_balance_inputs(
+    *, actor, rows: list[tuple[int, int, dict]], filename: str, dry_run: bool
+) -> WriteCounts:
+    """Store the schools' inputs (school id, 学生数, the indicators given), merged into
+    what is stored: the same values again change nothing."""
+    existing = {
+        b.school_id: b
+        for b in BalanceInput.objects.select_for_update().filter(
+            school_id__in=[row[0] for row in rows]
         )
     }
-    c_school = grid.columns[normalise_header(SCHOOL_CODE)]
-    c_students = grid.columns[normalise_header("学生数")]
-    seen: dict[str, int] = {}
-    valid: list[tuple[int, int, dict]] = []
-    total = len(grid.rows)
-    report("validating", 0, total)
-    for i, (number, values) in enumerate(grid.rows, 1):
-        if i % PROGRESS_EVERY == 0:
-            report("validating", i, total)
-        row_errors: list[RowError] = []
-        raw_code = values[c_school] if c_school < len(values) else None
-        school = None
-        try:
-            code = cells.code(raw_code)
-        except cells.CellError as e:
-            code = ""
-            row_errors.append(RowError(number, SCHOOL_CODE, str(e), cells.text(raw_code)[:50]))
-        if code:
-            if code in seen:
-                out.errors.append(
-                    RowError(
-                        number,
-                        SCHOOL_CODE,
-                        _("duplicates row %(row)d (“%(value)s”)")
-                        % {"row": seen[code], "value": code},
-                        code,
-                    )
-                )
-                continue
-            seen[code] = number
-            school = schools.get(code)
-            probe = BalanceInput(school=OrgUnit(path=school[1])) if school else None
-            if school is None or not _allowed(actor, "import", probe):
-                row_errors.append(
-                    RowError(
-                        number,
-                        SCHOOL_CODE,
-                        _("“%(code)s” is not a school in your scope") % {"code": code},
-                        code,
-                    )
-                )
-        elif not row_errors:
-            row_errors.append(RowError(number, SCHOOL_CODE, _("is required but empty")))
-        raw_students = values[c_students] if c_students < len(values) else None
-        students = None
-        try:
-            students = cells.integer(raw_students, minimum=1)
-            if students is None:
-                row_errors.append(RowError(number, "学生数", _("is required but empty")))
-        except cells.CellError as e:
-            row_errors.append(RowError(number, "学生数", str(e), cells.text(raw_students)[:20]))
-        vals: dict[str, float] = {}
-        for ind, col in indicator_cols:
-            raw = values[col] if col < len(values) else None
-            try:
-                v = cells.number(raw, minimum=0)
-            except cells.CellError as e:
-                row_errors.append(RowError(number, ind.header, str(e), cells.text(raw)[:20]))
-                continue
-            if v is not None:
-                vals[ind.key] = v
-        if row_errors:
-            out.errors.extend(row_errors)
+    created, changed = [], []
+    now = timezone.now()
+    for school_id, students, values in rows:
+        b = existing.get(school_id)
+        if b is None:
+            created.append(BalanceInput(school_id=school_id, students=students, values=values))
             continue
-        valid.append((school[0], students, vals))
-    report("validating", total, total)
-    if (out.errors and not valid_only) or not valid:
-        return out
-    report("writing", 0, len(valid))
-    with transaction.atomic():
-        existing = {
-            b.school_id: b
-            for b in BalanceInput.objects.select_for_update().filter(
-                school_id__in=[v[0] for v in valid]
-            )
-        }
-        created, changed = [], []
-        now = timezone.now()
-        for school_id, students, vals in valid:
-            b = existing.get(school_id)
-            if b is None:
-                created.append(BalanceInput(school_id=school_id, students=students, values=vals))
-                continue
-            merged = {**b.values, **vals}
-            if merged != b.values or b.students != students:
-                b.values, b.students, b.updated_at = merged, students, now
-                changed.append(b)
-        out.imported = len(valid)
-        out.unchanged = not (created or changed)
-        out.counts = WriteCounts(
-            len(created), len(changed), len(valid) - len(created) - len(changed)
-        )
-        if dry_run:
-            return out
-        BalanceInput.objects.bulk_create(created, batch_size=2000)
-        BalanceInput.objects.bulk_update(
-            changed, ["values", "students", "updated_at"], batch_size=1000
-        )
-        if created or changed:
-            audit.record(
-                actor,
-                None,
-                Action.IMPORT_UPDATE,
-                {"created": [None, len(created)], "updated": [None, len(changed)]},
-                message=_("balance inputs imported from %(file)s") % {"file": filename[:100]},
-                unit_path=_common_path(actor),
-            )
-            out.written = True
-    return out
+        merged = {**b.values, **values}
+        if merged != b.values or b.students != students:
+            b.values, b.students, b.updated_at = merged, students, now
+            changed.append(b)
+    counts = WriteCounts(
+        len(created), len(changed), len(rows) - len(created) - len(changed), imported=len(rows)
+    )
+    if dry_run or not (created or changed):
+        return counts
+    BalanceInput.objects.bulk_create(created, batch_size=2000)
+    BalanceInput.objects.bulk_update(changed, ["values", "students", "updated_at"], batch_size=1000)
+    audit.record(
+        actor,
+        None,
+        Action.IMPORT_UPDATE,
+        {"created": [None, len(created)], "updated": [None, len(changed)]},
+        message=_("balance inputs imported from %(file)s") % {"file": filename[:100]},
+        unit_path=_common_path(actor),
+    )
+    return counts
 
 
 def _common_path(actor) -> str:
