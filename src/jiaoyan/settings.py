@@ -197,15 +197,27 @@ SESSION_SAVE_EVERY_REQUEST = False
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES")
-CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES")
+# Served over HTTPS (HTTPS=1, or an https:// origin in CSRF_TRUSTED_ORIGINS) and not in
+# DEBUG: cookies are sent over HTTPS only and browsers are told to keep to HTTPS (HSTS, one
+# year) unless the environment says otherwise.
+HTTPS = env_bool("HTTPS", any(o.startswith("https://") for o in CSRF_TRUSTED_ORIGINS))
+_SECURE_BY_DEFAULT = HTTPS and not DEBUG
+SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", _SECURE_BY_DEFAULT)
+CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", _SECURE_BY_DEFAULT)
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT")
-SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", 0))
+SECURE_HSTS_SECONDS = int(
+    os.environ.get("SECURE_HSTS_SECONDS", 365 * 24 * 3600 if _SECURE_BY_DEFAULT else 0)
+)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-if env_bool("BEHIND_PROXY"):
+# A client's address (core.middleware.client_ip, also the log-in lock-out's): REMOTE_ADDR,
+# or BEHIND_PROXY the address the proxy appended to X-Forwarded-For (PROXY_COUNT proxies).
+BEHIND_PROXY = env_bool("BEHIND_PROXY")
+PROXY_COUNT = int(os.environ.get("PROXY_COUNT", 1))
+AXES_CLIENT_IP_CALLABLE = "jiaoyan.core.middleware.client_ip"
+if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 CONTENT_SECURITY_POLICY = {

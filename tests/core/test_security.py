@@ -192,14 +192,14 @@ def test_logout_needs_post(world, client_for):
     assert client.get("/").status_code == 302
 
 
-def _settings_in_a_fresh_process(tmp_path, **env) -> list[str]:
+def _settings_in_a_fresh_process(tmp_path, *, show=("DEBUG", "SECRET_KEY"), **env) -> list[str]:
     base = {
         k: v
         for k, v in os.environ.items()
         if k not in {"DEBUG", "SECRET_KEY", "DATABASE_URL", "DJANGO_SETTINGS_MODULE"}
     }
     base.update(JIAOYAN_VAR_DIR=str(tmp_path), **env)
-    code = "import jiaoyan.settings as s; print(s.DEBUG); print(s.SECRET_KEY)"
+    code = "import jiaoyan.settings as s\n" + "".join(f"print(s.{name})\n" for name in show)
     out = subprocess.run(
         [sys.executable, "-c", code], env=base, capture_output=True, text=True, check=True
     )
@@ -235,3 +235,63 @@ def test_production_defaults():
     assert production.SECURE_CONTENT_TYPE_NOSNIFF is True
     assert "*" not in production.ALLOWED_HOSTS
     assert production.STORAGES["staticfiles"]["BACKEND"].startswith("whitenoise")
+
+
+SECURE = (
+    "SESSION_COOKIE_SECURE",
+    "CSRF_COOKIE_SECURE",
+    "SECURE_HSTS_SECONDS",
+    "BEHIND_PROXY",
+)
+
+
+def test_over_https_cookies_are_secure_and_hsts_is_on_by_default(tmp_path):
+    plain = _settings_in_a_fresh_process(tmp_path, show=SECURE)
+    assert plain == ["False", "False", "0", "False"]
+    https = _settings_in_a_fresh_process(
+        tmp_path, show=SECURE, CSRF_TRUSTED_ORIGINS="https://jiaoyan.example.cn"
+    )
+    assert https == ["True", "True", str(365 * 24 * 3600), "False"]
+    # DEBUG (a developer's machine) keeps them off; the operator can still say otherwise.
+    assert _settings_in_a_fresh_process(tmp_path, show=SECURE, HTTPS="1", DEBUG="1")[:3] == [
+        "False",
+        "False",
+        "0",
+    ]
+    assert _settings_in_a_fresh_process(
+        tmp_path, show=SECURE, HTTPS="1", SECURE_COOKIES="0", SECURE_HSTS_SECONDS="60"
+    )[:3] == ["False", "False", "60"]
+
+
+def test_behind_a_proxy_the_client_address_is_the_one_the_proxy_added(world, settings):
+    """A client that writes its own X-Forwarded-For does not escape the lock-out: without
+    BEHIND_PROXY the header is ignored, and behind one only the address our proxy appended
+    (the right-most) counts."""
+    from axes.helpers import get_client_ip_address
+
+    request = Client().request().wsgi_request
+    request.META.update(REMOTE_ADDR="10.0.0.9", HTTP_X_FORWARDED_FOR="1.2.3.4")
+    assert get_client_ip_address(request) == "10.0.0.9"
+    settings.BEHIND_PROXY, settings.PROXY_COUNT = True, 1
+    for forged in ("1.1.1.1", "2.2.2.2", "not-an-address"):
+        request.META["HTTP_X_FORWARDED_FOR"] = f"{forged}, 203.0.113.7"
+        assert get_client_ip_address(request) == "203.0.113.7"
+    request.META["HTTP_X_FORWARDED_FOR"] = ""
+    assert get_client_ip_address(request) == "10.0.0.9"
+
+
+def test_forged_forwarded_for_does_not_escape_the_lock_out(world, settings):
+    settings.BEHIND_PROXY, settings.PROXY_COUNT = True, 1
+    client = Client()
+    for i in range(5):
+        client.post(
+            "/accounts/login/",
+            {"username": "teacher", "password": "wrong-password"},
+            HTTP_X_FORWARDED_FOR=f"9.9.9.{i}, 203.0.113.7",
+        )
+    locked = client.post(
+        "/accounts/login/",
+        {"username": "teacher", "password": "jiaoyan-demo"},
+        HTTP_X_FORWARDED_FOR="8.8.8.8, 203.0.113.7",
+    )
+    assert 'data-testid="locked-out"' in locked.content.decode()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 
 from django.conf import settings
@@ -10,6 +11,27 @@ from django.utils import translation
 from . import context
 
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9\-]{8,64}$")
+
+
+def client_ip(request) -> str | None:
+    """The client's address: REMOTE_ADDR; behind ``settings.PROXY_COUNT`` proxies
+    (``BEHIND_PROXY``), the address the outermost of ours appended to X-Forwarded-For.
+
+    Whatever a client writes into X-Forwarded-For itself stands to the left of what our
+    proxies append, so it is never taken: rotating forged addresses changes nothing.
+    """
+    remote = request.META.get("REMOTE_ADDR")
+    if not settings.BEHIND_PROXY:
+        return remote
+    hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    hops = [h for h in hops if h]
+    if len(hops) < settings.PROXY_COUNT:
+        return remote
+    candidate = hops[-settings.PROXY_COUNT]
+    try:
+        return str(ipaddress.ip_address(candidate))
+    except ValueError:
+        return remote
 
 
 class RequestIdMiddleware:
