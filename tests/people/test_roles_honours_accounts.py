@@ -265,3 +265,16 @@ def test_account_forms_on_the_person_page(world, client_for):
         .status_code
         == 403
     )
+
+
+def test_a_password_reset_revokes_the_accounts_api_tokens(world, api_for):
+    """Whoever knew the old password may have made tokens with it: after an admin resets
+    it, those tokens are refused; the audit row says how many were revoked."""
+    teacher = world.people["teacher"]
+    api = api_for(world.teacher)
+    assert api.get("/api/v1/me").status_code == 200
+    services.reset_password(actor=world.city_admin, person=teacher, password="Brand-New-2024")
+    assert api.get("/api/v1/me").status_code == 401
+    row = AuditLog.objects.filter(object_id=teacher.pk, action="password").get()
+    assert row.changes == {"api_tokens_revoked": [0, 1]}
+    assert api_for(world.teacher).get("/api/v1/me").status_code == 200  # a new one works

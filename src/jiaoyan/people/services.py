@@ -332,7 +332,18 @@ def reset_password(*, actor, person: Person, password: str) -> None:
         raise ServiceError(" ".join(e.messages), field="password") from None
     user.set_password(password)
     user.save(update_fields=["password"])
-    audit.record(actor, person, Action.PASSWORD, {}, message=_("Password reset by an admin"))
+    # Whoever knew the old password may have made tokens with it: they stop working too
+    # (the account's sessions end by themselves, their hash was the password's).
+    revoked = ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+    audit.record(
+        actor,
+        person,
+        Action.PASSWORD,
+        {"api_tokens_revoked": [0, revoked]} if revoked else {},
+        message=_("Password reset by an admin"),
+    )
 
 
 # --- API tokens -----------------------------------------------------------------------
