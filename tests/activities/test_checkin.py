@@ -143,3 +143,29 @@ def test_someone_not_invited_cannot_check_in(world, published):
 def test_now_is_used_when_no_time_is_given(world, published):
     _code, expires = codes.current_code(main_venue(published))
     assert expires > timezone.now()
+
+
+def test_an_attempt_is_counted_before_its_code_is_checked(world, published, monkeypatch):
+    """Guesses sent in parallel cannot all slip under the limit: when a code is checked,
+    its own attempt is already among the counted ones (insert, then count — not count,
+    then insert); a successful check-in takes its attempt back."""
+    from jiaoyan.activities.models import CheckinFailure
+
+    teacher = world.users["teacher"]
+    seen = []
+    verify = codes.verify
+
+    def spy(venue, code, now=None):
+        seen.append(CheckinFailure.objects.filter(user=teacher).count())
+        return verify(venue, code, now)
+
+    monkeypatch.setattr(codes, "verify", spy)
+    with time_machine.travel(published.starts_at, tick=False):
+        real, _ = codes.current_code(_sub(published))
+        wrong = wrong_code(published, real)
+        seen.clear()
+        with pytest.raises(ServiceError, match="错误"):
+            services.check_in(actor=teacher, activity=published, code=wrong)
+        assert seen and set(seen) == {1}  # the attempt being checked is counted already
+        services.check_in(actor=teacher, activity=published, code=real)
+    assert CheckinFailure.objects.filter(user=teacher).count() == 1  # the success is not

@@ -38,7 +38,6 @@ from .attendance import (
 )
 from .checkin import (
     _do_check_in,
-    _fail,
     check_in,
     recent_failures,
 )
@@ -126,7 +125,6 @@ __all__ = [
     "_check_times",
     "_check_venue_fields",
     "_do_check_in",
-    "_fail",
     "_invitee_user_ids",
     "_level_of",
     "_local",

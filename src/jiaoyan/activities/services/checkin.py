@@ -24,13 +24,6 @@ def recent_failures(user, at: dt.datetime | None = None) -> int:
     ).count()
 
 
-def _fail(actor, activity: Activity, message: str) -> ServiceError:
-    # Written outside any transaction of ours (check_in is not atomic), so the failure
-    # stays counted although the check-in itself is refused.
-    CheckinFailure.objects.create(user=actor, activity_id=activity.pk)
-    return ServiceError(message, field="code", code="checkin")
-
-
 def check_in(
     *,
     actor,
@@ -42,17 +35,63 @@ def check_in(
     """Check the actor in with a venue's code. Returns (participation, newly checked in).
 
     A second check-in changes nothing. A wrong or expired code is refused with a message
-    saying which, and counts towards the rate limit.
+    saying which, and counts towards the rate limit. The attempt is written before the
+    code is checked and the limit counted after (insert, then count): guesses sent in
+    parallel each see the others, so no more than the limit are ever checked. An attempt
+    that fails for another reason, or succeeds, is taken back.
     """
     activity = Activity.objects.get(pk=activity.pk)
     person = _require_participant_view(actor, activity)
     now = timezone.now()
-    if recent_failures(actor, now) >= codes.MAX_FAILURES:
-        raise ServiceError(
-            _("Too many wrong codes. Wait %(n)d minutes, then scan the code on the screen again.")
-            % {"n": int(codes.FAILURE_WINDOW.total_seconds() // 60)},
-            field="code",
-        )
+    # Outside any transaction of ours (check_in is not atomic): the row is visible to
+    # parallel attempts at once, and stays counted when the check-in is refused.
+    attempt = CheckinFailure.objects.create(user=actor, activity_id=activity.pk)
+    wrong_code = False
+    try:
+        if recent_failures(actor, now) > codes.MAX_FAILURES:
+            raise ServiceError(
+                _(
+                    "Too many wrong codes. Wait %(n)d minutes, then scan the code on the "
+                    "screen again."
+                )
+                % {"n": int(codes.FAILURE_WINDOW.total_seconds() // 60)},
+                field="code",
+            )
+        _check_window(activity, now)
+        candidates = [venue] if venue is not None else list(activity.venues.all())
+        found, expired = None, False
+        for v in candidates:
+            if v.activity_id != activity.pk:
+                continue
+            result = codes.verify(v, code, now)
+            if result == codes.VALID:
+                found = v
+                break
+            expired = expired or result == codes.EXPIRED
+        if found is None:
+            wrong_code = True
+            if expired:
+                raise ServiceError(
+                    _(
+                        "This code has expired. Scan the QR code on the screen again, "
+                        "or type the code shown now."
+                    ),
+                    field="code",
+                    code="checkin",
+                )
+            raise ServiceError(
+                _("The code is wrong. Check the code shown on the screen."),
+                field="code",
+                code="checkin",
+            )
+    finally:
+        if not wrong_code:
+            attempt.delete()
+    return _do_check_in(actor, activity, person, found, method, now)
+
+
+def _check_window(activity: Activity, now: dt.datetime) -> None:
+    """Refuse a check-in outside the activity's check-in window (never a counted failure)."""
     if activity.status not in {Status.PUBLISHED, Status.IN_PROGRESS}:
         raise ServiceError(
             _("Check-in is closed: the activity is “%(status)s”.")
@@ -64,28 +103,6 @@ def check_in(
         )
     if now > activity.ends_at + CHECKIN_CLOSES:
         raise ServiceError(_("Check-in has closed: the activity is over."))
-    candidates = [venue] if venue is not None else list(activity.venues.all())
-    found, expired = None, False
-    for v in candidates:
-        if v.activity_id != activity.pk:
-            continue
-        result = codes.verify(v, code, now)
-        if result == codes.VALID:
-            found = v
-            break
-        expired = expired or result == codes.EXPIRED
-    if found is None:
-        if expired:
-            raise _fail(
-                actor,
-                activity,
-                _(
-                    "This code has expired. Scan the QR code on the screen again, "
-                    "or type the code shown now."
-                ),
-            )
-        raise _fail(actor, activity, _("The code is wrong. Check the code shown on the screen."))
-    return _do_check_in(actor, activity, person, found, method, now)
 
 
 @transaction.atomic
