@@ -92,3 +92,38 @@ def test_the_page_paginator_and_the_api_agree_on_deep_pages(
     assert first["count"] == deep["count"] == 12
     ids = [p["id"] for p in first["items"] + deep["items"]]
     assert len(set(ids)) == 10
+
+
+def test_a_long_lists_unit_groups_are_kept_for_both_directions(world, staff, small_thresholds):
+    """The people list ordered by unit counts its rows per unit once (kept like a count);
+    the same groups serve the list sorted either way."""
+    from jiaoyan.core.lists import UnitRanges
+
+    for i in range(3):
+        make_person(f"LCH{i}", f"华州{i}", world.units["huazhou"])
+    asc = Person.objects.filter(staff_no__startswith="LC").order_by("org_unit__path", "name")
+    desc = asc.order_by("-org_unit__path", "name")
+    up, down = UnitRanges.for_queryset(asc), UnitRanges.for_queryset(desc)
+    assert up.count() == down.count() == 15
+    assert len(up.groups) == 2
+    with CaptureQueriesContext(connection) as q:
+        assert UnitRanges.for_queryset(asc).count() == 15
+    assert len(q.captured_queries) == 0
+    assert [p for _u, p, _n in up.groups] == sorted(p for _u, p, _n in down.groups)
+    assert [p for _u, p, _n in down.groups] == sorted(
+        (p for _u, p, _n in up.groups), reverse=True
+    )
+
+
+def test_a_figure_kept_for_a_day_is_not_read_the_next(staff, small_thresholds):
+    from jiaoyan.core.lists import kept
+
+    calls = []
+
+    def figure():
+        calls.append(1)
+        return len(calls) * 100
+
+    assert kept("test", staff, figure, rows=lambda v: v, also=("2026-12-06",)) == 100
+    assert kept("test", staff, figure, rows=lambda v: v, also=("2026-12-06",)) == 100
+    assert kept("test", staff, figure, rows=lambda v: v, also=("2026-12-07",)) == 200

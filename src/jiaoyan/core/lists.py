@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 from django.conf import settings
@@ -59,6 +59,8 @@ def paginate(request: HttpRequest, qs, per_page: int | None = None) -> Page:
 
 # --- the cost of a list does not grow with its table ----------------------------------
 
+T = TypeVar("T")
+
 EXACT_COUNT_UP_TO = 5_000
 """A list counts its rows exactly up to this many (a count that stops there)."""
 COUNT_CACHE_SECONDS = 120
@@ -67,30 +69,52 @@ IDS_FIRST_FROM = 500
 """From this row on, a page reads its ids first, then its rows by id."""
 
 
-def list_count(qs: QuerySet) -> int:
-    """How many rows ``qs`` has, at a cost bounded for a list of any length.
+def kept(
+    name: str,
+    qs: QuerySet,
+    compute: Callable[[], T],
+    *,
+    rows: Callable[[T], int],
+    also: tuple = (),
+) -> T:
+    """``compute()`` — a figure over the list ``qs`` (its count, its counts per status …) —
+    kept for :data:`COUNT_CACHE_SECONDS` under the list's own SQL when the list has more
+    than :data:`EXACT_COUNT_UP_TO` rows (``rows(value)`` says how many it counted).
+    ``also`` names what else the figure depends on (today's date …).
 
-    Counting stops after :data:`EXACT_COUNT_UP_TO` rows; a list longer than that is
-    counted in full once and the figure kept for :data:`COUNT_CACHE_SECONDS` under the
-    query's own SQL — the next page, the next sort and the next person with the same
-    scope and filters read it from the cache (a new row shows in the count after that
-    time at the latest; the rows themselves are always read fresh).
+    The next page, the next sort and the next person with the same scope and filters read
+    it from the cache; a short list is always counted afresh. A new row shows in a long
+    list's figures after that time at the latest; the rows themselves are read fresh.
     """
-    qs = qs.order_by()
     try:
-        sql, params = qs.query.sql_with_params()
-    except EmptyResultSet:
-        return 0
-    digest = hashlib.sha256(f"{qs.db}\0{sql}\0{params!r}".encode()).hexdigest()[:32]
-    key = f"jiaoyan:list-count:{digest}"
-    cached = cache.get(key)
-    if cached is not None:
-        return cached
-    n = qs[: EXACT_COUNT_UP_TO + 1].count()
-    if n > EXACT_COUNT_UP_TO:
-        n = qs.count()
-        cache.set(key, n, COUNT_CACHE_SECONDS)
-    return n
+        sql, params = qs.order_by().query.sql_with_params()
+    except EmptyResultSet:  # a filter that can match nothing (e.g. pk__in=[])
+        return compute()
+    key = _cache_key(name, qs.db, sql, params, *also)
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        if rows(value) > EXACT_COUNT_UP_TO:
+            cache.set(key, value, COUNT_CACHE_SECONDS)
+    return value
+
+
+def list_count(qs: QuerySet) -> int:
+    """How many rows ``qs`` has, at a cost bounded for a list of any length: counting stops
+    after :data:`EXACT_COUNT_UP_TO` rows, and a longer list is counted in full once per
+    :data:`COUNT_CACHE_SECONDS` (:func:`kept`)."""
+    qs = qs.order_by()
+
+    def count() -> int:
+        n = qs[: EXACT_COUNT_UP_TO + 1].count()
+        return qs.count() if n > EXACT_COUNT_UP_TO else n
+
+    return kept("list-count", qs, count, rows=lambda n: n)
+
+
+def _cache_key(kind: str, *parts) -> str:
+    digest = hashlib.sha256("\0".join(map(repr, parts)).encode()).hexdigest()[:32]
+    return f"jiaoyan:{kind}:{digest}"
 
 
 class ListRows:
@@ -238,7 +262,16 @@ class UnitRanges:
             inner, params = grouped.query.sql_with_params()
         except EmptyResultSet:  # a filter that can match nothing (e.g. pk__in=[])
             return []
-        unit_meta = self.qs.model._meta.get_field(rel).related_model._meta
+        rows = kept(
+            "unit-ranges",
+            grouped,
+            lambda: self._groups(inner, params),
+            rows=lambda groups: sum(n for _u, _p, n in groups),
+        )
+        return sorted(rows, key=lambda r: r[1], reverse=self.descending)
+
+    def _groups(self, inner: str, params) -> list[tuple[int, str, int]]:
+        unit_meta = self.qs.model._meta.get_field(self.relation).related_model._meta
         connection = connections[self.qs.db]
         qn = connection.ops.quote_name
         unit, n = qn("jiaoyan_unit"), qn("jiaoyan_n")
@@ -249,8 +282,7 @@ class UnitRanges:
         )
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
-            rows = cursor.fetchall()
-        return sorted(rows, key=lambda r: r[1], reverse=self.descending)
+            return cursor.fetchall()
 
     def count(self) -> int:
         return sum(n for _u, _p, n in self.groups)

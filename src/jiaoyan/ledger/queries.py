@@ -25,6 +25,7 @@ from django.db.models import (
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from jiaoyan.core.lists import kept
 from jiaoyan.core.scope import scope_paths, under_q, units_in_scope, user_scopes
 from jiaoyan.orgs.models import OrgUnit
 from jiaoyan.people.models import Person
@@ -172,11 +173,18 @@ def for_list(qs: QuerySet[Item]) -> QuerySet[Item]:
 
 
 def status_counts(qs: QuerySet[Item], *, today: dt.date | None = None) -> dict[str, int]:
-    """How many items of ``qs`` are in each status, and how many are overdue (one query)."""
+    """How many items of ``qs`` are in each status, and how many are overdue (one query;
+    a board of more than 5,000 items keeps its counts two minutes: ``core.lists.kept``)."""
     aggregates = {s: Count("pk", filter=Q(status=s)) for s in Status.values}
     aggregates[OVERDUE] = Count("pk", filter=overdue_q(today))
     aggregates["total"] = Count("pk")
-    return qs.order_by().aggregate(**aggregates)
+    return kept(
+        "ledger-status-counts",
+        qs,
+        lambda: qs.order_by().aggregate(**aggregates),
+        rows=lambda counts: counts["total"],
+        also=(today or timezone.localdate(),),
+    )
 
 
 def board_count(counts: dict[str, int], status: str) -> int:
