@@ -4,6 +4,7 @@ student-data permission (:class:`Figures`)."""
 
 from __future__ import annotations
 
+from collections import namedtuple
 from dataclasses import dataclass
 
 import numpy as np
@@ -427,23 +428,28 @@ def exam_balance_table(user, exam: Exam, subjects: list[ExamSubject]) -> list[di
     return table
 
 
-def _shown(user, qs: QuerySet[GroupStat]) -> list[GroupStat]:
+_SHOWN_FIELDS = (
+    "pk",
+    "exam_id",
+    "subject_id",
+    "level",
+    "org_unit_id",
+    "county_id",
+    "class_name",
+    "n",
+    "mean",
+    "pass_rate",
+    "path",
+)
+ShownStat = namedtuple("ShownStat", _SHOWN_FIELDS)
+"""A stored group's figures as a balance reads them: a tuple, not a model (a city's
+school rows are thousands per exam)."""
+
+
+def _shown(user, qs: QuerySet[GroupStat]) -> list[ShownStat]:
     """The school rows of ``qs`` whose figures the viewer may see: a balance figure over
     one school, or over all but a hidden one, would give a hidden school's mean away."""
-    rows = list(
-        qs.select_related(None).only(
-            "exam_id",
-            "subject_id",
-            "level",
-            "org_unit_id",
-            "county_id",
-            "class_name",
-            "n",
-            "mean",
-            "pass_rate",
-            "path",
-        )
-    )
+    rows = [ShownStat(*r) for r in qs.order_by().values_list(*_SHOWN_FIELDS)]
     hidden = stat_suppression(rows, Privacy(user)) if rows else {}
     return [r for r in rows if r.pk not in hidden]
 
