@@ -171,7 +171,7 @@ def _items(user, unit: OrgUnit, condition: Q | None = None) -> QuerySet[Item]:
     candidates = Item.objects.filter(responsible_unit__in=units)
     if condition is not None:
         candidates = candidates.filter(condition)
-    return Item.objects.visible_to(user).filter(pk__in=candidates.values("pk"))
+    return Item.objects.visible_to(user).filter(pk__in_ids=candidates.values("pk"))
 
 
 # --- monthly supervision ---------------------------------------------------------------------
