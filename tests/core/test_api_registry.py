@@ -169,3 +169,15 @@ def test_core_api_imports_no_app():
             imported.update(alias.name for alias in node.names)
     apps = ("orgs", "people", "hours", "activities", "quality", "observations", "ledger")
     assert not [m for m in imported if m.startswith(tuple(f"jiaoyan.{a}" for a in apps))]
+
+
+def test_every_app_declares_its_parts_through_module_config():
+    """An ``apps.py`` that imported the ModuleConfig class itself would hold two AppConfig
+    classes, and Django would quietly use a bare AppConfig: nothing registered."""
+    from django.apps import apps
+
+    from jiaoyan.core.apps import ModuleConfig
+
+    ours = [c for c in apps.get_app_configs() if c.name.startswith("jiaoyan.")]
+    assert len(ours) >= 8
+    assert [c.name for c in ours if not isinstance(c, ModuleConfig)] == []

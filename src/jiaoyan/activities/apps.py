@@ -1,33 +1,28 @@
-from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from jiaoyan.core import apps as core_apps
+from jiaoyan.core import home, nav
 
-class ActivitiesConfig(AppConfig):
+
+class ActivitiesConfig(core_apps.ModuleConfig):
     name = "jiaoyan.activities"
-    label = "activities"
     verbose_name = _("Research activities")
 
-    def ready(self) -> None:
-        from jiaoyan.core.api import register_router
-
-        register_router("jiaoyan.activities.api.router")
-        from jiaoyan.core import home, nav
-
-        from . import sheets  # noqa: F401  (registers the attendance sheet)
-        from .panels import home_panel
-
-        nav.register(
-            nav.NavItem(
-                "activities",
-                _("Activities"),
-                "activities:list",
-                order=40,
-                section=nav.RESEARCH,
-                active_for=("activities:",),
-            )
-        )
-        home.register(
-            home.HomePanel("activities", "activities/_home_panel.html", home_panel, order=10)
-        )
-
-        from . import metrics  # noqa: F401  (registers the module's figures)
+    nav_items = (
+        nav.NavItem(
+            "activities",
+            _("Activities"),
+            "activities:list",
+            order=40,
+            section=nav.RESEARCH,
+            active_for=("activities:",),
+        ),
+    )
+    home_panels = (
+        home.HomePanel(
+            "activities",
+            "activities/_home_panel.html",
+            "jiaoyan.activities.panels.home_panel",
+            order=10,
+        ),
+    )

@@ -7,6 +7,7 @@ from typing import Annotated
 from django.db.models import Q
 from ninja import Field, FilterLookup, FilterSchema, Schema
 
+from jiaoyan.core.api_schemas import NamesOut
 from jiaoyan.core.resolve import subject_q, within_q
 
 from .models import Activity, Material, Participation, ResearchPlan
@@ -53,7 +54,7 @@ class ParticipationFilter(FilterSchema):
     status: Participation.Status | None = None
 
 
-class PlanOut(Schema):
+class PlanOut(NamesOut):
     id: int
     org_unit: int = Field(..., alias="org_unit_id")
     org_unit_name: str
@@ -66,18 +67,6 @@ class PlanOut(Schema):
     parent: int | None = Field(None, alias="parent_id")
     status: str
     version: int
-
-    @staticmethod
-    def resolve_org_unit_name(obj: ResearchPlan) -> str:
-        return obj.org_unit.name
-
-    @staticmethod
-    def resolve_subject(obj: ResearchPlan) -> str | None:
-        return obj.subject.name if obj.subject_id else None
-
-    @staticmethod
-    def resolve_stage(obj: ResearchPlan) -> str | None:
-        return obj.stage.code if obj.stage_id else None
 
 
 class PlanIn(Schema):
@@ -97,7 +86,7 @@ class PlanPatch(Schema):
     version: int | None = None
 
 
-class ThemeOut(Schema):
+class ThemeOut(NamesOut):
     id: int
     plan: int = Field(..., alias="plan_id")
     org_unit: int
@@ -111,14 +100,6 @@ class ThemeOut(Schema):
     @staticmethod
     def resolve_org_unit(obj) -> int:
         return obj.plan.org_unit_id
-
-    @staticmethod
-    def resolve_subject(obj) -> str | None:
-        return obj.subject.name if obj.subject_id else None
-
-    @staticmethod
-    def resolve_stage(obj) -> str | None:
-        return obj.stage.code if obj.stage_id else None
 
 
 class ThemeIn(Schema):
@@ -136,7 +117,16 @@ class ThemePatch(Schema):
     version: int | None = None
 
 
-class VenueOut(Schema):
+class ActivityPartOut(Schema):
+    """A part of an activity (venue, participation, feedback …): ``org_unit`` is the
+    activity's."""
+
+    @staticmethod
+    def resolve_org_unit(obj) -> int:
+        return obj.activity.org_unit_id
+
+
+class VenueOut(ActivityPartOut):
     id: int
     activity: int = Field(..., alias="activity_id")
     org_unit: int
@@ -147,10 +137,6 @@ class VenueOut(Schema):
     online_url: str
     capacity: int | None
     version: int
-
-    @staticmethod
-    def resolve_org_unit(obj) -> int:
-        return obj.activity.org_unit_id
 
 
 class VenueIn(Schema):
@@ -169,7 +155,7 @@ class VenuePatch(Schema):
     version: int | None = None
 
 
-class ActivityOut(Schema):
+class ActivityOut(NamesOut):
     id: int
     org_unit: int = Field(..., alias="org_unit_id")
     org_unit_name: str
@@ -193,18 +179,6 @@ class ActivityOut(Schema):
     feedback_count: int
     average_rating: float | None
     version: int
-
-    @staticmethod
-    def resolve_org_unit_name(obj: Activity) -> str:
-        return obj.org_unit.name
-
-    @staticmethod
-    def resolve_subject(obj: Activity) -> str | None:
-        return obj.subject.name if obj.subject_id else None
-
-    @staticmethod
-    def resolve_stage(obj: Activity) -> str | None:
-        return obj.stage.code if obj.stage_id else None
 
     @staticmethod
     def resolve_hours(obj: Activity) -> float:
@@ -269,7 +243,7 @@ class CheckinIn(Schema):
     venue: int | None = Field(None, description="the venue, if known (from the QR link)")
 
 
-class ParticipationOut(Schema):
+class ParticipationOut(ActivityPartOut):
     id: int
     activity: int = Field(..., alias="activity_id")
     org_unit: int
@@ -282,10 +256,6 @@ class ParticipationOut(Schema):
     attendance: str
     checked_in_at: dt.datetime | None
     method: str
-
-    @staticmethod
-    def resolve_org_unit(obj: Participation) -> int:
-        return obj.activity.org_unit_id
 
     @staticmethod
     def resolve_person_name(obj: Participation) -> str:
@@ -320,7 +290,7 @@ class FeedbackIn(Schema):
     comment: str = Field("", max_length=2000)
 
 
-class FeedbackOut(Schema):
+class FeedbackOut(ActivityPartOut):
     id: int
     activity: int = Field(..., alias="activity_id")
     org_unit: int
@@ -329,12 +299,8 @@ class FeedbackOut(Schema):
     comment: str
     created_at: dt.datetime
 
-    @staticmethod
-    def resolve_org_unit(obj) -> int:
-        return obj.activity.org_unit_id
 
-
-class MaterialOut(Schema):
+class MaterialOut(ActivityPartOut):
     id: int
     activity: int = Field(..., alias="activity_id")
     org_unit: int
@@ -347,17 +313,13 @@ class MaterialOut(Schema):
     download: str
 
     @staticmethod
-    def resolve_org_unit(obj) -> int:
-        return obj.activity.org_unit_id
-
-    @staticmethod
     def resolve_download(obj) -> str:
         from django.urls import reverse
 
         return reverse("activities:material_download", args=[obj.pk])
 
 
-class DecisionOut(Schema):
+class DecisionOut(ActivityPartOut):
     id: int
     activity: int = Field(..., alias="activity_id")
     org_unit: int
@@ -366,7 +328,3 @@ class DecisionOut(Schema):
     due_on: dt.date | None
     for_ledger: bool
     ledger_ref: str
-
-    @staticmethod
-    def resolve_org_unit(obj) -> int:
-        return obj.activity.org_unit_id

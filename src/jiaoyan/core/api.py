@@ -245,6 +245,17 @@ paginated = paginate(LimitOffset)
 """Decorator of every list endpoint (under the route decorator): ``@paginated``."""
 
 
+def changes(data: Schema, *, exclude: tuple[str, ...] = (), blank: tuple[str, ...] = ()) -> dict:
+    """The fields a PATCH body sent, for a service's ``data=`` (its ``version`` goes to
+    ``expected_version``): all but ``version`` and ``exclude``, a null in a ``blank`` field
+    (a text the model keeps as "") read as ""."""
+    payload = data.dict(exclude_unset=True, exclude={"version", *exclude})
+    for key in blank:
+        if key in payload and payload[key] is None:
+            payload[key] = ""
+    return payload
+
+
 # --- shared endpoints -----------------------------------------------------------------
 
 router = Router(tags=["account"])

@@ -1,6 +1,7 @@
 """Panels of the home page: each app contributes what its users work on.
 
-An app registers a :class:`HomePanel` in its ``AppConfig.ready``. A panel declares to whom
+An app declares its :class:`HomePanel` in its AppConfig's ``home_panels`` (registered by
+``core.apps.ModuleConfig``). A panel declares to whom
 it applies — the roles (``roles``) and the levels of the units those roles are held on
 (``levels``) — so that a teacher's home shows the teacher's own work and a chart comparing
 schools is drawn only for someone whose scope holds several schools. For each panel that
@@ -15,15 +16,15 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.apps import apps
 from django.core.cache import cache
 from django.http import HttpRequest
+from django.utils.module_loading import import_string
 
 from .roles import Role
-from .scope import user_scopes
 
 # Where a panel goes: a strip of figures on top (the panel brings its ``col-*`` cards), the
 # main column (two thirds on a desktop), the side column, or full width below (charts;
@@ -55,7 +56,9 @@ class Seat:
 class HomePanel:
     key: str
     template: str  # rendered with ``panel`` = the dict the context function returned
-    context: Callable[[HttpRequest], dict[str, Any] | None]
+    # The function, or its dotted path (imported when the panel is registered: an
+    # AppConfig declares its panels before the models are loaded).
+    context: Callable[[HttpRequest], dict[str, Any] | None] | str
     order: int = 100
     place: str = MAIN
     # To whom the panel applies: a seat whose role is in ``roles`` and whose unit's level is
@@ -79,6 +82,8 @@ _panels: list[HomePanel] = []
 def register(panel: HomePanel) -> None:
     if panel.place not in PLACES:
         raise ValueError(f"home panel {panel.key}: place must be one of {PLACES}")
+    if isinstance(panel.context, str):
+        panel = replace(panel, context=import_string(panel.context))
     if all(p.key != panel.key for p in _panels):
         _panels.append(panel)
         _panels.sort(key=lambda p: p.order)
@@ -87,6 +92,8 @@ def register(panel: HomePanel) -> None:
 def seats(request: HttpRequest) -> tuple[Seat, ...]:
     """The viewer's roles with the name and level of the unit each is held on (one query,
     once per request). A superuser counts as a bureau admin at the top of the tree."""
+    from .scope import user_scopes  # (this module is imported before the models are)
+
     cached = getattr(request, "_home_seats", None)
     if cached is not None:
         return cached

@@ -1,14 +1,16 @@
 """The main navigation, grouped into sections (教研, 研训, 评价, 质量, 心理, 管理).
 
-Core declares the sections; each app registers its pages in its ``AppConfig.ready``::
+Core declares the sections; each app declares its pages in its AppConfig's ``nav_items``
+(``core.apps.ModuleConfig`` registers them)::
 
-    nav.register(nav.NavItem("ledger", _("Work ledger"), "ledger:board",
-                             section=nav.RESEARCH, order=50, visible=may_see_ledger))
+    nav_items = (nav.NavItem("ledger", _("Work ledger"), "ledger:board",
+                             section=nav.RESEARCH, order=50, visible=nav.has_scope),)
 
 An item names its section (an item without one stands beside Home, outside every
 section), its order inside the section, and a predicate ``visible(user)`` saying who sees
-it. Nothing is listed that does not lead to a working page for the user who sees it, and
-a section none of whose items the user sees is not shown at all.
+it (:func:`has_scope` and :func:`with_role` are the common ones). Nothing is listed that
+does not lead to a working page for the user who sees it, and a section none of whose
+items the user sees is not shown at all.
 """
 
 from __future__ import annotations
@@ -71,6 +73,27 @@ for _section in (
     NavSection(ADMIN, pgettext_lazy("nav section", "Administration"), order=90),
 ):
     register_section(_section)
+
+
+# --- who sees an item (``visible=``) ----------------------------------------------------
+
+
+def has_scope(user) -> bool:
+    """A superuser, or anyone holding a role somewhere."""
+    from .scope import user_scopes
+
+    return bool(getattr(user, "is_superuser", False)) or bool(user_scopes(user))
+
+
+def with_role(*roles: str) -> Callable[[Any], bool]:
+    """Whoever holds one of ``roles`` somewhere (and a superuser)."""
+
+    def visible(user) -> bool:
+        from .scope import has_role
+
+        return has_role(user, *roles)
+
+    return visible
 
 
 def _entry(item: NavItem, view_name: str) -> dict[str, Any]:

@@ -7,7 +7,7 @@ import functools
 from ninja import Query, Router, Status
 from ninja.errors import HttpError
 
-from jiaoyan.core.api import paginated
+from jiaoyan.core.api import changes, paginated
 from jiaoyan.core.errors import StaleObject
 from jiaoyan.core.resolve import resolve, resolve_many, resolve_optional
 from jiaoyan.core.scope import get_visible_or_404
@@ -107,13 +107,10 @@ def create_item(request, data: ItemIn):
 def update_item(request, item_id: int, data: ItemPatch):
     user = request.auth
     item = _item(request, item_id)
-    payload = data.dict(exclude_unset=True, exclude={"version"})
+    payload = changes(data, blank=("responsible_name", "description", "source_note", "remarks"))
     for key in ("title", "recurrence", "priority", "responsible_unit"):
         if key in payload and payload[key] is None:
             del payload[key]
-    for key in ("responsible_name", "description", "source_note", "remarks"):
-        if key in payload and payload[key] is None:
-            payload[key] = ""
     if "responsible_unit" in payload:
         payload["responsible_unit"] = resolve(
             user, OrgUnit, payload["responsible_unit"], field="responsible_unit"

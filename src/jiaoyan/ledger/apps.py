@@ -1,5 +1,7 @@
-from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+
+from jiaoyan.core import apps as core_apps
+from jiaoyan.core import home, nav
 
 
 def receive_decision(*, actor, decision) -> str:
@@ -7,12 +9,6 @@ def receive_decision(*, actor, decision) -> str:
     from .services import create_item_from_decision
 
     return str(create_item_from_decision(actor=actor, decision=decision).pk)
-
-
-def _may_see_ledger(user) -> bool:
-    from jiaoyan.core.scope import user_scopes
-
-    return bool(getattr(user, "is_superuser", False)) or bool(user_scopes(user))
 
 
 def _may_supervise(user) -> bool:
@@ -23,21 +19,47 @@ def _may_supervise(user) -> bool:
     return bool(getattr(user, "is_superuser", False)) or bool(scope_paths(user, SUPERVISORS))
 
 
-class LedgerConfig(AppConfig):
+class LedgerConfig(core_apps.ModuleConfig):
     name = "jiaoyan.ledger"
-    label = "ledger"
     verbose_name = _("Work ledger")
 
-    def ready(self) -> None:
-        from jiaoyan.core.api import register_router
+    nav_items = (
+        nav.NavItem(
+            "ledger",
+            _("Work ledger"),
+            "ledger:board",
+            order=50,
+            section=nav.RESEARCH,
+            visible=nav.has_scope,
+            active_for=("ledger:board", "ledger:item", "ledger:import"),
+        ),
+        nav.NavItem(
+            "ledger_supervision",
+            _("Supervision"),
+            "ledger:supervision",
+            order=51,
+            section=nav.RESEARCH,
+            visible=_may_supervise,
+            active_for=("ledger:supervision",),
+        ),
+    )
+    home_panels = (
+        home.HomePanel(
+            "ledger",
+            "ledger/_home_panel.html",
+            "jiaoyan.ledger.panels.home_panel",
+            order=20,
+            place=home.SIDE,
+        ),
+    )
 
-        register_router("jiaoyan.ledger.api.router")
+    def ready(self) -> None:
+        super().ready()
         from jiaoyan.activities import hooks
-        from jiaoyan.core import home, nav
         from jiaoyan.observations import hooks as observation_hooks
 
-        from . import sheets  # noqa: F401  (registers the ledger sheet)
-        from .panels import home_panel, observation_panel
+        from .panels import observation_panel
+        from .views_briefs import register_nav
 
         # Decisions marked in an activity's minutes become ledger items.
         hooks.register_decision_sink(receive_decision)
@@ -50,37 +72,5 @@ class LedgerConfig(AppConfig):
                 order=60,
             )
         )
-        nav.register(
-            nav.NavItem(
-                "ledger",
-                _("Work ledger"),
-                "ledger:board",
-                order=50,
-                section=nav.RESEARCH,
-                visible=_may_see_ledger,
-                active_for=("ledger:board", "ledger:item", "ledger:import"),
-            )
-        )
-        nav.register(
-            nav.NavItem(
-                "ledger_supervision",
-                _("Supervision"),
-                "ledger:supervision",
-                order=51,
-                section=nav.RESEARCH,
-                visible=_may_supervise,
-                active_for=("ledger:supervision",),
-            )
-        )
-        home.register(
-            home.HomePanel(
-                "ledger", "ledger/_home_panel.html", home_panel, order=20, place=home.SIDE
-            )
-        )
-
         # The briefs and the periodic reports in the navigation.
-        from .views_briefs import register_nav
-
         register_nav()
-
-        from . import metrics  # noqa: F401  (registers the module's figures)

@@ -5,6 +5,8 @@ from typing import Literal
 
 from ninja import Field, Schema
 
+from jiaoyan.core.api_schemas import NamesOut
+
 from .models import Item, Priority, Recurrence, Status
 
 BoardName = Literal["mine", "unit", "assigned", "supervision"]
@@ -33,7 +35,7 @@ class SupervisionFilter(Schema):
     item: int | None = None
 
 
-class ItemListOut(Schema):
+class ItemListOut(NamesOut):
     id: int
     org_unit: int = Field(..., alias="org_unit_id", description="the assigning unit")
     org_unit_name: str
@@ -59,10 +61,6 @@ class ItemListOut(Schema):
     version: int
     created_at: dt.datetime
     updated_at: dt.datetime
-
-    @staticmethod
-    def resolve_org_unit_name(obj: Item) -> str:
-        return obj.org_unit.name
 
     @staticmethod
     def resolve_responsible_unit_name(obj: Item) -> str:
@@ -137,7 +135,16 @@ class AttachmentOut(Schema):
     size: int
 
 
-class ProgressOut(Schema):
+class ItemPartOut(Schema):
+    """A part of a ledger item (a progress report, a supervision): ``org_unit`` is the
+    item's assigning unit."""
+
+    @staticmethod
+    def resolve_org_unit(obj) -> int:
+        return obj.item.org_unit_id
+
+
+class ProgressOut(ItemPartOut):
     id: int
     item: int = Field(..., alias="item_id")
     org_unit: int = Field(..., description="the item's assigning unit")
@@ -148,10 +155,6 @@ class ProgressOut(Schema):
     percent: int | None
     created_at: dt.datetime
     attachments: list[AttachmentOut]
-
-    @staticmethod
-    def resolve_org_unit(obj) -> int:
-        return obj.item.org_unit_id
 
     @staticmethod
     def resolve_attachments(obj) -> list:
@@ -181,7 +184,7 @@ class CloseIn(Schema):
     note: str = Field(..., max_length=300)
 
 
-class SupervisionOut(Schema):
+class SupervisionOut(ItemPartOut):
     id: int
     item: int = Field(..., alias="item_id")
     item_title: str
@@ -208,10 +211,6 @@ class SupervisionOut(Schema):
     @staticmethod
     def resolve_item_due_on(obj) -> dt.date | None:
         return obj.item.due_on
-
-    @staticmethod
-    def resolve_org_unit(obj) -> int:
-        return obj.item.org_unit_id
 
     @staticmethod
     def resolve_unit_name(obj) -> str:

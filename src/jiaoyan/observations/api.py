@@ -8,7 +8,7 @@ from ninja import Query, Router, Status
 from jiaoyan.activities.models import Activity
 from jiaoyan.activities.queries import visible_activities
 from jiaoyan.core import resolve as ref
-from jiaoyan.core.api import paginated
+from jiaoyan.core.api import changes, paginated
 from jiaoyan.core.errors import ServiceError
 from jiaoyan.core.lists import ListRows
 from jiaoyan.core.resolve import resolve, resolve_optional
@@ -143,6 +143,11 @@ def _get(request, observation_id: int) -> Observation:
     return get_visible_or_404(_detail_qs(request.auth), request.auth, pk=observation_id)
 
 
+# What an edit passes to the service on its own, and the texts a null empties.
+_SEPARATE = ("scores", "st_sequence")
+_TEXTS = ("grade", "class_name", "strengths", "suggestions", "notes")
+
+
 def _activity(user, activity_id: int) -> Activity:
     """The research activity a request names, among those the user sees."""
     return resolve(
@@ -215,10 +220,7 @@ def create_observation(request, data: ObservationIn):
 @router.patch("/observations/{observation_id}", response=ObservationOut, summary="Edit a draft")
 def update_observation(request, observation_id: int, data: ObservationPatch):
     obs = _get(request, observation_id)
-    payload = data.dict(exclude_unset=True, exclude={"version", "scores", "st_sequence"})
-    for key in ("grade", "class_name", "activity_title", "strengths", "suggestions", "notes"):
-        if key in payload and payload[key] is None:
-            payload[key] = ""
+    payload = changes(data, exclude=_SEPARATE, blank=(*_TEXTS, "activity_title"))
     if payload.get("activity") is not None:
         payload["activity"] = (
             obs.activity
@@ -258,10 +260,7 @@ def submit_observation(request, observation_id: int, data: VersionIn | None = No
 )
 def correct_observation(request, observation_id: int, data: CorrectionIn):
     obs = _get(request, observation_id)
-    payload = data.dict(exclude_unset=True, exclude={"version", "scores", "st_sequence", "reason"})
-    for key in ("grade", "class_name", "strengths", "suggestions", "notes"):
-        if key in payload and payload[key] is None:
-            payload[key] = ""
+    payload = changes(data, exclude=(*_SEPARATE, "reason"), blank=_TEXTS)
     services.correct_observation(
         actor=request.auth,
         observation=obs,

@@ -13,32 +13,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from jiaoyan.core.panels import DetailPanel as DetailPanel  # (re-exported for the panels)
+from jiaoyan.core.panels import DetailPanels
 
-
-@dataclass(frozen=True)
-class DetailPanel:
-    key: str
-    template: str
-    context: Callable[[Any, Any], dict[str, Any] | None]
-    order: int = 100
-
-
-_panels: list[DetailPanel] = []
-
-
-def register_detail_panel(panel: DetailPanel) -> None:
-    if all(p.key != panel.key for p in _panels):
-        _panels.append(panel)
-        _panels.sort(key=lambda p: p.order)
-
-
-def detail_panels(request, observation) -> list[dict[str, Any]]:
-    shown = []
-    for p in _panels:
-        data = p.context(request, observation)
-        if data is not None:
-            shown.append({"key": p.key, "template": p.template, "panel": data})
-    return shown
+_panels = DetailPanels()
+register_detail_panel = _panels.register
+detail_panels = _panels.shown  # (request, observation)

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 from django.db.models import Q
 from ninja import Field, FilterLookup, FilterSchema, Schema
 
+from jiaoyan.core.api_schemas import NamesOut
 from jiaoyan.core.resolve import stage_q, subject_q, within_q
 
 from .models import Observation
@@ -63,7 +64,7 @@ class RubricVersionOut(Schema):
     dimensions: list[DimensionOut]
 
 
-class RubricOut(Schema):
+class RubricOut(NamesOut):
     id: int
     org_unit: int | None = Field(None, alias="org_unit_id")
     name: str
@@ -73,14 +74,6 @@ class RubricOut(Schema):
     is_active: bool
     current_version: int | None
     version: int
-
-    @staticmethod
-    def resolve_stage(obj) -> str | None:
-        return obj.stage.code if obj.stage_id else None
-
-    @staticmethod
-    def resolve_subject(obj) -> str | None:
-        return obj.subject.name if obj.subject_id else None
 
     @staticmethod
     def resolve_current_version(obj) -> int | None:
@@ -148,7 +141,7 @@ class ReplyOut(Schema):
     created_at: dt.datetime
 
 
-class ObservationListOut(Schema):
+class ObservationListOut(NamesOut):
     id: int
     org_unit: int = Field(..., alias="org_unit_id")
     org_unit_name: str
@@ -182,20 +175,8 @@ class ObservationListOut(Schema):
     version: int
 
     @staticmethod
-    def resolve_org_unit_name(obj) -> str:
-        return obj.org_unit.name
-
-    @staticmethod
     def resolve_teacher_name(obj) -> str:
         return obj.teacher.name
-
-    @staticmethod
-    def resolve_subject(obj) -> str:
-        return obj.subject.name
-
-    @staticmethod
-    def resolve_stage(obj) -> str:
-        return obj.stage.code
 
     @staticmethod
     def resolve_term(obj) -> str:
@@ -363,7 +344,7 @@ class ObservationFilter(FilterSchema):
         return Q(term=term.start) if term else Q(pk__in=[])
 
 
-class RoundOut(Schema):
+class RoundOut(NamesOut):
     id: int
     org_unit: int = Field(..., alias="org_unit_id")
     topic: str
@@ -373,14 +354,6 @@ class RoundOut(Schema):
     description: str
     activity: int | None = Field(None, alias="activity_id")
     activity_title: str
-
-    @staticmethod
-    def resolve_subject(obj) -> str:
-        return obj.subject.name
-
-    @staticmethod
-    def resolve_stage(obj) -> str:
-        return obj.stage.code
 
 
 class ComparisonTeacherOut(Schema):

@@ -2,7 +2,7 @@
 
 from ninja import Query, Router, Status
 
-from jiaoyan.core.api import paginated
+from jiaoyan.core.api import changes, paginated
 from jiaoyan.core.resolve import resolve, resolve_many
 from jiaoyan.core.scope import get_visible_or_404
 
@@ -51,7 +51,7 @@ def create_unit(request, data: OrgUnitIn):
 @router.patch("/org-units/{unit_id}", response=OrgUnitOut)
 def update_unit(request, unit_id: int, data: OrgUnitPatch):
     unit = get_visible_or_404(OrgUnit, request.auth, pk=unit_id)
-    payload = data.dict(exclude_unset=True, exclude={"version"})
+    payload = changes(data)
     return services.update_unit(
         actor=request.auth, unit=unit, data=payload, expected_version=data.version
     )
@@ -99,7 +99,7 @@ def create_school(request, data: SchoolIn):
 @router.patch("/schools/{school_id}", response=SchoolOut)
 def update_school(request, school_id: int, data: SchoolPatch):
     school = get_visible_or_404(School, request.auth, pk=school_id)
-    payload = data.dict(exclude_unset=True, exclude={"version"})
+    payload = changes(data)
     if "stages" in payload:
         payload["stages"] = _stages(payload["stages"] or [])
     services.update_school(

@@ -2,7 +2,7 @@
 
 from ninja import Query, Router, Status
 
-from jiaoyan.core.api import paginated
+from jiaoyan.core.api import changes, paginated
 from jiaoyan.core.resolve import resolve, resolve_many
 from jiaoyan.core.scope import get_visible_or_404
 from jiaoyan.orgs.models import OrgUnit, Stage, Subject
@@ -51,12 +51,7 @@ def create_person(request, data: PersonIn):
 @router.patch("/people/{person_id}", response=PersonOut)
 def update_person(request, person_id: int, data: PersonPatch):
     person = get_visible_or_404(Person, request.auth, pk=person_id)
-    payload = data.dict(exclude_unset=True, exclude={"version"})
-    for key in ("gender", "professional_title"):
-        if key in payload and payload[key] is None:
-            payload[key] = ""
-    if "phone" in payload and payload["phone"] is None:
-        payload["phone"] = ""
+    payload = changes(data, blank=("gender", "professional_title", "phone"))
     services.update_person(
         actor=request.auth, person=person, data=payload, expected_version=data.version
     )

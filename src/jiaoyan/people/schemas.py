@@ -5,6 +5,7 @@ from typing import Annotated
 from django.db.models import Q
 from ninja import Field, FilterLookup, FilterSchema, Schema
 
+from jiaoyan.core.api_schemas import NamesOut
 from jiaoyan.core.resolve import stage_q, subject_q, within_q
 from jiaoyan.core.roles import Role
 from jiaoyan.core.scope import can
@@ -36,7 +37,7 @@ class HonourOut(Schema):
     year: int | None
 
 
-class PersonOut(Schema):
+class PersonOut(NamesOut):
     id: int
     org_unit: int = Field(..., alias="org_unit_id")
     org_unit_name: str
@@ -50,10 +51,6 @@ class PersonOut(Schema):
     honours: list[HonourOut]
     has_account: bool
     version: int
-
-    @staticmethod
-    def resolve_org_unit_name(obj: Person) -> str:
-        return obj.org_unit.name
 
     @staticmethod
     def resolve_phone(obj: Person, context) -> str:

@@ -112,7 +112,26 @@ def _flag(request, value: bool) -> bool:
     return bool(value)
 
 
-def _import_response(outcome):
+def _run_import(request, service, file: UploadedFile, valid_only: bool, default_name: str, **into):
+    """One of the synchronous sheet imports: 200 with the report; 400 when the file was
+    refused or nothing was imported."""
+    try:
+        outcome = service(
+            actor=request.auth,
+            data=file.read(),
+            filename=file.name or default_name,
+            valid_only=_flag(request, valid_only),
+            **into,
+        )
+    except ServiceError as e:
+        return Status(
+            400,
+            {
+                "detail": e.text,
+                "imported": 0,
+                "errors": [{"row": 0, "column": "", "message": e.text}],
+            },
+        )
     body = outcome.as_dict()
     if outcome.errors and not outcome.imported:
         body["detail"] = _("Nothing was imported: %(n)d errors were found.") % {
@@ -120,17 +139,6 @@ def _import_response(outcome):
         }
         return Status(400, body)
     return Status(200, body)
-
-
-def _rejected(e: ServiceError):
-    return Status(
-        400,
-        {
-            "detail": e.text,
-            "imported": 0,
-            "errors": [{"row": 0, "column": "", "message": e.text}],
-        },
-    )
 
 
 @router.post(
@@ -143,17 +151,7 @@ def import_scores(
     request, exam_id: int, file: UploadedFile = File(...), valid_only: bool = Form(False)
 ):
     exam = _exam(request, exam_id)
-    try:
-        outcome = services.import_scores(
-            actor=request.auth,
-            exam=exam,
-            data=file.read(),
-            filename=file.name or "scores.xlsx",
-            valid_only=_flag(request, valid_only),
-        )
-    except ServiceError as e:
-        return _rejected(e)
-    return _import_response(outcome)
+    return _run_import(request, services.import_scores, file, valid_only, "scores.xlsx", exam=exam)
 
 
 @router.post(
@@ -172,18 +170,9 @@ def import_items(
     subj = exam.subjects.filter(name=subject).first()
     if subj is None:
         raise HttpError(404, _("The exam has no subject “%(s)s”.") % {"s": subject})
-    try:
-        outcome = services.import_items(
-            actor=request.auth,
-            exam=exam,
-            subject=subj,
-            data=file.read(),
-            filename=file.name or "items.xlsx",
-            valid_only=_flag(request, valid_only),
-        )
-    except ServiceError as e:
-        return _rejected(e)
-    return _import_response(outcome)
+    return _run_import(
+        request, services.import_items, file, valid_only, "items.xlsx", exam=exam, subject=subj
+    )
 
 
 def _pending(exam: Exam):
@@ -320,16 +309,7 @@ def resource_balance(request, indicator: str, stage: str = "primary", org_unit: 
     summary="Import the schools' resource inputs (学校代码, 学生数, one column per indicator)",
 )
 def import_balance_inputs(request, file: UploadedFile = File(...), valid_only: bool = Form(False)):
-    try:
-        outcome = services.import_balance_inputs(
-            actor=request.auth,
-            data=file.read(),
-            filename=file.name or "balance.xlsx",
-            valid_only=_flag(request, valid_only),
-        )
-    except ServiceError as e:
-        return _rejected(e)
-    return _import_response(outcome)
+    return _run_import(request, services.import_balance_inputs, file, valid_only, "balance.xlsx")
 
 
 @router.get(

@@ -1,30 +1,28 @@
-from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from jiaoyan.core import apps as core_apps
+from jiaoyan.core import nav
 
-class QualityConfig(AppConfig):
+
+class QualityConfig(core_apps.ModuleConfig):
     name = "jiaoyan.quality"
-    label = "quality"
     verbose_name = _("Education quality")
 
+    nav_items = (
+        nav.NavItem(
+            "quality",
+            _("Quality analysis"),
+            "quality:exam_list",
+            order=60,
+            section=nav.QUALITY,
+            active_for=("quality:",),
+        ),
+    )
+
     def ready(self) -> None:
-        from jiaoyan.core.api import register_router
+        super().ready()
+        from jiaoyan.core import restricted
 
-        register_router("jiaoyan.quality.api.router")
-        from jiaoyan.core import nav, restricted
-
-        from . import sheets  # noqa: F401  (registers the scores, item-scores, balance sheets)
-
-        nav.register(
-            nav.NavItem(
-                "quality",
-                _("Quality analysis"),
-                "quality:exam_list",
-                order=60,
-                section=nav.QUALITY,
-                active_for=("quality:",),
-            )
-        )
         restricted.register(
             restricted.Kind(
                 restricted.STUDENT_DATA,
@@ -32,5 +30,3 @@ class QualityConfig(AppConfig):
                 model="quality.StudentDataPermission",
             )
         )
-
-        from . import metrics  # noqa: F401  (registers the module's figures)
