@@ -20,7 +20,8 @@ A list page is a class that says what it lists and how, never how to do it::
 list's sheet kind (so the file re-imports) or, for lists without one, in its declared
 ``columns``. Nothing else in the tree reads ``?export=`` (tests/core/test_mechanisms.py).
 
-Form views call services through :func:`form_page`, :func:`run_service` or
+Form views call services through :func:`form_page` (:func:`edit_page` and
+:func:`editing` for forms that edit a versioned record), :func:`run_service` or
 :func:`post_action`: a ``ServiceError`` is shown on its field (or as a message), a stale
 form is refused with the service's message, success is a message and a redirect. A view
 that shows a refusal its own way (several forms on one page, an error line, a status
@@ -315,6 +316,42 @@ def form_page(
             target = _resolve(redirect_to, result) if redirect_to is not None else result
             return redirect(target)
     return render(request, template, {"form": form, **(context or {})})
+
+
+def editing(obj: Any, fields: Iterable[str] = (), **values: Any) -> dict[str, Any]:
+    """The initial values of a form that edits ``obj``: its ``fields``, the other
+    ``values`` given, and the ``version`` it is read at (a :class:`VersionedForm`'s hidden
+    field, sent back so that the service can refuse a stale form)."""
+    return {**{f: getattr(obj, f) for f in fields}, **values, "version": obj.version}
+
+
+def edit_page(
+    request: HttpRequest,
+    form: BaseForm,
+    save: Callable[[dict[str, Any], int | None], Any],
+    *,
+    template: str,
+    context: dict[str, Any] | None = None,
+    success: Any = None,
+    redirect_to: Any = None,
+) -> HttpResponse:
+    """:func:`form_page` for a form that edits (or adds) a versioned record: ``save(data,
+    version)`` gets the form's data without its ``version`` and the version the form was
+    read at (``None`` on a new record), to hand to the service as ``expected_version``."""
+
+    def perform(data: dict[str, Any]) -> Any:
+        version = data.pop("version", None)
+        return save(data, version)
+
+    return form_page(
+        request,
+        form,
+        perform,
+        template=template,
+        context=context,
+        success=success,
+        redirect_to=redirect_to,
+    )
 
 
 def post_action(

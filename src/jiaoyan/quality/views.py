@@ -27,6 +27,8 @@ from jiaoyan.core.pages import (
     FAILED,
     Column,
     ListPage,
+    edit_page,
+    editing,
     form_page,
     post_action,
     run_service,
@@ -276,8 +278,7 @@ def exam_settings(request: HttpRequest, pk: int) -> HttpResponse:
     exam = _exam(request, pk)
     subjects = queries.subjects_of(exam)
     editable = can(request.user, "change", exam)
-    initial = {f: getattr(exam, f) for f in services.SETTING_FIELDS}
-    initial["version"] = exam.version
+    initial = editing(exam, services.SETTING_FIELDS)
     for s in subjects:
         if s.excellent_cut is not None:
             initial[f"subject_{s.pk}"] = "/".join(
@@ -287,7 +288,7 @@ def exam_settings(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and not editable:
         raise PermissionDenied(_("You may not change this exam."))
 
-    def save(d):
+    def save(d, version):
         subject_cuts = form.subject_cutoffs()  # puts a badly written line's error on its field
         if form.errors:
             return FAILED
@@ -307,12 +308,12 @@ def exam_settings(request: HttpRequest, pk: int) -> HttpResponse:
                 "low": d["weight_low"],
             },
             subject_cutoffs=subject_cuts,
-            expected_version=d["version"],
+            expected_version=version,
         )
 
     from jiaoyan.core import audit
 
-    return form_page(
+    return edit_page(
         request,
         form,
         save,
