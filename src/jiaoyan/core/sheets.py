@@ -370,27 +370,12 @@ def parse_rows(sheet: SheetKind, table: Table, errors: list[RowError]) -> list[R
     return parsed
 
 
-def run_import(
-    sheet: SheetKind,
-    data: bytes,
-    filename: str,
-    *,
-    dry_run: bool = False,
-    valid_only: bool = False,
-    progress: ProgressFn | None = None,
-    job_label: str = "",
-) -> ImportResult:
+def run_import(sheet: SheetKind, data: bytes, filename: str, **options: Any) -> ImportResult:
     """Import ``data`` as ``sheet``'s kind: every row is checked, then all of them, the
-    valid ones, or none are written. ``progress(phase, done, total)`` is called as it goes
-    (phases ``reading``, ``validating``, ``writing``)."""
-    return sheet.import_file(
-        data,
-        filename,
-        dry_run=dry_run,
-        valid_only=valid_only,
-        progress=progress,
-        job_label=job_label,
-    )
+    valid ones, or none are written. The ``options`` are :meth:`SheetKind.import_file`'s
+    (``dry_run``, ``valid_only``, ``job_label``, and ``progress(phase, done, total)``,
+    called as it goes: phases ``reading``, ``validating``, ``writing``)."""
+    return sheet.import_file(data, filename, **options)
 
 
 def import_columns(

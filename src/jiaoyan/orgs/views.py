@@ -95,11 +95,18 @@ def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
-def unit_create(request: HttpRequest) -> HttpResponse:
+def _new_unit_parent(request: HttpRequest, refusal: str) -> OrgUnit:
+    """The unit a new unit or school goes under (``?parent=``): one the user sees and may
+    add units to (``refusal`` is the message when they may not)."""
     parent = get_visible_or_404(OrgUnit, request.user, pk=request.GET.get("parent") or 0)
     if not can(request.user, "add", OrgUnit(parent=parent)):
-        raise PermissionDenied(_("You may not add units here."))
+        raise PermissionDenied(refusal)
+    return parent
+
+
+@login_required
+def unit_create(request: HttpRequest) -> HttpResponse:
+    parent = _new_unit_parent(request, _("You may not add units here."))
     form = UnitForm(request.POST or None)
 
     def create(d):
@@ -215,9 +222,7 @@ def school_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def school_create(request: HttpRequest) -> HttpResponse:
-    parent = get_visible_or_404(OrgUnit, request.user, pk=request.GET.get("parent") or 0)
-    if not can(request.user, "add", OrgUnit(parent=parent)):
-        raise PermissionDenied(_("You may not add schools here."))
+    parent = _new_unit_parent(request, _("You may not add schools here."))
     form = SchoolForm(request.POST or None)
 
     def create(d):
