@@ -22,14 +22,13 @@ from jiaoyan.core.pages import (
     FAILED,
     Column,
     ListPage,
-    columns_xlsx,
+    columns_response,
     edit_page,
     editing,
     form_page,
     post_action,
     run_service,
     wants_export,
-    xlsx_response,
 )
 from jiaoyan.core.scope import can, get_visible_or_404, scope_paths
 from jiaoyan.orgs.models import OrgUnit
@@ -223,13 +222,13 @@ def stats(request: HttpRequest) -> HttpResponse:
         filters["kind"] = request.GET["kind"]
     data = queries.stats(request.user, root=root, year=year, filters=filters)
     if wants_export(request):
-        content = columns_xlsx(
+        return columns_response(
             STATS_COLUMNS,
             data["units"],
+            filename=f"{year}年教研活动统计",
             sheet_title="活动统计",
             title=f"{year}年教研活动统计（{root.name if root else ''}）",
         )
-        return xlsx_response(content, f"{year}年教研活动统计")
     months = [f"{m}月" for m in range(1, 13)]
     return render(
         request,

@@ -106,6 +106,19 @@ def columns_xlsx(
     )
 
 
+def columns_response(
+    columns: Sequence[Column],
+    rows: Iterable[Any],
+    *,
+    filename: str,
+    sheet_title: str,
+    title: str | None = None,
+) -> HttpResponse:
+    """The download of :func:`columns_xlsx` (a page's own export: stats, reports)."""
+    content = columns_xlsx(columns, rows, sheet_title=sheet_title, title=title)
+    return xlsx_response(content, filename)
+
+
 # --- the declared list page -----------------------------------------------------------------
 
 
@@ -193,17 +206,17 @@ class ListPage:
             sheet = self.get_sheet()
             content = export_xlsx(sheet, self.export_queryset(qs))
             name = self.export_name or sheet.sheet_title
-        elif self.columns:
+            return xlsx_response(content, str(name))
+        if self.columns:
             name = str(self.export_name)
-            content = columns_xlsx(
+            return columns_response(
                 self.columns,
                 self.export_rows(self.export_queryset(qs)),
+                filename=name,
                 sheet_title=name,
                 title=self.export_title,
             )
-        else:
-            raise NotImplementedError(f"{type(self).__name__} declares no export")
-        return xlsx_response(content, str(name))
+        raise NotImplementedError(f"{type(self).__name__} declares no export")
 
     # --- serving ------------------------------------------------------------------------
 
