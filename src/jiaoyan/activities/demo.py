@@ -18,7 +18,7 @@ from decimal import Decimal
 from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
-from jiaoyan.core.demo import DemoContext, chunked_bulk_create, step
+from jiaoyan.core.demo import DemoContext, chunked_bulk_create, step, weighted
 from jiaoyan.core.models import ScopeGrant
 from jiaoyan.hours.models import HoursRecord
 from jiaoyan.orgs.models import OrgUnit, Stage, Subject
@@ -103,16 +103,6 @@ COMMENTS = [
 ]
 DECLINE_REASONS = ["当天有公开课", "外出培训", "病假", "学校有监考任务", "家中有事"]
 START_TIMES = [(8, 30), (9, 0), (9, 30), (14, 0), (14, 30), (15, 0)]
-
-
-def _weighted(rng, items):
-    total = sum(w for _v, w in items)
-    r = rng.random() * total
-    for v, w in items:
-        r -= w
-        if r <= 0:
-            return v
-    return items[-1][0]
 
 
 def _school_days(year: int) -> list[dt.date]:
@@ -248,7 +238,7 @@ def build_activities(ctx: DemoContext) -> None:
         unit, owner, level, pool_schools, size, kinds, subject_id=None, stage_id=None, host=None
     ):
         start, end = pick_time()
-        kind = _weighted(rng, kinds)
+        kind = weighted(rng, kinds)
         plan = plan_of.get(owner)
         theme_id = None
         if plan is not None and rng.random() < 0.65:
@@ -453,7 +443,7 @@ def build_activities(ctx: DemoContext) -> None:
         if a.status == S.FINISHED:
             for pid, _st, att, _at, _r in rows:
                 if att in (ATT.PRESENT, ATT.LATE) and rng.random() < 0.15:
-                    rating = _weighted(rng, [(5, 0.45), (4, 0.35), (3, 0.15), (2, 0.04), (1, 0.01)])
+                    rating = weighted(rng, [(5, 0.45), (4, 0.35), (3, 0.15), (2, 0.04), (1, 0.01)])
                     comment = rng.choice(COMMENTS) if rng.random() < 0.35 else ""
                     fb.append((pid, rating, comment))
         a.feedback_count = len(fb)

@@ -6,7 +6,6 @@ import re
 
 import django_filters as df
 from django import forms
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -20,11 +19,7 @@ MONTH_RE = re.compile(r"^(\d{4})-(\d{1,2})$")
 
 
 class ActivityFilter(df.FilterSet):
-    q = df.CharFilter(
-        label=_("Search"),
-        method="search",
-        widget=forms.TextInput(attrs={"placeholder": pgettext_lazy("activity", "title")}),
-    )
+    q = search_filter(pgettext_lazy("activity", "title"), "title__icontains")
     within = WithinFilter(
         label=_("Organised in"),
         queryset=_regions,
@@ -56,10 +51,6 @@ class ActivityFilter(df.FilterSet):
         fields: list[str] = []
         form = FilterForm
 
-    def search(self, qs, name, value):
-        value = value.strip()[:50]
-        return qs.filter(title__icontains=value) if value else qs
-
     def in_month(self, qs, name, value):
         m = MONTH_RE.match((value or "").strip())
         if not m or not 1 <= int(m[2]) <= 12:
@@ -74,15 +65,9 @@ class PlanFilter(df.FilterSet):
     status = df.ChoiceFilter(
         label=_("Status"), choices=ResearchPlan.Status.choices, empty_label=_("All statuses")
     )
-    q = search_filter(_("title or unit"))
+    q = search_filter(_("title or unit"), "title__icontains", "org_unit__name__icontains")
 
     class Meta:
         model = ResearchPlan
         fields: list[str] = []
         form = FilterForm
-
-    def search(self, qs, name, value):
-        value = value.strip()[:50]
-        if not value:
-            return qs
-        return qs.filter(Q(title__icontains=value) | Q(org_unit__name__icontains=value))

@@ -26,6 +26,37 @@ def _dt_field(label):
     )
 
 
+def _subject_field():
+    """An optional subject: empty for every subject."""
+    return forms.ModelChoiceField(
+        label=_("Subject"),
+        queryset=Subject.objects.all(),
+        required=False,
+        empty_label=_("All subjects"),
+    )
+
+
+def _stage_field():
+    """An optional stage: empty for every stage."""
+    return forms.ModelChoiceField(
+        label=_("Stage"), queryset=Stage.objects.all(), required=False, empty_label=_("All stages")
+    )
+
+
+def _online_url_field():
+    """A venue's online link (a meeting or live-stream address)."""
+    return forms.URLField(
+        label=_("Online link"), max_length=300, required=False, assume_scheme="https"
+    )
+
+
+def _capacity_field(label):
+    """How many people a venue takes: empty for no limit."""
+    return forms.IntegerField(
+        label=label, min_value=1, max_value=100000, required=False, help_text=_("Empty: no limit.")
+    )
+
+
 def organiser_units(user):
     """Units the user may organise for: the units of their organiser roles, and the
     bureaus and institutes hung directly under them (a researcher's institute)."""
@@ -76,15 +107,8 @@ class PlanForm(VersionedForm):
     goals = forms.CharField(
         label=_("Goals"), required=False, widget=forms.Textarea(attrs={"rows": 4})
     )
-    subject = forms.ModelChoiceField(
-        label=_("Subject"),
-        queryset=Subject.objects.all(),
-        required=False,
-        empty_label=_("All subjects"),
-    )
-    stage = forms.ModelChoiceField(
-        label=_("Stage"), queryset=Stage.objects.all(), required=False, empty_label=_("All stages")
-    )
+    subject = _subject_field()
+    stage = _stage_field()
     parent = forms.ModelChoiceField(
         label=_("Follows the plan"),
         queryset=ResearchPlan.objects.none(),
@@ -122,30 +146,16 @@ class ThemeForm(VersionedForm):
     goals = forms.CharField(
         label=_("Goals"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
-    subject = forms.ModelChoiceField(
-        label=_("Subject"),
-        queryset=Subject.objects.all(),
-        required=False,
-        empty_label=_("All subjects"),
-    )
-    stage = forms.ModelChoiceField(
-        label=_("Stage"), queryset=Stage.objects.all(), required=False, empty_label=_("All stages")
-    )
+    subject = _subject_field()
+    stage = _stage_field()
 
 
 class ActivityForm(VersionedForm):
     title = forms.CharField(label=pgettext_lazy("activity", "Title"), max_length=120)
     kind = forms.ChoiceField(label=_("Kind"), choices=Activity.Kind.choices)
     org_unit = forms.ModelChoiceField(label=_("Organiser unit"), queryset=OrgUnit.objects.none())
-    subject = forms.ModelChoiceField(
-        label=_("Subject"),
-        queryset=Subject.objects.all(),
-        required=False,
-        empty_label=_("All subjects"),
-    )
-    stage = forms.ModelChoiceField(
-        label=_("Stage"), queryset=Stage.objects.all(), required=False, empty_label=_("All stages")
-    )
+    subject = _subject_field()
+    stage = _stage_field()
     host_staff_no = forms.CharField(
         label=_("Host (staff number)"),
         max_length=32,
@@ -174,16 +184,8 @@ class ActivityForm(VersionedForm):
     )
     venue_name = forms.CharField(label=_("Main venue"), max_length=100, required=False)
     venue_address = forms.CharField(label=_("Main venue address"), max_length=200, required=False)
-    venue_url = forms.URLField(
-        label=_("Online link"), max_length=300, required=False, assume_scheme="https"
-    )
-    venue_capacity = forms.IntegerField(
-        label=_("Main venue capacity"),
-        min_value=1,
-        max_value=100000,
-        required=False,
-        help_text=_("Empty: no limit."),
-    )
+    venue_url = _online_url_field()
+    venue_capacity = _capacity_field(_("Main venue capacity"))
 
     def __init__(self, *args, user=None, editing=False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -210,16 +212,8 @@ class VenueForm(VersionedForm):
         help_text=_("The school or unit hosting this venue; its people are assigned here."),
     )
     address = forms.CharField(label=_("Address"), max_length=200, required=False)
-    online_url = forms.URLField(
-        label=_("Online link"), max_length=300, required=False, assume_scheme="https"
-    )
-    capacity = forms.IntegerField(
-        label=_("Capacity"),
-        min_value=1,
-        max_value=100000,
-        required=False,
-        help_text=_("Empty: no limit."),
-    )
+    online_url = _online_url_field()
+    capacity = _capacity_field(_("Capacity"))
 
     def clean_unit_code(self):
         code = (self.cleaned_data.get("unit_code") or "").strip()
@@ -258,15 +252,8 @@ class InviteForm(StyledForm):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    subject = forms.ModelChoiceField(
-        label=_("Subject"),
-        queryset=Subject.objects.all(),
-        required=False,
-        empty_label=_("All subjects"),
-    )
-    stage = forms.ModelChoiceField(
-        label=_("Stage"), queryset=Stage.objects.all(), required=False, empty_label=_("All stages")
-    )
+    subject = _subject_field()
+    stage = _stage_field()
     staff_numbers = forms.CharField(
         label=_("And these people (staff numbers)"),
         required=False,

@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from jiaoyan.core.bases import SubjectStageOptional, Timestamped, Versioned
+from jiaoyan.core.bases import SubjectStageOptional, Timestamped, Versioned, user_ref
 from jiaoyan.core.roles import ADMINS, Role
 from jiaoyan.core.scope import ScopedQuerySet, granted_ids, scoped, user_scopes
 
@@ -100,9 +100,7 @@ class ResearchPlan(Versioned, Timestamped, SubjectStageOptional, models.Model):
         _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT
     )
     published_at = models.DateTimeField(_("published at"), null=True, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    created_by = user_ref()
 
     objects = ScopedQuerySet.as_manager()
 
@@ -248,9 +246,7 @@ class Activity(Versioned, Timestamped, SubjectStageOptional, models.Model):
     checked_in_count = models.PositiveIntegerField(_("checked in"), default=0)
     feedback_count = models.PositiveIntegerField(_("feedback"), default=0)
     rating_total = models.PositiveIntegerField(default=0)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    created_by = user_ref()
     published_at = models.DateTimeField(_("published at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 
@@ -499,9 +495,7 @@ class Material(models.Model):
     file_name = models.CharField(_("file name"), max_length=200, blank=True)
     size = models.PositiveBigIntegerField(_("size"), default=0)
     url = models.URLField(_("link"), max_length=300, blank=True)
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    uploaded_by = user_ref()
     created_at = models.DateTimeField(_("added at"), default=timezone.now)
 
     objects = ScopedQuerySet.as_manager()

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from jiaoyan.core import cells
+from jiaoyan.core.bulk import filter_in
 from jiaoyan.core.scope import can
 from jiaoyan.core.sheets import Column, Row, RowError, SheetKind, WriteCounts, register
 from jiaoyan.people.models import Person
@@ -136,19 +137,15 @@ class AttendanceSheet(SheetKind):
             qs = qs.visible_to(self.actor)
         self.activities = {a.pk: a for a in qs}
         numbers = [r.values["staff_no"] for r in rows if r.values.get("staff_no")]
-        self.people: dict[str, Person] = {}
-        for i in range(0, len(numbers), 900):
-            for p in Person.objects.filter(staff_no__in=numbers[i : i + 900]).select_related(
-                "org_unit"
-            ):
-                self.people[p.staff_no] = p
-        self.parts: dict[tuple[int, int], Participation] = {}
-        pids = [p.pk for p in self.people.values()]
-        for i in range(0, len(pids), 900):
-            for part in Participation.objects.filter(
-                activity_id__in=list(self.activities), person_id__in=pids[i : i + 900]
-            ):
-                self.parts[(part.activity_id, part.person_id)] = part
+        people = Person.objects.select_related("org_unit")
+        self.people: dict[str, Person] = {
+            p.staff_no: p for p in filter_in(people, "staff_no", numbers)
+        }
+        parts = Participation.objects.filter(activity_id__in=list(self.activities))
+        self.parts: dict[tuple[int, int], Participation] = {
+            (part.activity_id, part.person_id): part
+            for part in filter_in(parts, "person_id", [p.pk for p in self.people.values()])
+        }
 
     def check(self, row: Row, errors: list[RowError]) -> None:
         v = row.values

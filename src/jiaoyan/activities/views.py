@@ -22,12 +22,13 @@ from jiaoyan.core.pages import (
     FAILED,
     Column,
     ListPage,
-    columns_xlsx,
+    columns_response,
+    edit_page,
+    editing,
     form_page,
     post_action,
     run_service,
     wants_export,
-    xlsx_response,
 )
 from jiaoyan.core.scope import can, get_visible_or_404, scope_paths
 from jiaoyan.orgs.models import OrgUnit
@@ -221,13 +222,13 @@ def stats(request: HttpRequest) -> HttpResponse:
         filters["kind"] = request.GET["kind"]
     data = queries.stats(request.user, root=root, year=year, filters=filters)
     if wants_export(request):
-        content = columns_xlsx(
+        return columns_response(
             STATS_COLUMNS,
             data["units"],
+            filename=f"{year}年教研活动统计",
             sheet_title="活动统计",
             title=f"{year}年教研活动统计（{root.name if root else ''}）",
         )
-        return xlsx_response(content, f"{year}年教研活动统计")
     months = [f"{m}月" for m in range(1, 13)]
     return render(
         request,
@@ -332,21 +333,22 @@ def activity_edit(request: HttpRequest, pk: int) -> HttpResponse:
             ),
         )
         return redirect(activity)
-    initial = {f: getattr(activity, f) for f in services.ACTIVITY_FIELDS}
-    initial["starts_at"] = timezone.localtime(activity.starts_at)
-    initial["ends_at"] = timezone.localtime(activity.ends_at)
-    initial["host_staff_no"] = activity.host.staff_no if activity.host_id else ""
-    initial["version"] = activity.version
+    initial = editing(
+        activity,
+        services.ACTIVITY_FIELDS,
+        starts_at=timezone.localtime(activity.starts_at),
+        ends_at=timezone.localtime(activity.ends_at),
+        host_staff_no=activity.host.staff_no if activity.host_id else "",
+    )
     form = ActivityForm(request.POST or None, user=request.user, editing=True, initial=initial)
 
-    def update(d):
-        version = d.pop("version")
+    def update(d, version):
         d["host"] = _host(request, d.pop("host_staff_no"))
         services.update_activity(
             actor=request.user, activity=activity, data=d, expected_version=version
         )
 
-    return form_page(
+    return edit_page(
         request,
         form,
         update,
@@ -446,26 +448,22 @@ def _venue_form(request: HttpRequest, activity: Activity, venue: Venue | None) -
     _require_change(request, activity)
     initial = None
     if venue is not None:
-        initial = {
-            "name": venue.name,
-            "unit_code": venue.unit.code if venue.unit_id else "",
-            "address": venue.address,
-            "online_url": venue.online_url,
-            "capacity": venue.capacity,
-            "version": venue.version,
-        }
+        initial = editing(
+            venue,
+            ("name", "address", "online_url", "capacity"),
+            unit_code=venue.unit.code if venue.unit_id else "",
+        )
     form = VenueForm(request.POST or None, initial=initial)
 
-    def save(d):
+    def save(d, version):
         d["unit"] = d.pop("unit_code")
-        version = d.pop("version", None)
         if venue is None:
             return services.add_venue(actor=request.user, activity=activity, **d)
         return services.update_venue(
             actor=request.user, venue=venue, data=d, expected_version=version
         )
 
-    return form_page(
+    return edit_page(
         request,
         form,
         save,
@@ -774,14 +772,12 @@ def feedback(request: HttpRequest, pk: int) -> HttpResponse:
 def minutes(request: HttpRequest, pk: int) -> HttpResponse:
     activity = _activity(request, pk)
     _require_change(request, activity)
-    form = MinutesForm(
-        request.POST or None, initial={"minutes": activity.minutes, "version": activity.version}
-    )
+    form = MinutesForm(request.POST or None, initial=editing(activity, ["minutes"]))
     decision_form = DecisionForm()
     action = request.POST.get("action") if request.method == "POST" else None
     if action == "decision":
         decision_form = DecisionForm(request.POST)
-        form = MinutesForm(initial={"minutes": activity.minutes, "version": activity.version})
+        form = MinutesForm(initial=editing(activity, ["minutes"]))
         done = run_service(
             decision_form,
             lambda d: services.add_decision(actor=request.user, activity=activity, **d),
@@ -921,13 +917,12 @@ plan_list = PlanList.as_view()
 def _plan_form(request: HttpRequest, form: PlanForm, plan: ResearchPlan | None) -> HttpResponse:
     """Writing a new plan or editing ``plan`` (one form, one template)."""
 
-    def save(d):
-        version = d.pop("version", None)
+    def save(d, version):
         if plan is None:
             return services.create_plan(actor=request.user, **d)
         return services.update_plan(actor=request.user, plan=plan, data=d, expected_version=version)
 
-    return form_page(
+    return edit_page(
         request,
         form,
         save,
@@ -993,8 +988,7 @@ def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
     plan = get_visible_or_404(ResearchPlan, request.user, pk=pk)
     if not can(request.user, "change", plan):
         raise PermissionDenied(_("You may not change this plan."))
-    initial = {f: getattr(plan, f) for f in services.PLAN_FIELDS}
-    initial["version"] = plan.version
+    initial = editing(plan, services.PLAN_FIELDS)
     form = PlanForm(request.POST or None, user=request.user, editing=True, initial=initial)
     return _plan_form(request, form, plan)
 
@@ -1015,21 +1009,17 @@ def _theme_form(
     request: HttpRequest, plan: ResearchPlan, theme: MonthlyTheme | None
 ) -> HttpResponse:
     """Adding a monthly theme to ``plan`` or editing ``theme`` (one form, one template)."""
-    initial = None
-    if theme is not None:
-        initial = {f: getattr(theme, f) for f in services.THEME_FIELDS}
-        initial["version"] = theme.version
+    initial = None if theme is None else editing(theme, services.THEME_FIELDS)
     form = ThemeForm(request.POST or None, initial=initial)
 
-    def save(d):
-        version = d.pop("version", None)
+    def save(d, version):
         if theme is None:
             return services.add_theme(actor=request.user, plan=plan, **d)
         return services.update_theme(
             actor=request.user, theme=theme, data=d, expected_version=version
         )
 
-    return form_page(
+    return edit_page(
         request,
         form,
         save,

@@ -1,4 +1,5 @@
-"""Abstract model bases for field groups many models declare the same way.
+"""Abstract model bases for field groups many models declare the same way, and the one
+field many models declare with only a label of their own.
 
 A model lists the bases it needs before ``models.Model``::
 
@@ -7,10 +8,16 @@ A model lists the bases it needs before ``models.Model``::
 Each base declares its fields exactly as the models did, so adopting one changes no
 column and needs no migration. A model whose field differs (a different label, an
 editable ``version``) keeps its own declaration instead of a base.
+
+:func:`user_ref` is the account that did something to a row (``created_by``,
+``verified_by`` …)::
+
+    verified_by = user_ref(_("verified by"), blank=True)
 """
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -60,3 +67,17 @@ class SubjectStageOptional(models.Model):
 
     class Meta:
         abstract = True
+
+
+def user_ref(verbose_name=None, *, blank: bool = False) -> models.ForeignKey:
+    """The account that did something to the row (created, verified, closed it …): empty
+    once the account is deleted (the row keeps the name it shows where it needs one), and
+    no reverse accessor on the user."""
+    return models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=verbose_name,
+        null=True,
+        blank=blank,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )

@@ -18,7 +18,7 @@ of one per row.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from django.db import connections, models, router
@@ -127,11 +127,23 @@ def bulk_update(
     return len(objs)
 
 
+def chunks(seq: Sequence, size: int = 900) -> Iterator[Sequence]:
+    """``seq`` in slices of ``size`` (by default few enough values for one statement on
+    SQLite, whose limit on a statement's variables is 999 on older builds)."""
+    for i in range(0, len(seq), size):
+        yield seq[i : i + size]
+
+
+def filter_in(queryset, column: str, values: Iterable, batch_size: int = 900) -> Iterator:
+    """The rows of ``queryset`` whose ``column`` is one of ``values``, read in batches."""
+    for chunk in chunks(list(values), batch_size):
+        yield from queryset.filter(**{f"{column}__in": chunk})
+
+
 def bulk_delete_in(model: type[models.Model], column: str, values: Sequence, batch_size=900):
     """DELETE the rows whose ``column`` is one of ``values`` (in batches)."""
-    values = list(values)
-    for i in range(0, len(values), batch_size):
-        model._base_manager.filter(**{f"{column}__in": values[i : i + batch_size]}).delete()
+    for chunk in chunks(list(values), batch_size):
+        model._base_manager.filter(**{f"{column}__in": chunk}).delete()
 
 
 def insert_dicts(

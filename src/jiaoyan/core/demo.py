@@ -68,3 +68,14 @@ def steps() -> list[tuple[int, str, StepFn]]:
 def chunked_bulk_create(model, objs: list, batch_size: int = 2000) -> None:
     for i in range(0, len(objs), batch_size):
         model.objects.bulk_create(objs[i : i + batch_size])
+
+
+def weighted(rng: random.Random, items: list[tuple[Any, float]]) -> Any:
+    """One of the values of ``(value, weight)`` pairs, chosen with the weights' odds."""
+    total = sum(w for _v, w in items)
+    r = rng.random() * total
+    for v, w in items:
+        r -= w
+        if r <= 0:
+            return v
+    return items[-1][0]

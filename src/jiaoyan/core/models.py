@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from .bases import user_ref
 from .paths import PathField
 from .roles import ADMINS
 from .scope import ScopedQuerySet, scoped
@@ -44,14 +45,7 @@ class AuditLog(models.Model):
         EXPORT = "export", _("Exported")
 
     timestamp = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("actor"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    actor = user_ref(_("actor"), blank=True)
     actor_name = models.CharField(_("actor name"), max_length=150, blank=True)
     source = models.CharField(_("source"), max_length=16, blank=True)
     request_id = models.CharField(_("request id"), max_length=32, blank=True)
@@ -172,9 +166,7 @@ class Job(models.Model):
     org_unit = models.ForeignKey(
         "orgs.OrgUnit", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    created_by = user_ref(blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)

@@ -20,7 +20,8 @@ A list page is a class that says what it lists and how, never how to do it::
 list's sheet kind (so the file re-imports) or, for lists without one, in its declared
 ``columns``. Nothing else in the tree reads ``?export=`` (tests/core/test_mechanisms.py).
 
-Form views call services through :func:`form_page`, :func:`run_service` or
+Form views call services through :func:`form_page` (:func:`edit_page` and
+:func:`editing` for forms that edit a versioned record), :func:`run_service` or
 :func:`post_action`: a ``ServiceError`` is shown on its field (or as a message), a stale
 form is refused with the service's message, success is a message and a redirect. A view
 that shows a refusal its own way (several forms on one page, an error line, a status
@@ -103,6 +104,19 @@ def columns_xlsx(
         title=str(title) if title else f"{sheet_title}（{timezone.localdate():%Y-%m-%d} 导出）",
         widths=[c.width for c in columns],
     )
+
+
+def columns_response(
+    columns: Sequence[Column],
+    rows: Iterable[Any],
+    *,
+    filename: str,
+    sheet_title: str,
+    title: str | None = None,
+) -> HttpResponse:
+    """The download of :func:`columns_xlsx` (a page's own export: stats, reports)."""
+    content = columns_xlsx(columns, rows, sheet_title=sheet_title, title=title)
+    return xlsx_response(content, filename)
 
 
 # --- the declared list page -----------------------------------------------------------------
@@ -192,17 +206,17 @@ class ListPage:
             sheet = self.get_sheet()
             content = export_xlsx(sheet, self.export_queryset(qs))
             name = self.export_name or sheet.sheet_title
-        elif self.columns:
+            return xlsx_response(content, str(name))
+        if self.columns:
             name = str(self.export_name)
-            content = columns_xlsx(
+            return columns_response(
                 self.columns,
                 self.export_rows(self.export_queryset(qs)),
+                filename=name,
                 sheet_title=name,
                 title=self.export_title,
             )
-        else:
-            raise NotImplementedError(f"{type(self).__name__} declares no export")
-        return xlsx_response(content, str(name))
+        raise NotImplementedError(f"{type(self).__name__} declares no export")
 
     # --- serving ------------------------------------------------------------------------
 
@@ -315,6 +329,42 @@ def form_page(
             target = _resolve(redirect_to, result) if redirect_to is not None else result
             return redirect(target)
     return render(request, template, {"form": form, **(context or {})})
+
+
+def editing(obj: Any, fields: Iterable[str] = (), **values: Any) -> dict[str, Any]:
+    """The initial values of a form that edits ``obj``: its ``fields``, the other
+    ``values`` given, and the ``version`` it is read at (a :class:`VersionedForm`'s hidden
+    field, sent back so that the service can refuse a stale form)."""
+    return {**{f: getattr(obj, f) for f in fields}, **values, "version": obj.version}
+
+
+def edit_page(
+    request: HttpRequest,
+    form: BaseForm,
+    save: Callable[[dict[str, Any], int | None], Any],
+    *,
+    template: str,
+    context: dict[str, Any] | None = None,
+    success: Any = None,
+    redirect_to: Any = None,
+) -> HttpResponse:
+    """:func:`form_page` for a form that edits (or adds) a versioned record: ``save(data,
+    version)`` gets the form's data without its ``version`` and the version the form was
+    read at (``None`` on a new record), to hand to the service as ``expected_version``."""
+
+    def perform(data: dict[str, Any]) -> Any:
+        version = data.pop("version", None)
+        return save(data, version)
+
+    return form_page(
+        request,
+        form,
+        perform,
+        template=template,
+        context=context,
+        success=success,
+        redirect_to=redirect_to,
+    )
 
 
 def post_action(

@@ -411,9 +411,9 @@ def _check_unique(sheet: SheetKind, row: Row, errors: list[RowError]) -> None:
 
 def run_import(sheet: SheetKind, data: bytes, filename: str, **options: Any) -> ImportResult:
     """Import ``data`` as ``sheet``'s kind: every row is checked, then all of them, the
-    valid ones, or none are written. ``progress(phase, done, total)`` is called as it goes
-    (phases ``reading``, ``validating``, ``writing``); ``options`` are those of
-    :func:`import_columns`."""
+    valid ones, or none are written. The ``options`` are :meth:`SheetKind.import_file`'s
+    (``dry_run``, ``valid_only``, ``job_label``, and ``progress(phase, done, total)``,
+    called as it goes: phases ``reading``, ``validating``, ``writing``)."""
     return sheet.import_file(data, filename, **options)
 
 

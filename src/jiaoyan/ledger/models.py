@@ -17,7 +17,6 @@ an item to *be* overdue; the reminder sweep (``services.run_reminders``) only te
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
@@ -26,6 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from jiaoyan.core.bases import user_ref
 from jiaoyan.core.roles import ADMINS, Role
 from jiaoyan.core.scope import ScopedQuerySet, scoped, units_in_scope, user_scopes
 
@@ -194,27 +194,13 @@ class Item(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    assigned_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("assigned by"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    assigned_by = user_ref(_("assigned by"), blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     done_at = models.DateTimeField(_("done at"), null=True, blank=True)
     verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
-    verified_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("verified by"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    verified_by = user_ref(_("verified by"), blank=True)
     # Raised by every change to the item itself; a form carries the version it was read
     # at, and a stale form is refused instead of overwriting someone else's change.
     version = models.PositiveIntegerField(default=1)
@@ -338,13 +324,7 @@ class ProgressReport(models.Model):
 
     item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="reports")
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.PROGRESS)
-    author = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("author"),
-        null=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    author = user_ref(_("author"))
     author_name = models.CharField(_("author"), max_length=50, blank=True)
     text = models.TextField(_("text"), blank=True)
     percent = models.PositiveSmallIntegerField(
@@ -427,23 +407,10 @@ class Supervision(models.Model):
         related_name="+",
     )
     reason = models.CharField(_("reason"), max_length=300)
-    escalated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("escalated by"),
-        null=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    escalated_by = user_ref(_("escalated by"))
     escalated_at = models.DateTimeField(_("escalated at"), default=timezone.now)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
-    closed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("closed by"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    closed_by = user_ref(_("closed by"), blank=True)
     closing_note = models.CharField(_("closing note"), max_length=300, blank=True)
 
     objects = ScopedQuerySet.as_manager()
@@ -511,23 +478,10 @@ class Brief(models.Model):
     document_job = models.ForeignKey(
         "core.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("created by"),
-        null=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    created_by = user_ref(_("created by"))
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     issued_at = models.DateTimeField(_("issued at"), null=True, blank=True)
-    issued_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("issued by"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    issued_by = user_ref(_("issued by"), blank=True)
     version = models.PositiveIntegerField(default=1)
 
     objects = ScopedQuerySet.as_manager()

@@ -20,7 +20,7 @@ from jiaoyan.core import audit, charts
 from jiaoyan.core.errors import ServiceError
 from jiaoyan.core.imports import start_import
 from jiaoyan.core.lists import ListRows, SortOption, querystring_without
-from jiaoyan.core.pages import ListPage, form_page, post_action
+from jiaoyan.core.pages import ListPage, edit_page, editing, form_page, post_action
 from jiaoyan.core.scope import can, get_visible_or_404, units_where
 from jiaoyan.orgs.models import OrgUnit
 
@@ -257,32 +257,24 @@ def item_edit(request: HttpRequest, pk: int) -> HttpResponse:
     item = queries.item_detail(user, pk)
     if not can(user, "change", item):
         raise PermissionDenied(_("You may not change this item."))
-    initial = {
-        "title": item.title,
-        "description": item.description,
-        "responsible_unit": item.responsible_unit,
-        "responsible_person": item.responsible_person_id,
-        "collaborators": list(item.collaborations.values_list("unit_id", flat=True)),
-        "due_on": item.due_on,
-        "recurrence": item.recurrence,
-        "priority": item.priority,
-        "tags": "、".join(item.tags.order_by("name").values_list("name", flat=True)),
-        "remarks": item.remarks,
-        "version": item.version,
-    }
+    initial = editing(
+        item,
+        ("title", "description", "responsible_unit", "due_on", "recurrence", "priority", "remarks"),
+        responsible_person=item.responsible_person_id,
+        collaborators=list(item.collaborations.values_list("unit_id", flat=True)),
+        tags="、".join(item.tags.order_by("name").values_list("name", flat=True)),
+    )
     form = ItemForm(request.POST or None, user=user, creating=False, initial=initial)
 
-    def update(d):
+    def update(d, version):
         data = {k: d[k] for k in form.fields if k != "version"}
         data["collaborators"] = list(d["collaborators"])
-        changes = services.update_item(
-            actor=user, item=item, data=data, expected_version=d.get("version")
-        )
+        changes = services.update_item(actor=user, item=item, data=data, expected_version=version)
         if not changes:
             messages.info(request, _("Nothing was changed."))
         return changes
 
-    return form_page(
+    return edit_page(
         request,
         form,
         update,

@@ -366,42 +366,27 @@ def monthly(request: HttpRequest) -> HttpResponse:
 
 
 def _monthly_xlsx(title: str, overdue, escalated, row_unit) -> bytes:
-    rows = []
-    for item in overdue.iterator(chunk_size=1000):
-        rows.append(
-            [
-                _("Overdue"),
-                row_unit(item.responsible_unit_id),
-                item.org_unit.name,
-                item.number,
-                item.title,
-                item.responsible_unit.name,
-                item.responsible_name,
-                item.due_on,
-                item.get_status_display(),
-                item.percent,
-                "",
-                "",
-            ]
-        )
-    for sup in escalated.iterator(chunk_size=1000):
-        item = sup.item
-        rows.append(
-            [
-                _("Put under supervision"),
-                row_unit(item.responsible_unit_id),
-                item.org_unit.name,
-                item.number,
-                item.title,
-                item.responsible_unit.name,
-                item.responsible_name,
-                item.due_on,
-                item.get_status_display(),
-                item.percent,
-                sup.unit.name,
-                sup.escalated_at,
-            ]
-        )
+    def row(listed_as, item, supervising="", escalated_at=""):
+        return [
+            listed_as,
+            row_unit(item.responsible_unit_id),
+            item.org_unit.name,
+            item.number,
+            item.title,
+            item.responsible_unit.name,
+            item.responsible_name,
+            item.due_on,
+            item.get_status_display(),
+            item.percent,
+            supervising,
+            escalated_at,
+        ]
+
+    rows = [row(_("Overdue"), item) for item in overdue.iterator(chunk_size=1000)]
+    rows += [
+        row(_("Put under supervision"), sup.item, sup.unit.name, sup.escalated_at)
+        for sup in escalated.iterator(chunk_size=1000)
+    ]
     return write_table_xlsx(
         [
             _("List"),

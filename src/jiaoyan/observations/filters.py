@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import django_filters as df
 from django import forms
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -25,7 +24,7 @@ def _term_choices():
 
 
 class ObservationFilter(df.FilterSet):
-    q = search_filter(_("topic or teacher"))
+    q = search_filter(_("topic or teacher"), "topic__icontains", "teacher__name__icontains")
     mine = df.ChoiceFilter(
         label=_("Whose"),
         method="by_mine",
@@ -75,12 +74,6 @@ class ObservationFilter(df.FilterSet):
         model = Observation
         fields: list[str] = []
         form = FilterForm
-
-    def search(self, qs, name, value):
-        value = value.strip()[:50]
-        if not value:
-            return qs
-        return qs.filter(Q(topic__icontains=value) | Q(teacher__name__icontains=value))
 
     def by_mine(self, qs, name, value):
         user = self.request.user

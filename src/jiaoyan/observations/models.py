@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from jiaoyan.core.bases import SubjectStageOptional, Timestamped, Versioned
+from jiaoyan.core.bases import SubjectStageOptional, Timestamped, Versioned, user_ref
 from jiaoyan.core.paths import PathField, Under
 from jiaoyan.core.roles import ADMINS, Role
 from jiaoyan.core.scope import (
@@ -167,9 +167,7 @@ class RubricVersion(models.Model):
     )
     number = models.PositiveIntegerField(_("version"))
     note = models.CharField(_("what changed"), max_length=200, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    created_by = user_ref(blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:
@@ -290,9 +288,7 @@ class LiaisonAssignment(models.Model):
     end_date = models.DateField(_("until"), null=True, blank=True)
     note = models.CharField(_("note"), max_length=200, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    created_by = user_ref(blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
 
@@ -371,9 +367,7 @@ class ComparisonRound(Versioned, Timestamped, models.Model):
     # The linked activity's title when it was linked (a snapshot that outlives the link),
     # or the name of an activity that is not on the platform.
     activity_title = models.CharField(_("research activity"), max_length=200, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    created_by = user_ref(blank=True)
 
     objects = ScopedQuerySet.as_manager()
 
@@ -685,13 +679,7 @@ class ObservationReply(models.Model):
     observation = models.ForeignKey(
         Observation, verbose_name=_("observation"), on_delete=models.CASCADE, related_name="replies"
     )
-    author = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("author"),
-        null=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    author = user_ref(_("author"))
     author_name = models.CharField(_("author"), max_length=50)
     text = models.TextField(_("reply"))
     created_at = models.DateTimeField(_("sent at"), default=timezone.now)

@@ -41,6 +41,18 @@ def _ancestor_ids(path: str) -> list[int]:
     return [int(p) for p in path.strip("/").split("/") if p]
 
 
+def _rolled_up(by_school: dict[tuple, list], chains: dict[int, list[int]]) -> dict[tuple, list]:
+    """Sums kept per school (keyed ``(school, …)``) added up for every unit of each school's
+    chain, the school included (keyed ``(unit, …)``)."""
+    out: dict[tuple, list] = {}
+    for (school, *rest), sums in by_school.items():
+        for unit in chains[school]:
+            target = out.setdefault((unit, *rest), [0] * len(sums))
+            for i, v in enumerate(sums):
+                target[i] += v
+    return out
+
+
 def _dimension_values(obs: Observation) -> list[tuple[str, float]]:
     values = [(d["name"], float(d["percent"])) for d in obs.dimension_results or []]
     values = [(n, p) for n, p in values if p is not None]
@@ -186,13 +198,7 @@ def rebuild() -> dict[str, int]:
         ],
         batch_size=5000,
     )
-    unit_cov: dict[tuple[int, object], list] = defaultdict(lambda: [0, 0, 0.0])
-    for (school, term), (n, teachers, tsum) in school_cov.items():
-        for u in chains[school]:
-            acc = unit_cov[(u, term)]
-            acc[0] += n
-            acc[1] += teachers
-            acc[2] += tsum
+    unit_cov = _rolled_up(school_cov, chains)
     UnitTermStat.objects.bulk_create(
         [
             UnitTermStat(
@@ -202,14 +208,7 @@ def rebuild() -> dict[str, int]:
         ],
         batch_size=5000,
     )
-    unit_dim: dict[tuple[int, object, int, str], list] = defaultdict(
-        lambda: [0, 0.0, 0.0, 0, 0, 0, 0, 0]
-    )
-    for (school, term, subject, name), acc in school_dim.items():
-        for u in chains[school]:
-            target = unit_dim[(u, term, subject, name)]
-            for i, v in enumerate(acc):
-                target[i] += v
+    unit_dim = _rolled_up(school_dim, chains)
     DimensionStat.objects.bulk_create(
         [
             DimensionStat(

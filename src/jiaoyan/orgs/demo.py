@@ -8,7 +8,7 @@ from __future__ import annotations
 from django.core.management.color import no_style
 from django.db import connection
 
-from jiaoyan.core.demo import DemoContext, chunked_bulk_create, step
+from jiaoyan.core.demo import DemoContext, chunked_bulk_create, step, weighted
 
 from .geo import CITIES, PROVINCE, SMALL_COUNTIES, TOWN_STEMS, VILLAGE_STEMS, chinese_number
 from .models import OrgUnit, School, Stage
@@ -79,16 +79,6 @@ SUFFIX = {
     Kind.COMPLETE_SECONDARY: "中学",
     Kind.SPECIAL: "特殊教育学校",
 }
-
-
-def _weighted(rng, items):
-    total = sum(w for _v, w in items)
-    r = rng.random() * total
-    for v, w in items:
-        r -= w
-        if r <= 0:
-            return v
-    return items[-1][0]
 
 
 class TreeBuilder:
@@ -189,8 +179,8 @@ def build_tree(ctx: DemoContext) -> None:
             seq[code] = 0
             counters: dict[str, int] = {}
             for _n in range(n_schools):
-                kind = _weighted(rng, [(k, share) for k, share, _s, _r in SCHOOL_MIX])
-                location = _weighted(rng, LOCATION_SHARE)
+                kind = weighted(rng, [(k, share) for k, share, _s, _r in SCHOOL_MIX])
+                location = weighted(rng, LOCATION_SHARE)
                 if kind in (Kind.SENIOR, Kind.COMPLETE_SECONDARY) and location == Loc.RURAL:
                     location = Loc.TOWNSHIP
                 if location == Loc.URBAN:

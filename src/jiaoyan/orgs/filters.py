@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import django_filters as df
 from django import forms
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -48,7 +47,7 @@ def region_filter(path_lookup: str = "org_unit__path") -> WithinFilter:
 
 
 class UnitFilter(df.FilterSet):
-    q = search_filter(_("name or code"))
+    q = search_filter(_("name or code"), "name__icontains", "code__startswith")
     within = WithinFilter(
         label=_("Within"), queryset=_regions, path_lookup="path", empty_label=_("All my units")
     )
@@ -70,13 +69,9 @@ class UnitFilter(df.FilterSet):
         fields: list[str] = []
         form = FilterForm
 
-    def search(self, qs, name, value):
-        value = value.strip()[:50]
-        return qs.filter(Q(name__icontains=value) | Q(code__startswith=value)) if value else qs
-
 
 class SchoolFilter(df.FilterSet):
-    q = search_filter(_("name or code"))
+    q = search_filter(_("name or code"), "org_unit__name__icontains", "org_unit__code__startswith")
     within = region_filter()
     kind = df.ChoiceFilter(
         label=_("School kind"),
@@ -107,9 +102,3 @@ class SchoolFilter(df.FilterSet):
         model = School
         fields: list[str] = []
         form = FilterForm
-
-    def search(self, qs, name, value):
-        value = value.strip()[:50]
-        if not value:
-            return qs
-        return qs.filter(Q(org_unit__name__icontains=value) | Q(org_unit__code__startswith=value))

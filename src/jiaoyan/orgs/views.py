@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _lazy
 
 from jiaoyan.core import audit
 from jiaoyan.core.lists import SortOption
-from jiaoyan.core.pages import ListPage, form_page
+from jiaoyan.core.pages import ListPage, edit_page, editing, form_page
 from jiaoyan.core.roles import Role
 from jiaoyan.core.scope import can, get_visible_or_404
 
@@ -95,11 +95,18 @@ def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
-def unit_create(request: HttpRequest) -> HttpResponse:
+def _new_unit_parent(request: HttpRequest, refusal: str) -> OrgUnit:
+    """The unit a new unit or school goes under (``?parent=``): one the user sees and may
+    add units to (``refusal`` is the message when they may not)."""
     parent = get_visible_or_404(OrgUnit, request.user, pk=request.GET.get("parent") or 0)
     if not can(request.user, "add", OrgUnit(parent=parent)):
-        raise PermissionDenied(_("You may not add units here."))
+        raise PermissionDenied(refusal)
+    return parent
+
+
+@login_required
+def unit_create(request: HttpRequest) -> HttpResponse:
+    parent = _new_unit_parent(request, _("You may not add units here."))
     form = UnitForm(request.POST or None)
 
     def create(d):
@@ -129,18 +136,14 @@ def unit_edit(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("orgs:school_edit", pk=unit.pk)
     if not can(request.user, "change", unit):
         raise PermissionDenied(_("You may not change this unit."))
-    initial = {f: getattr(unit, f) for f in ("code", "name", "level", "kind", "is_active")}
-    initial["version"] = unit.version
+    initial = editing(unit, ("code", "name", "level", "kind", "is_active"))
     form = UnitForm(request.POST or None, initial=initial)
-
-    def update(d):
-        version = d.pop("version")
-        services.update_unit(actor=request.user, unit=unit, data=d, expected_version=version)
-
-    return form_page(
+    return edit_page(
         request,
         form,
-        update,
+        lambda d, version: services.update_unit(
+            actor=request.user, unit=unit, data=d, expected_version=version
+        ),
         template="orgs/unit_form.html",
         context={"unit": unit},
         success=_("Saved."),
@@ -219,9 +222,7 @@ def school_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def school_create(request: HttpRequest) -> HttpResponse:
-    parent = get_visible_or_404(OrgUnit, request.user, pk=request.GET.get("parent") or 0)
-    if not can(request.user, "add", OrgUnit(parent=parent)):
-        raise PermissionDenied(_("You may not add schools here."))
+    parent = _new_unit_parent(request, _("You may not add schools here."))
     form = SchoolForm(request.POST or None)
 
     def create(d):
@@ -255,28 +256,29 @@ def school_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if not can(request.user, "change", school):
         raise PermissionDenied(_("You may not change this school."))
     principal_only = not can(request.user, "change", school.org_unit)
-    initial = {
-        "code": school.code,
-        "name": school.name,
-        "kind": school.kind,
-        "stages": list(school.stages.all()),
-        "location": school.location,
-        "is_weak": school.is_weak,
-        "student_count": school.student_count,
-        "teacher_count": school.teacher_count,
-        "address": school.address,
-        "version": school.version,
-    }
+    initial = editing(
+        school,
+        (
+            "code",
+            "name",
+            "kind",
+            "location",
+            "is_weak",
+            "student_count",
+            "teacher_count",
+            "address",
+        ),
+        stages=list(school.stages.all()),
+    )
     form = SchoolForm(request.POST or None, initial=initial, principal_only=principal_only)
 
-    def update(d):
-        version = d.pop("version")
+    def update(d, version):
         if principal_only:
             d.pop("code", None)
             d.pop("name", None)
         services.update_school(actor=request.user, school=school, data=d, expected_version=version)
 
-    return form_page(
+    return edit_page(
         request,
         form,
         update,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.contrib.auth.hashers import make_password
 
-from jiaoyan.core.demo import DemoContext, chunked_bulk_create, step
+from jiaoyan.core.demo import DemoContext, chunked_bulk_create, step, weighted
 from jiaoyan.core.roles import Role
 from jiaoyan.orgs.geo import FEMALE_GIVEN, MALE_GIVEN, SURNAMES
 from jiaoyan.orgs.models import OrgUnit, School, Stage, Subject
@@ -77,15 +77,28 @@ RESEARCH_SUBJECTS = {
 }
 DEMO_ACCOUNTS = ["city_admin", "district_researcher", "principal", "teacher", "counsellor"]
 
-
-def _weighted(rng, items):
-    total = sum(w for _v, w in items)
-    r = rng.random() * total
-    for v, w in items:
-        r -= w
-        if r <= 0:
-            return v
-    return items[-1][0]
+# Honours drawn for one person: (the draw below which they hold it, the title, its levels
+# with their odds, the earliest year awarded).
+HONOUR_DRAWS = [
+    (
+        0.012,
+        Honour.Title.MASTER_TEACHER,
+        [(Honour.Level.PROVINCE, 0.3), (Honour.Level.CITY, 0.7)],
+        2016,
+    ),
+    (
+        0.04,
+        Honour.Title.SUBJECT_LEADER,
+        [(Honour.Level.CITY, 0.4), (Honour.Level.COUNTY, 0.6)],
+        2015,
+    ),
+    (
+        0.12,
+        Honour.Title.KEY_TEACHER,
+        [(Honour.Level.PROVINCE, 0.08), (Honour.Level.CITY, 0.32), (Honour.Level.COUNTY, 0.6)],
+        2015,
+    ),
+]
 
 
 class Staff:
@@ -149,7 +162,7 @@ class Staff:
             gender=gender,
             phone=phone,
             org_unit=unit,
-            professional_title=title or _weighted(rng, TITLES),
+            professional_title=title or weighted(rng, TITLES),
             created_at=self.ctx.now,
             updated_at=self.ctx.now,
         )
@@ -165,40 +178,10 @@ class Staff:
             )
         )
         r = rng.random()
-        if r < 0.012:
-            self.honours.append(
-                (
-                    idx,
-                    Honour.Title.MASTER_TEACHER,
-                    _weighted(rng, [(Honour.Level.PROVINCE, 0.3), (Honour.Level.CITY, 0.7)]),
-                    rng.randint(2016, 2025),
-                )
-            )
-        elif r < 0.04:
-            self.honours.append(
-                (
-                    idx,
-                    Honour.Title.SUBJECT_LEADER,
-                    _weighted(rng, [(Honour.Level.CITY, 0.4), (Honour.Level.COUNTY, 0.6)]),
-                    rng.randint(2015, 2025),
-                )
-            )
-        elif r < 0.12:
-            self.honours.append(
-                (
-                    idx,
-                    Honour.Title.KEY_TEACHER,
-                    _weighted(
-                        rng,
-                        [
-                            (Honour.Level.PROVINCE, 0.08),
-                            (Honour.Level.CITY, 0.32),
-                            (Honour.Level.COUNTY, 0.6),
-                        ],
-                    ),
-                    rng.randint(2015, 2025),
-                )
-            )
+        for below, title, levels, since in HONOUR_DRAWS:
+            if r < below:
+                self.honours.append((idx, title, weighted(rng, levels), rng.randint(since, 2025)))
+                break
         return idx
 
 
@@ -263,7 +246,7 @@ def build_people(ctx: DemoContext) -> None:
         for i in range(n_teachers):
             seq += 1
             stage = rng.choice(stage_codes)
-            subject = _weighted(rng, SUBJECT_MIX[stage])
+            subject = weighted(rng, SUBJECT_MIX[stage])
             if is_demo and i == 0:
                 subject = "数学"  # the demo teacher is the district researcher's kind
                 stage = "junior" if "junior" in stage_codes else stage

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import django_filters as df
 from django import forms
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from jiaoyan.core.forms import FilterForm, search_filter
@@ -16,7 +15,7 @@ from .models import Honour, Person
 
 
 class PersonFilter(df.FilterSet):
-    q = search_filter(_("name or staff number"))
+    q = search_filter(_("name or staff number"), "name__icontains", "staff_no__startswith")
     within = region_filter()
     org_unit = df.ModelChoiceFilter(
         label=_("Unit"),
@@ -55,12 +54,6 @@ class PersonFilter(df.FilterSet):
         model = Person
         fields: list[str] = []
         form = FilterForm
-
-    def search(self, qs, name, value):
-        value = value.strip()[:50]
-        if not value:
-            return qs
-        return qs.filter(Q(name__icontains=value) | Q(staff_no__startswith=value))
 
     def by_role(self, qs, name, value):
         ids = Person.roles.rel.related_model.objects.filter(role=value, is_active=True)

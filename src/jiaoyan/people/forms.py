@@ -19,6 +19,23 @@ from jiaoyan.orgs.models import OrgUnit, Stage, Subject
 from .models import Honour, Person
 
 
+def _subjects_field():
+    """The subjects a role covers (学科)."""
+    return forms.ModelMultipleChoiceField(
+        label=_("Subjects"), required=False, queryset=Subject.objects.all()
+    )
+
+
+def _stages_field():
+    """The stages a role covers (学段), ticked."""
+    return forms.ModelMultipleChoiceField(
+        label=_("Stages"),
+        required=False,
+        queryset=Stage.objects.all(),
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+
 class LoginForm(StyledFormMixin, AuthenticationForm):
     """Django's log-in form (fields ``username`` and ``password``), styled."""
 
@@ -61,15 +78,8 @@ class PersonForm(VersionedForm):
 class NewPersonForm(PersonForm):
     org_unit = NamedModelChoiceField(label=_("Employing unit"), queryset=OrgUnit.objects.none())
     role = forms.ChoiceField(label=_("Role"), required=False, choices=[("", "—"), *Role.choices])
-    subjects = forms.ModelMultipleChoiceField(
-        label=_("Subjects"), required=False, queryset=Subject.objects.all()
-    )
-    stages = forms.ModelMultipleChoiceField(
-        label=_("Stages"),
-        required=False,
-        queryset=Stage.objects.all(),
-        widget=forms.CheckboxSelectMultiple,
-    )
+    subjects = _subjects_field()
+    stages = _stages_field()
 
     def __init__(self, *args, units=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -95,15 +105,8 @@ class TransferForm(StyledForm):
 
 class RoleForm(StyledForm):
     role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
-    subjects = forms.ModelMultipleChoiceField(
-        label=_("Subjects"), required=False, queryset=Subject.objects.all()
-    )
-    stages = forms.ModelMultipleChoiceField(
-        label=_("Stages"),
-        required=False,
-        queryset=Stage.objects.all(),
-        widget=forms.CheckboxSelectMultiple,
-    )
+    subjects = _subjects_field()
+    stages = _stages_field()
 
 
 class HonourForm(StyledForm):

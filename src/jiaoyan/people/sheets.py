@@ -191,22 +191,15 @@ class PersonSheet(SheetKind):
 
     def prepare(self, rows: list[Row]) -> None:
         codes = {r.values["unit_code"] for r in rows if r.values.get("unit_code")}
-        self.units: dict[str, OrgUnit] = {}
-        code_list = list(codes)
-        for i in range(0, len(code_list), 900):
-            for u in OrgUnit.objects.filter(code__in=code_list[i : i + 900]).select_related(
-                "parent"
-            ):
-                self.units[u.code] = u
+        self.units: dict[str, OrgUnit] = {
+            u.code: u
+            for u in bulk.filter_in(OrgUnit.objects.select_related("parent"), "code", codes)
+        }
         self.subjects = {s.name: s for s in Subject.objects.all()}
         self.stages = {s.name: s for s in Stage.objects.all()}
         staff = [r.values["staff_no"] for r in rows]
-        self.existing_units: dict[str, str] = {}
-        for i in range(0, len(staff), 900):
-            for no, path in Person.objects.filter(staff_no__in=staff[i : i + 900]).values_list(
-                "staff_no", "org_unit__path"
-            ):
-                self.existing_units[no] = path
+        paths = Person.objects.values_list("staff_no", "org_unit__path")
+        self.existing_units: dict[str, str] = dict(bulk.filter_in(paths, "staff_no", staff))
 
     def check(self, row: Row, errors: list[RowError]) -> None:
         v = row.values
@@ -273,7 +266,7 @@ class PersonSheet(SheetKind):
         # In slices: every row stands alone (one person, by staff number), so writing
         # 5,000 at a time does the same in the same transaction with a tenth of the memory.
         total = WriteCounts()
-        for chunk in _chunks(rows, WRITE_SLICE):
+        for chunk in bulk.chunks(rows, WRITE_SLICE):
             counts = _write_people(self.actor, chunk, job_label)
             total.created += counts.created
             total.updated += counts.updated
@@ -343,11 +336,6 @@ class PersonSheet(SheetKind):
 WRITE_SLICE = 5000
 
 
-def _chunks(seq: list, n: int = 900):
-    for i in range(0, len(seq), n):
-        yield seq[i : i + n]
-
-
 def _write_people(actor, rows: list[Row], job_label: str) -> WriteCounts:
     """Create or update people, their imported role and honours, in bulk.
 
@@ -361,14 +349,11 @@ def _write_people(actor, rows: list[Row], job_label: str) -> WriteCounts:
     msg = _("Imported from %(file)s") % {"file": job_label}
     ct = ContentType.objects.get_for_model(Person)
     staff = [r.values["staff_no"] for r in rows]
-    existing: dict[str, Person] = {}
-    for chunk in _chunks(staff):
-        for p in Person.objects.filter(staff_no__in=chunk):
-            existing[p.staff_no] = p
+    existing = {p.staff_no: p for p in bulk.filter_in(Person.objects.all(), "staff_no", staff)}
     # Each unit once, shared by its people (the snapshot reads the old unit's name).
     units_by_id: dict[int, OrgUnit] = {r.extra["unit"].pk: r.extra["unit"] for r in rows}
     missing = list({p.org_unit_id for p in existing.values()} - units_by_id.keys())
-    for chunk in _chunks(missing):
+    for chunk in bulk.chunks(missing):
         units_by_id.update((u.pk, u) for u in OrgUnit.objects.filter(pk__in=chunk))
     for p in existing.values():
         p.org_unit = units_by_id[p.org_unit_id]
@@ -378,7 +363,7 @@ def _write_people(actor, rows: list[Row], job_label: str) -> WriteCounts:
     ids = [p.pk for p in existing.values()]
     assignments: dict[tuple[int, str, int], int] = {}  # (person, role, unit) -> role id
     honours: dict[int, dict[tuple[str, str], Honour]] = {}
-    for chunk in _chunks(ids):
+    for chunk in bulk.chunks(ids):
         for pk, pid, role, uid in RoleAssignment.objects.filter(
             person_id__in=chunk, is_active=True
         ).values_list("pk", "person_id", "role", "org_unit_id"):
@@ -387,7 +372,7 @@ def _write_people(actor, rows: list[Row], job_label: str) -> WriteCounts:
             honours.setdefault(h.person_id, {})[(h.title, h.level)] = h
     old_subjects: dict[int, set[int]] = defaultdict(set)
     old_stages: dict[int, set[int]] = defaultdict(set)
-    for chunk in _chunks(list(assignments.values())):
+    for chunk in bulk.chunks(list(assignments.values())):
         for ra_id, sid in SubjectThrough.objects.filter(roleassignment_id__in=chunk).values_list(
             "roleassignment_id", "subject_id"
         ):
@@ -430,7 +415,7 @@ def _write_people(actor, rows: list[Row], job_label: str) -> WriteCounts:
         pending.append((r, person, {"before": before, "dirty": dirty}))
     bulk.bulk_insert(Person, new_people)
     idmap = {}
-    for chunk in _chunks([p.staff_no for p in new_people]):
+    for chunk in bulk.chunks([p.staff_no for p in new_people]):
         idmap.update(Person.objects.filter(staff_no__in=chunk).values_list("staff_no", "pk"))
     for p in new_people:
         p.pk = p.id = idmap[p.staff_no]
@@ -524,7 +509,7 @@ def _write_people(actor, rows: list[Row], job_label: str) -> WriteCounts:
     if ras:  # their ids, by the natural key (one active role per person, role and unit)
         lookup = {}
         pids = list({a.person_id for a in ras})
-        for chunk in _chunks(pids):
+        for chunk in bulk.chunks(pids):
             for pk, pid, role, uid in RoleAssignment.objects.filter(
                 person_id__in=chunk, is_active=True
             ).values_list("pk", "person_id", "role", "org_unit_id"):

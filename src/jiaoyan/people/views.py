@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from jiaoyan.core import audit
 from jiaoyan.core.lists import SortOption
-from jiaoyan.core.pages import ListPage, form_page, post_action, post_form
+from jiaoyan.core.pages import ListPage, edit_page, editing, form_page, post_action, post_form
 from jiaoyan.core.scope import can, get_visible_or_404, units_where
 
 from . import services
@@ -153,19 +153,15 @@ def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
     person = _person(request, pk)
     if not can(request.user, "change", person):
         raise PermissionDenied(_("You may not change this person."))
-    initial = {
-        f: getattr(person, f) for f in ("staff_no", "name", "gender", "phone", "professional_title")
-    }
-    initial["version"] = person.version
+    initial = editing(person, ("staff_no", "name", "gender", "phone", "professional_title"))
     form = PersonForm(request.POST or None, initial=initial)
     form.fields["staff_no"].disabled = True
 
-    def update(d):
-        version = d.pop("version")
+    def update(d, version):
         d.pop("staff_no", None)
         services.update_person(actor=request.user, person=person, data=d, expected_version=version)
 
-    return form_page(
+    return edit_page(
         request,
         form,
         update,

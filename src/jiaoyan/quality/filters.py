@@ -25,7 +25,7 @@ def _exam_owners(request):
 
 
 class ExamFilter(df.FilterSet):
-    q = search_filter(_("Exam name"))
+    q = search_filter(_("Exam name"), "name__icontains")
     kind = df.ChoiceFilter(label=_("Kind"), choices=Exam.Kind.choices, empty_label=_("All kinds"))
     stage = df.ModelChoiceFilter(
         label=_("Stage"),
@@ -65,13 +65,14 @@ class ExamFilter(df.FilterSet):
 
         self.filters["year"].extra["choices"] = years
 
-    def search(self, qs, name, value):
-        value = value.strip()[:50]
-        return qs.filter(name__icontains=value) if value else qs
-
 
 class PermissionFilter(df.FilterSet):
-    q = search_filter(_("Account, name or reason"))
+    q = search_filter(
+        _("Account, name or reason"),
+        "user__username__startswith",
+        "user__person__name__icontains",
+        "reason__icontains",
+    )
     within = region_filter()
     state = df.ChoiceFilter(
         label=_("Status"),
@@ -88,16 +89,6 @@ class PermissionFilter(df.FilterSet):
         model = StudentDataPermission
         fields: list[str] = []
         form = FilterForm
-
-    def search(self, qs, name, value):
-        value = value.strip()[:50]
-        if not value:
-            return qs
-        return qs.filter(
-            Q(user__username__startswith=value)
-            | Q(user__person__name__icontains=value)
-            | Q(reason__icontains=value)
-        )
 
     def by_state(self, qs, name, value):
         now = timezone.now()

@@ -18,7 +18,6 @@ Scope (DESIGN.md "Scope"):
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -27,7 +26,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from jiaoyan.core import restricted
-from jiaoyan.core.bases import Timestamped, Versioned
+from jiaoyan.core.bases import Timestamped, Versioned, user_ref
 from jiaoyan.core.paths import PathField
 from jiaoyan.core.roles import ADMINS, ALL_ROLES, Role
 from jiaoyan.core.scope import ScopedQuerySet, scoped, user_scopes
@@ -137,9 +136,7 @@ class Exam(Versioned, Timestamped, models.Model):
     )
     analysed_at = models.DateTimeField(_("analysed at"), null=True, blank=True)
     analysis_seconds = models.FloatField(null=True, blank=True, editable=False)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    created_by = user_ref(blank=True)
 
     objects = ScopedQuerySet.as_manager()
 

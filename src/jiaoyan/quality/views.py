@@ -27,6 +27,8 @@ from jiaoyan.core.pages import (
     FAILED,
     Column,
     ListPage,
+    edit_page,
+    editing,
     form_page,
     post_action,
     run_service,
@@ -276,8 +278,7 @@ def exam_settings(request: HttpRequest, pk: int) -> HttpResponse:
     exam = _exam(request, pk)
     subjects = queries.subjects_of(exam)
     editable = can(request.user, "change", exam)
-    initial = {f: getattr(exam, f) for f in services.SETTING_FIELDS}
-    initial["version"] = exam.version
+    initial = editing(exam, services.SETTING_FIELDS)
     for s in subjects:
         if s.excellent_cut is not None:
             initial[f"subject_{s.pk}"] = "/".join(
@@ -287,7 +288,7 @@ def exam_settings(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and not editable:
         raise PermissionDenied(_("You may not change this exam."))
 
-    def save(d):
+    def save(d, version):
         subject_cuts = form.subject_cutoffs()  # puts a badly written line's error on its field
         if form.errors:
             return FAILED
@@ -307,12 +308,12 @@ def exam_settings(request: HttpRequest, pk: int) -> HttpResponse:
                 "low": d["weight_low"],
             },
             subject_cutoffs=subject_cuts,
-            expected_version=d["version"],
+            expected_version=version,
         )
 
     from jiaoyan.core import audit
 
-    return form_page(
+    return edit_page(
         request,
         form,
         save,
@@ -449,12 +450,17 @@ def school_report(request: HttpRequest, pk: int, school_id: int) -> HttpResponse
         )
     shown = [c for c in rep.classes if c.mean is not None]
     if shown:
-        ctx["class_chart"] = charts.boxplot(
-            [c.class_name for c in shown],
-            [[c.min_score, c.q1, c.median, c.q3, c.max_score] for c in shown],
-            title=_("Classes: spread of scores"),
+        ctx["class_chart"] = _spread_chart(
+            shown, [c.class_name for c in shown], _("Classes: spread of scores")
         )
     return render(request, "quality/school_report.html", ctx)
+
+
+def _spread_chart(rows, labels: list[str], title: str) -> dict:
+    """A box plot of the score spread (minimum, quartiles, maximum) of each row."""
+    return charts.boxplot(
+        labels, [[r.min_score, r.q1, r.median, r.q3, r.max_score] for r in rows], title=title
+    )
 
 
 @login_required
@@ -531,10 +537,8 @@ def subject_report(request: HttpRequest, pk: int, key: str) -> HttpResponse:
     if len(box_rows) < 2:
         box_rows = [r for r in page.object_list if r.mean is not None][:30]
     if box_rows:
-        ctx["box_chart"] = charts.boxplot(
-            [r.class_name or r.org_unit.name for r in box_rows],
-            [[r.min_score, r.q1, r.median, r.q3, r.max_score] for r in box_rows],
-            title=_("Spread of scores"),
+        ctx["box_chart"] = _spread_chart(
+            box_rows, [r.class_name or r.org_unit.name for r in box_rows], _("Spread of scores")
         )
     return render(request, "quality/subject_report.html", ctx)
 

@@ -14,7 +14,7 @@ from jiaoyan.core.errors import ServiceError
 from .. import codes
 from ..models import Activity, CheckinFailure, Participation, Venue
 from .common import ACTIVE, CHECKIN_CLOSES, CHECKIN_OPENS, LATE_AFTER, Att, PStatus, Status, _local
-from .participation import _lock_venues, _require_participant_view
+from .participation import _add_registered, _lock_venues, _require_participant_view
 
 
 def recent_failures(user, at: dt.datetime | None = None) -> int:
@@ -116,15 +116,7 @@ def _do_check_in(actor, activity, person, venue, method, now) -> tuple[Participa
             raise ServiceError(
                 _("You are not on the list of this activity. Ask the organiser to add you.")
             )
-        part = Participation.objects.create(
-            activity=activity,
-            person=person,
-            venue=venue,
-            status=PStatus.REGISTERED,
-            created_at=now,
-            updated_at=now,
-        )
-        Activity.objects.filter(pk=activity.pk).update(participant_count=F("participant_count") + 1)
+        part = _add_registered(activity, person, venue, now)
     if part.checked_in_at is not None:
         return part, False
     was_active = part.status in ACTIVE

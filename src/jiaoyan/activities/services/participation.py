@@ -172,6 +172,21 @@ def _require_participant_view(actor, activity: Activity) -> Person:
     return person
 
 
+def _add_registered(activity, person, venue, now) -> Participation:
+    """``person`` registered for ``activity`` at ``venue`` (by themselves, or by checking
+    in to an open activity), counted among its participants."""
+    part = Participation.objects.create(
+        activity=activity,
+        person=person,
+        venue=venue,
+        status=PStatus.REGISTERED,
+        created_at=now,
+        updated_at=now,
+    )
+    Activity.objects.filter(pk=activity.pk).update(participant_count=F("participant_count") + 1)
+    return part
+
+
 def _lock_venues(ids: Iterable[int]) -> dict[int, Venue]:
     """Lock venue rows in ascending id order (the one lock order of this module)."""
     wanted = sorted({i for i in ids if i})
@@ -213,17 +228,9 @@ def register(*, actor, activity: Activity, venue: Venue) -> Participation:
     if existing is None:
         try:
             with transaction.atomic():
-                part = Participation.objects.create(
-                    activity=activity,
-                    person=person,
-                    venue=venue,
-                    status=PStatus.REGISTERED,
-                    created_at=now,
-                    updated_at=now,
-                )
+                part = _add_registered(activity, person, venue, now)
         except IntegrityError:
             raise ServiceError(_("You are already registered.")) from None
-        Activity.objects.filter(pk=activity.pk).update(participant_count=F("participant_count") + 1)
         audit.record(actor, activity, Action.UPDATE, {"registered": [None, person.name]})
         return part
     was_active = existing.status in ACTIVE

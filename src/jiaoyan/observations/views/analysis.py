@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from jiaoyan.core.lists import querystring_without
-from jiaoyan.core.pages import Column, columns_xlsx, wants_export, xlsx_response
+from jiaoyan.core.pages import Column, columns_response, wants_export
 from jiaoyan.core.scope import get_visible_or_404, user_scopes
 from jiaoyan.orgs.models import OrgUnit, Subject
 from jiaoyan.people.models import Person
@@ -99,6 +99,16 @@ UNIT_COVERAGE_COLUMNS = [
 ]
 
 
+def _coverage_xlsx(unit, term, columns, rows) -> HttpResponse:
+    return columns_response(
+        columns,
+        rows,
+        filename=f"{unit.name}听课覆盖",
+        sheet_title="听课覆盖",
+        title=f"{unit.name} {term.label} 听课覆盖",
+    )
+
+
 @login_required
 def coverage(request: HttpRequest, unit_pk: int | None = None) -> HttpResponse:
     user = request.user
@@ -108,24 +118,12 @@ def coverage(request: HttpRequest, unit_pk: int | None = None) -> HttpResponse:
     if unit.kind == OrgUnit.Kind.SCHOOL:
         data = queries.school_coverage(user, unit, term)
         if wants_export(request):
-            content = columns_xlsx(
-                SCHOOL_COVERAGE_COLUMNS,
-                data["rows"],
-                sheet_title="听课覆盖",
-                title=f"{unit.name} {term.label} 听课覆盖",
-            )
-            return xlsx_response(content, f"{unit.name}听课覆盖")
+            return _coverage_xlsx(unit, term, SCHOOL_COVERAGE_COLUMNS, data["rows"])
         ctx.update(data=data, can_add=queries.can_add_somewhere(user))
         return render(request, "observations/coverage_school.html", ctx)
     data = queries.unit_coverage(user, unit, term)
     if wants_export(request):
-        content = columns_xlsx(
-            UNIT_COVERAGE_COLUMNS,
-            data["rows"],
-            sheet_title="听课覆盖",
-            title=f"{unit.name} {term.label} 听课覆盖",
-        )
-        return xlsx_response(content, f"{unit.name}听课覆盖")
+        return _coverage_xlsx(unit, term, UNIT_COVERAGE_COLUMNS, data["rows"])
     ctx["data"] = data
     if unit.level in (OrgUnit.Level.COUNTY, OrgUnit.Level.TOWN):
         ctx["observers"] = queries.top_observers(user, unit, term)

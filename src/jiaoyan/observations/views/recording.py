@@ -263,23 +263,8 @@ def observation_edit(request: HttpRequest, pk: int) -> HttpResponse:
         if lesson.is_valid() and record.is_valid():
             ld, rd = lesson.cleaned_data, record.cleaned_data
             rubric_changed = ld["rubric"].pk != obs.rubric_version.rubric_id
-            data = {
-                k: ld[k]
-                for k in (
-                    "kind",
-                    "subject",
-                    "stage",
-                    "grade",
-                    "class_name",
-                    "topic",
-                    "date",
-                    "period",
-                    "round",
-                    "activity",
-                    "activity_title",
-                )
-            }
-            data.update({k: rd[k] for k in ("notes", "strengths", "suggestions", "st_interval")})
+            # What the lesson form and the record form edit of the observation.
+            data = {k: rd[k] if k in rd else ld[k] for k in services.EDITABLE}
 
             def save():
                 services.update_observation(

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from jiaoyan.core import audit
-from jiaoyan.core.pages import Column, ListPage, form_page, post_action
+from jiaoyan.core.pages import Column, ListPage, edit_page, editing, form_page, post_action
 from jiaoyan.core.scope import can, get_visible_or_404, user_scopes
 
 from .. import services
@@ -150,22 +150,19 @@ def rubric_edit(request: HttpRequest, pk: int) -> HttpResponse:
     rubric = _rubric(request, pk)
     if not can(request.user, "change", rubric):
         raise PermissionDenied(_("You may not change this rubric."))
-    initial = {
-        "name": rubric.name,
-        "stage": rubric.stage,
-        "subject": rubric.subject,
-        "description": rubric.description,
-        "version": rubric.version,
-        "structure": structure_text(services.version_dimensions(rubric.current))
+    initial = editing(
+        rubric,
+        ("name", "stage", "subject", "description"),
+        structure=structure_text(services.version_dimensions(rubric.current))
         if rubric.current
         else "",
-    }
+    )
     form = RubricForm(request.POST or None, initial=initial)
     del form.fields["org_unit"]
-    return form_page(
+    return edit_page(
         request,
         form,
-        lambda d: services.update_rubric(
+        lambda d, version: services.update_rubric(
             actor=request.user,
             rubric=rubric,
             name=d["name"],
@@ -174,7 +171,7 @@ def rubric_edit(request: HttpRequest, pk: int) -> HttpResponse:
             stage=d["stage"],
             subject=d["subject"],
             note=d["note"],
-            expected_version=d["version"],
+            expected_version=version,
         ),
         template="observations/rubric_form.html",
         context={
