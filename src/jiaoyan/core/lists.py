@@ -104,9 +104,12 @@ def list_count(qs: QuerySet) -> int:
     after :data:`EXACT_COUNT_UP_TO` rows, and a longer list is counted in full once per
     :data:`COUNT_CACHE_SECONDS` (:func:`kept`)."""
     qs = qs.order_by()
+    # The bounded count reads ids only: a sliced count is a subquery, which would otherwise
+    # carry every column and join of the list's rows.
+    ids = qs.select_related(None).values("pk")
 
     def count() -> int:
-        n = qs[: EXACT_COUNT_UP_TO + 1].count()
+        n = ids[: EXACT_COUNT_UP_TO + 1].count()
         return qs.count() if n > EXACT_COUNT_UP_TO else n
 
     return kept("list-count", qs, count, rows=lambda n: n)
