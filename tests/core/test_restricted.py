@@ -293,25 +293,6 @@ def test_suppression_reads_a_fixed_number_of_queries(world, exam, django_assert_
         queries.suppress(rows, privacy)
 
 
-def test_an_exams_suppression_is_kept_per_analysis_and_per_kind_of_viewer(
-    world, exam, django_assert_num_queries
-):
-    """The suppression of a city exam's groups is decided once for viewers who may see the
-    same small groups, and again when the analysis writes new groups."""
-    admin = world.users["city_admin"]
-    rows = list(GroupStat.objects.filter(exam=exam))
-    first = {r.pk: r.suppression for r in queries.suppress(rows, queries.Privacy(admin))}
-    fresh, privacy = list(GroupStat.objects.filter(exam=exam)), queries.Privacy(admin)
-    with django_assert_num_queries(0):
-        again = queries.suppress(fresh, privacy)
-    assert {r.pk: r.suppression for r in again} == first
-    _grant_principal(world)  # another kind of viewer: may see one school's small groups
-    principal = queries.Privacy(world.users["principal"])
-    assert principal.paths
-    with django_assert_num_queries(1):
-        queries.suppress(list(rows), principal)
-
-
 # --- in quality: student-level rows, the authorization matrix ----------------------------------
 
 

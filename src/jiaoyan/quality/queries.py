@@ -4,12 +4,10 @@ student-data permission (:class:`Figures`)."""
 
 from __future__ import annotations
 
-import hashlib
 from collections import namedtuple
 from dataclasses import dataclass
 
 import numpy as np
-from django.core.cache import cache
 from django.db.models import Q, QuerySet
 
 from jiaoyan.core import restricted
@@ -152,34 +150,6 @@ def stat_suppression(rows: list[GroupStat], privacy: Privacy) -> dict[int, str]:
             need["schools"].add(r.org_unit_id)
     if all(r.level == Level.ALL for r in rows):
         return {r.pk: restricted.PRIMARY for r in rows if privacy.suppressed(r.n, r.path)}
-    status = _tree_statuses(wanted, privacy, rows)
-    seen: set[int] = status.pop("seen")
-    for r in rows:  # a row outside the tree read (none in practice): its own size decides
-        if r.pk not in seen and privacy.suppressed(r.n, r.path):
-            status[r.pk] = restricted.PRIMARY
-    return status
-
-
-SUPPRESSION_SECONDS = 600
-
-
-def _tree_statuses(wanted: dict[tuple, dict[str, set]], privacy: Privacy, rows: list) -> dict:
-    """The suppression of every group in the trees ``wanted`` asks for, and the ids read
-    (``"seen"``). Kept :data:`SUPPRESSION_SECONDS` per set of stored groups asked about
-    (an analysis writes its groups anew, with new ids) and per kind of viewer (which
-    subtrees they may see small groups of): a city exam's trees are thousands of groups,
-    the same for every such viewer."""
-    asked = sorted((r.pk, r.n) for r in rows)
-    shape = sorted(
-        (e, s or 0, sorted(need["counties"]), sorted(need["schools"]))
-        for (e, s), need in wanted.items()
-    )
-    viewer = (privacy.superuser, sorted(privacy.paths))
-    digest = hashlib.sha256(repr((asked, shape, viewer)).encode()).hexdigest()[:32]
-    key = f"jiaoyan:quality-suppression:{digest}"
-    kept = cache.get(key)
-    if kept is not None:
-        return {**kept, "seen": set(kept["seen"])}
     q = Q(pk__in=[])
     for (exam_id, subject_id), need in wanted.items():
         tree = Q(level__in=[Level.ALL, Level.COUNTY])
@@ -196,13 +166,14 @@ def _tree_statuses(wanted: dict[tuple, dict[str, set]], privacy: Privacy, rows: 
         .values_list("exam_id", "subject_id", *_STAT_TREE)
     ):
         found.setdefault((exam_id, subject_id), []).append(tuple(rest))
-    status: dict = {}
+    status: dict[int, str] = {}
     seen: set[int] = set()
     for tree_rows in found.values():
         seen.update(t[0] for t in tree_rows)
         status.update(_tree_suppression(tree_rows, privacy))
-    cache.set(key, {**status, "seen": sorted(seen)}, SUPPRESSION_SECONDS)
-    status["seen"] = seen
+    for r in rows:  # a row outside the tree read (none in practice): its own size decides
+        if r.pk not in seen and privacy.suppressed(r.n, r.path):
+            status[r.pk] = restricted.PRIMARY
     return status
 
 
