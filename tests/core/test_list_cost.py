@@ -110,9 +110,7 @@ def test_a_long_lists_unit_groups_are_kept_for_both_directions(world, staff, sma
         assert UnitRanges.for_queryset(asc).count() == 15
     assert len(q.captured_queries) == 0
     assert [p for _u, p, _n in up.groups] == sorted(p for _u, p, _n in down.groups)
-    assert [p for _u, p, _n in down.groups] == sorted(
-        (p for _u, p, _n in up.groups), reverse=True
-    )
+    assert [p for _u, p, _n in down.groups] == sorted((p for _u, p, _n in up.groups), reverse=True)
 
 
 def test_a_figure_kept_for_a_day_is_not_read_the_next(staff, small_thresholds):
