@@ -52,7 +52,6 @@ metrics.register(
         name=_lazy("Activities held"),
         definition=_SCOPE,
         unit=metrics.SESSIONS,
-        module="activities",
         compute=held,
         order=20,
     )
@@ -66,7 +65,6 @@ metrics.register(
             "activity (people who declined are not counted)."
         ),
         unit=metrics.PERSON_TIMES,
-        module="activities",
         compute=participations,
         order=21,
     )
@@ -79,7 +77,6 @@ metrics.register(
             "Participants of those activities who checked in, as a share of all their participants."
         ),
         unit=metrics.PERCENT,
-        module="activities",
         compute=checkin_rate,
         order=22,
         digits=1,

@@ -14,7 +14,6 @@ panels of one app that need the same figures share them through :func:`memo`.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -24,6 +23,7 @@ from django.core.cache import cache
 from django.http import HttpRequest
 from django.utils.module_loading import import_string
 
+from .lists import cache_key
 from .roles import Role
 
 # Where a panel goes: a strip of figures on top (the panel brings its ``col-*`` cards), the
@@ -158,13 +158,12 @@ def memo(request: HttpRequest, key: str, compute: Callable[[], Any], *, keep: bo
     if not keep:
         store[key] = compute()
         return store[key]
-    viewer = "|".join(f"{s.role}@{s.unit_id}" for s in seats(request))
-    digest = hashlib.sha256(f"{request.user.pk}:{viewer}".encode()).hexdigest()[:24]
-    cache_key = f"jiaoyan:home:{key}:{digest}"
-    value = cache.get(cache_key)
+    viewer = [(s.role, s.unit_id) for s in seats(request)]
+    kept_as = cache_key(f"home:{key}", request.user.pk, viewer)
+    value = cache.get(kept_as)
     if value is None:
         value = compute()
-        cache.set(cache_key, value, FIGURES_SECONDS)
+        cache.set(kept_as, value, FIGURES_SECONDS)
     store[key] = value
     return value
 

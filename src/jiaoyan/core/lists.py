@@ -90,7 +90,7 @@ def kept(
         sql, params = qs.order_by().query.sql_with_params()
     except EmptyResultSet:  # a filter that can match nothing (e.g. pk__in=[])
         return compute()
-    key = _cache_key(name, qs.db, sql, params, *also)
+    key = cache_key(name, qs.db, sql, params, *also)
     value = cache.get(key)
     if value is None:
         value = compute()
@@ -115,7 +115,8 @@ def list_count(qs: QuerySet) -> int:
     return kept("list-count", qs, count, rows=lambda n: n)
 
 
-def _cache_key(kind: str, *parts) -> str:
+def cache_key(kind: str, *parts) -> str:
+    """A cache key for a figure of ``kind`` that depends on ``parts`` (hashed)."""
     digest = hashlib.sha256("\0".join(map(repr, parts)).encode()).hexdigest()[:32]
     return f"jiaoyan:{kind}:{digest}"
 

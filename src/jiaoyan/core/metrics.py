@@ -11,7 +11,6 @@ Apps register their main figures in a ``metrics.py`` of their own, imported from
             name=_lazy("Research activities held"),
             definition=_lazy("Activities organised by units in the subtree …"),
             unit=metrics.SESSIONS,
-            module="activities",
             compute=held,  # (ctx: metrics.Context) -> number or None
         )
     )
@@ -118,10 +117,14 @@ class Metric:
     name: Any
     definition: Any
     unit: Any
-    module: str
     compute: Callable[[Context], float | int | Decimal | None]
     order: int = 100
     digits: int = 0  # decimals shown
+
+    @property
+    def module(self) -> str:
+        """The app that provides the figure: the part of ``key`` before the dot."""
+        return self.key.split(".", 1)[0]
 
 
 @dataclass(frozen=True)

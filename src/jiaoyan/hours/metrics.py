@@ -28,7 +28,6 @@ metrics.register(
             "activities and programmes dated within the period."
         ),
         unit=metrics.HOURS,
-        module="hours",
         compute=credited,
         order=60,
         digits=1,

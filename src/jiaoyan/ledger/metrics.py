@@ -51,7 +51,6 @@ metrics.register(
             "deadline within the period (cancelled items are not counted)."
         ),
         unit=metrics.ITEMS,
-        module="ledger",
         compute=items,
         order=40,
     )
@@ -62,7 +61,6 @@ metrics.register(
         name=_lazy("Ledger completion rate"),
         definition=_lazy("Those items marked done or verified, as a share of all of them."),
         unit=metrics.PERCENT,
-        module="ledger",
         compute=completion_rate,
         order=41,
         digits=1,
@@ -77,7 +75,6 @@ metrics.register(
             "(as of today)."
         ),
         unit=metrics.ITEMS,
-        module="ledger",
         compute=overdue,
         order=42,
     )

@@ -40,7 +40,6 @@ metrics.register(
             "dated within the period (drafts are not counted)."
         ),
         unit=metrics.LESSONS,
-        module="observations",
         compute=lessons,
         order=30,
     )
@@ -54,7 +53,6 @@ metrics.register(
             "was observed with."
         ),
         unit=metrics.POINTS,
-        module="observations",
         compute=mean_score,
         order=31,
         digits=1,

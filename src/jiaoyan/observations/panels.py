@@ -117,9 +117,11 @@ def coverage_panel(request) -> dict[str, Any] | None:
     teachers = memo(
         request,
         "observations.teachers",
-        lambda: RoleAssignment.objects.filter(
-            role=Role.TEACHER, is_active=True, org_unit__path__under=seat.path
-        ).count(),
+        lambda: (
+            RoleAssignment.objects.visible_to(request.user)
+            .filter(role=Role.TEACHER, is_active=True, org_unit__path__under=seat.path)
+            .count()
+        ),
         keep=True,
     )
     observed = stat.observed_teachers if stat else 0

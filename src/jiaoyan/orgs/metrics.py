@@ -26,7 +26,6 @@ metrics.register(
             "does not apply)."
         ),
         unit=metrics.SCHOOLS,
-        module="orgs",
         compute=schools,
         order=10,
     )

@@ -28,7 +28,6 @@ metrics.register(
             "below it, as they are now (the period does not apply)."
         ),
         unit=metrics.PERSONS,
-        module="people",
         compute=teachers,
         order=11,
     )

@@ -66,7 +66,6 @@ metrics.register(
             "a school below it, took part."
         ),
         unit=metrics.SESSIONS,
-        module="quality",
         compute=exams,
         order=50,
     )
@@ -82,7 +81,6 @@ metrics.register(
             "the figure is hidden when fewer than 10 students remain."
         ),
         unit=metrics.PERCENT,
-        module="quality",
         compute=score_rate,
         order=51,
         digits=1,
