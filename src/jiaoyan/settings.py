@@ -122,7 +122,11 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "jiaoyan.core.context_processors.shell",
             ],
-            "builtins": ["django.templatetags.i18n", "django.templatetags.static"],
+            "builtins": [
+                "django.templatetags.i18n",
+                "django.templatetags.static",
+                "jiaoyan.core.templatetags.links",
+            ],
         },
     }
 ]

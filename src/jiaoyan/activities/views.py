@@ -31,6 +31,7 @@ from jiaoyan.core.pages import (
     wants_export,
 )
 from jiaoyan.core.scope import can, get_visible_or_404, scope_paths
+from jiaoyan.core.templatetags.links import safe_href
 from jiaoyan.orgs.models import OrgUnit
 from jiaoyan.people.models import Person
 
@@ -859,7 +860,10 @@ def material_add(request: HttpRequest, pk: int) -> HttpResponse:
 def material_download(request: HttpRequest, pk: int) -> HttpResponse:
     material = get_visible_or_404(Material, request.user, pk=pk)
     if material.url:
-        return redirect(material.url)
+        link = safe_href(material.url)
+        if not link:
+            raise Http404
+        return redirect(link)
     if not material.file:
         raise Http404
     try:
