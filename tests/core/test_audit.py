@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from django.utils import timezone
 
 from jiaoyan.core import audit
@@ -14,7 +15,11 @@ from jiaoyan.people import services as people_services
 from tests.support import read_xlsx
 
 
-def test_a_page_write_carries_the_request_id_and_source(world, client_for):
+@pytest.mark.parametrize("behind_proxy", [True, False])
+def test_a_page_write_carries_the_request_id_and_source(world, client_for, settings, behind_proxy):
+    """Behind our proxy its request id ties the audit row to the access log; a client's
+    own X-Request-ID is never taken (it could make its rows pass for another request's)."""
+    settings.BEHIND_PROXY = behind_proxy
     client = client_for(world.principal)
     school = world.school_a
     resp = client.post(
@@ -31,15 +36,25 @@ def test_a_page_write_carries_the_request_id_and_source(world, client_for):
         headers={"X-Request-ID": "req-12345678-abcd"},
     )
     assert resp.status_code == 302
-    assert resp["X-Request-ID"] == "req12345678abcd"
     log = AuditLog.objects.get(object_id=school.pk)
-    assert (log.source, log.request_id, log.actor_name) == (
-        "web",
-        "req12345678abcd",
-        "李校长（principal）",
-    )
+    assert resp["X-Request-ID"] == log.request_id
+    if behind_proxy:
+        assert log.request_id == "req12345678abcd"
+    else:
+        assert log.request_id != "req12345678abcd" and len(log.request_id) == 32
+    assert (log.source, log.actor_name) == ("web", "李校长（principal）")
     assert log.unit_path == school.org_unit.path
     assert log.changes == {"student_count": [900, 905]}
+
+
+@pytest.mark.parametrize("forged", ["x" * 500, "abc\r\nSet-Cookie: a=b", "'; drop table--", "短"])
+def test_a_malformed_request_id_is_replaced_even_behind_the_proxy(
+    world, client_for, settings, forged
+):
+    settings.BEHIND_PROXY = True
+    resp = client_for(world.principal).get("/", headers={"X-Request-ID": forged})
+    assert resp.status_code == 200
+    assert len(resp["X-Request-ID"]) == 32 and resp["X-Request-ID"].isalnum()
 
 
 def test_an_api_write_is_marked_api(world, api_for):
