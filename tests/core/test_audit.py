@@ -4,12 +4,16 @@ request it came from, and the log page shows each admin the rows of their scope.
 from __future__ import annotations
 
 import datetime as dt
+import os
+import subprocess
+import sys
 
 import pytest
 from django.utils import timezone
 
 from jiaoyan.core import audit
 from jiaoyan.core.models import AuditLog
+from jiaoyan.core.tasks import prune_audit
 from jiaoyan.orgs import services as org_services
 from jiaoyan.people import services as people_services
 from tests.support import read_xlsx
@@ -179,3 +183,27 @@ def test_every_service_write_leaves_an_audit_row(world):
     for log in AuditLog.objects.all():
         assert log.action and log.object_repr and log.actor_name
         assert log.changes or log.action == "create"
+
+
+T_NOW = dt.datetime(2026, 12, 7, 9, 0, tzinfo=dt.UTC)
+T_OLD = T_NOW - dt.timedelta(days=200)
+T_RECENT = T_NOW - dt.timedelta(days=100)
+
+
+def test_the_audit_log_is_kept_forever_unless_a_retention_is_set(world, settings):
+    old = AuditLog.objects.create(action="update", object_repr="旧", timestamp=T_OLD)
+    recent = AuditLog.objects.create(action="update", object_repr="新", timestamp=T_RECENT)
+    settings.AUDIT_KEEP_DAYS = 0
+    assert prune_audit(now=T_NOW) == 0
+    settings.AUDIT_KEEP_DAYS = 30  # below six months: read as six months
+    assert prune_audit(now=T_NOW) == 1
+    assert list(AuditLog.objects.filter(pk__in=[old.pk, recent.pk])) == [recent]
+
+
+def test_a_retention_under_six_months_is_refused_at_start(tmp_path):
+    env = {**os.environ, "AUDIT_KEEP_DAYS": "90", "JIAOYAN_VAR_DIR": str(tmp_path)}
+    env.pop("DATABASE_URL", None)
+    out = subprocess.run(
+        [sys.executable, "-c", "import jiaoyan.settings"], env=env, capture_output=True, text=True
+    )
+    assert out.returncode != 0 and "at least 183 days" in out.stderr
