@@ -5,6 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.static import serve
 
+from jiaoyan.core import ops
 from jiaoyan.core import views as core_views
 from jiaoyan.core.api import urls as api_urls
 from jiaoyan.people.views_account import LoginView
@@ -20,6 +21,8 @@ urlpatterns = [
         ),
         name="password_change",
     ),
+    path("healthz", ops.healthz, name="healthz"),
+    path("metrics", ops.metrics, name="metrics"),
     path("i18n/setlang/", core_views.set_language, name="set_language"),
     path("", include("jiaoyan.core.urls")),
     path("me/", include("jiaoyan.people.urls_account")),

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from jiaoyan.core import audit, charts
+from jiaoyan.core.dbrouter import replica_reads
 from jiaoyan.core.errors import ServiceError
 from jiaoyan.core.lists import SortOption, paginate, querystring_without
 from jiaoyan.core.pages import (
@@ -206,6 +207,7 @@ STATS_COLUMNS = [
 ]
 
 
+@replica_reads
 @login_required
 def stats(request: HttpRequest) -> HttpResponse:
     roots = queries.stats_roots(request.user)
