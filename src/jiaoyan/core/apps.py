@@ -3,7 +3,6 @@ from django.utils.module_loading import autodiscover_modules, module_has_submodu
 from django.utils.translation import gettext_lazy as _
 
 from . import home, nav
-from .roles import Role
 
 
 def _may_import(user) -> bool:
@@ -58,6 +57,12 @@ class ModuleConfig(AppConfig):
             home.register(panel)
 
 
+def _may_read_audit(user) -> bool:
+    from .views import can_see_audit
+
+    return can_see_audit(user)
+
+
 class CoreConfig(ModuleConfig):
     default = True  # (this module holds two configurations)
     name = "jiaoyan.core"
@@ -86,7 +91,7 @@ class CoreConfig(ModuleConfig):
             order=90,
             section=nav.ADMIN,
             active_for=("core:audit",),
-            visible=nav.with_role(Role.BUREAU_ADMIN),
+            visible=_may_read_audit,
         ),
         nav.NavItem(
             "metrics",

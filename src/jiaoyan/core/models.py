@@ -18,7 +18,13 @@ from .scope import ScopedQuerySet, scoped
 
 
 def _audit_visible(user) -> Q | None:
-    return Q(actor_id=user.pk)
+    """One's own rows, and as an auditor (审计员) every row of the audited subtrees."""
+    from .scope import auditor_paths
+
+    q = Q(actor_id=user.pk)
+    for path in auditor_paths(user):
+        q |= Q(unit_path__under=path)
+    return q
 
 
 @scoped(path="unit_path", rules={"view": ADMINS}, grants=False, visible=_audit_visible)

@@ -8,7 +8,8 @@ Core declares the sections; each app declares its pages in its AppConfig's ``nav
 
 An item names its section (an item without one stands beside Home, outside every
 section), its order inside the section, and a predicate ``visible(user)`` saying who sees
-it (:func:`has_scope` and :func:`with_role` are the common ones). Nothing is listed that
+it (:func:`has_scope` and :func:`with_role` are the common ones; an item in a section
+without one is shown to whoever has a scope — not to an auditor). Nothing is listed that
 does not lead to a working page for the user who sees it, and a section none of whose
 items the user sees is not shown at all.
 """
@@ -126,6 +127,8 @@ def menu_for(user, view_name: str = "") -> list[dict[str, Any]]:
     for item in _items:
         if item.visible is not None and not item.visible(user):
             continue
+        if item.visible is None and item.section and not has_scope(user):
+            continue  # a module's pages are for those who work somewhere (not the auditor)
         parts.setdefault(item.section, []).append(_entry(item, view_name))
     menu = [{"key": "", "label": "", "items": parts.pop(""), "active": False}]
     for section in sorted(_sections.values(), key=lambda s: (s.order, s.key)):

@@ -10,9 +10,13 @@ class Role(models.TextChoices):
     PRINCIPAL = "principal", _("Principal")
     TEACHER = "teacher", _("Teacher")
     COUNSELLOR = "counsellor", _("Counsellor")
+    AUDITOR = "auditor", _("Auditor")
 
 
-ALL_ROLES = frozenset(Role.values)
+#: The roles that work on a unit's data. The auditor (审计员) reads the audit log of its
+#: subtree and nothing else: its assignments are not scopes (``core.scope.user_scopes``
+#: leaves them out), only ``core.scope.auditor_paths``.
+ALL_ROLES = frozenset(Role.values) - {Role.AUDITOR}
 ADMINS = frozenset({Role.BUREAU_ADMIN})
 
 # The Chinese job names used in sheets (岗位) and the role each one means.
@@ -26,6 +30,7 @@ ROLE_BY_SHEET_NAME = {
     "教师": Role.TEACHER,
     "心理教师": Role.COUNSELLOR,
     "心理健康教师": Role.COUNSELLOR,
+    "审计员": Role.AUDITOR,
 }
 SHEET_NAME_BY_ROLE = {
     Role.BUREAU_ADMIN: "局管理员",
@@ -33,4 +38,5 @@ SHEET_NAME_BY_ROLE = {
     Role.PRINCIPAL: "校长",
     Role.TEACHER: "教师",
     Role.COUNSELLOR: "心理教师",
+    Role.AUDITOR: "审计员",
 }

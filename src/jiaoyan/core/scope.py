@@ -51,7 +51,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from .paths import is_under, minimal_paths
-from .roles import ALL_ROLES
+from .roles import ALL_ROLES, Role
 
 M = TypeVar("M", bound=models.Model)
 
@@ -151,7 +151,11 @@ def spec_for(model_or_obj: type[models.Model] | models.Model) -> ScopeSpec:
 
 
 def user_scopes(user) -> tuple[UserScope, ...]:
-    """The active role assignments of ``user``, read once per request and cached on it."""
+    """The active role assignments of ``user``, read once per request and cached on it.
+
+    An auditor's assignments are not among them: the auditor works on no data, and every
+    rule that asks "which units does this user work on" must not see them. They give only
+    the audit log (:func:`auditor_paths`, read by the same query)."""
     if user is None or not getattr(user, "is_authenticated", False):
         return ()
     cached = getattr(user, "_jiaoyan_scopes", None)
@@ -161,15 +165,25 @@ def user_scopes(user) -> tuple[UserScope, ...]:
     rows = RoleAssignment.objects.filter(
         person__user_id=user.pk, is_active=True, person__status="active"
     ).values_list("role", "org_unit_id", "org_unit__path")
-    scopes = tuple(UserScope(role=r, unit_id=u, path=p) for r, u, p in rows)
+    scopes = tuple(UserScope(role=r, unit_id=u, path=p) for r, u, p in rows if r != Role.AUDITOR)
+    user._jiaoyan_audit_paths = minimal_paths({p for r, _u, p in rows if r == Role.AUDITOR})
     user._jiaoyan_scopes = scopes
     return scopes
 
 
+def auditor_paths(user) -> list[str]:
+    """Paths of the units whose audit log ``user`` reads as an auditor (审计员)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return []
+    user_scopes(user)
+    return getattr(user, "_jiaoyan_audit_paths", [])
+
+
 def forget_scopes(user) -> None:
     """Drop the cached scopes (after the user's roles changed in this request)."""
-    if hasattr(user, "_jiaoyan_scopes"):
-        del user._jiaoyan_scopes
+    for attr in ("_jiaoyan_scopes", "_jiaoyan_audit_paths"):
+        if hasattr(user, attr):
+            delattr(user, attr)
 
 
 def user_roles(user) -> set[str]:

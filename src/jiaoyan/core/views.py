@@ -298,8 +298,9 @@ def _changes_text(log: AuditLog) -> str:
 
 def can_see_audit(user) -> bool:
     from .roles import Role
+    from .scope import auditor_paths
 
-    return has_role(user, Role.BUREAU_ADMIN)
+    return has_role(user, Role.BUREAU_ADMIN) or bool(auditor_paths(user))
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
