@@ -516,3 +516,19 @@ def test_the_task_worker_refuses_the_sparse_workbook_and_takes_the_next_job(
     )
     with transaction.atomic():
         assert client.get(f"/imports/{second.pk}/").status_code == 200
+
+
+def test_a_csv_wider_than_the_column_limit_is_refused_before_it_is_split():
+    from jiaoyan.core.tabular import TableError, read_table
+
+    wide = "姓名,工号\n张三,T001\n" + "," * 3_000_000 + "\n"
+    with pytest.raises(TableError) as e:
+        read_table(wide.encode(), "x.csv", headers=["姓名"], required=["姓名"])
+    assert str(e.value) == zh(
+        "Row %(row)d has more than %(n)s columns; delete the cells outside the table and "
+        "upload it again.",
+        row=3,
+        n=2000,
+    )
+    ok = read_table("姓名,工号\n张三,T001\n".encode(), "x.csv", headers=["姓名"], required=["姓名"])
+    assert [r for _n, r in ok.rows] == [["张三", "T001"]]
