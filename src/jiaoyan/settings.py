@@ -91,6 +91,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "jiaoyan.core.middleware.RequestIdMiddleware",
+    "jiaoyan.core.ops.MetricsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     # Before the CSRF check, which reads the body: permission, then size (core/uploads.py).
@@ -103,6 +104,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
+    # Last: its process_view runs a marked view's reads on the replica (core/dbrouter.py).
+    "jiaoyan.core.dbrouter.ReplicaMiddleware",
 ]
 
 ROOT_URLCONF = "jiaoyan.urls"
@@ -124,7 +127,11 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "jiaoyan.core.context_processors.shell",
             ],
-            "builtins": ["django.templatetags.i18n", "django.templatetags.static"],
+            "builtins": [
+                "django.templatetags.i18n",
+                "django.templatetags.static",
+                "jiaoyan.core.templatetags.links",
+            ],
         },
     }
 ]
@@ -160,6 +167,20 @@ def database_config(url: str | None) -> dict:
 
 
 DATABASES = {"default": database_config(os.environ.get("DATABASE_URL"))}
+# A streaming replica of the primary (PostgreSQL): reports, statistics and exports read from
+# it while it lags less than REPLICA_MAX_LAG seconds; a browser that wrote within
+# REPLICA_PIN_SECONDS reads the primary (jiaoyan/core/dbrouter.py). In tests the alias
+# mirrors the primary; the replica tests point it at the real replica themselves.
+if os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = database_config(os.environ["DATABASE_REPLICA_URL"])
+    DATABASES["replica"]["OPTIONS"] = {
+        **DATABASES["replica"].get("OPTIONS", {}),
+        "connect_timeout": 2,
+    }
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["jiaoyan.core.dbrouter.ReplicaRouter"]
+REPLICA_MAX_LAG = float(os.environ.get("REPLICA_MAX_LAG", 10))
+REPLICA_PIN_SECONDS = int(os.environ.get("REPLICA_PIN_SECONDS", 30))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 
@@ -193,6 +214,32 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+# Beyond that pair (jiaoyan.people.login_limits): past LOGIN_ACCOUNT_FREE_FAILURES failures
+# of one account in the window, from any address, each attempt waits a delay doubling up to
+# LOGIN_ACCOUNT_MAX_DELAY seconds (browsers that logged in to the account before are not
+# delayed); one address with more than LOGIN_ADDRESS_FAILURES failures is refused.
+LOGIN_LIMIT_WINDOW = int(os.environ.get("LOGIN_LIMIT_WINDOW", 15 * 60))
+LOGIN_ACCOUNT_FREE_FAILURES = int(os.environ.get("LOGIN_ACCOUNT_FREE_FAILURES", 10))
+LOGIN_ACCOUNT_MAX_DELAY = int(os.environ.get("LOGIN_ACCOUNT_MAX_DELAY", 60))
+LOGIN_ADDRESS_FAILURES = int(os.environ.get("LOGIN_ADDRESS_FAILURES", 100))
+LOGIN_DEVICE_DAYS = int(os.environ.get("LOGIN_DEVICE_DAYS", 180))
+
+# The audit log is kept forever unless AUDIT_KEEP_DAYS is set; then a daily job deletes
+# older rows. 等保三级 asks for at least six months, so a shorter setting is refused.
+AUDIT_KEEP_DAYS = int(os.environ.get("AUDIT_KEEP_DAYS", 0))
+AUDIT_MIN_KEEP_DAYS = 183
+if 0 < AUDIT_KEEP_DAYS < AUDIT_MIN_KEEP_DAYS:
+    raise RuntimeError(
+        f"AUDIT_KEEP_DAYS={AUDIT_KEEP_DAYS}: the audit log must be kept at least "
+        f"{AUDIT_MIN_KEEP_DAYS} days (six months); leave it unset to keep it forever."
+    )
+
+# /metrics is answered only to these networks (a Prometheus on the host or in the cluster).
+METRICS_ALLOWED = [
+    n.strip()
+    for n in os.environ.get("METRICS_ALLOWED", "127.0.0.1/32,::1/128").split(",")
+    if n.strip()
+]
 
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", 8 * 3600))
 SESSION_SAVE_EVERY_REQUEST = False
@@ -327,8 +374,15 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        # One JSON object a line with the request id (jiaoyan/core/logs.py).
+        "json": {"()": "jiaoyan.core.logs.JsonFormatter"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": os.environ.get("LOG_FORMAT", "plain" if DEBUG else "json"),
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},

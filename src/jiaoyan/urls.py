@@ -5,21 +5,14 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.static import serve
 
+from jiaoyan.core import ops
 from jiaoyan.core import views as core_views
 from jiaoyan.core.api import urls as api_urls
-from jiaoyan.people.forms import LoginForm
+from jiaoyan.people.views_account import LoginView
 
 urlpatterns = [
     path("", core_views.home, name="home"),
-    path(
-        "accounts/login/",
-        auth_views.LoginView.as_view(
-            template_name="registration/login.html",
-            authentication_form=LoginForm,
-            redirect_authenticated_user=True,
-        ),
-        name="login",
-    ),
+    path("accounts/login/", LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "accounts/password/",
@@ -28,6 +21,8 @@ urlpatterns = [
         ),
         name="password_change",
     ),
+    path("healthz", ops.healthz, name="healthz"),
+    path("metrics", ops.metrics, name="metrics"),
     path("i18n/setlang/", core_views.set_language, name="set_language"),
     path("", include("jiaoyan.core.urls")),
     path("me/", include("jiaoyan.people.urls_account")),

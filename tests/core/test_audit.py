@@ -4,17 +4,26 @@ request it came from, and the log page shows each admin the rows of their scope.
 from __future__ import annotations
 
 import datetime as dt
+import os
+import subprocess
+import sys
 
+import pytest
 from django.utils import timezone
 
 from jiaoyan.core import audit
 from jiaoyan.core.models import AuditLog
+from jiaoyan.core.tasks import prune_audit
 from jiaoyan.orgs import services as org_services
 from jiaoyan.people import services as people_services
 from tests.support import read_xlsx
 
 
-def test_a_page_write_carries_the_request_id_and_source(world, client_for):
+@pytest.mark.parametrize("behind_proxy", [True, False])
+def test_a_page_write_carries_the_request_id_and_source(world, client_for, settings, behind_proxy):
+    """Behind our proxy its request id ties the audit row to the access log; a client's
+    own X-Request-ID is never taken (it could make its rows pass for another request's)."""
+    settings.BEHIND_PROXY = behind_proxy
     client = client_for(world.principal)
     school = world.school_a
     resp = client.post(
@@ -31,15 +40,25 @@ def test_a_page_write_carries_the_request_id_and_source(world, client_for):
         headers={"X-Request-ID": "req-12345678-abcd"},
     )
     assert resp.status_code == 302
-    assert resp["X-Request-ID"] == "req12345678abcd"
     log = AuditLog.objects.get(object_id=school.pk)
-    assert (log.source, log.request_id, log.actor_name) == (
-        "web",
-        "req12345678abcd",
-        "李校长（principal）",
-    )
+    assert resp["X-Request-ID"] == log.request_id
+    if behind_proxy:
+        assert log.request_id == "req12345678abcd"
+    else:
+        assert log.request_id != "req12345678abcd" and len(log.request_id) == 32
+    assert (log.source, log.actor_name) == ("web", "李校长（principal）")
     assert log.unit_path == school.org_unit.path
     assert log.changes == {"student_count": [900, 905]}
+
+
+@pytest.mark.parametrize("forged", ["x" * 500, "abc\r\nSet-Cookie: a=b", "'; drop table--", "短"])
+def test_a_malformed_request_id_is_replaced_even_behind_the_proxy(
+    world, client_for, settings, forged
+):
+    settings.BEHIND_PROXY = True
+    resp = client_for(world.principal).get("/", headers={"X-Request-ID": forged})
+    assert resp.status_code == 200
+    assert len(resp["X-Request-ID"]) == 32 and resp["X-Request-ID"].isalnum()
 
 
 def test_an_api_write_is_marked_api(world, api_for):
@@ -164,3 +183,27 @@ def test_every_service_write_leaves_an_audit_row(world):
     for log in AuditLog.objects.all():
         assert log.action and log.object_repr and log.actor_name
         assert log.changes or log.action == "create"
+
+
+T_NOW = dt.datetime(2026, 12, 7, 9, 0, tzinfo=dt.UTC)
+T_OLD = T_NOW - dt.timedelta(days=200)
+T_RECENT = T_NOW - dt.timedelta(days=100)
+
+
+def test_the_audit_log_is_kept_forever_unless_a_retention_is_set(world, settings):
+    old = AuditLog.objects.create(action="update", object_repr="旧", timestamp=T_OLD)
+    recent = AuditLog.objects.create(action="update", object_repr="新", timestamp=T_RECENT)
+    settings.AUDIT_KEEP_DAYS = 0
+    assert prune_audit(now=T_NOW) == 0
+    settings.AUDIT_KEEP_DAYS = 30  # below six months: read as six months
+    assert prune_audit(now=T_NOW) == 1
+    assert list(AuditLog.objects.filter(pk__in=[old.pk, recent.pk])) == [recent]
+
+
+def test_a_retention_under_six_months_is_refused_at_start(tmp_path):
+    env = {**os.environ, "AUDIT_KEEP_DAYS": "90", "JIAOYAN_VAR_DIR": str(tmp_path)}
+    env.pop("DATABASE_URL", None)
+    out = subprocess.run(
+        [sys.executable, "-c", "import jiaoyan.settings"], env=env, capture_output=True, text=True
+    )
+    assert out.returncode != 0 and "at least 183 days" in out.stderr

@@ -295,3 +295,11 @@ def test_forged_forwarded_for_does_not_escape_the_lock_out(world, settings):
         HTTP_X_FORWARDED_FOR="8.8.8.8, 203.0.113.7",
     )
     assert 'data-testid="locked-out"' in locked.content.decode()
+
+
+def test_a_signed_in_user_s_language_choice_is_kept_on_the_account(world, client_for):
+    user = world.users["teacher"]
+    resp = client_for(user).post("/i18n/setlang/", {"language": "en", "next": "/hours/"})
+    assert resp.status_code == 302 and resp["Location"] == "/hours/"
+    user.refresh_from_db()
+    assert user.language == "en"

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from jiaoyan.core import audit, charts
+from jiaoyan.core.dbrouter import replica_reads
 from jiaoyan.core.errors import ServiceError
 from jiaoyan.core.lists import SortOption, paginate, querystring_without
 from jiaoyan.core.pages import (
@@ -31,6 +32,7 @@ from jiaoyan.core.pages import (
     wants_export,
 )
 from jiaoyan.core.scope import can, get_visible_or_404, scope_paths
+from jiaoyan.core.templatetags.links import safe_href
 from jiaoyan.core.uploads import upload
 from jiaoyan.orgs.models import OrgUnit
 from jiaoyan.people.models import Person
@@ -206,6 +208,7 @@ STATS_COLUMNS = [
 ]
 
 
+@replica_reads
 @login_required
 def stats(request: HttpRequest) -> HttpResponse:
     roots = queries.stats_roots(request.user)
@@ -868,7 +871,10 @@ def material_add(request: HttpRequest, pk: int) -> HttpResponse:
 def material_download(request: HttpRequest, pk: int) -> HttpResponse:
     material = get_visible_or_404(Material, request.user, pk=pk)
     if material.url:
-        return redirect(material.url)
+        link = safe_href(material.url)
+        if not link:
+            raise Http404
+        return redirect(link)
     if not material.file:
         raise Http404
     try:

@@ -35,14 +35,22 @@ def client_ip(request) -> str | None:
 
 
 class RequestIdMiddleware:
-    """Runs every request inside a write context, so audit rows carry its id and source."""
+    """Runs every request inside a write context, so audit rows carry its id and source.
+
+    The id is our own unless we run ``BEHIND_PROXY``: then our proxy's ``X-Request-ID``
+    (nginx sets ``$request_id``, replacing whatever the client sent) ties the access log
+    to the audit rows. A client's own header is never copied into an audit row: it could
+    make one request's rows look like another's.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        incoming = request.headers.get("X-Request-ID", "")
-        rid = incoming.replace("-", "")[:32] if _REQUEST_ID_RE.match(incoming) else None
+        rid = None
+        if settings.BEHIND_PROXY:
+            incoming = request.headers.get("X-Request-ID", "")
+            rid = incoming.replace("-", "")[:32] if _REQUEST_ID_RE.match(incoming) else None
         source = "api" if request.path.startswith("/api/") else "web"
         with context.write_context(source, rid) as ctx:
             request.request_id = ctx.request_id

@@ -5,12 +5,39 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from . import audit
-from .errors import StaleObject
+from .errors import ServiceError, StaleObject
+
+_LINK = URLValidator(schemes=["http", "https"])
+
+
+def clean_link(value: str | None, *, field: str, max_length: int = 300) -> str:
+    """A link a user gives (a meeting room, a video, a reference): http(s) only.
+
+    Every link that a page later puts into an ``href`` passes here, whichever way it was
+    written (form, API, sheet): ``javascript:``, ``data:`` and other schemes would run or
+    show content in the reader's browser under our address.
+    """
+    link = (value or "").strip()
+    if not link:
+        return ""
+    if len(link) > max_length:
+        raise ServiceError(
+            _("The link is longer than %(n)d characters.") % {"n": max_length}, field=field
+        )
+    try:
+        _LINK(link)
+    except ValidationError:
+        raise ServiceError(
+            _("Give a web link that starts with http:// or https://."), field=field
+        ) from None
+    return link
 
 
 def check_version(obj: models.Model, expected: int | None) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -54,7 +55,7 @@ def set_language(request: HttpRequest) -> HttpResponse:
             httponly=True,
         )
         if request.user.is_authenticated:
-            type(request.user).objects.filter(pk=request.user.pk).update(language=lang)
+            get_user_model().objects.filter(pk=request.user.pk).update(language=lang)
     return response
 
 

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 
 from jiaoyan.core import audit, charts
+from jiaoyan.core.dbrouter import replica_reads
 from jiaoyan.core.errors import ServiceError
 from jiaoyan.core.lists import ListRows, querystring_without
 from jiaoyan.core.pages import (
@@ -294,6 +295,7 @@ def _period(fn, value):
     return period, ""
 
 
+@replica_reads
 @login_required
 def monthly(request: HttpRequest) -> HttpResponse:
     unit = _report_unit(request)
@@ -409,6 +411,7 @@ def _monthly_xlsx(title: str, overdue, escalated, row_unit) -> bytes:
     )
 
 
+@replica_reads
 @login_required
 def quarterly(request: HttpRequest) -> HttpResponse:
     unit = _report_unit(request)

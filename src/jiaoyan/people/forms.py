@@ -16,6 +16,7 @@ from jiaoyan.core.forms import (
 from jiaoyan.core.roles import Role
 from jiaoyan.orgs.models import OrgUnit, Stage, Subject
 
+from . import login_limits
 from .models import Honour, Person
 
 
@@ -45,6 +46,23 @@ class LoginForm(StyledFormMixin, AuthenticationForm):
             {"autocomplete": "username", "autocapitalize": "none", "autofocus": True}
         )
         self.fields["password"].widget.attrs.update({"autocomplete": "current-password"})
+
+    def clean(self):
+        """Record the attempt and apply the account and address limits
+        (:mod:`jiaoyan.people.login_limits`) before the password is checked."""
+        if self.request is None:
+            return super().clean()
+        try:
+            attempt = login_limits.begin(self.request, self.cleaned_data.get("username"))
+        except login_limits.LoginRefused as refused:
+            raise forms.ValidationError(str(refused), code="throttled") from None
+        try:
+            data = super().clean()
+        except BaseException:
+            login_limits.finish(attempt, succeeded=False)
+            raise
+        login_limits.finish(attempt, succeeded=True)
+        return data
 
 
 class TokenForm(StyledForm):

@@ -295,3 +295,35 @@ class ApiToken(models.Model):
         if self.revoked_at is not None:
             return False
         return self.expires_at is None or self.expires_at > timezone.now()
+
+
+class LoginAttempt(models.Model):
+    """One try at the log-in form, recorded before its password is checked.
+
+    The per-account and per-address limits (:mod:`jiaoyan.people.login_limits`) count
+    these; the rows are system data, never shown, and pruned after a day.
+    """
+
+    class Outcome(models.TextChoices):
+        PENDING = "pending", _("being checked")
+        FAILED = "failed", _("failed")
+        SUCCEEDED = "succeeded", _("succeeded")
+        REFUSED = "refused", _("refused unchecked")
+
+    username = models.CharField(_("username"), max_length=150)
+    address = models.GenericIPAddressField(_("address"), null=True, blank=True)
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    outcome = models.CharField(
+        _("outcome"), max_length=10, choices=Outcome.choices, default=Outcome.PENDING
+    )
+
+    class Meta:
+        verbose_name = _("log-in attempt")
+        verbose_name_plural = _("log-in attempts")
+        indexes = [
+            models.Index(fields=["username", "at"], name="login_attempt_user_at"),
+            models.Index(fields=["address", "at"], name="login_attempt_address_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.username} {self.at:%Y-%m-%d %H:%M:%S} {self.outcome}"

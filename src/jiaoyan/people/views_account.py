@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -15,9 +16,23 @@ from django.views.decorators.http import require_POST
 from jiaoyan.core.pages import FAILED, run_service
 from jiaoyan.core.scope import get_visible_or_404
 
-from . import services
-from .forms import TokenForm
+from . import login_limits, services
+from .forms import LoginForm, TokenForm
 from .models import ApiToken
+
+
+class LoginView(auth_views.LoginView):
+    """Django's log-in with the attempt limits of :mod:`.login_limits`; a successful
+    log-in remembers the browser for the account (it is then never delayed)."""
+
+    template_name = "registration/login.html"
+    authentication_form = LoginForm
+    redirect_authenticated_user = True
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        login_limits.remember_device(self.request, response, form.get_user().get_username())
+        return response
 
 
 @login_required

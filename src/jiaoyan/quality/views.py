@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from jiaoyan.core import restricted
+from jiaoyan.core.dbrouter import replica_reads
 from jiaoyan.core.imports import start_import
 from jiaoyan.core.lists import SortOption, paginate, querystring_without, xlsx_response
 from jiaoyan.core.pages import (
@@ -347,6 +348,7 @@ def _school(request, school_id: int) -> OrgUnit:
     )
 
 
+@replica_reads
 @login_required
 def school_report(request: HttpRequest, pk: int, school_id: int) -> HttpResponse:
     exam = _exam(request, pk)
@@ -489,6 +491,7 @@ def school_pick(request: HttpRequest, pk: int) -> HttpResponse:
 # --- subject report -------------------------------------------------------------------------
 
 
+@replica_reads
 @login_required
 def subject_report(request: HttpRequest, pk: int, key: str) -> HttpResponse:
     exam = _exam(request, pk)
@@ -555,6 +558,7 @@ def subject_report(request: HttpRequest, pk: int, key: str) -> HttpResponse:
 # --- balance -----------------------------------------------------------------------------
 
 
+@replica_reads
 @login_required
 def exam_balance(request: HttpRequest, pk: int) -> HttpResponse:
     exam = _exam(request, pk)
@@ -590,6 +594,7 @@ def exam_balance(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+@replica_reads
 @login_required
 @upload("sheet", allowed=may_upload_balance)
 def resource_balance(request: HttpRequest) -> HttpResponse:

@@ -16,7 +16,7 @@ from jiaoyan.core import audit
 from jiaoyan.core.errors import ServiceError
 from jiaoyan.core.notifications import notify
 from jiaoyan.core.scope import can, require
-from jiaoyan.core.services import apply_changes
+from jiaoyan.core.services import apply_changes, clean_link
 from jiaoyan.hours import services as hours_services
 from jiaoyan.hours.models import HoursRecord
 from jiaoyan.orgs.models import OrgUnit, Stage, Subject
@@ -53,7 +53,10 @@ def _check_theme_for(actor, theme: MonthlyTheme | None) -> None:
         raise ServiceError(_("The monthly theme does not exist."), field="theme")
 
 
-def _check_venue_fields(name: str, address: str, online_url: str, capacity) -> None:
+def _check_venue_fields(
+    name: str, address: str, online_url: str, capacity, *, url_field: str = "online_url"
+) -> None:
+    clean_link(online_url, field=url_field)
     if not (name or "").strip():
         raise ServiceError(_("Give the venue a name."), field="name")
     if not (address or "").strip() and not (online_url or "").strip():
@@ -118,7 +121,7 @@ def create_activity(
     activity.hours = _check_hours(hours)
     activity.start_month = _month_key(starts_at)
     name = (venue_name or "").strip() or _("Main venue")
-    _check_venue_fields(name, venue_address, venue_url, venue_capacity)
+    _check_venue_fields(name, venue_address, venue_url, venue_capacity, url_field="venue_url")
     activity.save()
     Venue.objects.create(
         activity=activity,

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from jiaoyan.core import audit, uploads
 from jiaoyan.core.errors import ServiceError
 from jiaoyan.core.scope import can
+from jiaoyan.core.services import clean_link
 
 from ..models import Activity, Material
 from .common import Action, Status
@@ -38,7 +39,8 @@ def add_material(
     if activity.status == Status.CANCELLED:
         raise ServiceError(_("The activity is cancelled."))
     title = (title or "").strip()
-    if upload is None and not (url or "").strip():
+    url = clean_link(url, field="url")
+    if upload is None and not url:
         raise ServiceError(_("Attach a file or give a link."), field="file")
     if upload is not None and url:
         raise ServiceError(_("Attach a file or give a link, not both."), field="url")
@@ -51,7 +53,7 @@ def add_material(
         phase=phase,
         kind=kind,
         title=(title or (upload.name if upload is not None else url))[:150],
-        url=(url or "").strip()[:300],
+        url=url,
         uploaded_by=actor,
     )
     if upload is not None:

@@ -8,6 +8,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
+from jiaoyan.core.dbrouter import replica_reads
 from jiaoyan.core.lists import querystring_without
 from jiaoyan.core.pages import Column, columns_response, wants_export
 from jiaoyan.core.scope import get_visible_or_404, user_scopes
@@ -109,6 +110,7 @@ def _coverage_xlsx(unit, term, columns, rows) -> HttpResponse:
     )
 
 
+@replica_reads
 @login_required
 def coverage(request: HttpRequest, unit_pk: int | None = None) -> HttpResponse:
     user = request.user
@@ -131,6 +133,7 @@ def coverage(request: HttpRequest, unit_pk: int | None = None) -> HttpResponse:
     return render(request, "observations/coverage_unit.html", ctx)
 
 
+@replica_reads
 @login_required
 def analysis(request: HttpRequest, unit_pk: int | None = None) -> HttpResponse:
     user = request.user

@@ -1,0 +1,156 @@
+"""A task worker killed with SIGKILL in the middle of a real import's write loses nothing:
+the database holds none of the half-written rows, the sweep finds the job by its stale
+heartbeat and queues it again, and the next worker imports every row exactly once.
+
+The worker is a real process on a database both reach (see ``test_jobs_worker``). The
+kill happens only once the import is inside its write transaction, which the test sees
+from outside: on PostgreSQL a backend of the test database holds a transaction that has
+written (``backend_xid``) for a while; on SQLite another connection cannot take the write
+lock for a while.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import signal
+import sqlite3
+import time
+
+import psycopg
+import pytest
+import time_machine
+import xlsxwriter
+from django.db import transaction
+from django.test.utils import override_settings
+
+from jiaoyan.core import imports, jobs
+from jiaoyan.core.models import Job
+from jiaoyan.people.models import Person
+
+from .test_jobs_worker import DB_TASKS, DEADLINE, SharedDatabase, start_worker, stop, wait_for
+
+ROWS = 30_000
+HEADERS = [
+    "工号",
+    "姓名",
+    "性别",
+    "手机号",
+    "所属单位代码",
+    "岗位",
+    "学科",
+    "学段",
+    "职称",
+    "荣誉称号",
+]
+
+
+def _sheet(unit_code: str) -> bytes:
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf, {"constant_memory": True})
+    ws = wb.add_worksheet("教职工")
+    ws.write_row(0, 0, HEADERS)
+    for i in range(1, ROWS + 1):
+        ws.write_row(
+            i, 0, [f"K{i:06d}", f"测试教师{i}", "女" if i % 2 else "男", "", unit_code, "教师"]
+        )
+    wb.close()
+    return buf.getvalue()
+
+
+def _persons(db: SharedDatabase) -> int:
+    if not db.sqlite:
+        return Person.objects.count()
+    with sqlite3.connect(db.file, timeout=20) as conn:
+        return conn.execute("SELECT COUNT(*) FROM people_person").fetchone()[0]
+
+
+def _writing(db: SharedDatabase) -> bool:
+    """Whether some other connection is inside a write transaction right now."""
+    if db.sqlite:
+        conn = sqlite3.connect(db.file, timeout=0, isolation_level=None)
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("ROLLBACK")
+            return False
+        except sqlite3.OperationalError:
+            return True
+        finally:
+            conn.close()
+    with psycopg.connect(db.url.replace("postgres://", "postgresql://"), autocommit=True) as c:
+        (n,) = c.execute(
+            "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database()"
+            " AND pid <> pg_backend_pid() AND backend_xid IS NOT NULL"
+        ).fetchone()
+        return n > 0
+
+
+def _inside_the_write(db: SharedDatabase, job_pk: int, worker) -> None:
+    """Wait until the import has been inside its write transaction for 0.3 s."""
+    wait_for(db, job_pk, worker, lambda r: r["phase"] == "writing")
+    deadline = time.monotonic() + DEADLINE
+    since = None
+    while time.monotonic() < deadline:
+        if _writing(db):
+            since = since or time.monotonic()
+            if time.monotonic() - since >= 0.3:
+                return
+        else:
+            since = None
+            row = db.row(job_pk)
+            if row["status"] != "running":
+                pytest.fail(f"the import finished before it could be interrupted: {row}")
+        time.sleep(0.02)
+    pytest.fail("the import never held its write transaction")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_inside_an_import_writes_nothing_and_the_rerun_completes(
+    world, tmp_path, monkeypatch, settings
+):
+    monkeypatch.setenv("MEDIA_ROOT", str(settings.MEDIA_ROOT))
+    db = SharedDatabase(tmp_path)
+    before = Person.objects.count()
+    school = world.schools["school_a"].org_unit
+    with override_settings(TASKS=DB_TASKS), transaction.atomic():
+        imp = imports.start_import(
+            actor=world.users["city_admin"],
+            kind="people",
+            filename="教职工.xlsx",
+            data=_sheet(school.code),
+        )
+    job_pk = imp.job_id
+
+    db.publish()
+    worker = start_worker(db)
+    try:
+        _inside_the_write(db, job_pk, worker)
+    finally:
+        stop(worker, signal.SIGKILL)
+    assert worker.returncode == -signal.SIGKILL
+    # Nothing of the interrupted transaction is in the database.
+    assert _persons(db) == before
+    db.collect()
+    assert Person.objects.count() == before
+
+    job = Job.objects.get(pk=job_pk)
+    assert job.status == Job.Status.RUNNING and job.phase == "writing"
+    later = job.heartbeat_at + dt.timedelta(seconds=jobs.stale_seconds() + 1)
+    with time_machine.travel(later, tick=False), override_settings(TASKS=DB_TASKS):
+        assert jobs.sweep().retried == [job_pk]
+
+    db.publish()
+    worker = start_worker(db)
+    try:
+        wait_for(db, job_pk, worker, lambda r: r["status"] in ("succeeded", "failed"))
+    finally:
+        stop(worker, signal.SIGTERM)
+    db.collect()
+    job.refresh_from_db()
+    assert job.status == Job.Status.SUCCEEDED, job.message
+    assert job.attempts == 2 and job.result["created"] == ROWS
+    assert Person.objects.count() == before + ROWS
+    assert (
+        Person.objects.filter(staff_no__startswith="K").values("staff_no").distinct().count()
+        == ROWS
+    )
