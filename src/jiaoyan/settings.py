@@ -94,6 +94,8 @@ MIDDLEWARE = [
     "jiaoyan.core.ops.MetricsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Before the CSRF check, which reads the body: permission, then size (core/uploads.py).
+    "jiaoyan.core.uploads.UploadGuardMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "jiaoyan.core.middleware.LanguageMiddleware",
@@ -304,6 +306,14 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 50 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000
 IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", 60 * 1024 * 1024))
+# The most bytes of one uploaded file, per kind of upload (core/uploads.py refuses more
+# while the body streams in, after the permission check): spreadsheets to import,
+# attachments of progress reports, activity materials (slides, videos).
+UPLOAD_LIMITS = {
+    "sheet": IMPORT_MAX_BYTES,
+    "attachment": int(os.environ.get("UPLOAD_MAX_ATTACHMENT_BYTES", 20 * 1024 * 1024)),
+    "material": int(os.environ.get("UPLOAD_MAX_MATERIAL_BYTES", 200 * 1024 * 1024)),
+}
 # One uploaded sheet: rows and columns that hold values, and what its reader (a child
 # process, see core/sheetreader.py) may use before the file is refused.
 IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", 200_000))

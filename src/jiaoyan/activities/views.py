@@ -33,6 +33,7 @@ from jiaoyan.core.pages import (
 )
 from jiaoyan.core.scope import can, get_visible_or_404, scope_paths
 from jiaoyan.core.templatetags.links import safe_href
+from jiaoyan.core.uploads import upload
 from jiaoyan.orgs.models import OrgUnit
 from jiaoyan.people.models import Person
 
@@ -832,7 +833,15 @@ def decision_delete(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def _may_add_material(request, user, kwargs) -> None:
+    """The upload guard (core.uploads) of an activity's materials."""
+    activity = get_visible_or_404(Activity, user, pk=kwargs["pk"])
+    if not services.can_add_material(user, activity):
+        raise PermissionDenied(_("Only the organisers and the host can add materials."))
+
+
 @login_required
+@upload("material", allowed=_may_add_material)
 def material_add(request: HttpRequest, pk: int) -> HttpResponse:
     activity = _activity(request, pk)
     if not services.can_add_material(request.user, activity):

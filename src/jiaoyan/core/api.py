@@ -38,6 +38,7 @@ from .lists import UnitRanges, list_rows
 from .models import ImportJob
 from .resolve import Unresolved
 from .scope import get_visible_or_404, user_scopes
+from .uploads import may_import, upload
 
 log = logging.getLogger(__name__)
 
@@ -342,6 +343,10 @@ class ImportJobOut(Schema):
         return obj.org_unit_id
 
 
+def _may_import_kind(request, user, kwargs) -> None:
+    may_import(user, kwargs.get("kind", ""))
+
+
 @imports_router.post(
     "/imports/{kind}",
     response={202: ImportJobOut},
@@ -349,6 +354,7 @@ class ImportJobOut(Schema):
     "Kinds that need parameters take them as a JSON object in the form field params, "
     'e.g. {"exam": 5}',
 )
+@upload("sheet", allowed=_may_import_kind)
 def create_import(
     request,
     kind: str,

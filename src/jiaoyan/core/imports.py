@@ -17,14 +17,13 @@ import logging
 import os
 import time
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
-from . import context
+from . import context, uploads
 from .errors import ServiceError
 from .jobs import JobError, Progress, job_kind, start_job
 from .models import ImportJob, Job
@@ -84,11 +83,9 @@ def start_import(
         )
     if not data:
         raise ServiceError(_("The file is empty."), field="file")
-    if len(data) > settings.IMPORT_MAX_BYTES:
-        raise ServiceError(
-            _("The file is larger than %(mb)d MB.") % {"mb": settings.IMPORT_MAX_BYTES // 2**20},
-            field="file",
-        )
+    if len(data) > uploads.limit("sheet"):
+        # The command line's way in; uploads were refused while they streamed in.
+        raise ServiceError(uploads.too_large_message("sheet"), field="file")
     owner = sheet.owner_unit_id()
     if owner is None:
         admin_units = [s.unit_id for s in user_scopes(actor)]

@@ -77,6 +77,19 @@ def _read_csv(data: bytes) -> list[list[Any]]:
         raise TableError(_("The file is not a valid spreadsheet or CSV file."))
     first = text.split("\n", 1)[0]
     delimiter = "\t" if first.count("\t") > first.count(",") else ","
+    # A line of millions of delimiters would be split into as many cells before any
+    # check on the row: count them first (a quoted delimiter counts too, erring on the
+    # safe side far beyond any real table).
+    columns = settings.IMPORT_MAX_COLUMNS
+    for number, line in enumerate(io.StringIO(text), start=1):
+        if line.count(delimiter) >= columns:
+            raise TableError(
+                _(
+                    "Row %(row)d has more than %(n)s columns; delete the cells outside the "
+                    "table and upload it again."
+                )
+                % {"row": number, "n": columns}
+            )
     limit = settings.IMPORT_MAX_ROWS
     rows: list[list[Any]] = []
     try:

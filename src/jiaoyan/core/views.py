@@ -18,7 +18,6 @@ from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from . import audit
-from .errors import ServiceError
 from .filters import AuditFilter, NotificationFilter
 from .forms import StyledForm
 from .imports import kinds_for, retry_valid_only, start_import
@@ -27,6 +26,7 @@ from .models import AuditLog, ImportJob, Notification
 from .pages import Column, ListPage, form_page, post_action
 from .scope import get_visible_or_404, has_role
 from .sheets import get_kind, template_xlsx, write_table_xlsx
+from .uploads import upload
 
 
 @login_required
@@ -91,6 +91,13 @@ def _require_importer(request, *, standalone: bool = False) -> list:
     return kinds
 
 
+def _may_import_any(request, user, kwargs) -> None:
+    """The import page's upload guard (core.uploads): the kind is in the body, so before
+    it is read, only whether the user may import anything at all."""
+    if not kinds_for(user, standalone=True):
+        raise PermissionDenied(_("You may not import data."))
+
+
 def _can_import(user) -> bool:
     return bool(kinds_for(user))
 
@@ -114,6 +121,7 @@ import_list = ImportList.as_view()
 
 
 @login_required
+@upload("sheet", allowed=_may_import_any)
 def import_new(request: HttpRequest) -> HttpResponse:
     kinds = _require_importer(request, standalone=True)
     if request.method == "POST":
@@ -124,10 +132,6 @@ def import_new(request: HttpRequest) -> HttpResponse:
 
     def start(d):
         upload, mode = d["file"], d["mode"]
-        if upload.size > settings.IMPORT_MAX_BYTES:
-            raise ServiceError(
-                _("The file is larger than %(mb)d MB.") % {"mb": settings.IMPORT_MAX_BYTES // 2**20}
-            )
         return start_import(
             actor=request.user,
             kind=d["kind"],

@@ -27,7 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from jiaoyan.core import audit
+from jiaoyan.core import audit, uploads
 from jiaoyan.core.errors import ServiceError
 from jiaoyan.core.notifications import notify
 from jiaoyan.core.scope import can, require, user_scopes
@@ -58,7 +58,7 @@ REMIND_DAYS = 3  # days before a deadline the responsible side is reminded
 # then (one notification per item and deadline), so an hourly sweep stays small.
 OVERDUE_LOOKBACK = 14
 MAX_TAGS = 10
-MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
+MAX_ATTACHMENTS = 10  # files of one progress report (each within UPLOAD_LIMITS["attachment"])
 ITEM_FIELDS = (
     "title",
     "description",
@@ -490,10 +490,15 @@ def report_progress(
         )
     text = _clean_text(text, field="text", label=_("Progress"), limit=5000, required=True)
     percent = _clean_percent(percent)
+    if len(files) > MAX_ATTACHMENTS:
+        raise ServiceError(
+            _("Upload at most %(n)d files at once.") % {"n": MAX_ATTACHMENTS}, field="files"
+        )
     for f in files:
-        if getattr(f, "size", 0) > MAX_ATTACHMENT_BYTES:
+        if getattr(f, "size", 0) > uploads.limit("attachment"):
             raise ServiceError(
-                _("%(name)s is larger than 20 MB.") % {"name": getattr(f, "name", "")},
+                _("%(name)s is larger than %(mb)d MB.")
+                % {"name": getattr(f, "name", ""), "mb": uploads.limit("attachment") // 2**20},
                 field="files",
             )
     now = timezone.now()

@@ -4,7 +4,6 @@ items, the item page with its progress history and the actions on it, and the im
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -17,11 +16,11 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from jiaoyan.core import audit, charts
-from jiaoyan.core.errors import ServiceError
 from jiaoyan.core.imports import start_import
 from jiaoyan.core.lists import ListRows, SortOption, querystring_without
 from jiaoyan.core.pages import ListPage, edit_page, editing, form_page, post_action
 from jiaoyan.core.scope import can, get_visible_or_404, units_where
+from jiaoyan.core.uploads import upload
 from jiaoyan.orgs.models import OrgUnit
 
 from . import queries, services
@@ -373,8 +372,21 @@ def _item_action(service, done: str, *, versioned: bool = True, **fields: str):
     return view
 
 
+def _may_report(request, user, kwargs) -> None:
+    """The upload guard (core.uploads) of a progress report with attachments."""
+    item = get_visible_or_404(Item, user, pk=kwargs["pk"])
+    if not services.may_report(user, item):
+        raise PermissionDenied(_("Only the responsible side can report progress on this item."))
+
+
+def _may_import_ledger(request, user, kwargs) -> None:
+    if not units_where(user, "import", Item).exists():
+        raise PermissionDenied(_("You may not import a work ledger."))
+
+
 @login_required
 @require_POST
+@upload("attachment", allowed=_may_report, files=services.MAX_ATTACHMENTS)
 def item_report(request: HttpRequest, pk: int) -> HttpResponse:
     item = get_visible_or_404(Item, request.user, pk=pk)
     return _act(
@@ -435,6 +447,7 @@ def attachment(request: HttpRequest, pk: int) -> FileResponse:
 
 
 @login_required
+@upload("sheet", allowed=_may_import_ledger)
 def ledger_import(request: HttpRequest) -> HttpResponse:
     user = request.user
     units = units_where(user, "import", Item)
@@ -449,10 +462,6 @@ def ledger_import(request: HttpRequest) -> HttpResponse:
 
     def start(d):
         upload = d["file"]
-        if upload.size > settings.IMPORT_MAX_BYTES:
-            raise ServiceError(
-                _("The file is larger than %(mb)d MB.") % {"mb": settings.IMPORT_MAX_BYTES // 2**20}
-            )
         return start_import(
             actor=user,
             kind=LedgerSheet.kind,

@@ -13,6 +13,7 @@ from jiaoyan.core.api import PageIn, paginated
 from jiaoyan.core.errors import ServiceError
 from jiaoyan.core.resolve import resolve
 from jiaoyan.core.scope import get_visible_or_404
+from jiaoyan.core.uploads import upload
 from jiaoyan.orgs.models import OrgUnit, Stage
 
 from . import queries, services
@@ -30,6 +31,7 @@ from .schemas import (
     StudentsOut,
     ValueAddedOut,
 )
+from .views import may_upload_balance, may_upload_into_exam
 
 router = Router(tags=["quality"])
 
@@ -147,6 +149,7 @@ def _run_import(request, service, file: UploadedFile, valid_only: bool, default_
     summary="Import the score sheet (nothing is imported when a row is wrong, "
     "unless valid_only=true); the analysis then runs in the background",
 )
+@upload("sheet", allowed=may_upload_into_exam)
 def import_scores(
     request, exam_id: int, file: UploadedFile = File(...), valid_only: bool = Form(False)
 ):
@@ -159,6 +162,7 @@ def import_scores(
     response={200: ImportOut, 400: ImportRejected},
     summary="Import one subject's item scores (?subject=NAME)",
 )
+@upload("sheet", allowed=may_upload_into_exam)
 def import_items(
     request,
     exam_id: int,
@@ -308,6 +312,7 @@ def resource_balance(request, indicator: str, stage: str = "primary", org_unit: 
     response={200: ImportOut, 400: ImportRejected},
     summary="Import the schools' resource inputs (学校代码, 学生数, one column per indicator)",
 )
+@upload("sheet", allowed=may_upload_balance)
 def import_balance_inputs(request, file: UploadedFile = File(...), valid_only: bool = Form(False)):
     return _run_import(request, services.import_balance_inputs, file, valid_only, "balance.xlsx")
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 from urllib.parse import quote
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -21,7 +20,6 @@ from django.views.decorators.http import require_POST
 
 from jiaoyan.core import restricted
 from jiaoyan.core.dbrouter import replica_reads
-from jiaoyan.core.errors import ServiceError
 from jiaoyan.core.imports import start_import
 from jiaoyan.core.lists import SortOption, paginate, querystring_without, xlsx_response
 from jiaoyan.core.pages import (
@@ -38,6 +36,7 @@ from jiaoyan.core.pages import (
 from jiaoyan.core.roles import Role
 from jiaoyan.core.scope import can, get_visible_or_404, has_role, units_where
 from jiaoyan.core.sheets import write_table_xlsx
+from jiaoyan.core.uploads import may_import, upload
 from jiaoyan.orgs.models import OrgUnit
 
 from . import charts, queries, reports, services
@@ -219,10 +218,6 @@ def _start_job(request, exam: Exam | None, form, kind: str, params: dict) -> Htt
     back = exam.get_absolute_url() if exam is not None else reverse("quality:resource_balance")
 
     def start():
-        if upload.size > settings.IMPORT_MAX_BYTES:
-            raise ServiceError(
-                _("The file is larger than %(mb)d MB.") % {"mb": settings.IMPORT_MAX_BYTES // 2**20}
-            )
         return start_import(
             actor=request.user,
             kind=kind,
@@ -235,8 +230,21 @@ def _start_job(request, exam: Exam | None, form, kind: str, params: dict) -> Htt
     return post_action(request, start, redirect_to=lambda job: job if job is not None else back)
 
 
+def may_upload_into_exam(request, user, kwargs) -> None:
+    """The upload guard (core.uploads) of an exam's score and item sheets, pages and API:
+    the exam is seen (else 404) and the user may import into it."""
+    pk = kwargs.get("pk", kwargs.get("exam_id"))
+    get_visible_or_404(Exam, user, pk=pk)
+    may_import(user, ScoreSheet.kind, {"exam": pk})
+
+
+def may_upload_balance(request, user, kwargs) -> None:
+    may_import(user, "balance_inputs")
+
+
 @login_required
 @require_POST
+@upload("sheet", allowed=may_upload_into_exam)
 def upload_scores(request: HttpRequest, pk: int) -> HttpResponse:
     exam = _exam(request, pk)
     form = UploadForm(request.POST, request.FILES)
@@ -248,6 +256,7 @@ def upload_scores(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@upload("sheet", allowed=may_upload_into_exam)
 def upload_items(request: HttpRequest, pk: int) -> HttpResponse:
     exam = _exam(request, pk)
     subjects = queries.subjects_of(exam)
@@ -587,6 +596,7 @@ def exam_balance(request: HttpRequest, pk: int) -> HttpResponse:
 
 @replica_reads
 @login_required
+@upload("sheet", allowed=may_upload_balance)
 def resource_balance(request: HttpRequest) -> HttpResponse:
     stage = (
         request.GET.get("stage") if request.GET.get("stage") in ("primary", "junior") else "primary"

@@ -24,7 +24,6 @@ CHECKIN_OPENS = dt.timedelta(minutes=60)  # before the start
 CHECKIN_CLOSES = dt.timedelta(minutes=30)  # after the end
 LATE_AFTER = dt.timedelta(minutes=10)  # after the start
 MAX_HOURS = Decimal("40")
-MAX_MATERIAL_BYTES = 200 * 2**20
 ACTIVE = (PStatus.INVITED, PStatus.REGISTERED)
 
 

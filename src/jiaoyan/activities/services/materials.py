@@ -6,13 +6,13 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from jiaoyan.core import audit
+from jiaoyan.core import audit, uploads
 from jiaoyan.core.errors import ServiceError
 from jiaoyan.core.scope import can
 from jiaoyan.core.services import clean_link
 
 from ..models import Activity, Material
-from .common import MAX_MATERIAL_BYTES, Action, Status
+from .common import Action, Status
 
 
 def can_add_material(actor, activity: Activity) -> bool:
@@ -57,11 +57,8 @@ def add_material(
         uploaded_by=actor,
     )
     if upload is not None:
-        if upload.size > MAX_MATERIAL_BYTES:
-            raise ServiceError(
-                _("The file is larger than %(mb)d MB.") % {"mb": MAX_MATERIAL_BYTES // 2**20},
-                field="file",
-            )
+        if upload.size > uploads.limit("material"):
+            raise ServiceError(uploads.too_large_message("material"), field="file")
         material.file_name = (upload.name or "file")[-200:]
         material.size = upload.size
         material.file.save(material.file_name, upload, save=False)
