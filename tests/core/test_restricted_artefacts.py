@@ -28,6 +28,7 @@ from jiaoyan.core.errors import ServiceError
 from jiaoyan.core.imports import gone_message, retry_valid_only
 from jiaoyan.core.models import AuditLog, ImportJob, Job
 from jiaoyan.core.sheets import kinds
+from jiaoyan.core.tasks import PURGE_RESTRICTED_IMPORTS
 from jiaoyan.quality import services
 from jiaoyan.quality.models import Candidate
 from tests.quality.helpers import dataset, header, make_exam, xlsx_bytes
@@ -287,7 +288,7 @@ def test_a_rejected_score_import_keeps_its_file_for_the_retry_window_only(
 
     # After it: the periodic job deletes the other file and blanks the report's values.
     with time_machine.travel(now + dt.timedelta(hours=2), tick=False):
-        out = jobs.start_job(artefacts.RETENTION, defer=False)
+        out = jobs.start_job(PURGE_RESTRICTED_IMPORTS, defer=False)
     assert out.status == Job.Status.SUCCEEDED and out.result["files"] == 1
     second.refresh_from_db()
     assert second.file.name == "" and not default_storage.exists(second_name)
@@ -322,8 +323,8 @@ def test_the_retry_window_is_a_setting(world, exam, client_for, django_capture_o
 
 
 def test_the_retention_job_is_scheduled_periodically(world):
-    assert artefacts.RETENTION in jobs._periodic
-    assert artefacts.RETENTION in jobs.schedule_due()
+    assert PURGE_RESTRICTED_IMPORTS in jobs._periodic
+    assert PURGE_RESTRICTED_IMPORTS in jobs.schedule_due()
 
 
 # --- kinds without restricted data ----------------------------------------------------------

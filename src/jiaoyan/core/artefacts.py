@@ -17,10 +17,10 @@ data as much as the rows the import wrote, so:
   succeeds (the rows are stored; a re-import needs the file from its owner). A job that
   failed or was rejected keeps it for :func:`keep_for` (``RESTRICTED_IMPORT_KEEP_HOURS``,
   24 hours by default) so that "import the valid rows only" can run it again; the
-  periodic ``core.import_retention`` job (hourly, ``jiaoyan jobs schedule``) then deletes
-  it and blanks the values in the report, which keeps its rows, columns and rules. A retry
-  takes the file over (the rejected job's copy is deleted once the retry holds its own).
-  Every deletion is an audit row.
+  periodic ``core.purge_restricted_imports`` job (:mod:`jiaoyan.core.tasks`, hourly under
+  ``jiaoyan jobs schedule``) then deletes it and blanks the values in the report, which
+  keeps its rows, columns and rules. A retry takes the file over (the rejected job's copy
+  is deleted once the retry holds its own). Every deletion is an audit row.
 
 Kinds whose files hold no restricted data (org units, people …) are unchanged: whoever
 sees the job reads its report and file.
@@ -38,10 +38,8 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
 
 from . import restricted
-from .jobs import Progress, job_kind, periodic
 from .models import ImportJob, Job
 
 log = logging.getLogger(__name__)
@@ -263,15 +261,3 @@ def purge(*, now: dt.datetime | None = None) -> Purged:
         blank_values(imp)
         out.reports += 1
     return out
-
-
-RETENTION = "core.import_retention"
-
-
-@job_kind(RETENTION, label=_lazy("Deletion of restricted import files"), max_attempts=1)
-def _retention_job(job: Job, progress: Progress) -> dict:
-    out = purge()
-    return {"files": out.files, "reports": out.reports}
-
-
-periodic(RETENTION, every=dt.timedelta(hours=1))
