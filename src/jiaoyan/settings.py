@@ -321,6 +321,11 @@ IMPORT_MAX_COLUMNS = int(os.environ.get("IMPORT_MAX_COLUMNS", 2_000))
 IMPORT_READER_MEMORY_MB = int(os.environ.get("IMPORT_READER_MEMORY_MB", 3_072))
 IMPORT_READER_SECONDS = int(os.environ.get("IMPORT_READER_SECONDS", 180))
 
+# A failed or rejected import of restricted data (an exam's scores) keeps its file and its
+# report's cell values this long, for "import the valid rows only"; a succeeded one keeps
+# neither file nor, after this long, values (core/artefacts.py).
+RESTRICTED_IMPORT_KEEP_HOURS = float(os.environ.get("RESTRICTED_IMPORT_KEEP_HOURS", 24))
+
 _default_storage: dict = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 if os.environ.get("STORAGE_BACKEND", "").lower() == "s3":
     # Any S3-compatible store, through django-storages (installed separately in

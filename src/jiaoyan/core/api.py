@@ -32,6 +32,7 @@ from ninja.files import UploadedFile
 from ninja.pagination import LimitOffsetPagination, paginate
 from ninja.security import APIKeyCookie, HttpBearer
 
+from . import artefacts
 from .errors import ServiceError
 from .imports import start_import
 from .lists import UnitRanges, list_rows
@@ -316,6 +317,17 @@ class ImportJobOut(Schema):
     updated: int | None = None
     unchanged: int | None = None
     errors: list[ImportErrorOut]
+    restricted: str | None = Field(
+        None,
+        description="The kind of restricted data the file holds (student_data …): cell "
+        "values are then given only to holders of that permission who pass a reason",
+    )
+    values_shown: bool = Field(
+        True, description="false: the errors' cell values are blanked (row, column and rule)"
+    )
+    file_kept: bool = Field(
+        True, description="Is the uploaded file still stored (restricted files are not kept)"
+    )
     org_unit: int | None
 
     @staticmethod
@@ -336,7 +348,19 @@ class ImportJobOut(Schema):
 
     @staticmethod
     def resolve_errors(obj: ImportJob):
-        return obj.errors
+        return _report(obj).errors
+
+    @staticmethod
+    def resolve_restricted(obj: ImportJob):
+        return _report(obj).restricted
+
+    @staticmethod
+    def resolve_values_shown(obj: ImportJob):
+        return _report(obj).shown
+
+    @staticmethod
+    def resolve_file_kept(obj: ImportJob):
+        return artefacts.file_kept(obj)
 
     @staticmethod
     def resolve_org_unit(obj: ImportJob):
@@ -345,6 +369,14 @@ class ImportJobOut(Schema):
 
 def _may_import_kind(request, user, kwargs) -> None:
     may_import(user, kwargs.get("kind", ""))
+
+
+def _report(obj: ImportJob) -> artefacts.Report:
+    """The report as the endpoint read it for its caller (redacted when nobody did)."""
+    report = getattr(obj, "_report", None)
+    if report is None:
+        report = obj._report = artefacts.report_for(None, obj)
+    return report
 
 
 @imports_router.post(
@@ -378,14 +410,28 @@ def create_import(
         valid_only=valid_only,
         params=values,
     )
-    return Status(202, ImportJob.objects.select_related("job").get(pk=job.pk))
+    imp = ImportJob.objects.select_related("job__org_unit").get(pk=job.pk)
+    imp._report = artefacts.report_for(request.auth, imp)
+    return Status(202, imp)
 
 
 @imports_router.get(
-    "/import-jobs/{job_id}", response=ImportJobOut, summary="An import's progress and report"
+    "/import-jobs/{job_id}",
+    response=ImportJobOut,
+    summary="An import's progress and report. When its file holds restricted data, the "
+    "errors' cell values need that permission and a reason (?reason=…, audited)",
 )
-def get_import(request, job_id: int):
-    return get_visible_or_404(ImportJob.objects.select_related("job"), request.auth, pk=job_id)
+def get_import(request, job_id: int, reason: str = ""):
+    imp = get_visible_or_404(
+        ImportJob.objects.select_related("job__org_unit"), request.auth, pk=job_id
+    )
+    report = artefacts.report_for(request.auth, imp, reason)
+    if report.problem:
+        raise ServiceError(report.problem, field="reason")
+    if reason.strip() and not report.shown and report.restricted:
+        raise PermissionDenied(_("This needs the %(kind)s permission.") % {"kind": report.label})
+    imp._report = report
+    return imp
 
 
 # --- the router registry -------------------------------------------------------------

@@ -23,7 +23,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
-from . import context, uploads
+from . import artefacts, context, uploads
 from .errors import ServiceError
 from .jobs import JobError, Progress, job_kind, start_job
 from .models import ImportJob, Job
@@ -104,12 +104,25 @@ def start_import(
     return imp
 
 
+def gone_message(job: ImportJob) -> str:
+    """Why a job's original file is no longer there (restricted data is not kept)."""
+    if artefacts.restriction_of(job) is not None:
+        return _(
+            "The file of this import is no longer kept: files holding restricted data are "
+            "deleted once imported, or %(h)s hours after a failed import. Upload it again."
+        ) % {"h": f"{artefacts.keep_for().total_seconds() / 3600:g}"}
+    return _("The file of this import is no longer kept. Upload it again.")
+
+
 @transaction.atomic
 def retry_valid_only(*, actor, job: ImportJob) -> ImportJob:
-    """Run a rejected job's file again, writing only its valid rows."""
+    """Run a rejected job's file again, writing only its valid rows. A restricted file
+    moves to the new job (the rejected job's copy is deleted)."""
+    if not artefacts.file_kept(job):
+        raise ServiceError(gone_message(job))
     with job.file.open("rb") as fh:
         data = fh.read()
-    return start_import(
+    new = start_import(
         actor=actor,
         kind=job.kind,
         filename=job.original_name,
@@ -117,6 +130,11 @@ def retry_valid_only(*, actor, job: ImportJob) -> ImportJob:
         valid_only=True,
         params=job.params,
     )
+    if artefacts.restriction_of(job) is not None:
+        artefacts.discard_original(
+            job, why=_("Restricted data: the file moved to import #%(id)d.") % {"id": new.pk}
+        )
+    return new
 
 
 class _Progress:
@@ -196,6 +214,8 @@ def run_import_job(job: Job, progress: Progress) -> dict:
         if job.created_by is None:
             # The account is gone: never run with the command line's full rights.
             raise PermissionDenied(_("The account that started this import no longer exists."))
+        if not artefacts.file_kept(imp):
+            raise ServiceError(gone_message(imp))
         with imp.file.open("rb") as fh:
             data = fh.read()
         sheet = get_kind(imp.kind)(actor=job.created_by, params=imp.params)
@@ -224,7 +244,9 @@ def run_import_job(job: Job, progress: Progress) -> dict:
         raise JobError(payload["errors"][0]["message"], result=payload) from None
     rows = payload.get("rows", 0)
     progress("done", rows, rows)
-    if not ok:
+    if ok:
+        artefacts.after_success(imp)
+    else:
         payload["rejected"] = True
         raise JobError(
             _("The sheet has errors (%(n)d); see the report.")

@@ -176,6 +176,11 @@ class SheetKind:
     aliases: ClassVar[dict[str, str]] = {}
     key_column: ClassVar[str]  # key of the natural-key column (duplicates are checked on it)
     params: ClassVar[tuple[Param, ...]] = ()  # what the rows go into (see clean_params)
+    #: the kind of restricted data its files hold (``core.restricted.STUDENT_DATA`` …), or
+    #: None: an import job's original file, its report's cell values and its error report
+    #: are then read only with that permission on the job's unit, audited, and the original
+    #: is not kept (:mod:`jiaoyan.core.artefacts`)
+    restricted: ClassVar[str | None] = None
     #: the header of the "ignored columns" notice (kinds may say what the columns are for)
     ignored_notice: ClassVar[str] = _lazy("Columns not in the template were ignored: %(cols)s")
     #: set by the import before :meth:`write`: a dry run's writes are rolled back, so a

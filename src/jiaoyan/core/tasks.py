@@ -1,5 +1,6 @@
 """Core's own periodic work beside the job sweep (which lives with the jobs): pruning the
-audit log past ``AUDIT_KEEP_DAYS`` where a deployment sets it (never under six months)."""
+audit log past ``AUDIT_KEEP_DAYS`` where a deployment sets it (never under six months), and
+deleting what restricted imports leave behind (:func:`jiaoyan.core.artefacts.purge`)."""
 
 from __future__ import annotations
 
@@ -33,3 +34,19 @@ def _prune_audit_job(job, progress) -> dict[str, int]:
 
 
 periodic(PRUNE_AUDIT, every=dt.timedelta(days=1))
+
+
+PURGE_RESTRICTED_IMPORTS = "core.purge_restricted_imports"
+
+
+@job_kind(
+    PURGE_RESTRICTED_IMPORTS, label=_lazy("Deletion of restricted import files"), max_attempts=1
+)
+def _purge_restricted_imports_job(job, progress) -> dict[str, int]:
+    from .artefacts import purge
+
+    out = purge()
+    return {"files": out.files, "reports": out.reports}
+
+
+periodic(PURGE_RESTRICTED_IMPORTS, every=dt.timedelta(hours=1))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -17,10 +18,11 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_POST
 
-from . import audit
+from . import artefacts, audit, restricted
+from .errors import ServiceError
 from .filters import AuditFilter, NotificationFilter
 from .forms import StyledForm
-from .imports import kinds_for, retry_valid_only, start_import
+from .imports import gone_message, kinds_for, retry_valid_only, start_import
 from .lists import SortOption, xlsx_response
 from .models import AuditLog, ImportJob, Notification
 from .pages import Column, ListPage, form_page, post_action
@@ -160,11 +162,27 @@ def import_template(request: HttpRequest, kind: str) -> HttpResponse:
     return xlsx_response(content, filename)
 
 
+def _import_job(request: HttpRequest, pk: int) -> ImportJob:
+    return get_visible_or_404(
+        ImportJob.objects.select_related("job__org_unit"), request.user, pk=pk
+    )
+
+
 @login_required
 def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    job = get_visible_or_404(ImportJob.objects.select_related("job"), request.user, pk=pk)
+    """The job's progress, then its report. A restricted kind's cell values are shown only
+    to holders of the permission who give a reason (``?reason=``; the read is audited)."""
+    job = _import_job(request, pk)
     template = "core/_import_status.html" if request.htmx else "core/import_detail.html"
-    return render(request, template, {"job": job, "result": job.result, "errors": job.errors[:500]})
+    report = artefacts.report_for(request.user, job, request.GET.get("reason"), limit=500)
+    context = {
+        "job": job,
+        "result": job.result,
+        "errors": report.errors,
+        "report": report,
+        "file_kept": artefacts.file_kept(job),
+    }
+    return render(request, template, context)
 
 
 @login_required
@@ -179,9 +197,24 @@ def import_retry(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def _ask_reason(request: HttpRequest, job: ImportJob, what: str, rows: int | None):
+    """Before a download of one of the job's artefacts: None to go ahead (a kind without
+    restricted data, or the read audited with the reason given in ``?reason=``), else the
+    page asking why (403 without the permission)."""
+    raw = request.GET.get("reason")
+    if artefacts.open_artefact(request.user, job, raw, rows=rows) is not None:
+        return None
+    problem = restricted.reason_or_problem(raw)[1] if raw is not None else ""
+    context = {"job": job, "what": what, "reason": raw or "", "reason_error": problem}
+    return render(request, "core/import_reason.html", context)
+
+
 @login_required
 def import_errors(request: HttpRequest, pk: int) -> HttpResponse:
-    job = get_visible_or_404(ImportJob.objects.select_related("job"), request.user, pk=pk)
+    job = _import_job(request, pk)
+    page = _ask_reason(request, job, _("the error report"), len(job.errors))
+    if page is not None:
+        return page
     content = write_table_xlsx(
         [_("Row"), _("Column"), _("Problem"), _("Value")],
         ([e["row"] or "", e["column"], e["message"], e.get("value", "")] for e in job.errors),
@@ -193,8 +226,17 @@ def import_errors(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def import_file(request: HttpRequest, pk: int) -> FileResponse:
-    job = get_visible_or_404(ImportJob.objects.select_related("job"), request.user, pk=pk)
+def import_file(request: HttpRequest, pk: int) -> HttpResponse:
+    job = _import_job(request, pk)
+    kind = artefacts.restriction_of(job)
+    if kind is not None:  # the permission first: whether the file is kept is no one else's
+        restricted.require_permission(request.user, kind, job.job.org_unit)
+    if not artefacts.file_kept(job):
+        messages.info(request, gone_message(job))
+        return redirect(job)
+    page = _ask_reason(request, job, _("the uploaded file"), job.total_rows or None)
+    if page is not None:
+        return page
     return FileResponse(job.file.open("rb"), as_attachment=True, filename=job.original_name)
 
 

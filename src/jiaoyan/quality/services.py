@@ -649,7 +649,16 @@ def school_report_document(
     from .tasks import SCHOOL_REPORT
 
     key = str(subject.pk) if subject is not None else "total"
-    params = {"exam": exam.pk, "school": school.pk, "subject": key, "version": exam.data_version}
+    params = {
+        "exam": exam.pk,
+        "school": school.pk,
+        "subject": key,
+        "version": exam.data_version,
+        # What the document shows depends on the student-data permissions the reader
+        # held (small groups shown or suppressed): one rendered under a permission since
+        # withdrawn is never handed out again.
+        "sees": _sees(actor),
+    }
     for job in Job.objects.filter(
         kind=SCHOOL_REPORT,
         created_by=actor,
@@ -657,12 +666,23 @@ def school_report_document(
         params__school=school.pk,
         params__subject=key,
         params__version=exam.data_version,
+        params__sees=params["sees"],
     ).exclude(status=Job.Status.CANCELLED)[:1]:
         if job.status != Job.Status.SUCCEEDED or _stored(job):
             return job
     return start_job(
         SCHOOL_REPORT, actor=actor, org_unit=exam.org_unit_id, params=params, defer=False
     )
+
+
+def _sees(actor) -> str:
+    """A digest of the student-data permissions ``actor`` holds now ("" for none)."""
+    if getattr(actor, "is_superuser", False):
+        return "all"
+    paths = restricted.permitted_paths(actor, restricted.STUDENT_DATA)
+    if not paths:
+        return ""
+    return hashlib.sha256("|".join(paths).encode()).hexdigest()[:16]
 
 
 def _stored(job: Job) -> bool:

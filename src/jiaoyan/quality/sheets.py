@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy as _lazy
 
 from jiaoyan.core import cells
 from jiaoyan.core.errors import ServiceError
+from jiaoyan.core.restricted import STUDENT_DATA
 from jiaoyan.core.scope import can
 from jiaoyan.core.sheets import (
     Column,
@@ -92,6 +93,7 @@ class ExamSheet(QualitySheet):
     """A sheet whose rows belong to one exam, given as the parameter ``exam`` (its id)."""
 
     model = Exam  # the exam's "import" rule says who may import
+    restricted = STUDENT_DATA  # students' rows: the file and its report too
     columns: list[Column] = []  # they depend on the exam
     key_column = "exam_no"
     params = (
