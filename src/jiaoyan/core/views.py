@@ -19,7 +19,6 @@ from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from . import artefacts, audit, restricted
-from .errors import ServiceError
 from .filters import AuditFilter, NotificationFilter
 from .forms import StyledForm
 from .imports import gone_message, kinds_for, retry_valid_only, start_import
