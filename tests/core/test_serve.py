@@ -144,6 +144,13 @@ def test_a_killed_worker_is_restarted_and_the_site_keeps_answering(tmp_path):
         # The site never stopped, and the supervisor is still there.
         assert serve.proc.poll() is None
         assert serve.get("/accounts/login/") == 200
+        # /metrics sums what gunicorn's processes counted (their multiprocess files).
+        with urllib.request.urlopen(f"http://127.0.0.1:{serve.port}/metrics", timeout=30) as r:
+            text = r.read().decode()
+        logins = re.search(
+            r'jiaoyan_requests_total\{method="GET",status="2xx",view="login"\} (\S+)', text
+        )
+        assert logins and float(logins.group(1)) >= 2, text[:2000]
         assert not any("正在停止" in line for line in serve.seen)
 
         # Killed again at once, it comes back after a longer wait (back-off), not in a loop.

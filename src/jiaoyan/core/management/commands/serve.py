@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -124,6 +125,12 @@ class Command(BaseCommand):
             call_command("collectstatic", interactive=False, verbosity=0)
         env = dict(os.environ)
         env.setdefault("DJANGO_SETTINGS_MODULE", "jiaoyan.settings")
+        if "PROMETHEUS_MULTIPROC_DIR" not in env:
+            # gunicorn's processes each count their requests; /metrics sums them from here.
+            metrics_dir = settings.VAR_DIR / "prometheus" / str(port)
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+            metrics_dir.mkdir(parents=True)
+            env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
         web = [
             sys.executable,
             "-m",
