@@ -83,3 +83,25 @@ def test_a_bench_database_is_migrated_forward_only_when_nothing_it_has_changed()
     assert not only_new_migrations({"build": other_demo}, now)
     assert not only_new_migrations({}, now)  # a marker from before build records
     assert build_record("city", 2)["demo"] != now["demo"]
+
+
+def test_the_reference_workload_is_measured_and_figures_are_related_to_it(db):
+    ms = bench.reference_ms(runs=3)
+    assert 1 < ms < 5000
+    report = {
+        "reference": {"start_ms": 40.0, "end_ms": 60.0},
+        "machine": {"cpus": 2, "load": [0.5, 0.4, 0.3], "load_at_end": [3.1, 1.0, 0.5]},
+        "pages": [{"name": "首页", "p50_ms": 25.0, "p95_ms": 100.0}, {"name": "坏", "error": "x"}],
+        "imports": [{"name": "人员", "seconds": 10.0}],
+        "jobs": [{"name": "demo", "seconds": None}],
+    }
+    bench.relate(report)
+    assert report["reference"]["mean_ms"] == 50.0
+    assert report["pages"][0]["p95_ref"] == 2.0 and report["pages"][0]["p50_ref"] == 0.5
+    assert "p95_ref" not in report["pages"][1]
+    assert report["imports"][0]["seconds_ref"] == 200.0
+    assert "seconds_ref" not in report["jobs"][0]
+    assert report["machine"]["overloaded"] is True  # 3.1 at the end on 2 cores
+    report["machine"]["load_at_end"] = [1.9, 1, 1]
+    bench.relate(report)
+    assert report["machine"]["overloaded"] is False

@@ -20,9 +20,11 @@ This module only holds the spec types, the discovery and the measuring loops; th
 from __future__ import annotations
 
 import importlib.util
+import json
 import math
 import os
 import resource
+import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -447,6 +449,57 @@ def format_timed(r: dict) -> str:
         f"  {_mark(r.get('ok'))} {_pad(r['name'], 50)} {r['seconds']:7.2f} s "
         f"{r.get('peak_rss_mb', 0):7.1f} MB  {rows}{rate}{extra}"
     )
+
+
+# --- the reference workload ----------------------------------------------------------
+
+_REFERENCE_SQL = (
+    "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 60000) "
+    "SELECT SUM(x % 7) FROM n"
+)
+
+
+def reference_once() -> float:
+    """One run of a fixed workload (milliseconds): Python work like a page's (building and
+    serialising rows of dicts) and database work that touches no table (a recursive
+    count), about 50 ms on an idle reference machine. Timings of one run are read as
+    multiples of it, so that runs on a faster or a busier machine compare."""
+    from django.db import connection
+
+    started = time.perf_counter()
+    rows = [{"id": i, "name": f"教师{i}", "score": (i * 37) % 101} for i in range(20000)]
+    rows.sort(key=lambda r: (r["score"], r["name"]))
+    json.dumps(rows[:5000], ensure_ascii=False)
+    with connection.cursor() as cursor:
+        cursor.execute(_REFERENCE_SQL)
+        cursor.fetchone()
+    return (time.perf_counter() - started) * 1000
+
+
+def reference_ms(runs: int = 7) -> float:
+    """The median of ``runs`` runs of :func:`reference_once` (after one warm-up)."""
+    reference_once()
+    return round(statistics.median(reference_once() for _ in range(runs)), 2)
+
+
+def relate(report: dict) -> None:
+    """Add each figure as a multiple of the run's reference workload (``*_ref``), and mark
+    the run ``overloaded`` when the load exceeded the cores at its start or end."""
+    ref = report.get("reference") or {}
+    base = statistics.mean(v for v in (ref.get("start_ms"), ref.get("end_ms")) if v) if ref else 0
+    if base:
+        ref["mean_ms"] = round(base, 2)
+        for page in report.get("pages", []):
+            for key in ("p50_ms", "p95_ms"):
+                if isinstance(page.get(key), int | float):
+                    page[key.replace("_ms", "_ref")] = round(page[key] / base, 2)
+        for timed in report.get("imports", []) + report.get("jobs", []):
+            if isinstance(timed.get("seconds"), int | float):
+                timed["seconds_ref"] = round(timed["seconds"] * 1000 / base, 1)
+    machine = report.get("machine", {})
+    cpus = machine.get("cpus") or 1
+    loads = [(machine.get(k) or [0])[0] for k in ("load", "load_at_end")]
+    machine["overloaded"] = max(loads) > cpus
 
 
 def env_summary() -> dict:

@@ -207,6 +207,7 @@ class Command(BaseCommand):
             "jobs": [],
         }
         fp = marker["fingerprint"] + "-" + marker.get("stamp", "")
+        report["reference"] = {"start_ms": self.child("reference", []).get("ms")}
         if specs.pages and not o["no_pages"]:
             self.stdout.write(f"\n页面与接口（p95 目标 ≤ {bench.PAGE_TARGET_MS:.0f} ms）")
             self.stdout.write(bench.page_header())
@@ -253,6 +254,8 @@ class Command(BaseCommand):
                 report["jobs"].append(r)
 
         report["machine"]["load_at_end"] = bench.load_average()
+        report["reference"]["end_ms"] = self.child("reference", []).get("ms")
+        bench.relate(report)
         peaks = [report.get("web_peak_rss_mb") or 0]
         peaks += [r.get("peak_rss_mb") or 0 for r in report["imports"] + report["jobs"]]
         report["peak_rss_mb"] = max(peaks)
@@ -393,12 +396,20 @@ class Command(BaseCommand):
                 f"{mark} 测量页面的进程峰值内存 {web} MB（目标 < {bench.WEB_TARGET_RSS_MB:.0f} MB）"
             )
         self.stdout.write(f"所有进程的峰值内存 {report['peak_rss_mb']} MB")
+        ref = report.get("reference") or {}
+        if ref.get("mean_ms"):
+            self.stdout.write(
+                f"参考工作量：开始 {ref.get('start_ms')} ms，结束 {ref.get('end_ms')} ms"
+                f"（各项的 *_ref 为其倍数，可跨机器、跨日期比较）"
+            )
         load = report["machine"].get("load")
         cpus = report["machine"].get("cpus") or 1
-        if load and load[0] > cpus:
+        if report["machine"].get("overloaded"):
+            end = (report["machine"].get("load_at_end") or ["?"])[0]
             self.stdout.write(
                 self.style.WARNING(
-                    f"注意：开始时机器负载 {load[0]}（{cpus} 核），其他程序占用 CPU，计时偏高。"
+                    f"注意：机器负载 {load[0] if load else '?'} → {end}（{cpus} 核），"
+                    "超过核数，其他程序占用 CPU，计时偏高。"
                 )
             )
         if bad or timed:
@@ -437,6 +448,8 @@ class Command(BaseCommand):
 
             pages = specs.select(o["only"]).pages
             return {"pages": bench.run_pages(ctx, pages, repeat=o["repeat"], log=self.stdout.write)}
+        if mode == "reference":
+            return {"ms": bench.reference_ms()}
         if mode == "make-import":
             spec = next(i for i in specs.imports if i.name == o["name"])
             return {"file": str(cached_import_file(ctx, spec))}
