@@ -338,6 +338,27 @@ def test_invitation_page_positive_control(world, client_for, huazhou_activity):
     assert 'data-testid="invite-preview"' in html and "刘" not in html
 
 
+def test_venue_page_unit_reference(world, client_for, huazhou_activity):
+    c = client_for(world.users["outsider"])
+    url = f"/activities/{huazhou_activity.pk}/venues/new/"
+    before = list(huazhou_activity.venues.values_list("pk", "unit_id"))
+    answers = []
+    for code in (world.schools["school_a"].org_unit.code, "6105999999"):
+        resp = c.post(
+            url, {"name": "分会场", "unit_code": code, "address": "校内", "capacity": "30"}
+        )
+        assert resp.status_code == 200
+        assert "临渭区第一初级中学" not in resp.content.decode()
+        answers.append(_form_errors(resp.content.decode()))
+    assert answers[0] and answers[0] == answers[1]
+    assert list(huazhou_activity.venues.values_list("pk", "unit_id")) == before
+    # Positive control: 华州区's own school.
+    code = world.schools["school_c"].org_unit.code
+    resp = c.post(url, {"name": "分会场", "unit_code": code, "address": "校内", "capacity": "30"})
+    assert resp.status_code == 302
+    assert huazhou_activity.venues.filter(unit=world.schools["school_c"].org_unit).exists()
+
+
 def test_activity_host_reference(world, client_for):
     c = client_for(world.users["outsider"])
     start = timezone.localtime() + timezone.timedelta(days=3)

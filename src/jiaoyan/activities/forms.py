@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from jiaoyan.core.forms import StyledForm, VersionedForm
-from jiaoyan.core.resolve import Resolver, Unresolved, resolve_many
+from jiaoyan.core.resolve import Resolver, Unresolved, resolve, resolve_many
 from jiaoyan.core.roles import Role
 from jiaoyan.core.scope import user_scopes
 from jiaoyan.orgs.models import OrgUnit, Stage, Subject
@@ -217,14 +217,20 @@ class VenueForm(VersionedForm):
     online_url = _online_url_field()
     capacity = _capacity_field(_("Capacity"))
 
+    def __init__(self, *args, user=None, current_unit: OrgUnit | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user, self.current_unit = user, current_unit
+
     def clean_unit_code(self):
         code = (self.cleaned_data.get("unit_code") or "").strip()
         if not code:
             return None
-        unit = OrgUnit.objects.filter(code=code).first()
-        if unit is None:
-            raise forms.ValidationError(_("No unit has the code “%(code)s”.") % {"code": code})
-        return unit
+        if self.current_unit is not None and code == self.current_unit.code:
+            return self.current_unit  # the venue's unit as it is: no new reference
+        try:  # through the scoped resolver: absent and out of scope answer the same
+            return resolve(self.user, OrgUnit, code, keys=("code",))
+        except Unresolved as e:
+            raise forms.ValidationError(e.text) from None
 
 
 ROLE_CHOICES = [

@@ -447,7 +447,12 @@ def _venue_form(request: HttpRequest, activity: Activity, venue: Venue | None) -
             ("name", "address", "online_url", "capacity"),
             unit_code=venue.unit.code if venue.unit_id else "",
         )
-    form = VenueForm(request.POST or None, initial=initial)
+    form = VenueForm(
+        request.POST or None,
+        initial=initial,
+        user=request.user,
+        current_unit=venue.unit if venue is not None and venue.unit_id else None,
+    )
 
     def save(d, version):
         d["unit"] = d.pop("unit_code")
