@@ -48,6 +48,15 @@ def zh(msgid: str, **params) -> str:
     return text % params if params else text
 
 
+def no_such(model) -> str:
+    """The scoped resolver's one message (zh-Hans) for a reference to ``model`` that names
+    nothing the user may see — the same for an absent and an out-of-scope object."""
+    from jiaoyan.core.resolve import unresolved
+
+    with translation.override("zh-hans"):
+        return unresolved(model, field=None).text
+
+
 def catalogue_translated() -> bool:
     """True once the zh_Hans catalogues carry translations (they are filled separately)."""
     return zh("Log in") != "Log in"

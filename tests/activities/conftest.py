@@ -56,7 +56,8 @@ def activity(world):
 @pytest.fixture
 def published(world):
     """A published activity with a sub-venue at 临渭区第一初级中学; 临渭区's math teachers
-    are invited (the teacher, and teacher_c of 华州区 by staff number)."""
+    are invited (the teacher, and teacher_c of 华州区 by staff number: beyond the
+    researcher's scope, so through the explicit ``beyond_scope`` path)."""
     a = make_activity(world)
     services.add_venue(
         actor=world.users["district_researcher"],
@@ -67,11 +68,16 @@ def published(world):
         capacity=30,
     )
     ids, _ = services.resolve_people(
+        actor=world.users["district_researcher"],
         units=[world.units["linwei"]],
         subject=Subject.objects.get(name="数学"),
-        staff_numbers=["H101"],
     )
-    services.invite(actor=world.users["district_researcher"], activity=a, person_ids=ids)
+    services.invite(
+        actor=world.users["district_researcher"],
+        activity=a,
+        person_ids=ids,
+        beyond_scope=["H101"],
+    )
     services.publish_activity(actor=world.users["district_researcher"], activity=a)
     a.refresh_from_db()
     return a

@@ -51,7 +51,7 @@ def test_create_invite_publish_check_in_finish_by_api(world, api_for):
         {"units": [world.units["linwei"].pk], "subject": "数学"},
         content_type="application/json",
     )
-    assert resp.json() == {"invited": 1, "matched": 1}
+    assert resp.json() == {"invited": 1, "matched": 1, "beyond_scope": 0}
     assert researcher.post(f"/api/v1/activities/{a['id']}/publish").json()["status"] == "published"
 
     teacher = api_for(world.users["teacher"])

@@ -17,6 +17,7 @@ from django.utils import timezone, translation
 from jiaoyan.core import restricted
 from jiaoyan.core.errors import ServiceError
 from jiaoyan.core.models import AuditLog
+from jiaoyan.orgs.models import OrgUnit
 from jiaoyan.quality import queries
 from jiaoyan.quality.models import GroupStat, Level, StudentDataPermission
 from tests.quality.helpers import dataset, import_and_analyse, make_exam
@@ -350,11 +351,18 @@ def test_student_rows_authorization_matrix(world, exam, client, client_for, api_
         r = get(world.users[name], a)
         assert r.status_code == 403, (name, r.status_code)
         assert not leaked(r)
-    # out of scope: 404 (the other district's admin; the principal for another school)
+    # No permission anywhere: the same 403 out of scope too (the other district's admin) —
+    # a 404 there would tell which ids are schools in someone else's scope.
     r = get(world.users["outsider"], a)
-    assert r.status_code == 404 and not leaked(r)
+    assert r.status_code == 403 and not leaked(r)
+    # A permission elsewhere: one 404 for every school it does not cover (another school
+    # in scope, one out of scope, an id of nothing) — the same answer each time.
     r = get(world.users["principal"], b)
     assert r.status_code == 404
+    absent = get(world.users["principal"], OrgUnit(pk=10**9))
+    assert absent.status_code == 404
+    if kind == "api":  # (a page differs by its nonces)
+        assert absent.content == r.content
     assert AuditLog.objects.filter(action__in=["view", "export"]).count() == before
     # with the permission but without a reason: asked for it, nothing shown or audited
     r = get(world.users["principal"], a, reason="")

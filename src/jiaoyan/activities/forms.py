@@ -9,9 +9,11 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from jiaoyan.core.forms import StyledForm, VersionedForm
+from jiaoyan.core.resolve import Resolver, Unresolved, resolve, resolve_many
 from jiaoyan.core.roles import Role
 from jiaoyan.core.scope import user_scopes
 from jiaoyan.orgs.models import OrgUnit, Stage, Subject
+from jiaoyan.people.models import Person
 
 from .models import ORGANISERS, Activity, Material, MonthlyTheme, ResearchPlan, Venue
 
@@ -215,14 +217,20 @@ class VenueForm(VersionedForm):
     online_url = _online_url_field()
     capacity = _capacity_field(_("Capacity"))
 
+    def __init__(self, *args, user=None, current_unit: OrgUnit | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user, self.current_unit = user, current_unit
+
     def clean_unit_code(self):
         code = (self.cleaned_data.get("unit_code") or "").strip()
         if not code:
             return None
-        unit = OrgUnit.objects.filter(code=code).first()
-        if unit is None:
-            raise forms.ValidationError(_("No unit has the code “%(code)s”.") % {"code": code})
-        return unit
+        if self.current_unit is not None and code == self.current_unit.code:
+            return self.current_unit  # the venue's unit as it is: no new reference
+        try:  # through the scoped resolver: absent and out of scope answer the same
+            return resolve(self.user, OrgUnit, code, keys=("code",))
+        except Unresolved as e:
+            raise forms.ValidationError(e.text) from None
 
 
 ROLE_CHOICES = [
@@ -259,12 +267,20 @@ class InviteForm(StyledForm):
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+    beyond_scope = forms.BooleanField(
+        label=_(
+            "Also invite staff numbers outside my scope (whoever holds them is notified at "
+            "once; the numbers are recorded in the history)"
+        ),
+        required=False,
+    )
     audience_only = forms.BooleanField(
         label=_("Only let them register themselves (open registration)"), required=False
     )
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.user = user
         self.fields["within"].queryset = (
             OrgUnit.objects.visible_to(user)
             .filter(kind=OrgUnit.Kind.REGION)
@@ -276,13 +292,10 @@ class InviteForm(StyledForm):
         from jiaoyan.core.cells import split_list
 
         codes = split_list(self.cleaned_data.get("unit_codes") or "")
-        units = list(OrgUnit.objects.filter(code__in=codes))
-        unknown = sorted(set(codes) - {u.code for u in units})
-        if unknown:
-            raise forms.ValidationError(
-                _("Unknown unit codes: %(codes)s") % {"codes": "、".join(unknown)}
-            )
-        return units
+        try:  # through the scoped resolver: absent and out of scope answer the same
+            return resolve_many(self.user, OrgUnit, codes, keys=("code",))
+        except Unresolved as e:
+            raise forms.ValidationError(e.text) from None
 
     def clean_staff_numbers(self):
         from jiaoyan.core.cells import split_list
@@ -291,7 +304,29 @@ class InviteForm(StyledForm):
 
     def clean(self):
         data = super().clean()
-        if not (data.get("within") or data.get("unit_codes") or data.get("staff_numbers")):
+        # Staff numbers go through the scoped resolver: one beyond the user's scope is
+        # as unknown as one that exists nowhere, unless they take the explicit path
+        # (``beyond_scope``), which invites whoever holds it and tells them so.
+        numbers = data.get("staff_numbers") or []
+        active = Person.objects.filter(status=Person.Status.ACTIVE)
+        data["beyond_numbers"] = []
+        if data.get("beyond_scope"):
+            resolver = Resolver(self.user, Person, queryset=active, keys=("staff_no",))
+            resolver.prefetch(numbers)
+            found = [n for n in numbers if resolver.get(n) is not None]
+            data["beyond_numbers"] = [n for n in numbers if n not in found]
+            data["staff_numbers"] = found
+        elif numbers:
+            try:
+                people = resolve_many(self.user, Person, numbers, queryset=active)
+            except Unresolved as e:
+                self.add_error("staff_numbers", e.text)
+            else:
+                data["staff_numbers"] = [p.staff_no for p in people]
+        given = (
+            data.get("staff_numbers") or data["beyond_numbers"] or self.has_error("staff_numbers")
+        )
+        if not (data.get("within") or data.get("unit_codes") or given):
             raise forms.ValidationError(_("Choose a region, give unit codes or staff numbers."))
         if (data.get("within") or data.get("unit_codes")) and not data.get("roles"):
             self.add_error("roles", _("Choose whom to invite in these units."))

@@ -227,11 +227,20 @@ class InviteIn(Schema):
     stage: str | None = Field(None, description="stage code")
     staff_numbers: list[str] = Field(default_factory=list)
     audience_only: bool = Field(False, description="only let them register (open registration)")
+    beyond_scope: bool = Field(
+        False,
+        description="also invite staff numbers outside the caller's scope: whoever holds "
+        "one is invited and notified at once, and the numbers are recorded in the history "
+        "(without it such a number is refused like one that does not exist)",
+    )
 
 
 class InviteOut(Schema):
-    invited: int
-    matched: int
+    invited: int = Field(description="people within the caller's scope newly invited")
+    matched: int = Field(description="people within the caller's scope matched")
+    beyond_scope: int = Field(
+        0, description="staff numbers given beyond the caller's scope (not who holds them)"
+    )
 
 
 class RegisterIn(Schema):

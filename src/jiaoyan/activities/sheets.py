@@ -137,14 +137,20 @@ class AttendanceSheet(SheetKind):
             qs = qs.visible_to(self.actor)
         self.activities = {a.pk: a for a in qs}
         numbers = [r.values["staff_no"] for r in rows if r.values.get("staff_no")]
-        people = Person.objects.select_related("org_unit")
-        self.people: dict[str, Person] = {
-            p.staff_no: p for p in filter_in(people, "staff_no", numbers)
-        }
-        parts = Participation.objects.filter(activity_id__in=list(self.activities))
+        # A row may name someone on the activity's list (whoever invited them) or, as a
+        # walk-in, someone the actor may see — found through the scoped resolver. Anyone
+        # else gets the resolver's message: it does not say whether the number exists.
+        self.walk_ins = self.resolver(Person, queryset=Person.objects.select_related("org_unit"))
+        self.walk_ins.prefetch(numbers)
+        parts = Participation.objects.filter(activity_id__in=list(self.activities)).select_related(
+            "person", "person__org_unit"
+        )
         self.parts: dict[tuple[int, int], Participation] = {
             (part.activity_id, part.person_id): part
-            for part in filter_in(parts, "person_id", [p.pk for p in self.people.values()])
+            for part in filter_in(parts, "person__staff_no", numbers)
+        }
+        self.listed: dict[tuple[int, str], Person] = {
+            (part.activity_id, part.person.staff_no): part.person for part in self.parts.values()
         }
 
     def check(self, row: Row, errors: list[RowError]) -> None:
@@ -176,14 +182,11 @@ class AttendanceSheet(SheetKind):
                 )
             )
             return
-        person = self.people.get(v["staff_no"])
+        person = self.listed.get((activity.pk, v["staff_no"])) or self.walk_ins.get(v["staff_no"])
         if person is None:
             errors.append(
                 RowError(
-                    row.number,
-                    h("staff_no"),
-                    _("staff number “%(no)s” does not exist") % {"no": v["staff_no"]},
-                    v["staff_no"],
+                    row.number, h("staff_no"), self.walk_ins.message(v["staff_no"]), v["staff_no"]
                 )
             )
             return

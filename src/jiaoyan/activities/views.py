@@ -17,7 +17,6 @@ from django.views.decorators.http import require_POST
 
 from jiaoyan.core import audit, charts
 from jiaoyan.core.dbrouter import replica_reads
-from jiaoyan.core.errors import ServiceError
 from jiaoyan.core.lists import SortOption, paginate, querystring_without
 from jiaoyan.core.pages import (
     FAILED,
@@ -31,6 +30,7 @@ from jiaoyan.core.pages import (
     run_service,
     wants_export,
 )
+from jiaoyan.core.resolve import resolve
 from jiaoyan.core.scope import can, get_visible_or_404, scope_paths
 from jiaoyan.core.templatetags.links import safe_href
 from jiaoyan.core.uploads import upload
@@ -265,13 +265,7 @@ def _host(request, staff_no: str) -> Person | None:
     staff_no = (staff_no or "").strip()
     if not staff_no:
         return getattr(request.user, "person", None)
-    person = Person.objects.visible_to(request.user).filter(staff_no=staff_no).first()
-    if person is None:
-        raise ServiceError(
-            _("No person with staff number “%(no)s” in your scope.") % {"no": staff_no},
-            field="host_staff_no",
-        )
-    return person
+    return resolve(request.user, Person, staff_no, field="host_staff_no", keys=("staff_no",))
 
 
 @login_required
@@ -457,7 +451,12 @@ def _venue_form(request: HttpRequest, activity: Activity, venue: Venue | None) -
             ("name", "address", "online_url", "capacity"),
             unit_code=venue.unit.code if venue.unit_id else "",
         )
-    form = VenueForm(request.POST or None, initial=initial)
+    form = VenueForm(
+        request.POST or None,
+        initial=initial,
+        user=request.user,
+        current_unit=venue.unit if venue is not None and venue.unit_id else None,
+    )
 
     def save(d, version):
         d["unit"] = d.pop("unit_code")
@@ -512,6 +511,7 @@ def invite(request: HttpRequest, pk: int) -> HttpResponse:
         d = form.cleaned_data
         units = ([d["within"]] if d["within"] else []) + list(d["unit_codes"])
         ids, unknown = services.resolve_people(
+            actor=request.user,
             units=units,
             subject=d["subject"],
             stage=d["stage"],
@@ -531,6 +531,7 @@ def invite(request: HttpRequest, pk: int) -> HttpResponse:
                     d["subject"].name if d["subject"] else "",
                     d["stage"].name if d["stage"] else "",
                     f"{len(d['staff_numbers'])}人（工号）" if d["staff_numbers"] else "",
+                    f"范围外工号{len(d['beyond_numbers'])}个" if d["beyond_numbers"] else "",
                 ]
                 if x
             )
@@ -542,6 +543,7 @@ def invite(request: HttpRequest, pk: int) -> HttpResponse:
                     person_ids=ids,
                     audience_only=d["audience_only"],
                     description=what,
+                    beyond_scope=d["beyond_numbers"],
                 ),
             )
             if n is not FAILED:
@@ -553,8 +555,9 @@ def invite(request: HttpRequest, pk: int) -> HttpResponse:
                 )
                 return redirect(activity)
         else:
-            preview = {
+            preview = {  # people in the user's scope only; the others are a count of numbers
                 "count": len(ids),
+                "beyond": len(d["beyond_numbers"]),
                 "sample": list(Person.objects.filter(pk__in=ids[:20]).select_related("org_unit")),
             }
     return render(

@@ -29,6 +29,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
+from .bulk import filter_in
 from .errors import ServiceError
 from .scope import spec_for
 
@@ -44,6 +45,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "people.Person": ("staff_no",),
 }
 
+BATCH = 5000  # values per query when a sheet's whole column is prefetched
 MAX_LENGTH = 100  # longer text is no key of ours: answered as unknown without a query
 
 
@@ -74,13 +76,17 @@ def is_global(model: type[models.Model]) -> bool:
     return False
 
 
-def candidates(user, model: type[M], queryset: models.QuerySet | None = None) -> models.QuerySet:
+def candidates(
+    user, model: type[M], queryset: models.QuerySet | None = None, *, system: bool = False
+) -> models.QuerySet:
     """The rows a reference to ``model`` may name: the visible ones (all, when global).
 
     ``queryset`` narrows further (related rows, a kind); it is still scoped here.
+    ``system`` is the command line's import (no acting user, every row): only
+    :meth:`jiaoyan.core.sheets.SheetKind.resolver` passes it, for an actor of None.
     """
     qs = queryset if queryset is not None else model._default_manager.all()
-    if is_global(model):
+    if is_global(model) or (system and user is None):
         return qs
     return qs.visible_to(user)
 
@@ -136,10 +142,11 @@ class Resolver:
         *,
         queryset: models.QuerySet | None = None,
         keys: tuple[str, ...] | None = None,
+        system: bool = False,
     ) -> None:
         self.user = user
         self.model = model
-        self.qs = candidates(user, model, queryset)
+        self.qs = candidates(user, model, queryset, system=system)
         self.keys = key_fields(model) if keys is None else keys
         self._by_pk: dict[int, Any] = {}
         self._by_key: dict[tuple[str, str], Any] = {}
@@ -150,14 +157,14 @@ class Resolver:
         pks = {v for v in values if _kind(v) == "pk"} - self._by_pk.keys() - self._missing
         texts = {v.strip() for v in values if _kind(v) == "key"} - self._missing
         if pks:
-            for obj in self.qs.filter(pk__in=pks):
+            for obj in filter_in(self.qs, "pk", pks, BATCH):
                 self._by_pk[obj.pk] = obj
             self._missing |= pks - self._by_pk.keys()
         for key in self.keys:  # the first key that names a text wins
             todo = {t for t in texts if not self._found(t)}
             if not todo:
                 break
-            for obj in self.qs.filter(**{f"{key}__in": todo}):
+            for obj in filter_in(self.qs, key, todo, BATCH):  # a sheet's column: in batches
                 self._by_key.setdefault((key, str(_attr(obj, key))), obj)
         self._missing |= {t for t in texts if not self._found(t)}
 

@@ -313,6 +313,16 @@ class SheetKind:
 
     # --- helpers ---------------------------------------------------------------------
 
+    def resolver(self, model, *, queryset=None, keys=None):
+        """The one scoped resolver (:class:`jiaoyan.core.resolve.Resolver`) for this
+        import's reference cells: a unit, person … a cell names is found among those the
+        actor may see (every row for the command line's actor of None), and one that is
+        absent or out of scope gets the same ``resolver.message(value)`` as its error.
+        What the row then does with the object is checked with :meth:`allowed`."""
+        from .resolve import Resolver
+
+        return Resolver(self.actor, model, queryset=queryset, keys=keys, system=self.actor is None)
+
     def allowed(self, action: str, obj) -> bool:
         if self.actor is None:
             return True

@@ -65,18 +65,25 @@ class LiaisonSheet(SheetKind):
 
     def prepare(self, rows: list[Row]) -> None:
         staff = {r.values["staff_no"] for r in rows if r.values.get("staff_no")}
-        self.people = {
-            p.staff_no: p
-            for p in Person.objects.filter(staff_no__in=list(staff)).prefetch_related(
+        # The researcher and the schools a row names go through the scoped resolver: one
+        # outside the actor's scope is as unknown as one that exists nowhere.
+        self.people = self.resolver(
+            Person,
+            queryset=Person.objects.prefetch_related(
                 Prefetch(
                     "roles",
                     queryset=RoleAssignment.objects.filter(role=Role.RESEARCHER, is_active=True),
                     to_attr="researcher_roles",
                 )
-            )
-        }
+            ),
+            keys=("staff_no",),
+        )
+        self.people.prefetch(staff)
         codes = {c for r in rows for c in r.values.get("school_codes") or []}
-        self.schools = {u.code: u for u in OrgUnit.objects.filter(code__in=list(codes))}
+        self.schools = self.resolver(
+            OrgUnit, queryset=OrgUnit.objects.filter(kind=OrgUnit.Kind.SCHOOL), keys=("code",)
+        )
+        self.schools.prefetch(codes)
 
     def check(self, row: Row, errors: list[RowError]) -> None:
         v = row.values
@@ -85,10 +92,7 @@ class LiaisonSheet(SheetKind):
         if person is None:
             errors.append(
                 RowError(
-                    row.number,
-                    h("staff_no"),
-                    _("staff number “%(no)s” does not exist") % {"no": v["staff_no"]},
-                    v["staff_no"],
+                    row.number, h("staff_no"), self.people.message(v["staff_no"]), v["staff_no"]
                 )
             )
             return
@@ -99,8 +103,7 @@ class LiaisonSheet(SheetKind):
                 RowError(
                     row.number,
                     h("name"),
-                    _("the name does not match staff number %(no)s (%(name)s)")
-                    % {"no": person.staff_no, "name": person.name},
+                    _("the name does not match staff number %(no)s") % {"no": person.staff_no},
                     v["name"],
                 )
             )
@@ -111,14 +114,9 @@ class LiaisonSheet(SheetKind):
         schools = []
         for code in v.get("school_codes") or []:
             unit = self.schools.get(code)
-            if unit is None or unit.kind != OrgUnit.Kind.SCHOOL:
+            if unit is None:
                 errors.append(
-                    RowError(
-                        row.number,
-                        h("school_codes"),
-                        _("“%(code)s” is not a school code") % {"code": code},
-                        code,
-                    )
+                    RowError(row.number, h("school_codes"), self.schools.message(code), code)
                 )
                 continue
             if not self.allowed("add", LiaisonAssignment(researcher=person, school=unit)):

@@ -140,16 +140,16 @@ class OrgUnitSheet(SheetKind):
         codes = {r.values["code"] for r in rows} | {
             r.values["parent_code"] for r in rows if r.values.get("parent_code")
         }
-        self.existing = {u.code: u for u in OrgUnit.objects.filter(code__in=codes)}
+        # Which codes exist at all (a unit's own code is unique across the tree) …
+        self.existing = {
+            u.code: u for u in OrgUnit.objects.filter(code__in=codes).select_related("parent")
+        }
         self.in_file = {r.values["code"]: r for r in rows}
-
-    def _parent_info(self, code: str) -> tuple[str, str] | None:
-        """(level, kind) of a would-be parent, from the database or from the file."""
-        if code in self.in_file:
-            v = self.in_file[code].values
-            return v["level"], v["kind"]
-        unit = self.existing.get(code)
-        return (unit.level, unit.kind) if unit else None
+        # … and which of them a row may name as its parent: the scoped resolver's.
+        self.parents = self.resolver(OrgUnit, keys=("code",))
+        self.parents.prefetch(
+            [r.values["parent_code"] for r in rows if r.values.get("parent_code")]
+        )
 
     def check(self, row: Row, errors: list[RowError]) -> None:
         v = row.values
@@ -190,34 +190,47 @@ class OrgUnitSheet(SheetKind):
                     RowError(row.number, h("parent_code"), _("only a region can be top-level"))
                 )
                 return
-        else:
-            info = self._parent_info(parent_code)
-            if info is None:
+        parent = None
+        if parent_code:
+            # A stored unit is named through the scoped resolver (one outside the actor's
+            # scope is as unknown as a code that exists nowhere); a unit new in this file
+            # is judged by its own row.
+            if existing is not None and existing.parent_id and existing.parent.code == parent_code:
+                parent = existing.parent  # where it is now (a re-imported export): no move
+            else:
+                parent = self.parents.get(parent_code)
+            if parent is None and (parent_code in self.existing or parent_code not in self.in_file):
                 errors.append(
                     RowError(
-                        row.number,
-                        h("parent_code"),
-                        _("unit code “%(code)s” does not exist") % {"code": parent_code},
-                        parent_code,
+                        row.number, h("parent_code"), self.parents.message(parent_code), parent_code
                     )
                 )
                 return
-            p_level, p_kind = info
+            if parent_code in self.in_file:
+                p_level, p_kind = (self.in_file[parent_code].values[k] for k in ("level", "kind"))
+            else:
+                p_level, p_kind = parent.level, parent.kind
             problem = _placement_problem(p_level, p_kind, v["level"], v["kind"])
             if problem:
                 errors.append(RowError(row.number, h("level"), problem))
                 return
-            if self._has_cycle(v["code"]):
+            if self._has_cycle(v["code"]) or (
+                existing is not None
+                and parent is not None
+                and parent.path.startswith(existing.path)
+            ):
                 errors.append(
                     RowError(row.number, h("parent_code"), _("the parent chain loops back"))
                 )
                 return
-        # Scope: may the actor add here / change this unit?
-        if existing is not None:
-            if not self.allowed("change", existing):
-                errors.append(RowError(row.number, h("code"), _("this unit is outside your scope")))
-        elif parent_code in self.existing and not self.allowed(
-            "add", OrgUnit(parent=self.existing[parent_code])
+        # Scope: may the actor change this unit, and add under its (new) parent — the
+        # two checks ``move_unit`` makes?
+        if existing is not None and not self.allowed("change", existing):
+            errors.append(RowError(row.number, h("code"), _("this unit is outside your scope")))
+        elif (
+            parent is not None
+            and (existing is None or existing.parent_id != parent.pk)
+            and not self.allowed("add", OrgUnit(parent=parent))
         ):
             errors.append(
                 RowError(row.number, h("parent_code"), _("this unit is outside your scope"))
@@ -406,7 +419,12 @@ class SchoolSheet(SheetKind):
     def prepare(self, rows: list[Row]) -> None:
         codes = {r.values["code"] for r in rows}
         divisions = {r.values["division_code"] for r in rows if r.values.get("division_code")}
-        self.units = {u.code: u for u in OrgUnit.objects.filter(code__in=codes | divisions)}
+        self.units = {u.code: u for u in OrgUnit.objects.filter(code__in=codes)}
+        # The region a row places its school in is named through the scoped resolver.
+        self.divisions = self.resolver(
+            OrgUnit, queryset=OrgUnit.objects.filter(kind=OrgUnit.Kind.REGION), keys=("code",)
+        )
+        self.divisions.prefetch(divisions)
         self.stages = _stages_by_name()
 
     def check(self, row: Row, errors: list[RowError]) -> None:
@@ -414,13 +432,13 @@ class SchoolSheet(SheetKind):
         h = self.header_of
         if len(v["name"]) > 100:
             errors.append(RowError(row.number, h("name"), _("is longer than 100 characters")))
-        division = self.units.get(v["division_code"])
-        if division is None or division.kind != OrgUnit.Kind.REGION:
+        division = self.divisions.get(v["division_code"])
+        if division is None:
             errors.append(
                 RowError(
                     row.number,
                     h("division_code"),
-                    _("division code “%(code)s” does not exist") % {"code": v["division_code"]},
+                    self.divisions.message(v["division_code"]),
                     v["division_code"],
                 )
             )

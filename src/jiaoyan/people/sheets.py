@@ -191,10 +191,12 @@ class PersonSheet(SheetKind):
 
     def prepare(self, rows: list[Row]) -> None:
         codes = {r.values["unit_code"] for r in rows if r.values.get("unit_code")}
-        self.units: dict[str, OrgUnit] = {
-            u.code: u
-            for u in bulk.filter_in(OrgUnit.objects.select_related("parent"), "code", codes)
-        }
+        # A row's unit is named through the scoped resolver: one outside the actor's
+        # scope gets the same error as a code that exists nowhere.
+        self.units = self.resolver(
+            OrgUnit, queryset=OrgUnit.objects.select_related("parent"), keys=("code",)
+        )
+        self.units.prefetch(codes)
         self.subjects = {s.name: s for s in Subject.objects.all()}
         self.stages = {s.name: s for s in Stage.objects.all()}
         staff = [r.values["staff_no"] for r in rows]
@@ -208,10 +210,7 @@ class PersonSheet(SheetKind):
         if unit is None:
             errors.append(
                 RowError(
-                    row.number,
-                    h("unit_code"),
-                    _("unit code “%(code)s” does not exist") % {"code": v["unit_code"]},
-                    v["unit_code"],
+                    row.number, h("unit_code"), self.units.message(v["unit_code"]), v["unit_code"]
                 )
             )
             return
@@ -251,7 +250,10 @@ class PersonSheet(SheetKind):
                     RowError(
                         row.number,
                         h("staff_no"),
-                        _("this staff number belongs to a person outside your scope"),
+                        # Staff numbers are unique: the row cannot take this one, and
+                        # the message says no more than that (not whose it is, or where).
+                        _("The staff number “%(no)s” is already in use.") % {"no": v["staff_no"]},
+                        v["staff_no"],
                     )
                 )
 

@@ -425,9 +425,7 @@ def value_added(request, entry: int, exit: int, page: Query[PageIn], level: str 
 )
 def students(request, exam_id: int, school: int, page: Query[PageIn], reason: str = ""):
     exam = _exam(request, exam_id)
-    unit = get_visible_or_404(OrgUnit, request.auth, pk=school)
-    if not restricted.has_permission(request.auth, restricted.STUDENT_DATA, unit):
-        raise HttpError(403, _("Student-level rows need the student-data permission."))
+    unit = queries.student_school(request.auth, school)  # 403 / one 404 for all others
     reason = restricted.clean_reason(reason)
     qs = Candidate.objects.visible_to(request.auth).filter(exam=exam, school=unit)
     count = qs.count()

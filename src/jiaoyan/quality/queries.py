@@ -595,3 +595,36 @@ def import_jobs(user, exam: Exam, limit: int = 5) -> list:
         .filter(kind__in=EXAM_IMPORT_KINDS, params__exam=exam.pk)
         .select_related("job__created_by__person")[:limit]
     )
+
+
+def student_school(user, school_id: object) -> OrgUnit:
+    """The school whose student-level rows ``user`` asks for (the pages' ``?school=``, the
+    API's ``school``), with one answer for every school they may not read, so the answer
+    never tells whether an id is a school, or one in their scope:
+
+    - no student-data permission anywhere: 403 with the permission's message, whatever
+      the id names;
+    - otherwise 404, the same for an id that names nothing, a school beyond their scope
+      and one in their scope that their permission does not cover.
+    """
+    from django.core.exceptions import PermissionDenied
+    from django.http import Http404
+    from django.utils.translation import gettext as _
+
+    if not (
+        getattr(user, "is_superuser", False)
+        or restricted.permitted_paths(user, restricted.STUDENT_DATA)
+    ):
+        raise PermissionDenied(
+            _("This needs the %(kind)s permission.")
+            % {"kind": restricted.kind_of(restricted.STUDENT_DATA).label}
+        )
+    pk = school_id if isinstance(school_id, int) and 0 < school_id < 2**63 else None
+    unit = (
+        OrgUnit.objects.visible_to(user).filter(kind=OrgUnit.Kind.SCHOOL, pk=pk).first()
+        if pk is not None
+        else None
+    )
+    if unit is None or not restricted.has_permission(user, restricted.STUDENT_DATA, unit):
+        raise Http404(_("The requested object does not exist."))
+    return unit

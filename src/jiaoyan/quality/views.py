@@ -834,15 +834,15 @@ class StudentList(ListPage):
 
 @login_required
 def students(request: HttpRequest, pk: int) -> HttpResponse:
-    """Student-level rows of one school: out of scope is a 404, without the student-data
-    permission a 403; the reader says why before any row is shown, and every view and
-    export is audited with that reason (:func:`jiaoyan.core.restricted.record_read`)."""
+    """Student-level rows of one school (found by :func:`queries.student_school`: one
+    answer for every school the user may not read); the reader says why before any row
+    is shown, and every view and export is audited with that reason
+    (:func:`jiaoyan.core.restricted.record_read`)."""
     exam = _exam(request, pk)
-    school = _school(
-        request,
-        int(request.GET.get("school") or 0) if (request.GET.get("school") or "").isdigit() else 0,
+    raw_school = (request.GET.get("school") or "").strip()
+    school = queries.student_school(
+        request.user, int(raw_school) if raw_school.isdigit() and len(raw_school) < 19 else None
     )
-    restricted.require_permission(request.user, restricted.STUDENT_DATA, school)
     raw = request.GET.get("reason", "")
     reason, problem = restricted.reason_or_problem(raw)
     if reason is None:

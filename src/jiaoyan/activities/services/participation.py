@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from jiaoyan.core import audit
 from jiaoyan.core.errors import ServiceError
 from jiaoyan.core.notifications import notify
+from jiaoyan.core.resolve import unresolved
 from jiaoyan.core.scope import can, grant_many, require
 from jiaoyan.orgs.models import OrgUnit, Stage, Subject
 from jiaoyan.people.models import Person, RoleAssignment
@@ -36,6 +37,7 @@ def _venue_for(venues: list[Venue], unit_paths: dict[int, str], person_path: str
 
 def resolve_people(
     *,
+    actor=None,
     units: Iterable[OrgUnit] = (),
     subject: Subject | None = None,
     stage: Stage | None = None,
@@ -44,7 +46,10 @@ def resolve_people(
 ) -> tuple[list[int], list[str]]:
     """Ids of the active people meant by a unit-and-subject choice plus staff numbers.
 
-    Returns (person ids, staff numbers that match nobody)."""
+    Returns (person ids, staff numbers that match nobody). With ``actor`` (every caller
+    that acts for someone) only people the actor may see are meant: a staff number or a
+    unit beyond their scope matches nobody, exactly like one that does not exist."""
+    people = Person.objects.all() if actor is None else Person.objects.visible_to(actor)
     ids: set[int] = set()
     units = list(units)
     if units:
@@ -58,12 +63,14 @@ def resolve_people(
             ras = ras.filter(subjects=subject)
         if stage is not None:
             ras = ras.filter(stages=stage)
+        if actor is not None:
+            ras = ras.filter(person__in=people.values("pk"))
         ids.update(ras.values_list("person_id", flat=True))
     numbers = [n.strip() for n in staff_numbers if n and n.strip()]
     unknown: list[str] = []
     if numbers:
         found = dict(
-            Person.objects.filter(staff_no__in=numbers, status=Person.Status.ACTIVE).values_list(
+            people.filter(staff_no__in=numbers, status=Person.Status.ACTIVE).values_list(
                 "staff_no", "pk"
             )
         )
@@ -80,12 +87,19 @@ def invite(
     person_ids: Sequence[int],
     audience_only: bool = False,
     description: str = "",
+    beyond_scope: Sequence[str] = (),
 ) -> int:
     """Invite people (they are put on the list, on the venue of their unit) or, with
     ``audience_only``, let them see an open-registration activity and register themselves.
 
     Either way each of them gets a scope grant on the activity (and on nothing else).
-    Returns how many people were newly invited (or added to the audience).
+    ``person_ids`` are people the actor may see (resolved through the scoped resolver);
+    anyone else is refused with the resolver's message. ``beyond_scope`` is the explicit
+    path for people beyond the actor's scope, by staff number: whoever holds one is
+    invited too, notified at once (also for a draft: they learn who invited them), and
+    the numbers are recorded in the activity's history. Nothing the caller gets back
+    tells whether such a number exists: the count returned is of the people within
+    the actor's scope newly invited (or added to the audience).
     """
     activity = Activity.objects.select_for_update().get(pk=activity.pk)
     require(actor, "change", activity)
@@ -95,11 +109,31 @@ def invite(
         raise ServiceError(
             _("Switch the activity to open registration before opening it to an audience.")
         )
-    if not person_ids:
+    beyond_numbers = sorted({n.strip() for n in beyond_scope if n and n.strip()})
+    if not person_ids and not beyond_numbers:
         raise ServiceError(_("Nobody matches this choice."))
+    # Everyone invited is someone the actor may see (the callers resolved them through
+    # the scoped resolver; this keeps the service itself from inviting beyond scope). One
+    # who is not gets the resolver's answer: it does not tell absent from out of scope.
+    # People already on the list (whoever invited them) may be named again.
+    listed = Participation.objects.filter(activity=activity).values("person_id")
     people = list(
-        Person.objects.filter(pk__in=person_ids).values_list("pk", "user_id", "org_unit__path")
+        Person.objects.filter(
+            Q(pk__in=Person.objects.visible_to(actor).values("pk")) | Q(pk__in=listed),
+            pk__in=person_ids,
+        ).values_list("pk", "user_id", "org_unit__path")
     )
+    if len(people) != len(set(person_ids)):
+        raise unresolved(Person, field=None)
+    beyond: list[tuple[int, int | None, str]] = []
+    if beyond_numbers:
+        beyond = list(
+            Person.objects.filter(staff_no__in=beyond_numbers, status=Person.Status.ACTIVE)
+            .exclude(pk__in=Person.objects.visible_to(actor).values("pk"))
+            .values_list("pk", "user_id", "org_unit__path")
+        )
+    in_scope = {pk for pk, _uid, _p in people}
+    people += beyond
     new_count = 0
     if not audience_only:
         have = set(
@@ -128,18 +162,21 @@ def invite(
                 )
             )
         Participation.objects.bulk_create(rows, batch_size=2000)
-        new_count = len(rows)
         Activity.objects.filter(pk=activity.pk).update(
-            participant_count=F("participant_count") + new_count
+            participant_count=F("participant_count") + len(rows)
         )
+        new_count = sum(1 for r in rows if r.person_id in in_scope)
         new_users = {uid for pk, uid, _p in people if uid and pk not in have}
     else:
         new_users = {uid for _pk, uid, _p in people if uid}
-    granted = grant_many(
-        activity, users=new_users, reason="invited" if not audience_only else "audience"
-    )
+    reason = "invited" if not audience_only else "audience"
+    beyond_users = {uid for pk, uid, _p in people if uid and pk not in in_scope}
+    granted = grant_many(activity, users=new_users - beyond_users, reason=reason)
+    grant_many(activity, users=new_users & beyond_users, reason=reason)
     if audience_only:
         new_count = granted
+    if beyond_numbers:
+        _record_beyond_scope(actor, activity, beyond_numbers, beyond, audience_only)
     audit.record(
         actor,
         activity,
@@ -163,6 +200,30 @@ def invite(
             dedupe_key=f"activity-invite-{activity.pk}",
         )
     return new_count
+
+
+def _record_beyond_scope(actor, activity, numbers, people, audience_only: bool) -> None:
+    """The explicit trace of an invitation beyond the inviter's scope: an audit row with
+    the staff numbers given (not who holds them) and a notification to each invitee,
+    sent at once whatever the activity's state."""
+    audit.record(
+        actor,
+        activity,
+        Action.GRANT,
+        {"invited_beyond_scope": [None, "、".join(numbers)]},
+        message=_("Invited by staff number beyond the organiser's scope"),
+    )
+    users = {uid for _pk, uid, _p in people if uid}
+    if users:
+        notify(
+            users,
+            title=_("Invitation from another unit: %(title)s") % {"title": activity.title},
+            body=_("%(when)s, organised by %(unit)s. You may decline if it does not concern you.")
+            % {"when": _local(activity.starts_at), "unit": activity.org_unit.name},
+            url=activity.get_absolute_url(),
+            about=activity,
+            dedupe_key=f"activity-invite-beyond-{activity.pk}",
+        )
 
 
 def _require_participant_view(actor, activity: Activity) -> Person:
