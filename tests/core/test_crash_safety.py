@@ -12,7 +12,6 @@ lock for a while.
 from __future__ import annotations
 
 import datetime as dt
-import io
 import signal
 import sqlite3
 import time
@@ -20,42 +19,24 @@ import time
 import psycopg
 import pytest
 import time_machine
-import xlsxwriter
 from django.db import transaction
 from django.test.utils import override_settings
 
 from jiaoyan.core import imports, jobs
 from jiaoyan.core.models import Job
 from jiaoyan.people.models import Person
+from tests.people.test_people_import_writes import sheet as people_sheet
 
 from .test_jobs_worker import DB_TASKS, DEADLINE, SharedDatabase, start_worker, stop, wait_for
 
 ROWS = 30_000
-HEADERS = [
-    "工号",
-    "姓名",
-    "性别",
-    "手机号",
-    "所属单位代码",
-    "岗位",
-    "学科",
-    "学段",
-    "职称",
-    "荣誉称号",
-]
 
 
 def _sheet(unit_code: str) -> bytes:
-    buf = io.BytesIO()
-    wb = xlsxwriter.Workbook(buf, {"constant_memory": True})
-    ws = wb.add_worksheet("教职工")
-    ws.write_row(0, 0, HEADERS)
-    for i in range(1, ROWS + 1):
-        ws.write_row(
-            i, 0, [f"K{i:06d}", f"测试教师{i}", "女" if i % 2 else "男", "", unit_code, "教师"]
-        )
-    wb.close()
-    return buf.getvalue()
+    return people_sheet(
+        [f"K{i:06d}", f"测试教师{i}", "女" if i % 2 else "男", "", unit_code, "教师"]
+        for i in range(1, ROWS + 1)
+    )
 
 
 def _persons(db: SharedDatabase) -> int:
