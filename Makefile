@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 PYTEST_ARGS ?= -n 2
 
-.PHONY: run test install install-dev lint format messages bench demo-city clean
+.PHONY: run test install install-dev lint format messages bench loadtest demo-city clean
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -50,6 +50,10 @@ messages: install-dev
 
 bench: install-dev
 	$(BIN)/jiaoyan bench
+
+## 100 users of the five demo roles for two minutes against `jiaoyan serve` (locust).
+loadtest: install-dev
+	$(BIN)/jiaoyan loadtest $(LOADTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) var/static
