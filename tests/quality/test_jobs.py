@@ -80,6 +80,10 @@ def test_value_added_runs_as_a_job_and_its_status_is_the_jobs(world):
     exit_exam = make_exam(world, name="九年级中考")
     import_and_analyse(world, entry, dataset(world, seed=1))
     import_and_analyse(world, exit_exam, dataset(world, seed=2))
+    admin = world.users["city_admin"]
+    services.grant_student_data(
+        actor=admin, user=admin, org_unit=world.units["city"], reason="增值评价"
+    )
     with override_settings(TASKS=DUMMY):
         link = services.request_value_added(
             actor=world.users["city_admin"], entry=entry, exit_exam=exit_exam

@@ -29,6 +29,8 @@ from .schemas import (
     PendingOut,
     StudentsOut,
     ValueAddedOut,
+    ValueAddedRequestIn,
+    ValueAddedRequestOut,
 )
 
 router = Router(tags=["quality"])
@@ -353,27 +355,68 @@ def item_analysis(request, exam_id: int, subject: str):
     )
 
 
+def _pending_link(link: ValueAddedLink):
+    if not link.awaits_refresh:
+        detail = _("The value-added is being computed; ask again shortly.")
+    else:
+        detail = _(
+            "The value-added no longer matches the exams' data; someone with the "
+            "student-data permission on both exams must ask for it again (POST)."
+        )
+    return Status(202, {"detail": detail, "status": link.status, "progress": 0})
+
+
+@router.post(
+    "/value-added",
+    response={200: ValueAddedRequestOut, 202: ValueAddedRequestOut},
+    summary="Ask for the value-added of a pair of exams to be computed (needs the "
+    "student-data permission on both exams' units and a large enough shared cohort); "
+    "202 while it is computed, then read it with GET",
+)
+def request_value_added(request, data: ValueAddedRequestIn):
+    entry_exam = resolve(request.auth, Exam, data.entry, field="entry", queryset=_exams())
+    exit_exam = resolve(request.auth, Exam, data.exit, field="exit", queryset=_exams())
+    link = services.request_value_added(actor=request.auth, entry=entry_exam, exit_exam=exit_exam)
+    link = ValueAddedLink.objects.select_related("entry_exam", "exit_exam", "job").get(pk=link.pk)
+    current = link.is_current
+    return Status(
+        200 if current else 202,
+        {
+            "entry": entry_exam.pk,
+            "exit": exit_exam.pk,
+            "status": link.status,
+            "current": current,
+            "detail": _("Ready.")
+            if current
+            else _("The value-added is being computed; ask again shortly."),
+        },
+    )
+
+
 @router.get(
     "/value-added",
     response={200: ValueAddedOut, 202: PendingOut},
-    summary="Value-added between an entry and an exit exam of one cohort (202 while computing)",
+    summary="Value-added between an entry and an exit exam of one cohort, as computed "
+    "(404 until asked for with POST; 202 while computing). Reads only.",
 )
 def value_added(request, entry: int, exit: int, page: Query[PageIn], level: str = "school"):
     if level not in {"all", "county", "school", "class"}:
         raise HttpError(400, _("level must be one of: all, county, school, class."))
     entry_exam = _exam(request, entry)
     exit_exam = _exam(request, exit)
-    link = services.request_value_added(actor=request.auth, entry=entry_exam, exit_exam=exit_exam)
-    link = ValueAddedLink.objects.select_related("entry_exam", "exit_exam").get(pk=link.pk)
-    if not link.is_current:
-        return Status(
-            202,
-            {
-                "detail": _("The value-added is being computed; ask again shortly."),
-                "status": link.status,
-                "progress": 0,
-            },
+    link = (
+        ValueAddedLink.objects.visible_to(request.auth)
+        .select_related("entry_exam", "exit_exam", "job")
+        .filter(entry_exam=entry_exam, exit_exam=exit_exam)
+        .first()
+    )
+    if link is None:
+        raise HttpError(
+            404,
+            _("The value-added of this pair has not been asked for; ask for it with POST."),
         )
+    if not link.is_current:
+        return _pending_link(link)
     rows = [r for r in queries.value_added_rows(request.auth, link, LEVELS[level]) if r.n_exit]
     count = len(rows)
     rows = page.slice(rows)

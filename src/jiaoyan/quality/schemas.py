@@ -197,6 +197,19 @@ class ValueAddedOut(Schema):
     count: int
 
 
+class ValueAddedRequestIn(Schema):
+    entry: int = Field(..., ge=1, le=2**63 - 1, description="id of the entry exam")
+    exit: int = Field(..., ge=1, le=2**63 - 1, description="id of the exit exam")
+
+
+class ValueAddedRequestOut(Schema):
+    entry: int
+    exit: int
+    status: str
+    current: bool
+    detail: str
+
+
 class StudentOut(Schema):
     id: int
     org_unit: int

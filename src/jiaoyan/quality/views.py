@@ -681,7 +681,7 @@ def value_added(request: HttpRequest) -> HttpResponse:
         entry, exit_exam = _exam(request, entry_id), _exam(request, exit_id)
         link = (
             ValueAddedLink.objects.visible_to(request.user)
-            .select_related("entry_exam", "exit_exam")
+            .select_related("entry_exam", "exit_exam", "job")
             .filter(entry_exam=entry, exit_exam=exit_exam)
             .first()
         )
