@@ -716,29 +716,51 @@ def schedule_value_added(link: ValueAddedLink, *, actor=None) -> Job | None:
 # --- documents ----------------------------------------------------------------------------
 
 
+def _report_params(exam: Exam, school: OrgUnit, subject: ExamSubject | None) -> dict:
+    key = str(subject.pk) if subject is not None else "total"
+    return {"exam": exam.pk, "school": school.pk, "subject": key, "version": exam.data_version}
+
+
+def find_school_report_document(
+    *, actor, exam: Exam, school: OrgUnit, subject: ExamSubject | None
+) -> Job | None:
+    """The job rendering ``school``'s report of ``exam`` for ``actor`` at this version of
+    the analysis — done (and its file still stored), under way or failed — or ``None``.
+    Reads only: what a GET (the download, its polling) may call."""
+    from .tasks import SCHOOL_REPORT
+
+    params = _report_params(exam, school, subject)
+    for job in Job.objects.filter(
+        kind=SCHOOL_REPORT,
+        created_by=actor,
+        params__exam=params["exam"],
+        params__school=params["school"],
+        params__subject=params["subject"],
+        params__version=params["version"],
+    ).exclude(status=Job.Status.CANCELLED)[:1]:
+        if job.status != Job.Status.SUCCEEDED or _stored(job):
+            return job
+    return None
+
+
 def school_report_document(
     *, actor, exam: Exam, school: OrgUnit, subject: ExamSubject | None
 ) -> Job:
     """The job rendering ``school``'s report of ``exam`` as .docx for ``actor`` (as they
     see it): the one done, under way or failed for this version of the analysis (a
     failure is shown, not retried in a loop), else a new one (queued at once; the
-    immediate queue renders it before this returns)."""
+    immediate queue renders it before this returns). A write: started by a POST."""
     from .tasks import SCHOOL_REPORT
 
-    key = str(subject.pk) if subject is not None else "total"
-    params = {"exam": exam.pk, "school": school.pk, "subject": key, "version": exam.data_version}
-    for job in Job.objects.filter(
-        kind=SCHOOL_REPORT,
-        created_by=actor,
-        params__exam=exam.pk,
-        params__school=school.pk,
-        params__subject=key,
-        params__version=exam.data_version,
-    ).exclude(status=Job.Status.CANCELLED)[:1]:
-        if job.status != Job.Status.SUCCEEDED or _stored(job):
-            return job
+    job = find_school_report_document(actor=actor, exam=exam, school=school, subject=subject)
+    if job is not None:
+        return job
     return start_job(
-        SCHOOL_REPORT, actor=actor, org_unit=exam.org_unit_id, params=params, defer=False
+        SCHOOL_REPORT,
+        actor=actor,
+        org_unit=exam.org_unit_id,
+        params=_report_params(exam, school, subject),
+        defer=False,
     )
 
 

@@ -353,12 +353,25 @@ def school_report(request: HttpRequest, pk: int, school_id: int) -> HttpResponse
         raise Http404(_("The school did not take part in this exam."))
     fmt = request.GET.get("format")
     if fmt == "docx":
-        # Rendered by a job as the user sees it; until it is stored, its progress.
-        job = services.school_report_document(
+        # Rendered by a job as the user sees it, started by a POST; a GET only reads:
+        # the file once stored, else the job's progress (or the button starting it).
+        if request.method == "POST":
+            return post_action(
+                request,
+                lambda: services.school_report_document(
+                    actor=request.user, exam=exam, school=school, subject=class_subject
+                ),
+                redirect_to=request.get_full_path(),
+            )
+        job = services.find_school_report_document(
             actor=request.user, exam=exam, school=school, subject=class_subject
         )
-        if job.status != job.Status.SUCCEEDED:
-            return render(request, "quality/report_pending.html", {"exam": exam, "job": job})
+        if job is None or job.status != job.Status.SUCCEEDED:
+            return render(
+                request,
+                "quality/report_pending.html",
+                {"exam": exam, "job": job, "action": request.get_full_path()},
+            )
         with default_storage.open(job.result["file"], "rb") as fh:
             content = fh.read()
         response = HttpResponse(
