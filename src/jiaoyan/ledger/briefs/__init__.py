@@ -25,7 +25,7 @@ user sees), :mod:`.writes` (the services) and :mod:`.documents` (the .docx job);
 names are available from here as before.
 """
 
-from .documents import request_document, store_document
+from .documents import document_job, request_document, store_document
 from .reads import (
     NAMED_ITEMS,
     NOTABLE,
@@ -78,6 +78,7 @@ __all__ = [
     "parse_week",
     "reference_point",
     "region_of",
+    "document_job",
     "request_document",
     "store_document",
     "update_brief_sections",
