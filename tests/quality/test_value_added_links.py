@@ -155,3 +155,21 @@ def test_a_reimport_by_someone_who_may_link_recomputes(world, city_exam):
     import_and_analyse(world, entry, rows[:-1], actor=admin)
     link = ValueAddedLink.objects.select_related("entry_exam", "exit_exam", "job").get()
     assert not link.awaits_refresh  # a computation was started, not dropped
+
+
+def test_a_regression_through_a_few_students_is_not_shown(world, city_exam, api_for):
+    """A pair made outside the service (the command line, an older release) over a
+    handful of students: the line through their points is hidden like a small group."""
+    entry, _rows = _self_made(world, city_exam, 6)
+    link = ValueAddedLink.objects.create(entry_exam=entry, exit_exam=city_exam)
+    analysis.run_value_added(link.pk)
+    link.refresh_from_db()
+    assert link.n_linked < 10 and link.slope is not None
+    url = f"/api/v1/value-added?entry={entry.pk}&exit={city_exam.pk}&level=all"
+    admin = world.users["city_admin"]
+    body = api_for(admin).get(url).json()
+    assert body["slope"] is None and body["intercept"] is None
+    assert all(i["mean_exit"] is None for i in body["items"])
+    _grant(world, admin, world.units["city"])
+    body = api_for(admin).get(url).json()
+    assert body["slope"] == pytest.approx(link.slope)

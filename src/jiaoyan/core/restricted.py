@@ -502,6 +502,8 @@ class Aggregate:
 
 _aggregates: dict[str, Aggregate] = {}
 
+METRICS = "metrics"  # the figures of the metric registry: each suppresses its own
+
 
 def register_aggregate(aggregate: Aggregate) -> Aggregate:
     """Declare a published aggregate (from the owning app's ``AppConfig.ready``)."""

@@ -16,6 +16,7 @@ from jiaoyan.core.scope import get_visible_or_404
 from jiaoyan.orgs.models import OrgUnit, Stage
 
 from . import queries, services
+from .aggregates import ANALYSIS, ITEMS, VALUE_ADDED
 from .indicators import BY_KEY
 from .models import Candidate, Exam, Level, ValueAddedLink
 from .schemas import (
@@ -237,6 +238,7 @@ def analysis_item(r, subject_name: str) -> dict:
     }
 
 
+@restricted.publishes(ANALYSIS)
 @router.get(
     "/exams/{exam_id}/analysis",
     response={200: AnalysisOut, 202: PendingOut},
@@ -264,6 +266,7 @@ def _within(request, org_unit: int | None) -> str | None:
     return get_visible_or_404(OrgUnit, request.auth, pk=org_unit).path
 
 
+@restricted.publishes(ANALYSIS)
 @router.get(
     "/exams/{exam_id}/balance",
     response={200: BalanceOut, 202: PendingOut},
@@ -314,6 +317,7 @@ def import_balance_inputs(request, file: UploadedFile = File(...), valid_only: b
     return _run_import(request, services.import_balance_inputs, file, valid_only, "balance.xlsx")
 
 
+@restricted.publishes(ITEMS)
 @router.get(
     "/exams/{exam_id}/items",
     response={200: ItemsOut, 202: PendingOut},
@@ -326,7 +330,7 @@ def item_analysis(request, exam_id: int, subject: str):
         raise HttpError(400, _("Item analysis is per subject."))
     if not exam.is_ready:
         return _pending(exam)
-    paper, items = queries.item_rows(exam, subj)
+    paper, items = queries.item_rows(request.auth, exam, subj)
     if paper is None:
         raise HttpError(404, _("No item scores were imported for this subject."))
     return Status(
@@ -348,6 +352,7 @@ def item_analysis(request, exam_id: int, subject: str):
                     "difficulty": i.difficulty,
                     "discrimination": i.discrimination,
                     "item_total_r": i.item_total_r,
+                    "suppressed": i.suppressed,
                 }
                 for i in items
             ],
@@ -393,6 +398,7 @@ def request_value_added(request, data: ValueAddedRequestIn):
     )
 
 
+@restricted.publishes(VALUE_ADDED)
 @router.get(
     "/value-added",
     response={200: ValueAddedOut, 202: PendingOut},
@@ -406,7 +412,7 @@ def value_added(request, entry: int, exit: int, page: Query[PageIn], level: str 
     exit_exam = _exam(request, exit)
     link = (
         ValueAddedLink.objects.visible_to(request.auth)
-        .select_related("entry_exam", "exit_exam", "job")
+        .select_related("entry_exam", "exit_exam__org_unit", "job")
         .filter(entry_exam=entry_exam, exit_exam=exit_exam)
         .first()
     )
@@ -417,6 +423,7 @@ def value_added(request, entry: int, exit: int, page: Query[PageIn], level: str 
         )
     if not link.is_current:
         return _pending_link(link)
+    queries.hide_link_fit(request.auth, link)
     rows = [r for r in queries.value_added_rows(request.auth, link, LEVELS[level]) if r.n_exit]
     count = len(rows)
     rows = page.slice(rows)

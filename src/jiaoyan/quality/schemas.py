@@ -157,6 +157,7 @@ class ItemOut(Schema):
     difficulty: float | None
     discrimination: float | None
     item_total_r: float | None
+    suppressed: bool = False  # fewer than 10 students answered: figures not shown
 
 
 class ItemsOut(Schema):

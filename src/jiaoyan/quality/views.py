@@ -40,6 +40,7 @@ from jiaoyan.core.sheets import write_table_xlsx
 from jiaoyan.orgs.models import OrgUnit
 
 from . import charts, queries, reports, services
+from .aggregates import ANALYSIS, ITEMS, VALUE_ADDED
 from .filters import ExamFilter, PermissionFilter, StudentFilter
 from .forms import ExamForm, ItemUploadForm, PairForm, PermissionForm, SettingsForm, UploadForm
 from .indicators import INDICATORS, indicator_value
@@ -148,6 +149,7 @@ def _level_rows(request, exam, level, subject, per_page=None):
 
 
 @login_required
+@restricted.publishes(ANALYSIS)
 def exam_detail(request: HttpRequest, pk: int) -> HttpResponse:
     exam = _exam(request, pk)
     subjects = queries.subjects_of(exam)
@@ -339,6 +341,7 @@ def _school(request, school_id: int) -> OrgUnit:
 
 
 @login_required
+@restricted.publishes(ANALYSIS)
 def school_report(request: HttpRequest, pk: int, school_id: int) -> HttpResponse:
     exam = _exam(request, pk)
     school = _school(request, school_id)
@@ -477,6 +480,7 @@ def _spread_chart(rows, labels: list[str], title: str) -> dict:
 
 
 @login_required
+@restricted.publishes(ANALYSIS)
 def school_pick(request: HttpRequest, pk: int) -> HttpResponse:
     """The user's own school report, or the list of schools to choose from."""
     exam = _exam(request, pk)
@@ -494,6 +498,7 @@ def school_pick(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@restricted.publishes(ANALYSIS, ITEMS)
 def subject_report(request: HttpRequest, pk: int, key: str) -> HttpResponse:
     exam = _exam(request, pk)
     try:
@@ -507,7 +512,7 @@ def subject_report(request: HttpRequest, pk: int, key: str) -> HttpResponse:
     name = subject.name if subject else _("Total")
     paper, items = (None, [])
     if subject is not None:
-        paper, items = queries.item_rows(exam, subject)
+        paper, items = queries.item_rows(request.user, exam, subject)
     if wants_export(request):
         rows = list(queries.ranked(queries.stat_rows(request.user, exam, level, subject))[:20000])
         queries.suppress(rows, privacy)
@@ -560,6 +565,7 @@ def subject_report(request: HttpRequest, pk: int, key: str) -> HttpResponse:
 
 
 @login_required
+@restricted.publishes(ANALYSIS)
 def exam_balance(request: HttpRequest, pk: int) -> HttpResponse:
     exam = _exam(request, pk)
     if not exam.is_ready:
@@ -664,6 +670,7 @@ def balance_template(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@restricted.publishes(VALUE_ADDED)
 def value_added(request: HttpRequest) -> HttpResponse:
     exams = list(
         queries.visible_exams(request.user).exclude(analysis_status=Exam.Status.EMPTY)[:200]
@@ -694,13 +701,14 @@ def value_added(request: HttpRequest) -> HttpResponse:
         entry, exit_exam = _exam(request, entry_id), _exam(request, exit_id)
         link = (
             ValueAddedLink.objects.visible_to(request.user)
-            .select_related("entry_exam", "exit_exam", "job")
+            .select_related("entry_exam", "exit_exam__org_unit", "job")
             .filter(entry_exam=entry, exit_exam=exit_exam)
             .first()
         )
     ctx["link"] = link
     ctx["pair_chosen"] = bool(entry_id and exit_id)
     if link is not None and link.is_current:
+        queries.hide_link_fit(request.user, link)
         school = None
         if request.GET.get("school"):
             school = _school(
