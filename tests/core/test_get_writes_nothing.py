@@ -1,6 +1,6 @@
 """GET never writes (issue 10, finding 6): every page the URL resolver knows and every GET
 operation of the OpenAPI document is requested, with real ids, by several roles — and no
-table gains or loses a row. Polling reads state; work is started by a POST (value-added
+table gains or loses a row, nor does any statement insert, update or delete. Polling reads state; work is started by a POST (value-added
 pairs, a report's .docx) or by the scheduler (the ledger's reminders).
 
 The ids come from the scope cases (tests/<app>/scope_cases.py, one row of every scoped
@@ -9,8 +9,9 @@ or operation whose parameters cannot be filled fails the test, so a new module's
 are covered as soon as they exist (give it a scope case, or a value in ``BY_NAME`` /
 ``PK_OF`` below).
 
-The only rows a GET may add are listed in ``ALLOWED``: a log-in's session, and the audit
-rows of a read of restricted data (``view``/``export`` — the read itself is the event).
+The only rows a GET may add or change are listed in ``ALLOWED`` and ``WRITES_ALLOWED``: a
+log-in's session, the audit rows of a read of restricted data (``view``/``export`` — the
+read itself is the event) and an API token's "last used" stamp.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.apps import apps
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 
 import tests
@@ -56,6 +58,12 @@ ALLOWED = {
     "sessions.Session": None,  # not counted: a log-in (force_login, the session's refresh)
     "core.AuditLog": "action NOT IN ('view', 'export')",  # audited reads are allowed
 }
+
+# Tables a GET's statements may write (INSERT, UPDATE or DELETE), and why: the session (a
+# log-in's, its expiry); the audit log, whose rows are counted so that only the audited
+# reads of restricted data pass.
+# An API token's "last used" is stamped by its authentication (at most every 5 minutes).
+WRITES_ALLOWED = {"django_session", "core_auditlog", "people_apitoken"}
 
 # Routes that are not pages of ours, or that end the session.
 SKIP_ROUTES = {"accounts/logout/", "i18n/setlang/"}
@@ -207,6 +215,20 @@ def _fill_api(template: str, params: list[dict], api_urls: list[str], made, worl
     return path + (f"?{q}" if q else "")
 
 
+_WRITE = re.compile(r'^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)"?', re.I)
+
+
+def _written(queries) -> set[str]:
+    """The tables a request's statements inserted into, updated or deleted from, bar
+    those ``WRITES_ALLOWED`` names."""
+    out = set()
+    for q in queries:
+        m = _WRITE.match(q["sql"])
+        if m and m.group(1) not in WRITES_ALLOWED:
+            out.add(m.group(1))
+    return out
+
+
 def _tables() -> list[tuple[str, str]]:
     out = []
     for model in apps.get_models():
@@ -265,6 +287,7 @@ def test_get_requests_write_nothing(world, urls, client_for, api_for):
     page_urls, api_urls, names = urls
     tables = _tables()
     writes: list[str] = []
+    updates: set[str] = set()
     statuses: dict[str, set[int]] = {}
     for name in USERS:
         user = world.users[name]
@@ -274,7 +297,10 @@ def test_get_requests_write_nothing(world, urls, client_for, api_for):
                 variants = ({}, {"HTTP_HX_REQUEST": "true"}) if name == "superuser" else ({},)
                 for headers in variants if kind == "pages" else ({},):
                     before = _counts(tables)
-                    r = c.get(url, **headers)
+                    with CaptureQueriesContext(connection) as ctx:
+                        r = c.get(url, **headers)
+                    for table in _written(ctx.captured_queries):
+                        updates.add(f"{name} GET {url}: {table}")
                     assert r.status_code < 500, (name, url, r.status_code)
                     statuses.setdefault(url, set()).add(r.status_code)
                     after = _counts(tables)
@@ -282,6 +308,7 @@ def test_get_requests_write_nothing(world, urls, client_for, api_for):
                     if changed:
                         writes.append(f"{name} GET {url} {headers or ''}: {changed}")
     assert not writes, "GET requests that wrote:\n" + "\n".join(writes)
+    assert not updates, "GET requests that changed rows:\n" + "\n".join(sorted(updates))
     # the ids were real: no URL answered 404 to every role (a wrong id would)
     not_found = sorted(u for u, codes in statuses.items() if codes == {404})
     assert not_found == sorted(u.format(**names) for u in NOT_FOUND_FOR_ALL), not_found

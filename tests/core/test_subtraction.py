@@ -192,12 +192,25 @@ def case_analysis(world, exam, api_for, client_for) -> None:
             continue
         api_row = classes[(names[row[1]], row[2])]
         assert (row[mean_col] is None) == api_row["suppressed"], row
+    # the school's .docx report: the same classes hidden (its table of classes)
+    from docx import Document
+
+    r = c.post(f"/quality/{exam.pk}/schools/{b}/?format=docx", follow=True)
+    assert r["Content-Type"].startswith("application/vnd.openxmlformats-officedocument.word")
+    doc = Document(io.BytesIO(r.content))
+    table = next(t for t in doc.tables if t.rows[0].cells[0].text == "班级")
+    for row in table.rows[1:]:
+        cells = [x.text for x in row.cells]
+        assert (cells[2] == "—") == classes[(b, cells[0])]["suppressed"], cells
     html = c.get(f"/quality/{exam.pk}/schools/{b}/").content.decode()
     hidden = [i for i in classes.values() if i["org_unit"] == b and i["suppressed"]]
     assert len(hidden) >= 2
+    table_html = html.split('data-testid="class-table"')[1].split("</table>")[0]
     for stat in GroupStat.objects.filter(exam=exam, org_unit=b, level=Level.CLASS):
-        if stat.n < SMALL or classes[(b, stat.class_name)]["suppressed"]:
-            assert f"{stat.mean:.1f}" not in html.split('data-testid="school-classes"')[-1][:4000]
+        if classes[(b, stat.class_name)]["suppressed"]:
+            for figure in (f"{stat.mean:.1f}", f"{stat.median:.1f}", f"{stat.max_score:.1f}"):
+                assert figure not in table_html, (stat.class_name, figure)
+            assert f"{stat.median}" not in html and f"{stat.q1}" not in html
 
 
 def case_items(world, exam, api_for, client_for) -> None:
