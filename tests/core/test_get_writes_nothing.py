@@ -1,7 +1,8 @@
 """GET never writes (issue 10, finding 6): every page the URL resolver knows and every GET
 operation of the OpenAPI document is requested, with real ids, by several roles — and no
-table gains or loses a row, nor does any statement insert, update or delete. Polling reads state; work is started by a POST (value-added
-pairs, a report's .docx) or by the scheduler (the ledger's reminders).
+table gains or loses a row, nor does any statement insert, update or delete. Polling reads
+state; work is started by a POST (value-added pairs, a report's .docx, marking a
+notification read) or by the scheduler (the ledger's reminders).
 
 The ids come from the scope cases (tests/<app>/scope_cases.py, one row of every scoped
 model): a case's page and API URLs teach which id each route's parameters take. A route
