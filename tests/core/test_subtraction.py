@@ -51,7 +51,7 @@ def _view_functions(path: str, method: str = "get") -> list[Callable]:
         ops = getattr(cell.cell_contents, "operations", None)
         if ops is not None:
             return [op.view_func for op in ops if method.upper() in op.methods]
-    return [getattr(func, "view_class", func)]
+    return [func, *(getattr(func, a) for a in ("page_class", "view_class") if hasattr(func, a))]
 
 
 def _marks(path: str) -> set[str]:
