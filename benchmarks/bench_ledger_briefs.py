@@ -35,6 +35,17 @@ def draft_brief(ctx) -> int:
     return ctx.pk("ledger.Brief", state="draft", order_by="-period_start")
 
 
+def draft_brief_prepared(ctx) -> int:
+    """The draft brief, its .docx asked for first (the download page's POST: a GET
+    starts nothing)."""
+    from jiaoyan.ledger import briefs
+    from jiaoyan.ledger.models import Brief
+
+    brief = Brief.objects.select_related("document_job").get(pk=draft_brief(ctx))
+    briefs.request_document(brief, actor=ctx.user("city_admin"))
+    return brief.pk
+
+
 def generate_city_brief(ctx) -> dict:
     """The city's weekly brief of last week, as the city admin makes it: figures, draft,
     issue (number, chart, .docx stored). Rolled back afterwards."""
@@ -85,7 +96,7 @@ PAGES = [
     ),
     Page(
         "ledger brief docx draft",
-        lambda c: f"/ledger/briefs/{draft_brief(c)}/docx/",
+        lambda c: f"/ledger/briefs/{draft_brief_prepared(c)}/docx/",
         user="city_admin",
         target_ms=500,
     ),

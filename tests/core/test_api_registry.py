@@ -110,6 +110,7 @@ OPERATIONS = {
     ("get", "/api/v1/themes/{theme_id}"),
     ("patch", "/api/v1/themes/{theme_id}"),
     ("get", "/api/v1/value-added"),
+    ("post", "/api/v1/value-added"),
     ("delete", "/api/v1/venues/{venue_id}"),
     ("get", "/api/v1/venues/{venue_id}"),
     ("patch", "/api/v1/venues/{venue_id}"),

@@ -24,7 +24,14 @@ def test_the_list_shows_my_notifications_and_the_bell_counts_them(world, client_
 def test_opening_marks_read_and_follows_the_link(world, client_for):
     notify([world.teacher], title="请查看", url="/people/")
     note = Notification.objects.get()
-    resp = client_for(world.teacher).get(f"/notifications/{note.pk}/")
+    client = client_for(world.teacher)
+    resp = client.get(f"/notifications/{note.pk}/")  # a GET follows it, writes nothing
+    assert resp.status_code == 302 and resp["Location"] == "/people/"
+    note.refresh_from_db()
+    assert note.read_at is None
+    html = client.get("/notifications/").content.decode()
+    assert f'<form method="post" action="/notifications/{note.pk}/"' in html
+    resp = client.post(f"/notifications/{note.pk}/")  # the list's button
     assert resp.status_code == 302 and resp["Location"] == "/people/"
     note.refresh_from_db()
     assert note.read_at is not None

@@ -317,7 +317,9 @@ def test_pages_create_edit_issue_download(world, week, client_for):
         assert r["Location"] == reverse("ledger:brief", args=[brief.pk])
         r = c.post(reverse("ledger:brief_create"), {"unit": "x", "week": "2024-W99"})
         assert r.status_code == 200 and "请选择单位" in r.content.decode()
-        r = c.get(reverse("ledger:brief_docx", args=[brief.pk]))
+        r = c.get(reverse("ledger:brief_docx", args=[brief.pk]))  # a GET starts nothing
+        assert 'data-testid="prepare-docx"' in r.content.decode()
+        r = c.post(reverse("ledger:brief_docx", args=[brief.pk]), follow=True)
         assert r.status_code == 200 and "草稿" in docx_text(r.content)
         page = c.get(reverse("ledger:brief", args=[brief.pk])).content.decode()
         assert "二、工作台账" in page and "印发" in page and "草稿" in page
@@ -360,7 +362,11 @@ def test_documents_are_rendered_by_the_worker_not_the_web_process(world, week, c
     client = client_for(world.users["district_researcher"])
     queued = {"TASKS": {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}}
     with override_settings(**queued):
-        resp = client.get(f"/ledger/briefs/{brief.pk}/docx/")
+        resp = client.get(f"/ledger/briefs/{brief.pk}/docx/")  # a GET starts nothing
+        assert 'data-testid="prepare-docx"' in resp.content.decode()
+        brief.refresh_from_db()
+        assert brief.document_job_id is None
+        resp = client.post(f"/ledger/briefs/{brief.pk}/docx/", follow=True)
         assert resp.status_code == 200
         assert 'data-testid="document-pending"' in resp.content.decode()
         brief.refresh_from_db()
@@ -370,7 +376,7 @@ def test_documents_are_rendered_by_the_worker_not_the_web_process(world, week, c
         assert job.status == "queued"
         assert job.params == {"brief": brief.pk, "version": brief.version}
         assert f'id="job-{job.pk}"' in resp.content.decode()
-        client.get(f"/ledger/briefs/{brief.pk}/docx/")
+        client.post(f"/ledger/briefs/{brief.pk}/docx/")
         brief.refresh_from_db()
         assert brief.document_job_id == job.pk
     assert briefs.store_document(brief.pk, brief.version)
@@ -387,5 +393,6 @@ def test_documents_are_rendered_by_the_worker_not_the_web_process(world, week, c
     )
     brief.refresh_from_db()
     assert not brief.document_ready
-    resp = client.get(f"/ledger/briefs/{brief.pk}/docx/")  # the immediate queue renders it
+    resp = client.post(f"/ledger/briefs/{brief.pk}/docx/", follow=True)  # the immediate queue
+    assert resp.status_code == 200
     assert "（已修改）" in docx_text(b"".join(resp))

@@ -244,7 +244,7 @@ def test_item_analysis_is_stored(world, analysed):
     )
     assert out.imported == len(rows), out.errors
     analysis.run_analysis(exam.pk)
-    paper, items = queries.item_rows(exam, subject)
+    paper, items = queries.item_rows(world.users["city_admin"], exam, subject)
     m = np.array([b[1:] for b in body], float)
     total = m.sum(axis=1)
     k = 4

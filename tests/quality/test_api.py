@@ -219,10 +219,20 @@ def test_value_added_202_then_figures(world, api_for):
         analysis.run_analysis(exam.pk)
     api = api_for(admin)
     url = f"/api/v1/value-added?entry={entry.pk}&exit={exit_exam.pk}&level=school"
-    r = api.get(url)
-    assert r.status_code == 202
+    assert api.get(url).status_code == 404  # not asked for: a GET creates nothing
     from jiaoyan.quality.models import ValueAddedLink
 
+    assert not ValueAddedLink.objects.exists()
+    pair = {"entry": entry.pk, "exit": exit_exam.pk}
+    r = api.post("/api/v1/value-added", pair, content_type="application/json")
+    assert r.status_code == 403  # linking needs the student-data permission on both
+    services.grant_student_data(
+        actor=admin, user=admin, org_unit=world.units["city"], reason="增值评价"
+    )
+    r = api.post("/api/v1/value-added", pair, content_type="application/json")
+    assert r.status_code == 202 and r.json()["current"] is False
+    r = api.get(url)
+    assert r.status_code == 202
     analysis.run_value_added(ValueAddedLink.objects.get().pk)
     r = api.get(url)
     assert r.status_code == 200

@@ -80,6 +80,10 @@ def test_value_added_runs_as_a_job_and_its_status_is_the_jobs(world):
     exit_exam = make_exam(world, name="九年级中考")
     import_and_analyse(world, entry, dataset(world, seed=1))
     import_and_analyse(world, exit_exam, dataset(world, seed=2))
+    admin = world.users["city_admin"]
+    services.grant_student_data(
+        actor=admin, user=admin, org_unit=world.units["city"], reason="增值评价"
+    )
     with override_settings(TASKS=DUMMY):
         link = services.request_value_added(
             actor=world.users["city_admin"], entry=entry, exit_exam=exit_exam
@@ -99,6 +103,11 @@ def test_a_report_download_before_it_is_ready_shows_the_jobs_progress(world, exa
     c = client_for(world.users["principal"])
     a = world.schools["school_a"].pk
     url = f"/quality/{exam.pk}/schools/{a}/?format=docx"
+    r = c.get(url)  # a GET starts nothing: it offers the button that does
+    assert r.status_code == 200 and 'data-testid="prepare-docx"' in r.content.decode()
+    assert not Job.objects.filter(kind=SCHOOL_REPORT).exists()
+    r = c.post(url)
+    assert r.status_code == 302 and r["Location"] == url
     r = c.get(url)
     assert r.status_code == 200 and r["Content-Type"].startswith("text/html")
     html = r.content.decode()
@@ -107,7 +116,7 @@ def test_a_report_download_before_it_is_ready_shows_the_jobs_progress(world, exa
     assert f'hx-get="/jobs/{job.pk}/progress/?was=active"' in html
     assert job.created_by == world.users["principal"] and job.status == Job.Status.QUEUED
     # Asking again while it waits starts nothing new.
-    c.get(url)
+    c.post(url)
     assert Job.objects.filter(kind=SCHOOL_REPORT).count() == 1
     # The poll is the principal's own; another district's admin gets a 404.
     assert c.get(f"/jobs/{job.pk}/progress/", HTTP_HX_REQUEST="true").status_code == 200
@@ -120,7 +129,7 @@ def test_a_report_download_before_it_is_ready_shows_the_jobs_progress(world, exa
     text = "\n".join(p.text for p in Document(io.BytesIO(r.content)).paragraphs)
     assert "临渭区第一初级中学" in text and "质量分析报告" in text
     # Another user gets their own document (their scope, their suppression).
-    client_for(world.users["city_admin"]).get(url)
+    client_for(world.users["city_admin"]).post(url)
     assert Job.objects.filter(kind=SCHOOL_REPORT).count() == 2
 
 

@@ -100,7 +100,7 @@ def test_query_counts_do_not_grow_with_rows(world, client_for, django_assert_max
 def test_school_report_downloads(world, exam, client_for):
     c = client_for(world.users["principal"])
     a = world.schools["school_a"].pk
-    r = c.get(f"/quality/{exam.pk}/schools/{a}/?format=docx")
+    r = c.post(f"/quality/{exam.pk}/schools/{a}/?format=docx", follow=True)
     assert r.status_code == 200
     assert r["Content-Type"].startswith("application/vnd.openxmlformats-officedocument.word")
     doc = Document(io.BytesIO(r.content))

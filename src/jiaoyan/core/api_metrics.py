@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from ninja import Router, Schema
 from ninja.errors import HttpError
 
-from . import metrics
+from . import metrics, restricted
 from .scope import get_visible_or_404
 
 router = Router(tags=["metrics"])
@@ -34,6 +34,7 @@ class MetricsOut(Schema):
     count: int
 
 
+@restricted.publishes(restricted.METRICS)
 @router.get(
     "/metrics",
     response=MetricsOut,

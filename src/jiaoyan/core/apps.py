@@ -111,3 +111,10 @@ class CoreConfig(ModuleConfig):
         # Every app's job kinds, import/export kinds and figures, so every worker knows
         # every kind and every page every figure.
         autodiscover_modules("tasks", "sheets", "metrics")
+        from . import restricted
+
+        restricted.register_aggregate(
+            restricted.Aggregate(
+                restricted.METRICS, "", _("figures of the metric registry"), models=()
+            )
+        )

@@ -478,3 +478,54 @@ def suppress_grid_cells(
         margins.append(Margin("total", [("row", i) for i in range(rows)]))
         margins.append(Margin("total", [("column", j) for j in range(cols)]))
     return suppress_cells(cells, margins, threshold=threshold)
+
+
+# --- the published aggregates ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Aggregate:
+    """A table of aggregates of restricted data that pages, the API, exports or charts
+    publish (an exam's analysis, its item analysis, value-added, a metric …): its key, the
+    kind of data it is computed from, and the stored models it reads (``"app.Model"``).
+
+    Every view or API operation that reads one of those models is marked with
+    :func:`publishes`; ``tests/core/test_subtraction.py`` requests every page and GET
+    operation, fails for one that reads them unmarked, and tries the subtraction attack
+    (a shown total minus its shown members) on every registered aggregate."""
+
+    key: str
+    kind: str
+    label: Any
+    models: tuple[str, ...]
+
+
+_aggregates: dict[str, Aggregate] = {}
+
+METRICS = "metrics"  # the figures of the metric registry: each suppresses its own
+
+
+def register_aggregate(aggregate: Aggregate) -> Aggregate:
+    """Declare a published aggregate (from the owning app's ``AppConfig.ready``)."""
+    _aggregates.setdefault(aggregate.key, aggregate)
+    return _aggregates[aggregate.key]
+
+
+def aggregates() -> dict[str, Aggregate]:
+    return dict(_aggregates)
+
+
+def aggregate_models() -> set[str]:
+    """The stored models whose rows are aggregates of restricted data."""
+    return {m for a in _aggregates.values() for m in a.models}
+
+
+def publishes(*keys: str):
+    """Mark a view or API operation as publishing the registered aggregates ``keys``
+    (each shown through :func:`suppress_cells`, primary and complementary)."""
+
+    def mark(fn):
+        fn.restricted_aggregates = tuple(keys)
+        return fn
+
+    return mark

@@ -275,11 +275,13 @@ def notification_read(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def notification_open(request: HttpRequest, pk: int) -> HttpResponse:
-    """Follow a notification's link, marking it read."""
+    """Follow a notification's link; the list's button (a POST) marks it read on the way,
+    a GET (an old link) only follows it — a GET writes nothing."""
     from .notifications import mark_read
 
     note = get_visible_or_404(Notification, request.user, pk=pk)
-    mark_read(request.user, [note.pk])
+    if request.method == "POST":
+        mark_read(request.user, [note.pk])
     target = note.url or reverse("core:notification_list")
     if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
         target = reverse("core:notification_list")

@@ -10,7 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _lazy
 
-from . import metrics
+from . import metrics, restricted
 from .forms import StyledForm
 from .pages import attempt, refusal_text
 from .scope import get_visible_or_404
@@ -31,6 +31,7 @@ class MetricsForm(StyledForm):
 
 
 @login_required
+@restricted.publishes(restricted.METRICS)
 def metric_list(request: HttpRequest) -> HttpResponse:
     OrgUnit = apps.get_model("orgs", "OrgUnit")
     units = metrics.unit_choices(request.user)

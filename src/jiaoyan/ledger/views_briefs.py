@@ -242,19 +242,22 @@ def _brief_page(request, brief: Brief, may_change: bool, sections, status: int =
 
 @login_required
 def brief_docx(request: HttpRequest, pk: int) -> HttpResponse:
-    """The brief's .docx. A background job renders it; until it is stored this answers a
-    page with the job's progress, which reloads when the job ends (the download starts)."""
+    """The brief's .docx. A background job renders it, started by this page's POST (a GET
+    only reads); until it is stored a GET answers a page with the job's progress, which
+    reloads when the job ends (the download starts), or the button that starts it."""
     brief = get_visible_or_404(
         Brief.objects.select_related("org_unit", "document_job"), request.user, pk=pk
     )
-    if not brief.document_ready:
-        job = briefs.request_document(brief, actor=request.user)
-        brief.refresh_from_db()
+    if request.method == "POST":
         if not brief.document_ready:
-            job.refresh_from_db()
-            return render(
-                request, "ledger/briefs/document_pending.html", {"brief": brief, "job": job}
-            )
+            briefs.request_document(brief, actor=request.user)
+        return redirect("ledger:brief_docx", pk=brief.pk)
+    if not brief.document_ready:
+        return render(
+            request,
+            "ledger/briefs/document_pending.html",
+            {"brief": brief, "job": briefs.document_job(brief)},
+        )
     with brief.docx.open("rb") as f:
         data = f.read()
     if brief.state == Brief.State.ISSUED:

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -382,13 +381,13 @@ def run_analysis(exam_id: int, version: int | None = None, progress=None) -> str
         return "failed"
     # The value-added of every pair involving this exam is now stale: it is recomputed in
     # its own job, so the exam's figures are ready first.
-    from .services import schedule_value_added
+    # Recomputed only when whoever imported may link both exams (else left to be
+    # refreshed by someone who may: see ``services.refresh_links_after_import``).
+    from .services import refresh_links_after_import
 
+    importer = exam.analysis_job.created_by if exam.analysis_job_id else None
     with transaction.atomic():
-        for link in ValueAddedLink.objects.filter(
-            Q(entry_exam_id=exam_id) | Q(exit_exam_id=exam_id)
-        ):
-            schedule_value_added(link)
+        refresh_links_after_import(exam, importer)
     return "ready"
 
 

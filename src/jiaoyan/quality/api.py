@@ -17,6 +17,7 @@ from jiaoyan.core.uploads import upload
 from jiaoyan.orgs.models import OrgUnit, Stage
 
 from . import queries, services
+from .aggregates import ANALYSIS, ITEMS, VALUE_ADDED
 from .indicators import BY_KEY
 from .models import Candidate, Exam, Level, ValueAddedLink
 from .schemas import (
@@ -30,6 +31,8 @@ from .schemas import (
     PendingOut,
     StudentsOut,
     ValueAddedOut,
+    ValueAddedRequestIn,
+    ValueAddedRequestOut,
 )
 from .views import may_upload_balance, may_upload_into_exam
 
@@ -239,6 +242,7 @@ def analysis_item(r, subject_name: str) -> dict:
     }
 
 
+@restricted.publishes(ANALYSIS)
 @router.get(
     "/exams/{exam_id}/analysis",
     response={200: AnalysisOut, 202: PendingOut},
@@ -266,6 +270,7 @@ def _within(request, org_unit: int | None) -> str | None:
     return get_visible_or_404(OrgUnit, request.auth, pk=org_unit).path
 
 
+@restricted.publishes(ANALYSIS)
 @router.get(
     "/exams/{exam_id}/balance",
     response={200: BalanceOut, 202: PendingOut},
@@ -317,6 +322,7 @@ def import_balance_inputs(request, file: UploadedFile = File(...), valid_only: b
     return _run_import(request, services.import_balance_inputs, file, valid_only, "balance.xlsx")
 
 
+@restricted.publishes(ITEMS)
 @router.get(
     "/exams/{exam_id}/items",
     response={200: ItemsOut, 202: PendingOut},
@@ -329,7 +335,7 @@ def item_analysis(request, exam_id: int, subject: str):
         raise HttpError(400, _("Item analysis is per subject."))
     if not exam.is_ready:
         return _pending(exam)
-    paper, items = queries.item_rows(exam, subj)
+    paper, items = queries.item_rows(request.auth, exam, subj)
     if paper is None:
         raise HttpError(404, _("No item scores were imported for this subject."))
     return Status(
@@ -351,6 +357,7 @@ def item_analysis(request, exam_id: int, subject: str):
                     "difficulty": i.difficulty,
                     "discrimination": i.discrimination,
                     "item_total_r": i.item_total_r,
+                    "suppressed": i.suppressed,
                 }
                 for i in items
             ],
@@ -358,27 +365,70 @@ def item_analysis(request, exam_id: int, subject: str):
     )
 
 
+def _pending_link(link: ValueAddedLink):
+    if not link.awaits_refresh:
+        detail = _("The value-added is being computed; ask again shortly.")
+    else:
+        detail = _(
+            "The value-added no longer matches the exams' data; someone with the "
+            "student-data permission on both exams must ask for it again (POST)."
+        )
+    return Status(202, {"detail": detail, "status": link.status, "progress": 0})
+
+
+@router.post(
+    "/value-added",
+    response={200: ValueAddedRequestOut, 202: ValueAddedRequestOut},
+    summary="Ask for the value-added of a pair of exams to be computed (needs the "
+    "student-data permission on both exams' units and a large enough shared cohort); "
+    "202 while it is computed, then read it with GET",
+)
+def request_value_added(request, data: ValueAddedRequestIn):
+    entry_exam = resolve(request.auth, Exam, data.entry, field="entry", queryset=_exams())
+    exit_exam = resolve(request.auth, Exam, data.exit, field="exit", queryset=_exams())
+    link = services.request_value_added(actor=request.auth, entry=entry_exam, exit_exam=exit_exam)
+    link = ValueAddedLink.objects.select_related("entry_exam", "exit_exam", "job").get(pk=link.pk)
+    current = link.is_current
+    return Status(
+        200 if current else 202,
+        {
+            "entry": entry_exam.pk,
+            "exit": exit_exam.pk,
+            "status": link.status,
+            "current": current,
+            "detail": _("Ready.")
+            if current
+            else _("The value-added is being computed; ask again shortly."),
+        },
+    )
+
+
+@restricted.publishes(VALUE_ADDED)
 @router.get(
     "/value-added",
     response={200: ValueAddedOut, 202: PendingOut},
-    summary="Value-added between an entry and an exit exam of one cohort (202 while computing)",
+    summary="Value-added between an entry and an exit exam of one cohort, as computed "
+    "(404 until asked for with POST; 202 while computing). Reads only.",
 )
 def value_added(request, entry: int, exit: int, page: Query[PageIn], level: str = "school"):
     if level not in {"all", "county", "school", "class"}:
         raise HttpError(400, _("level must be one of: all, county, school, class."))
     entry_exam = _exam(request, entry)
     exit_exam = _exam(request, exit)
-    link = services.request_value_added(actor=request.auth, entry=entry_exam, exit_exam=exit_exam)
-    link = ValueAddedLink.objects.select_related("entry_exam", "exit_exam").get(pk=link.pk)
-    if not link.is_current:
-        return Status(
-            202,
-            {
-                "detail": _("The value-added is being computed; ask again shortly."),
-                "status": link.status,
-                "progress": 0,
-            },
+    link = (
+        ValueAddedLink.objects.visible_to(request.auth)
+        .select_related("entry_exam", "exit_exam__org_unit", "job")
+        .filter(entry_exam=entry_exam, exit_exam=exit_exam)
+        .first()
+    )
+    if link is None:
+        raise HttpError(
+            404,
+            _("The value-added of this pair has not been asked for; ask for it with POST."),
         )
+    if not link.is_current:
+        return _pending_link(link)
+    queries.hide_link_fit(request.auth, link)
     rows = [r for r in queries.value_added_rows(request.auth, link, LEVELS[level]) if r.n_exit]
     count = len(rows)
     rows = page.slice(rows)

@@ -3,6 +3,8 @@ from django.utils.translation import gettext_lazy as _
 from jiaoyan.core import apps as core_apps
 from jiaoyan.core import nav
 
+from .aggregates import ANALYSIS, ITEMS, VALUE_ADDED
+
 
 class QualityConfig(core_apps.ModuleConfig):
     name = "jiaoyan.quality"
@@ -30,3 +32,13 @@ class QualityConfig(core_apps.ModuleConfig):
                 model="quality.StudentDataPermission",
             )
         )
+        # The tables of aggregates of scores that pages, the API, exports and charts
+        # publish (each through the small-cell suppression; tests/core/test_subtraction.py).
+        for key, label, models in (
+            (ANALYSIS, _("exam analysis per county, school and class"), ("quality.GroupStat",)),
+            (ITEMS, _("item analysis"), ("quality.ItemStat", "quality.PaperStat")),
+            (VALUE_ADDED, _("value-added per group"), ("quality.ValueAddedStat",)),
+        ):
+            restricted.register_aggregate(
+                restricted.Aggregate(key, restricted.STUDENT_DATA, label, models)
+            )

@@ -538,6 +538,14 @@ class ValueAddedLink(models.Model):
             and self.exit_version == self.exit_exam.data_version
         )
 
+    @property
+    def awaits_refresh(self) -> bool:
+        """Not current, and no computation waiting or under way: someone who may link
+        the exams has to ask again (after an import by someone who may not, or a
+        failure)."""
+        waiting = self.job_id and self.status in (self.Status.PENDING, self.Status.RUNNING)
+        return not self.is_current and not waiting
+
 
 @scoped(path="path", rules={"view": ALL_ROLES}, grants=False, visible=_stat_visible)
 class ValueAddedStat(models.Model):

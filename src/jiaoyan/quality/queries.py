@@ -350,13 +350,35 @@ def school_trend(
 # --- items ----------------------------------------------------------------------------------
 
 
-def item_rows(exam: Exam, subject: ExamSubject) -> tuple[PaperStat | None, list[ItemStat]]:
+ITEM_FIGURES = ("mean", "difficulty", "discrimination", "item_total_r")
+PAPER_FIGURES = ("mean", "sd", "alpha", "kr20")
+
+
+def item_rows(user, exam: Exam, subject: ExamSubject) -> tuple[PaperStat | None, list[ItemStat]]:
+    """One subject's paper and item figures (whole exam) as ``user`` may see them: a
+    paper or an item answered by fewer than 10 students has its figures blanked and is
+    marked ``suppressed`` without the permission on the exam's region (primary
+    suppression through :func:`jiaoyan.core.restricted.suppress_cells`; the items are
+    not parts of a total, so no complement is needed)."""
     paper = PaperStat.objects.filter(exam=exam, subject=subject).first()
     items = list(
         ItemStat.objects.filter(exam=exam, subject=subject)
         .select_related("item")
         .order_by("item__order")
     )
+    exempt = Privacy(user).may_see_small(exam.org_unit.path)
+    cells = [restricted.Cell(("item", i.pk), i.n, exempt=exempt) for i in items]
+    if paper is not None:
+        cells.append(restricted.Cell(("paper", paper.pk), paper.n, exempt=exempt))
+    hidden = restricted.suppress_cells(cells, threshold=SMALL_GROUP)
+    for obj, key, figures in [
+        *((i, ("item", i.pk), ITEM_FIGURES) for i in items),
+        *([(paper, ("paper", paper.pk), PAPER_FIGURES)] if paper is not None else []),
+    ]:
+        obj.suppressed = key in hidden
+        if obj.suppressed:
+            for f in figures:
+                setattr(obj, f, None)
     return paper, items
 
 
@@ -532,6 +554,17 @@ def value_added_rows(
             r.mean_entry = r.mean_exit = r.mean_z_gain = r.mean_residual = None
     rows.sort(key=lambda r: (r.mean_residual is None, -(r.mean_residual or 0)))
     return rows
+
+
+def hide_link_fit(user, link: ValueAddedLink) -> ValueAddedLink:
+    """Blank the pair's regression (in place) when it rests on fewer than 10 linked
+    students and ``user`` lacks the permission on the exit exam's region: a line through
+    a handful of points gives their scores away."""
+    if link.n_linked < SMALL_GROUP and not Privacy(user).may_see_small(
+        link.exit_exam.org_unit.path
+    ):
+        link.slope = link.intercept = None
+    return link
 
 
 def value_added_suppression(

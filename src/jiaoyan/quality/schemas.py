@@ -157,6 +157,7 @@ class ItemOut(Schema):
     difficulty: float | None
     discrimination: float | None
     item_total_r: float | None
+    suppressed: bool = False  # fewer than 10 students answered: figures not shown
 
 
 class ItemsOut(Schema):
@@ -195,6 +196,19 @@ class ValueAddedOut(Schema):
     intercept: float | None
     items: list[ValueAddedItem]
     count: int
+
+
+class ValueAddedRequestIn(Schema):
+    entry: int = Field(..., ge=1, le=2**63 - 1, description="id of the entry exam")
+    exit: int = Field(..., ge=1, le=2**63 - 1, description="id of the exit exam")
+
+
+class ValueAddedRequestOut(Schema):
+    entry: int
+    exit: int
+    status: str
+    current: bool
+    detail: str
 
 
 class StudentOut(Schema):

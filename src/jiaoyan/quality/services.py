@@ -20,8 +20,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -37,6 +39,7 @@ from jiaoyan.orgs.models import OrgUnit, Stage
 
 from .models import (
     DEFAULT_CUTOFFS,
+    SMALL_GROUP,
     BalanceInput,
     Candidate,
     Exam,
@@ -45,6 +48,7 @@ from .models import (
     ItemScore,
     StudentDataPermission,
     ValueAddedLink,
+    ValueAddedStat,
 )
 from .reader import format_number
 
@@ -595,15 +599,69 @@ def _common_path(actor) -> str:
 # --- value-added ------------------------------------------------------------------------
 
 
+def value_added_min_overlap() -> int:
+    """The fewest students two exams must share before their value-added is computed
+    (``VALUE_ADDED_MIN_OVERLAP``, never below the small-cell threshold)."""
+    return max(int(getattr(settings, "VALUE_ADDED_MIN_OVERLAP", 30)), SMALL_GROUP)
+
+
+def may_link(actor, entry: Exam, exit_exam: Exam) -> bool:
+    """May ``actor`` have two exams linked (or their link refreshed)? A link reads every
+    student of both cohorts, so it needs the student-data permission on both exams'
+    units (``None`` is the command line and the system, acting with full rights)."""
+    if actor is None:
+        return True
+    return all(
+        restricted.has_permission(actor, restricted.STUDENT_DATA, e.org_unit)
+        for e in (entry, exit_exam)
+    )
+
+
+def shared_students(entry: Exam, exit_exam: Exam) -> int:
+    """How many students of ``exit_exam`` have a row in ``entry`` (by student key)."""
+    keys = Candidate.objects.filter(exam=entry).exclude(student_key="").values("student_key")
+    return (
+        Candidate.objects.filter(exam=exit_exam, student_key__in=keys)
+        .exclude(student_key="")
+        .count()
+    )
+
+
+def _check_link(actor, entry: Exam, exit_exam: Exam) -> None:
+    if not may_link(actor, entry, exit_exam):
+        raise PermissionDenied(
+            _(
+                "Linking two exams for value-added needs the student-data permission on "
+                "the units of both exams."
+            )
+        )
+    minimum = value_added_min_overlap()
+    if shared_students(entry, exit_exam) < minimum:
+        raise ServiceError(
+            _(
+                "The two exams share fewer than %(min)d students; value-added is computed "
+                "only for cohorts of at least %(min)d students found in both exams."
+            )
+            % {"min": minimum}
+        )
+
+
 @transaction.atomic
 def request_value_added(*, actor, entry: Exam, exit_exam: Exam) -> ValueAddedLink:
-    """Ask for the value-added between two exams of one cohort; computed in the
-    background (and again whenever either exam's data changes)."""
+    """Ask for the value-added between two exams of one cohort (a write: a POST); it is
+    computed in the background (and again whenever either exam's data changes, when the
+    importer may link them, see :func:`refresh_links_after_import`).
+
+    Refused without the student-data permission on both exams' units, and when the exams
+    share fewer than :func:`value_added_min_overlap` students: a self-made exam linked to
+    a city exam would otherwise give away the exit scores of the students it names (add
+    one student to the entry cohort and compare the means)."""
     if entry.pk == exit_exam.pk:
         raise ServiceError(_("The entry and exit exams must be two different exams."))
     link = ValueAddedLink.objects.filter(entry_exam=entry, exit_exam=exit_exam).first()
     probe = link or ValueAddedLink(entry_exam=entry, exit_exam=exit_exam)
     require(actor, "add", probe)
+    _check_link(actor, entry, exit_exam)
     if link is None:
         link = ValueAddedLink.objects.create(entry_exam=entry, exit_exam=exit_exam)
         audit.record(
@@ -619,6 +677,25 @@ def request_value_added(*, actor, entry: Exam, exit_exam: Exam) -> ValueAddedLin
         return link
     schedule_value_added(link, actor=actor)
     return link
+
+
+def refresh_links_after_import(exam: Exam, importer) -> None:
+    """After ``exam``'s data changed: recompute the pairs it belongs to when whoever
+    imported may link both exams; otherwise drop the pair's stored figures (they no
+    longer match the exams) and leave it for someone with the permission to refresh —
+    re-importing an entry cohort with one more student must not recompute a pair and
+    give that student's exit score away by difference."""
+    links = ValueAddedLink.objects.filter(
+        Q(entry_exam_id=exam.pk) | Q(exit_exam_id=exam.pk)
+    ).select_related("entry_exam__org_unit", "exit_exam__org_unit")
+    for link in links:
+        if may_link(importer, link.entry_exam, link.exit_exam):
+            schedule_value_added(link)
+        else:
+            ValueAddedStat.objects.filter(link=link).delete()
+            ValueAddedLink.objects.filter(pk=link.pk).update(
+                job=None, computed_at=None, n_linked=0, n_exit=0, slope=None, intercept=None
+            )
 
 
 def schedule_value_added(link: ValueAddedLink, *, actor=None) -> Job | None:
@@ -639,39 +716,61 @@ def schedule_value_added(link: ValueAddedLink, *, actor=None) -> Job | None:
 # --- documents ----------------------------------------------------------------------------
 
 
+def _report_params(actor, exam: Exam, school: OrgUnit, subject: ExamSubject | None) -> dict:
+    key = str(subject.pk) if subject is not None else "total"
+    return {
+        "exam": exam.pk,
+        "school": school.pk,
+        "subject": key,
+        "version": exam.data_version,
+        # What the document shows depends on the student-data permissions the reader held
+        # (small groups shown or suppressed): one rendered under a permission since
+        # withdrawn is never handed out again.
+        "sees": _sees(actor),
+    }
+
+
+def find_school_report_document(
+    *, actor, exam: Exam, school: OrgUnit, subject: ExamSubject | None
+) -> Job | None:
+    """The job rendering ``school``'s report of ``exam`` for ``actor`` at this version of
+    the analysis — done (and its file still stored), under way or failed — or ``None``.
+    Reads only: what a GET (the download, its polling) may call."""
+    from .tasks import SCHOOL_REPORT
+
+    params = _report_params(actor, exam, school, subject)
+    for job in Job.objects.filter(
+        kind=SCHOOL_REPORT,
+        created_by=actor,
+        params__exam=params["exam"],
+        params__school=params["school"],
+        params__subject=params["subject"],
+        params__version=params["version"],
+        params__sees=params["sees"],
+    ).exclude(status=Job.Status.CANCELLED)[:1]:
+        if job.status != Job.Status.SUCCEEDED or _stored(job):
+            return job
+    return None
+
+
 def school_report_document(
     *, actor, exam: Exam, school: OrgUnit, subject: ExamSubject | None
 ) -> Job:
     """The job rendering ``school``'s report of ``exam`` as .docx for ``actor`` (as they
     see it): the one done, under way or failed for this version of the analysis (a
     failure is shown, not retried in a loop), else a new one (queued at once; the
-    immediate queue renders it before this returns)."""
+    immediate queue renders it before this returns). A write: started by a POST."""
     from .tasks import SCHOOL_REPORT
 
-    key = str(subject.pk) if subject is not None else "total"
-    params = {
-        "exam": exam.pk,
-        "school": school.pk,
-        "subject": key,
-        "version": exam.data_version,
-        # What the document shows depends on the student-data permissions the reader
-        # held (small groups shown or suppressed): one rendered under a permission since
-        # withdrawn is never handed out again.
-        "sees": _sees(actor),
-    }
-    for job in Job.objects.filter(
-        kind=SCHOOL_REPORT,
-        created_by=actor,
-        params__exam=exam.pk,
-        params__school=school.pk,
-        params__subject=key,
-        params__version=exam.data_version,
-        params__sees=params["sees"],
-    ).exclude(status=Job.Status.CANCELLED)[:1]:
-        if job.status != Job.Status.SUCCEEDED or _stored(job):
-            return job
+    job = find_school_report_document(actor=actor, exam=exam, school=school, subject=subject)
+    if job is not None:
+        return job
     return start_job(
-        SCHOOL_REPORT, actor=actor, org_unit=exam.org_unit_id, params=params, defer=False
+        SCHOOL_REPORT,
+        actor=actor,
+        org_unit=exam.org_unit_id,
+        params=_report_params(actor, exam, school, subject),
+        defer=False,
     )
 
 

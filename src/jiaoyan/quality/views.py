@@ -40,6 +40,7 @@ from jiaoyan.core.uploads import may_import, upload
 from jiaoyan.orgs.models import OrgUnit
 
 from . import charts, queries, reports, services
+from .aggregates import ANALYSIS, ITEMS, VALUE_ADDED
 from .filters import ExamFilter, PermissionFilter, StudentFilter
 from .forms import ExamForm, ItemUploadForm, PairForm, PermissionForm, SettingsForm, UploadForm
 from .indicators import INDICATORS, indicator_value
@@ -148,6 +149,7 @@ def _level_rows(request, exam, level, subject, per_page=None):
 
 
 @login_required
+@restricted.publishes(ANALYSIS)
 def exam_detail(request: HttpRequest, pk: int) -> HttpResponse:
     exam = _exam(request, pk)
     subjects = queries.subjects_of(exam)
@@ -350,6 +352,7 @@ def _school(request, school_id: int) -> OrgUnit:
 
 @replica_reads
 @login_required
+@restricted.publishes(ANALYSIS)
 def school_report(request: HttpRequest, pk: int, school_id: int) -> HttpResponse:
     exam = _exam(request, pk)
     school = _school(request, school_id)
@@ -364,12 +367,25 @@ def school_report(request: HttpRequest, pk: int, school_id: int) -> HttpResponse
         raise Http404(_("The school did not take part in this exam."))
     fmt = request.GET.get("format")
     if fmt == "docx":
-        # Rendered by a job as the user sees it; until it is stored, its progress.
-        job = services.school_report_document(
+        # Rendered by a job as the user sees it, started by a POST; a GET only reads:
+        # the file once stored, else the job's progress (or the button starting it).
+        if request.method == "POST":
+            return post_action(
+                request,
+                lambda: services.school_report_document(
+                    actor=request.user, exam=exam, school=school, subject=class_subject
+                ),
+                redirect_to=request.get_full_path(),
+            )
+        job = services.find_school_report_document(
             actor=request.user, exam=exam, school=school, subject=class_subject
         )
-        if job.status != job.Status.SUCCEEDED:
-            return render(request, "quality/report_pending.html", {"exam": exam, "job": job})
+        if job is None or job.status != job.Status.SUCCEEDED:
+            return render(
+                request,
+                "quality/report_pending.html",
+                {"exam": exam, "job": job, "action": request.get_full_path()},
+            )
         with default_storage.open(job.result["file"], "rb") as fh:
             content = fh.read()
         response = HttpResponse(
@@ -475,6 +491,7 @@ def _spread_chart(rows, labels: list[str], title: str) -> dict:
 
 
 @login_required
+@restricted.publishes(ANALYSIS)
 def school_pick(request: HttpRequest, pk: int) -> HttpResponse:
     """The user's own school report, or the list of schools to choose from."""
     exam = _exam(request, pk)
@@ -493,6 +510,7 @@ def school_pick(request: HttpRequest, pk: int) -> HttpResponse:
 
 @replica_reads
 @login_required
+@restricted.publishes(ANALYSIS, ITEMS)
 def subject_report(request: HttpRequest, pk: int, key: str) -> HttpResponse:
     exam = _exam(request, pk)
     try:
@@ -506,7 +524,7 @@ def subject_report(request: HttpRequest, pk: int, key: str) -> HttpResponse:
     name = subject.name if subject else _("Total")
     paper, items = (None, [])
     if subject is not None:
-        paper, items = queries.item_rows(exam, subject)
+        paper, items = queries.item_rows(request.user, exam, subject)
     if wants_export(request):
         rows = list(queries.ranked(queries.stat_rows(request.user, exam, level, subject))[:20000])
         queries.suppress(rows, privacy)
@@ -560,6 +578,7 @@ def subject_report(request: HttpRequest, pk: int, key: str) -> HttpResponse:
 
 @replica_reads
 @login_required
+@restricted.publishes(ANALYSIS)
 def exam_balance(request: HttpRequest, pk: int) -> HttpResponse:
     exam = _exam(request, pk)
     if not exam.is_ready:
@@ -666,6 +685,7 @@ def balance_template(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@restricted.publishes(VALUE_ADDED)
 def value_added(request: HttpRequest) -> HttpResponse:
     exams = list(
         queries.visible_exams(request.user).exclude(analysis_status=Exam.Status.EMPTY)[:200]
@@ -696,13 +716,14 @@ def value_added(request: HttpRequest) -> HttpResponse:
         entry, exit_exam = _exam(request, entry_id), _exam(request, exit_id)
         link = (
             ValueAddedLink.objects.visible_to(request.user)
-            .select_related("entry_exam", "exit_exam")
+            .select_related("entry_exam", "exit_exam__org_unit", "job")
             .filter(entry_exam=entry, exit_exam=exit_exam)
             .first()
         )
     ctx["link"] = link
     ctx["pair_chosen"] = bool(entry_id and exit_id)
     if link is not None and link.is_current:
+        queries.hide_link_fit(request.user, link)
         school = None
         if request.GET.get("school"):
             school = _school(

@@ -25,7 +25,7 @@ user sees), :mod:`.writes` (the services) and :mod:`.documents` (the .docx job);
 names are available from here as before.
 """
 
-from .documents import request_document, store_document
+from .documents import document_job, request_document, store_document
 from .reads import (
     NAMED_ITEMS,
     NOTABLE,
@@ -69,6 +69,7 @@ __all__ = [
     "day_start",
     "default_sections",
     "delete_draft",
+    "document_job",
     "generate_weekly_brief",
     "issue_brief",
     "last_week",

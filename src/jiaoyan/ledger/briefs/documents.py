@@ -14,10 +14,20 @@ from jiaoyan.core.models import Job
 from ..models import Brief
 
 
+def document_job(brief: Brief) -> Job | None:
+    """The job rendering ``brief``'s current version (queued, running, failed or done),
+    or ``None``. Reads only: what the download's GET may ask."""
+    job = brief.document_job
+    if job is not None and job.params.get("version") == brief.version:
+        return job
+    return None
+
+
 def request_document(brief: Brief, *, actor=None) -> Job:
     """Start the job rendering ``brief``'s .docx (its current version) in the task worker,
     unless one for this version is queued, running or has failed (its page says so; a
-    new version starts a new one). Returns that job."""
+    new version starts a new one). Returns that job. A write: started by a POST (the
+    download page's button) or by issuing, never by a GET."""
     from ..tasks import BRIEF_DOCUMENT
 
     job = brief.document_job
