@@ -433,11 +433,15 @@ def test_a_report_rendered_under_the_permission_is_not_handed_out_after_it_is_wi
     grant = _grant(world, admin, world.units["city"])
     c = client_for(admin)
     url = f"/quality/{exam.pk}/schools/{world.schools['school_b'].pk}/?format=docx"
-    shown = _docx_text(c.get(url).content)
+    shown = _docx_text(c.post(url, follow=True).content)  # prepared, then served
     assert _docx_text(c.get(url).content) == shown  # the stored one, while nothing changed
     assert Job.objects.filter(kind=SCHOOL_REPORT).count() == 1
     services.revoke_student_data(actor=world.users["superuser"], permission=grant)
-    hidden = _docx_text(client_for(admin).get(url).content)
+    after = client_for(admin)
+    # The stored document is not handed out: the page offers to prepare a new one …
+    assert after.get(url)["Content-Type"].startswith("text/html")
+    # … which is rendered as the reader now sees it.
+    hidden = _docx_text(after.post(url, follow=True).content)
     assert Job.objects.filter(kind=SCHOOL_REPORT).count() == 2
     # The class of 3 (2班): its figures under the permission, a dash without it.
     assert "2班\n3\n—" in hidden and "2班\n3\n—" not in shown and "2班\n3\n" in shown
