@@ -212,3 +212,32 @@ def test_links_and_patterns():
     assert links_of(html) == ["/activities/12/?tab=a", "/ledger/3/panel/"]
     assert pattern("/activities/12/?tab=a&page=2") == ("/activities/0/", ("page", "tab"))
     assert with_params("/a/?x=1", {"x": "2", "y": ""}) == "/a/?x=2&y="
+
+
+class _Page:
+    def __init__(self, status: int, html: str = ""):
+        self.status_code, self.content = status, html.encode()
+
+    def get(self, key, default=""):
+        return {"Content-Type": "text/html; charset=utf-8"}.get(key, default)
+
+
+class _Site:
+    """A site whose one page fails on a huge ``year`` (its own parameter), and whose
+    other page on a common one it does not take (``page=-1``)."""
+
+    def get(self, url):
+        if url == "/":
+            return _Page(200, '<a href="/boom/?year=2024">x</a><a href="/quiet/">y</a>')
+        if url.startswith("/boom/") and f"year={HUGE}" in url:
+            raise OverflowError("Python int too large to convert to SQLite INTEGER")
+        if url.startswith("/quiet/") and "page=-1" in url:
+            return _Page(500)
+        return _Page(200)
+
+
+def test_the_crawler_reports_what_fails():
+    errors, urls = crawl(_Site(), WriteDetector(), set())
+    assert urls == ["/", "/boom/?year=2024", "/quiet/"]
+    assert any(e.startswith(f"/boom/?year={HUGE}") and "OverflowError" in e for e in errors)
+    assert any(e.startswith("/quiet/?") and "page=-1" in e and "500" in e for e in errors)
