@@ -21,6 +21,8 @@ import pytest
 import schemathesis
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.management import call_command
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from django.test import Client
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis import GenerationMode
@@ -38,6 +40,18 @@ def demo(db):
     call_command("demo", "--scale", "small", "--seed", "1", stdout=StringIO())
 
 
+@pytest.fixture
+def wsgi_app():
+    """Django's WSGI application for in-process requests inside the test's transaction:
+    like Django's test client, it does not close the connection at each request's start
+    and end (on PostgreSQL that would end the test's transaction)."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield WSGIHandler()
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
 def _token(username: str) -> str:
     _t, raw = create_token(actor=User.objects.get(username=username), name="fuzz")
     return raw
@@ -48,9 +62,8 @@ def _operations(schema):
         yield result.ok()
 
 
-def test_schemathesis_finds_no_server_error(demo):
-    app = WSGIHandler()
-    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
+def test_schemathesis_finds_no_server_error(demo, wsgi_app):
+    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", wsgi_app)
     failures: list[str] = []
     tokens = {role: _token(role) for role in ROLES}
     operations = list(_operations(schema))

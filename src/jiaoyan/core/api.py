@@ -13,6 +13,9 @@ Apps mount their routers from ``AppConfig.ready``::
     register_router("jiaoyan.orgs.api.router")
 
 and list endpoints use ``@paginated`` (``limit``/``offset`` in, ``{items, count}`` out).
+Input is bounded for every operation (``core.api_input``: no integer beyond 64 bits, no
+NaN; a PATCH's null only where ``changes(nullable=…)`` allows it) and the OpenAPI
+document names every schema and enum once, qualified (``ObservationKind``).
 The API is assembled when the URLconf asks for :func:`urls`, once every app is ready.
 """
 
