@@ -63,23 +63,20 @@ def _operations(schema):
 
 
 def test_schemathesis_finds_no_server_error(demo, wsgi_app):
+    """The first server error fails the test with schemathesis' report: the status, the
+    body and a curl command that reproduces it."""
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", wsgi_app)
-    failures: list[str] = []
-    tokens = {role: _token(role) for role in ROLES}
     operations = list(_operations(schema))
     assert len(operations) > 90  # the whole document, not a part of it
-
-    for role, token in tokens.items():
-        headers = {"Authorization": f"Bearer {token}"}
+    for role in ROLES:
+        headers = {"Authorization": f"Bearer {_token(role)}"}
         for operation in operations:
             for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-                failures += _fuzz(operation, mode, headers, role)
-    assert not failures, f"{len(failures)} server errors:\n" + "\n".join(failures[:20])
+                _fuzz(operation, mode, headers)
 
 
-def _fuzz(operation, mode, headers: dict, role: str) -> list[str]:
-    """Run ``EXAMPLES`` generated requests of ``operation``: the server errors seen."""
-    failures: list[str] = []
+def _fuzz(operation, mode, headers: dict) -> None:
+    """``EXAMPLES`` generated requests of ``operation`` (fixed seed, no shrinking)."""
 
     @settings(
         max_examples=EXAMPLES,
@@ -92,16 +89,9 @@ def _fuzz(operation, mode, headers: dict, role: str) -> list[str]:
     @given(case=operation.as_strategy(generation_mode=mode))
     def run(case):
         response = case.call(headers=headers)
-        try:
-            case.validate_response(response, checks=[not_a_server_error])
-        except Exception as exc:
-            failures.append(
-                f"{role} {operation.label} {mode.value}: "
-                f"{case.as_curl_command()[:400]}\n  {str(exc)[:300]}"
-            )
+        case.validate_response(response, checks=[not_a_server_error])
 
     run()
-    return failures
 
 
 def _document() -> dict:
