@@ -96,7 +96,7 @@ def get_plan(request, plan_id: int):
 @router.patch("/plans/{plan_id}", response=PlanOut)
 def update_plan(request, plan_id: int, data: PlanPatch):
     plan = get_visible_or_404(ResearchPlan, request.auth, pk=plan_id)
-    payload = changes(data)
+    payload = changes(data, blank=("goals",))
     services.update_plan(actor=request.auth, plan=plan, data=payload, expected_version=data.version)
     return _plans().get(pk=plan.pk)
 
@@ -142,7 +142,7 @@ def get_theme(request, theme_id: int):
 @router.patch("/themes/{theme_id}", response=ThemeOut)
 def update_theme(request, theme_id: int, data: ThemePatch):
     theme = get_visible_or_404(MonthlyTheme, request.auth, pk=theme_id)
-    payload = changes(data)
+    payload = changes(data, blank=("goals",))
     services.update_theme(
         actor=request.auth, theme=theme, data=payload, expected_version=data.version
     )
@@ -217,7 +217,7 @@ def get_activity(request, activity_id: int):
 @router.patch("/activities/{activity_id}", response=ActivityOut)
 def update_activity(request, activity_id: int, data: ActivityPatch):
     activity = get_visible_or_404(Activity, request.auth, pk=activity_id)
-    payload = changes(data)
+    payload = changes(data, blank=("description",), nullable=("theme",))
     if "theme" in payload:
         payload["theme"] = resolve_optional(
             request.auth, MonthlyTheme, payload["theme"], field="theme"
@@ -299,7 +299,7 @@ def get_venue(request, venue_id: int):
 @router.patch("/venues/{venue_id}", response=VenueOut)
 def update_venue(request, venue_id: int, data: VenuePatch):
     venue = get_visible_or_404(Venue, request.auth, pk=venue_id)
-    payload = changes(data)
+    payload = changes(data, blank=("address", "online_url"), nullable=("capacity",))
     services.update_venue(
         actor=request.auth, venue=venue, data=payload, expected_version=data.version
     )

@@ -13,6 +13,9 @@ Apps mount their routers from ``AppConfig.ready``::
     register_router("jiaoyan.orgs.api.router")
 
 and list endpoints use ``@paginated`` (``limit``/``offset`` in, ``{items, count}`` out).
+Input is bounded for every operation (``core.api_input``: no integer beyond 64 bits, no
+NaN; a PATCH's null only where ``changes(nullable=…)`` allows it) and the OpenAPI
+document names every schema and enum once, qualified (``ObservationKind``).
 The API is assembled when the URLconf asks for :func:`urls`, once every app is ready.
 """
 
@@ -23,6 +26,7 @@ import threading
 from django.apps import apps
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest
+from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from ninja import Field, File, Form, NinjaAPI, Router, Schema, Status
@@ -32,7 +36,7 @@ from ninja.files import UploadedFile
 from ninja.pagination import LimitOffsetPagination, paginate
 from ninja.security import APIKeyCookie, HttpBearer
 
-from . import artefacts
+from . import api_input, artefacts
 from .errors import ServiceError
 from .imports import start_import
 from .lists import UnitRanges, list_rows
@@ -77,7 +81,9 @@ api = NinjaAPI(
     ),
     auth=[BearerToken(), Session(csrf=True)],
     urls_namespace="api-1",
+    parser=api_input.BoundedParser(),
 )
+api_input.install()
 
 
 def _detail(request, message, status: int):
@@ -153,6 +159,7 @@ _INPUT_MESSAGES = {
     "model_type": _lazy("Must be an object."),
     "model_attributes_type": _lazy("Must be an object."),
     "json_invalid": _lazy("The request body is not valid JSON."),
+    "not_nullable": _lazy("Must not be null: leave the field out to keep its value."),
 }
 
 
@@ -185,12 +192,24 @@ _HTTP_MESSAGES = {
 
 @api.exception_handler(HttpError)
 def _http_error(request, exc: HttpError):
+    if isinstance(exc.__cause__, api_input.NumberOutOfRange):
+        error = api_input.out_of_range_error(["body"])
+        return api.create_response(request, {"detail": [error]}, status=422)
     message = str(exc)
     for prefix, translated in _HTTP_MESSAGES.items():
         if message.startswith(prefix):
             message = str(translated)
             break
     return _detail(request, message, exc.status_code)
+
+
+@api.exception_handler(MultiPartParserError)
+def _bad_multipart(request, exc):
+    return _detail(
+        request,
+        _("The request body cannot be read (a multipart/form-data body without a valid boundary)."),
+        400,
+    )
 
 
 @api.exception_handler(Exception)
@@ -247,14 +266,32 @@ paginated = paginate(LimitOffset)
 """Decorator of every list endpoint (under the route decorator): ``@paginated``."""
 
 
-def changes(data: Schema, *, exclude: tuple[str, ...] = (), blank: tuple[str, ...] = ()) -> dict:
+def changes(
+    data: Schema,
+    *,
+    exclude: tuple[str, ...] = (),
+    blank: tuple[str, ...] = (),
+    nullable: tuple[str, ...] = (),
+) -> dict:
     """The fields a PATCH body sent, for a service's ``data=`` (its ``version`` goes to
     ``expected_version``): all but ``version`` and ``exclude``, a null in a ``blank`` field
-    (a text the model keeps as "") read as ""."""
+    (a text the model keeps as "") read as "".
+
+    A PATCH schema's fields are all optional (left out: kept), so their type admits null;
+    null is a value only where the field may be empty: ``nullable`` fields (null clears
+    them) and ``blank`` ones. Anywhere else it is a 422 naming the field, not a
+    NOT NULL failure in the database."""
     payload = data.dict(exclude_unset=True, exclude={"version", *exclude})
     for key in blank:
         if key in payload and payload[key] is None:
             payload[key] = ""
+    refused = [
+        {"type": "not_nullable", "loc": ["body", key], "msg": ""}
+        for key, value in payload.items()
+        if value is None and key not in nullable
+    ]
+    if refused:
+        raise NinjaValidationError(refused)
     return payload
 
 

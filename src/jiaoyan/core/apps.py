@@ -106,7 +106,9 @@ class CoreConfig(ModuleConfig):
 
     def ready(self) -> None:
         super().ready()
-        from . import imports, jobs  # noqa: F401  (their job kinds)
+        from . import imports, jobs, lookups  # noqa: F401  (their job kinds)
+
+        lookups.register()  # integer lookups that cannot overflow (ids beyond 2**63)
 
         # Every app's job kinds, import/export kinds and figures, so every worker knows
         # every kind and every page every figure.

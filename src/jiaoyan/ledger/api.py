@@ -22,11 +22,11 @@ from .schemas import (
     ItemFilter,
     ItemIn,
     ItemListOut,
-    ItemOut,
     ItemPatch,
+    LedgerItemOut,
+    LedgerReasonIn,
     ProgressIn,
     ProgressOut,
-    ReasonIn,
     SupervisionFilter,
     SupervisionOut,
     VersionedNoteIn,
@@ -70,12 +70,12 @@ def list_items(request, filters: Query[ItemFilter]):
     return boards.for_list(boards.items_for(request.auth, **filters.dict()))
 
 
-@router.get("/ledger/items/{item_id}", response=ItemOut)
+@router.get("/ledger/items/{item_id}", response=LedgerItemOut)
 def get_item(request, item_id: int):
     return _item(request, item_id)
 
 
-@router.post("/ledger/items", response={201: ItemOut}, summary="Assign a new piece of work")
+@router.post("/ledger/items", response={201: LedgerItemOut}, summary="Assign a new piece of work")
 def create_item(request, data: ItemIn):
     user = request.auth
     org_unit = resolve(user, OrgUnit, data.org_unit, field="org_unit")
@@ -98,17 +98,25 @@ def create_item(request, data: ItemIn):
     return Status(201, _item(request, item.pk))
 
 
+_KEPT_ON_NULL = ("title", "recurrence", "priority", "responsible_unit")
+
+
 @router.patch(
     "/ledger/items/{item_id}",
-    response=ItemOut,
+    response=LedgerItemOut,
     summary="Change an item (send the version you read: a stale one is refused with 409)",
 )
 @_conflict_on_stale
 def update_item(request, item_id: int, data: ItemPatch):
     user = request.auth
     item = _item(request, item_id)
-    payload = changes(data, blank=("responsible_name", "description", "source_note", "remarks"))
-    for key in ("title", "recurrence", "priority", "responsible_unit"):
+    payload = changes(
+        data,
+        blank=("responsible_name", "description", "source_note", "remarks"),
+        # null keeps title, recurrence, priority and the responsible unit (below)
+        nullable=(*_KEPT_ON_NULL, "responsible_person", "due_on", "collaborators", "tags"),
+    )
+    for key in _KEPT_ON_NULL:
         if key in payload and payload[key] is None:
             del payload[key]
     if "responsible_unit" in payload:
@@ -156,7 +164,7 @@ def report_progress(request, item_id: int, data: ProgressIn):
 # --- actions ------------------------------------------------------------------------------
 
 
-@router.post("/ledger/items/{item_id}/verify", response=ItemOut, summary="Accept a done item")
+@router.post("/ledger/items/{item_id}/verify", response=LedgerItemOut, summary="Accept a done item")
 @_conflict_on_stale
 def verify_item(request, item_id: int, data: VersionedNoteIn | None = None):
     item = _item(request, item_id)
@@ -171,11 +179,11 @@ def verify_item(request, item_id: int, data: VersionedNoteIn | None = None):
 
 @router.post(
     "/ledger/items/{item_id}/send-back",
-    response=ItemOut,
+    response=LedgerItemOut,
     summary="Do not accept a done item: back to in progress, with the reason",
 )
 @_conflict_on_stale
-def send_back_item(request, item_id: int, data: ReasonIn):
+def send_back_item(request, item_id: int, data: LedgerReasonIn):
     item = _item(request, item_id)
     services.send_back(
         actor=request.auth, item=item, reason=data.reason, expected_version=data.version
@@ -183,9 +191,11 @@ def send_back_item(request, item_id: int, data: ReasonIn):
     return _item(request, item_id)
 
 
-@router.post("/ledger/items/{item_id}/cancel", response=ItemOut, summary="Cancel, with reason")
+@router.post(
+    "/ledger/items/{item_id}/cancel", response=LedgerItemOut, summary="Cancel, with reason"
+)
 @_conflict_on_stale
-def cancel_item(request, item_id: int, data: ReasonIn):
+def cancel_item(request, item_id: int, data: LedgerReasonIn):
     item = _item(request, item_id)
     services.cancel(
         actor=request.auth, item=item, reason=data.reason, expected_version=data.version

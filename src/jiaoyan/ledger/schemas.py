@@ -83,7 +83,7 @@ class ItemListOut(NamesOut):
         return obj.is_overdue
 
 
-class ItemOut(ItemListOut):
+class LedgerItemOut(ItemListOut):
     description: str
     source_note: str
     source_activity: int | None = Field(None, alias="source_activity_id")
@@ -171,7 +171,7 @@ class VersionedNoteIn(Schema):
     version: int | None = None
 
 
-class ReasonIn(Schema):
+class LedgerReasonIn(Schema):
     reason: str = Field(..., max_length=1000)
     version: int | None = None
 

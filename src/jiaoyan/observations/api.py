@@ -146,6 +146,7 @@ def _get(request, observation_id: int) -> Observation:
 # What an edit passes to the service on its own, and the texts a null empties.
 _SEPARATE = ("scores", "st_sequence")
 _TEXTS = ("grade", "class_name", "strengths", "suggestions", "notes")
+_NULLABLE = ("activity", "period", "st_interval")  # null clears them
 
 
 def _activity(user, activity_id: int) -> Activity:
@@ -220,7 +221,9 @@ def create_observation(request, data: ObservationIn):
 @router.patch("/observations/{observation_id}", response=ObservationOut, summary="Edit a draft")
 def update_observation(request, observation_id: int, data: ObservationPatch):
     obs = _get(request, observation_id)
-    payload = changes(data, exclude=_SEPARATE, blank=(*_TEXTS, "activity_title"))
+    payload = changes(
+        data, exclude=_SEPARATE, blank=(*_TEXTS, "activity_title"), nullable=_NULLABLE
+    )
     if payload.get("activity") is not None:
         payload["activity"] = (
             obs.activity
@@ -260,7 +263,7 @@ def submit_observation(request, observation_id: int, data: VersionIn | None = No
 )
 def correct_observation(request, observation_id: int, data: CorrectionIn):
     obs = _get(request, observation_id)
-    payload = changes(data, exclude=(*_SEPARATE, "reason"), blank=_TEXTS)
+    payload = changes(data, exclude=(*_SEPARATE, "reason"), blank=_TEXTS, nullable=_NULLABLE)
     services.correct_observation(
         actor=request.auth,
         observation=obs,

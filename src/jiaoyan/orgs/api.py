@@ -99,7 +99,7 @@ def create_school(request, data: SchoolIn):
 @router.patch("/schools/{school_id}", response=SchoolOut)
 def update_school(request, school_id: int, data: SchoolPatch):
     school = get_visible_or_404(School, request.auth, pk=school_id)
-    payload = changes(data)
+    payload = changes(data, blank=("address",))
     if "stages" in payload:
         payload["stages"] = _stages(payload["stages"] or [])
     services.update_school(
