@@ -6,6 +6,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import os
+import subprocess
+import sys
 
 import pytest
 from django.conf import settings
@@ -83,3 +86,34 @@ def test_json_log_lines_carry_the_request_id(inside):
     assert data["message"] == "导入 12 行" and data["level"] == "WARNING"
     assert data["request_id"] == ("abc123abc123abc123abc123abc123ab" if inside else "")
     assert "\n" not in line
+
+
+RACE = """
+import django, threading
+django.setup()
+from jiaoyan.core.ops import _Requests
+start, made, errors = threading.Barrier(32), [], []
+def first_request():
+    start.wait()
+    try:
+        made.append(_Requests.get())
+    except Exception as e:
+        errors.append(repr(e))
+threads = [threading.Thread(target=first_request) for _ in range(32)]
+[t.start() for t in threads]
+[t.join() for t in threads]
+print(len(errors), len({id(m) for m in made}))
+"""
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_the_request_figures_are_made_once_when_a_worker_s_threads_start_together(attempt):
+    """A gunicorn worker's threads meet the figures with their first requests at once (the
+    load test found 500s: two threads registering the same series)."""
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "jiaoyan.settings"}
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    out = subprocess.run(
+        [sys.executable, "-c", RACE], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == ["0", "1"]

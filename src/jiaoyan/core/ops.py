@@ -23,6 +23,7 @@ import ipaddress
 import logging
 import os
 import shutil
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -139,13 +140,19 @@ def _registry():
 
 
 class _Requests:
-    """The per-process request figures (created once, on first use)."""
+    """The per-process request figures (created once, on first use — under a lock: the
+    threads of a gunicorn worker meet here with their first requests)."""
 
     _made = None
+    _lock = threading.Lock()
 
     @classmethod
     def get(cls):
-        if cls._made is None:
+        if cls._made is not None:
+            return cls._made
+        with cls._lock:
+            if cls._made is not None:
+                return cls._made
             from prometheus_client import Counter, Histogram
 
             cls._made = (
@@ -161,7 +168,7 @@ class _Requests:
                     buckets=(0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 1, 2, 3, 5, 10),
                 ),
             )
-        return cls._made
+            return cls._made
 
 
 class MetricsMiddleware:
