@@ -195,7 +195,7 @@ class Command(BaseCommand):
             str(prefix),
             "--only-summary",
             "--stop-timeout",
-            "10",
+            "30",
         ]
         locust = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         # Memory once every user is in and the processes have warmed up, and at the end.
