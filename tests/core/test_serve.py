@@ -126,6 +126,22 @@ def _alive(pid: int) -> bool:
         return False
 
 
+def _group(pgid: int) -> list[int]:
+    """The live processes of process group ``pgid``."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            found.append(int(entry))
+    return found
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_killed_worker_is_restarted_and_the_site_keeps_answering(tmp_path):
     db = SharedDatabase(tmp_path)
@@ -167,3 +183,8 @@ def test_a_killed_worker_is_restarted_and_the_site_keeps_answering(tmp_path):
     while _alive(third) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not _alive(third)
+    # Nothing of the site outlives it: no process is left in its group (a worker under
+    # Django's autoreloader used to leave its grandchild running, taking jobs unsupervised).
+    while _group(serve.proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _group(serve.proc.pid) == []

@@ -159,6 +159,9 @@ class Command(BaseCommand):
                 "--interval",
                 "0.5",
                 "--no-startup-delay",
+                # Never the autoreloader (its default under DEBUG): it runs the worker in a
+                # grandchild that outlives a killed child and keeps taking jobs unsupervised.
+                "--no-reload",
             ]
             children.append(Child("worker", worker))
             # Periodic work (the sweep of dead workers' jobs, the ledger's reminders).
