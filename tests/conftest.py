@@ -48,6 +48,16 @@ def _test_settings(tmp_path_factory):
         yield
 
 
+@pytest.fixture
+def chinese():
+    """Code run outside a request (services, jobs) speaks zh-Hans, as the pages do; a
+    module asks for it with ``pytestmark = pytest.mark.usefixtures("chinese")``."""
+    from django.utils import translation
+
+    with translation.override("zh-hans"):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     """Each test starts with an empty cache: kept figures (home panels, long lists' counts)

@@ -49,6 +49,24 @@ class ScopeCase:
 CASES: dict[type[models.Model], ScopeCase] = {}
 
 
+def load_all() -> dict[type[models.Model], ScopeCase]:
+    """Import every ``tests/<app>/scope_cases.py`` (each registers its cases) and return
+    the registry."""
+    import importlib
+    import pkgutil
+
+    import tests
+
+    for mod in pkgutil.iter_modules(tests.__path__):
+        if mod.ispkg:
+            try:
+                importlib.import_module(f"tests.{mod.name}.scope_cases")
+            except ModuleNotFoundError as e:
+                if e.name != f"tests.{mod.name}.scope_cases":
+                    raise
+    return CASES
+
+
 def register(case: ScopeCase) -> ScopeCase:
     CASES[case.model] = case
     return case

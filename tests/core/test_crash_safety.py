@@ -86,10 +86,7 @@ def _inside_the_write(db: SharedDatabase, job_pk: int, worker) -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_worker_killed_inside_an_import_writes_nothing_and_the_rerun_completes(
-    world, tmp_path, monkeypatch, settings
-):
-    monkeypatch.setenv("MEDIA_ROOT", str(settings.MEDIA_ROOT))
+def test_a_worker_killed_inside_an_import_writes_nothing_and_the_rerun_completes(world, tmp_path):
     db = SharedDatabase(tmp_path)
     before = Person.objects.count()
     school = world.schools["school_a"].org_unit

@@ -17,8 +17,6 @@ read itself is the event) and an API token's "last used" stamp.
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 import re
 from urllib.parse import urlsplit
 
@@ -28,18 +26,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 
-import tests
 from jiaoyan.core.api import api as ninja_api
 from jiaoyan.quality.indicators import BY_KEY
-from tests.scope_cases import CASES
+from tests.scope_cases import CASES, load_all
 
-for _mod in pkgutil.iter_modules(tests.__path__):
-    if _mod.ispkg:
-        try:
-            importlib.import_module(f"tests.{_mod.name}.scope_cases")
-        except ModuleNotFoundError as e:
-            if e.name != f"tests.{_mod.name}.scope_cases":
-                raise
+load_all()
 
 USERS = ["superuser", "city_admin", "outsider", "principal", "teacher"]
 # URLs that answer 404 to every role above, and why (any other is a wrong id).

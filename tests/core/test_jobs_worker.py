@@ -95,6 +95,7 @@ def start_worker(db: SharedDatabase) -> subprocess.Popen:
         DJANGO_SETTINGS_MODULE="jiaoyan.settings",
         PYTHONPATH=os.pathsep.join([str(ROOT / "src"), str(ROOT)]),
         TASKS_BACKEND="django_tasks_db.DatabaseBackend",
+        MEDIA_ROOT=str(settings.MEDIA_ROOT),  # where this process stored the uploads
     )
     return subprocess.Popen(
         [sys.executable, "-c", WORKER],

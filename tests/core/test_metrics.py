@@ -45,10 +45,7 @@ KEYS = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _chinese():
-    with translation.override("zh-hans"):
-        yield
+pytestmark = pytest.mark.usefixtures("chinese")
 
 
 def test_every_module_registers_its_main_figures():

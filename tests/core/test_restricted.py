@@ -12,7 +12,7 @@ import openpyxl
 import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from jiaoyan.core import restricted
 from jiaoyan.core.errors import ServiceError
@@ -25,10 +25,7 @@ from tests.quality.helpers import dataset, import_and_analyse, make_exam
 SD = restricted.STUDENT_DATA
 
 
-@pytest.fixture(autouse=True)
-def _chinese():
-    with translation.override("zh-hans"):
-        yield
+pytestmark = pytest.mark.usefixtures("chinese")
 
 
 # --- the kind and its grants ------------------------------------------------------------

@@ -20,7 +20,7 @@ import time_machine
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test.utils import override_settings
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.html import escape
 
 from jiaoyan.core import artefacts, jobs
@@ -40,10 +40,7 @@ BAD_EXAM_NO = "2025X0042"
 REASON = "核对成绩导入错误"
 
 
-@pytest.fixture(autouse=True)
-def _chinese():
-    with translation.override("zh-hans"):
-        yield
+pytestmark = pytest.mark.usefixtures("chinese")
 
 
 @pytest.fixture

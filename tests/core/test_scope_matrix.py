@@ -13,24 +13,15 @@ list. A case with a wrong URL or marker fails there instead of passing vacuously
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from io import BytesIO
 
 import openpyxl
 import pytest
 
-import tests
 from jiaoyan.core.scope import can, registry
-from tests.scope_cases import CASES
+from tests.scope_cases import CASES, load_all
 
-for mod in pkgutil.iter_modules(tests.__path__):
-    if mod.ispkg:
-        try:
-            importlib.import_module(f"tests.{mod.name}.scope_cases")
-        except ModuleNotFoundError as e:
-            if e.name != f"tests.{mod.name}.scope_cases":
-                raise
+load_all()
 
 INSIDERS = ["district_researcher", "principal", "teacher", "counsellor"]
 MODELS = sorted(registry(), key=lambda m: m._meta.label)

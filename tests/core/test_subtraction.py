@@ -26,7 +26,6 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import resolve
-from django.utils import translation
 
 from jiaoyan.core import restricted
 from jiaoyan.quality.models import GroupStat, Level
@@ -36,10 +35,7 @@ from tests.quality.helpers import dataset, import_and_analyse, make_exam
 SMALL = restricted.SMALL_CELL
 
 
-@pytest.fixture(autouse=True)
-def _chinese():
-    with translation.override("zh-hans"):
-        yield
+pytestmark = pytest.mark.usefixtures("chinese")
 
 
 # --- every reader of an aggregate model is a marked publisher ---------------------------

@@ -14,8 +14,6 @@ from __future__ import annotations
 import inspect
 import io
 import os
-import subprocess
-import sys
 
 import pytest
 from django.apps import apps
@@ -31,7 +29,7 @@ from jiaoyan.core import uploads
 from jiaoyan.core.imports import kinds_for
 from jiaoyan.core.models import ImportJob
 from jiaoyan.core.sheets import kinds
-from tests.core.test_jobs_worker import DB_TASKS, ROOT, SharedDatabase, stop, wait_for
+from tests.core.test_jobs_worker import DB_TASKS, SharedDatabase, start_worker, stop, wait_for
 from tests.quality.test_api import EXAM_IN
 from tests.support import sample, sparse_xlsx, zh
 
@@ -443,13 +441,6 @@ def test_attachments_and_materials_have_their_own_limits(world, client_for):
 
 # --- a real task worker ------------------------------------------------------------------
 
-WORKER = """
-import django
-django.setup()
-from django.core.management import call_command
-call_command("db_worker", "--no-startup-delay", "--interval", "0.1", "--no-reload", "-v", "0")
-"""
-
 
 @pytest.mark.django_db(transaction=True)
 def test_the_task_worker_refuses_the_sparse_workbook_and_takes_the_next_job(
@@ -481,22 +472,7 @@ def test_the_task_worker_refuses_the_sparse_workbook_and_takes_the_next_job(
     assert first.status == second.status == ImportJob.Status.PENDING
 
     db.publish()
-    env = dict(os.environ)
-    env.update(
-        DATABASE_URL=db.url,
-        DJANGO_SETTINGS_MODULE="jiaoyan.settings",
-        PYTHONPATH=os.pathsep.join([str(ROOT / "src"), str(ROOT)]),
-        TASKS_BACKEND="django_tasks_db.DatabaseBackend",
-        MEDIA_ROOT=str(settings.MEDIA_ROOT),
-    )
-    worker = subprocess.Popen(
-        [sys.executable, "-c", WORKER],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
+    worker = start_worker(db)
     try:
         wait_for(db, first.job_id, worker, lambda r: r["status"] == "failed")
         # Checked to its last row: its report, not a crash (the sample has errors here).

@@ -8,16 +8,11 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
-from django.utils import translation
 
 from jiaoyan.hours.models import HoursRecord
 from tests.support import read_xlsx
 
-
-@pytest.fixture(autouse=True)
-def _chinese():
-    with translation.override("zh-hans"):
-        yield
+pytestmark = pytest.mark.usefixtures("chinese")
 
 
 def credit(world, person, n: int, *, year: int, start: int = 0) -> None:

@@ -5,18 +5,13 @@ from __future__ import annotations
 
 import pytest
 from django.core.exceptions import PermissionDenied
-from django.utils import translation
 
 from jiaoyan.core.errors import ServiceError
 from jiaoyan.quality import services
 from jiaoyan.quality.models import BalanceInput, Candidate, Exam, ItemScore
 from tests.quality.helpers import csv_bytes, header, make_exam, xlsx_bytes
 
-
-@pytest.fixture(autouse=True)
-def _chinese():
-    with translation.override("zh-hans"):
-        yield
+pytestmark = pytest.mark.usefixtures("chinese")
 
 
 @pytest.fixture

@@ -17,7 +17,6 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import translation
 
 from jiaoyan.core.errors import ServiceError
 from jiaoyan.core.imports import start_import
@@ -25,11 +24,7 @@ from jiaoyan.core.models import ImportJob, Job
 from jiaoyan.quality.models import BalanceInput, Candidate, Exam, ItemScore
 from tests.quality.helpers import dataset, header, make_exam, xlsx_bytes
 
-
-@pytest.fixture(autouse=True)
-def _chinese():
-    with translation.override("zh-hans"):
-        yield
+pytestmark = pytest.mark.usefixtures("chinese")
 
 
 @pytest.fixture

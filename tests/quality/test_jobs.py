@@ -10,7 +10,7 @@ import io
 import pytest
 import time_machine
 from django.test.utils import override_settings
-from django.utils import timezone, translation
+from django.utils import timezone
 from docx import Document
 
 from jiaoyan.core import jobs
@@ -23,10 +23,7 @@ from tests.quality.helpers import dataset, import_and_analyse, make_exam
 DUMMY = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
 
 
-@pytest.fixture(autouse=True)
-def _chinese():
-    with translation.override("zh-hans"):
-        yield
+pytestmark = pytest.mark.usefixtures("chinese")
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import random
 import re
 
 import pytest
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from jiaoyan.core import context
 from jiaoyan.core.models import AuditLog
@@ -26,10 +26,7 @@ from tests.support import read_xlsx
 HTMX = {"HX-Request": "true", "HX-Target": "list-results"}
 
 
-@pytest.fixture(autouse=True)
-def _chinese():
-    with translation.override("zh-hans"):
-        yield
+pytestmark = pytest.mark.usefixtures("chinese")
 
 
 def exam_names(html: str) -> list[str]:

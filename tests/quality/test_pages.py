@@ -8,7 +8,6 @@ import io
 import openpyxl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.utils import translation
 from docx import Document
 
 from jiaoyan.core.models import AuditLog, ImportJob
@@ -16,11 +15,7 @@ from jiaoyan.quality import services
 from jiaoyan.quality.models import Exam, StudentDataPermission
 from tests.quality.helpers import dataset, header, import_and_analyse, make_exam, xlsx_bytes
 
-
-@pytest.fixture(autouse=True)
-def _chinese():
-    with translation.override("zh-hans"):
-        yield
+pytestmark = pytest.mark.usefixtures("chinese")
 
 
 @pytest.fixture

@@ -10,17 +10,12 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.test import override_settings
-from django.utils import translation
 
 from jiaoyan.quality import analysis, services
 from jiaoyan.quality.models import Candidate, Level, ValueAddedLink, ValueAddedStat
 from tests.quality.helpers import dataset, import_and_analyse, make_exam
 
-
-@pytest.fixture(autouse=True)
-def _chinese():
-    with translation.override("zh-hans"):
-        yield
+pytestmark = pytest.mark.usefixtures("chinese")
 
 
 @pytest.fixture

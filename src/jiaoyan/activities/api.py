@@ -7,7 +7,7 @@ from ninja import Query, Router, Status
 from jiaoyan.core import resolve as ref
 from jiaoyan.core.api import changes, paginated
 from jiaoyan.core.errors import ServiceError
-from jiaoyan.core.resolve import Resolver, resolve, resolve_many, resolve_optional
+from jiaoyan.core.resolve import resolve, resolve_many, resolve_optional
 from jiaoyan.core.scope import get_visible_or_404
 from jiaoyan.orgs.models import OrgUnit
 from jiaoyan.people.models import Person
@@ -347,15 +347,7 @@ def invite(request, activity_id: int, data: InviteIn):
     units = resolve_many(user, OrgUnit, data.units, field="units")
     units += resolve_many(user, OrgUnit, data.unit_codes, field="unit_codes")
     numbers = [n.strip() for n in data.staff_numbers if n and n.strip()]
-    active = Person.objects.filter(status=Person.Status.ACTIVE)
-    beyond: list[str] = []
-    if data.beyond_scope:  # the explicit path: numbers not in scope are invited blind
-        resolver = Resolver(user, Person, queryset=active)
-        resolver.prefetch(numbers)
-        people = [p for p in map(resolver.get, numbers) if p is not None]
-        beyond = sorted({n for n in numbers if resolver.get(n) is None})
-    else:
-        people = resolve_many(user, Person, numbers, field="staff_numbers", queryset=active)
+    people, beyond = services.staff_to_invite(user, numbers, beyond_scope=data.beyond_scope)
     ids, unknown = services.resolve_people(
         actor=user,
         units=units,

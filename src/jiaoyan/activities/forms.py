@@ -9,13 +9,13 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from jiaoyan.core.forms import StyledForm, VersionedForm
-from jiaoyan.core.resolve import Resolver, Unresolved, resolve, resolve_many
+from jiaoyan.core.resolve import Unresolved, resolve, resolve_many
 from jiaoyan.core.roles import Role
 from jiaoyan.core.scope import user_scopes
 from jiaoyan.orgs.models import OrgUnit, Stage, Subject
-from jiaoyan.people.models import Person
 
 from .models import ORGANISERS, Activity, Material, MonthlyTheme, ResearchPlan, Venue
+from .services.participation import staff_to_invite
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -308,21 +308,17 @@ class InviteForm(StyledForm):
         # as unknown as one that exists nowhere, unless they take the explicit path
         # (``beyond_scope``), which invites whoever holds it and tells them so.
         numbers = data.get("staff_numbers") or []
-        active = Person.objects.filter(status=Person.Status.ACTIVE)
         data["beyond_numbers"] = []
-        if data.get("beyond_scope"):
-            resolver = Resolver(self.user, Person, queryset=active, keys=("staff_no",))
-            resolver.prefetch(numbers)
-            found = [n for n in numbers if resolver.get(n) is not None]
-            data["beyond_numbers"] = [n for n in numbers if n not in found]
-            data["staff_numbers"] = found
-        elif numbers:
+        if numbers:
             try:
-                people = resolve_many(self.user, Person, numbers, queryset=active)
+                people, beyond = staff_to_invite(
+                    self.user, numbers, beyond_scope=bool(data.get("beyond_scope"))
+                )
             except Unresolved as e:
                 self.add_error("staff_numbers", e.text)
             else:
                 data["staff_numbers"] = [p.staff_no for p in people]
+                data["beyond_numbers"] = beyond
         given = (
             data.get("staff_numbers") or data["beyond_numbers"] or self.has_error("staff_numbers")
         )

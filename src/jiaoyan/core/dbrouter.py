@@ -150,7 +150,6 @@ class ReplicaMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        request.replica_ok = False
         response = self.get_response(request)
         if configured() and request.method not in _SAFE and response.status_code < 500:
             response.set_cookie(
@@ -167,7 +166,6 @@ class ReplicaMiddleware:
         if not configured() or request.method not in _SAFE or _pinned(request):
             return None
         if getattr(view_func, "reads_from_replica", False) or request.GET.get("export"):
-            request.replica_ok = True
             _ = getattr(request, "user", None) and request.user.pk  # the session: primary
             return _ReplicaView(view_func)(request, *view_args, **view_kwargs)
         return None

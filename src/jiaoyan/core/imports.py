@@ -53,6 +53,21 @@ def kinds_for(user, *, standalone: bool = False) -> list[type]:
     return result
 
 
+def importable_kind(actor, kind: str) -> type:
+    """The sheet kind ``kind`` if ``actor`` may import it somewhere: an unknown kind is a
+    ``ServiceError``, one the actor may not import ``PermissionDenied`` — checked the same
+    way before an upload's body is read (``core.uploads.may_import``) and when the job is
+    stored (:func:`start_import`). Instantiating it with its parameters checks those."""
+    try:
+        sheet_cls = get_kind(kind)
+    except LookupError as e:
+        raise ServiceError(str(e), field="kind") from None
+    if sheet_cls not in kinds_for(actor):
+        # A refusal, not bad input: 403 in the API, like every other permission check.
+        raise PermissionDenied(_("You may not import this kind of data."))
+    return sheet_cls
+
+
 @transaction.atomic
 def start_import(
     *,
@@ -67,14 +82,7 @@ def start_import(
     """Store the upload as a job and queue it. ``params`` are the kind's parameters (e.g.
     ``{"exam": 5}``), checked by the kind now: an unknown or out-of-scope object is a
     ``ServiceError``, one seen but not importable into ``PermissionDenied``."""
-    try:
-        sheet_cls = get_kind(kind)
-    except LookupError as e:
-        raise ServiceError(str(e), field="kind") from None
-    if sheet_cls not in kinds_for(actor):
-        # A refusal, not bad input: 403 in the API, like every other permission check.
-        raise PermissionDenied(_("You may not import this kind of data."))
-    sheet = sheet_cls(actor=actor, params=params)
+    sheet = importable_kind(actor, kind)(actor=actor, params=params)
     name = os.path.basename(filename or "upload")[:200]
     ext = os.path.splitext(name)[1].lower()
     if ext not in ALLOWED_EXTENSIONS:

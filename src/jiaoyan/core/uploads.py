@@ -91,16 +91,10 @@ def too_large_message(kind: str) -> str:
 
 def may_import(user, kind: str, params: Mapping[str, Any] | None = None) -> None:
     """For ``allowed``: may ``user`` import ``kind`` (into the object ``params`` name)?
-    The same checks as :func:`core.imports.start_import`, before the file is read."""
-    from .imports import kinds_for
-    from .sheets import get_kind
+    :func:`core.imports.importable_kind`, before the file is read."""
+    from .imports import importable_kind
 
-    try:
-        sheet_cls = get_kind(kind)
-    except LookupError as e:
-        raise ServiceError(str(e), field="kind") from None
-    if sheet_cls not in kinds_for(user):
-        raise PermissionDenied(_("You may not import this kind of data."))
+    sheet_cls = importable_kind(user, kind)
     if params is not None:
         sheet_cls(actor=user, params=params)  # ServiceError / PermissionDenied
 

@@ -19,6 +19,12 @@ def _may_supervise(user) -> bool:
     return bool(getattr(user, "is_superuser", False)) or bool(scope_paths(user, SUPERVISORS))
 
 
+def _may_see_reports(user) -> bool:
+    from .reports import may_see_reports
+
+    return may_see_reports(user)
+
+
 class LedgerConfig(core_apps.ModuleConfig):
     name = "jiaoyan.ledger"
     verbose_name = _("Work ledger")
@@ -42,6 +48,24 @@ class LedgerConfig(core_apps.ModuleConfig):
             visible=_may_supervise,
             active_for=("ledger:supervision",),
         ),
+        nav.NavItem(
+            "ledger_briefs",
+            _("Briefs"),
+            "ledger:brief_list",
+            order=56,
+            section=nav.RESEARCH,
+            visible=_may_see_reports,
+            active_for=("ledger:brief",),
+        ),
+        nav.NavItem(
+            "ledger_reports",
+            _("Supervision and assessment"),
+            "ledger:monthly",
+            order=57,
+            section=nav.RESEARCH,
+            visible=_may_see_reports,
+            active_for=("ledger:monthly", "ledger:quarterly"),
+        ),
     )
     home_panels = (
         home.HomePanel(
@@ -59,7 +83,6 @@ class LedgerConfig(core_apps.ModuleConfig):
         from jiaoyan.observations import hooks as observation_hooks
 
         from .panels import observation_panel
-        from .views_briefs import register_nav
 
         # Decisions marked in an activity's minutes become ledger items.
         hooks.register_decision_sink(receive_decision)
@@ -72,5 +95,3 @@ class LedgerConfig(core_apps.ModuleConfig):
                 order=60,
             )
         )
-        # The briefs and the periodic reports in the navigation.
-        register_nav()

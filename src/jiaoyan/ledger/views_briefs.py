@@ -37,33 +37,6 @@ from .models import Brief
 PER_PAGE = 25  # rows per list on the report pages (the .xlsx export has them all)
 
 
-def register_nav() -> None:
-    from jiaoyan.core import nav
-
-    nav.register(
-        nav.NavItem(
-            "ledger_briefs",
-            gettext_lazy("Briefs"),
-            "ledger:brief_list",
-            order=56,
-            section=nav.RESEARCH,
-            visible=reports.may_see_reports,
-            active_for=("ledger:brief",),
-        )
-    )
-    nav.register(
-        nav.NavItem(
-            "ledger_reports",
-            gettext_lazy("Supervision and assessment"),
-            "ledger:monthly",
-            order=57,
-            section=nav.RESEARCH,
-            visible=reports.may_see_reports,
-            active_for=("ledger:monthly", "ledger:quarterly"),
-        )
-    )
-
-
 def _require_reports(request: HttpRequest) -> None:
     if not reports.may_see_reports(request.user):
         raise PermissionDenied(_("Briefs and reports are for admins, researchers and principals."))

@@ -79,6 +79,7 @@ from .participation import (
     invite,
     register,
     resolve_people,
+    staff_to_invite,
 )
 from .plans import (
     PLAN_FIELDS,
@@ -161,6 +162,7 @@ __all__ = [
     "resolve_people",
     "save_minutes",
     "send_decisions_to_ledger",
+    "staff_to_invite",
     "start_activity",
     "update_activity",
     "update_plan",

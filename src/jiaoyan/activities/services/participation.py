@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from jiaoyan.core import audit
 from jiaoyan.core.errors import ServiceError
 from jiaoyan.core.notifications import notify
-from jiaoyan.core.resolve import unresolved
+from jiaoyan.core.resolve import Resolver, resolve_many, unresolved
 from jiaoyan.core.scope import can, grant_many, require
 from jiaoyan.orgs.models import OrgUnit, Stage, Subject
 from jiaoyan.people.models import Person, RoleAssignment
@@ -33,6 +33,26 @@ def _venue_for(venues: list[Venue], unit_paths: dict[int, str], person_path: str
     if best is not None:
         return best
     return next((v for v in venues if v.is_main), venues[0] if venues else None)
+
+
+def staff_to_invite(
+    actor, numbers: Sequence[str], *, beyond_scope: bool, field: str = "staff_numbers"
+) -> tuple[list[Person], list[str]]:
+    """The active people ``actor`` may see among ``numbers``, and — only on the explicit
+    path (``beyond_scope``) — the numbers the actor cannot see, which :func:`invite`
+    invites blind and audits. Without it, a number beyond scope is ``Unresolved`` exactly
+    like one that exists nowhere."""
+    active = Person.objects.filter(status=Person.Status.ACTIVE)
+    if not beyond_scope:
+        people = resolve_many(
+            actor, Person, numbers, field=field, queryset=active, keys=("staff_no",)
+        )
+        return people, []
+    resolver = Resolver(actor, Person, queryset=active, keys=("staff_no",))
+    resolver.prefetch(numbers)
+    found = {n: resolver.get(n) for n in numbers}
+    people = list({p.pk: p for p in found.values() if p is not None}.values())
+    return people, sorted({n for n, p in found.items() if p is None})
 
 
 def resolve_people(
