@@ -6,20 +6,53 @@ details and searches; a few admins on the city-wide lists; a few writes (marking
 notifications read, choosing the language). Every user logs in through the log-in form
 as a person would, then works with a pause of half a second to a second between steps.
 The sequence of each user is seeded (by its role and number), so two runs ask the same.
+
+With ``LOADTEST_WARMUP`` seconds set, the figures are reset once that time has passed
+(every user logged in, the processes warm), so they describe the sustained load; the
+log-ins' own figures are written to ``LOADTEST_WARMUP_OUT`` (JSON) before the reset.
 """
 
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import random
 import re
 
-from locust import HttpUser, between, task
+import gevent
+from locust import HttpUser, between, events, task
 
 PASSWORD = os.environ.get("LOADTEST_PASSWORD", "jiaoyan-demo")
 _ids = re.compile(r'href="/(activities|observations|ledger/items)/(\d+)/"')
 _counter = itertools.count()
+WARMUP = float(os.environ.get("LOADTEST_WARMUP") or 0)
+WARMUP_OUT = os.environ.get("LOADTEST_WARMUP_OUT", "")
+
+
+@events.test_start.add_listener
+def _reset_after_warmup(environment, **_kwargs) -> None:
+    if WARMUP <= 0 or environment.runner is None:
+        return
+
+    def reset() -> None:
+        gevent.sleep(WARMUP)
+        stats = environment.runner.stats
+        if WARMUP_OUT:
+            warm = {
+                name: {
+                    "n": e.num_requests,
+                    "failures": e.num_failures,
+                    "p50_ms": e.get_response_time_percentile(0.5),
+                    "p95_ms": e.get_response_time_percentile(0.95),
+                }
+                for (name, _method), e in stats.entries.items()
+            }
+            with open(WARMUP_OUT, "w") as f:
+                json.dump({"seconds": WARMUP, "by_name": warm}, f)
+        stats.reset_all()
+
+    gevent.spawn(reset)
 
 
 class Person(HttpUser):
