@@ -92,7 +92,8 @@ class Resource:
     endpoints), the rows
     it answers with (``queryset``), its ``Out`` schema and ``name`` (in operation names and
     as the services' keyword: ``services.update_theme(theme=…)``; ``arg`` when the
-    services call it otherwise)."""
+    services call it otherwise). ``writes`` decorate its write endpoints (the ledger's
+    409 for a stale version)."""
 
     def __init__(
         self,
@@ -105,6 +106,7 @@ class Resource:
         plural: str | None = None,
         arg: str | None = None,
         lookup: Rows | None = None,
+        writes: Iterable[Callable] = (),
         module: str | None = None,
     ) -> None:
         self.router = router
@@ -116,6 +118,7 @@ class Resource:
         self.name = name
         self.plural = plural or f"{name}s"
         self.arg = arg or name
+        self.writes = tuple(writes)
         self.module = module or sys._getframe(1).f_globals["__name__"]
 
     # --- for hand-written endpoints of the resource ----------------------------------
@@ -228,7 +231,7 @@ class Resource:
         self._register(
             "post",
             path,
-            self._named(endpoint, name or f"create_{self.name}", params),
+            self._named(endpoint, name or f"create_{self.name}", params, self.writes),
             response={201: self.out},
             summary=summary,
         )
@@ -245,7 +248,6 @@ class Resource:
         refs: Refs | None = None,
         summary: str | None = None,
         name: str | None = None,
-        decorators: Iterable[Callable] = (),
     ) -> Resource:
         """``PATCH`` the object: the fields sent (:func:`jiaoyan.core.api.changes`), their
         ``refs`` resolved, to ``service(actor=…, <arg>=obj, data=…, expected_version=…)``."""
@@ -266,7 +268,7 @@ class Resource:
         self._register(
             "patch",
             self.path,
-            self._named(endpoint, name or f"update_{self.name}", params, decorators),
+            self._named(endpoint, name or f"update_{self.name}", params, self.writes),
             response=self.out,
             summary=summary,
         )
@@ -285,7 +287,7 @@ class Resource:
         self._register(
             "delete",
             self.path,
-            self._named(endpoint, name or f"delete_{self.name}", [self._id_param()]),
+            self._named(endpoint, name or f"delete_{self.name}", [self._id_param()], self.writes),
             response={204: None},
             summary=summary,
         )
@@ -297,19 +299,23 @@ class Resource:
         service: Callable,
         *,
         body: type[Schema] | None = None,
+        optional: bool = False,
         summary: str | None = None,
         name: str | None = None,
-        decorators: Iterable[Callable] = (),
     ) -> Resource:
         """``POST <path>/<verb>``: ``service(actor=…, <arg>=obj, **body)`` (the body's
-        ``version`` as ``expected_version``); answers the object."""
+        ``version`` as ``expected_version``; an ``optional`` body left out is read as its
+        defaults); answers the object."""
         params = [self._id_param()]
-        if body is not None:
+        if body is not None and optional:
+            params.append(inspect.Parameter("data", _P, annotation=body | None, default=None))
+        elif body is not None:
             params.append(inspect.Parameter("data", _P, annotation=body))
 
         def endpoint(request, **kwargs):
             obj = self.for_write(request, kwargs[self.id_name])
-            values = kwargs["data"].dict() if body is not None else {}
+            data = kwargs.get("data") or (body() if body is not None else None)
+            values = data.dict() if data is not None else {}
             if "version" in values:
                 values["expected_version"] = values.pop("version")
             service(actor=request.auth, **{self.arg: obj}, **values)
@@ -318,7 +324,7 @@ class Resource:
         self._register(
             "post",
             f"{self.path}/{verb}",
-            self._named(endpoint, name or f"{verb}_{self.name}", params, decorators),
+            self._named(endpoint, name or f"{verb}_{self.name}", params, self.writes),
             response=self.out,
             summary=summary,
         )

@@ -8,14 +8,13 @@ from ninja import Query, Router, Status
 from ninja.errors import HttpError
 
 from jiaoyan.core.api import changes, paginated
+from jiaoyan.core.api_crud import Resource
 from jiaoyan.core.errors import StaleObject
 from jiaoyan.core.resolve import resolve, resolve_many, resolve_optional
-from jiaoyan.core.scope import get_visible_or_404
 from jiaoyan.orgs.models import OrgUnit
 from jiaoyan.people.models import Person
 
 from . import boards, queries, services
-from .models import Item, Supervision
 from .schemas import (
     CloseIn,
     EscalateIn,
@@ -53,8 +52,16 @@ def _person(user, pk: int | None) -> Person | None:
     return resolve_optional(user, Person, pk, field="responsible_person", queryset=people)
 
 
-def _item(request, item_id: int) -> Item:
-    return get_visible_or_404(boards.for_detail(), request.auth, pk=item_id)
+ITEMS = boards.for_detail()
+items = Resource(
+    router,
+    "/ledger/items/{item_id}",
+    ITEMS,
+    out=LedgerItemOut,
+    name="item",
+    lookup=ITEMS,
+    writes=(_conflict_on_stale,),
+)
 
 
 # --- items --------------------------------------------------------------------------------
@@ -70,9 +77,7 @@ def list_items(request, filters: Query[ItemFilter]):
     return boards.for_list(boards.items_for(request.auth, **filters.dict()))
 
 
-@router.get("/ledger/items/{item_id}", response=LedgerItemOut)
-def get_item(request, item_id: int):
-    return _item(request, item_id)
+items.get()
 
 
 @router.post("/ledger/items", response={201: LedgerItemOut}, summary="Assign a new piece of work")
@@ -95,7 +100,7 @@ def create_item(request, data: ItemIn):
         collaborators=resolve_many(user, OrgUnit, data.collaborators, field="collaborators"),
         tags=data.tags,
     )
-    return Status(201, _item(request, item.pk))
+    return Status(201, items.one(request, item.pk))
 
 
 _KEPT_ON_NULL = ("title", "recurrence", "priority", "responsible_unit")
@@ -109,7 +114,7 @@ _KEPT_ON_NULL = ("title", "recurrence", "priority", "responsible_unit")
 @_conflict_on_stale
 def update_item(request, item_id: int, data: ItemPatch):
     user = request.auth
-    item = _item(request, item_id)
+    item = items.one(request, item_id)
     payload = changes(
         data,
         blank=("responsible_name", "description", "source_note", "remarks"),
@@ -132,7 +137,7 @@ def update_item(request, item_id: int, data: ItemPatch):
     if "tags" in payload and payload["tags"] is None:
         payload["tags"] = []
     services.update_item(actor=user, item=item, data=payload, expected_version=data.version)
-    return _item(request, item.pk)
+    return items.one(request, item.pk)
 
 
 # --- progress ----------------------------------------------------------------------------
@@ -145,7 +150,7 @@ def update_item(request, item_id: int, data: ItemPatch):
 )
 @paginated
 def list_progress(request, item_id: int):
-    return boards.reports_of(_item(request, item_id))
+    return boards.reports_of(items.one(request, item_id))
 
 
 @router.post(
@@ -154,7 +159,7 @@ def list_progress(request, item_id: int):
     summary="Report progress (the responsible side); percent 100 reports the item done",
 )
 def report_progress(request, item_id: int, data: ProgressIn):
-    item = _item(request, item_id)
+    item = items.one(request, item_id)
     report = services.report_progress(
         actor=request.auth, item=item, text=data.text, percent=data.percent
     )
@@ -164,43 +169,26 @@ def report_progress(request, item_id: int, data: ProgressIn):
 # --- actions ------------------------------------------------------------------------------
 
 
-@router.post("/ledger/items/{item_id}/verify", response=LedgerItemOut, summary="Accept a done item")
-@_conflict_on_stale
-def verify_item(request, item_id: int, data: VersionedNoteIn | None = None):
-    item = _item(request, item_id)
-    services.verify(
-        actor=request.auth,
-        item=item,
-        note=data.note if data else "",
-        expected_version=data.version if data else None,
-    )
-    return _item(request, item_id)
-
-
-@router.post(
-    "/ledger/items/{item_id}/send-back",
-    response=LedgerItemOut,
+items.action(
+    "verify",
+    services.verify,
+    body=VersionedNoteIn,
+    optional=True,
+    summary="Accept a done item",
+)
+items.action(
+    "send-back",
+    services.send_back,
+    body=LedgerReasonIn,
     summary="Do not accept a done item: back to in progress, with the reason",
+    name="send_back_item",
 )
-@_conflict_on_stale
-def send_back_item(request, item_id: int, data: LedgerReasonIn):
-    item = _item(request, item_id)
-    services.send_back(
-        actor=request.auth, item=item, reason=data.reason, expected_version=data.version
-    )
-    return _item(request, item_id)
-
-
-@router.post(
-    "/ledger/items/{item_id}/cancel", response=LedgerItemOut, summary="Cancel, with reason"
+items.action(
+    "cancel",
+    services.cancel,
+    body=LedgerReasonIn,
+    summary="Cancel, with reason",
 )
-@_conflict_on_stale
-def cancel_item(request, item_id: int, data: LedgerReasonIn):
-    item = _item(request, item_id)
-    services.cancel(
-        actor=request.auth, item=item, reason=data.reason, expected_version=data.version
-    )
-    return _item(request, item_id)
 
 
 @router.post(
@@ -209,7 +197,7 @@ def cancel_item(request, item_id: int, data: LedgerReasonIn):
     summary="Put an overdue or stuck item under supervision (督办) — the unit above",
 )
 def escalate_item(request, item_id: int, data: EscalateIn):
-    item = _item(request, item_id)
+    item = items.one(request, item_id)
     sup = services.escalate(actor=request.auth, item=item, reason=data.reason)
     return Status(201, queries.supervisions_for(request.auth, state="all").get(pk=sup.pk))
 
@@ -227,23 +215,22 @@ def list_supervisions(request, filters: Query[SupervisionFilter]):
     return queries.supervisions_for(request.auth, **filters.dict())
 
 
-def _supervision(request, supervision_id: int) -> Supervision:
-    return get_visible_or_404(
-        queries.supervisions_for(request.auth, state="all"), request.auth, pk=supervision_id
-    )
+def _supervisions(user):
+    return queries.supervisions_for(user, state="all")
 
 
-@router.get("/ledger/supervisions/{supervision_id}", response=SupervisionOut)
-def get_supervision(request, supervision_id: int):
-    return _supervision(request, supervision_id)
-
-
-@router.post(
-    "/ledger/supervisions/{supervision_id}/close",
-    response=SupervisionOut,
+supervisions = Resource(
+    router,
+    "/ledger/supervisions/{supervision_id}",
+    _supervisions,
+    out=SupervisionOut,
+    name="supervision",
+    lookup=_supervisions,
+)
+supervisions.get()
+supervisions.action(
+    "close",
+    services.close_supervision,
+    body=CloseIn,
     summary="Close a supervision (the supervising side), with a note",
 )
-def close_supervision(request, supervision_id: int, data: CloseIn):
-    sup = _supervision(request, supervision_id)
-    services.close_supervision(actor=request.auth, supervision=sup, note=data.note)
-    return _supervision(request, supervision_id)
