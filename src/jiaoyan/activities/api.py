@@ -65,7 +65,7 @@ PLANS = ResearchPlan.objects.select_related("org_unit", "subject", "stage")
 THEMES = MonthlyTheme.objects.select_related("plan", "subject", "stage")
 SUBJECT_STAGE = {"subject": Subject, "stage": Stage}
 
-plans = Resource(router, "/plans/{plan_id}", PLANS, out=PlanOut, name="plan")
+plans = Resource(router, "/plans/{plan_id}", PLANS, out=PlanOut)
 plans.list(
     filters=PlanFilter,
     order=("-year", "org_unit__path", "id"),
@@ -80,7 +80,7 @@ plans.get()
 plans.update(services.update_plan, PlanPatch, blank=("goals",))
 plans.action("publish", services.publish_plan)
 
-themes = Resource(router, "/themes/{theme_id}", THEMES, out=ThemeOut, name="theme")
+themes = Resource(router, "/themes/{theme_id}", THEMES, out=ThemeOut)
 themes.list("/plans/{plan_id}/themes", parent=("plan", ResearchPlan), order=("month", "id"))
 themes.create(
     services.add_theme,
@@ -99,9 +99,7 @@ themes.delete(services.delete_theme)
 
 
 ACTIVITIES = Activity.objects.select_related("org_unit", "subject", "stage")
-activities = Resource(
-    router, "/activities/{activity_id}", ACTIVITIES, out=ActivityOut, name="activity"
-)
+activities = Resource(router, "/activities/{activity_id}", ACTIVITIES, out=ActivityOut)
 
 
 @router.get("/activities", response=list[ActivityOut], summary="Activities you see")
@@ -185,7 +183,7 @@ activities.action(
 VENUES = Venue.objects.select_related("activity")
 IN_ACTIVITY = ("activity", Activity)
 
-venues = Resource(router, "/venues/{venue_id}", VENUES, out=VenueOut, name="venue")
+venues = Resource(router, "/venues/{venue_id}", VENUES, out=VenueOut)
 venues.list("/activities/{activity_id}/venues", parent=IN_ACTIVITY)
 venues.create(
     services.add_venue,
@@ -214,7 +212,6 @@ participations = Resource(
     "/participations/{participation_id}",
     PARTICIPATIONS,
     out=ParticipationOut,
-    name="participation",
 )
 participations.list(
     filters=ParticipationFilter,
@@ -326,22 +323,12 @@ feedback = Resource(
 feedback.list(parent=IN_ACTIVITY, order=("-created_at", "-id"))
 feedback.create(services.give_feedback, FeedbackIn, parent=IN_ACTIVITY, name="give_feedback")
 
-materials = Resource(
-    router,
-    "/materials/{material_id}",
-    Material.objects.select_related("activity"),
-    out=MaterialOut,
-    name="material",
-)
+MATERIALS = Material.objects.select_related("activity")
+materials = Resource(router, "/materials/{material_id}", MATERIALS, out=MaterialOut)
 materials.list("/activities/{activity_id}/materials", parent=IN_ACTIVITY, order=("phase", "id"))
 materials.get()
 
-decisions = Resource(
-    router,
-    "/decisions/{decision_id}",
-    Decision.objects.select_related("activity"),
-    out=DecisionOut,
-    name="decision",
-)
+DECISIONS = Decision.objects.select_related("activity")
+decisions = Resource(router, "/decisions/{decision_id}", DECISIONS, out=DecisionOut)
 decisions.list("/activities/{activity_id}/decisions", parent=IN_ACTIVITY, order=("id",))
 decisions.get()

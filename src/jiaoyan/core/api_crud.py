@@ -89,11 +89,12 @@ def _id_name(path: str) -> str:
 class Resource:
     """One kind of object on ``router``: its object path (``/themes/{theme_id}``; the
     collection's, ``/activities/{activity_id}/feedback``, for one without object
-    endpoints), the rows
-    it answers with (``queryset``), its ``Out`` schema and ``name`` (in operation names and
-    as the services' keyword: ``services.update_theme(theme=…)``; ``arg`` when the
-    services call it otherwise). ``writes`` decorate its write endpoints (the ledger's
-    409 for a stale version)."""
+    endpoints), the rows it answers with (``queryset``), its ``Out`` schema and ``name``
+    (default: the path's id without ``_id``), which names its operations and is the
+    services' keyword (``services.update_theme(theme=…)``; ``arg`` when the services call
+    it otherwise). ``writes`` decorate its write endpoints (the ledger's 409 for a stale
+    version).
+    """
 
     def __init__(
         self,
@@ -102,7 +103,7 @@ class Resource:
         queryset: Rows,
         *,
         out: type[Schema],
-        name: str,
+        name: str = "",
         plural: str | None = None,
         arg: str | None = None,
         lookup: Rows | None = None,
@@ -115,9 +116,9 @@ class Resource:
         self.queryset = queryset
         self.lookup = lookup
         self.out = out
-        self.name = name
-        self.plural = plural or f"{name}s"
-        self.arg = arg or name
+        self.name = name or self.id_name.removesuffix("_id")
+        self.plural = plural or f"{self.name}s"
+        self.arg = arg or self.name
         self.writes = tuple(writes)
         self.module = module or sys._getframe(1).f_globals["__name__"]
 

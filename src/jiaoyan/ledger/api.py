@@ -8,9 +8,8 @@ from ninja import Query, Router, Status
 from ninja.errors import HttpError
 
 from jiaoyan.core.api import changes, paginated
-from jiaoyan.core.api_crud import Resource
+from jiaoyan.core.api_crud import Resource, resolved
 from jiaoyan.core.errors import StaleObject
-from jiaoyan.core.resolve import resolve, resolve_many, resolve_optional
 from jiaoyan.orgs.models import OrgUnit
 from jiaoyan.people.models import Person
 
@@ -47,18 +46,12 @@ def _conflict_on_stale(fn):
     return wrapper
 
 
-def _person(user, pk: int | None) -> Person | None:
-    people = Person.objects.select_related("org_unit")
-    return resolve_optional(user, Person, pk, field="responsible_person", queryset=people)
-
-
 ITEMS = boards.for_detail()
 items = Resource(
     router,
     "/ledger/items/{item_id}",
     ITEMS,
     out=LedgerItemOut,
-    name="item",
     lookup=ITEMS,
     writes=(_conflict_on_stale,),
 )
@@ -80,27 +73,13 @@ def list_items(request, filters: Query[ItemFilter]):
 items.get()
 
 
-@router.post("/ledger/items", response={201: LedgerItemOut}, summary="Assign a new piece of work")
-def create_item(request, data: ItemIn):
-    user = request.auth
-    org_unit = resolve(user, OrgUnit, data.org_unit, field="org_unit")
-    item = services.create_item(
-        actor=user,
-        org_unit=org_unit,
-        title=data.title,
-        responsible_unit=resolve(user, OrgUnit, data.responsible_unit, field="responsible_unit"),
-        responsible_person=_person(user, data.responsible_person),
-        responsible_name=data.responsible_name,
-        due_on=data.due_on,
-        recurrence=data.recurrence,
-        priority=data.priority,
-        description=data.description,
-        source_note=data.source_note,
-        remarks=data.remarks,
-        collaborators=resolve_many(user, OrgUnit, data.collaborators, field="collaborators"),
-        tags=data.tags,
-    )
-    return Status(201, items.one(request, item.pk))
+REFERENCES = {"responsible_unit": OrgUnit, "responsible_person": Person, "collaborators": [OrgUnit]}
+items.create(
+    services.create_item,
+    ItemIn,
+    refs={"org_unit": OrgUnit, **REFERENCES},
+    summary="Assign a new piece of work",
+)
 
 
 _KEPT_ON_NULL = ("title", "recurrence", "priority", "responsible_unit")
@@ -124,19 +103,14 @@ def update_item(request, item_id: int, data: ItemPatch):
     for key in _KEPT_ON_NULL:
         if key in payload and payload[key] is None:
             del payload[key]
-    if "responsible_unit" in payload:
-        payload["responsible_unit"] = resolve(
-            user, OrgUnit, payload["responsible_unit"], field="responsible_unit"
-        )
-    if "responsible_person" in payload:
-        payload["responsible_person"] = _person(user, payload["responsible_person"])
-    if "collaborators" in payload:
-        payload["collaborators"] = resolve_many(
-            user, OrgUnit, payload["collaborators"] or [], field="collaborators"
-        )
     if "tags" in payload and payload["tags"] is None:
         payload["tags"] = []
-    services.update_item(actor=user, item=item, data=payload, expected_version=data.version)
+    services.update_item(
+        actor=user,
+        item=item,
+        data=resolved(user, payload, REFERENCES),
+        expected_version=data.version,
+    )
     return items.one(request, item.pk)
 
 
@@ -224,7 +198,6 @@ supervisions = Resource(
     "/ledger/supervisions/{supervision_id}",
     _supervisions,
     out=SupervisionOut,
-    name="supervision",
     lookup=_supervisions,
 )
 supervisions.get()

@@ -66,9 +66,7 @@ def _rubric_detail(rubric: Rubric) -> Rubric:
     return rubric
 
 
-rubrics = Resource(
-    router, "/observation-rubrics/{rubric_id}", RUBRICS, out=RubricOut, name="rubric"
-)
+rubrics = Resource(router, "/observation-rubrics/{rubric_id}", RUBRICS, out=RubricOut)
 rubrics.list(filters=RubricFilter, order=("name", "id"), summary="Rubrics you can see")
 
 
@@ -148,7 +146,6 @@ observations = Resource(
     "/observations/{observation_id}",
     _detail_qs,
     out=ObservationOut,
-    name="observation",
     lookup=_detail_qs,
 )
 
@@ -324,7 +321,7 @@ def _rounds(user):
     return ROUNDS.visible_to(user)
 
 
-rounds = Resource(router, "/observation-rounds/{round_id}", ROUNDS, out=RoundOut, name="round")
+rounds = Resource(router, "/observation-rounds/{round_id}", ROUNDS, out=RoundOut)
 rounds.list(filters=RoundFilter, order=("-date", "-id"), summary="同课异构 rounds")
 
 

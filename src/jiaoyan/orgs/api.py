@@ -25,7 +25,6 @@ units = Resource(
     "/org-units/{unit_id}",
     OrgUnit.objects.select_related("parent"),
     out=OrgUnitOut,
-    name="unit",
 )
 units.list(filters=OrgUnitFilter, order=("path",), summary="Org units in your scope")
 units.get()
@@ -33,7 +32,7 @@ units.create(services.create_unit, OrgUnitIn, refs={"parent": OrgUnit})
 units.update(services.update_unit, OrgUnitPatch)
 
 SCHOOLS = School.objects.select_related("org_unit", "org_unit__parent").prefetch_related("stages")
-schools = Resource(router, "/schools/{school_id}", SCHOOLS, out=SchoolOut, name="school")
+schools = Resource(router, "/schools/{school_id}", SCHOOLS, out=SchoolOut)
 
 
 @router.get("/schools", response=list[SchoolOut], summary="Schools in your scope")
