@@ -48,7 +48,7 @@ from .resolve import resolve_many, resolve_optional
 from .scope import get_visible_or_404
 
 Rows = models.QuerySet | type[models.Model] | Callable[[Any], models.QuerySet]
-Refs = dict[str, type[models.Model] | list[type[models.Model]]]
+Refs = dict[str, type[models.Model] | list[type[models.Model]] | Callable[[Any, Any], Any]]
 
 _P = inspect.Parameter.POSITIONAL_OR_KEYWORD
 
@@ -59,15 +59,18 @@ def resolved(user, payload: dict, refs: Refs | None) -> dict:
     ``refs`` maps a field to its model (``{"org_unit": OrgUnit}``: one object or None) or
     to a one-element list of it (``{"stages": [Stage]}``: a list, None read as none);
     each is found through :mod:`jiaoyan.core.resolve` among what ``user`` may see (one
-    422 for absent and out of scope), in the order ``refs`` names them."""
+    422 for absent and out of scope), in the order ``refs`` names them. A function of
+    ``(user, value)`` is a resolver of the app's own (one that narrows the candidates)."""
     out = dict(payload)
     for field, model in (refs or {}).items():
         if field not in out:
             continue
         if isinstance(model, list):
             out[field] = resolve_many(user, model[0], out[field] or [], field=field)
-        else:
+        elif isinstance(model, type):
             out[field] = resolve_optional(user, model, out[field], field=field)
+        else:
+            out[field] = model(user, out[field])
     return out
 
 

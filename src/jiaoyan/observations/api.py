@@ -12,9 +12,9 @@ from jiaoyan.core.api import changes, paginated
 from jiaoyan.core.api_crud import Resource
 from jiaoyan.core.errors import ServiceError
 from jiaoyan.core.lists import ListRows
-from jiaoyan.core.resolve import resolve, resolve_optional
+from jiaoyan.core.resolve import resolve
 from jiaoyan.core.scope import get_visible_or_404
-from jiaoyan.orgs.models import OrgUnit
+from jiaoyan.orgs.models import OrgUnit, Stage, Subject
 from jiaoyan.people.models import Person
 
 from . import queries, services, st
@@ -179,48 +179,23 @@ def list_observations(request, filters: Query[ObservationFilter]):
 observations.get()
 
 
-@router.post(
-    "/observations",
-    response={201: ObservationOut},
+def _activity_given(user, activity_id: int | None) -> Activity | None:
+    return _activity(user, activity_id) if activity_id else None
+
+
+observations.create(
+    services.create_observation,
+    ObservationIn,
+    refs={
+        "teacher": Person,
+        "rubric": Rubric,
+        "round": ComparisonRound,
+        "activity": _activity_given,
+        "subject": Subject,
+        "stage": Stage,
+    },
     summary="Record an observation (a draft, or submitted at once with submit=true)",
 )
-def create_observation(request, data: ObservationIn):
-    user = request.auth
-    teacher = resolve(
-        user,
-        Person,
-        data.teacher,
-        field="teacher",
-        queryset=Person.objects.select_related("org_unit"),
-    )
-    rubric = resolve(user, Rubric, data.rubric, field="rubric")
-    rnd = resolve_optional(user, ComparisonRound, data.round, field="round")
-    activity = _activity(user, data.activity) if data.activity else None
-    subject, stage = ref.subject(data.subject), ref.stage(data.stage)
-    obs = services.create_observation(
-        actor=user,
-        teacher=teacher,
-        rubric=rubric,
-        kind=data.kind,
-        subject=subject,
-        stage=stage,
-        topic=data.topic,
-        date=data.date,
-        period=data.period,
-        grade=data.grade,
-        class_name=data.class_name,
-        round=rnd,
-        activity=activity,
-        activity_title=data.activity_title,
-        scores=data.scores,
-        st_sequence=data.st_sequence,
-        st_interval=data.st_interval,
-        strengths=data.strengths,
-        suggestions=data.suggestions,
-        notes=data.notes,
-        submit=data.submit,
-    )
-    return Status(201, observations.one(request, obs.pk))
 
 
 @router.patch("/observations/{observation_id}", response=ObservationOut, summary="Edit a draft")
