@@ -257,23 +257,18 @@ def invite(request, activity_id: int, data: InviteIn):
     return {"invited": n, "matched": len(ids), "beyond_scope": len(beyond)}
 
 
-@router.post(
-    "/activities/{activity_id}/registration",
-    response=ParticipationOut,
+activities.action(
+    "registration",
+    services.register,
+    body=RegisterIn,
+    refs={"venue": Venue},
+    answers=participations,
     summary="Register (open registration) or confirm your invitation, on a venue",
+    name="register",
 )
-def register(request, activity_id: int, data: RegisterIn):
-    activity = get_visible_or_404(Activity, request.auth, pk=activity_id)
-    venue = resolve(request.auth, Venue, data.venue, field="venue")
-    part = services.register(actor=request.auth, activity=activity, venue=venue)
-    return participations.answer(request, part)
-
-
-@router.post("/activities/{activity_id}/decline", response=ParticipationOut)
-def decline(request, activity_id: int, data: ReasonIn):
-    activity = get_visible_or_404(Activity, request.auth, pk=activity_id)
-    part = services.decline(actor=request.auth, activity=activity, reason=data.reason)
-    return participations.answer(request, part)
+activities.action(
+    "decline", services.decline, body=ReasonIn, answers=participations, name="decline"
+)
 
 
 @router.post(

@@ -304,12 +304,15 @@ class Resource:
         *,
         body: type[Schema] | None = None,
         optional: bool = False,
+        refs: Refs | None = None,
+        answers: Resource | None = None,
         summary: str | None = None,
         name: str | None = None,
     ) -> Resource:
         """``POST <path>/<verb>``: ``service(actor=…, <arg>=obj, **body)`` (the body's
-        ``version`` as ``expected_version``; an ``optional`` body left out is read as its
-        defaults); answers the object."""
+        ``refs`` resolved, its ``version`` as ``expected_version``; an ``optional`` body left
+        out is read as its defaults); answers the object — or, with ``answers``, what the
+        service returned, as that resource answers it (a participation of an activity)."""
         params = [self._id_param()]
         if body is not None and optional:
             params.append(inspect.Parameter("data", _P, annotation=body | None, default=None))
@@ -322,14 +325,16 @@ class Resource:
             values = data.dict() if data is not None else {}
             if "version" in values:
                 values["expected_version"] = values.pop("version")
-            service(actor=request.auth, **{self.arg: obj}, **values)
-            return self.answer(request, obj)
+            result = service(
+                actor=request.auth, **{self.arg: obj}, **resolved(request.auth, values, refs)
+            )
+            return answers.answer(request, result) if answers else self.answer(request, obj)
 
         self._register(
             "post",
             f"{self.path}/{verb}",
             self._named(endpoint, name or f"{verb}_{self.name}", params, self.writes),
-            response=self.out,
+            response=answers.out if answers else self.out,
             summary=summary,
         )
         return self

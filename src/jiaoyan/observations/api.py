@@ -96,18 +96,21 @@ def get_rubric_version(request, rubric_id: int, number: int):
     }
 
 
+def _rubric_fields(data: RubricIn | RubricUpdate) -> dict:
+    """What a rubric's create and edit both take from the body."""
+    return {
+        "name": data.name,
+        "description": data.description,
+        "stage": ref.stage(data.stage),
+        "subject": ref.subject(data.subject),
+        "structure": structure_from_data([d.dict() for d in data.dimensions]),
+    }
+
+
 @router.post("/observation-rubrics", response={201: RubricDetailOut})
 def create_rubric(request, data: RubricIn):
     unit = resolve(request.auth, OrgUnit, data.org_unit, field="org_unit")
-    rubric = services.create_rubric(
-        actor=request.auth,
-        org_unit=unit,
-        name=data.name,
-        description=data.description,
-        stage=ref.stage(data.stage),
-        subject=ref.subject(data.subject),
-        structure=structure_from_data([d.dict() for d in data.dimensions]),
-    )
+    rubric = services.create_rubric(actor=request.auth, org_unit=unit, **_rubric_fields(data))
     return Status(201, _rubric_detail(_rubrics(request.auth).get(pk=rubric.pk)))
 
 
@@ -121,11 +124,7 @@ def update_rubric(request, rubric_id: int, data: RubricUpdate):
     services.update_rubric(
         actor=request.auth,
         rubric=rubric,
-        name=data.name,
-        description=data.description,
-        stage=ref.stage(data.stage),
-        subject=ref.subject(data.subject),
-        structure=structure_from_data([d.dict() for d in data.dimensions]),
+        **_rubric_fields(data),
         note=data.note,
         expected_version=data.version,
     )
