@@ -4,7 +4,7 @@ An app's ``api.py`` declares each resource and the standard endpoints it has; wh
 particular to a resource (a create that builds nested rows, a list with its own count)
 stays a hand-written endpoint beside it::
 
-    themes = Resource(router, "/themes/{theme_id}", THEMES, out=ThemeOut, name="theme")
+    themes = Resource(router, "/themes/{theme_id}", THEMES, out=ThemeOut)
     themes.list("/plans/{plan_id}/themes", parent=("plan", ResearchPlan), order=("month", "id"))
     themes.create(services.add_theme, ThemeIn, path="/plans/{plan_id}/themes",
                   parent=("plan", ResearchPlan), refs=SUBJECT_STAGE, name="add_theme")
@@ -24,7 +24,9 @@ Every endpoint keeps the behaviour of the hand-written ones it replaced:
 - a create calls ``service(actor=…, [<parent>=…,] **body)`` with the body's references
   resolved by :func:`resolved` and answers ``201``;
 - an action is ``POST <path>/<verb>``: ``service(actor=…, <name>=obj, **body)`` (a body's
-  ``version`` goes to ``expected_version``), answering the object;
+  ``version`` goes to ``expected_version``), answering the object (or, with ``answers=``,
+  the object the service returned, as that other resource answers it);
+- ``writes=`` decorate every write endpoint (the ledger answers a stale version with 409);
 - operation ids and default summaries are those of a function ``<verb>_<name>`` in the
   declaring module (``list_<plural>``, ``get_…``, ``create_…``, ``update_…``,
   ``delete_…``, ``<action>_…``); ``name=`` keeps another one.
