@@ -5,11 +5,12 @@ from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 
 from jiaoyan.core import resolve as ref
-from jiaoyan.core.api import changes, paginated
+from jiaoyan.core.api import paginated
+from jiaoyan.core.api_crud import Resource
 from jiaoyan.core.errors import ServiceError
 from jiaoyan.core.resolve import resolve, resolve_many, resolve_optional
 from jiaoyan.core.scope import get_visible_or_404
-from jiaoyan.orgs.models import OrgUnit
+from jiaoyan.orgs.models import OrgUnit, Stage, Subject
 from jiaoyan.people.models import Person
 
 from . import queries, services
@@ -60,113 +61,51 @@ router = Router(tags=["research activities"])
 # --- plans and themes --------------------------------------------------------------------
 
 
-def _plans():
-    return ResearchPlan.objects.select_related("org_unit", "subject", "stage")
+PLANS = ResearchPlan.objects.select_related("org_unit", "subject", "stage")
+THEMES = MonthlyTheme.objects.select_related("plan", "subject", "stage")
+SUBJECT_STAGE = {"subject": Subject, "stage": Stage}
 
+plans = Resource(router, "/plans/{plan_id}", PLANS, out=PlanOut)
+plans.list(
+    filters=PlanFilter,
+    order=("-year", "org_unit__path", "id"),
+    summary="Research plans you see (yours and above)",
+)
+plans.create(
+    services.create_plan,
+    PlanIn,
+    refs={"org_unit": OrgUnit, "parent": ResearchPlan, **SUBJECT_STAGE},
+)
+plans.get()
+plans.update(services.update_plan, PlanPatch, blank=("goals",))
+plans.action("publish", services.publish_plan)
 
-@router.get("/plans", response=list[PlanOut], summary="Research plans you see (yours and above)")
-@paginated
-def list_plans(request, filters: Query[PlanFilter]):
-    qs = filters.filter(_plans().visible_to(request.auth))
-    return qs.order_by("-year", "org_unit__path", "id")
-
-
-@router.post("/plans", response={201: PlanOut})
-def create_plan(request, data: PlanIn):
-    unit = resolve(request.auth, OrgUnit, data.org_unit, field="org_unit")
-    parent = resolve_optional(request.auth, ResearchPlan, data.parent, field="parent")
-    plan = services.create_plan(
-        actor=request.auth,
-        org_unit=unit,
-        year=data.year,
-        title=data.title,
-        goals=data.goals,
-        subject=ref.subject(data.subject),
-        stage=ref.stage(data.stage),
-        parent=parent,
-    )
-    return Status(201, _plans().get(pk=plan.pk))
-
-
-@router.get("/plans/{plan_id}", response=PlanOut)
-def get_plan(request, plan_id: int):
-    return get_visible_or_404(_plans(), request.auth, pk=plan_id)
-
-
-@router.patch("/plans/{plan_id}", response=PlanOut)
-def update_plan(request, plan_id: int, data: PlanPatch):
-    plan = get_visible_or_404(ResearchPlan, request.auth, pk=plan_id)
-    payload = changes(data, blank=("goals",))
-    services.update_plan(actor=request.auth, plan=plan, data=payload, expected_version=data.version)
-    return _plans().get(pk=plan.pk)
-
-
-@router.post("/plans/{plan_id}/publish", response=PlanOut)
-def publish_plan(request, plan_id: int):
-    plan = get_visible_or_404(ResearchPlan, request.auth, pk=plan_id)
-    services.publish_plan(actor=request.auth, plan=plan)
-    return _plans().get(pk=plan.pk)
-
-
-def _themes():
-    return MonthlyTheme.objects.select_related("plan", "subject", "stage")
-
-
-@router.get("/plans/{plan_id}/themes", response=list[ThemeOut])
-@paginated
-def list_themes(request, plan_id: int):
-    plan = get_visible_or_404(ResearchPlan, request.auth, pk=plan_id)
-    return _themes().visible_to(request.auth).filter(plan=plan).order_by("month", "id")
-
-
-@router.post("/plans/{plan_id}/themes", response={201: ThemeOut})
-def add_theme(request, plan_id: int, data: ThemeIn):
-    plan = get_visible_or_404(ResearchPlan, request.auth, pk=plan_id)
-    theme = services.add_theme(
-        actor=request.auth,
-        plan=plan,
-        month=data.month,
-        title=data.title,
-        goals=data.goals,
-        subject=ref.subject(data.subject),
-        stage=ref.stage(data.stage),
-    )
-    return Status(201, _themes().get(pk=theme.pk))
-
-
-@router.get("/themes/{theme_id}", response=ThemeOut)
-def get_theme(request, theme_id: int):
-    return get_visible_or_404(_themes(), request.auth, pk=theme_id)
-
-
-@router.patch("/themes/{theme_id}", response=ThemeOut)
-def update_theme(request, theme_id: int, data: ThemePatch):
-    theme = get_visible_or_404(MonthlyTheme, request.auth, pk=theme_id)
-    payload = changes(data, blank=("goals",))
-    services.update_theme(
-        actor=request.auth, theme=theme, data=payload, expected_version=data.version
-    )
-    return _themes().get(pk=theme.pk)
-
-
-@router.delete("/themes/{theme_id}", response={204: None})
-def delete_theme(request, theme_id: int):
-    theme = get_visible_or_404(MonthlyTheme, request.auth, pk=theme_id)
-    services.delete_theme(actor=request.auth, theme=theme)
-    return Status(204, None)
+themes = Resource(router, "/themes/{theme_id}", THEMES, out=ThemeOut)
+themes.list("/plans/{plan_id}/themes", parent=("plan", ResearchPlan), order=("month", "id"))
+themes.create(
+    services.add_theme,
+    ThemeIn,
+    path="/plans/{plan_id}/themes",
+    parent=("plan", ResearchPlan),
+    refs=SUBJECT_STAGE,
+    name="add_theme",
+)
+themes.get()
+themes.update(services.update_theme, ThemePatch, blank=("goals",))
+themes.delete(services.delete_theme)
 
 
 # --- activities ------------------------------------------------------------------------
 
 
-def _activities():
-    return Activity.objects.select_related("org_unit", "subject", "stage")
+ACTIVITIES = Activity.objects.select_related("org_unit", "subject", "stage")
+activities = Resource(router, "/activities/{activity_id}", ACTIVITIES, out=ActivityOut)
 
 
 @router.get("/activities", response=list[ActivityOut], summary="Activities you see")
 @paginated
 def list_activities(request, filters: Query[ActivityFilter]):
-    qs = filters.filter(_activities().visible_to(request.auth))
+    qs = filters.filter(ACTIVITIES.visible_to(request.auth))
     if filters.mine:
         pid = queries.my_person_id(request.auth)
         qs = qs.filter(
@@ -206,134 +145,80 @@ def create_activity(request, data: ActivityIn):
         venue_capacity=v.capacity,
         venue_unit=venue_unit,
     )
-    return Status(201, _activities().get(pk=activity.pk))
+    return Status(201, activities.answer(request, activity))
 
 
-@router.get("/activities/{activity_id}", response=ActivityOut)
-def get_activity(request, activity_id: int):
-    return get_visible_or_404(_activities(), request.auth, pk=activity_id)
-
-
-@router.patch("/activities/{activity_id}", response=ActivityOut)
-def update_activity(request, activity_id: int, data: ActivityPatch):
-    activity = get_visible_or_404(Activity, request.auth, pk=activity_id)
-    payload = changes(data, blank=("description",), nullable=("theme",))
-    if "theme" in payload:
-        payload["theme"] = resolve_optional(
-            request.auth, MonthlyTheme, payload["theme"], field="theme"
-        )
-    services.update_activity(
-        actor=request.auth, activity=activity, data=payload, expected_version=data.version
-    )
-    return _activities().get(pk=activity.pk)
-
-
-def _transition(name):
-    fn = getattr(services, f"{name}_activity")
-
-    def endpoint(request, activity_id: int):
-        activity = get_visible_or_404(Activity, request.auth, pk=activity_id)
-        fn(actor=request.auth, activity=activity)
-        return _activities().get(pk=activity.pk)
-
-    endpoint.__name__ = f"{name}_activity"
-    return endpoint
-
-
-for _name, _summary in (
-    ("publish", "Publish a draft: everyone invited is notified"),
-    ("start", "Mark a published activity as in progress"),
-    ("finish", "Close it: absentees marked, hours credited to attendees"),
-):
-    router.post(f"/activities/{{activity_id}}/{_name}", response=ActivityOut, summary=_summary)(
-        _transition(_name)
-    )
-
-
-@router.post(
-    "/activities/{activity_id}/cancel",
-    response=ActivityOut,
+activities.get()
+activities.update(
+    services.update_activity,
+    ActivityPatch,
+    blank=("description",),
+    nullable=("theme",),
+    refs={"theme": MonthlyTheme},
+)
+activities.action(
+    "publish",
+    services.publish_activity,
+    summary="Publish a draft: everyone invited is notified",
+)
+activities.action(
+    "start", services.start_activity, summary="Mark a published activity as in progress"
+)
+activities.action(
+    "finish",
+    services.finish_activity,
+    summary="Close it: absentees marked, hours credited to attendees",
+)
+activities.action(
+    "cancel",
+    services.cancel_activity,
+    body=ReasonIn,
     summary="Cancel with a reason: everyone invited is notified",
 )
-def cancel_activity(request, activity_id: int, data: ReasonIn):
-    activity = get_visible_or_404(Activity, request.auth, pk=activity_id)
-    services.cancel_activity(actor=request.auth, activity=activity, reason=data.reason)
-    return _activities().get(pk=activity.pk)
 
 
 # --- venues ----------------------------------------------------------------------------
 
 
-def _venues():
-    return Venue.objects.select_related("activity")
+VENUES = Venue.objects.select_related("activity")
+IN_ACTIVITY = ("activity", Activity)
 
-
-@router.get("/activities/{activity_id}/venues", response=list[VenueOut])
-@paginated
-def list_venues(request, activity_id: int):
-    activity = get_visible_or_404(Activity, request.auth, pk=activity_id)
-    return _venues().visible_to(request.auth).filter(activity=activity)
-
-
-@router.post("/activities/{activity_id}/venues", response={201: VenueOut})
-def add_venue(request, activity_id: int, data: VenueIn):
-    activity = get_visible_or_404(Activity, request.auth, pk=activity_id)
-    unit = resolve_optional(request.auth, OrgUnit, data.unit, field="unit")
-    venue = services.add_venue(
-        actor=request.auth,
-        activity=activity,
-        name=data.name,
-        unit=unit,
-        address=data.address,
-        online_url=data.online_url,
-        capacity=data.capacity,
-    )
-    return Status(201, _venues().get(pk=venue.pk))
-
-
-@router.get("/venues/{venue_id}", response=VenueOut)
-def get_venue(request, venue_id: int):
-    return get_visible_or_404(_venues(), request.auth, pk=venue_id)
-
-
-@router.patch("/venues/{venue_id}", response=VenueOut)
-def update_venue(request, venue_id: int, data: VenuePatch):
-    venue = get_visible_or_404(Venue, request.auth, pk=venue_id)
-    payload = changes(data, blank=("address", "online_url"), nullable=("capacity",))
-    services.update_venue(
-        actor=request.auth, venue=venue, data=payload, expected_version=data.version
-    )
-    return _venues().get(pk=venue.pk)
-
-
-@router.delete("/venues/{venue_id}", response={204: None})
-def delete_venue(request, venue_id: int):
-    venue = get_visible_or_404(Venue, request.auth, pk=venue_id)
-    services.delete_venue(actor=request.auth, venue=venue)
-    return Status(204, None)
+venues = Resource(router, "/venues/{venue_id}", VENUES, out=VenueOut)
+venues.list("/activities/{activity_id}/venues", parent=IN_ACTIVITY)
+venues.create(
+    services.add_venue,
+    VenueIn,
+    path="/activities/{activity_id}/venues",
+    parent=IN_ACTIVITY,
+    refs={"unit": OrgUnit},
+    name="add_venue",
+)
+venues.get()
+venues.update(
+    services.update_venue,
+    VenuePatch,
+    blank=("address", "online_url"),
+    nullable=("capacity",),
+)
+venues.delete(services.delete_venue)
 
 
 # --- participation ---------------------------------------------------------------------
 
 
-def _parts():
-    return Participation.objects.select_related("activity", "person")
-
-
-@router.get(
-    "/participations",
-    response=list[ParticipationOut],
+PARTICIPATIONS = Participation.objects.select_related("activity", "person")
+participations = Resource(
+    router,
+    "/participations/{participation_id}",
+    PARTICIPATIONS,
+    out=ParticipationOut,
+)
+participations.list(
+    filters=ParticipationFilter,
+    order=("activity_id", "venue_id", "id"),
     summary="Attendance records: all of your activities' (organisers), else your own",
 )
-@paginated
-def list_participations(request, filters: Query[ParticipationFilter]):
-    qs = filters.filter(_parts().visible_to(request.auth))
-    return qs.order_by("activity_id", "venue_id", "id")
-
-
-@router.get("/participations/{participation_id}", response=ParticipationOut)
-def get_participation(request, participation_id: int):
-    return get_visible_or_404(_parts(), request.auth, pk=participation_id)
+participations.get()
 
 
 @router.post(
@@ -372,23 +257,18 @@ def invite(request, activity_id: int, data: InviteIn):
     return {"invited": n, "matched": len(ids), "beyond_scope": len(beyond)}
 
 
-@router.post(
-    "/activities/{activity_id}/registration",
-    response=ParticipationOut,
+activities.action(
+    "registration",
+    services.register,
+    body=RegisterIn,
+    refs={"venue": Venue},
+    answers=participations,
     summary="Register (open registration) or confirm your invitation, on a venue",
+    name="register",
 )
-def register(request, activity_id: int, data: RegisterIn):
-    activity = get_visible_or_404(Activity, request.auth, pk=activity_id)
-    venue = resolve(request.auth, Venue, data.venue, field="venue")
-    part = services.register(actor=request.auth, activity=activity, venue=venue)
-    return _parts().get(pk=part.pk)
-
-
-@router.post("/activities/{activity_id}/decline", response=ParticipationOut)
-def decline(request, activity_id: int, data: ReasonIn):
-    activity = get_visible_or_404(Activity, request.auth, pk=activity_id)
-    part = services.decline(actor=request.auth, activity=activity, reason=data.reason)
-    return _parts().get(pk=part.pk)
+activities.action(
+    "decline", services.decline, body=ReasonIn, answers=participations, name="decline"
+)
 
 
 @router.post(
@@ -406,7 +286,7 @@ def check_in(request, activity_id: int, data: CheckinIn):
         venue=venue,
         method=Participation.Method.API,
     )
-    part = _parts().get(pk=part.pk)
+    part = participations.answer(request, part)
     return {"participation": part, "new": new, "late": part.attendance == "late"}
 
 
@@ -427,61 +307,23 @@ def mark_attendance(request, activity_id: int, data: AttendanceIn):
 
 # --- feedback, materials, decisions -----------------------------------------------------
 
+feedback = Resource(
+    router,
+    "/activities/{activity_id}/feedback",
+    Feedback.objects.select_related("activity"),
+    out=FeedbackOut,
+    name="feedback",
+    plural="feedback",
+)
+feedback.list(parent=IN_ACTIVITY, order=("-created_at", "-id"))
+feedback.create(services.give_feedback, FeedbackIn, parent=IN_ACTIVITY, name="give_feedback")
 
-@router.get("/activities/{activity_id}/feedback", response=list[FeedbackOut])
-@paginated
-def list_feedback(request, activity_id: int):
-    activity = get_visible_or_404(Activity, request.auth, pk=activity_id)
-    return (
-        Feedback.objects.visible_to(request.auth)
-        .filter(activity=activity)
-        .select_related("activity")
-        .order_by("-created_at", "-id")
-    )
+MATERIALS = Material.objects.select_related("activity")
+materials = Resource(router, "/materials/{material_id}", MATERIALS, out=MaterialOut)
+materials.list("/activities/{activity_id}/materials", parent=IN_ACTIVITY, order=("phase", "id"))
+materials.get()
 
-
-@router.post("/activities/{activity_id}/feedback", response={201: FeedbackOut})
-def give_feedback(request, activity_id: int, data: FeedbackIn):
-    activity = get_visible_or_404(Activity, request.auth, pk=activity_id)
-    fb = services.give_feedback(
-        actor=request.auth, activity=activity, rating=data.rating, comment=data.comment
-    )
-    return Status(201, Feedback.objects.select_related("activity").get(pk=fb.pk))
-
-
-@router.get("/activities/{activity_id}/materials", response=list[MaterialOut])
-@paginated
-def list_materials(request, activity_id: int):
-    activity = get_visible_or_404(Activity, request.auth, pk=activity_id)
-    return (
-        Material.objects.visible_to(request.auth)
-        .filter(activity=activity)
-        .select_related("activity")
-        .order_by("phase", "id")
-    )
-
-
-@router.get("/materials/{material_id}", response=MaterialOut)
-def get_material(request, material_id: int):
-    return get_visible_or_404(
-        Material.objects.select_related("activity"), request.auth, pk=material_id
-    )
-
-
-@router.get("/activities/{activity_id}/decisions", response=list[DecisionOut])
-@paginated
-def list_decisions(request, activity_id: int):
-    activity = get_visible_or_404(Activity, request.auth, pk=activity_id)
-    return (
-        Decision.objects.visible_to(request.auth)
-        .filter(activity=activity)
-        .select_related("activity")
-        .order_by("id")
-    )
-
-
-@router.get("/decisions/{decision_id}", response=DecisionOut)
-def get_decision(request, decision_id: int):
-    return get_visible_or_404(
-        Decision.objects.select_related("activity"), request.auth, pk=decision_id
-    )
+DECISIONS = Decision.objects.select_related("activity")
+decisions = Resource(router, "/decisions/{decision_id}", DECISIONS, out=DecisionOut)
+decisions.list("/activities/{activity_id}/decisions", parent=IN_ACTIVITY, order=("id",))
+decisions.get()

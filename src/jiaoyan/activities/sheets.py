@@ -182,13 +182,10 @@ class AttendanceSheet(SheetKind):
                 )
             )
             return
-        person = self.listed.get((activity.pk, v["staff_no"])) or self.walk_ins.get(v["staff_no"])
+        person = self.listed.get((activity.pk, v["staff_no"])) or self.referenced(
+            row, errors, self.walk_ins, "staff_no"
+        )
         if person is None:
-            errors.append(
-                RowError(
-                    row.number, h("staff_no"), self.walk_ins.message(v["staff_no"]), v["staff_no"]
-                )
-            )
             return
         venue = None
         if v.get("venue"):

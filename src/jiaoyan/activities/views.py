@@ -23,11 +23,13 @@ from jiaoyan.core.pages import (
     Column,
     ListPage,
     columns_response,
+    creating,
     edit_page,
     editing,
     form_page,
     post_action,
     run_service,
+    updating,
     wants_export,
 )
 from jiaoyan.core.resolve import resolve
@@ -458,13 +460,15 @@ def _venue_form(request: HttpRequest, activity: Activity, venue: Venue | None) -
         current_unit=venue.unit if venue is not None and venue.unit_id else None,
     )
 
+    write = (
+        creating(services.add_venue, request.user, activity=activity)
+        if venue is None
+        else updating(services.update_venue, request.user, venue=venue)
+    )
+
     def save(d, version):
         d["unit"] = d.pop("unit_code")
-        if venue is None:
-            return services.add_venue(actor=request.user, activity=activity, **d)
-        return services.update_venue(
-            actor=request.user, venue=venue, data=d, expected_version=version
-        )
+        return write(d, version)
 
     return edit_page(
         request,
@@ -935,15 +939,12 @@ plan_list = PlanList.as_view()
 def _plan_form(request: HttpRequest, form: PlanForm, plan: ResearchPlan | None) -> HttpResponse:
     """Writing a new plan or editing ``plan`` (one form, one template)."""
 
-    def save(d, version):
-        if plan is None:
-            return services.create_plan(actor=request.user, **d)
-        return services.update_plan(actor=request.user, plan=plan, data=d, expected_version=version)
-
     return edit_page(
         request,
         form,
-        save,
+        creating(services.create_plan, request.user)
+        if plan is None
+        else updating(services.update_plan, request.user, plan=plan),
         template="activities/plan_form.html",
         context={"plan": plan},
         success=_("Plan created. Add a theme for each month, then publish it.")
@@ -1030,17 +1031,12 @@ def _theme_form(
     initial = None if theme is None else editing(theme, services.THEME_FIELDS)
     form = ThemeForm(request.POST or None, initial=initial)
 
-    def save(d, version):
-        if theme is None:
-            return services.add_theme(actor=request.user, plan=plan, **d)
-        return services.update_theme(
-            actor=request.user, theme=theme, data=d, expected_version=version
-        )
-
     return edit_page(
         request,
         form,
-        save,
+        creating(services.add_theme, request.user, plan=plan)
+        if theme is None
+        else updating(services.update_theme, request.user, theme=theme),
         template="activities/theme_form.html",
         context={"plan": plan, "theme": theme},
         success=_("Theme added.") if theme is None else _("Saved."),

@@ -21,7 +21,8 @@ list's sheet kind (so the file re-imports) or, for lists without one, in its dec
 ``columns``. Nothing else in the tree reads ``?export=`` (tests/core/test_mechanisms.py).
 
 Form views call services through :func:`form_page` (:func:`edit_page` and
-:func:`editing` for forms that edit a versioned record), :func:`run_service` or
+:func:`editing` for forms that edit a versioned record; :func:`creating` and
+:func:`updating` where the form's fields are the service's keywords), :func:`run_service` or
 :func:`post_action`: a ``ServiceError`` is shown on its field (or as a message), a stale
 form is refused with the service's message, success is a message and a redirect. A view
 that shows a refusal its own way (several forms on one page, an error line, a status
@@ -365,6 +366,27 @@ def edit_page(
         success=success,
         redirect_to=redirect_to,
     )
+
+
+def creating(service: Callable[..., Any], actor: Any, **fixed: Any) -> Callable[..., Any]:
+    """The ``perform`` of a :func:`form_page` (or ``save`` of an :func:`edit_page`) that
+    adds a record through ``service(actor=…, **fixed, **data)``: the form's fields are the
+    service's keywords (its ``version`` left out)."""
+
+    def perform(data: dict[str, Any], version: int | None = None) -> Any:
+        return service(actor=actor, **fixed, **{k: v for k, v in data.items() if k != "version"})
+
+    return perform
+
+
+def updating(service: Callable[..., Any], actor: Any, **record: Any) -> Callable[..., Any]:
+    """The ``save`` of an :func:`edit_page` that edits ``record`` (``plan=plan``) through
+    ``service(actor=…, plan=plan, data=…, expected_version=version)``."""
+
+    def save(data: dict[str, Any], version: int | None) -> Any:
+        return service(actor=actor, **record, data=data, expected_version=version)
+
+    return save
 
 
 def post_action(

@@ -501,6 +501,14 @@ def require(user, action: str, obj: models.Model) -> None:
         raise PermissionDenied(_("You do not have permission to do this here."))
 
 
+def locked(user, action: str, obj: M) -> M:
+    """``obj`` read again under a row lock (``SELECT … FOR UPDATE``, inside the service's
+    transaction), once ``require(user, action, …)`` allows it: how a write starts."""
+    fresh = type(obj)._default_manager.select_for_update().get(pk=obj.pk)
+    require(user, action, fresh)
+    return fresh
+
+
 def units_where(user, action: str, model: type[models.Model]):
     """The org units where ``user`` may do ``action`` on ``model`` (for form choices)."""
     OrgUnit = apps.get_model("orgs", "OrgUnit")

@@ -323,6 +323,16 @@ class SheetKind:
 
         return Resolver(self.actor, model, queryset=queryset, keys=keys, system=self.actor is None)
 
+    def referenced(self, row: Row, errors: list[RowError], resolver, key: str, value=None):
+        """The object the reference cell ``key`` of ``row`` names (``value``: one entry of a
+        list cell) through ``resolver``; None, with the resolver's one message as that
+        cell's error, when it names nothing the actor may see."""
+        value = row.values[key] if value is None else value
+        obj = resolver.get(value)
+        if obj is None:
+            errors.append(RowError(row.number, self.header_of(key), resolver.message(value), value))
+        return obj
+
     def allowed(self, action: str, obj) -> bool:
         if self.actor is None:
             return True

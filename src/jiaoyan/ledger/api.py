@@ -8,14 +8,12 @@ from ninja import Query, Router, Status
 from ninja.errors import HttpError
 
 from jiaoyan.core.api import changes, paginated
+from jiaoyan.core.api_crud import Resource, resolved
 from jiaoyan.core.errors import StaleObject
-from jiaoyan.core.resolve import resolve, resolve_many, resolve_optional
-from jiaoyan.core.scope import get_visible_or_404
 from jiaoyan.orgs.models import OrgUnit
 from jiaoyan.people.models import Person
 
 from . import boards, queries, services
-from .models import Item, Supervision
 from .schemas import (
     CloseIn,
     EscalateIn,
@@ -48,13 +46,15 @@ def _conflict_on_stale(fn):
     return wrapper
 
 
-def _person(user, pk: int | None) -> Person | None:
-    people = Person.objects.select_related("org_unit")
-    return resolve_optional(user, Person, pk, field="responsible_person", queryset=people)
-
-
-def _item(request, item_id: int) -> Item:
-    return get_visible_or_404(boards.for_detail(), request.auth, pk=item_id)
+ITEMS = boards.for_detail()
+items = Resource(
+    router,
+    "/ledger/items/{item_id}",
+    ITEMS,
+    out=LedgerItemOut,
+    lookup=ITEMS,
+    writes=(_conflict_on_stale,),
+)
 
 
 # --- items --------------------------------------------------------------------------------
@@ -70,32 +70,16 @@ def list_items(request, filters: Query[ItemFilter]):
     return boards.for_list(boards.items_for(request.auth, **filters.dict()))
 
 
-@router.get("/ledger/items/{item_id}", response=LedgerItemOut)
-def get_item(request, item_id: int):
-    return _item(request, item_id)
+items.get()
 
 
-@router.post("/ledger/items", response={201: LedgerItemOut}, summary="Assign a new piece of work")
-def create_item(request, data: ItemIn):
-    user = request.auth
-    org_unit = resolve(user, OrgUnit, data.org_unit, field="org_unit")
-    item = services.create_item(
-        actor=user,
-        org_unit=org_unit,
-        title=data.title,
-        responsible_unit=resolve(user, OrgUnit, data.responsible_unit, field="responsible_unit"),
-        responsible_person=_person(user, data.responsible_person),
-        responsible_name=data.responsible_name,
-        due_on=data.due_on,
-        recurrence=data.recurrence,
-        priority=data.priority,
-        description=data.description,
-        source_note=data.source_note,
-        remarks=data.remarks,
-        collaborators=resolve_many(user, OrgUnit, data.collaborators, field="collaborators"),
-        tags=data.tags,
-    )
-    return Status(201, _item(request, item.pk))
+REFERENCES = {"responsible_unit": OrgUnit, "responsible_person": Person, "collaborators": [OrgUnit]}
+items.create(
+    services.create_item,
+    ItemIn,
+    refs={"org_unit": OrgUnit, **REFERENCES},
+    summary="Assign a new piece of work",
+)
 
 
 _KEPT_ON_NULL = ("title", "recurrence", "priority", "responsible_unit")
@@ -109,7 +93,7 @@ _KEPT_ON_NULL = ("title", "recurrence", "priority", "responsible_unit")
 @_conflict_on_stale
 def update_item(request, item_id: int, data: ItemPatch):
     user = request.auth
-    item = _item(request, item_id)
+    item = items.one(request, item_id)
     payload = changes(
         data,
         blank=("responsible_name", "description", "source_note", "remarks"),
@@ -119,20 +103,15 @@ def update_item(request, item_id: int, data: ItemPatch):
     for key in _KEPT_ON_NULL:
         if key in payload and payload[key] is None:
             del payload[key]
-    if "responsible_unit" in payload:
-        payload["responsible_unit"] = resolve(
-            user, OrgUnit, payload["responsible_unit"], field="responsible_unit"
-        )
-    if "responsible_person" in payload:
-        payload["responsible_person"] = _person(user, payload["responsible_person"])
-    if "collaborators" in payload:
-        payload["collaborators"] = resolve_many(
-            user, OrgUnit, payload["collaborators"] or [], field="collaborators"
-        )
     if "tags" in payload and payload["tags"] is None:
         payload["tags"] = []
-    services.update_item(actor=user, item=item, data=payload, expected_version=data.version)
-    return _item(request, item.pk)
+    services.update_item(
+        actor=user,
+        item=item,
+        data=resolved(user, payload, REFERENCES),
+        expected_version=data.version,
+    )
+    return items.one(request, item.pk)
 
 
 # --- progress ----------------------------------------------------------------------------
@@ -145,7 +124,7 @@ def update_item(request, item_id: int, data: ItemPatch):
 )
 @paginated
 def list_progress(request, item_id: int):
-    return boards.reports_of(_item(request, item_id))
+    return boards.reports_of(items.one(request, item_id))
 
 
 @router.post(
@@ -154,7 +133,7 @@ def list_progress(request, item_id: int):
     summary="Report progress (the responsible side); percent 100 reports the item done",
 )
 def report_progress(request, item_id: int, data: ProgressIn):
-    item = _item(request, item_id)
+    item = items.one(request, item_id)
     report = services.report_progress(
         actor=request.auth, item=item, text=data.text, percent=data.percent
     )
@@ -164,43 +143,26 @@ def report_progress(request, item_id: int, data: ProgressIn):
 # --- actions ------------------------------------------------------------------------------
 
 
-@router.post("/ledger/items/{item_id}/verify", response=LedgerItemOut, summary="Accept a done item")
-@_conflict_on_stale
-def verify_item(request, item_id: int, data: VersionedNoteIn | None = None):
-    item = _item(request, item_id)
-    services.verify(
-        actor=request.auth,
-        item=item,
-        note=data.note if data else "",
-        expected_version=data.version if data else None,
-    )
-    return _item(request, item_id)
-
-
-@router.post(
-    "/ledger/items/{item_id}/send-back",
-    response=LedgerItemOut,
+items.action(
+    "verify",
+    services.verify,
+    body=VersionedNoteIn,
+    optional=True,
+    summary="Accept a done item",
+)
+items.action(
+    "send-back",
+    services.send_back,
+    body=LedgerReasonIn,
     summary="Do not accept a done item: back to in progress, with the reason",
+    name="send_back_item",
 )
-@_conflict_on_stale
-def send_back_item(request, item_id: int, data: LedgerReasonIn):
-    item = _item(request, item_id)
-    services.send_back(
-        actor=request.auth, item=item, reason=data.reason, expected_version=data.version
-    )
-    return _item(request, item_id)
-
-
-@router.post(
-    "/ledger/items/{item_id}/cancel", response=LedgerItemOut, summary="Cancel, with reason"
+items.action(
+    "cancel",
+    services.cancel,
+    body=LedgerReasonIn,
+    summary="Cancel, with reason",
 )
-@_conflict_on_stale
-def cancel_item(request, item_id: int, data: LedgerReasonIn):
-    item = _item(request, item_id)
-    services.cancel(
-        actor=request.auth, item=item, reason=data.reason, expected_version=data.version
-    )
-    return _item(request, item_id)
 
 
 @router.post(
@@ -209,7 +171,7 @@ def cancel_item(request, item_id: int, data: LedgerReasonIn):
     summary="Put an overdue or stuck item under supervision (督办) — the unit above",
 )
 def escalate_item(request, item_id: int, data: EscalateIn):
-    item = _item(request, item_id)
+    item = items.one(request, item_id)
     sup = services.escalate(actor=request.auth, item=item, reason=data.reason)
     return Status(201, queries.supervisions_for(request.auth, state="all").get(pk=sup.pk))
 
@@ -227,23 +189,21 @@ def list_supervisions(request, filters: Query[SupervisionFilter]):
     return queries.supervisions_for(request.auth, **filters.dict())
 
 
-def _supervision(request, supervision_id: int) -> Supervision:
-    return get_visible_or_404(
-        queries.supervisions_for(request.auth, state="all"), request.auth, pk=supervision_id
-    )
+def _supervisions(user):
+    return queries.supervisions_for(user, state="all")
 
 
-@router.get("/ledger/supervisions/{supervision_id}", response=SupervisionOut)
-def get_supervision(request, supervision_id: int):
-    return _supervision(request, supervision_id)
-
-
-@router.post(
-    "/ledger/supervisions/{supervision_id}/close",
-    response=SupervisionOut,
+supervisions = Resource(
+    router,
+    "/ledger/supervisions/{supervision_id}",
+    _supervisions,
+    out=SupervisionOut,
+    lookup=_supervisions,
+)
+supervisions.get()
+supervisions.action(
+    "close",
+    services.close_supervision,
+    body=CloseIn,
     summary="Close a supervision (the supervising side), with a note",
 )
-def close_supervision(request, supervision_id: int, data: CloseIn):
-    sup = _supervision(request, supervision_id)
-    services.close_supervision(actor=request.auth, supervision=sup, note=data.note)
-    return _supervision(request, supervision_id)

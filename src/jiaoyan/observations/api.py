@@ -9,11 +9,12 @@ from jiaoyan.activities.models import Activity
 from jiaoyan.activities.queries import visible_activities
 from jiaoyan.core import resolve as ref
 from jiaoyan.core.api import changes, paginated
+from jiaoyan.core.api_crud import Resource
 from jiaoyan.core.errors import ServiceError
 from jiaoyan.core.lists import ListRows
-from jiaoyan.core.resolve import resolve, resolve_optional
+from jiaoyan.core.resolve import resolve
 from jiaoyan.core.scope import get_visible_or_404
-from jiaoyan.orgs.models import OrgUnit
+from jiaoyan.orgs.models import OrgUnit, Stage, Subject
 from jiaoyan.people.models import Person
 
 from . import queries, services, st
@@ -53,8 +54,11 @@ router = Router(tags=["observations"])
 # --- rubrics -----------------------------------------------------------------------------
 
 
+RUBRICS = Rubric.objects.select_related("stage", "subject", "current")
+
+
 def _rubrics(user):
-    return Rubric.objects.visible_to(user).select_related("stage", "subject", "current")
+    return RUBRICS.visible_to(user)
 
 
 def _rubric_detail(rubric: Rubric) -> Rubric:
@@ -62,10 +66,8 @@ def _rubric_detail(rubric: Rubric) -> Rubric:
     return rubric
 
 
-@router.get("/observation-rubrics", response=list[RubricOut], summary="Rubrics you can see")
-@paginated
-def list_rubrics(request, filters: Query[RubricFilter]):
-    return filters.filter(_rubrics(request.auth)).order_by("name", "id")
+rubrics = Resource(router, "/observation-rubrics/{rubric_id}", RUBRICS, out=RubricOut)
+rubrics.list(filters=RubricFilter, order=("name", "id"), summary="Rubrics you can see")
 
 
 @router.get("/observation-rubrics/{rubric_id}", response=RubricDetailOut)
@@ -94,18 +96,21 @@ def get_rubric_version(request, rubric_id: int, number: int):
     }
 
 
+def _rubric_fields(data: RubricIn | RubricUpdate) -> dict:
+    """What a rubric's create and edit both take from the body."""
+    return {
+        "name": data.name,
+        "description": data.description,
+        "stage": ref.stage(data.stage),
+        "subject": ref.subject(data.subject),
+        "structure": structure_from_data([d.dict() for d in data.dimensions]),
+    }
+
+
 @router.post("/observation-rubrics", response={201: RubricDetailOut})
 def create_rubric(request, data: RubricIn):
     unit = resolve(request.auth, OrgUnit, data.org_unit, field="org_unit")
-    rubric = services.create_rubric(
-        actor=request.auth,
-        org_unit=unit,
-        name=data.name,
-        description=data.description,
-        stage=ref.stage(data.stage),
-        subject=ref.subject(data.subject),
-        structure=structure_from_data([d.dict() for d in data.dimensions]),
-    )
+    rubric = services.create_rubric(actor=request.auth, org_unit=unit, **_rubric_fields(data))
     return Status(201, _rubric_detail(_rubrics(request.auth).get(pk=rubric.pk)))
 
 
@@ -119,11 +124,7 @@ def update_rubric(request, rubric_id: int, data: RubricUpdate):
     services.update_rubric(
         actor=request.auth,
         rubric=rubric,
-        name=data.name,
-        description=data.description,
-        stage=ref.stage(data.stage),
-        subject=ref.subject(data.subject),
-        structure=structure_from_data([d.dict() for d in data.dimensions]),
+        **_rubric_fields(data),
         note=data.note,
         expected_version=data.version,
     )
@@ -139,8 +140,13 @@ def _detail_qs(user):
     )
 
 
-def _get(request, observation_id: int) -> Observation:
-    return get_visible_or_404(_detail_qs(request.auth), request.auth, pk=observation_id)
+observations = Resource(
+    router,
+    "/observations/{observation_id}",
+    _detail_qs,
+    out=ObservationOut,
+    lookup=_detail_qs,
+)
 
 
 # What an edit passes to the service on its own, and the texts a null empties.
@@ -169,58 +175,31 @@ def list_observations(request, filters: Query[ObservationFilter]):
     return ListRows(queries.for_list(filters.filter(qs)), count, ids_first=True)
 
 
-@router.get("/observations/{observation_id}", response=ObservationOut)
-def get_observation(request, observation_id: int):
-    return _get(request, observation_id)
+observations.get()
 
 
-@router.post(
-    "/observations",
-    response={201: ObservationOut},
+def _activity_given(user, activity_id: int | None) -> Activity | None:
+    return _activity(user, activity_id) if activity_id else None
+
+
+observations.create(
+    services.create_observation,
+    ObservationIn,
+    refs={
+        "teacher": Person,
+        "rubric": Rubric,
+        "round": ComparisonRound,
+        "activity": _activity_given,
+        "subject": Subject,
+        "stage": Stage,
+    },
     summary="Record an observation (a draft, or submitted at once with submit=true)",
 )
-def create_observation(request, data: ObservationIn):
-    user = request.auth
-    teacher = resolve(
-        user,
-        Person,
-        data.teacher,
-        field="teacher",
-        queryset=Person.objects.select_related("org_unit"),
-    )
-    rubric = resolve(user, Rubric, data.rubric, field="rubric")
-    rnd = resolve_optional(user, ComparisonRound, data.round, field="round")
-    activity = _activity(user, data.activity) if data.activity else None
-    subject, stage = ref.subject(data.subject), ref.stage(data.stage)
-    obs = services.create_observation(
-        actor=user,
-        teacher=teacher,
-        rubric=rubric,
-        kind=data.kind,
-        subject=subject,
-        stage=stage,
-        topic=data.topic,
-        date=data.date,
-        period=data.period,
-        grade=data.grade,
-        class_name=data.class_name,
-        round=rnd,
-        activity=activity,
-        activity_title=data.activity_title,
-        scores=data.scores,
-        st_sequence=data.st_sequence,
-        st_interval=data.st_interval,
-        strengths=data.strengths,
-        suggestions=data.suggestions,
-        notes=data.notes,
-        submit=data.submit,
-    )
-    return Status(201, _get(request, obs.pk))
 
 
 @router.patch("/observations/{observation_id}", response=ObservationOut, summary="Edit a draft")
 def update_observation(request, observation_id: int, data: ObservationPatch):
-    obs = _get(request, observation_id)
+    obs = observations.one(request, observation_id)
     payload = changes(
         data, exclude=_SEPARATE, blank=(*_TEXTS, "activity_title"), nullable=_NULLABLE
     )
@@ -238,22 +217,13 @@ def update_observation(request, observation_id: int, data: ObservationPatch):
         st_sequence=data.st_sequence,
         expected_version=data.version,
     )
-    return _get(request, obs.pk)
+    return observations.one(request, obs.pk)
 
 
-@router.delete("/observations/{observation_id}", response={204: None}, summary="Delete a draft")
-def delete_observation(request, observation_id: int):
-    services.delete_draft(actor=request.auth, observation=_get(request, observation_id))
-    return Status(204, None)
+observations.delete(services.delete_draft, summary="Delete a draft")
 
 
-@router.post("/observations/{observation_id}/submit", response=ObservationOut)
-def submit_observation(request, observation_id: int, data: VersionIn | None = None):
-    obs = _get(request, observation_id)
-    services.submit_observation(
-        actor=request.auth, observation=obs, expected_version=data.version if data else None
-    )
-    return _get(request, obs.pk)
+observations.action("submit", services.submit_observation, body=VersionIn, optional=True)
 
 
 @router.post(
@@ -262,7 +232,7 @@ def submit_observation(request, observation_id: int, data: VersionIn | None = No
     summary="An audited correction of a submitted observation",
 )
 def correct_observation(request, observation_id: int, data: CorrectionIn):
-    obs = _get(request, observation_id)
+    obs = observations.one(request, observation_id)
     payload = changes(data, exclude=(*_SEPARATE, "reason"), blank=_TEXTS, nullable=_NULLABLE)
     services.correct_observation(
         actor=request.auth,
@@ -273,7 +243,7 @@ def correct_observation(request, observation_id: int, data: CorrectionIn):
         st_sequence=data.st_sequence,
         expected_version=data.version,
     )
-    return _get(request, obs.pk)
+    return observations.one(request, obs.pk)
 
 
 @router.post(
@@ -282,13 +252,13 @@ def correct_observation(request, observation_id: int, data: CorrectionIn):
     summary="Link the observation to the research activity it was made in (null: unlink)",
 )
 def link_activity(request, observation_id: int, data: ActivityLinkIn):
-    obs = _get(request, observation_id)
+    obs = observations.one(request, observation_id)
     if data.activity is None:
         services.detach_from_activity(actor=request.auth, observation=obs)
     else:
         activity = _activity(request.auth, data.activity)
         services.attach_to_activity(actor=request.auth, observation=obs, activity=activity)
-    return _get(request, obs.pk)
+    return observations.one(request, obs.pk)
 
 
 @router.post(
@@ -298,7 +268,7 @@ def link_activity(request, observation_id: int, data: ActivityLinkIn):
 )
 def reply(request, observation_id: int, data: ReplyIn):
     r = services.reply(
-        actor=request.auth, observation=_get(request, observation_id), text=data.text
+        actor=request.auth, observation=observations.one(request, observation_id), text=data.text
     )
     return Status(201, r)
 
@@ -318,14 +288,15 @@ def st_analysis(request, data: STIn):
 # --- rounds ------------------------------------------------------------------------------
 
 
+ROUNDS = ComparisonRound.objects.select_related("subject", "stage")
+
+
 def _rounds(user):
-    return ComparisonRound.objects.visible_to(user).select_related("subject", "stage")
+    return ROUNDS.visible_to(user)
 
 
-@router.get("/observation-rounds", response=list[RoundOut], summary="同课异构 rounds")
-@paginated
-def list_rounds(request, filters: Query[RoundFilter]):
-    return filters.filter(_rounds(request.auth)).order_by("-date", "-id")
+rounds = Resource(router, "/observation-rounds/{round_id}", ROUNDS, out=RoundOut)
+rounds.list(filters=RoundFilter, order=("-date", "-id"), summary="同课异构 rounds")
 
 
 @router.get(
@@ -387,39 +358,18 @@ def create_round(request, data: RoundIn):
 # --- liaison schools ---------------------------------------------------------------------
 
 
-def _liaisons(user):
-    return LiaisonAssignment.objects.visible_to(user).select_related("researcher", "school")
-
-
-@router.get("/liaison-assignments", response=list[LiaisonOut], summary="联点联校")
-@paginated
-def list_liaisons(request, filters: Query[LiaisonFilter]):
-    return filters.filter(_liaisons(request.auth)).order_by("school__path", "researcher_id", "id")
-
-
-@router.get("/liaison-assignments/{assignment_id}", response=LiaisonOut)
-def get_liaison(request, assignment_id: int):
-    return get_visible_or_404(_liaisons(request.auth), request.auth, pk=assignment_id)
-
-
-@router.post("/liaison-assignments", response={201: LiaisonOut})
-def create_liaison(request, data: LiaisonIn):
-    user = request.auth
-    researcher = resolve(user, Person, data.researcher, field="researcher")
-    school = resolve(user, OrgUnit, data.school, field="school")
-    la = services.assign_liaison(
-        actor=user,
-        researcher=researcher,
-        school=school,
-        start_date=data.start_date,
-        end_date=data.end_date,
-        note=data.note,
-    )
-    return Status(201, _liaisons(user).get(pk=la.pk))
-
-
-@router.post("/liaison-assignments/{assignment_id}/end", response=LiaisonOut)
-def end_liaison(request, assignment_id: int):
-    la = get_visible_or_404(LiaisonAssignment, request.auth, pk=assignment_id)
-    services.end_liaison(actor=request.auth, assignment=la)
-    return _liaisons(request.auth).get(pk=la.pk)
+liaisons = Resource(
+    router,
+    "/liaison-assignments/{assignment_id}",
+    LiaisonAssignment.objects.select_related("researcher", "school"),
+    out=LiaisonOut,
+    name="liaison",
+    arg="assignment",
+    lookup=LiaisonAssignment,
+)
+liaisons.list(
+    filters=LiaisonFilter, order=("school__path", "researcher_id", "id"), summary="联点联校"
+)
+liaisons.get()
+liaisons.create(services.assign_liaison, LiaisonIn, refs={"researcher": Person, "school": OrgUnit})
+liaisons.action("end", services.end_liaison)

@@ -19,7 +19,7 @@ from jiaoyan.core import audit
 from jiaoyan.core.errors import ServiceError
 from jiaoyan.core.notifications import notify
 from jiaoyan.core.roles import Role
-from jiaoyan.core.scope import can, grant, require
+from jiaoyan.core.scope import can, grant, locked, require
 from jiaoyan.core.services import check_version
 from jiaoyan.orgs.models import OrgUnit, Stage, Subject
 from jiaoyan.people.models import Person
@@ -213,8 +213,7 @@ def update_rubric(
 
 @transaction.atomic
 def set_rubric_active(*, actor, rubric: Rubric, active: bool) -> Rubric:
-    rubric = Rubric.objects.select_for_update().get(pk=rubric.pk)
-    require(actor, "change", rubric)
+    rubric = locked(actor, "change", rubric)
     if rubric.is_active == active:
         return rubric
     rubric.is_active = active
@@ -286,8 +285,7 @@ def assign_liaison(
 
 @transaction.atomic
 def end_liaison(*, actor, assignment: LiaisonAssignment, end_date: dt.date | None = None):
-    la = LiaisonAssignment.objects.select_for_update().get(pk=assignment.pk)
-    require(actor, "change", la)
+    la = locked(actor, "change", assignment)
     if not la.is_active:
         return la
     la.is_active = False
@@ -743,8 +741,7 @@ def update_observation(
     expected_version: int | None = None,
 ) -> Observation:
     """Edit a draft (only its observer). ``scores`` replaces all scores when given."""
-    obs = Observation.objects.select_for_update().get(pk=observation.pk)
-    require(actor, "change", obs)
+    obs = locked(actor, "change", observation)
     check_version(obs, expected_version)
     stored = Observation(
         activity_id=obs.activity_id, activity_title=obs.activity_title, date=obs.date
@@ -844,8 +841,7 @@ def submit_observation(
 
 @transaction.atomic
 def delete_draft(*, actor, observation: Observation) -> None:
-    obs = Observation.objects.select_for_update().get(pk=observation.pk)
-    require(actor, "delete", obs)
+    obs = locked(actor, "delete", observation)
     audit.record(actor, obs, Action.DELETE, {"topic": [obs.topic, None]})
     obs.delete()
 

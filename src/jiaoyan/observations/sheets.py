@@ -88,13 +88,8 @@ class LiaisonSheet(SheetKind):
     def check(self, row: Row, errors: list[RowError]) -> None:
         v = row.values
         h = self.header_of
-        person = self.people.get(v["staff_no"])
+        person = self.referenced(row, errors, self.people, "staff_no")
         if person is None:
-            errors.append(
-                RowError(
-                    row.number, h("staff_no"), self.people.message(v["staff_no"]), v["staff_no"]
-                )
-            )
             return
         if v.get("name") and cells.nfkc(v["name"]).replace(" ", "") != cells.nfkc(
             person.name
@@ -113,11 +108,8 @@ class LiaisonSheet(SheetKind):
             )
         schools = []
         for code in v.get("school_codes") or []:
-            unit = self.schools.get(code)
+            unit = self.referenced(row, errors, self.schools, "school_codes", code)
             if unit is None:
-                errors.append(
-                    RowError(row.number, h("school_codes"), self.schools.message(code), code)
-                )
                 continue
             if not self.allowed("add", LiaisonAssignment(researcher=person, school=unit)):
                 errors.append(

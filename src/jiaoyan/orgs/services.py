@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from jiaoyan.core import audit
 from jiaoyan.core.errors import ServiceError
-from jiaoyan.core.scope import require
+from jiaoyan.core.scope import locked, require
 from jiaoyan.core.services import apply_changes
 
 from .models import OrgUnit, School, Stage
@@ -113,8 +113,7 @@ def create_unit(
 def update_unit(
     *, actor, unit: OrgUnit, data: dict, expected_version: int | None = None
 ) -> OrgUnit:
-    unit = OrgUnit.objects.select_for_update().get(pk=unit.pk)
-    require(actor, "change", unit)
+    unit = locked(actor, "change", unit)
     if "code" in data:
         data["code"] = data["code"].strip()
         _check_code_free(data["code"], exclude_pk=unit.pk)
@@ -136,8 +135,7 @@ def update_unit(
 @transaction.atomic
 def move_unit(*, actor, unit: OrgUnit, new_parent: OrgUnit) -> OrgUnit:
     """Hang ``unit`` (and its subtree) under ``new_parent``; paths below are rewritten."""
-    unit = OrgUnit.objects.select_for_update().get(pk=unit.pk)
-    require(actor, "change", unit)
+    unit = locked(actor, "change", unit)
     require(actor, "add", OrgUnit(parent=new_parent))
     if new_parent.path.startswith(unit.path):
         raise ServiceError(_("A unit cannot be moved under itself or its own subtree."))

@@ -432,16 +432,8 @@ class SchoolSheet(SheetKind):
         h = self.header_of
         if len(v["name"]) > 100:
             errors.append(RowError(row.number, h("name"), _("is longer than 100 characters")))
-        division = self.divisions.get(v["division_code"])
+        division = self.referenced(row, errors, self.divisions, "division_code")
         if division is None:
-            errors.append(
-                RowError(
-                    row.number,
-                    h("division_code"),
-                    self.divisions.message(v["division_code"]),
-                    v["division_code"],
-                )
-            )
             return
         stage_objs = []
         for name in v.get("stages") or []:

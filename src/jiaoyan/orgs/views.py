@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _lazy
 
 from jiaoyan.core import audit
 from jiaoyan.core.lists import SortOption
-from jiaoyan.core.pages import ListPage, edit_page, editing, form_page
+from jiaoyan.core.pages import ListPage, creating, edit_page, editing, form_page, updating
 from jiaoyan.core.roles import Role
 from jiaoyan.core.scope import can, get_visible_or_404
 
@@ -141,9 +141,7 @@ def unit_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return edit_page(
         request,
         form,
-        lambda d, version: services.update_unit(
-            actor=request.user, unit=unit, data=d, expected_version=version
-        ),
+        updating(services.update_unit, request.user, unit=unit),
         template="orgs/unit_form.html",
         context={"unit": unit},
         success=_("Saved."),
@@ -225,25 +223,10 @@ def school_create(request: HttpRequest) -> HttpResponse:
     parent = _new_unit_parent(request, _("You may not add schools here."))
     form = SchoolForm(request.POST or None)
 
-    def create(d):
-        return services.create_school(
-            actor=request.user,
-            parent=parent,
-            code=d["code"],
-            name=d["name"],
-            kind=d["kind"],
-            location=d["location"],
-            stages=d["stages"],
-            is_weak=d["is_weak"],
-            student_count=d["student_count"] or 0,
-            teacher_count=d["teacher_count"] or 0,
-            address=d["address"],
-        )
-
     return form_page(
         request,
         form,
-        create,
+        creating(services.create_school, request.user, parent=parent),
         template="orgs/school_form.html",
         context={"parent": parent},
         success=lambda school: _("School “%(name)s” created.") % {"name": school.name},
@@ -272,11 +255,13 @@ def school_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
     form = SchoolForm(request.POST or None, initial=initial, principal_only=principal_only)
 
+    save = updating(services.update_school, request.user, school=school)
+
     def update(d, version):
         if principal_only:
             d.pop("code", None)
             d.pop("name", None)
-        services.update_school(actor=request.user, school=school, data=d, expected_version=version)
+        save(d, version)
 
     return edit_page(
         request,

@@ -1,10 +1,9 @@
 """API endpoints of people: same services, same scope, phones masked as on the pages."""
 
-from ninja import Query, Router, Status
+from ninja import Query, Router
 
-from jiaoyan.core.api import changes, paginated
-from jiaoyan.core.resolve import resolve, resolve_many
-from jiaoyan.core.scope import get_visible_or_404
+from jiaoyan.core.api import paginated
+from jiaoyan.core.api_crud import Resource
 from jiaoyan.orgs.models import OrgUnit, Stage, Subject
 
 from . import services
@@ -25,45 +24,26 @@ def list_people(request, filters: Query[PersonFilter]):
     return people_for_list(qs)
 
 
-@router.get("/people/{person_id}", response=PersonOut)
-def get_person(request, person_id: int):
-    return get_visible_or_404(people_for_list(Person.objects.all()), request.auth, pk=person_id)
-
-
-@router.post("/people", response={201: PersonOut})
-def create_person(request, data: PersonIn):
-    unit = resolve(request.auth, OrgUnit, data.org_unit, field="org_unit")
-    person = services.create_person(
-        actor=request.auth,
-        staff_no=data.staff_no,
-        name=data.name,
-        org_unit=unit,
-        gender=data.gender or "",
-        phone=data.phone,
-        professional_title=data.professional_title or "",
-        role=data.role,
-        subjects=resolve_many(None, Subject, data.subjects, field="subjects"),
-        stages=resolve_many(None, Stage, data.stages, field="stages"),
-    )
-    return Status(201, people_for_list(Person.objects.all()).get(pk=person.pk))
-
-
-@router.patch("/people/{person_id}", response=PersonOut)
-def update_person(request, person_id: int, data: PersonPatch):
-    person = get_visible_or_404(Person, request.auth, pk=person_id)
-    payload = changes(data, blank=("gender", "professional_title", "phone"))
-    services.update_person(
-        actor=request.auth, person=person, data=payload, expected_version=data.version
-    )
-    return people_for_list(Person.objects.all()).get(pk=person.pk)
-
-
-@router.post(
-    "/people/{person_id}/status",
-    response=PersonOut,
-    summary="Record that a person left (transfer, retirement) or returned",
+people = Resource(
+    router,
+    "/people/{person_id}",
+    people_for_list(Person.objects.all()),
+    out=PersonOut,
+    name="person",
+    plural="people",
 )
-def change_status(request, person_id: int, data: StatusIn):
-    person = get_visible_or_404(Person, request.auth, pk=person_id)
-    services.change_status(actor=request.auth, person=person, status=data.status, note=data.note)
-    return people_for_list(Person.objects.all()).get(pk=person.pk)
+people.get()
+people.create(
+    services.create_person,
+    PersonIn,
+    refs={"org_unit": OrgUnit, "subjects": [Subject], "stages": [Stage]},
+    blank=("gender", "professional_title"),
+)
+people.update(services.update_person, PersonPatch, blank=("gender", "professional_title", "phone"))
+people.action(
+    "status",
+    services.change_status,
+    body=StatusIn,
+    summary="Record that a person left (transfer, retirement) or returned",
+    name="change_status",
+)

@@ -18,7 +18,7 @@ from jiaoyan.core import audit
 from jiaoyan.core.cells import CellError, mobile_phone
 from jiaoyan.core.errors import ServiceError
 from jiaoyan.core.roles import Role
-from jiaoyan.core.scope import can, forget_scopes, require
+from jiaoyan.core.scope import can, forget_scopes, locked, require
 from jiaoyan.core.services import apply_changes
 from jiaoyan.orgs.models import OrgUnit, Stage, Subject
 
@@ -88,8 +88,7 @@ def create_person(
 def update_person(
     *, actor, person: Person, data: dict, expected_version: int | None = None
 ) -> Person:
-    person = Person.objects.select_for_update().get(pk=person.pk)
-    require(actor, "change", person)
+    person = locked(actor, "change", person)
     if "name" in data:
         data["name"] = data["name"].strip()
         if not data["name"]:
@@ -109,8 +108,7 @@ def update_person(
 @transaction.atomic
 def change_status(*, actor, person: Person, status: str, note: str = "") -> Person:
     """A person leaves (transfer out, retirement) or returns — never a deletion."""
-    person = Person.objects.select_for_update().get(pk=person.pk)
-    require(actor, "change", person)
+    person = locked(actor, "change", person)
     if status not in Person.Status.values:
         raise ServiceError(_("Unknown status."), field="status")
     if status == person.status:
@@ -289,8 +287,7 @@ def _validate_username(username: str) -> str:
 
 @transaction.atomic
 def create_account(*, actor, person: Person, username: str, password: str) -> User:
-    person = Person.objects.select_for_update().get(pk=person.pk)
-    require(actor, "manage_account", person)
+    person = locked(actor, "manage_account", person)
     if person.user_id:
         raise ServiceError(_("This person already has an account."))
     if person.status != Person.Status.ACTIVE:

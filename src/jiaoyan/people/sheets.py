@@ -206,13 +206,8 @@ class PersonSheet(SheetKind):
     def check(self, row: Row, errors: list[RowError]) -> None:
         v = row.values
         h = self.header_of
-        unit = self.units.get(v["unit_code"])
+        unit = self.referenced(row, errors, self.units, "unit_code")
         if unit is None:
-            errors.append(
-                RowError(
-                    row.number, h("unit_code"), self.units.message(v["unit_code"]), v["unit_code"]
-                )
-            )
             return
         row.extra["unit"] = unit
         for key, table in (("subjects", self.subjects), ("stages", self.stages)):

@@ -14,7 +14,16 @@ from django.views.decorators.http import require_POST
 
 from jiaoyan.core import audit
 from jiaoyan.core.lists import SortOption
-from jiaoyan.core.pages import ListPage, edit_page, editing, form_page, post_action, post_form
+from jiaoyan.core.pages import (
+    ListPage,
+    creating,
+    edit_page,
+    editing,
+    form_page,
+    post_action,
+    post_form,
+    updating,
+)
 from jiaoyan.core.scope import can, get_visible_or_404, units_where
 
 from . import services
@@ -125,24 +134,10 @@ def person_create(request: HttpRequest) -> HttpResponse:
         initial["org_unit"] = request.GET["org_unit"]
     form = NewPersonForm(request.POST or None, units=units, initial=initial)
 
-    def create(d):
-        return services.create_person(
-            actor=request.user,
-            staff_no=d["staff_no"],
-            name=d["name"],
-            org_unit=d["org_unit"],
-            gender=d["gender"],
-            phone=d["phone"],
-            professional_title=d["professional_title"],
-            role=d["role"] or None,
-            subjects=d["subjects"],
-            stages=d["stages"],
-        )
-
     return form_page(
         request,
         form,
-        create,
+        creating(services.create_person, request.user),
         template="people/person_form.html",
         success=lambda person: _("%(name)s was added.") % {"name": person.name},
     )
@@ -157,9 +152,11 @@ def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = PersonForm(request.POST or None, initial=initial)
     form.fields["staff_no"].disabled = True
 
+    save = updating(services.update_person, request.user, person=person)
+
     def update(d, version):
         d.pop("staff_no", None)
-        services.update_person(actor=request.user, person=person, data=d, expected_version=version)
+        save(d, version)
 
     return edit_page(
         request,

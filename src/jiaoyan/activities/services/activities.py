@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from jiaoyan.core import audit
 from jiaoyan.core.errors import ServiceError
 from jiaoyan.core.notifications import notify
-from jiaoyan.core.scope import can, require
+from jiaoyan.core.scope import can, locked, require
 from jiaoyan.core.services import apply_changes, clean_link
 from jiaoyan.hours import services as hours_services
 from jiaoyan.hours.models import HoursRecord
@@ -189,8 +189,7 @@ def update_activity(
     *, actor, activity: Activity, data: dict, expected_version: int | None = None
 ) -> Activity:
     """Edit an activity not yet finished. A new time is announced to everyone invited."""
-    activity = Activity.objects.select_for_update().get(pk=activity.pk)
-    require(actor, "change", activity)
+    activity = locked(actor, "change", activity)
     if activity.is_closed:
         raise ServiceError(
             _(
@@ -235,8 +234,7 @@ def update_activity(
 
 
 def _transition(actor, activity: Activity, allowed: Sequence[str], new: str, **extra) -> Activity:
-    activity = Activity.objects.select_for_update().get(pk=activity.pk)
-    require(actor, "change", activity)
+    activity = locked(actor, "change", activity)
     if activity.status not in allowed:
         raise ServiceError(
             _("This cannot be done while the activity is “%(status)s”.")

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from jiaoyan.core import audit
 from jiaoyan.core.errors import ServiceError
-from jiaoyan.core.scope import require
+from jiaoyan.core.scope import locked
 
 from ..models import Activity, Participation
 from .activities import _sync_hours
@@ -93,8 +93,7 @@ def mark_attendance(
     *, actor, activity: Activity, marks: dict[int, str], method: str = Participation.Method.MANUAL
 ) -> int:
     """Organisers mark attendance by hand (also after the finish: an audited correction)."""
-    activity = Activity.objects.select_for_update().get(pk=activity.pk)
-    require(actor, "change", activity)
+    activity = locked(actor, "change", activity)
     if activity.status in {Status.DRAFT, Status.CANCELLED}:
         raise ServiceError(_("Attendance can be marked once the activity is published."))
     return len(_apply_marks(actor, activity, {k: (v, None) for k, v in marks.items()}, method))

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from jiaoyan.core import audit
 from jiaoyan.core.errors import ServiceError
-from jiaoyan.core.scope import require
+from jiaoyan.core.scope import locked, require
 from jiaoyan.core.services import check_version
 from jiaoyan.orgs.models import OrgUnit
 
@@ -23,8 +23,7 @@ from .common import Action, Status
 def save_minutes(
     *, actor, activity: Activity, minutes: str, expected_version: int | None = None
 ) -> Activity:
-    activity = Activity.objects.select_for_update().get(pk=activity.pk)
-    require(actor, "change", activity)
+    activity = locked(actor, "change", activity)
     if activity.status not in {Status.IN_PROGRESS, Status.FINISHED}:
         raise ServiceError(_("Minutes are written once the activity has started."))
     check_version(activity, expected_version)

@@ -15,7 +15,7 @@ from jiaoyan.core import audit
 from jiaoyan.core.errors import ServiceError
 from jiaoyan.core.notifications import notify
 from jiaoyan.core.resolve import Resolver, resolve_many, unresolved
-from jiaoyan.core.scope import can, grant_many, require
+from jiaoyan.core.scope import can, grant_many, locked
 from jiaoyan.orgs.models import OrgUnit, Stage, Subject
 from jiaoyan.people.models import Person, RoleAssignment
 
@@ -121,8 +121,7 @@ def invite(
     tells whether such a number exists: the count returned is of the people within
     the actor's scope newly invited (or added to the audience).
     """
-    activity = Activity.objects.select_for_update().get(pk=activity.pk)
-    require(actor, "change", activity)
+    activity = locked(actor, "change", activity)
     if activity.is_closed:
         raise ServiceError(_("The activity is closed; nobody can be invited any more."))
     if audience_only and activity.registration != Activity.Registration.OPEN:

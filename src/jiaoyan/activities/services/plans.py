@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 
 from jiaoyan.core import audit
 from jiaoyan.core.errors import ServiceError
-from jiaoyan.core.scope import can, require
+from jiaoyan.core.scope import can, locked, require
 from jiaoyan.core.services import apply_changes
 from jiaoyan.orgs.models import OrgUnit, Stage, Subject
 
@@ -77,8 +77,7 @@ PLAN_FIELDS = ["title", "goals", "year", "subject", "stage", "parent"]
 def update_plan(
     *, actor, plan: ResearchPlan, data: dict, expected_version: int | None = None
 ) -> ResearchPlan:
-    plan = ResearchPlan.objects.select_for_update().get(pk=plan.pk)
-    require(actor, "change", plan)
+    plan = locked(actor, "change", plan)
     _check_plan_fields(data.get("year", plan.year), data.get("title", plan.title))
     if "title" in data:
         data["title"] = data["title"].strip()
@@ -91,8 +90,7 @@ def update_plan(
 
 @transaction.atomic
 def publish_plan(*, actor, plan: ResearchPlan) -> ResearchPlan:
-    plan = ResearchPlan.objects.select_for_update().get(pk=plan.pk)
-    require(actor, "change", plan)
+    plan = locked(actor, "change", plan)
     if plan.status == ResearchPlan.Status.PUBLISHED:
         return plan
     if not plan.themes.exists():

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from jiaoyan.activities.models import Activity
 from jiaoyan.activities.queries import visible_activities
-from jiaoyan.core.pages import attempt, denied_on_form, form_error, form_page
+from jiaoyan.core.pages import attempt, creating, denied_on_form, form_error, form_page
 from jiaoyan.core.roles import Role
 from jiaoyan.core.scope import can, get_visible_or_404, has_role
 from jiaoyan.orgs.models import OrgUnit
@@ -177,28 +177,10 @@ def observation_new(request: HttpRequest) -> HttpResponse:
     )
     del form.fields["version"]
 
-    def create(d):
-        return services.create_observation(
-            actor=user,
-            teacher=d["teacher"],
-            rubric=d["rubric"],
-            kind=d["kind"],
-            subject=d["subject"],
-            stage=d["stage"],
-            topic=d["topic"],
-            date=d["date"],
-            period=d["period"],
-            grade=d["grade"],
-            class_name=d["class_name"],
-            round=d["round"],
-            activity=d["activity"],
-            activity_title=d["activity_title"],
-        )
-
     return form_page(
         request,
         form,
-        denied_on_form(create),
+        denied_on_form(creating(services.create_observation, user)),
         template="observations/observation_new.html",
         context={
             "school": school,
