@@ -17,7 +17,7 @@ import datetime as dt
 import signal
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 import psycopg
@@ -116,21 +116,22 @@ def _backend_gone(db: SharedDatabase, pid: int) -> None:
     pytest.fail(f"the killed worker's backend {pid} is still there")
 
 
-def kill_while_held(
-    db: SharedDatabase, job_pk: int, table: str, ready: Callable[[dict], bool]
-) -> dict:
+def kill_while_held(db: SharedDatabase, job_pk: int, table: str) -> dict:
     """Run the job in a worker and SIGKILL it where it cannot have finished: on
     PostgreSQL once its backend waits to write ``table`` (held from before the worker
-    starts); on SQLite once the job's row shows ``ready(row)`` and the test holds the
-    database's write lock. Returns what the kill found: the job's row, and on PostgreSQL
-    ``written`` (whether the worker's transaction had written before it waited)."""
+    starts); on SQLite once the worker has claimed the job and the test holds the
+    database's write lock (the worker stops at its next write, wherever that is).
+    Returns what the kill found: the job's row, and on PostgreSQL ``written`` (whether
+    the worker's transaction had written before it waited)."""
     db.publish()
     if db.sqlite:
         worker = start_worker(db)
         try:
-            wait_for(db, job_pk, worker, ready)
+            wait_for(db, job_pk, worker, lambda r: r["status"] != "queued")
             with held(db, table):
                 row = db.row(job_pk)
+                if row["status"] != "running":  # from its start to its end between two polls
+                    pytest.fail(f"the job finished before it could be held: {row}")
                 stop(worker, signal.SIGKILL)
         finally:
             if worker.poll() is None:

@@ -7,8 +7,8 @@ the next worker stores the document.
 On PostgreSQL the test holds writes to the briefs: the worker renders and stores the
 file, then waits to point the brief at it, and dies there (the statement it sent runs
 when the hold ends: the brief points at the whole file). On SQLite the test holds the
-database's write lock once the job reports that it renders; the worker dies wherever that
-stopped it (rendering, or waiting to write).
+database's write lock once the worker claimed the job; the worker dies wherever that
+stopped it (its next write).
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ def test_a_worker_killed_during_a_brief_render_serves_no_half_document(world, cl
     assert job.status == Job.Status.QUEUED and not brief.document_ready
 
     db = SharedDatabase(tmp_path)
-    killed = kill_while_held(db, job.pk, "ledger_brief", lambda r: r["phase"] == "rendering")
+    killed = kill_while_held(db, job.pk, "ledger_brief")
     assert killed["status"] == "running"
     brief.refresh_from_db()
     served = _download(client, brief)
