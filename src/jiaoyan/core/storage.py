@@ -6,6 +6,8 @@ file under the final name, and a backup taken meanwhile copies it. Here every fi
 written to a hidden temporary name in the same folder, flushed to disk, and only then
 linked under its name — atomically, and never over an existing file (a taken name gets
 another, as Django does). What a crash leaves is a ``.tmp-…`` file nobody refers to.
+An upload spooled to disk is copied the same way (Django would move it, but across file
+systems its move is a copy in place too).
 """
 
 from __future__ import annotations
@@ -21,8 +23,6 @@ TEMP_PREFIX = ".tmp-"
 
 class AtomicFileSystemStorage(FileSystemStorage):
     def _save(self, name, content):
-        if hasattr(content, "temporary_file_path"):
-            return super()._save(name, content)  # an upload already on disk: moved whole
         full_path = self.path(name)
         directory = os.path.dirname(full_path)
         if self.directory_permissions_mode is not None:
