@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 PYTEST_ARGS ?= -n 2
 
-.PHONY: run test install install-dev lint format messages bench loadtest demo-city clean
+.PHONY: run test install install-dev lint format messages bench bench-smoke loadtest demo-city clean
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -50,6 +50,26 @@ messages: install-dev
 
 bench: install-dev
 	$(BIN)/jiaoyan bench
+
+## The bench at small scale, few repeats, on a throwaway SQLite and a throwaway PostgreSQL
+## database (built, measured, dropped): fails on errors (a page answering 500, an import
+## with errors, a crash), never on timings. `.ci/run` runs it.
+BENCH_SMOKE_PG   ?= postgres://postgres@127.0.0.1:5432/jiaoyan_bench_smoke
+BENCH_SMOKE_ARGS ?= --scale small --repeat 3 --rebuild --fail-on-error
+bench-smoke: install-dev
+	@mkdir -p var/bench && tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	  echo "== bench smoke on SQLite ($$tmp/bench.sqlite3)" && \
+	  start=$$(date +%s) && \
+	  $(BIN)/jiaoyan bench $(BENCH_SMOKE_ARGS) --database-url "sqlite:///$$tmp/bench.sqlite3" \
+	    --out var/bench/smoke-sqlite.json && \
+	  echo "== bench smoke on SQLite: $$(( $$(date +%s) - start )) s"
+	@dropdb --if-exists --maintenance-db="$(dir $(BENCH_SMOKE_PG))postgres" $(notdir $(BENCH_SMOKE_PG))
+	@trap 'dropdb --if-exists --maintenance-db="$(dir $(BENCH_SMOKE_PG))postgres" $(notdir $(BENCH_SMOKE_PG))' EXIT && \
+	  echo "== bench smoke on PostgreSQL ($(BENCH_SMOKE_PG), dropped after)" && \
+	  start=$$(date +%s) && \
+	  $(BIN)/jiaoyan bench $(BENCH_SMOKE_ARGS) --database-url "$(BENCH_SMOKE_PG)" \
+	    --out var/bench/smoke-postgres.json && \
+	  echo "== bench smoke on PostgreSQL: $$(( $$(date +%s) - start )) s"
 
 ## 100 users of the five demo roles for two minutes against `jiaoyan serve` (locust).
 loadtest: install-dev

@@ -81,9 +81,10 @@ def make_people_sheet(ctx: BenchContext, rows: int) -> tuple[bytes, str]:
     row above the header, phones partly as number cells."""
     import xlsxwriter
 
+    from jiaoyan.core.demo import weighted
     from jiaoyan.orgs.geo import FEMALE_GIVEN, MALE_GIVEN, SURNAMES
     from jiaoyan.orgs.models import School
-    from jiaoyan.people.demo import SUBJECT_MIX, _weighted
+    from jiaoyan.people.demo import SUBJECT_MIX
     from jiaoyan.people.models import Person
     from jiaoyan.people.sheets import PersonSheet
 
@@ -140,7 +141,7 @@ def make_people_sheet(ctx: BenchContext, rows: int) -> tuple[bytes, str]:
                 f"1{rng.choice('3589')}{rng.randint(0, 10**9 - 1):09d}",
                 code,
                 "教师",
-                _weighted(rng, SUBJECT_MIX[st]),
+                weighted(rng, SUBJECT_MIX[st]),
                 stage_names[st],
                 rng.choice(["一级", "二级", "二级", "三级", "未定级"]),
                 honour,

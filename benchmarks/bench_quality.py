@@ -260,12 +260,13 @@ def make_score_sheet(ctx, rows: int) -> tuple[bytes, str]:
 def import_scores(ctx, data: bytes, filename: str) -> dict:
     """Create a 中考 of the city and import the sheet into it as the city's admin, the way
     the exam page does: the upload is stored as an import job (``start_import``), then the
-    job runs (``run_import_job``, called here in-process rather than by the worker) with its
+    job runs (``core.jobs.execute``, called here in-process rather than by the worker) with its
     progress written to the job as it goes. The stored upload is removed afterwards."""
     import datetime as dt
 
     from jiaoyan.core import context
-    from jiaoyan.core.imports import run_import_job, start_import
+    from jiaoyan.core.imports import start_import
+    from jiaoyan.core.jobs import execute
     from jiaoyan.core.models import ImportJob
     from jiaoyan.orgs.models import OrgUnit, Stage
     from jiaoyan.quality import services
@@ -288,7 +289,7 @@ def import_scores(ctx, data: bytes, filename: str) -> dict:
             actor=admin, kind="scores", filename=filename, data=data, params={"exam": exam.pk}
         )
         t1 = time.perf_counter()
-    run_import_job.call(job.pk)
+    execute(job.job_id)  # what the worker does with the queued job
     t2 = time.perf_counter()
     job = ImportJob.objects.get(pk=job.pk)
     job.file.delete(save=False)

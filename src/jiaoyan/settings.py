@@ -326,7 +326,8 @@ IMPORT_READER_SECONDS = int(os.environ.get("IMPORT_READER_SECONDS", 180))
 # neither file nor, after this long, values (core/artefacts.py).
 RESTRICTED_IMPORT_KEEP_HOURS = float(os.environ.get("RESTRICTED_IMPORT_KEEP_HOURS", 24))
 
-_default_storage: dict = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+# Local files are written whole or not at all (see core/storage.py).
+_default_storage: dict = {"BACKEND": "jiaoyan.core.storage.AtomicFileSystemStorage"}
 if os.environ.get("STORAGE_BACKEND", "").lower() == "s3":
     # Any S3-compatible store, through django-storages (installed separately in
     # production: pip install django-storages[s3]).

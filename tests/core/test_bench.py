@@ -61,8 +61,11 @@ def test_imports_and_jobs_are_rolled_back(world, tmp_path):
         Person.objects.create(staff_no="BENCH1", name="临时", org_unit=world.school_a.org_unit)
         return {"rows": 1, "created": 1, "errors": 0}
 
-    result = bench.run_import(ctx, bench.Import("x", 1, lambda c, n: (b"", "x.csv"), run), b"", "x")
+    sheet = "工号,姓名\nBENCH1,临时\n".encode()
+    spec = bench.Import("x", 1, lambda c, n: (sheet, "x.csv"), run)
+    result = bench.run_import(ctx, spec, sheet, "x.csv")
     assert result["created"] == 1 and result["seconds"] >= 0 and result["peak_rss_mb"] > 0
+    assert result["limit"]["rows"] == 1  # its ratio: when the limit took measurable time
     job = bench.run_job(
         ctx, bench.Job("y", lambda c: {"n": Person.objects.filter(staff_no="BENCH1").count()})
     )
@@ -105,3 +108,66 @@ def test_the_reference_workload_is_measured_and_figures_are_related_to_it(db):
     report["machine"]["load_at_end"] = [1.9, 1, 1]
     bench.relate(report)
     assert report["machine"]["overloaded"] is False
+
+
+def test_the_physical_limit_reads_the_file_and_inserts_as_many_rows_rolled_back(db):
+    """The same reader as the imports (a workbook in a child process), then a plain bulk
+    insert of the data rows into a scratch table that does not outlive the measure."""
+    from django.db import connection
+
+    from tests.quality.helpers import xlsx_bytes
+
+    rows = [
+        ["考号", "姓名", "语文"],
+        *([f"2025{i:05d}", f"学生{i}", 90 + i % 10] for i in range(500)),
+    ]
+    limit = bench.physical_limit(xlsx_bytes(rows), "成绩.xlsx", 500)
+    assert limit["rows"] == 500 and limit["columns"] == 3
+    assert limit["seconds"] == pytest.approx(
+        limit["read_seconds"] + limit["insert_seconds"], abs=0.01
+    )
+    assert limit["read_seconds"] > 0 and limit["insert_seconds"] > 0
+    csv = "考号,姓名\n" + "".join(f"{i},学生{i}\n" for i in range(30))
+    assert bench.physical_limit(csv.encode(), "x.csv")["rows"] == 31  # all rows when 0
+    assert "bench_limit" not in connection.introspection.table_names()
+
+
+def test_the_import_is_reported_as_a_multiple_of_its_physical_limit():
+    r = {"name": "人员导入", "rows": 5000, "seconds": 6.0, "peak_rss_mb": 200.0, "ok": True}
+    r |= {"limit": {"seconds": 1.5, "read_seconds": 1.0, "insert_seconds": 0.5}}
+    r["limit_ratio"] = 4.0
+    line = bench.format_timed(r)
+    assert "4.0× 物理极限 1.50 s" in line and "读取 1.00 + 插入 0.50" in line
+
+
+def test_small_scale_imports_a_tenth_of_the_rows():
+    spec = bench.Import("people import 50k", 50_000, lambda c, n: (b"", ""), lambda *a: {})
+    assert bench.import_rows(spec, "city") == 50_000
+    assert bench.import_rows(spec, "small") == 5_000
+    assert bench.import_rows(bench.Import("tiny", 300, spec.make, spec.run), "small") == 100
+    assert bench.import_rows(bench.Import("file", 0, spec.make, spec.run), "small") == 0
+
+
+def test_a_smoke_run_fails_on_errors_never_on_timings():
+    clean = {
+        "reference": {"start_ms": 50.0, "end_ms": 55.0},
+        "pages": [{"name": "首页", "user": "teacher", "p95_ms": 900.0, "ok": False}],
+        "imports": [{"name": "人员导入", "seconds": 99.0, "errors": 0, "ok": False}],
+        "jobs": [{"name": "导出", "seconds": 99.0, "ok": False}],
+    }
+    assert bench.errors(clean) == []  # slow everywhere, but nothing broke
+    broken = {
+        "reference": {"start_ms": None, "end_ms": 50.0},
+        "pages": [{"name": "首页", "user": "teacher", "error": "HTTP 500 (expected 200)"}],
+        "imports": [
+            {"name": "人员导入", "errors": 3, "first_errors": ["工号重复"]},
+            {"name": "成绩导入", "error": "AttributeError: x", "limit_error": "OSError: y"},
+        ],
+        "jobs": [{"name": "导出", "error": "worker job exited with status 1"}],
+    }
+    found = bench.errors(broken)
+    assert found[0] == "首页 (teacher): HTTP 500 (expected 200)"
+    assert any("3 rows with errors" in f for f in found)
+    assert any(f.startswith("成绩导入 (physical limit)") for f in found)
+    assert any(f.startswith("导出:") for f in found)
+    assert found[-1] == "reference workload: not measured" and len(found) == 6

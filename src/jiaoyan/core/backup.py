@@ -36,6 +36,8 @@ from django.db import connections
 from django.db.migrations.recorder import MigrationRecorder
 from django.utils import timezone
 
+from .storage import TEMP_PREFIX
+
 FORMAT = 1
 MANIFEST = "manifest.json"
 
@@ -77,8 +79,9 @@ def _key_files() -> list[Path]:
 
 
 def _uses_local_media() -> bool:
-    backend = settings.STORAGES["default"]["BACKEND"]
-    return backend == "django.core.files.storage.FileSystemStorage"
+    from django.core.files.storage import FileSystemStorage, storages
+
+    return isinstance(storages["default"], FileSystemStorage)
 
 
 @dataclass
@@ -123,7 +126,9 @@ def backup(directory: Path, *, alias: str = "default") -> Summary:
     if _uses_local_media():
         media = Path(settings.MEDIA_ROOT)
         if media.is_dir():
-            shutil.copytree(media, directory / "media", symlinks=False)
+            # Not the temporary files of writes under way (or of a process that died).
+            ignore = shutil.ignore_patterns(f"{TEMP_PREFIX}*")
+            shutil.copytree(media, directory / "media", symlinks=False, ignore=ignore)
     else:
         media_note = "files are in the object store; back them up with its versioning"
     if keys := _key_files():

@@ -361,17 +361,41 @@ def run_pages(ctx: BenchContext, pages: list[Page], *, repeat: int, log=print) -
     return results
 
 
-def run_import(ctx: BenchContext, spec: Import, data: bytes, filename: str) -> dict:
+#: At small scale an import's sheet has a tenth of its rows: a smoke test, not a measure.
+IMPORT_ROWS_FACTOR = {"small": 0.1}
+
+
+def import_rows(spec: Import, scale: str) -> int:
+    """How many rows ``spec``'s sheet has at ``scale`` (0: the spec's file decides)."""
+    factor = IMPORT_ROWS_FACTOR.get(scale, 1.0)
+    if not spec.rows or factor == 1.0:
+        return spec.rows
+    return min(spec.rows, max(100, round(spec.rows * factor)))
+
+
+def run_import(
+    ctx: BenchContext, spec: Import, data: bytes, filename: str, *, rows: int | None = None
+) -> dict:
+    """Time ``spec``'s import of ``data`` (rolled back), then the physical limit of the
+    same file (:func:`physical_limit`) and the import's time as a multiple of it."""
     from django.db import transaction
 
-    result: dict[str, Any] = {"name": spec.name, "rows": spec.rows}
+    result: dict[str, Any] = {"name": spec.name, "rows": spec.rows if rows is None else rows}
     with transaction.atomic():
         t0 = time.perf_counter()
         figures = spec.run(ctx, data, filename) or {}
         result["seconds"] = round(time.perf_counter() - t0, 2)
         transaction.set_rollback(True)
     result.update({k: v for k, v in figures.items() if k != "rows" or v})
-    result["peak_rss_mb"] = peak_rss_mb()
+    result["peak_rss_mb"] = peak_rss_mb()  # the import's own, before the limit's reading
+    try:
+        limit = physical_limit(data, filename, figures.get("rows") or result["rows"])
+    except Exception as e:
+        result["limit_error"] = f"{type(e).__name__}: {e}"
+    else:
+        result["limit"] = limit
+        if limit["seconds"] > 0:
+            result["limit_ratio"] = round(result["seconds"] / limit["seconds"], 1)
     result["target_seconds"] = spec.target_seconds
     result["target_rss_mb"] = spec.target_rss_mb
     result["ok"] = (
@@ -380,6 +404,42 @@ def run_import(ctx: BenchContext, spec: Import, data: bytes, filename: str) -> d
         and result["peak_rss_mb"] <= spec.target_rss_mb
     )
     return result
+
+
+def physical_limit(data: bytes, filename: str, rows: int = 0) -> dict:
+    """The least any import of this file could take on this machine and database, measured
+    in the same run as the import: reading it with the spreadsheet reader the imports use
+    (a workbook in a child process, as theirs) plus one plain bulk insert of its last
+    ``rows`` rows (all when 0), every cell as text, into a scratch table — rolled back.
+    Seconds of each, and of both."""
+    from django.db import connection, transaction
+
+    from .bulk import execute_batches
+    from .tabular import read_rows
+
+    t0 = time.perf_counter()
+    table, _sheet = read_rows(data, filename)
+    read = time.perf_counter() - t0
+    body = table[-rows:] if rows else table
+    width = max((len(r) for r in body), default=0) or 1
+    values = [[None if v is None else str(v) for v in [*r, *[None] * width][:width]] for r in body]
+    qn = connection.ops.quote_name
+    columns = ", ".join(f"{qn(f'c{i}')} text" for i in range(width))
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(f"CREATE TEMPORARY TABLE bench_limit ({columns})")
+        t0 = time.perf_counter()
+        sql = f"INSERT INTO bench_limit VALUES ({', '.join(['%s'] * width)})"
+        execute_batches(connection, sql, values, 2000, lambda row: row)
+        insert = time.perf_counter() - t0
+        transaction.set_rollback(True)
+    return {
+        "rows": len(values),
+        "columns": width,
+        "read_seconds": round(read, 4),
+        "insert_seconds": round(insert, 4),
+        "seconds": round(read + insert, 4),
+    }
 
 
 def run_job(ctx: BenchContext, spec: Job) -> dict:
@@ -445,10 +505,41 @@ def format_timed(r: dict) -> str:
     extra = ""
     if r.get("reused"):
         extra = "  (recorded when the database was built)"
+    if r.get("limit_ratio") is not None:
+        lim = r["limit"]
+        extra += (
+            f"  = {r['limit_ratio']}× 物理极限 {lim['seconds']:.2f} s"
+            f"（读取 {lim['read_seconds']:.2f} + 插入 {lim['insert_seconds']:.2f}）"
+        )
+    elif r.get("limit_error"):
+        extra += f"  物理极限 ERROR {r['limit_error']}"
     return (
         f"  {_mark(r.get('ok'))} {_pad(r['name'], 50)} {r['seconds']:7.2f} s "
         f"{r.get('peak_rss_mb', 0):7.1f} MB  {rows}{rate}{extra}"
     )
+
+
+def errors(report: dict) -> list[str]:
+    """What went wrong in a run, apart from timings and memory (what a smoke run fails
+    on): a page that could not be measured or answered another status (a 500), an import
+    that crashed or reported errors, a job that crashed, a reference that failed."""
+    found = [
+        f"{p['name']} ({p.get('user', '')}): {p['error']}"
+        for p in report.get("pages", [])
+        if p.get("error")
+    ]
+    for r in report.get("imports", []):
+        if r.get("error"):
+            found.append(f"{r['name']}: {r['error']}")
+        elif r.get("errors"):
+            found.append(f"{r['name']}: {r['errors']} rows with errors {r.get('first_errors', '')}")
+        if r.get("limit_error"):
+            found.append(f"{r['name']} (physical limit): {r['limit_error']}")
+    found += [f"{j['name']}: {j['error']}" for j in report.get("jobs", []) if j.get("error")]
+    ref = report.get("reference") or {}
+    if report.get("reference") is not None and not (ref.get("start_ms") and ref.get("end_ms")):
+        found.append("reference workload: not measured")
+    return found
 
 
 # --- the reference workload ----------------------------------------------------------
@@ -486,7 +577,8 @@ def relate(report: dict) -> None:
     """Add each figure as a multiple of the run's reference workload (``*_ref``), and mark
     the run ``overloaded`` when the load exceeded the cores at its start or end."""
     ref = report.get("reference") or {}
-    base = statistics.mean(v for v in (ref.get("start_ms"), ref.get("end_ms")) if v) if ref else 0
+    measured = [v for v in (ref.get("start_ms"), ref.get("end_ms")) if v]
+    base = statistics.mean(measured) if measured else 0
     if base:
         ref["mean_ms"] = round(base, 2)
         for page in report.get("pages", []):

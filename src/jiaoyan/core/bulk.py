@@ -30,7 +30,7 @@ def _connection(model: type[models.Model]):
     return connections[router.db_for_write(model)]
 
 
-def _execute_batches(
+def execute_batches(
     conn, sql: str, rows: Sequence, batch_size: int, params: Callable[[Any], Sequence]
 ) -> None:
     """Run ``sql`` once per row (its parameters: ``params(row)``), a batch at a time."""
@@ -53,7 +53,7 @@ def _insert(
         f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "
         f"VALUES ({', '.join(['%s'] * len(fields))})"
     )
-    _execute_batches(conn, sql, rows, batch_size, params)
+    execute_batches(conn, sql, rows, batch_size, params)
     return len(rows)
 
 
@@ -114,7 +114,7 @@ def bulk_update(
         + ", ".join(f"{qn(f.column)} = %s" for f in concrete)
         + f" WHERE {qn(meta.pk.column)} = %s"
     )
-    _execute_batches(
+    execute_batches(
         conn,
         sql,
         objs,

@@ -160,6 +160,18 @@ def _blank(v: Any) -> bool:
     return v is None or (isinstance(v, str) and not v.strip())
 
 
+def read_rows(
+    data: bytes, filename: str, *, sheet_hint: Sequence[str] = ()
+) -> tuple[list[list[Any]], str]:
+    """Every row of the file as an import reads it — a CSV's, or the chosen sheet's (read
+    in a child process, merged cells filled in) — and the sheet's name ("" for a CSV)."""
+    if not data:
+        raise TableError(_("The file is empty."))
+    if sniff_format(data, filename) == "csv":
+        return _read_csv(data), ""
+    return _read_workbook(data, sheet_hint)
+
+
 def read_table(
     data: bytes,
     filename: str,
@@ -171,14 +183,7 @@ def read_table(
 ) -> Table:
     """Read ``data`` and locate the columns named ``headers`` (all of ``required`` must be
     present). ``aliases`` maps other header spellings to the canonical one."""
-    if not data:
-        raise TableError(_("The file is empty."))
-    fmt = sniff_format(data, filename)
-    sheet_name = ""
-    if fmt == "csv":
-        rows = _read_csv(data)
-    else:
-        rows, sheet_name = _read_workbook(data, sheet_hint)
+    rows, sheet_name = read_rows(data, filename, sheet_hint=sheet_hint)
     aliases = {normalise_header(k): v for k, v in (aliases or {}).items()}
     wanted = {normalise_header(h): h for h in headers}
 

@@ -36,7 +36,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from jiaoyan.core import bench
 
-WORKER_MODES = ("probe", "createdb", "pages", "make-import", "import", "job")
+WORKER_MODES = ("probe", "createdb", "reference", "pages", "make-import", "import", "job")
 
 
 def _package_dir() -> Path:
@@ -154,6 +154,12 @@ class Command(BaseCommand):
         parser.add_argument("--no-pages", action="store_true", help="skip pages and API calls")
         parser.add_argument("--no-imports", action="store_true", help="skip imports")
         parser.add_argument("--no-jobs", action="store_true", help="skip jobs")
+        parser.add_argument(
+            "--fail-on-error",
+            action="store_true",
+            help="exit with status 1 when a page could not be measured (a 500 …), an import "
+            "crashed or had errors, or a job crashed — never for timings (a smoke run in CI)",
+        )
         # Internal: what a child process does (see the module docstring).
         parser.add_argument("--worker", choices=WORKER_MODES, help=argparse_suppress())
         parser.add_argument("--name", default="", help=argparse_suppress())
@@ -226,7 +232,8 @@ class Command(BaseCommand):
             for spec in specs.imports:
                 made = self.child("make-import", ["--name", spec.name, "--fingerprint", fp])
                 if made.get("error"):
-                    r = {"name": spec.name, "rows": spec.rows, "error": made["error"]}
+                    rows = bench.import_rows(spec, o["scale"])
+                    r = {"name": spec.name, "rows": rows, "error": made["error"]}
                 else:
                     r = self.child("import", ["--name", spec.name, "--file", made["file"]])
                     r.setdefault("name", spec.name)
@@ -263,6 +270,10 @@ class Command(BaseCommand):
         out_path = Path(o["out"]) if o["out"] else bench_dir / "latest.json"
         out_path.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
         self.stdout.write(f"结果已写入 {out_path}")
+        if o["fail_on_error"] and (found := bench.errors(report)):
+            raise CommandError(
+                f"基准测试出错 {len(found)} 处（不计用时）：\n  " + "\n  ".join(found)
+            )
 
     def guard(self, url: str) -> None:
         """Refuse to use the developer's own database as the bench database."""
@@ -456,7 +467,8 @@ class Command(BaseCommand):
         if mode == "import":
             spec = next(i for i in specs.imports if i.name == o["name"])
             path = Path(o["file"])
-            return bench.run_import(ctx, spec, path.read_bytes(), path.name)
+            rows = bench.import_rows(spec, o["scale"])
+            return bench.run_import(ctx, spec, path.read_bytes(), path.name, rows=rows)
         if mode == "job":
             spec = next(j for j in specs.jobs if j.name == o["name"])
             return bench.run_job(ctx, spec)
@@ -508,11 +520,12 @@ def cached_import_file(ctx: bench.BenchContext, spec: bench.Import) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     slug = hashlib.sha256(spec.name.encode()).hexdigest()[:8]
     key = hashlib.sha256(ctx.fingerprint.encode()).hexdigest()[:12]
-    for made in folder.glob(f"{slug}-{spec.rows}-{key}.*"):
+    rows = bench.import_rows(spec, ctx.scale)
+    for made in folder.glob(f"{slug}-{rows}-{key}.*"):
         return made
     for old in folder.glob(f"{slug}-*"):
         old.unlink()
-    data, filename = spec.make(ctx, spec.rows)
-    path = folder / f"{slug}-{spec.rows}-{key}{Path(filename).suffix or '.xlsx'}"
+    data, filename = spec.make(ctx, rows)
+    path = folder / f"{slug}-{rows}-{key}{Path(filename).suffix or '.xlsx'}"
     path.write_bytes(data)
     return path
