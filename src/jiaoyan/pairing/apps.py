@@ -1,0 +1,21 @@
+from django.utils.translation import gettext_lazy as _
+
+from jiaoyan.core import apps as core_apps
+from jiaoyan.core import nav
+
+
+class PairingConfig(core_apps.ModuleConfig):
+    name = "jiaoyan.pairing"
+    verbose_name = _("Pairing assistance")
+
+    nav_items = (
+        nav.NavItem(
+            "pairing",
+            _("Pairing assistance"),
+            "pairing:list",
+            order=72,
+            section=nav.TRAINING,
+            visible=nav.has_scope,
+            active_for=("pairing:",),
+        ),
+    )
