@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from jiaoyan.orgs.models import OrgUnit
 from jiaoyan.pairing import services
 from jiaoyan.pairing.models import Fund, JointActivity, Pairing, PairingReport, PersonSent
 from tests.activities.scope_cases import _activity
@@ -15,14 +18,21 @@ TITLE = "华州区一小帮扶华州区二小"
 
 
 def huazhou_pairing(w) -> Pairing:
-    other = make_school("6105030002", "华州区第二小学", w.units["huazhou"], location="rural")
+    other = (
+        OrgUnit.objects.filter(code="6105030002").first()
+        or make_school(
+            "6105030002", "华州区第二小学", w.units["huazhou"], location="rural"
+        ).org_unit
+    )
     return services.create_pairing(
         actor=w.users["outsider"],
         title=TITLE,
         helping=w.schools["school_c"].org_unit.code,
-        helped=other.org_unit.code,
+        helped=other.code,
         start_date=dt.date(2025, 3, 1),
         end_date=dt.date(2027, 2, 28),
+        agreement_signed_on=dt.date(2025, 2, 20),
+        agreement_file=SimpleUploadedFile("华州区结对协议.pdf", b"%PDF-1.4 agreement"),
     )
 
 
@@ -61,6 +71,7 @@ def _report(w) -> PairingReport:
         side="helping",
         period="2025上半年",
         text="华州区帮扶进展",
+        file=SimpleUploadedFile("华州区帮扶进展.pdf", b"%PDF-1.4 report"),
     )
 
 
