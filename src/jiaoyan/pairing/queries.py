@@ -5,11 +5,12 @@ What changed for the helped side (the pairing page):
 * **Quality** — from the quality module's stored analysis (``quality.GroupStat``, the
   total score): the helped unit's figures in the last exam before the pairing started and
   in the latest exam since, beside the same figures pooled over comparable units that
-  were not helped. Comparable: for a school, the schools of the same city with the same
+  were not helped. The latest exam is one of the same stage as the one before, where
+  there is one. Comparable: for a school, the schools of the same city with the same
   school kind (which fixes the stage) and location class (urban / township / rural); for
   a district, the other districts of its city. A unit that is (or lies inside) the helped
-  side of any pairing is left out, and only units tested in both exams count, so the
-  two columns compare the same group. Pooled figures weight each unit by its students
+  side of a pairing of the same level is left out, and only units tested in both exams
+  count, so the two columns compare the same group. Pooled figures weight each unit by its students
   tested: mean = Σnᵢx̄ᵢ/Σnᵢ, rates alike, and Z = (pooled mean − μ)/σ with μ, σ of the
   whole exam (= Σnᵢzᵢ/Σnᵢ). Groups of fewer than ten students are suppressed
   (``core.restricted.suppress_cells``) unless the viewer holds the student-data
@@ -103,8 +104,14 @@ STAT_LEVEL = {
 }
 
 
-def _helped_paths() -> list[str]:
-    return list(Pairing.objects.values_list("helped_unit__path", flat=True).distinct().order_by())
+def _helped_paths(level: str) -> list[str]:
+    """Paths of the units helped by a pairing of ``level``."""
+    return list(
+        Pairing.objects.filter(level=level)
+        .values_list("helped_unit__path", flat=True)
+        .distinct()
+        .order_by()
+    )
 
 
 def comparable_units(pairing: Pairing) -> list[int]:
@@ -113,7 +120,7 @@ def comparable_units(pairing: Pairing) -> list[int]:
     city = helped.region_of(OrgUnit.Level.CITY)
     if city is None or pairing.level == Pairing.Level.CITY:
         return []
-    excluded = _helped_paths()
+    excluded = _helped_paths(pairing.level)
     if pairing.level == Pairing.Level.SCHOOL:
         school = School.objects.filter(org_unit=helped).only("kind", "location").first()
         if school is None:
@@ -151,6 +158,9 @@ def quality_comparison(pairing: Pairing, viewer=None) -> QualityComparison:
     )
     before = [r for r in own if r.exam.date < pairing.start_date]
     after = [r for r in own if r.exam.date >= pairing.start_date]
+    if before:  # the latest exam since of the same stage, where there is one
+        same = [r for r in after if r.exam.stage_id == before[-1].exam.stage_id]
+        after = same or after
     chosen = {"before": before[-1] if before else None, "after": after[-1] if after else None}
     out.before = chosen["before"].exam if chosen["before"] else None
     out.after = chosen["after"].exam if chosen["after"] else None
