@@ -353,3 +353,60 @@ def test_observations_and_joint_hours(world):
         "after": {"n": 0, "mean": None},
     }
     assert queries.joint_hours(p) == {"total": 0, "people": 0}
+
+
+# --- query counts ---------------------------------------------------------------------------
+
+
+def _many(world, n: int) -> Pairing:
+    """``n`` pairings with a fund, a person sent and a report each (more than a page)."""
+    admin = world.users["city_admin"]
+    helped = [
+        make_school(f"61050300{i + 10:02d}", f"华州区结对小学{i}", world.units["huazhou"])
+        for i in range(n)
+    ]
+    last = None
+    for i, school in enumerate(helped):
+        last = _pair(world, helped=school.code, title=f"结对{i}")
+        services.add_fund(actor=admin, pairing=last, amount="10", date=START, purpose=f"资金{i}")
+        services.add_person_sent(
+            actor=admin,
+            pairing=last,
+            person="T002",
+            role="teaching",
+            start_date=START,
+            end_date=END,
+            work=f"支教{i}",
+        )
+        services.add_report(
+            actor=world.users["principal"], pairing=last, side="helping", period="2025", text="x"
+        )
+    return last
+
+
+@pytest.mark.parametrize("url", ["/pairing/", "/pairing/funds/", "/pairing/people/"])
+def test_list_query_counts_do_not_grow(world, client_for, django_assert_max_num_queries, url):
+    _many(world, 3)
+    client = client_for(world.users["principal"])
+    client.get(url)
+    with django_assert_max_num_queries(16) as few:
+        assert client.get(url).status_code == 200
+    _many_more = [  # past one page of 25
+        _pair(
+            world,
+            helped=make_school(f"61050301{i:02d}", f"华州区小学{i}", world.units["huazhou"]).code,
+            title=f"又一结对{i}",
+        )
+        for i in range(26)
+    ]
+    with django_assert_max_num_queries(16) as many:
+        assert client.get(url).status_code == 200
+    assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_pairing_page_query_count(world, client_for, django_assert_max_num_queries):
+    p = _many(world, 2)
+    client = client_for(world.users["principal"])
+    client.get(f"/pairing/{p.pk}/")
+    with django_assert_max_num_queries(24):
+        assert client.get(f"/pairing/{p.pk}/").status_code == 200
