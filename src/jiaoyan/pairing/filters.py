@@ -10,6 +10,14 @@ from jiaoyan.core.forms import FilterForm, search_filter, year_filter
 from .models import Fund, Pairing, PersonSent
 
 
+def running_in(qs, name, value):
+    """Rows whose period (``start_date`` … ``end_date``) overlaps the year ``value``."""
+    if not value:
+        return qs
+    y = int(value)
+    return qs.filter(start_date__year__lte=y, end_date__year__gte=y)
+
+
 class PairingFilter(df.FilterSet):
     q = search_filter(
         _("title or unit"),
@@ -20,19 +28,12 @@ class PairingFilter(df.FilterSet):
     level = df.ChoiceFilter(
         label=_("Level"), choices=Pairing.Level.choices, empty_label=_("All levels")
     )
-    year = year_filter(_("Year"), method="in_year")
+    year = year_filter(_("Year"), method=running_in)
 
     class Meta:
         model = Pairing
         fields: list[str] = []
         form = FilterForm
-
-    def in_year(self, qs, name, value):
-        """Pairings running at some time in the year."""
-        if not value:
-            return qs
-        y = int(value)
-        return qs.filter(start_date__year__lte=y, end_date__year__gte=y)
 
 
 class FundFilter(df.FilterSet):
@@ -53,15 +54,9 @@ class PersonSentFilter(df.FilterSet):
     role = df.ChoiceFilter(
         label=_("Role"), choices=PersonSent.Role.choices, empty_label=_("All roles")
     )
-    year = year_filter(_("Year"), method="in_year")
+    year = year_filter(_("Year"), method=running_in)
 
     class Meta:
         model = PersonSent
         fields: list[str] = []
         form = FilterForm
-
-    def in_year(self, qs, name, value):
-        if not value:
-            return qs
-        y = int(value)
-        return qs.filter(start_date__year__lte=y, end_date__year__gte=y)

@@ -29,7 +29,7 @@ from jiaoyan.core.paths import is_under
 from jiaoyan.core.resolve import resolve, resolve_beyond_scope
 from jiaoyan.core.roles import ADMINS, Role
 from jiaoyan.core.scope import can, grant, require, user_scopes
-from jiaoyan.core.services import apply_changes
+from jiaoyan.core.services import apply_changes, clean_text
 from jiaoyan.orgs.models import OrgUnit
 from jiaoyan.people.models import Person, RoleAssignment
 
@@ -38,18 +38,6 @@ from .models import Fund, JointActivity, Pairing, PairingReport, PersonSent, Sid
 Action = AuditLog.Action
 MAX_AMOUNT = Decimal("1000000000")  # one fund row: at most a billion yuan
 EDITABLE = ("title", "start_date", "end_date", "agreement_signed_on", "goals", "measures")
-
-
-def _text(value: Any, *, field: str, label: str, limit: int, required: bool = False) -> str:
-    text = str(value or "").replace("\x00", "").strip()
-    if required and not text:
-        raise ServiceError(_("%(label)s is required.") % {"label": label}, field=field)
-    if len(text) > limit:
-        raise ServiceError(
-            _("%(label)s is too long (at most %(n)d characters).") % {"label": label, "n": limit},
-            field=field,
-        )
-    return text
 
 
 def _period(start: dt.date | None, end: dt.date | None, *, field: str = "end_date") -> None:
@@ -139,7 +127,7 @@ def create_pairing(
             ),
             field="helped",
         )
-    title = _text(title, field="title", label=_("Title"), limit=120, required=True)
+    title = clean_text(title, field="title", label=_("Title"), limit=120, required=True)
     if helping_unit.pk == helped_unit.pk:
         raise ServiceError(
             _("A pairing needs two different sides: the helping and the helped unit are the same."),
@@ -173,8 +161,8 @@ def create_pairing(
         start_date=start_date,
         end_date=end_date,
         agreement_signed_on=agreement_signed_on,
-        goals=_text(goals, field="goals", label=_("Goals"), limit=5000),
-        measures=_text(measures, field="measures", label=_("Measures"), limit=5000),
+        goals=clean_text(goals, field="goals", label=_("Goals"), limit=5000),
+        measures=clean_text(measures, field="measures", label=_("Measures"), limit=5000),
         created_by=actor,
     )
     if agreement_file is not None:
@@ -222,11 +210,11 @@ def update_pairing(
     pairing = Pairing.objects.select_for_update().get(pk=pairing.pk)
     require(actor, "change", pairing)
     values = {f: data.get(f, getattr(pairing, f)) for f in EDITABLE}
-    values["title"] = _text(
+    values["title"] = clean_text(
         values["title"], field="title", label=_("Title"), limit=120, required=True
     )
-    values["goals"] = _text(values["goals"], field="goals", label=_("Goals"), limit=5000)
-    values["measures"] = _text(
+    values["goals"] = clean_text(values["goals"], field="goals", label=_("Goals"), limit=5000)
+    values["measures"] = clean_text(
         values["measures"], field="measures", label=_("Measures"), limit=5000
     )
     _period(values["start_date"], values["end_date"])
@@ -282,7 +270,9 @@ def add_fund(*, actor, pairing: Pairing, amount: Any, date: dt.date | None, purp
     if date is None:
         raise ServiceError(_("The date is required."), field="date")
     fund.date = date
-    fund.purpose = _text(purpose, field="purpose", label=_("Purpose"), limit=200, required=True)
+    fund.purpose = clean_text(
+        purpose, field="purpose", label=_("Purpose"), limit=200, required=True
+    )
     fund.save()
     audit.record(
         actor,
@@ -325,7 +315,7 @@ def add_person_sent(
     row.person = found
     row.role = role
     row.start_date, row.end_date = start_date, end_date
-    row.work = _text(work, field="work", label=_("What they did"), limit=5000)
+    row.work = clean_text(work, field="work", label=_("What they did"), limit=5000)
     row.save()
     audit.record(
         actor,
@@ -376,8 +366,8 @@ def add_report(
     if mine and side not in mine and not actor.is_superuser:
         raise ServiceError(_("You report for your own side of the pairing."), field="side")
     report.side = side
-    report.period = _text(period, field="period", label=_("Period"), limit=40, required=True)
-    report.text = _text(text, field="text", label=_("Report"), limit=20000, required=True)
+    report.period = clean_text(period, field="period", label=_("Period"), limit=40, required=True)
+    report.text = clean_text(text, field="text", label=_("Report"), limit=20000, required=True)
     _check_file(file, "file")
     if file is not None:
         report.file = file

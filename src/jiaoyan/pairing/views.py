@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -13,7 +13,15 @@ from django.views.decorators.http import require_POST
 
 from jiaoyan.core import audit, restricted
 from jiaoyan.core.lists import SortOption
-from jiaoyan.core.pages import Column, ListPage, edit_page, editing, form_page, post_form
+from jiaoyan.core.pages import (
+    Column,
+    ListPage,
+    edit_page,
+    editing,
+    form_page,
+    post_form,
+    stored_file_response,
+)
 from jiaoyan.core.scope import can, get_visible_or_404, units_where
 from jiaoyan.core.uploads import upload
 from jiaoyan.quality.aggregates import ANALYSIS
@@ -279,23 +287,13 @@ def report_add(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _file_response(field, name: str) -> FileResponse:
-    if not field:
-        raise Http404
-    try:
-        handle = field.open("rb")
-    except FileNotFoundError:
-        raise Http404 from None
-    return FileResponse(handle, as_attachment=True, filename=name or field.name)
-
-
 @login_required
 def agreement_file(request: HttpRequest, pk: int) -> FileResponse:
     pairing = _pairing(request, pk)
-    return _file_response(pairing.agreement_file, pairing.agreement_name)
+    return stored_file_response(pairing.agreement_file, pairing.agreement_name)
 
 
 @login_required
 def report_file(request: HttpRequest, pk: int) -> FileResponse:
     report = get_visible_or_404(PairingReport, request.user, pk=pk)
-    return _file_response(report.file, report.file_name)
+    return stored_file_response(report.file, report.file_name)
