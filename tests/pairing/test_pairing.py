@@ -156,6 +156,29 @@ def test_each_side_sees_the_pairing_and_nothing_else_of_the_other(world, client_
     assert Activity.objects.visible_to(user).filter(pk=act.pk).exists()
     assert not Activity.objects.visible_to(user).filter(pk=other.pk).exists()
     assert not Activity.objects.visible_to(third_user).filter(pk=act.pk).exists()
+    page = client_for(user).get(act.get_absolute_url()).content.decode()
+    assert 'data-testid="activity-pairings"' in page and p.title in page
+
+
+def test_the_pairing_form_page_creates(world, client_for):
+    client = client_for(world.users["city_admin"])
+    assert client.get("/pairing/new/").status_code == 200
+    assert client_for(world.users["teacher"]).get("/pairing/new/").status_code == 403
+    data = {
+        "title": "表单结对",
+        "helping": world.schools["school_a"].org_unit.code,
+        "helped": world.schools["school_c"].org_unit.code,
+        "start_date": "2025-09-01",
+        "end_date": "2025-08-01",
+    }
+    assert client.post("/pairing/new/", data).status_code == 200  # the period, refused
+    assert not Pairing.objects.exists()
+    data["end_date"] = "2028-08-31"
+    data["agreement_file"] = SimpleUploadedFile("协议.pdf", b"%PDF-1.4 x", "application/pdf")
+    resp = client.post("/pairing/new/", data)
+    p = Pairing.objects.get()
+    assert resp.status_code == 302 and resp["Location"] == p.get_absolute_url()
+    assert p.agreement_name == "协议.pdf"
 
 
 def test_side_rules_for_writes(world):

@@ -19,3 +19,19 @@ class PairingConfig(core_apps.ModuleConfig):
             active_for=("pairing:",),
         ),
     )
+
+    def ready(self) -> None:
+        super().ready()
+        from jiaoyan.activities import hooks
+
+        from .panels import activity_panel
+
+        # The pairings an activity is a joint activity of, on the activity's page.
+        hooks.register_detail_panel(
+            hooks.DetailPanel(
+                key="pairings",
+                template="pairing/_activity_panel.html",
+                context=activity_panel,
+                order=60,
+            )
+        )
