@@ -433,3 +433,35 @@ def test_pairing_page_query_count(world, client_for, django_assert_max_num_queri
     client.get(f"/pairing/{p.pk}/")
     with django_assert_max_num_queries(24):
         assert client.get(f"/pairing/{p.pk}/").status_code == 200
+
+
+def test_api_lists_filter(world, api_for):
+    p = _pair(world)
+    services.add_person_sent(
+        actor=world.users["city_admin"],
+        pairing=p,
+        person="T002",
+        role="stationed",
+        start_date=START,
+        end_date=dt.date(2025, 1, 31),
+        work="驻校",
+    )
+    api = api_for(world.users["city_admin"])
+
+    def ids(url):
+        resp = api.get(url)
+        assert resp.status_code == 200, resp.content
+        return [i["id"] for i in resp.json()["items"]]
+
+    assert ids("/api/v1/pairings") == [p.pk]
+    assert ids("/api/v1/pairings?level=school") == [p.pk]
+    assert ids("/api/v1/pairings?level=county") == []
+    assert ids(f"/api/v1/pairings?within={world.units['huazhou'].pk}") == [p.pk]
+    assert ids("/api/v1/pairings?year=2023") == []
+    assert ids("/api/v1/pairings?year=2026") == [p.pk]
+    assert api.get("/api/v1/pairings?year=99999").status_code == 422
+    assert len(ids("/api/v1/pairing-people?role=stationed&year=2025")) == 1
+    assert ids("/api/v1/pairing-people?role=teaching") == []
+    detail = api.get(f"/api/v1/pairings/{p.pk}").json()
+    assert detail["org_unit"] == world.units["city"].pk
+    assert detail["helped_unit_name"] == "华州区第一小学"
