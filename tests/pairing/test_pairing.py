@@ -369,13 +369,60 @@ def test_small_groups_are_suppressed(world, api_for):
     assert figs["helped_after"]["hidden"] and figs["helped_after"]["mean"] is None
 
 
-def test_observations_and_joint_hours(world):
+def test_observations_and_joint_hours_equal_a_direct_computation(world):
+    from django.contrib.contenttypes.models import ContentType
+
+    from jiaoyan.hours.models import HoursRecord
+    from jiaoyan.observations.models import Rubric
+    from jiaoyan.observations.terms import term_start
+    from tests.observations.conftest import observe
+
     p = _pair(world)
-    assert queries.observation_averages(p) == {
-        "before": {"n": 0, "mean": None},
-        "after": {"n": 0, "mean": None},
-    }
-    assert queries.joint_hours(p) == {"total": 0, "people": 0}
+    rubric = Rubric.objects.get(org_unit__isnull=True)
+    for day, share in (
+        (dt.date(2024, 3, 10), 0.6),
+        (dt.date(2024, 8, 20), 0.7),  # in the start term, before the start date
+        (dt.date(2024, 10, 10), 0.9),
+        (dt.date(2025, 3, 1), 0.8),
+    ):
+        observe(
+            world,
+            rubric,
+            observer="outsider",
+            teacher="teacher_c",
+            stage="primary",
+            date=day,
+            share=share,
+        )
+    got = queries.observation_averages(p)
+    first = term_start(p.start_date)
+    rows = Observation.objects.filter(
+        unit_path__startswith=p.helped_unit.path, status=Observation.Status.SUBMITTED
+    )
+    for when, q in (("before", {"term__lt": first}), ("after", {"term__gte": first})):
+        totals = [float(t) for t in rows.filter(**q).values_list("total", flat=True)]
+        assert got[when]["n"] == len(totals) and len(totals) >= 1
+        assert got[when]["mean"] == pytest.approx(sum(totals) / len(totals))
+    # Hours of the helped side's people for the joint activity only.
+    act = _activity(world)
+    other = _activity(world, description="不是联合活动")
+    services.link_activity(actor=world.users["outsider"], pairing=p, activity=act.pk)
+    ct = ContentType.objects.get_for_model(Activity)
+    for source, person, hours in (
+        (act, "teacher_c", "2.0"),
+        (other, "teacher_c", "3.0"),
+        (act, "teacher", "1.5"),
+    ):
+        HoursRecord.objects.create(
+            person=world.people[person],
+            hours=Decimal(hours),
+            kind="activity",
+            date=START,
+            title=source.title,
+            source_type=ct,
+            source_id=source.pk,
+        )
+    assert queries.joint_hours(p) == {"total": Decimal("2.0"), "people": 1}
 
 
 # --- query counts ---------------------------------------------------------------------------

@@ -16,7 +16,7 @@ What changed for the helped side (the pairing page):
   (``core.restricted.suppress_cells``) unless the viewer holds the student-data
   permission on them.
 * **Observations** — the mean total score of submitted lesson observations of the helped
-  unit's teachers before the start and since.
+  unit's teachers in the terms before the one the pairing started in, and since.
 * **Hours** — class hours credited to people of the helped unit for the joint
   activities.
 """
@@ -28,13 +28,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Avg, Count, Q, Sum
+from django.db.models import Count, Q, Sum
 from django.db.models.functions import ExtractYear
 
 from jiaoyan.activities.models import Activity
 from jiaoyan.core import restricted
 from jiaoyan.hours.models import HoursRecord
-from jiaoyan.observations.models import Observation
+from jiaoyan.observations.models import UnitTermStat
+from jiaoyan.observations.terms import term_start
 from jiaoyan.orgs.models import OrgUnit, School
 from jiaoyan.quality.models import SMALL_GROUP, GroupStat, Level
 
@@ -210,25 +211,23 @@ def _suppress(out: QualityComparison, pairing: Pairing, viewer) -> None:
 
 def observation_averages(pairing: Pairing) -> dict[str, dict[str, Any]]:
     """Mean total score and count of the submitted observations of the helped unit's
-    teachers, before the pairing started and since."""
-    rows = Observation.objects.filter(
-        unit_path__under=pairing.helped_unit.path, status=Observation.Status.SUBMITTED
-    )
-    before = Q(date__lt=pairing.start_date)
+    teachers, by term: the terms before the one the pairing started in, and since. Read
+    from observations' pre-aggregated ``UnitTermStat`` (one row per unit and term, kept
+    by the observation services), so a city costs as little as a school."""
+    first = term_start(pairing.start_date)
+    rows = UnitTermStat.objects.filter(unit=pairing.helped_unit)
+    before = Q(term__lt=first)
     got = rows.aggregate(
-        before_n=Count("id", filter=before),
-        before_mean=Avg("total", filter=before),
-        after_n=Count("id", filter=~before),
-        after_mean=Avg("total", filter=~before),
+        before_n=Sum("observations", filter=before),
+        before_total=Sum("total_sum", filter=before),
+        after_n=Sum("observations", filter=~before),
+        after_total=Sum("total_sum", filter=~before),
     )
-    return {
-        "before": {"n": got["before_n"], "mean": _float(got["before_mean"])},
-        "after": {"n": got["after_n"], "mean": _float(got["after_mean"])},
-    }
-
-
-def _float(value) -> float | None:
-    return None if value is None else float(value)
+    out = {}
+    for when in ("before", "after"):
+        n = got[f"{when}_n"] or 0
+        out[when] = {"n": n, "mean": got[f"{when}_total"] / n if n else None}
+    return out
 
 
 def joint_hours(pairing: Pairing) -> dict[str, Any]:
