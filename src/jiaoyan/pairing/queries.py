@@ -155,6 +155,7 @@ def quality_comparison(pairing: Pairing, viewer=None) -> QualityComparison:
     own = list(
         GroupStat.objects.filter(org_unit=helped, level=level, subject__isnull=True)
         .select_related("exam")
+        .only("exam__name", "exam__date", "exam__stage_id", "org_unit_id", "n", *FIGURES)
         .order_by("exam__date", "exam_id")
     )
     before = [r for r in own if r.exam.date < pairing.start_date]
@@ -178,7 +179,7 @@ def quality_comparison(pairing: Pairing, viewer=None) -> QualityComparison:
             level=level,
             subject__isnull=True,
             org_unit_id__in=candidates,
-        )
+        ).only("exam_id", "org_unit_id", "n", *FIGURES)
         by_exam: dict[int, dict[int, GroupStat]] = defaultdict(dict)
         for r in rows:
             by_exam[r.exam_id][r.org_unit_id] = r
