@@ -284,8 +284,6 @@ def _joint(rng, pairings) -> tuple[list[JointActivity], list[ScopeGrant]]:
     ct = ContentType.objects.get_for_model(Activity)
     links, grants = [], []
     for p in pairings:
-        if p.level == Pairing.Level.CITY:
-            continue
         sides = (p.helping_unit.path, p.helped_unit.path)
         mine = [pk for pk, path in finished if path.startswith(sides)]
         for pk in rng.sample(mine, k=min(2, len(mine))):
