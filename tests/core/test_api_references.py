@@ -21,7 +21,9 @@ from jiaoyan.observations import services as observation_services
 from jiaoyan.observations.models import Rubric
 from jiaoyan.observations.scoring import structure_from_data
 from jiaoyan.orgs.models import Stage, Subject
+from jiaoyan.pairing import services as pairing_services
 from tests.activities.conftest import main_venue, make_activity
+from tests.conftest import make_school
 from tests.observations.conftest import DAY, observe
 
 JSON = "application/json"
@@ -35,6 +37,7 @@ OUR_APPS = {
     "quality",
     "observations",
     "ledger",
+    "pairing",
 }
 
 
@@ -76,6 +79,14 @@ def scene(world):
         responsible_unit=world.schools["school_c"].org_unit,
         due_on=timezone.localdate() + dt.timedelta(days=10),
     )
+    pairing = pairing_services.create_pairing(
+        actor=world.users["outsider"],
+        title="华州区校际结对",
+        helping=world.schools["school_c"].org_unit.code,
+        helped=make_school("6105030009", "华州区结对小学", u["huazhou"]).org_unit.code,
+        start_date=DAY,
+        end_date=DAY + dt.timedelta(days=365),
+    )
     hidden = {
         "unit": u["linwei_institute"].pk,
         "unit_code": u["linwei_institute"].code,
@@ -97,6 +108,7 @@ def scene(world):
         "observation": own_obs.pk,
         "item": own_item.pk,
         "rubric": builtin.pk,
+        "pairing": pairing.pk,
     }
     return {"hidden": hidden, "missing": missing, "own": own}
 
@@ -152,6 +164,8 @@ EXAM = {
 DIMENSIONS = [{"name": "目标", "weight": 100, "criteria": [{"text": "目标", "max_score": 10}]}]
 
 # (name, method, url(own), kind of the reference, field named, body(own, ref))
+PAIRING = {"title": "结对", "start_date": "2025-03-01", "end_date": "2026-03-01"}
+
 CASES = [
     (
         "org unit parent",
@@ -444,6 +458,35 @@ CASES = [
         "unit",
         "org_unit",
         lambda o, r: {**EXAM, "org_unit": r},
+    ),
+    (
+        "pairing helping unit",
+        "post",
+        lambda o: "/api/v1/pairings",
+        "unit",
+        "helping",
+        lambda o, r: {**PAIRING, "helping": r, "helped": o["school"]},
+    ),
+    (
+        "pairing helped unit",
+        "post",
+        lambda o: "/api/v1/pairings",
+        "unit",
+        "helped",
+        lambda o, r: {**PAIRING, "helping": o["school"], "helped": r},
+    ),
+    (
+        "pairing person sent",
+        "post",
+        lambda o: f"/api/v1/pairings/{o['pairing']}/people-sent",
+        "person",
+        "person",
+        lambda o, r: {
+            "person": r,
+            "role": "teaching",
+            "start_date": DAY.isoformat(),
+            "end_date": DAY.isoformat(),
+        },
     ),
 ]
 

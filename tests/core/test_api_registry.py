@@ -97,6 +97,16 @@ OPERATIONS = {
     ("post", "/api/v1/people/{person_id}/status"),
     ("get", "/api/v1/plans"),
     ("post", "/api/v1/plans"),
+    ("get", "/api/v1/pairings"),
+    ("post", "/api/v1/pairings"),
+    ("get", "/api/v1/pairings/{pairing_id}"),
+    ("get", "/api/v1/pairings/{pairing_id}/figures"),
+    ("post", "/api/v1/pairings/{pairing_id}/funds"),
+    ("post", "/api/v1/pairings/{pairing_id}/people-sent"),
+    ("get", "/api/v1/pairing-funds"),
+    ("get", "/api/v1/pairing-funds/{fund_id}"),
+    ("get", "/api/v1/pairing-people"),
+    ("get", "/api/v1/pairing-people/{row_id}"),
     ("get", "/api/v1/plans/{plan_id}"),
     ("patch", "/api/v1/plans/{plan_id}"),
     ("post", "/api/v1/plans/{plan_id}/publish"),
@@ -127,6 +137,7 @@ APP_ROUTERS = [
     "jiaoyan.quality.api.router",
     "jiaoyan.observations.api.router",
     "jiaoyan.ledger.api.router",
+    "jiaoyan.pairing.api.router",
 ]
 
 

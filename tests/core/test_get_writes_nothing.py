@@ -85,6 +85,7 @@ PK_OF = {
     "ledger/supervisions/": "ledger.Supervision",
     "observations/liaisons/": "observations.LiaisonAssignment",
     "me/tokens/": "people.ApiToken",
+    "pairing/reports/": "pairing.PairingReport",
 }
 
 _CONVERTER = re.compile(r"<(?:(?P<conv>[^>:]+):)?(?P<name>[^>]+)>")

@@ -7,7 +7,7 @@ import datetime as dt
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -29,6 +29,7 @@ from jiaoyan.core.pages import (
     form_page,
     post_action,
     run_service,
+    stored_file_response,
     updating,
     wants_export,
 )
@@ -882,13 +883,7 @@ def material_download(request: HttpRequest, pk: int) -> HttpResponse:
         if not link:
             raise Http404
         return redirect(link)
-    if not material.file:
-        raise Http404
-    try:
-        handle = material.file.open("rb")
-    except FileNotFoundError:
-        raise Http404 from None
-    return FileResponse(handle, as_attachment=True, filename=material.file_name or "file")
+    return stored_file_response(material.file, material.file_name)
 
 
 @login_required

@@ -41,7 +41,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page
 from django.db.models import QuerySet
 from django.forms import BaseForm
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
@@ -118,6 +118,19 @@ def columns_response(
     """The download of :func:`columns_xlsx` (a page's own export: stats, reports)."""
     content = columns_xlsx(columns, rows, sheet_title=sheet_title, title=title)
     return xlsx_response(content, filename)
+
+
+def stored_file_response(field: Any, filename: str) -> FileResponse:
+    """The download of a stored file (a ``FileField``'s value) as an attachment named
+    ``filename``; 404 when there is none or it is gone from the storage. The caller has
+    fetched its row through ``get_visible_or_404``."""
+    if not field:
+        raise Http404
+    try:
+        handle = field.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    return FileResponse(handle, as_attachment=True, filename=filename or "file")
 
 
 # --- the declared list page -----------------------------------------------------------------

@@ -225,6 +225,34 @@ def resolve_optional(user, model: type[M], value: Any, **kwargs) -> M | None:
     return resolve(user, model, value, **kwargs)
 
 
+def resolve_beyond_scope(
+    user,
+    model: type[M],
+    value: Any,
+    *,
+    beyond_scope: bool,
+    field: str | None = None,
+    queryset: models.QuerySet | None = None,
+) -> tuple[M, bool]:
+    """The object ``value`` names, and whether it lies beyond ``user``'s scope.
+
+    Without ``beyond_scope`` this is :func:`resolve`. With it — the explicit path for
+    reaching beyond one's scope (an invitation by staff number, the helped side of a
+    pairing named by its unit code) — a value the user cannot see is looked up by the
+    model's natural keys only (never by id, which would let ids be probed) among all
+    rows. Absent gives the same :class:`Unresolved` as out of scope does on the ordinary
+    path. The caller audits what was typed and tells the side it reached."""
+    obj = Resolver(user, model, queryset=queryset).get(value)
+    if obj is not None:
+        return obj, False
+    if beyond_scope and _kind(value) == "key":
+        base = queryset if queryset is not None else model._default_manager.all()
+        found = Resolver(None, model, queryset=base, system=True).get(value.strip())
+        if found is not None:
+            return found, True
+    raise unresolved(model, field=field, values=[value])
+
+
 def resolve_many(
     user,
     model: type[M],

@@ -40,6 +40,20 @@ def clean_link(value: str | None, *, field: str, max_length: int = 300) -> str:
     return link
 
 
+def clean_text(value: Any, *, field: str, label: str, limit: int, required: bool = False) -> str:
+    """Text typed into a form or an API body: NUL bytes dropped, stripped; a required one
+    that is empty, or one beyond ``limit`` characters, is refused on its ``field``."""
+    text = str(value or "").replace("\x00", "").strip()
+    if required and not text:
+        raise ServiceError(_("%(label)s is required.") % {"label": label}, field=field)
+    if len(text) > limit:
+        raise ServiceError(
+            _("%(label)s is too long (at most %(n)d characters).") % {"label": label, "n": limit},
+            field=field,
+        )
+    return text
+
+
 def check_version(obj: models.Model, expected: int | None) -> None:
     """Refuse a write made from a form loaded before someone else's change."""
     if expected is None:

@@ -31,7 +31,7 @@ from jiaoyan.core import audit, uploads
 from jiaoyan.core.errors import ServiceError
 from jiaoyan.core.notifications import notify
 from jiaoyan.core.scope import can, require, user_scopes
-from jiaoyan.core.services import check_version
+from jiaoyan.core.services import check_version, clean_text
 from jiaoyan.orgs.models import OrgUnit
 from jiaoyan.people.models import Person
 
@@ -74,18 +74,6 @@ ITEM_FIELDS = (
 
 
 # --- helpers -----------------------------------------------------------------------------
-
-
-def _clean_text(value: Any, *, field: str, label: str, limit: int, required: bool = False) -> str:
-    text = str(value or "").replace("\x00", "").strip()
-    if required and not text:
-        raise ServiceError(_("%(label)s is required.") % {"label": label}, field=field)
-    if len(text) > limit:
-        raise ServiceError(
-            _("%(label)s is too long (at most %(n)d characters).") % {"label": label, "n": limit},
-            field=field,
-        )
-    return text
 
 
 def _clean_percent(value: Any) -> int:
@@ -293,13 +281,13 @@ def _create_item(
     """A new ledger item of ``org_unit``; the responsible side is told. The caller has
     checked the actor's right (``create_item``; an import checks it per row, and the
     command line acts with full rights, ``actor`` None)."""
-    title = _clean_text(title, field="title", label=_("Work item"), limit=200, required=True)
-    description = _clean_text(
+    title = clean_text(title, field="title", label=_("Work item"), limit=200, required=True)
+    description = clean_text(
         description, field="description", label=pgettext("ledger", "Description"), limit=5000
     )
-    remarks = _clean_text(remarks, field="remarks", label=_("Remarks"), limit=300)
-    source_note = _clean_text(source_note, field="source_note", label=_("Source"), limit=200)
-    responsible_name = _clean_text(
+    remarks = clean_text(remarks, field="remarks", label=_("Remarks"), limit=300)
+    source_note = clean_text(source_note, field="source_note", label=_("Source"), limit=200)
+    responsible_name = clean_text(
         responsible_name, field="responsible_name", label=_("Responsible person"), limit=50
     )
     if responsible_unit is None:
@@ -398,7 +386,7 @@ def update_item(
     before = audit.snapshot(item, [*ITEM_FIELDS, "collaborators", "tags"])
     clean: dict[str, Any] = {}
     if "title" in data:
-        clean["title"] = _clean_text(
+        clean["title"] = clean_text(
             data["title"], field="title", label=_("Work item"), limit=200, required=True
         )
     for name, label, limit in (
@@ -408,7 +396,7 @@ def update_item(
         ("responsible_name", _("Responsible person"), 50),
     ):
         if name in data:
-            clean[name] = _clean_text(data[name], field=name, label=label, limit=limit)
+            clean[name] = clean_text(data[name], field=name, label=label, limit=limit)
     for name in ("responsible_unit", "responsible_person", "recurrence", "priority"):
         if name in data:
             clean[name] = data[name]
@@ -488,7 +476,7 @@ def report_progress(
             _("This item is %(status)s; progress can no longer be reported.")
             % {"status": item.get_status_display()}
         )
-    text = _clean_text(text, field="text", label=_("Progress"), limit=5000, required=True)
+    text = clean_text(text, field="text", label=_("Progress"), limit=5000, required=True)
     percent = _clean_percent(percent)
     if len(files) > MAX_ATTACHMENTS:
         raise ServiceError(
@@ -577,7 +565,7 @@ def verify(*, actor, item: Item, note: str = "", expected_version: int | None = 
     check_version(item, expected_version)
     if item.status != Status.DONE:
         raise ServiceError(_("Only an item reported done can be verified."))
-    note = _clean_text(note, field="note", label=_("Note"), limit=1000)
+    note = clean_text(note, field="note", label=_("Note"), limit=1000)
     item.status = Status.VERIFIED
     item.verified_at = timezone.now()
     item.verified_by = actor
@@ -604,7 +592,7 @@ def send_back(*, actor, item: Item, reason: str, expected_version: int | None = 
     check_version(item, expected_version)
     if item.status != Status.DONE:
         raise ServiceError(_("Only an item reported done can be sent back."))
-    reason = _clean_text(reason, field="reason", label=_("Reason"), limit=1000, required=True)
+    reason = clean_text(reason, field="reason", label=_("Reason"), limit=1000, required=True)
     item.status = Status.IN_PROGRESS
     item.done_at = None
     item.percent = min(item.percent, 90)
@@ -631,7 +619,7 @@ def cancel(*, actor, item: Item, reason: str, expected_version: int | None = Non
     check_version(item, expected_version)
     if item.status in (Status.VERIFIED, Status.CANCELLED):
         raise ServiceError(_("A verified or cancelled item cannot be cancelled."))
-    reason = _clean_text(reason, field="reason", label=_("Reason"), limit=200, required=True)
+    reason = clean_text(reason, field="reason", label=_("Reason"), limit=200, required=True)
     old = item.status
     item.status = Status.CANCELLED
     item.cancel_reason = reason
@@ -674,7 +662,7 @@ def escalate(*, actor, item: Item, reason: str) -> Supervision:
         )
     if Supervision.objects.filter(item=item, closed_at__isnull=True).exists():
         raise ServiceError(_("This item is already under supervision."))
-    reason = _clean_text(reason, field="reason", label=_("Reason"), limit=300, required=True)
+    reason = clean_text(reason, field="reason", label=_("Reason"), limit=300, required=True)
     unit = _supervising_unit(actor, scope_unit, item)
     sup = Supervision.objects.create(item=item, unit=unit, reason=reason, escalated_by=actor)
     item.supervised_by = unit
@@ -724,7 +712,7 @@ def close_supervision(*, actor, supervision: Supervision, note: str) -> Supervis
         raise ServiceError(_("Only the supervising unit can close this supervision."))
     if sup.closed_at is not None:
         raise ServiceError(_("This supervision is already closed."))
-    note = _clean_text(note, field="note", label=_("Note"), limit=300, required=True)
+    note = clean_text(note, field="note", label=_("Note"), limit=300, required=True)
     item = Item.objects.select_for_update().get(pk=sup.item_id)
     _close_supervisions(item, actor, note)
     item.version += 1

@@ -18,7 +18,14 @@ from django.views.decorators.http import require_POST
 from jiaoyan.core import audit, charts
 from jiaoyan.core.imports import start_import
 from jiaoyan.core.lists import ListRows, SortOption, querystring_without
-from jiaoyan.core.pages import ListPage, edit_page, editing, form_page, post_action
+from jiaoyan.core.pages import (
+    ListPage,
+    edit_page,
+    editing,
+    form_page,
+    post_action,
+    stored_file_response,
+)
 from jiaoyan.core.scope import can, get_visible_or_404, units_where
 from jiaoyan.core.uploads import upload
 from jiaoyan.orgs.models import OrgUnit
@@ -436,11 +443,7 @@ def supervision_close(request: HttpRequest, pk: int) -> HttpResponse:
 def attachment(request: HttpRequest, pk: int) -> FileResponse:
     """A progress report's file, for those who see the item."""
     att = get_visible_or_404(Attachment, request.user, pk=pk)
-    try:
-        handle = att.file.open("rb")
-    except FileNotFoundError:
-        raise Http404 from None
-    return FileResponse(handle, as_attachment=True, filename=att.name)
+    return stored_file_response(att.file, att.name)
 
 
 # --- import ------------------------------------------------------------------------------

@@ -1,0 +1,377 @@
+"""Every write of pairing assistance: the pairing and its agreement, funds, people sent,
+joint activities and reports. Each checks ``can`` first, refuses bad input with a
+``ServiceError`` (nothing written) and writes an audit row.
+
+Who may create a pairing (DESIGN.md "Scope"): a bureau admin whose unit covers the
+helping side. The pairing belongs to that admin's unit (the most specific one covering
+the helping side). When that unit covers the helped side too it is their common
+ancestor; otherwise the helped side is named by its unit code through the explicit
+cross-scope path (``beyond_scope``): audited with the code typed, and the helped side's
+admins are told. Both sides then see the pairing through scope grants on their units.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from jiaoyan.activities.models import Activity
+from jiaoyan.core import audit, uploads
+from jiaoyan.core.errors import ServiceError
+from jiaoyan.core.models import AuditLog
+from jiaoyan.core.notifications import notify
+from jiaoyan.core.paths import is_under
+from jiaoyan.core.resolve import resolve, resolve_beyond_scope
+from jiaoyan.core.roles import ADMINS, Role
+from jiaoyan.core.scope import can, grant, require, user_scopes
+from jiaoyan.core.services import apply_changes, clean_text
+from jiaoyan.orgs.models import OrgUnit
+from jiaoyan.people.models import Person, RoleAssignment
+
+from .models import Fund, JointActivity, Pairing, PairingReport, PersonSent, Side, sides_of
+
+Action = AuditLog.Action
+MAX_AMOUNT = Decimal("1000000000")  # one fund row: at most a billion yuan
+EDITABLE = ("title", "start_date", "end_date", "agreement_signed_on", "goals", "measures")
+
+
+def _period(start: dt.date | None, end: dt.date | None, *, field: str = "end_date") -> None:
+    if start is None:
+        raise ServiceError(_("The start date is required."), field="start_date")
+    if end is None:
+        raise ServiceError(_("The end date is required."), field=field)
+    if end < start:
+        raise ServiceError(_("Invalid period: the end date is before the start date."), field=field)
+
+
+def side_level(unit: OrgUnit) -> str | None:
+    """The level of pairing a unit can be a side of: a school, a district or a city."""
+    if unit.kind == OrgUnit.Kind.SCHOOL:
+        return Pairing.Level.SCHOOL
+    if unit.kind == OrgUnit.Kind.REGION and unit.level in (
+        OrgUnit.Level.COUNTY,
+        OrgUnit.Level.CITY,
+    ):
+        return unit.level
+    return None
+
+
+def owner_for(actor, helping: OrgUnit) -> OrgUnit | None:
+    """The unit a pairing of ``helping`` belongs to when ``actor`` creates it: the most
+    specific unit where ``actor`` is a bureau admin covering the helping side."""
+    best = None
+    for s in user_scopes(actor):
+        covers = s.role in ADMINS and is_under(helping.path, s.path)
+        if covers and (best is None or len(s.path) > len(best.path)):
+            best = s
+    if best is None:
+        return OrgUnit.objects.get(pk=helping.ancestor_ids[0]) if actor.is_superuser else None
+    return OrgUnit.objects.get(pk=best.unit_id)
+
+
+def _check_file(f, field: str) -> None:
+    if f is not None and getattr(f, "size", 0) > uploads.limit("attachment"):
+        raise ServiceError(uploads.too_large_message("attachment"), field=field)
+
+
+def _side_users(unit: OrgUnit) -> list[int]:
+    """The accounts of the admins and principals holding a role on ``unit`` itself."""
+    return list(
+        RoleAssignment.objects.filter(
+            org_unit=unit,
+            is_active=True,
+            role__in=[*ADMINS, Role.PRINCIPAL],
+            person__user__isnull=False,
+        ).values_list("person__user_id", flat=True)
+    )
+
+
+@transaction.atomic
+def create_pairing(
+    *,
+    actor,
+    title: str,
+    helping: Any,
+    helped: Any,
+    start_date: dt.date | None,
+    end_date: dt.date | None,
+    beyond_scope: bool = False,
+    agreement_signed_on: dt.date | None = None,
+    agreement_file=None,
+    goals: str = "",
+    measures: str = "",
+) -> Pairing:
+    """A new pairing. ``helping`` and ``helped`` name units (an id or a unit code) and are
+    found through the scoped resolver; the helped side beyond the actor's scope only on
+    the explicit path ``beyond_scope`` (by unit code)."""
+    helping_unit = resolve(actor, OrgUnit, helping, field="helping")
+    owner = owner_for(actor, helping_unit)
+    if owner is None:
+        raise PermissionDenied(_("You do not have permission to do this here."))
+    require(actor, "add", Pairing(org_unit=owner))
+    helped_unit, beyond = resolve_beyond_scope(
+        actor, OrgUnit, helped, beyond_scope=beyond_scope, field="helped"
+    )
+    beyond = beyond or not is_under(helped_unit.path, owner.path)
+    if beyond and not beyond_scope:
+        # Visible (e.g. shared) but not under the owning unit: only the explicit path.
+        raise ServiceError(
+            _(
+                "The helped unit lies outside your unit: name it by its unit code and tick "
+                "“beyond my scope”."
+            ),
+            field="helped",
+        )
+    title = clean_text(title, field="title", label=_("Title"), limit=120, required=True)
+    if helping_unit.pk == helped_unit.pk:
+        raise ServiceError(
+            _("A pairing needs two different sides: the helping and the helped unit are the same."),
+            field="helped",
+        )
+    level = side_level(helping_unit)
+    if level is None:
+        raise ServiceError(
+            _("A side of a pairing is a school, a district or a city."), field="helping"
+        )
+    if side_level(helped_unit) != level:
+        raise ServiceError(
+            _("Both sides of a pairing are of the same level (school, district or city)."),
+            field="helped",
+        )
+    if is_under(helped_unit.path, helping_unit.path) or is_under(
+        helping_unit.path, helped_unit.path
+    ):
+        raise ServiceError(
+            _("A pairing needs two different sides: one side lies inside the other."),
+            field="helped",
+        )
+    _period(start_date, end_date)
+    _check_file(agreement_file, "agreement_file")
+    pairing = Pairing(
+        org_unit=owner,
+        title=title,
+        level=level,
+        helping_unit=helping_unit,
+        helped_unit=helped_unit,
+        start_date=start_date,
+        end_date=end_date,
+        agreement_signed_on=agreement_signed_on,
+        goals=clean_text(goals, field="goals", label=_("Goals"), limit=5000),
+        measures=clean_text(measures, field="measures", label=_("Measures"), limit=5000),
+        created_by=actor,
+    )
+    if agreement_file is not None:
+        pairing.agreement_file = agreement_file
+        pairing.agreement_name = str(getattr(agreement_file, "name", ""))[:200]
+    pairing.save()
+    grant(pairing, unit=helping_unit, reason="pairing: helping side")
+    grant(pairing, unit=helped_unit, reason="pairing: helped side")
+    audit.record(
+        actor,
+        pairing,
+        Action.CREATE,
+        {
+            "helping_unit": [None, helping_unit.name],
+            "helped_unit": [None, helped_unit.name],
+            "start_date": [None, str(start_date)],
+            "end_date": [None, str(end_date)],
+        },
+    )
+    if beyond:
+        audit.record(
+            actor,
+            pairing,
+            Action.GRANT,
+            {"helped_beyond_scope": [None, str(helped).strip()]},
+            message=_("Helped side named by unit code beyond the creator's scope"),
+        )
+    notify(
+        _side_users(helped_unit),
+        title=_("Your unit is paired for assistance: %(title)s") % {"title": pairing.title},
+        body=_("Helped by %(unit)s, %(start)s to %(end)s.")
+        % {"unit": helping_unit.name, "start": start_date, "end": end_date},
+        url=pairing.get_absolute_url(),
+        about=pairing,
+        dedupe_key=f"pairing-created-{pairing.pk}",
+    )
+    return pairing
+
+
+@transaction.atomic
+def update_pairing(
+    *, actor, pairing: Pairing, expected_version: int | None = None, **data: Any
+) -> Pairing:
+    """Change the title, period, agreement date, goals or measures."""
+    pairing = Pairing.objects.select_for_update().get(pk=pairing.pk)
+    require(actor, "change", pairing)
+    values = {f: data.get(f, getattr(pairing, f)) for f in EDITABLE}
+    values["title"] = clean_text(
+        values["title"], field="title", label=_("Title"), limit=120, required=True
+    )
+    values["goals"] = clean_text(values["goals"], field="goals", label=_("Goals"), limit=5000)
+    values["measures"] = clean_text(
+        values["measures"], field="measures", label=_("Measures"), limit=5000
+    )
+    _period(values["start_date"], values["end_date"])
+    apply_changes(actor, pairing, values, EDITABLE, expected_version=expected_version)
+    return pairing
+
+
+@transaction.atomic
+def set_agreement(
+    *, actor, pairing: Pairing, signed_on: dt.date | None, file, expected_version: int | None = None
+) -> Pairing:
+    """Record the signed agreement: the date and the document (through the upload guard)."""
+    pairing = Pairing.objects.select_for_update().get(pk=pairing.pk)
+    require(actor, "change", pairing)
+    if signed_on is None:
+        raise ServiceError(_("The signing date is required."), field="signed_on")
+    if file is None:
+        raise ServiceError(_("Choose the agreement document."), field="file")
+    _check_file(file, "file")
+    name = str(getattr(file, "name", ""))[:200]
+    apply_changes(
+        actor,
+        pairing,
+        {"agreement_signed_on": signed_on, "agreement_name": name},
+        ("agreement_signed_on", "agreement_name"),
+        expected_version=expected_version,
+    )
+    pairing.agreement_file = file
+    pairing.save(update_fields=["agreement_file"])
+    return pairing
+
+
+def _amount(value: Any) -> Decimal:
+    try:
+        amount = Decimal(str(value).replace(",", "").strip())
+    except (InvalidOperation, ValueError):
+        raise ServiceError(_("The amount is not a number."), field="amount") from None
+    if not amount.is_finite() or amount <= 0:
+        raise ServiceError(_("The amount of a fund must be positive."), field="amount")
+    if amount >= MAX_AMOUNT or amount != amount.quantize(Decimal("0.01")):
+        raise ServiceError(
+            _("The amount must be below one billion yuan, in yuan and fen."), field="amount"
+        )
+    return amount
+
+
+@transaction.atomic
+def add_fund(*, actor, pairing: Pairing, amount: Any, date: dt.date | None, purpose: str) -> Fund:
+    """Assistance funds given under the pairing (the helping side or the owning bureau)."""
+    fund = Fund(pairing=pairing, created_by=actor)
+    require(actor, "add", fund)
+    fund.amount = _amount(amount)
+    if date is None:
+        raise ServiceError(_("The date is required."), field="date")
+    fund.date = date
+    fund.purpose = clean_text(
+        purpose, field="purpose", label=_("Purpose"), limit=200, required=True
+    )
+    fund.save()
+    audit.record(
+        actor,
+        pairing,
+        Action.UPDATE,
+        {"fund": [None, f"{fund.date} {fund.amount} {fund.purpose}"]},
+    )
+    return fund
+
+
+@transaction.atomic
+def add_person_sent(
+    *,
+    actor,
+    pairing: Pairing,
+    person: Any,
+    role: str,
+    start_date: dt.date | None,
+    end_date: dt.date | None,
+    work: str = "",
+) -> PersonSent:
+    """A person the helping side sends (支教 / 驻校蹲点): someone of the helping side."""
+    row = PersonSent(pairing=pairing, created_by=actor)
+    require(actor, "add", row)
+    helping = pairing.helping_unit
+    found = resolve(
+        actor,
+        Person,
+        person,
+        field="person",
+        queryset=Person.objects.filter(org_unit__path__under=helping.path),
+    )
+    if role not in PersonSent.Role.values:
+        raise ServiceError(_("Choose support teaching or stationed researcher."), field="role")
+    _period(start_date, end_date)
+    if start_date < pairing.start_date or end_date > pairing.end_date:
+        raise ServiceError(
+            _("The dates of a person sent lie within the pairing's period."), field="start_date"
+        )
+    row.person = found
+    row.role = role
+    row.start_date, row.end_date = start_date, end_date
+    row.work = clean_text(work, field="work", label=_("What they did"), limit=5000)
+    row.save()
+    audit.record(
+        actor,
+        pairing,
+        Action.UPDATE,
+        {"person_sent": [None, f"{found.name} {row.get_role_display()} {start_date}–{end_date}"]},
+    )
+    return row
+
+
+@transaction.atomic
+def link_activity(*, actor, pairing: Pairing, activity: Any) -> JointActivity:
+    """Name the pairing on a research activity organised by either side (or the owning
+    bureau): a joint activity. Both sides then see that activity (and only that one)."""
+    link = JointActivity(pairing=pairing, created_by=actor)
+    require(actor, "add", link)
+    found = resolve(actor, Activity, activity, field="activity")
+    if not can(actor, "change", found):
+        raise PermissionDenied(_("You do not have permission to do this here."))
+    path = found.org_unit.path
+    if not any(
+        is_under(path, u.path)
+        for u in (pairing.helping_unit, pairing.helped_unit, pairing.org_unit)
+    ):
+        raise ServiceError(
+            _("A joint activity is organised by one of the pairing's sides."), field="activity"
+        )
+    if JointActivity.objects.filter(pairing=pairing, activity=found).exists():
+        raise ServiceError(_("This activity is already linked to the pairing."), field="activity")
+    link.activity = found
+    link.save()
+    grant(found, unit=pairing.helping_unit, reason="pairing joint activity")
+    grant(found, unit=pairing.helped_unit, reason="pairing joint activity")
+    audit.record(actor, pairing, Action.UPDATE, {"joint_activity": [None, found.title]})
+    return link
+
+
+@transaction.atomic
+def add_report(
+    *, actor, pairing: Pairing, side: str, period: str, text: str, file=None
+) -> PairingReport:
+    """A periodic report from one side of the pairing, with an optional file."""
+    report = PairingReport(pairing=pairing, author=actor, author_name=audit.actor_name(actor))
+    require(actor, "add", report)
+    mine = sides_of(actor, pairing)
+    if side not in Side.values:
+        raise ServiceError(_("Choose the side the report comes from."), field="side")
+    if mine and side not in mine and not actor.is_superuser:
+        raise ServiceError(_("You report for your own side of the pairing."), field="side")
+    report.side = side
+    report.period = clean_text(period, field="period", label=_("Period"), limit=40, required=True)
+    report.text = clean_text(text, field="text", label=_("Report"), limit=20000, required=True)
+    _check_file(file, "file")
+    if file is not None:
+        report.file = file
+        report.file_name = str(getattr(file, "name", ""))[:200]
+    report.save()
+    audit.record(actor, pairing, Action.UPDATE, {"report": [None, f"{report.period}"]})
+    return report
