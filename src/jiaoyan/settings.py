@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "jiaoyan.quality",
     "jiaoyan.observations",
     "jiaoyan.ledger",
+    "jiaoyan.communities",
 ]
 
 MIDDLEWARE = [

@@ -223,6 +223,16 @@ class Activity(Versioned, Timestamped, SubjectStageOptional, models.Model):
         on_delete=models.SET_NULL,
         related_name="activities",
     )
+    # The community of practice (三名+) that organises it: the activity counts for the
+    # community's tasks and points (jiaoyan.communities.progress).
+    community = models.ForeignKey(
+        "communities.Community",
+        verbose_name=_("organising community"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="activities",
+    )
     starts_at = models.DateTimeField(_("starts at"))
     ends_at = models.DateTimeField(_("ends at"))
     start_month = models.PositiveIntegerField(_("month"), editable=False)  # 202503, for stats
@@ -263,6 +273,7 @@ class Activity(Versioned, Timestamped, SubjectStageOptional, models.Model):
             models.Index(fields=["subject", "starts_at"], name="activity_subject"),
             models.Index(fields=["checked_in_count"], name="activity_checked_in"),
             models.Index(fields=["title"], name="activity_title"),
+            models.Index(fields=["community", "starts_at"], name="activity_community"),
             # Covering indexes: the calendar and the stats read these columns only, for
             # every activity of a month or a year, without touching the wide rows.
             models.Index(
