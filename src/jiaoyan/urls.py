@@ -33,6 +33,7 @@ urlpatterns = [
     path("quality/", include("jiaoyan.quality.urls")),
     path("observations/", include("jiaoyan.observations.urls")),
     path("ledger/", include("jiaoyan.ledger.urls")),
+    path("communities/", include("jiaoyan.communities.urls")),
     path("api/v1/", api_urls()),
 ]
 

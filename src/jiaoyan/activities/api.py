@@ -4,6 +4,7 @@ check-in, attendance) and feedback: the same services and scope as the pages."""
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 
+from jiaoyan.communities.models import Community
 from jiaoyan.core import resolve as ref
 from jiaoyan.core.api import changes, paginated
 from jiaoyan.core.errors import ServiceError
@@ -198,6 +199,9 @@ def create_activity(request, data: ActivityIn):
         stage=ref.stage(data.stage),
         host=host or getattr(request.auth, "person", None),
         theme=theme,
+        community=resolve_optional(
+            user, Community, data.community, field="community", keys=("code",)
+        ),
         hours=data.hours,
         description=data.description,
         venue_name=v.name,
@@ -217,10 +221,14 @@ def get_activity(request, activity_id: int):
 @router.patch("/activities/{activity_id}", response=ActivityOut)
 def update_activity(request, activity_id: int, data: ActivityPatch):
     activity = get_visible_or_404(Activity, request.auth, pk=activity_id)
-    payload = changes(data, blank=("description",), nullable=("theme",))
+    payload = changes(data, blank=("description",), nullable=("theme", "community"))
     if "theme" in payload:
         payload["theme"] = resolve_optional(
             request.auth, MonthlyTheme, payload["theme"], field="theme"
+        )
+    if "community" in payload:
+        payload["community"] = resolve_optional(
+            request.auth, Community, payload["community"], field="community", keys=("code",)
         )
     services.update_activity(
         actor=request.auth, activity=activity, data=payload, expected_version=data.version

@@ -2,6 +2,7 @@ from django.utils.translation import gettext_lazy as _
 
 from jiaoyan.core import apps as core_apps
 from jiaoyan.core import nav
+from jiaoyan.core.roles import Role
 
 
 class CommunitiesConfig(core_apps.ModuleConfig):
@@ -35,5 +36,14 @@ class CommunitiesConfig(core_apps.ModuleConfig):
             section=nav.EVALUATION,
             active_for=("communities:coverage", "communities:report"),
             visible=nav.has_scope,
+        ),
+        nav.NavItem(
+            "communities_settings",
+            _("Community settings"),
+            "communities:settings",
+            order=60,
+            section=nav.ADMIN,
+            active_for=("communities:settings",),
+            visible=nav.with_role(Role.BUREAU_ADMIN),
         ),
     )
