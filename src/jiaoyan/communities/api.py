@@ -2,8 +2,6 @@
 progress), evidence, the assessment results and coverage — the same services, queries and
 scope as the pages."""
 
-from __future__ import annotations
-
 from ninja import Query, Router, Status
 
 from jiaoyan.core.api import changes, paginated

@@ -1,7 +1,5 @@
 """API shapes of communities, memberships, tasks, assessment and coverage."""
 
-from __future__ import annotations
-
 import datetime as dt
 from typing import Annotated
 
