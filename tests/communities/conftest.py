@@ -24,8 +24,9 @@ def rule_codes(error) -> set[str]:
     return {error.rule}
 
 
-def make_studio(w, *, actor=None, code="MS-LW-001", leader="teacher", unit="linwei_institute",
-                **kw):
+def make_studio(
+    w, *, actor=None, code="MS-LW-001", leader="teacher", unit="linwei_institute", **kw
+):
     return services.create_community(
         actor=actor or w.users["district_researcher"],
         kind=kw.pop("kind", Kind.STUDIO),

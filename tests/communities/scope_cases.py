@@ -81,8 +81,9 @@ register(ScopeCase(Evidence, _evidence, actions=("change", "delete", "add")))
 register(
     ScopeCase(
         YearlyReport,
-        lambda w: services.request_report(actor=w.users["outsider"], community=_studio(w),
-                                          year=YEAR),
+        lambda w: services.request_report(
+            actor=w.users["outsider"], community=_studio(w), year=YEAR
+        ),
         page=lambda r: f"/communities/reports/{r.pk}/",
     )
 )

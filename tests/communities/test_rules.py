@@ -186,19 +186,28 @@ def test_evidence_only_for_evidence_tasks_and_positive(world, studio):
     manual = next(t for t in tasks if t.measure == "evidence")
     with pytest.raises(ServiceError) as e:
         services.add_evidence(
-            actor=world.users["teacher"], task=derived, date=dt.date(YEAR, 3, 1), count=1,
+            actor=world.users["teacher"],
+            task=derived,
+            date=dt.date(YEAR, 3, 1),
+            count=1,
             description="x",
         )
     assert "derived_task" in rule_codes(e.value)
     with pytest.raises(ServiceError):
         services.add_evidence(
-            actor=world.users["teacher"], task=manual, date=dt.date(YEAR, 3, 1), count=0,
+            actor=world.users["teacher"],
+            task=manual,
+            date=dt.date(YEAR, 3, 1),
+            count=0,
             description="结题",
         )
     assert not Evidence.objects.exists()
     # The studio's host (a teacher, its leader) enters what the platform cannot see.
     services.add_evidence(
-        actor=world.users["teacher"], task=manual, date=dt.date(YEAR, 3, 1), count=1,
+        actor=world.users["teacher"],
+        task=manual,
+        date=dt.date(YEAR, 3, 1),
+        count=1,
         description="市级课题立项",
     )
     assert Evidence.objects.count() == 1

@@ -54,7 +54,7 @@ class MembershipSheet(SheetKind):
         Column(
             "共同体编号",
             "community",
-            partial(cells.code, max_length=30),
+            lambda raw: cells.code(raw, max_length=30).upper(),
             required=True,
             help="共同体的编号，须在您的管理范围内",
         ),
