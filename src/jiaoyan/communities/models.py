@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 
 from jiaoyan.core.bases import Timestamped, Versioned, user_ref
 from jiaoyan.core.roles import ADMINS, Role
-from jiaoyan.core.scope import ScopedQuerySet, scoped, user_scopes
+from jiaoyan.core.scope import ScopedQuerySet, scoped, units_above_q, user_scopes
 
 MANAGERS = ADMINS | {Role.RESEARCHER, Role.PRINCIPAL}
 
@@ -50,21 +50,9 @@ class Measure(models.TextChoices):
     EVIDENCE = "evidence", _("Entered with evidence")
 
 
-def _ancestor_ids(user) -> set[int]:
-    ids: set[int] = set()
-    for s in user_scopes(user):
-        ids.update(int(p) for p in s.path.strip("/").split("/") if p)
-    return ids
-
-
 def _settings_above_q(user) -> Q | None:
     """Settings of a unit on the path above one of the user's units (they apply there)."""
-    ids = _ancestor_ids(user)
-    if not ids:
-        return None
-    return Q(org_unit_id__in=ids) | Q(
-        org_unit__parent_id__in=ids, org_unit__kind__in=["bureau", "institute"]
-    )
+    return units_above_q(user)
 
 
 def member_community_ids(user):
@@ -245,13 +233,29 @@ class Membership(models.Model):
         return self.person if self.person_id else self.school
 
 
+class TaskSpec(models.Model):
+    """What a task is: its name, what it counts (with the activity kind or the number of
+    participants that count), its target and its place in the list — of a template and
+    of a community's task alike."""
+
+    name = models.CharField(_("task"), max_length=100)
+    measure = models.CharField(_("counted from"), max_length=14, choices=Measure.choices)
+    activity_kind = models.CharField(_("activity kind"), max_length=16, blank=True)
+    min_participants = models.PositiveIntegerField(_("at least participants"), default=0)
+    target = models.PositiveIntegerField(_("target"))
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        abstract = True
+
+
 @scoped(
     path="org_unit__path",
     rules={"add": ADMINS, "change": ADMINS, "delete": ADMINS},
     grants=False,
     visible=_settings_above_q,
 )
-class TaskTemplate(Versioned, models.Model):
+class TaskTemplate(TaskSpec, Versioned, models.Model):
     """One task of a kind's yearly list (a studio's "10+N", a principal community's
     "六个一"), as a bureau sets it for the communities below it."""
 
@@ -259,12 +263,6 @@ class TaskTemplate(Versioned, models.Model):
         "orgs.OrgUnit", verbose_name=_("unit"), on_delete=models.PROTECT, related_name="+"
     )
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
-    name = models.CharField(_("task"), max_length=100)
-    measure = models.CharField(_("counted from"), max_length=14, choices=Measure.choices)
-    activity_kind = models.CharField(_("activity kind"), max_length=16, blank=True)
-    min_participants = models.PositiveIntegerField(_("at least participants"), default=0)
-    target = models.PositiveIntegerField(_("target"))
-    order = models.PositiveSmallIntegerField(_("order"), default=0)
 
     objects = ScopedQuerySet.as_manager()
 
@@ -284,19 +282,13 @@ class TaskTemplate(Versioned, models.Model):
     grants=False,
     visible=_follows("community"),
 )
-class CommunityTask(Versioned, models.Model):
+class CommunityTask(TaskSpec, Versioned, models.Model):
     """A community's task for one year, with its target; progress is computed."""
 
     community = models.ForeignKey(
         Community, verbose_name=_("community"), on_delete=models.CASCADE, related_name="tasks"
     )
     year = models.PositiveSmallIntegerField(_("year"))
-    name = models.CharField(_("task"), max_length=100)
-    measure = models.CharField(_("counted from"), max_length=14, choices=Measure.choices)
-    activity_kind = models.CharField(_("activity kind"), max_length=16, blank=True)
-    min_participants = models.PositiveIntegerField(_("at least participants"), default=0)
-    target = models.PositiveIntegerField(_("target"))
-    order = models.PositiveSmallIntegerField(_("order"), default=0)
 
     objects = ScopedQuerySet.as_manager()
 
@@ -315,17 +307,11 @@ class CommunityTask(Versioned, models.Model):
         return f"{self.year} {self.name}"
 
 
-def _evidence_check(user, action, evidence) -> bool | None:
-    if action == "delete":
-        return False
-    return None
-
-
 @scoped(
     path="task__community__org_unit__path",
     rules={"add": MANAGERS, "change": MANAGERS},
     grants=False,
-    check=_evidence_check,
+    check=_never_delete,
     visible=_follows("task__community"),
 )
 class Evidence(models.Model):

@@ -596,18 +596,7 @@ def add_task(
 
 
 def may_add_evidence(user, task: CommunityTask) -> bool:
-    if can(user, "add", Evidence(task=task)):
-        return True
-    person = getattr(user, "person", None)
-    return bool(
-        person is not None
-        and Membership.objects.filter(
-            community_id=task.community_id,
-            person=person,
-            left_on__isnull=True,
-            role__in=[Role.LEADER, Role.CORE],
-        ).exists()
-    )
+    return can(user, "add", Evidence(task=task)) or _leads(user, task.community)
 
 
 @transaction.atomic
