@@ -85,6 +85,9 @@ PK_OF = {
     "ledger/supervisions/": "ledger.Supervision",
     "observations/liaisons/": "observations.LiaisonAssignment",
     "me/tokens/": "people.ApiToken",
+    "communities/settings/templates/": "communities.TaskTemplate",
+    "communities/memberships/": "communities.Membership",
+    "communities/tasks/": "communities.CommunityTask",
 }
 
 _CONVERTER = re.compile(r"<(?:(?P<conv>[^>:]+):)?(?P<name>[^>]+)>")

@@ -2,6 +2,7 @@
 progress), evidence, the assessment results and coverage — the same services, queries and
 scope as the pages."""
 
+from django.utils import timezone
 from ninja import Query, Router, Status
 
 from jiaoyan.core.api import changes, paginated
@@ -25,7 +26,7 @@ from .schemas import (
     MembershipFilter,
     MembershipIn,
     MembershipOut,
-    ScoreOut,
+    StudioScoreOut,
     TaskIn,
     TaskOut,
     YearIn,
@@ -70,12 +71,12 @@ def create_community(request, data: CommunityIn):
     return Status(201, _communities().get(pk=community.pk))
 
 
-@router.get("/communities/assessment", response=list[ScoreOut], summary="Assessment ranking")
+@router.get("/communities/assessment", response=list[StudioScoreOut], summary="Assessment ranking")
 @paginated
 def assessment(request, query: Query[AssessmentQuery]):
     rows = queries.ranking(
         queries.visible_communities(request.auth),
-        query.year,
+        query.year or timezone.localdate().year,
         kind=query.kind,
         level=query.level or "",
     )

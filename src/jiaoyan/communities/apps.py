@@ -41,7 +41,7 @@ class CommunitiesConfig(core_apps.ModuleConfig):
             "communities_settings",
             _("Community settings"),
             "communities:settings",
-            order=60,
+            order=95,
             section=nav.ADMIN,
             active_for=("communities:settings",),
             visible=nav.with_role(Role.BUREAU_ADMIN),

@@ -14,7 +14,9 @@ from .models import Kind
 
 
 def _coverage(ctx: metrics.Context) -> dict:
-    return ctx.once("communities.coverage", lambda: queries.coverage(ctx.unit, ctx.period.end))
+    return ctx.once(
+        "communities.coverage", lambda: queries.coverage(ctx.unit, ctx.period.end, lists=False)
+    )
 
 
 def _kind(ctx: metrics.Context, kind: str):

@@ -112,48 +112,65 @@ def nearest(by_region: dict[int, Any], path: str) -> Any:
 
 
 class Settings:
-    """Every bureau's settings, loaded once (three small queries), picked per path."""
+    """Every bureau's settings, each table loaded once when first asked (one small query
+    each), picked per path."""
 
-    def __init__(self, kinds: Iterable[str] | None = None) -> None:
-        self._policies: dict[str, dict[int, Policy]] = {}
-        for p in KindPolicy.objects.select_related("org_unit").order_by("org_unit__depth"):
-            region = region_id(p.org_unit_id, p.org_unit.kind, p.org_unit.parent_id)
-            self._policies.setdefault(p.kind, {})[region] = Policy(
-                p.kind,
-                p.target_share,
-                p.max_per_person,
-                p.allow_several_leads,
-                p.allow_several_consortia,
-                unit_id=p.org_unit_id,
-            )
-        self._points: dict[int, list[Rule]] = {}
+    def __init__(self) -> None:
+        self._policies: dict[str, dict[int, Policy]] | None = None
+        self._points: dict[int, list[Rule]] | None = None
         self._point_units: dict[int, int] = {}
-        for r in PointRule.objects.select_related("org_unit").order_by("item", "level"):
-            region = region_id(r.org_unit_id, r.org_unit.kind, r.org_unit.parent_id)
-            self._points.setdefault(region, []).append(
-                Rule(r.item, r.level, r.points, r.min_participants)
-            )
-            self._point_units[region] = r.org_unit_id
-        self._templates: dict[str, dict[int, list[Template]]] = {}
-        for t in TaskTemplate.objects.select_related("org_unit").order_by("order", "id"):
-            region = region_id(t.org_unit_id, t.org_unit.kind, t.org_unit.parent_id)
-            self._templates.setdefault(t.kind, {}).setdefault(region, []).append(
-                Template(t.name, t.measure, t.target, t.activity_kind, t.min_participants)
-            )
+        self._templates: dict[str, dict[int, list[Template]]] | None = None
+
+    def _load_policies(self) -> dict[str, dict[int, Policy]]:
+        if self._policies is None:
+            self._policies = {}
+            for p in KindPolicy.objects.select_related("org_unit").order_by("org_unit__depth"):
+                region = region_id(p.org_unit_id, p.org_unit.kind, p.org_unit.parent_id)
+                self._policies.setdefault(p.kind, {})[region] = Policy(
+                    p.kind,
+                    p.target_share,
+                    p.max_per_person,
+                    p.allow_several_leads,
+                    p.allow_several_consortia,
+                    unit_id=p.org_unit_id,
+                )
+        return self._policies
+
+    def _load_points(self) -> dict[int, list[Rule]]:
+        if self._points is None:
+            self._points = {}
+            for r in PointRule.objects.select_related("org_unit").order_by("item", "level"):
+                region = region_id(r.org_unit_id, r.org_unit.kind, r.org_unit.parent_id)
+                self._points.setdefault(region, []).append(
+                    Rule(r.item, r.level, r.points, r.min_participants)
+                )
+                self._point_units[region] = r.org_unit_id
+        return self._points
+
+    def _load_templates(self) -> dict[str, dict[int, list[Template]]]:
+        if self._templates is None:
+            self._templates = {}
+            for t in TaskTemplate.objects.select_related("org_unit").order_by("order", "id"):
+                region = region_id(t.org_unit_id, t.org_unit.kind, t.org_unit.parent_id)
+                self._templates.setdefault(t.kind, {}).setdefault(region, []).append(
+                    Template(t.name, t.measure, t.target, t.activity_kind, t.min_participants)
+                )
+        return self._templates
 
     def policy(self, kind: str, path: str) -> Policy:
-        return nearest(self._policies.get(kind, {}), path) or DEFAULT_POLICY[kind]
+        return nearest(self._load_policies().get(kind, {}), path) or DEFAULT_POLICY[kind]
 
     def points(self, path: str) -> tuple[Rule, ...]:
-        found = nearest(self._points, path)
+        found = nearest(self._load_points(), path)
         return tuple(found) if found else DEFAULT_POINTS
 
     def points_unit_id(self, path: str) -> int | None:
         """The unit whose table applies on ``path`` (None: the defaults)."""
+        self._load_points()
         return nearest(self._point_units, path)
 
     def templates(self, kind: str, path: str) -> tuple[Template, ...]:
-        found = nearest(self._templates.get(kind, {}), path)
+        found = nearest(self._load_templates().get(kind, {}), path)
         return tuple(found) if found else DEFAULT_TEMPLATES[kind]
 
 

@@ -191,8 +191,9 @@ def _school_flags(unit_ids: set[int]) -> dict[int, tuple[bool, bool]]:
     return flags
 
 
-def coverage(root: OrgUnit, day: dt.date | None = None) -> dict[str, Any]:
-    """Every coverage figure of ``root``'s subtree on ``day`` (see the module's text)."""
+def coverage(root: OrgUnit, day: dt.date | None = None, *, lists: bool = True) -> dict[str, Any]:
+    """Every coverage figure of ``root``'s subtree on ``day`` (see the module's text);
+    ``lists``: also the first schools in no consortium (for the page)."""
     day = day or timezone.localdate()
     settings = Settings()
     communities = list(
@@ -271,7 +272,9 @@ def coverage(root: OrgUnit, day: dt.date | None = None) -> dict[str, Any]:
         "communities": len(communities),
         "schools": schools.count(),
         "schools_without_consortium": lonely.count(),
-        "lonely_schools": list(lonely.select_related("org_unit").order_by("org_unit__path")[:20]),
+        "lonely_schools": (
+            list(lonely.select_related("org_unit").order_by("org_unit__path")[:20]) if lists else []
+        ),
         "idle": len(idle),
         "idle_list": sorted(idle, key=lambda c: c["code"])[:20],
     }

@@ -141,7 +141,7 @@ class EvidenceOut(Schema):
     description: str
 
 
-class ScoreOut(Schema):
+class StudioScoreOut(Schema):
     rank: int
     community: int
     code: str
@@ -153,7 +153,7 @@ class ScoreOut(Schema):
 
 
 class AssessmentQuery(Schema):
-    year: int = Field(..., ge=MIN_YEAR, le=MAX_YEAR)
+    year: int | None = Field(None, ge=MIN_YEAR, le=MAX_YEAR, description="default: this year")
     kind: Kind = Kind.STUDIO
     level: Level | None = None
 
