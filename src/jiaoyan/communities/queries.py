@@ -26,7 +26,8 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from jiaoyan.activities.models import Activity
@@ -180,68 +181,57 @@ def _float(v: Decimal | None) -> float | None:
     return None if v is None else float(v)
 
 
-def _school_flags(unit_ids: set[int]) -> dict[int, tuple[bool, bool]]:
-    flags: dict[int, tuple[bool, bool]] = {}
-    ids = list(unit_ids)
-    for i in range(0, len(ids), 5000):
-        for sid, loc, weak in School.objects.filter(pk__in=ids[i : i + 5000]).values_list(
-            "pk", "location", "is_weak"
-        ):
-            flags[sid] = (loc == School.Location.RURAL, bool(weak))
-    return flags
-
-
 def coverage(root: OrgUnit, day: dt.date | None = None, *, lists: bool = True) -> dict[str, Any]:
     """Every coverage figure of ``root``'s subtree on ``day`` (see the module's text);
-    ``lists``: also the first schools in no consortium (for the page)."""
+    ``lists``: also the first schools in no consortium and idle communities (the page).
+
+    Every figure is one aggregate query in the database (distinct members counted there),
+    so the cost does not grow with the rows handed to Python."""
     day = day or timezone.localdate()
     settings = Settings()
-    communities = list(
-        communities_under(root)
-        .filter(community_current_q(day))
-        .values("id", "kind", "level", "name", "code")
-    )
-    by_id = {c["id"]: c for c in communities}
+    current = communities_under(root).filter(community_current_q(day))
     kinds = {k: KindCoverage(k, str(label)) for k, label in Kind.choices}
     for k, cov in kinds.items():
         policy = settings.policy(k, root.path)
         cov.target, cov.max_per_person = policy.target_share, policy.max_per_person
         cov.by_level = dict.fromkeys(Level.values, 0)
-    for c in communities:
-        cov = kinds[c["kind"]]
-        cov.communities += 1
-        cov.by_level[c["level"]] += 1
-    rows = list(
-        Membership.objects.filter(current_q(day), community_id__in=list(by_id)).values(
-            "community_id", "person_id", "school_id", "person__org_unit_id", "person__name"
-        )
+    total = 0
+    for row in current.values("kind", "level").annotate(n=Count("pk")).order_by():
+        kinds[row["kind"]].communities += row["n"]
+        kinds[row["kind"]].by_level[row["level"]] = row["n"]
+        total += row["n"]
+    members = Membership.objects.filter(current_q(day), community__in=current.values("pk"))
+    member = Coalesce("person_id", "school_id")
+    rural = Q(school__school__location=School.Location.RURAL) | Q(
+        person__org_unit__school__location=School.Location.RURAL
     )
-    participants: dict[str, set[int]] = defaultdict(set)
-    unit_of: dict[tuple[str, int], int] = {}
-    per_person: dict[tuple[str, int], int] = defaultdict(int)
-    names: dict[int, str] = {}
-    for m in rows:
-        kind = by_id[m["community_id"]]["kind"]
-        if m["school_id"]:
-            participants[kind].add(m["school_id"])
-            unit_of[(kind, m["school_id"])] = m["school_id"]
-        if m["person_id"]:
-            participants[kind].add(m["person_id"])
-            unit_of[(kind, m["person_id"])] = m["person__org_unit_id"]
-            per_person[(kind, m["person_id"])] += 1
-            names[m["person_id"]] = m["person__name"]
-    flags = _school_flags(set(unit_of.values()))
-    for kind, ids in participants.items():
-        cov = kinds[kind]
-        cov.participants = len(ids)
-        for pid in ids:
-            rural, weak = flags.get(unit_of[(kind, pid)], (False, False))
-            cov.rural += rural
-            cov.weak += weak
-            cov.rural_or_weak += rural or weak
-    for (kind, pid), n in sorted(per_person.items()):
-        if n > kinds[kind].max_per_person:
-            kinds[kind].over_limit.append({"person_id": pid, "name": names[pid], "count": n})
+    weak = Q(school__school__is_weak=True) | Q(person__org_unit__school__is_weak=True)
+    for row in (
+        members.values("community__kind")
+        .annotate(
+            n=Count(member, distinct=True),
+            rural=Count(member, distinct=True, filter=rural),
+            weak=Count(member, distinct=True, filter=weak),
+            either=Count(member, distinct=True, filter=rural | weak),
+        )
+        .order_by()
+    ):
+        cov = kinds[row["community__kind"]]
+        cov.participants, cov.rural, cov.weak = row["n"], row["rural"], row["weak"]
+        cov.rural_or_weak = row["either"]
+    # Every limit is at least 1: only people in two or more communities of a kind can be over.
+    for row in (
+        members.filter(person__isnull=False)
+        .values("community__kind", "person_id", "person__name")
+        .annotate(count=Count("pk"))
+        .filter(count__gt=1)
+        .order_by("person_id")
+    ):
+        cov = kinds[row["community__kind"]]
+        if row["count"] > cov.max_per_person:
+            cov.over_limit.append(
+                {"person_id": row["person_id"], "name": row["person__name"], "count": row["count"]}
+            )
     # Schools in no consortium (of any owner) current on the day.
     in_consortium = Membership.objects.filter(
         current_q(day),
@@ -254,29 +244,25 @@ def coverage(root: OrgUnit, day: dt.date | None = None, *, lists: bool = True) -
     # Idle communities: no activity held in the last 90 days.
     since = timezone.make_aware(dt.datetime.combine(day - dt.timedelta(days=IDLE_DAYS), dt.time()))
     until = timezone.make_aware(dt.datetime.combine(day + dt.timedelta(days=1), dt.time()))
-    active = set(
-        Activity.objects.filter(
-            progress.held_q(),
-            community_id__in=list(by_id),
-            starts_at__gte=since,
-            starts_at__lt=until,
-        )
-        .values_list("community_id", flat=True)
-        .distinct()
-    )
-    idle = [c for c in communities if c["id"] not in active]
+    active = Activity.objects.filter(
+        progress.held_q(),
+        community__in=current.values("pk"),
+        starts_at__gte=since,
+        starts_at__lt=until,
+    ).values("community_id")
+    idle = current.exclude(pk__in=active)
     return {
         "day": day,
         "root": root,
         "kinds": [kinds[k] for k in Kind.values],
-        "communities": len(communities),
+        "communities": total,
         "schools": schools.count(),
         "schools_without_consortium": lonely.count(),
         "lonely_schools": (
             list(lonely.select_related("org_unit").order_by("org_unit__path")[:20]) if lists else []
         ),
-        "idle": len(idle),
-        "idle_list": sorted(idle, key=lambda c: c["code"])[:20],
+        "idle": idle.count(),
+        "idle_list": list(idle.order_by("code").values("id", "name", "code")[:20]) if lists else [],
     }
 
 
