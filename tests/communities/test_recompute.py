@@ -216,3 +216,58 @@ def test_coverage_and_points_equal_an_independent_computation(demo_city, client)
     codes = dict(Community.objects.filter(kind="studio").values_list("code", "pk"))
     for code, value in rows:
         assert Decimal(value) == points.get(codes[code], 0), code
+
+
+def test_upward_report_equals_an_independent_computation(demo_city, client):
+    city = demo_city
+    day = timezone.localdate()
+    year = day.year
+    units = dict(OrgUnit.objects.values_list("id", "path"))
+    current = {
+        c["id"]: (c["kind"], c["level"])
+        for c in Community.objects.values(
+            "id", "kind", "level", "org_unit_id", "start_on", "end_on"
+        )
+        if units[c["org_unit_id"]].startswith(city.path) and c["start_on"] <= day <= c["end_on"]
+    }
+    expected = defaultdict(lambda: [0, set(), 0, 0])
+    for kl in current.values():
+        expected[kl][0] += 1
+    for m in Membership.objects.values(
+        "community_id", "person_id", "school_id", "joined_on", "left_on"
+    ):
+        if (
+            m["community_id"] in current
+            and m["joined_on"] <= day
+            and (m["left_on"] is None or m["left_on"] >= day)
+        ):
+            expected[current[m["community_id"]]][1].add(m["person_id"] or m["school_id"])
+    for a in Activity.objects.exclude(community=None).values(
+        "community_id", "status", "checked_in_count", "starts_at"
+    ):
+        if (
+            a["community_id"] in current
+            and a["status"] in ("published", "in_progress", "finished")
+            and a["checked_in_count"] > 0
+            and timezone.localtime(a["starts_at"]).year == year
+        ):
+            expected[current[a["community_id"]]][2] += 1
+            expected[current[a["community_id"]]][3] += a["checked_in_count"]
+    client.force_login(User.objects.get(username="city_admin"))
+    html = client.get(f"/communities/report/?unit={city.pk}&year={year}").content.decode()
+    rows = re.findall(
+        r'<tr data-kind="(\w+)" data-level="(\w+)"><td>[^<]*</td><td>[^<]*</td>'
+        r'<td class="text-end">(\d+)</td><td class="text-end">(\d+)</td>'
+        r'<td class="text-end">(\d+)</td><td class="text-end">(\d+)</td></tr>',
+        html,
+    )
+    assert len(rows) == 9
+    for kind, level, n, people, held, attendance in rows:
+        want = expected.get((kind, level), [0, set(), 0, 0])
+        assert [int(n), int(people), int(held), int(attendance)] == [
+            want[0],
+            len(want[1]),
+            want[2],
+            want[3],
+        ], (kind, level)
+    assert any(int(r[4]) for r in rows)

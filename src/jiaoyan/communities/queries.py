@@ -21,12 +21,11 @@ upward report — every one starts from the viewer's scope.
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -309,27 +308,35 @@ def ranking(
 def upward_report(root: OrgUnit, year: int) -> dict[str, Any]:
     """Per kind and level: communities, participants, activities held in ``year`` and their
     participants, and the rural/weak shares (coverage as of the year's last day, or today
-    in the current year)."""
+    in the current year). Aggregate queries, like the coverage."""
     today = timezone.localdate()
     day = min(today, dt.date(year, 12, 31))
-    cov = coverage(root, day)
-    communities = list(
-        communities_under(root).filter(community_current_q(day)).values("id", "kind", "level")
-    )
-    kind_level = {c["id"]: (c["kind"], c["level"]) for c in communities}
-    held: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
-    for a in progress.held_activities(kind_level, year):
-        cell = held[kind_level[a["community_id"]]]
-        cell[0] += 1
-        cell[1] += a["checked_in_count"]
-    members_kl: dict[tuple[str, str], set[int]] = defaultdict(set)
-    for m in Membership.objects.filter(current_q(day), community_id__in=list(kind_level)).values(
-        "community_id", "person_id", "school_id"
-    ):
-        members_kl[kind_level[m["community_id"]]].add(m["person_id"] or m["school_id"])
-    count_kl: dict[tuple[str, str], int] = defaultdict(int)
-    for kl in kind_level.values():
-        count_kl[kl] += 1
+    cov = coverage(root, day, lists=False)
+    current = communities_under(root).filter(community_current_q(day))
+    start, end = progress.year_bounds(year)
+    counts = {
+        (r["kind"], r["level"]): r["n"]
+        for r in current.values("kind", "level").annotate(n=Count("pk")).order_by()
+    }
+    held = {
+        (r["community__kind"], r["community__level"]): (r["n"], r["attendance"] or 0)
+        for r in Activity.objects.filter(
+            progress.held_q(),
+            community__in=current.values("pk"),
+            starts_at__gte=start,
+            starts_at__lt=end,
+        )
+        .values("community__kind", "community__level")
+        .annotate(n=Count("pk"), attendance=Sum("checked_in_count"))
+        .order_by()
+    }
+    members = {
+        (r["community__kind"], r["community__level"]): r["n"]
+        for r in Membership.objects.filter(current_q(day), community__in=current.values("pk"))
+        .values("community__kind", "community__level")
+        .annotate(n=Count(Coalesce("person_id", "school_id"), distinct=True))
+        .order_by()
+    }
     rows = []
     for k, klabel in Kind.choices:
         for lv, llabel in Level.choices:
@@ -340,10 +347,10 @@ def upward_report(root: OrgUnit, year: int) -> dict[str, Any]:
                     "kind_label": str(klabel),
                     "level": lv,
                     "level_label": str(llabel),
-                    "communities": count_kl.get(key, 0),
-                    "participants": len(members_kl.get(key, ())),
-                    "activities": held[key][0] if key in held else 0,
-                    "attendance": held[key][1] if key in held else 0,
+                    "communities": counts.get(key, 0),
+                    "participants": members.get(key, 0),
+                    "activities": held.get(key, (0, 0))[0],
+                    "attendance": held.get(key, (0, 0))[1],
                 }
             )
     return {"root": root, "year": year, "day": day, "rows": rows, "coverage": cov}
