@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from jiaoyan.activities.models import ORGANISERS
 from jiaoyan.core import audit, charts
 from jiaoyan.core.lists import SortOption, querystring_without
 from jiaoyan.core.pages import (
@@ -30,7 +31,7 @@ from jiaoyan.core.pages import (
     post_form,
     wants_export,
 )
-from jiaoyan.core.scope import can, get_visible_or_404
+from jiaoyan.core.scope import can, get_visible_or_404, scope_paths
 from jiaoyan.orgs.models import OrgUnit
 
 from . import policies, progress, queries, services
@@ -260,7 +261,8 @@ def community_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "task_form": TaskForm(initial={"year": year, "target": 1}) if manager else None,
         "evidence_form": EvidenceForm(),
         "history": audit.entries(community, 20) if manager else None,
-        "can_organise": services.may_organise_for(request.user, community),
+        "can_organise": services.may_organise_for(request.user, community)
+        and bool(request.user.is_superuser or scope_paths(request.user, ORGANISERS)),
     }
     return render(request, "communities/community_detail.html", ctx)
 
