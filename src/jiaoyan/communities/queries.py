@@ -32,6 +32,7 @@ from django.utils import timezone
 from jiaoyan.activities.models import Activity
 from jiaoyan.core.scope import under_q, user_scopes
 from jiaoyan.orgs.models import OrgUnit, School
+from jiaoyan.people.models import Person
 
 from . import progress
 from .models import Community, CommunityTask, Kind, Level, Membership
@@ -219,18 +220,32 @@ def coverage(root: OrgUnit, day: dt.date | None = None, *, lists: bool = True) -
         cov.participants, cov.rural, cov.weak = row["n"], row["rural"], row["weak"]
         cov.rural_or_weak = row["either"]
     # Every limit is at least 1: only people in two or more communities of a kind can be over.
-    for row in (
-        members.filter(person__isnull=False)
-        .values("community__kind", "person_id", "person__name")
+    over = [
+        row
+        for row in members.filter(person__isnull=False)
+        .values("community__kind", "person_id")
         .annotate(count=Count("pk"))
         .filter(count__gt=1)
         .order_by("person_id")
-    ):
-        cov = kinds[row["community__kind"]]
-        if row["count"] > cov.max_per_person:
-            cov.over_limit.append(
-                {"person_id": row["person_id"], "name": row["person__name"], "count": row["count"]}
+        if row["count"] > kinds[row["community__kind"]].max_per_person
+    ]
+    names = (
+        dict(
+            Person.objects.filter(pk__in=[r["person_id"] for r in over[:5000]]).values_list(
+                "pk", "name"
             )
+        )
+        if over
+        else {}
+    )
+    for row in over:
+        kinds[row["community__kind"]].over_limit.append(
+            {
+                "person_id": row["person_id"],
+                "name": names.get(row["person_id"], ""),
+                "count": row["count"],
+            }
+        )
     # Schools in no consortium (of any owner) current on the day.
     in_consortium = Membership.objects.filter(
         current_q(day),
