@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "jiaoyan.observations",
     "jiaoyan.ledger",
     "jiaoyan.pairing",
+    "jiaoyan.communities",
 ]
 
 MIDDLEWARE = [

@@ -34,6 +34,7 @@ urlpatterns = [
     path("observations/", include("jiaoyan.observations.urls")),
     path("ledger/", include("jiaoyan.ledger.urls")),
     path("pairing/", include("jiaoyan.pairing.urls")),
+    path("communities/", include("jiaoyan.communities.urls")),
     path("api/v1/", api_urls()),
 ]
 

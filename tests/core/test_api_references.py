@@ -16,6 +16,7 @@ from django.apps import apps
 from django.utils import timezone
 
 from jiaoyan.activities import services as activity_services
+from jiaoyan.communities import services as community_services
 from jiaoyan.ledger import services as ledger_services
 from jiaoyan.observations import services as observation_services
 from jiaoyan.observations.models import Rubric
@@ -38,6 +39,7 @@ OUR_APPS = {
     "observations",
     "ledger",
     "pairing",
+    "communities",
 }
 
 
@@ -87,7 +89,37 @@ def scene(world):
         start_date=DAY,
         end_date=DAY + dt.timedelta(days=365),
     )
+    period = {"start_on": dt.date(2025, 1, 1), "end_on": dt.date(2028, 12, 31)}
+    hidden_community = community_services.create_community(
+        actor=su,
+        kind="studio",
+        org_unit=u["linwei_institute"],
+        name="临渭区工作室",
+        code="MS-LW-REF",
+        leader=world.people["teacher"],
+        **period,
+    )
+    own_community = community_services.create_community(
+        actor=su,
+        kind="studio",
+        org_unit=u["huazhou_bureau"],
+        name="华州区工作室",
+        code="MS-HZ-REF",
+        leader=world.people["teacher_c"],
+        **period,
+    )
+    own_consortium = community_services.create_community(
+        actor=su,
+        kind="consortium",
+        org_unit=u["huazhou_bureau"],
+        name="华州区联合体",
+        code="MX-HZ-REF",
+        leading_school=world.schools["school_c"].org_unit,
+        **period,
+    )
     hidden = {
+        "community": hidden_community.pk,
+        "school_unit": world.schools["school_b"].org_unit.pk,
         "unit": u["linwei_institute"].pk,
         "unit_code": u["linwei_institute"].code,
         "person": world.people["teacher"].pk,
@@ -109,6 +141,8 @@ def scene(world):
         "item": own_item.pk,
         "rubric": builtin.pk,
         "pairing": pairing.pk,
+        "community": own_community.pk,
+        "consortium": own_consortium.pk,
     }
     return {"hidden": hidden, "missing": missing, "own": own}
 
@@ -126,6 +160,19 @@ def _activity(own, **over):
         "starts_at": start.replace(microsecond=0).isoformat(),
         "ends_at": (start + dt.timedelta(hours=2)).replace(microsecond=0).isoformat(),
         "main_venue": {"name": "报告厅"},
+    }
+    return {**body, **over}
+
+
+def _community(own, **over):
+    body = {
+        "kind": "studio",
+        "org_unit": own["unit"],
+        "name": "新工作室",
+        "code": "MS-HZ-NEW",
+        "start_on": "2025-01-01",
+        "end_on": "2028-12-31",
+        "leader": own["person"],
     }
     return {**body, **over}
 
@@ -450,6 +497,54 @@ CASES = [
         "unit",
         "collaborators",
         lambda o, r: {"collaborators": [r]},
+    ),
+    (
+        "activity community",
+        "post",
+        lambda o: "/api/v1/activities",
+        "community",
+        "community",
+        lambda o, r: _activity(o, community=r),
+    ),
+    (
+        "community unit",
+        "post",
+        lambda o: "/api/v1/communities",
+        "unit",
+        "org_unit",
+        lambda o, r: _community(o, org_unit=r),
+    ),
+    (
+        "community leader",
+        "post",
+        lambda o: "/api/v1/communities",
+        "person",
+        "leader",
+        lambda o, r: _community(o, leader=r),
+    ),
+    (
+        "community leading school",
+        "post",
+        lambda o: "/api/v1/communities",
+        "school_unit",
+        "leading_school",
+        lambda o, r: _community(o, kind="consortium", leader=None, leading_school=r),
+    ),
+    (
+        "member person",
+        "post",
+        lambda o: f"/api/v1/communities/{o['community']}/members",
+        "person",
+        "person",
+        lambda o, r: {"person": r},
+    ),
+    (
+        "member school",
+        "post",
+        lambda o: f"/api/v1/communities/{o['consortium']}/members",
+        "school_unit",
+        "school",
+        lambda o, r: {"school": r},
     ),
     (
         "exam unit",

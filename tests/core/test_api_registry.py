@@ -30,6 +30,19 @@ OPERATIONS = {
     ("post", "/api/v1/activities/{activity_id}/start"),
     ("get", "/api/v1/activities/{activity_id}/venues"),
     ("post", "/api/v1/activities/{activity_id}/venues"),
+    ("get", "/api/v1/communities"),
+    ("post", "/api/v1/communities"),
+    ("get", "/api/v1/communities/assessment"),
+    ("get", "/api/v1/communities/coverage"),
+    ("get", "/api/v1/communities/{community_id}"),
+    ("patch", "/api/v1/communities/{community_id}"),
+    ("post", "/api/v1/communities/{community_id}/members"),
+    ("get", "/api/v1/communities/{community_id}/tasks"),
+    ("post", "/api/v1/communities/{community_id}/tasks"),
+    ("post", "/api/v1/communities/{community_id}/tasks/generate"),
+    ("get", "/api/v1/memberships"),
+    ("post", "/api/v1/memberships/{membership_id}/leave"),
+    ("post", "/api/v1/tasks/{task_id}/evidence"),
     ("get", "/api/v1/balance"),
     ("post", "/api/v1/balance/inputs"),
     ("get", "/api/v1/decisions/{decision_id}"),
@@ -138,6 +151,7 @@ APP_ROUTERS = [
     "jiaoyan.observations.api.router",
     "jiaoyan.ledger.api.router",
     "jiaoyan.pairing.api.router",
+    "jiaoyan.communities.api.router",
 ]
 
 

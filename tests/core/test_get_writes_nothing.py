@@ -86,6 +86,9 @@ PK_OF = {
     "observations/liaisons/": "observations.LiaisonAssignment",
     "me/tokens/": "people.ApiToken",
     "pairing/reports/": "pairing.PairingReport",
+    "communities/settings/templates/": "communities.TaskTemplate",
+    "communities/memberships/": "communities.Membership",
+    "communities/tasks/": "communities.CommunityTask",
 }
 
 _CONVERTER = re.compile(r"<(?:(?P<conv>[^>:]+):)?(?P<name>[^>]+)>")

@@ -42,6 +42,11 @@ KEYS = {
     "quality.exams",
     "quality.score_rate",
     "hours.credited",
+    "communities.count",
+    "communities.studio_teachers",
+    "communities.consortium_schools",
+    "communities.studio_rural_weak_share",
+    "communities.activities_held",
 }
 
 

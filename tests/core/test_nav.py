@@ -33,9 +33,16 @@ def test_the_admin_sees_the_sections_in_order_with_their_pages(world, client_for
         found["research"]
     )
     assert found["training"] == ["hours", "pairing"]
-    assert found["evaluation"] == ["metrics"]
+    assert found["evaluation"] == ["communities_assessment", "communities_coverage", "metrics"]
     assert found["quality"] == ["quality"]
-    assert found["admin"] == ["orgs", "schools", "people", "imports", "audit"]
+    assert found["admin"] == [
+        "orgs",
+        "schools",
+        "people",
+        "imports",
+        "audit",
+        "communities_settings",
+    ]
     # The sections' names, in Chinese.
     for label in ("教研", "研训", "评价", "质量", "管理"):
         assert f'<span class="nav-link-title">{label}</span>' in html
@@ -45,7 +52,8 @@ def test_sections_without_pages_are_not_shown(world, client_for):
     html = client_for(world.teacher).get("/").content.decode()
     found = sections(html)
     # Nothing is registered in 心理 yet; 评价 holds the figures; the teacher imports nothing.
-    assert "wellbeing" not in found and found["evaluation"] == ["metrics"]
+    assert "wellbeing" not in found
+    assert found["evaluation"] == ["communities_assessment", "communities_coverage", "metrics"]
     assert found["admin"] == ["orgs", "schools", "people"]
     assert ">心理<" not in html
 

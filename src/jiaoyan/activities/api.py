@@ -4,6 +4,7 @@ check-in, attendance) and feedback: the same services and scope as the pages."""
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 
+from jiaoyan.communities.models import Community
 from jiaoyan.core import resolve as ref
 from jiaoyan.core.api import paginated
 from jiaoyan.core.api_crud import Resource
@@ -116,6 +117,11 @@ def list_activities(request, filters: Query[ActivityFilter]):
     return qs.order_by("-starts_at", "-id")
 
 
+def _community(user, code):
+    """An organising community, by code, among those the user sees."""
+    return resolve_optional(user, Community, code, field="community", keys=("code",))
+
+
 @router.post("/activities", response={201: ActivityOut})
 def create_activity(request, data: ActivityIn):
     user = request.auth
@@ -137,6 +143,7 @@ def create_activity(request, data: ActivityIn):
         stage=ref.stage(data.stage),
         host=host or getattr(request.auth, "person", None),
         theme=theme,
+        community=_community(user, data.community),
         hours=data.hours,
         description=data.description,
         venue_name=v.name,
@@ -153,8 +160,8 @@ activities.update(
     services.update_activity,
     ActivityPatch,
     blank=("description",),
-    nullable=("theme",),
-    refs={"theme": MonthlyTheme},
+    nullable=("theme", "community"),
+    refs={"theme": MonthlyTheme, "community": _community},
 )
 activities.action(
     "publish",

@@ -8,8 +8,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from jiaoyan.communities.models import Community
 from jiaoyan.core.forms import StyledForm, VersionedForm
-from jiaoyan.core.resolve import Unresolved, resolve, resolve_many
+from jiaoyan.core.resolve import Unresolved, reference_field, resolve, resolve_many
 from jiaoyan.core.roles import Role
 from jiaoyan.core.scope import user_scopes
 from jiaoyan.orgs.models import OrgUnit, Stage, Subject
@@ -194,6 +195,15 @@ class ActivityForm(VersionedForm):
         self.fields["org_unit"].queryset = organiser_units(user)
         year = timezone.localdate().year
         self.fields["theme"].queryset = theme_choices(user, (year - 1, year, year + 1))
+        self.fields["community"] = reference_field(
+            user,
+            Community,
+            keys=("code",),
+            required=False,
+            label=_("Organising community (code)"),
+            help_text=_("A community of practice (三名+) this activity counts for."),
+            widget=forms.TextInput(attrs={"class": "form-control"}),
+        )
         if editing:
             for name in ("org_unit", "venue_name", "venue_address", "venue_url", "venue_capacity"):
                 del self.fields[name]

@@ -24,7 +24,7 @@ from django.utils.translation import pgettext_lazy
 
 from jiaoyan.core.bases import SubjectStageOptional, Timestamped, Versioned, user_ref
 from jiaoyan.core.roles import ADMINS, Role
-from jiaoyan.core.scope import ScopedQuerySet, granted_ids, scoped, user_scopes
+from jiaoyan.core.scope import ScopedQuerySet, granted_ids, scoped, units_above_q
 
 ORGANISERS = ADMINS | {Role.RESEARCHER, Role.PRINCIPAL}
 
@@ -42,28 +42,16 @@ class Level(models.TextChoices):
 # --- plans -----------------------------------------------------------------------------
 
 
-def _ancestor_ids(user) -> set[int]:
-    """Ids of every unit on the paths of the user's scope units (them included)."""
-    ids: set[int] = set()
-    for s in user_scopes(user):
-        ids.update(int(p) for p in s.path.strip("/").split("/") if p)
-    return ids
-
-
 def _plans_above_q(user, prefix: str = "") -> Q | None:
     """Published plans of a unit above (or at) one of the user's units.
 
     A plan written by an institute or a bureau belongs to that office's unit, which hangs
     under its region: it counts as the region's plan for the region's lower units.
     """
-    ids = _ancestor_ids(user)
-    if not ids:
+    above = units_above_q(user, f"{prefix}org_unit")
+    if above is None:
         return None
-    unit = f"{prefix}org_unit"
-    return Q(**{f"{prefix}status": "published"}) & (
-        Q(**{f"{unit}_id__in": ids})
-        | Q(**{f"{unit}__parent_id__in": ids, f"{unit}__kind__in": ["bureau", "institute"]})
-    )
+    return Q(**{f"{prefix}status": "published"}) & above
 
 
 @scoped(
@@ -223,6 +211,16 @@ class Activity(Versioned, Timestamped, SubjectStageOptional, models.Model):
         on_delete=models.SET_NULL,
         related_name="activities",
     )
+    # The community of practice (三名+) that organises it: the activity counts for the
+    # community's tasks and points (jiaoyan.communities.progress).
+    community = models.ForeignKey(
+        "communities.Community",
+        verbose_name=_("organising community"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="activities",
+    )
     starts_at = models.DateTimeField(_("starts at"))
     ends_at = models.DateTimeField(_("ends at"))
     start_month = models.PositiveIntegerField(_("month"), editable=False)  # 202503, for stats
@@ -263,6 +261,7 @@ class Activity(Versioned, Timestamped, SubjectStageOptional, models.Model):
             models.Index(fields=["subject", "starts_at"], name="activity_subject"),
             models.Index(fields=["checked_in_count"], name="activity_checked_in"),
             models.Index(fields=["title"], name="activity_title"),
+            models.Index(fields=["community", "starts_at"], name="activity_community"),
             # Covering indexes: the calendar and the stats read these columns only, for
             # every activity of a month or a year, without touching the wide rows.
             models.Index(

@@ -166,6 +166,7 @@ class ActivityOut(NamesOut):
     stage: str | None
     host: int | None = Field(None, alias="host_id")
     theme: int | None = Field(None, alias="theme_id")
+    community: int | None = Field(None, alias="community_id")
     starts_at: dt.datetime
     ends_at: dt.datetime
     mode: str
@@ -197,6 +198,9 @@ class ActivityIn(Schema):
     stage: str | None = Field(None, description="stage code, e.g. junior")
     host: int | None = Field(None, description="person id of the host (default: you)")
     theme: int | None = None
+    community: int | str | None = Field(
+        None, description="the organising community (三名+): its id or code"
+    )
     hours: Decimal = Field(Decimal("0"), ge=0, le=40)
     description: str = Field("", max_length=5000)
     main_venue: VenueIn
@@ -212,6 +216,7 @@ class ActivityPatch(Schema):
     hours: Decimal | None = Field(None, ge=0, le=40)
     description: str | None = Field(None, max_length=5000)
     theme: int | None = None
+    community: int | str | None = None
     version: int | None = None
 
 

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_POST
 
+from jiaoyan.communities.models import Community
 from jiaoyan.core import audit, charts
 from jiaoyan.core.dbrouter import replica_reads
 from jiaoyan.core.lists import SortOption, paginate, querystring_without
@@ -78,7 +79,7 @@ def _activity(request, pk: int, qs=None) -> Activity:
         qs
         if qs is not None
         else Activity.objects.select_related(
-            "org_unit", "subject", "stage", "host", "theme", "theme__plan"
+            "org_unit", "subject", "stage", "host", "theme", "theme__plan", "community"
         )
     )
     return get_visible_or_404(base, request.user, pk=pk)
@@ -286,6 +287,13 @@ def activity_create(request: HttpRequest) -> HttpResponse:
     }
     if request.GET.get("theme"):
         initial["theme"] = request.GET["theme"]
+    if request.GET.get("community", "").isdigit():
+        initial["community"] = (
+            Community.objects.visible_to(request.user)
+            .filter(pk=int(request.GET["community"][:18]))
+            .values_list("code", flat=True)
+            .first()
+        )
     form = ActivityForm(request.POST or None, user=request.user, initial=initial)
 
     def create(d):
@@ -302,6 +310,7 @@ def activity_create(request: HttpRequest) -> HttpResponse:
             stage=d["stage"],
             host=_host(request, d["host_staff_no"]),
             theme=d["theme"],
+            community=d["community"],
             hours=d["hours"],
             description=d["description"],
             venue_name=d["venue_name"],
@@ -340,6 +349,7 @@ def activity_edit(request: HttpRequest, pk: int) -> HttpResponse:
         starts_at=timezone.localtime(activity.starts_at),
         ends_at=timezone.localtime(activity.ends_at),
         host_staff_no=activity.host.staff_no if activity.host_id else "",
+        community=activity.community.code if activity.community_id else "",
     )
     form = ActivityForm(request.POST or None, user=request.user, editing=True, initial=initial)
 

@@ -14,6 +14,9 @@ class ServiceError(ValidationError):
 
     def __init__(self, message, *, field: str | None = None, code: str | None = None):
         self.field = field
+        # Which rule refused (tests and API clients tell refusals apart by it; on a
+        # field's error Django keeps no code of its own).
+        self.rule = code
         if field:
             super().__init__({field: [message]}, code=code)
         else:

@@ -277,6 +277,26 @@ def under_q(model: type[models.Model], lookup: str, paths: Iterable[str]) -> Q:
     return _scope_q(model, lookup, paths, ids=True)
 
 
+def ancestor_ids(user) -> set[int]:
+    """Ids of every unit on the paths of the user's scope units (them included)."""
+    ids: set[int] = set()
+    for s in user_scopes(user):
+        ids.update(int(p) for p in s.path.strip("/").split("/") if p)
+    return ids
+
+
+def units_above_q(user, lookup: str = "org_unit") -> Q | None:
+    """Rows whose unit (``lookup``) lies above (or at) one of the user's scope units — a
+    bureau or institute counting as its region: what a unit above sets for the units
+    below it (a published plan, a bureau's settings). None: the user has no scope."""
+    ids = ancestor_ids(user)
+    if not ids:
+        return None
+    return Q(**{f"{lookup}_id__in": ids}) | Q(
+        **{f"{lookup}__parent_id__in": ids, f"{lookup}__kind__in": ["bureau", "institute"]}
+    )
+
+
 def units_in_scope(user) -> models.QuerySet:
     """Ids (a subquery) of every org unit under the user's scope units."""
     OrgUnit = apps.get_model("orgs", "OrgUnit")

@@ -340,6 +340,12 @@ class SheetKind:
 
         return can(self.actor, action, obj)
 
+    def row_key(self, values: Mapping[str, Any]) -> Any:
+        """The natural key of a parsed row, for the duplicate check: the key column's value
+        by default; a kind keyed on several columns (a community and a member) returns a
+        tuple of them (None when any is missing)."""
+        return values.get(self.key_column)
+
     def header_of(self, key: str) -> str:
         for c in self.columns:
             if c.key == key:
@@ -392,7 +398,7 @@ def parse_rows(sheet: SheetKind, table: Table, errors: list[RowError]) -> list[R
             except cells.CellError as e:
                 row_errors.append(RowError(number, col.header, str(e), cells.text(raw)[:100]))
                 row.values[col.key] = None
-        key = row.values.get(sheet.key_column)
+        key = sheet.row_key(row.values)
         if key and not cells.is_blank(raw_key):
             first = sheet.seen_keys.get(key)
             if first is not None:
@@ -401,8 +407,9 @@ def parse_rows(sheet: SheetKind, table: Table, errors: list[RowError]) -> list[R
                     RowError(
                         number,
                         key_col.header,
-                        _("duplicates row %(row)d (“%(value)s”)") % {"row": first, "value": key},
-                        str(key),
+                        _("duplicates row %(row)d (“%(value)s”)")
+                        % {"row": first, "value": _key_text(key)},
+                        _key_text(key),
                     )
                 )
                 row.extra["rejected"] = True
@@ -415,6 +422,10 @@ def parse_rows(sheet: SheetKind, table: Table, errors: list[RowError]) -> list[R
             row.extra["rejected"] = True
         parsed.append(row)
     return parsed
+
+
+def _key_text(key: Any) -> str:
+    return " ".join(str(k) for k in key) if isinstance(key, tuple) else str(key)
 
 
 def _check_unique(sheet: SheetKind, row: Row, errors: list[RowError]) -> None:

@@ -53,6 +53,19 @@ def _check_theme_for(actor, theme: MonthlyTheme | None) -> None:
         raise ServiceError(_("The monthly theme does not exist."), field="theme")
 
 
+def _check_community_for(actor, community) -> None:
+    """An activity names its organising community only if the actor may organise for it
+    (its managers, its leader and core members)."""
+    if community is None:
+        return
+    from jiaoyan.communities.services import may_organise_for
+
+    if not may_organise_for(actor, community):
+        raise ServiceError(
+            _("You may not organise activities for this community."), field="community"
+        )
+
+
 def _check_venue_fields(
     name: str, address: str, online_url: str, capacity, *, url_field: str = "online_url"
 ) -> None:
@@ -82,6 +95,7 @@ def create_activity(
     stage: Stage | None = None,
     host: Person | None = None,
     theme: MonthlyTheme | None = None,
+    community: Any = None,
     hours: Any = 0,
     description: str = "",
     venue_name: str = "",
@@ -100,6 +114,7 @@ def create_activity(
         stage=stage,
         host=host,
         theme=theme,
+        community=community,
         starts_at=starts_at,
         ends_at=ends_at,
         mode=mode,
@@ -118,6 +133,7 @@ def create_activity(
         raise ServiceError(_("Choose who may take part."), field="registration")
     _check_times(starts_at, ends_at)
     _check_theme_for(actor, theme)
+    _check_community_for(actor, community)
     activity.hours = _check_hours(hours)
     activity.start_month = _month_key(starts_at)
     name = (venue_name or "").strip() or _("Main venue")
@@ -140,7 +156,8 @@ def create_activity(
         {
             k: [None, v]
             for k, v in audit.snapshot(
-                activity, ["title", "kind", "org_unit", "starts_at", "ends_at", "mode", "hours"]
+                activity,
+                ["title", "kind", "org_unit", "community", "starts_at", "ends_at", "mode", "hours"],
             ).items()
         },
     )
@@ -154,6 +171,7 @@ ACTIVITY_FIELDS = [
     "stage",
     "host",
     "theme",
+    "community",
     "starts_at",
     "ends_at",
     "mode",
@@ -208,6 +226,8 @@ def update_activity(
         data["hours"] = _check_hours(data["hours"])
     if "theme" in data:
         _check_theme_for(actor, data["theme"])
+    if data.get("community") is not None and data["community"] != activity.community:
+        _check_community_for(actor, data["community"])
     old_start, old_end = activity.starts_at, activity.ends_at
     changes = apply_changes(
         actor, activity, data, ACTIVITY_FIELDS, expected_version=expected_version

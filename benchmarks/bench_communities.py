@@ -1,0 +1,79 @@
+"""Benchmarks of communities of practice at city scale (3,368 studios, 315 consortia, 266
+principal communities, ~50,000 memberships): the list, the members list, coverage, the
+upward report, a studio's workspace, the assessment ranking and the API's lists.
+
+``PAGES`` entries are ``{name, path, user[, grow]}``; a callable ``path`` looks a real id
+up in the bench database. Target (DESIGN.md): p95 ≤ 100 ms, a fixed number of queries.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import cache
+
+
+@cache
+def _busy_studio(db: str = "default") -> int:
+    """The county studio with the most activities organised for it."""
+    from django.db.models import Count
+
+    from jiaoyan.communities.models import Community
+
+    return (
+        Community.objects.using(db)
+        .filter(kind="studio", level="county")
+        .annotate(n=Count("activities"))
+        .order_by("-n", "pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
+YEAR = dt.date.today().year
+
+PAGES: list[dict] = [
+    {"name": "communities list", "path": "/communities/", "user": "city_admin", "grow": "size=100"},
+    {
+        "name": "communities members list",
+        "path": "/communities/members/",
+        "user": "city_admin",
+        "grow": "size=100",
+    },
+    {"name": "communities coverage (city)", "path": "/communities/coverage/", "user": "city_admin"},
+    {
+        "name": "communities coverage (district)",
+        "path": "/communities/coverage/",
+        "user": "district_researcher",
+    },
+    {
+        "name": "communities upward report (city)",
+        "path": "/communities/report/",
+        "user": "city_admin",
+    },
+    {
+        "name": "communities studio workspace",
+        "path": lambda db: f"/communities/{_busy_studio(db)}/",
+        "user": "city_admin",
+    },
+    {
+        "name": "communities assessment ranking (county studios)",
+        "path": f"/communities/assessment/?year={YEAR}&kind=studio&level=county",
+        "user": "city_admin",
+    },
+    {
+        "name": "communities assessment ranking (all studios)",
+        "path": f"/communities/assessment/?year={YEAR}&kind=studio",
+        "user": "city_admin",
+    },
+    {
+        "name": "communities API list",
+        "path": "/api/v1/communities",
+        "user": "city_admin",
+        "grow": "limit=500",
+    },
+    {
+        "name": "communities API coverage",
+        "path": "/api/v1/communities/coverage",
+        "user": "city_admin",
+    },
+]

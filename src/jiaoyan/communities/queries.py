@@ -1,0 +1,371 @@
+"""Reads of the communities module: lists, a workspace, the ranking, coverage and the
+upward report — every one starts from the viewer's scope.
+
+**Coverage** (computed, never typed) for a unit's subtree, as of a day:
+
+* the communities *in the subtree* are those owned by a unit in it whose period holds the
+  day; a *current membership* is one whose joining day is on or before the day and that
+  has not ended before it;
+* *participants* of a kind are the distinct members of its communities: schools for
+  consortia (the leading school included), persons for principal communities and studios;
+* a participant is *rural* when its school (a person's employing unit) is rural, *weak*
+  when the school is flagged weak; the share of a kind is rural-or-weak participants over
+  all participants, compared with the target of the kind's policy (met when ≥);
+* *schools in no consortium* are schools of the subtree with no current membership in any
+  consortium current on the day;
+* *people in too many communities* are persons with more current memberships in
+  communities of a kind (in the subtree) than the kind's policy allows;
+* an *idle* community held no activity (see :mod:`.progress`) in the 90 days up to the day.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from jiaoyan.activities.models import Activity
+from jiaoyan.core.scope import under_q, user_scopes
+from jiaoyan.orgs.models import OrgUnit, School
+from jiaoyan.people.models import Person
+
+from . import progress
+from .models import Community, CommunityTask, Kind, Level, Membership
+from .policies import Settings
+
+IDLE_DAYS = 90
+
+
+def visible_communities(user) -> QuerySet[Community]:
+    return Community.objects.visible_to(user)
+
+
+def for_list(qs: QuerySet[Community]) -> QuerySet[Community]:
+    return qs.select_related("org_unit", "leader", "leading_school")
+
+
+def current_q(day: dt.date, prefix: str = "") -> Q:
+    return Q(**{f"{prefix}joined_on__lte": day}) & (
+        Q(**{f"{prefix}left_on__isnull": True}) | Q(**{f"{prefix}left_on__gte": day})
+    )
+
+
+def community_current_q(day: dt.date, prefix: str = "") -> Q:
+    return Q(**{f"{prefix}start_on__lte": day, f"{prefix}end_on__gte": day})
+
+
+def members(community: Community) -> QuerySet[Membership]:
+    return community.members.select_related("person", "person__org_unit", "school").order_by(
+        "left_on", "role", "id"
+    )
+
+
+def tasks_with_progress(community: Community, year: int) -> list[dict[str, Any]]:
+    tasks = list(CommunityTask.objects.filter(community=community, year=year))
+    done = progress.task_progress(tasks)
+    out = []
+    for t in tasks:
+        n = done.get(t.pk, 0)
+        pct = min(100, round(100 * n / t.target)) if t.target else 100
+        out.append({"task": t, "done": n, "percent": pct, "met": n >= t.target})
+    return out
+
+
+def community_activities(community: Community, user, limit: int = 50) -> list[Activity]:
+    return list(
+        Activity.objects.filter(community=community)
+        .select_related("org_unit")
+        .order_by("-starts_at", "-id")[:limit]
+    )
+
+
+def feed(community: Community, limit: int = 20) -> list[dict[str, Any]]:
+    """What happened: memberships, activities and evidence, newest first."""
+    from .models import Evidence
+
+    items: list[dict[str, Any]] = []
+    for m in community.members.select_related("person", "school").order_by("-id")[:limit]:
+        items.append({"when": m.created_at, "kind": "member", "text": str(m.member)})
+    for a in community.activities.order_by("-starts_at")[:limit]:
+        items.append({"when": a.starts_at, "kind": "activity", "text": a.title, "obj": a})
+    for e in (
+        Evidence.objects.filter(task__community=community)
+        .select_related("task")
+        .order_by("-id")[:limit]
+    ):
+        items.append({"when": e.created_at, "kind": "evidence", "text": e.description})
+    items.sort(key=lambda i: i["when"], reverse=True)
+    return items[:limit]
+
+
+# --- roots -------------------------------------------------------------------------------
+
+
+def roots_for(user) -> list[OrgUnit]:
+    """The regions (or schools) a viewer's coverage and report can be about: the units of
+    their roles, broadest first."""
+    if user.is_superuser:
+        return list(OrgUnit.objects.filter(parent__isnull=True).order_by("path"))
+    ids = {s.unit_id for s in user_scopes(user)}
+    return list(OrgUnit.objects.filter(pk__in=ids).order_by("depth", "path"))
+
+
+def communities_under(root: OrgUnit) -> QuerySet[Community]:
+    return Community.objects.filter(under_q(Community, "org_unit__path", [root.path]))
+
+
+# --- coverage ----------------------------------------------------------------------------
+
+
+def _pct(n: int, total: int) -> Decimal | None:
+    if not total:
+        return None
+    return (Decimal(100) * n / total).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+@dataclass
+class KindCoverage:
+    kind: str
+    label: str
+    communities: int = 0
+    by_level: dict[str, int] = field(default_factory=dict)
+    participants: int = 0
+    rural: int = 0
+    weak: int = 0
+    rural_or_weak: int = 0
+    target: Decimal = Decimal("0")
+    max_per_person: int = 0
+    over_limit: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def rural_share(self) -> Decimal | None:
+        return _pct(self.rural, self.participants)
+
+    @property
+    def weak_share(self) -> Decimal | None:
+        return _pct(self.weak, self.participants)
+
+    @property
+    def share(self) -> Decimal | None:
+        return _pct(self.rural_or_weak, self.participants)
+
+    @property
+    def met(self) -> bool:
+        return self.share is not None and self.share >= self.target
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "communities": self.communities,
+            "by_level": dict(self.by_level),
+            "participants": self.participants,
+            "rural": self.rural,
+            "weak": self.weak,
+            "rural_or_weak": self.rural_or_weak,
+            "rural_share": _float(self.rural_share),
+            "weak_share": _float(self.weak_share),
+            "share": _float(self.share),
+            "target": float(self.target),
+            "met": self.met,
+            "max_per_person": self.max_per_person,
+            "over_limit": len(self.over_limit),
+        }
+
+
+def _float(v: Decimal | None) -> float | None:
+    return None if v is None else float(v)
+
+
+def coverage(root: OrgUnit, day: dt.date | None = None, *, lists: bool = True) -> dict[str, Any]:
+    """Every coverage figure of ``root``'s subtree on ``day`` (see the module's text);
+    ``lists``: also the first schools in no consortium and idle communities (the page).
+
+    Every figure is one aggregate query in the database (distinct members counted there),
+    so the cost does not grow with the rows handed to Python."""
+    day = day or timezone.localdate()
+    settings = Settings()
+    current = communities_under(root).filter(community_current_q(day))
+    kinds = {k: KindCoverage(k, str(label)) for k, label in Kind.choices}
+    for k, cov in kinds.items():
+        policy = settings.policy(k, root.path)
+        cov.target, cov.max_per_person = policy.target_share, policy.max_per_person
+        cov.by_level = dict.fromkeys(Level.values, 0)
+    total = 0
+    for row in current.values("kind", "level").annotate(n=Count("pk")).order_by():
+        kinds[row["kind"]].communities += row["n"]
+        kinds[row["kind"]].by_level[row["level"]] = row["n"]
+        total += row["n"]
+    members = Membership.objects.filter(current_q(day), community__in=current.values("pk"))
+    member = Coalesce("person_id", "school_id")
+    rural = Q(school__school__location=School.Location.RURAL) | Q(
+        person__org_unit__school__location=School.Location.RURAL
+    )
+    weak = Q(school__school__is_weak=True) | Q(person__org_unit__school__is_weak=True)
+    for row in (
+        members.values("community__kind")
+        .annotate(
+            n=Count(member, distinct=True),
+            rural=Count(member, distinct=True, filter=rural),
+            weak=Count(member, distinct=True, filter=weak),
+            either=Count(member, distinct=True, filter=rural | weak),
+        )
+        .order_by()
+    ):
+        cov = kinds[row["community__kind"]]
+        cov.participants, cov.rural, cov.weak = row["n"], row["rural"], row["weak"]
+        cov.rural_or_weak = row["either"]
+    # Every limit is at least 1: only people in two or more communities of a kind can be over.
+    over = [
+        row
+        for row in members.filter(person__isnull=False)
+        .values("community__kind", "person_id")
+        .annotate(count=Count("pk"))
+        .filter(count__gt=1)
+        .order_by("person_id")
+        if row["count"] > kinds[row["community__kind"]].max_per_person
+    ]
+    names = (
+        dict(
+            Person.objects.filter(pk__in=[r["person_id"] for r in over[:5000]]).values_list(
+                "pk", "name"
+            )
+        )
+        if over
+        else {}
+    )
+    for row in over:
+        kinds[row["community__kind"]].over_limit.append(
+            {
+                "person_id": row["person_id"],
+                "name": names.get(row["person_id"], ""),
+                "count": row["count"],
+            }
+        )
+    # Schools in no consortium (of any owner) current on the day.
+    in_consortium = Membership.objects.filter(
+        current_q(day),
+        community_current_q(day, "community__"),
+        community__kind=Kind.CONSORTIUM,
+        school__isnull=False,
+    ).values("school_id")
+    schools = School.objects.filter(under_q(School, "org_unit__path", [root.path]))
+    lonely = schools.exclude(pk__in=in_consortium)
+    # Idle communities: no activity held in the last 90 days.
+    since = timezone.make_aware(dt.datetime.combine(day - dt.timedelta(days=IDLE_DAYS), dt.time()))
+    until = timezone.make_aware(dt.datetime.combine(day + dt.timedelta(days=1), dt.time()))
+    active = Activity.objects.filter(
+        progress.held_q(),
+        community__in=current.values("pk"),
+        starts_at__gte=since,
+        starts_at__lt=until,
+    ).values("community_id")
+    idle = current.exclude(pk__in=active)
+    return {
+        "day": day,
+        "root": root,
+        "kinds": [kinds[k] for k in Kind.values],
+        "communities": total,
+        "schools": schools.count(),
+        "schools_without_consortium": lonely.count(),
+        "lonely_schools": (
+            list(lonely.select_related("org_unit").order_by("org_unit__path")[:20]) if lists else []
+        ),
+        "idle": idle.count(),
+        "idle_list": list(idle.order_by("code").values("id", "name", "code")[:20]) if lists else [],
+    }
+
+
+def coverage_dict(data: dict[str, Any]) -> dict[str, Any]:
+    """The coverage as JSON (the API, the tests)."""
+    return {
+        "unit": data["root"].pk,
+        "day": data["day"].isoformat(),
+        "communities": data["communities"],
+        "schools": data["schools"],
+        "schools_without_consortium": data["schools_without_consortium"],
+        "idle": data["idle"],
+        "kinds": [k.as_dict() for k in data["kinds"]],
+    }
+
+
+# --- the assessment ranking ---------------------------------------------------------------
+
+
+def ranking(
+    qs: QuerySet[Community], year: int, *, kind: str = Kind.STUDIO, level: str = ""
+) -> list[dict[str, Any]]:
+    """The communities of ``qs`` of a kind (and level), ranked by their points in ``year``
+    (ties by code), each scored with the table that applies to it."""
+    qs = qs.filter(kind=kind)
+    if level:
+        qs = qs.filter(level=level)
+    communities = list(qs.select_related("org_unit").order_by("code"))
+    settings = Settings()
+    scores = progress.points(communities, year, lambda c: settings.points(c.org_unit.path))
+    rows = [{"community": c, "score": scores[c.pk]} for c in communities]
+    rows.sort(key=lambda r: (-r["score"].total, r["community"].code))
+    rank, last = 0, None
+    for i, r in enumerate(rows, 1):
+        if r["score"].total != last:
+            rank, last = i, r["score"].total
+        r["rank"] = rank
+    return rows
+
+
+# --- the upward report --------------------------------------------------------------------
+
+
+def upward_report(root: OrgUnit, year: int) -> dict[str, Any]:
+    """Per kind and level: communities, participants, activities held in ``year`` and their
+    participants, and the rural/weak shares (coverage as of the year's last day, or today
+    in the current year). Aggregate queries, like the coverage."""
+    today = timezone.localdate()
+    day = min(today, dt.date(year, 12, 31))
+    cov = coverage(root, day, lists=False)
+    current = communities_under(root).filter(community_current_q(day))
+    start, end = progress.year_bounds(year)
+    counts = {
+        (r["kind"], r["level"]): r["n"]
+        for r in current.values("kind", "level").annotate(n=Count("pk")).order_by()
+    }
+    held = {
+        (r["community__kind"], r["community__level"]): (r["n"], r["attendance"] or 0)
+        for r in Activity.objects.filter(
+            progress.held_q(),
+            community__in=current.values("pk"),
+            starts_at__gte=start,
+            starts_at__lt=end,
+        )
+        .values("community__kind", "community__level")
+        .annotate(n=Count("pk"), attendance=Sum("checked_in_count"))
+        .order_by()
+    }
+    members = {
+        (r["community__kind"], r["community__level"]): r["n"]
+        for r in Membership.objects.filter(current_q(day), community__in=current.values("pk"))
+        .values("community__kind", "community__level")
+        .annotate(n=Count(Coalesce("person_id", "school_id"), distinct=True))
+        .order_by()
+    }
+    rows = []
+    for k, klabel in Kind.choices:
+        for lv, llabel in Level.choices:
+            key = (k, lv)
+            rows.append(
+                {
+                    "kind": k,
+                    "kind_label": str(klabel),
+                    "level": lv,
+                    "level_label": str(llabel),
+                    "communities": counts.get(key, 0),
+                    "participants": members.get(key, 0),
+                    "activities": held.get(key, (0, 0))[0],
+                    "attendance": held.get(key, (0, 0))[1],
+                }
+            )
+    return {"root": root, "year": year, "day": day, "rows": rows, "coverage": cov}
