@@ -29,7 +29,9 @@ DEMO_POINTS = {"school": 2, "county": 3, "city": 5, "province": 5}
 @pytest.fixture
 def demo_city(db):
     call_command("demo", "--scale", "small", "--seed", "1", stdout=StringIO())
-    return OrgUnit.objects.get(level="city", kind="region")
+    # The demo's city: the one its schools are in (pairing adds partner cities elsewhere).
+    school = School.objects.select_related("org_unit").order_by("pk").first()
+    return OrgUnit.objects.get(level="city", kind="region", pk__in=school.org_unit.ancestor_ids)
 
 
 def _independent_coverage(city: OrgUnit, day: dt.date) -> dict:

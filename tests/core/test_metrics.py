@@ -251,7 +251,9 @@ def test_the_number_of_queries_does_not_grow_with_rows(world, known):
     import_and_analyse(world, exam, dataset(world, seed=5))
     with CaptureQueriesContext(connection) as many:
         _values(unit, admin)
-    assert len(many) == len(few) <= len(KEYS)
+    # A fixed number, whatever the rows: one query for most figures, a few shared by a
+    # module's figures computed together (the communities' coverage: six for five).
+    assert len(many) == len(few) <= len(KEYS) + 3
 
 
 # --- the page and the API ------------------------------------------------------------------

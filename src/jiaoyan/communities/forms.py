@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from jiaoyan.activities.models import Activity
 from jiaoyan.core.forms import StyledForm, VersionedForm
@@ -161,9 +162,11 @@ class EvidenceForm(StyledForm):
 
 class PointRuleForm(StyledForm):
     org_unit = forms.ModelChoiceField(label=_("Unit"), queryset=OrgUnit.objects.none())
-    item = forms.ChoiceField(label=_("Item"), choices=PointItem.choices)
+    item = forms.ChoiceField(label=pgettext_lazy("points", "Item"), choices=PointItem.choices)
     level = forms.ChoiceField(label=_("Level"), choices=PointLevel.choices, required=False)
-    points = forms.DecimalField(label=_("Points"), min_value=0, max_value=1000, decimal_places=1)
+    points = forms.DecimalField(
+        label=pgettext_lazy("points", "Points"), min_value=0, max_value=1000, decimal_places=1
+    )
     min_participants = forms.IntegerField(
         label=_("At least participants"), min_value=0, max_value=10000, required=False
     )

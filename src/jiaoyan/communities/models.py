@@ -21,6 +21,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from jiaoyan.core.bases import Timestamped, Versioned, user_ref
 from jiaoyan.core.roles import ADMINS, Role
@@ -350,9 +351,9 @@ class PointItem(models.TextChoices):
 class PointLevel(models.TextChoices):
     ANY = "", _("Any level")
     PROVINCE = "province", _("Provincial")
-    CITY = "city", _("City")
-    COUNTY = "county", _("County")
-    SCHOOL = "school", _("School")
+    CITY = "city", pgettext_lazy("community level", "City")
+    COUNTY = "county", pgettext_lazy("community level", "County")
+    SCHOOL = "school", pgettext_lazy("community level", "School")
 
 
 @scoped(
@@ -368,7 +369,9 @@ class PointRule(models.Model):
     org_unit = models.ForeignKey(
         "orgs.OrgUnit", verbose_name=_("unit"), on_delete=models.PROTECT, related_name="+"
     )
-    item = models.CharField(_("item"), max_length=14, choices=PointItem.choices)
+    item = models.CharField(
+        pgettext_lazy("points", "item"), max_length=14, choices=PointItem.choices
+    )
     level = models.CharField(_("level"), max_length=10, choices=PointLevel.choices, blank=True)
     points = models.DecimalField(_("points"), max_digits=5, decimal_places=1)
     min_participants = models.PositiveIntegerField(_("at least participants"), default=0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from jiaoyan.core.forms import StyledForm, VersionedForm
 
@@ -79,6 +80,6 @@ class JointActivityForm(StyledForm):
 
 class ReportForm(StyledForm):
     side = forms.ChoiceField(label=_("Side"), choices=Side.choices)
-    period = forms.CharField(label=_("Period"), max_length=40)
+    period = forms.CharField(label=pgettext_lazy("date range", "Period"), max_length=40)
     text = forms.CharField(label=_("Report"), widget=forms.Textarea(attrs={"rows": 4}))
     file = forms.FileField(label=_("File"), required=False)

@@ -19,6 +19,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from jiaoyan.core.bases import Timestamped, Versioned, user_ref
 from jiaoyan.core.paths import is_under
@@ -300,7 +301,7 @@ class PairingReport(models.Model):
 
     pairing = models.ForeignKey(Pairing, on_delete=models.CASCADE, related_name="reports")
     side = models.CharField(_("side"), max_length=8, choices=Side.choices)
-    period = models.CharField(_("period"), max_length=40)
+    period = models.CharField(pgettext_lazy("date range", "period"), max_length=40)
     text = models.TextField(_("report"))
     file = models.FileField(_("file"), upload_to="pairing/reports/%Y/", max_length=300, blank=True)
     file_name = models.CharField(_("file name"), max_length=200, blank=True)

@@ -19,6 +19,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from jiaoyan.activities.models import Activity
 from jiaoyan.core import audit, uploads
@@ -366,7 +367,9 @@ def add_report(
     if mine and side not in mine and not actor.is_superuser:
         raise ServiceError(_("You report for your own side of the pairing."), field="side")
     report.side = side
-    report.period = clean_text(period, field="period", label=_("Period"), limit=40, required=True)
+    report.period = clean_text(
+        period, field="period", label=pgettext("date range", "Period"), limit=40, required=True
+    )
     report.text = clean_text(text, field="text", label=_("Report"), limit=20000, required=True)
     _check_file(file, "file")
     if file is not None:

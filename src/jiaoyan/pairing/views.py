@@ -9,6 +9,7 @@ from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from jiaoyan.core import audit, restricted
@@ -116,7 +117,7 @@ class PersonSentList(ListPage):
     sorts = [SortOption("start", _lazy("From"), ("start_date", "id"))]
     default_sort = "-start"
     columns = [
-        Column(_lazy("Name"), "person.name", width=12),
+        Column(pgettext_lazy("person", "Name"), "person.name", width=12),
         Column(_lazy("Staff number"), "person.staff_no", width=14),
         Column(_lazy("Role"), "get_role_display", width=16),
         Column(_lazy("Pairing"), "pairing.title", width=30),
