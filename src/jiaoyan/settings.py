@@ -131,6 +131,7 @@ TEMPLATES = [
                 "django.templatetags.i18n",
                 "django.templatetags.static",
                 "jiaoyan.core.templatetags.links",
+                "jiaoyan.core.templatetags.cards",
             ],
         },
     }
