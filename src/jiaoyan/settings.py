@@ -133,6 +133,7 @@ TEMPLATES = [
                 "django.templatetags.i18n",
                 "django.templatetags.static",
                 "jiaoyan.core.templatetags.links",
+                "jiaoyan.core.templatetags.cards",
             ],
         },
     }

@@ -9,7 +9,8 @@ from ninja.errors import HttpError
 from ninja.files import UploadedFile
 
 from jiaoyan.core import restricted
-from jiaoyan.core.api import PageIn, paginated
+from jiaoyan.core.api import PageIn
+from jiaoyan.core.api_crud import Resource
 from jiaoyan.core.errors import ServiceError
 from jiaoyan.core.resolve import resolve
 from jiaoyan.core.scope import get_visible_or_404
@@ -41,73 +42,29 @@ router = Router(tags=["quality"])
 LEVELS = {"all": Level.ALL, "county": Level.COUNTY, "school": Level.SCHOOL, "class": Level.CLASS}
 
 
-def exam_out(exam: Exam) -> dict:
-    return {
-        "id": exam.pk,
-        "org_unit": exam.org_unit_id,
-        "name": exam.name,
-        "kind": exam.kind,
-        "date": exam.date,
-        "grade": exam.grade,
-        "stage": exam.stage.code,
-        "subjects": [
-            {"id": s.pk, "name": s.name, "full_marks": s.full_marks, "cutoffs": s.cutoffs(exam)}
-            for s in exam.subjects.all()
-        ],
-        "cutoffs": exam.cutoffs(),
-        "weights": exam.weights(),
-        "students": exam.candidates_count,
-        "analysis_status": exam.analysis_status,
-        "analysis_progress": exam.analysis_progress,
-        "analysed_at": exam.analysed_at,
-    }
+EXAMS = Exam.objects.select_related("stage", "org_unit", "analysis_job").prefetch_related(
+    "subjects"
+)
 
 
-def _exams():
-    return Exam.objects.select_related("stage", "org_unit", "analysis_job").prefetch_related(
-        "subjects"
-    )
+def _stage(user, code: str) -> Stage:
+    """The exam's stage: a required reference (empty text is refused like an unknown one)."""
+    return resolve(user, Stage, code, field="stage")
+
+
+exams = Resource(router, "/exams/{exam_id}", EXAMS, out=ExamOut)
+exams.list(summary="Exams in your scope")
+exams.get()
+exams.create(
+    services.create_exam,
+    ExamIn,
+    refs={"org_unit": OrgUnit, "stage": _stage},
+    summary="Create an exam with its subjects",
+)
 
 
 def _exam(request, exam_id: int) -> Exam:
-    return get_visible_or_404(_exams(), request.auth, pk=exam_id)
-
-
-@router.get("/exams", response=list[ExamOut], summary="Exams in your scope")
-@paginated
-def list_exams(request):
-    return [exam_out(e) for e in queries.visible_exams(request.auth).prefetch_related("subjects")]
-
-
-@router.get("/exams/{exam_id}", response=ExamOut)
-def get_exam(request, exam_id: int):
-    return exam_out(_exam(request, exam_id))
-
-
-@router.post("/exams", response={201: ExamOut}, summary="Create an exam with its subjects")
-def create_exam(request, data: ExamIn):
-    unit = resolve(request.auth, OrgUnit, data.org_unit, field="org_unit")
-    stage = resolve(request.auth, Stage, data.stage, field="stage")
-    exam = services.create_exam(
-        actor=request.auth,
-        name=data.name,
-        kind=data.kind,
-        date=data.date,
-        grade=data.grade,
-        stage=stage,
-        org_unit=unit,
-        subjects=[
-            {
-                "name": s.name,
-                "full_marks": s.full_marks,
-                "cutoffs": s.cutoffs.as_dict() if s.cutoffs else None,
-            }
-            for s in data.subjects
-        ],
-        cutoffs=data.cutoffs.as_dict() if data.cutoffs else None,
-        weights=data.weights.as_dict() if data.weights else None,
-    )
-    return Status(201, exam_out(_exams().get(pk=exam.pk)))
+    return exams.one(request, exam_id)
 
 
 def _flag(request, value: bool) -> bool:
@@ -384,8 +341,8 @@ def _pending_link(link: ValueAddedLink):
     "202 while it is computed, then read it with GET",
 )
 def request_value_added(request, data: ValueAddedRequestIn):
-    entry_exam = resolve(request.auth, Exam, data.entry, field="entry", queryset=_exams())
-    exit_exam = resolve(request.auth, Exam, data.exit, field="exit", queryset=_exams())
+    entry_exam = resolve(request.auth, Exam, data.entry, field="entry", queryset=EXAMS)
+    exit_exam = resolve(request.auth, Exam, data.exit, field="exit", queryset=EXAMS)
     link = services.request_value_added(actor=request.auth, entry=entry_exam, exit_exam=exit_exam)
     link = ValueAddedLink.objects.select_related("entry_exam", "exit_exam", "job").get(pk=link.pk)
     current = link.is_current

@@ -5,28 +5,28 @@ from __future__ import annotations
 import datetime as dt
 
 from ninja import Field, Schema
+from pydantic import ConfigDict
 
 from .models import Exam
 
 
 class CutoffsIn(Schema):
+    # dumped (``.dict()``) as the services take it: ``pass``, not ``pass_``
+    model_config = ConfigDict(serialize_by_alias=True)
+
     excellent: float = Field(..., gt=0, le=1)
     good: float = Field(..., gt=0, le=1)
     pass_: float = Field(..., gt=0, le=1, alias="pass")
     low: float = Field(..., gt=0, le=1)
 
-    def as_dict(self) -> dict:
-        return {"excellent": self.excellent, "good": self.good, "pass": self.pass_, "low": self.low}
-
 
 class WeightsIn(Schema):
+    model_config = ConfigDict(serialize_by_alias=True)
+
     mean: float = Field(..., ge=0)
     excellent: float = Field(..., ge=0)
     pass_: float = Field(..., ge=0, alias="pass")
     low: float = Field(..., ge=0)
-
-    def as_dict(self) -> dict:
-        return {"mean": self.mean, "excellent": self.excellent, "pass": self.pass_, "low": self.low}
 
 
 class SubjectIn(Schema):
@@ -55,17 +55,18 @@ class SubjectOut(Schema):
 
 
 class ExamOut(Schema):
+    # read from an Exam: its cut-offs and weights are its methods' values
     id: int
-    org_unit: int
+    org_unit: int = Field(..., alias="org_unit_id")
     name: str
     kind: str
     date: dt.date
     grade: int
-    stage: str
+    stage: str = Field(..., alias="stage.code")
     subjects: list[SubjectOut]
     cutoffs: dict
     weights: dict
-    students: int
+    students: int = Field(..., alias="candidates_count")
     analysis_status: str
     analysis_progress: int
     analysed_at: dt.datetime | None
