@@ -24,6 +24,8 @@ from .schemas import (
 
 router = Router(tags=["pairing"])
 
+IN_PAIRING = ("pairing", Pairing)
+
 
 pairings = Resource(
     router,
@@ -87,7 +89,7 @@ Resource(
     services.add_fund,
     FundIn,
     path="/pairings/{pairing_id}/funds",
-    parent=("pairing", Pairing),
+    parent=IN_PAIRING,
     summary="Record a fund",
     name="add_fund",
 )
@@ -102,7 +104,7 @@ Resource(
     services.add_person_sent,
     PersonSentIn,
     path="/pairings/{pairing_id}/people-sent",
-    parent=("pairing", Pairing),
+    parent=IN_PAIRING,
     summary="Record a person sent",
     name="add_person_sent",
 )
