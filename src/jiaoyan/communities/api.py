@@ -5,14 +5,15 @@ scope as the pages."""
 from django.utils import timezone
 from ninja import Query, Router, Status
 
-from jiaoyan.core.api import changes, paginated
-from jiaoyan.core.resolve import resolve, resolve_optional
+from jiaoyan.core.api import paginated
+from jiaoyan.core.api_crud import Resource
+from jiaoyan.core.resolve import resolve_optional
 from jiaoyan.core.scope import get_visible_or_404
 from jiaoyan.orgs.models import OrgUnit
 from jiaoyan.people.models import Person
 
 from . import progress, queries, services
-from .models import Community, CommunityTask, Membership
+from .models import Community, CommunityTask, Evidence, Membership
 from .schemas import (
     AssessmentQuery,
     CommunityFilter,
@@ -37,38 +38,30 @@ router = Router(tags=["communities of practice"])
 SCHOOLS = OrgUnit.objects.filter(kind=OrgUnit.Kind.SCHOOL)
 
 
-def _communities():
-    return Community.objects.select_related("org_unit")
+def _school(field: str):
+    """A resolver of a school unit (id or code) for the body field ``field``."""
+
+    def find(user, value):
+        return resolve_optional(user, OrgUnit, value, field=field, queryset=SCHOOLS)
+
+    return find
 
 
-@router.get("/communities", response=list[CommunityOut], summary="Communities you see")
-@paginated
-def list_communities(request, filters: Query[CommunityFilter]):
-    qs = filters.filter(_communities().visible_to(request.auth))
-    return qs.order_by("kind", "level", "code")
-
-
-@router.post("/communities", response={201: CommunityOut})
-def create_community(request, data: CommunityIn):
-    user = request.auth
-    unit = resolve(user, OrgUnit, data.org_unit, field="org_unit")
-    leader = resolve_optional(user, Person, data.leader, field="leader")
-    school = resolve_optional(
-        user, OrgUnit, data.leading_school, field="leading_school", queryset=SCHOOLS
-    )
-    community = services.create_community(
-        actor=user,
-        kind=data.kind,
-        org_unit=unit,
-        name=data.name,
-        code=data.code,
-        start_on=data.start_on,
-        end_on=data.end_on,
-        goals=data.goals,
-        leader=leader,
-        leading_school=school,
-    )
-    return Status(201, _communities().get(pk=community.pk))
+communities = Resource(
+    router,
+    "/communities/{community_id}",
+    Community.objects.select_related("org_unit"),
+    out=CommunityOut,
+    plural="communities",
+)
+communities.list(
+    filters=CommunityFilter, order=("kind", "level", "code"), summary="Communities you see"
+)
+communities.create(
+    services.create_community,
+    CommunityIn,
+    refs={"org_unit": OrgUnit, "leader": Person, "leading_school": _school("leading_school")},
+)
 
 
 @router.get("/communities/assessment", response=list[StudioScoreOut], summary="Assessment ranking")
@@ -109,60 +102,28 @@ def coverage(request, unit: int | None = None):
     return queries.coverage_dict(queries.coverage(root))
 
 
-@router.get("/communities/{community_id}", response=CommunityOut)
-def get_community(request, community_id: int):
-    return get_visible_or_404(_communities(), request.auth, pk=community_id)
-
-
-@router.patch("/communities/{community_id}", response=CommunityOut)
-def update_community(request, community_id: int, data: CommunityPatch):
-    community = get_visible_or_404(Community, request.auth, pk=community_id)
-    services.update_community(
-        actor=request.auth,
-        community=community,
-        data=changes(data, blank=("goals",)),
-        expected_version=data.version,
-    )
-    return _communities().get(pk=community.pk)
+communities.get()
+communities.update(services.update_community, CommunityPatch, blank=("goals",))
 
 
 # --- memberships -----------------------------------------------------------------------
 
-
-def _memberships():
-    return Membership.objects.select_related("community")
-
-
-@router.get("/memberships", response=list[MembershipOut], summary="Members you see")
-@paginated
-def list_memberships(request, filters: Query[MembershipFilter]):
-    qs = filters.filter(_memberships().visible_to(request.auth))
-    return qs.order_by("community_id", "id")
-
-
-@router.post("/communities/{community_id}/members", response={201: MembershipOut})
-def add_member(request, community_id: int, data: MembershipIn):
-    user = request.auth
-    community = get_visible_or_404(Community, user, pk=community_id)
-    person = resolve_optional(user, Person, data.person, field="person")
-    school = resolve_optional(user, OrgUnit, data.school, field="school", queryset=SCHOOLS)
-    m = services.add_member(
-        actor=user,
-        community=community,
-        person=person,
-        school=school,
-        role=data.role,
-        joined_on=data.joined_on,
-        across=data.across,
-    )
-    return Status(201, _memberships().get(pk=m.pk))
-
-
-@router.post("/memberships/{membership_id}/leave", response=MembershipOut)
-def leave(request, membership_id: int, data: LeaveIn):
-    m = get_visible_or_404(Membership, request.auth, pk=membership_id)
-    services.end_membership(actor=request.auth, membership=m, left_on=data.left_on)
-    return _memberships().get(pk=m.pk)
+memberships = Resource(
+    router,
+    "/memberships/{membership_id}",
+    Membership.objects.select_related("community"),
+    out=MembershipOut,
+)
+memberships.list(filters=MembershipFilter, order=("community_id", "id"), summary="Members you see")
+memberships.create(
+    services.add_member,
+    MembershipIn,
+    path="/communities/{community_id}/members",
+    parent=("community", Community),
+    refs={"person": Person, "school": _school("school")},
+    name="add_member",
+)
+memberships.action("leave", services.end_membership, body=LeaveIn, name="leave")
 
 
 # --- tasks -------------------------------------------------------------------------------
@@ -178,7 +139,7 @@ def _task_rows(tasks: list[CommunityTask]) -> list[CommunityTask]:
 @router.get("/communities/{community_id}/tasks", response=list[TaskOut])
 @paginated
 def list_tasks(request, community_id: int, year: int | None = None):
-    community = get_visible_or_404(Community, request.auth, pk=community_id)
+    community = communities.for_write(request, community_id)
     qs = CommunityTask.objects.visible_to(request.auth).filter(community=community)
     if year is not None:
         qs = qs.filter(year=year)
@@ -187,7 +148,7 @@ def list_tasks(request, community_id: int, year: int | None = None):
 
 @router.post("/communities/{community_id}/tasks", response={201: TaskOut})
 def add_task(request, community_id: int, data: TaskIn):
-    community = get_visible_or_404(Community, request.auth, pk=community_id)
+    community = communities.for_write(request, community_id)
     task = services.add_task(actor=request.auth, community=community, **data.dict())
     return Status(
         201, _task_rows([CommunityTask.objects.select_related("community").get(pk=task.pk)])[0]
@@ -196,7 +157,7 @@ def add_task(request, community_id: int, data: TaskIn):
 
 @router.post("/communities/{community_id}/tasks/generate", response=list[TaskOut])
 def generate_tasks(request, community_id: int, data: YearIn):
-    community = get_visible_or_404(Community, request.auth, pk=community_id)
+    community = communities.for_write(request, community_id)
     services.generate_tasks(actor=request.auth, community=community, year=data.year)
     tasks = CommunityTask.objects.filter(community=community, year=data.year).select_related(
         "community"
@@ -204,14 +165,6 @@ def generate_tasks(request, community_id: int, data: YearIn):
     return _task_rows(list(tasks))
 
 
-@router.post("/tasks/{task_id}/evidence", response={201: EvidenceOut})
-def add_evidence(request, task_id: int, data: EvidenceIn):
-    task = get_visible_or_404(CommunityTask, request.auth, pk=task_id)
-    e = services.add_evidence(
-        actor=request.auth,
-        task=task,
-        date=data.date,
-        count=data.count,
-        description=data.description,
-    )
-    return Status(201, e)
+Resource(router, "/tasks/{task_id}/evidence", Evidence, out=EvidenceOut).create(
+    services.add_evidence, EvidenceIn, parent=("task", CommunityTask), name="add_evidence"
+)

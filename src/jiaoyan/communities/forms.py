@@ -24,6 +24,18 @@ def _date(label, **kw):
     return forms.DateField(label=label, widget=DATE, **kw)
 
 
+class _Participants(forms.IntegerField):
+    """The least number of participants: left empty, none (0)."""
+
+    def __init__(self, **kw):
+        super().__init__(
+            label=_("At least participants"), min_value=0, max_value=10000, required=False, **kw
+        )
+
+    def to_python(self, value):
+        return super().to_python(value) or 0
+
+
 def owner_units(user):
     """Units a community may be owned by: where the user may add one, at a city, county or
     school (regions, schools, and the bureaus and institutes of regions)."""
@@ -144,9 +156,7 @@ class TaskForm(StyledForm):
         required=False,
         choices=[("", _("Any kind")), *list(Activity.Kind.choices)],
     )
-    min_participants = forms.IntegerField(
-        label=_("At least participants"), min_value=0, max_value=10000, required=False
-    )
+    min_participants = _Participants()
     target = forms.IntegerField(label=_("Target"), min_value=1, max_value=1000)
 
 
@@ -167,9 +177,7 @@ class PointRuleForm(StyledForm):
     points = forms.DecimalField(
         label=pgettext_lazy("points", "Points"), min_value=0, max_value=1000, decimal_places=1
     )
-    min_participants = forms.IntegerField(
-        label=_("At least participants"), min_value=0, max_value=10000, required=False
-    )
+    min_participants = _Participants()
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)

@@ -28,7 +28,7 @@ from jiaoyan.core.errors import ServiceError
 from jiaoyan.core.jobs import start_job
 from jiaoyan.core.notifications import notify
 from jiaoyan.core.paths import is_under
-from jiaoyan.core.scope import can, require
+from jiaoyan.core.scope import can, locked, require
 from jiaoyan.core.services import apply_changes
 from jiaoyan.orgs.models import OrgUnit
 from jiaoyan.people.models import Person
@@ -321,8 +321,7 @@ def create_community(
 def update_community(
     *, actor, community: Community, data: dict[str, Any], expected_version: int | None = None
 ) -> Community:
-    community = Community.objects.select_for_update().get(pk=community.pk)
-    require(actor, "change", community)
+    community = locked(actor, "change", community)
     if "name" in data:
         data["name"] = (data["name"] or "").strip()
         if not data["name"]:

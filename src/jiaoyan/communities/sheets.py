@@ -103,11 +103,8 @@ class MembershipSheet(SheetKind):
 
     def check(self, row: Row, errors: list[RowError]) -> None:
         v, h = row.values, self.header_of
-        community = self.communities.get(v["community"])
+        community = self.referenced(row, errors, self.communities, "community")
         if community is None:
-            errors.append(
-                RowError(row.number, h("community"), self.communities.message(v["community"]))
-            )
             return
         if not self.allowed("import", community):
             errors.append(
@@ -124,21 +121,15 @@ class MembershipSheet(SheetKind):
             if not v.get("school_code"):
                 errors.append(RowError(row.number, h("school_code"), _("is required but empty")))
                 return
-            school = self.schools.get(v["school_code"])
+            school = self.referenced(row, errors, self.schools, "school_code")
             if school is None:
-                errors.append(
-                    RowError(row.number, h("school_code"), self.schools.message(v["school_code"]))
-                )
                 return
         else:
             if not v.get("staff_no"):
                 errors.append(RowError(row.number, h("staff_no"), _("is required but empty")))
                 return
-            person = self.people.get(v["staff_no"])
+            person = self.referenced(row, errors, self.people, "staff_no")
             if person is None:
-                errors.append(
-                    RowError(row.number, h("staff_no"), self.people.message(v["staff_no"]))
-                )
                 return
         role = v.get("role") or Membership.Role.MEMBER
         joined_on = v.get("joined_on") or max(_today(), community.start_on)

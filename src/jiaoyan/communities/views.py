@@ -24,11 +24,13 @@ from jiaoyan.core.pages import (
     Column,
     ListPage,
     columns_response,
+    creating,
     edit_page,
     editing,
     form_page,
     post_action,
     post_form,
+    updating,
     wants_export,
 )
 from jiaoyan.core.scope import can, get_visible_or_404, scope_paths
@@ -166,24 +168,10 @@ def community_create(request: HttpRequest) -> HttpResponse:
     }
     form = CommunityForm(request.POST or None, user=request.user, initial=initial)
 
-    def create(d):
-        return services.create_community(
-            actor=request.user,
-            kind=d["kind"],
-            org_unit=d["org_unit"],
-            name=d["name"],
-            code=d["code"],
-            start_on=d["start_on"],
-            end_on=d["end_on"],
-            goals=d["goals"],
-            leader=d["leader"],
-            leading_school=d["leading_school"],
-        )
-
     return form_page(
         request,
         form,
-        create,
+        creating(services.create_community, request.user),
         template="communities/community_form.html",
         success=_("Community created. Add its members and the year's tasks."),
     )
@@ -200,16 +188,10 @@ def community_edit(request: HttpRequest, pk: int) -> HttpResponse:
         editing=True,
         initial=editing(community, services.COMMUNITY_FIELDS),
     )
-
-    def save(d, version):
-        return services.update_community(
-            actor=request.user, community=community, data=d, expected_version=version
-        )
-
     return edit_page(
         request,
         form,
-        save,
+        updating(services.update_community, request.user, community=community),
         template="communities/community_form.html",
         context={"community": community},
         success=_("Saved."),
@@ -307,9 +289,7 @@ def member_leave(request: HttpRequest, pk: int) -> HttpResponse:
     return post_form(
         request,
         form,
-        lambda d: services.end_membership(
-            actor=request.user, membership=membership, left_on=d["left_on"]
-        ),
+        creating(services.end_membership, request.user, membership=membership),
         success=_("The member has left."),
         redirect_to=membership.community,
     )
@@ -344,16 +324,7 @@ def task_add(request: HttpRequest, pk: int) -> HttpResponse:
     return post_form(
         request,
         form,
-        lambda d: services.add_task(
-            actor=request.user,
-            community=community,
-            year=d["year"],
-            name=d["name"],
-            measure=d["measure"],
-            target=d["target"],
-            activity_kind=d["activity_kind"],
-            min_participants=d["min_participants"] or 0,
-        ),
+        creating(services.add_task, request.user, community=community),
         success=_("Task added."),
         redirect_to=lambda t: _back(community, t.year) if t else community.get_absolute_url(),
     )
@@ -369,13 +340,7 @@ def evidence_add(request: HttpRequest, pk: int) -> HttpResponse:
     return post_form(
         request,
         form,
-        lambda d: services.add_evidence(
-            actor=request.user,
-            task=task,
-            date=d["date"],
-            count=d["count"],
-            description=d["description"],
-        ),
+        creating(services.add_evidence, request.user, task=task),
         success=_("Evidence recorded."),
         redirect_to=_back(task.community, task.year),
     )
@@ -603,59 +568,32 @@ def settings_page(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
-@require_POST
-def rule_save(request: HttpRequest) -> HttpResponse:
-    form = PointRuleForm(request.POST, user=request.user)
-    return post_form(
-        request,
-        form,
-        lambda d: services.save_point_rule(
-            actor=request.user,
-            org_unit=d["org_unit"],
-            item=d["item"],
-            level=d["level"] or "",
-            points=d["points"],
-            min_participants=d["min_participants"] or 0,
-        ),
-        success=_("Saved: points recompute from the records."),
-        redirect_to=reverse("communities:settings"),
-    )
+def _settings_form(form_class, service, done):
+    """The POST of one of the settings page's forms: ``service`` with the form's fields."""
+
+    @login_required
+    @require_POST
+    def view(request: HttpRequest) -> HttpResponse:
+        return post_form(
+            request,
+            form_class(request.POST, user=request.user),
+            creating(service, request.user),
+            success=done,
+            redirect_to=reverse("communities:settings"),
+        )
+
+    return view
 
 
-@login_required
-@require_POST
-def policy_save(request: HttpRequest) -> HttpResponse:
-    form = PolicyForm(request.POST, user=request.user)
-    return post_form(
-        request,
-        form,
-        lambda d: services.save_policy(actor=request.user, **d),
-        success=_("Saved."),
-        redirect_to=reverse("communities:settings"),
-    )
-
-
-@login_required
-@require_POST
-def template_add(request: HttpRequest) -> HttpResponse:
-    form = TemplateForm(request.POST, user=request.user)
-    return post_form(
-        request,
-        form,
-        lambda d: services.add_template(
-            actor=request.user,
-            org_unit=d["org_unit"],
-            kind=d["kind"],
-            name=d["name"],
-            measure=d["measure"],
-            target=d["target"],
-            activity_kind=d["activity_kind"],
-            min_participants=d["min_participants"] or 0,
-        ),
-        success=_("Task added to the template."),
-        redirect_to=reverse("communities:settings"),
-    )
+rule_save = _settings_form(
+    PointRuleForm,
+    services.save_point_rule,
+    gettext_lazy("Saved: points recompute from the records."),
+)
+policy_save = _settings_form(PolicyForm, services.save_policy, gettext_lazy("Saved."))
+template_add = _settings_form(
+    TemplateForm, services.add_template, gettext_lazy("Task added to the template.")
+)
 
 
 @login_required

@@ -1,11 +1,10 @@
 """API of pairing assistance: pairings, their funds and people sent (list, detail,
 filters, writes through the same services), and the pairing's figures."""
 
-from ninja import Query, Router, Status
+from ninja import Router
 
 from jiaoyan.core import restricted
-from jiaoyan.core.api import paginated
-from jiaoyan.core.scope import get_visible_or_404
+from jiaoyan.core.api_crud import Resource
 from jiaoyan.quality.aggregates import ANALYSIS
 
 from . import queries, services
@@ -25,26 +24,18 @@ from .schemas import (
 
 router = Router(tags=["pairing"])
 
-
-def _pairing(request, pairing_id: int) -> Pairing:
-    return get_visible_or_404(queries.pairings_for(request.auth), request.auth, pk=pairing_id)
+IN_PAIRING = ("pairing", Pairing)
 
 
-@router.get("/pairings", response=list[PairingOut], summary="Pairings (结对帮扶)")
-@paginated
-def list_pairings(request, filters: Query[PairingFilter]):
-    return filters.filter(queries.pairings_for(request.auth)).order_by("-start_date", "-id")
-
-
-@router.get("/pairings/{pairing_id}", response=PairingOut)
-def get_pairing(request, pairing_id: int):
-    return _pairing(request, pairing_id)
-
-
-@router.post("/pairings", response={201: PairingOut}, summary="Create a pairing")
-def create_pairing(request, data: PairingIn):
-    pairing = services.create_pairing(actor=request.auth, **data.dict())
-    return Status(201, _pairing(request, pairing.pk))
+pairings = Resource(
+    router,
+    "/pairings/{pairing_id}",
+    Pairing.objects.select_related("helping_unit", "helped_unit"),
+    out=PairingOut,
+)
+pairings.list(
+    filters=PairingFilter, order=("-start_date", "-id"), summary="Pairings (结对帮扶)"
+).get().create(services.create_pairing, PairingIn, summary="Create a pairing")
 
 
 def _figure(figs) -> dict | None:
@@ -64,7 +55,7 @@ def _exam(exam) -> dict | None:
 )
 @restricted.publishes(ANALYSIS)
 def pairing_figures(request, pairing_id: int):
-    pairing = _pairing(request, pairing_id)
+    pairing = pairings.one(request, pairing_id)
     q = queries.quality_comparison(pairing, request.auth)
     obs = queries.observation_averages(pairing)
     hours = queries.joint_hours(pairing)
@@ -92,47 +83,28 @@ def pairing_figures(request, pairing_id: int):
     }
 
 
-@router.get("/pairing-funds", response=list[FundOut], summary="Assistance funds")
-@paginated
-def list_funds(request, filters: Query[FundFilter]):
-    qs = Fund.objects.visible_to(request.auth).select_related("pairing")
-    return filters.filter(qs).order_by("-date", "-id")
-
-
-@router.get("/pairing-funds/{fund_id}", response=FundOut)
-def get_fund(request, fund_id: int):
-    return get_visible_or_404(Fund.objects.select_related("pairing"), request.auth, pk=fund_id)
-
-
-@router.post("/pairings/{pairing_id}/funds", response={201: FundOut}, summary="Record a fund")
-def add_fund(request, pairing_id: int, data: FundIn):
-    fund = services.add_fund(
-        actor=request.auth, pairing=_pairing(request, pairing_id), **data.dict()
-    )
-    return Status(201, get_fund(request, fund.pk))
-
-
-@router.get("/pairing-people", response=list[PersonSentOut], summary="People sent")
-@paginated
-def list_people_sent(request, filters: Query[PersonSentFilter]):
-    qs = PersonSent.objects.visible_to(request.auth).select_related("pairing", "person")
-    return filters.filter(qs).order_by("-start_date", "-id")
-
-
-@router.get("/pairing-people/{row_id}", response=PersonSentOut)
-def get_person_sent(request, row_id: int):
-    return get_visible_or_404(
-        PersonSent.objects.select_related("pairing", "person"), request.auth, pk=row_id
-    )
-
-
-@router.post(
-    "/pairings/{pairing_id}/people-sent",
-    response={201: PersonSentOut},
-    summary="Record a person sent",
+Resource(
+    router, "/pairing-funds/{fund_id}", Fund.objects.select_related("pairing"), out=FundOut
+).list(filters=FundFilter, order=("-date", "-id"), summary="Assistance funds").get().create(
+    services.add_fund,
+    FundIn,
+    path="/pairings/{pairing_id}/funds",
+    parent=IN_PAIRING,
+    summary="Record a fund",
+    name="add_fund",
 )
-def add_person_sent(request, pairing_id: int, data: PersonSentIn):
-    row = services.add_person_sent(
-        actor=request.auth, pairing=_pairing(request, pairing_id), **data.dict()
-    )
-    return Status(201, get_person_sent(request, row.pk))
+Resource(
+    router,
+    "/pairing-people/{row_id}",
+    PersonSent.objects.select_related("pairing", "person"),
+    out=PersonSentOut,
+    name="person_sent",
+    plural="people_sent",
+).list(filters=PersonSentFilter, order=("-start_date", "-id"), summary="People sent").get().create(
+    services.add_person_sent,
+    PersonSentIn,
+    path="/pairings/{pairing_id}/people-sent",
+    parent=IN_PAIRING,
+    summary="Record a person sent",
+    name="add_person_sent",
+)

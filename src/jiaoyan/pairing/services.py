@@ -29,7 +29,7 @@ from jiaoyan.core.notifications import notify
 from jiaoyan.core.paths import is_under
 from jiaoyan.core.resolve import resolve, resolve_beyond_scope
 from jiaoyan.core.roles import ADMINS, Role
-from jiaoyan.core.scope import can, grant, require, user_scopes
+from jiaoyan.core.scope import can, grant, locked, require, user_scopes
 from jiaoyan.core.services import apply_changes, clean_text
 from jiaoyan.orgs.models import OrgUnit
 from jiaoyan.people.models import Person, RoleAssignment
@@ -208,8 +208,7 @@ def update_pairing(
     *, actor, pairing: Pairing, expected_version: int | None = None, **data: Any
 ) -> Pairing:
     """Change the title, period, agreement date, goals or measures."""
-    pairing = Pairing.objects.select_for_update().get(pk=pairing.pk)
-    require(actor, "change", pairing)
+    pairing = locked(actor, "change", pairing)
     values = {f: data.get(f, getattr(pairing, f)) for f in EDITABLE}
     values["title"] = clean_text(
         values["title"], field="title", label=_("Title"), limit=120, required=True
@@ -228,8 +227,7 @@ def set_agreement(
     *, actor, pairing: Pairing, signed_on: dt.date | None, file, expected_version: int | None = None
 ) -> Pairing:
     """Record the signed agreement: the date and the document (through the upload guard)."""
-    pairing = Pairing.objects.select_for_update().get(pk=pairing.pk)
-    require(actor, "change", pairing)
+    pairing = locked(actor, "change", pairing)
     if signed_on is None:
         raise ServiceError(_("The signing date is required."), field="signed_on")
     if file is None:

@@ -17,6 +17,7 @@ from jiaoyan.core.lists import SortOption
 from jiaoyan.core.pages import (
     Column,
     ListPage,
+    creating,
     edit_page,
     editing,
     form_page,
@@ -197,7 +198,7 @@ def pairing_create(request: HttpRequest) -> HttpResponse:
     return form_page(
         request,
         form,
-        lambda d: services.create_pairing(actor=request.user, **d),
+        creating(services.create_pairing, request.user),
         template="pairing/pairing_form.html",
         success=_("The pairing was created."),
     )
@@ -241,9 +242,7 @@ def agreement_upload(request: HttpRequest, pk: int) -> HttpResponse:
     return post_form(
         request,
         AgreementForm(request.POST, request.FILES),
-        lambda d: services.set_agreement(
-            actor=request.user, pairing=pairing, signed_on=d["signed_on"], file=d["file"]
-        ),
+        creating(services.set_agreement, request.user, pairing=pairing),
         success=_("The agreement was recorded."),
         redirect_to=pairing,
     )
@@ -257,7 +256,7 @@ def _small_form(form_class, service, done):
         return post_form(
             request,
             form_class(request.POST),
-            lambda d: service(actor=request.user, pairing=pairing, **d),
+            creating(service, request.user, pairing=pairing),
             success=done,
             redirect_to=pairing,
         )
@@ -282,7 +281,7 @@ def report_add(request: HttpRequest, pk: int) -> HttpResponse:
     return post_form(
         request,
         ReportForm(request.POST, request.FILES),
-        lambda d: services.add_report(actor=request.user, pairing=pairing, **d),
+        creating(services.add_report, request.user, pairing=pairing),
         success=_("The report was recorded."),
         redirect_to=pairing,
     )
