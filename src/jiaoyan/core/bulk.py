@@ -13,6 +13,15 @@ For derived rows (an exam's analysis: tens of thousands of plain numbers) there 
 faster path still: :func:`insert_dicts` sends the values as they are (JSON adapted, nothing
 else prepared), and :func:`rows_with_json` reads many JSON values with one parse instead
 of one per row.
+
+On PostgreSQL every INSERT here is a ``COPY … FROM STDIN`` instead (psycopg 3's
+``cursor.copy``): the rows stream in one command, with no statement per row; SQLite keeps
+its ``executemany``. Where the new rows' ids are needed (other rows point at them),
+:func:`bulk_create` takes them in one block from the table's sequence first
+(:func:`take_ids`: ``nextval`` over ``generate_series`` on PostgreSQL, the
+``sqlite_sequence`` row on SQLite), so they are the ids the ORM's ``bulk_create`` would
+have given, in the same order, and the rows still go in by COPY. After loading a large
+share of a table, :func:`analyze` refreshes the planner's statistics.
 """
 
 from __future__ import annotations
@@ -47,14 +56,115 @@ def _insert(
     batch_size: int,
     params: Callable[[Any], Sequence],
 ) -> int:
-    """INSERT one row of ``fields`` per row (its values: ``params(row)``); how many."""
+    """INSERT one row of ``fields`` per row (its values: ``params(row)``); how many.
+    PostgreSQL: one COPY for all of them; SQLite: ``executemany`` by batches."""
     qn = conn.ops.quote_name
-    sql = (
-        f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "
-        f"VALUES ({', '.join(['%s'] * len(fields))})"
-    )
+    table = qn(model._meta.db_table)
+    columns = ", ".join(qn(f.column) for f in fields)
+    if conn.vendor == "postgresql":
+        with conn.cursor() as cursor, cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            write = copy.write_row
+            for row in rows:
+                write(params(row))
+        return len(rows)
+    sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"
     _execute_batches(conn, sql, rows, batch_size, params)
     return len(rows)
+
+
+def take_ids(model: type[models.Model], n: int) -> list[int]:
+    """``n`` new ids of ``model``'s table, ascending, reserved as its own INSERTs would
+    take them (nobody else gets them): from the sequence on PostgreSQL, by moving the
+    ``sqlite_sequence`` mark on SQLite (tables of Django's AUTOINCREMENT keys)."""
+    if n <= 0:
+        return []
+    conn = _connection(model)
+    meta = model._meta
+    table = meta.db_table
+    with conn.cursor() as cursor:
+        if conn.vendor == "postgresql":
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                [conn.ops.quote_name(table), meta.pk.column, n],
+            )
+            return sorted(r[0] for r in cursor.fetchall())
+        qn = conn.ops.quote_name
+        cursor.execute(f"SELECT MAX({qn(meta.pk.column)}) FROM {qn(table)}")
+        top = cursor.fetchone()[0] or 0
+        cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
+        row = cursor.fetchone()
+        start = max(top, row[0] if row and row[0] else 0)
+        if row:
+            cursor.execute(
+                "UPDATE sqlite_sequence SET seq = %s WHERE name = %s", [start + n, table]
+            )
+        else:
+            cursor.execute(
+                "INSERT INTO sqlite_sequence (name, seq) VALUES (%s, %s)", [table, start + n]
+            )
+    return list(range(start + 1, start + n + 1))
+
+
+def bulk_create(model: type[models.Model], objs: Iterable[models.Model], batch_size=2000) -> list:
+    """INSERT ``objs`` as the ORM's ``bulk_create`` does (same values, same new ids, in
+    order, set on the objects), through :func:`_insert`: the ids are taken first
+    (:func:`take_ids`), so the rows need not be read back. No signals, no conflicts
+    handling, no multi-table inheritance."""
+    objs = list(objs)
+    if not objs:
+        return objs
+    meta = model._meta
+    if meta.parents:
+        raise ValueError(f"bulk_create: {model.__name__} inherits from another model")
+    conn = _connection(model)
+    for obj in objs:
+        if not obj._is_pk_set():
+            obj.pk = meta.pk.get_pk_value_on_save(obj)  # a default (uuid4 …), else None
+        # A related object saved after it was assigned: take its id (as the ORM does).
+        obj._prepare_related_fields_for_save(operation_name="bulk_create")
+    new = [obj for obj in objs if not obj._is_pk_set()]
+    for obj, pk in zip(new, take_ids(model, len(new)), strict=True):
+        obj.pk = pk
+    fields = [f for f in meta.concrete_fields if not f.generated]
+    _insert(
+        conn,
+        model,
+        fields,
+        objs,
+        batch_size,
+        lambda obj: [f.get_db_prep_save(f.pre_save(obj, True), conn) for f in fields],
+    )
+    for obj in objs:
+        obj._state.adding = False
+        obj._state.db = conn.alias
+    return objs
+
+
+def tune_for_bulk_load() -> None:
+    """Session settings for a long bulk load inside the caller's transaction (PostgreSQL;
+    nothing on SQLite): its one commit need not wait for the WAL flush (a crash loses the
+    whole transaction, which a re-run repeats), and sorts and index builds get more memory.
+    ``SET LOCAL``: they end with the transaction."""
+    conn = connections["default"]
+    if conn.vendor != "postgresql":
+        return
+    with conn.cursor() as cursor:
+        cursor.execute("SET LOCAL synchronous_commit = off")
+        cursor.execute("SET LOCAL work_mem = '64MB'")
+        cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+
+
+def analyze(*models_: type[models.Model]) -> None:
+    """Refresh the planner's statistics of these tables (all of them when none is given)
+    after a bulk load: PostgreSQL's autovacuum gets there later, SQLite keeps none until
+    asked."""
+    conn = connections["default"] if not models_ else _connection(models_[0])
+    qn = conn.ops.quote_name
+    with conn.cursor() as cursor:
+        if not models_:
+            cursor.execute("ANALYZE")
+        for model in models_:
+            cursor.execute(f"ANALYZE {qn(model._meta.db_table)}")
 
 
 def bulk_insert(model: type[models.Model], objs: Iterable[models.Model], batch_size=2000) -> int:
