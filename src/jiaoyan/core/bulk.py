@@ -155,16 +155,23 @@ def tune_for_bulk_load() -> None:
 
 
 def analyze(*models_: type[models.Model]) -> None:
-    """Refresh the planner's statistics of these tables (all of them when none is given)
-    after a bulk load: PostgreSQL's autovacuum gets there later, SQLite keeps none until
-    asked."""
+    """Refresh the planner's statistics of these models' tables (all of the project's when
+    none is given) after a bulk load: PostgreSQL's autovacuum gets there later, SQLite
+    keeps none until asked. Named tables only: a bare ``ANALYZE`` on PostgreSQL also takes
+    the cluster's shared catalogs, and waits for any other database's session holding
+    them."""
     conn = connections["default"] if not models_ else _connection(models_[0])
+    if models_:
+        tables = [m._meta.db_table for m in models_]
+    else:
+        tables = sorted(conn.introspection.django_table_names(only_existing=True))
     qn = conn.ops.quote_name
     with conn.cursor() as cursor:
-        if not models_:
-            cursor.execute("ANALYZE")
-        for model in models_:
-            cursor.execute(f"ANALYZE {qn(model._meta.db_table)}")
+        if conn.vendor == "postgresql":
+            cursor.execute(f"ANALYZE {', '.join(qn(t) for t in tables)}")
+        else:
+            for table in tables:
+                cursor.execute(f"ANALYZE {qn(table)}")
 
 
 def bulk_insert(model: type[models.Model], objs: Iterable[models.Model], batch_size=2000) -> int:
