@@ -66,9 +66,14 @@ def test_bulk_create_writes_what_the_orm_writes(world):
     ] == AWKWARD
 
 
-def test_ids_continue_the_sequence_as_the_orms_do(world):
+@pytest.mark.parametrize("sole", [False, True], ids=["shared", "sole-writer"])
+def test_ids_continue_the_sequence_as_the_orms_do(world, sole):
     first = Activity.objects.bulk_create(_activities(world, "a")[:1])[0]
-    made = bulk.bulk_create(Activity, _activities(world, "b")[:3])
+    if sole:  # the block reserved in one call (nobody else writing)
+        with bulk.sole_writer():
+            made = bulk.bulk_create(Activity, _activities(world, "b")[:3])
+    else:
+        made = bulk.bulk_create(Activity, _activities(world, "b")[:3])
     assert [a.pk for a in made] == [first.pk + 1, first.pk + 2, first.pk + 3]
     after = Activity.objects.bulk_create(_activities(world, "c")[:1])[0]
     assert after.pk == first.pk + 4
@@ -162,11 +167,26 @@ def test_analyze_names_the_tables(world):
 def test_bulk_load_settings_last_for_the_transaction(transactional_db):
     from django.db import transaction
 
-    with transaction.atomic():
-        bulk.tune_for_bulk_load()
-        with connection.cursor() as cursor:
-            cursor.execute("SHOW synchronous_commit")
-            assert cursor.fetchone()[0] == "off"
+    with transaction.atomic(), bulk.bulk_load(), connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone()[0] == "off"
     with connection.cursor() as cursor:
         cursor.execute("SHOW synchronous_commit")
         assert cursor.fetchone()[0] == "on"
+        cursor.execute("SHOW session_replication_role")
+        assert cursor.fetchone()[0] == "origin"
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL: checks at the end")
+def test_a_bulk_load_still_refuses_a_dangling_reference(transactional_db):
+    """The row triggers are off during the load (a superuser's session); the set-wise
+    check at its end fails the transaction instead."""
+    from django.db import IntegrityError, transaction
+
+    with (
+        pytest.raises(IntegrityError, match="activity_id=987654"),
+        transaction.atomic(),
+        bulk.bulk_load(),
+    ):
+        bulk.bulk_insert(Decision, [Decision(activity_id=987654, text="无主事项")])
+    assert not Decision.objects.exists()

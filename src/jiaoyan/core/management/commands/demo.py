@@ -55,8 +55,7 @@ class Command(BaseCommand):
         started = time.monotonic()
         self.stdout.write(f"生成演示数据：规模 {scale}，种子 {seed}")
         postgres = connection.vendor == "postgresql"
-        with context.write_context("cli"), transaction.atomic():
-            bulk.tune_for_bulk_load()
+        with context.write_context("cli"), transaction.atomic(), bulk.bulk_load():
             for _order, name, fn in steps():
                 t0 = time.monotonic()
                 ctx.rng = random.Random(f"{seed}:{name}")
