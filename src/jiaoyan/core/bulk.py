@@ -147,14 +147,8 @@ def bulk_create(model: type[models.Model], objs: Iterable[models.Model], batch_s
     new = [obj for obj in objs if not obj._is_pk_set()]
     for obj, pk in zip(new, take_ids(model, len(new)), strict=True):
         obj.pk = pk
-    fields = [f for f in meta.concrete_fields if not f.generated]
-    _insert(
-        conn,
-        model,
-        fields,
-        objs,
-        batch_size,
-        lambda obj: [f.get_db_prep_save(f.pre_save(obj, True), conn) for f in fields],
+    _insert_objects(
+        conn, model, [f for f in meta.concrete_fields if not f.generated], objs, batch_size
     )
     for obj in objs:
         obj._state.adding = False
@@ -255,6 +249,12 @@ def bulk_insert(model: type[models.Model], objs: Iterable[models.Model], batch_s
         for f in model._meta.concrete_fields
         if not f.generated and not (f.primary_key and isinstance(f, models.AutoField))
     ]
+    return _insert_objects(conn, model, fields, objs, batch_size)
+
+
+def _insert_objects(conn, model, fields, objs, batch_size) -> int:
+    """INSERT ``objs``' ``fields`` as the ORM prepares them (``pre_save``, then
+    ``get_db_prep_save``)."""
     return _insert(
         conn,
         model,
