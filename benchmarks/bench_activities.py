@@ -23,8 +23,11 @@ from django.db.models import Max
 def _big_activity(db: str = "default") -> int:
     """A finished county activity with the most participants (detail and attendance)."""
     from jiaoyan.activities.models import Activity
+    from jiaoyan.core.bench import bench_city_path
 
-    qs = Activity.objects.using(db).filter(status="finished", level="county")
+    qs = Activity.objects.using(db).filter(
+        status="finished", level="county", org_unit__path__startswith=bench_city_path(db)
+    )
     top = qs.aggregate(m=Max("participant_count"))["m"] or 0
     return qs.filter(participant_count=top).values_list("pk", flat=True).first()
 
@@ -55,10 +58,11 @@ def _main_venue(db: str = "default") -> int:
 @cache
 def _city_plan(db: str = "default") -> int:
     from jiaoyan.activities.models import ResearchPlan
+    from jiaoyan.core.bench import bench_city_path
 
     return (
         ResearchPlan.objects.using(db)
-        .filter(level="city")
+        .filter(level="city", org_unit__path__startswith=bench_city_path(db))
         .order_by("-year")
         .values_list("pk", flat=True)
         .first()
@@ -110,7 +114,12 @@ PAGES = [
         "path": "/activities/calendar/?mine=1",
         "user": "teacher",
     },
-    {"name": "activities: stats (city)", "path": "/activities/stats/", "user": "city_admin"},
+    {
+        "name": "activities: stats (city)",
+        "path": "/activities/stats/",
+        "user": "city_admin",
+        "province": True,
+    },
     {
         "name": "activities: stats (district)",
         "path": "/activities/stats/",

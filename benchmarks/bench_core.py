@@ -4,7 +4,7 @@ my account, and the API's /me."""
 from jiaoyan.core.bench import Page
 
 PAGES = [
-    Page("home", "/", user="city_admin"),
+    Page("home", "/", user="city_admin", province=True),
     Page("home", "/", user="district_researcher"),
     Page("home", "/", user="principal"),
     Page("home", "/", user="teacher"),

@@ -113,7 +113,12 @@ for _user in USERS:
     ]
 
 PAGES += [
-    {"name": "ledger board (all visible)", "path": "/ledger/", "user": "city_admin"},
+    {
+        "name": "ledger board (all visible)",
+        "path": "/ledger/",
+        "user": "city_admin",
+        "province": True,
+    },
     {
         "name": "ledger supervised items, page 2",
         "path": "/ledger/?board=supervision&page=2",

@@ -12,7 +12,7 @@ from jiaoyan.core.bench import Job, Page
 
 
 def city(ctx) -> int:
-    return ctx.pk("orgs.OrgUnit", kind="region", level="city", order_by="path")
+    return ctx.pk("orgs.OrgUnit", kind="region", level="city", order_by="pk")
 
 
 def district(ctx) -> int:
@@ -100,13 +100,23 @@ PAGES = [
         user="city_admin",
         target_ms=500,
     ),
-    Page("ledger monthly supervision city", "/ledger/reports/monthly/", user="city_admin"),
+    Page(
+        "ledger monthly supervision city",
+        "/ledger/reports/monthly/",
+        user="city_admin",
+        province=True,
+    ),
     Page(
         "ledger monthly supervision district",
         lambda c: f"/ledger/reports/monthly/?unit={district(c)}",
         user="district_researcher",
     ),
-    Page("ledger quarterly assessment city", "/ledger/reports/quarterly/", user="city_admin"),
+    Page(
+        "ledger quarterly assessment city",
+        "/ledger/reports/quarterly/",
+        user="city_admin",
+        province=True,
+    ),
     Page(
         "ledger quarterly assessment district",
         lambda c: f"/ledger/reports/quarterly/?unit={district(c)}",

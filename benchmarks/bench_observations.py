@@ -160,8 +160,18 @@ PAGES = [
         "user": "district_researcher",
     },
     {"name": "county coverage", "path": "/observations/coverage/", "user": "district_researcher"},
-    {"name": "city coverage", "path": "/observations/coverage/", "user": "city_admin"},
-    {"name": "city distribution", "path": "/observations/analysis/", "user": "city_admin"},
+    {
+        "name": "city coverage",
+        "path": "/observations/coverage/",
+        "user": "city_admin",
+        "province": True,
+    },
+    {
+        "name": "city distribution",
+        "path": "/observations/analysis/",
+        "user": "city_admin",
+        "province": True,
+    },
     {
         "name": "county distribution",
         "path": "/observations/analysis/",

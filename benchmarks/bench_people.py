@@ -8,7 +8,7 @@ import itertools
 import random
 import time
 
-from jiaoyan.core.bench import BenchContext, Import, Job, Page
+from jiaoyan.core.bench import BenchContext, Import, Job, Page, bench_city_path
 
 
 def county(ctx: BenchContext) -> int:
@@ -89,10 +89,13 @@ def make_people_sheet(ctx: BenchContext, rows: int) -> tuple[bytes, str]:
     from jiaoyan.people.sheets import PersonSheet
 
     rng = random.Random(f"bench-people-{rows}")
+    city_path = bench_city_path()  # at province scale: the importing city_admin's city
     sheet = PersonSheet(actor=None)
     n_update = int(rows * UPDATE_SHARE)
     ids = list(
-        Person.objects.filter(status="active", org_unit__kind="school")
+        Person.objects.filter(
+            status="active", org_unit__kind="school", org_unit__path__startswith=city_path
+        )
         .order_by("pk")
         .values_list("pk", flat=True)
     )
@@ -117,7 +120,9 @@ def make_people_sheet(ctx: BenchContext, rows: int) -> tuple[bytes, str]:
     stage_names.update(dict(Stage.objects.values_list("code", "name")))
     schools = [
         (s.org_unit.code, [st.code for st in s.stages.all()])
-        for s in School.objects.select_related("org_unit").prefetch_related("stages")
+        for s in School.objects.filter(org_unit__path__startswith=city_path)
+        .select_related("org_unit")
+        .prefetch_related("stages")
         if s.stages.all()
     ]
     seq: dict[str, int] = {}

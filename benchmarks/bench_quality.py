@@ -50,7 +50,16 @@ except ImportError:  # the bench command is not merged yet: same shapes, read by
 
 
 def zhongkao(ctx) -> int:
-    return ctx.pk("quality.Exam", kind="zhongkao", order_by="-candidates_count")
+    return ctx.pk(
+        "quality.Exam", kind="zhongkao", order_by="-candidates_count", org_unit__path=city(ctx)
+    )
+
+
+def city(ctx) -> str:
+    """The path of the bench city (at province scale, city_admin's of the ten)."""
+    from jiaoyan.core.bench import bench_city_path
+
+    return ctx.once("bench-city", bench_city_path)
 
 
 def report_docx(ctx) -> str:
@@ -68,11 +77,13 @@ def report_docx(ctx) -> str:
 
 
 def monitoring(ctx) -> int:
-    return ctx.pk("quality.Exam", kind="monitoring", stage__code="primary")
+    return ctx.pk(
+        "quality.Exam", kind="monitoring", stage__code="primary", org_unit__path=city(ctx)
+    )
 
 
 def entry(ctx) -> int:
-    return ctx.pk("quality.Exam", kind="monitoring", grade=7)
+    return ctx.pk("quality.Exam", kind="monitoring", grade=7, org_unit__path=city(ctx))
 
 
 def math(ctx) -> int:
@@ -158,7 +169,7 @@ def _exam_pages(user: str) -> list:
 
 
 PAGES = [
-    Page("quality exams", "/quality/", user="city_admin", grow="size=100"),
+    Page("quality exams", "/quality/", user="city_admin", grow="size=100", province=True),
     Page("quality exams", "/quality/", user="teacher"),
     *_exam_pages("city_admin"),
     *_exam_pages("district_researcher"),
@@ -179,7 +190,12 @@ PAGES = [
         user="city_admin",
         grow="size=100",
     ),
-    Page("quality resource balance", "/quality/balance/?stage=junior", user="city_admin"),
+    Page(
+        "quality resource balance",
+        "/quality/balance/?stage=junior",
+        user="city_admin",
+        province=True,
+    ),
     Page("quality permissions", "/quality/permissions/", user="city_admin", grow="size=100"),
     Page(
         "quality school report docx",
@@ -217,7 +233,10 @@ def make_score_sheet(ctx, rows: int) -> tuple[bytes, str]:
 
     rng = np.random.default_rng(rows)
     codes = list(
-        School.objects.filter(kind__in=["junior", "nine_year", "complete_secondary"])
+        School.objects.filter(
+            kind__in=["junior", "nine_year", "complete_secondary"],
+            org_unit__path__startswith=city(ctx),
+        )
         .order_by("org_unit__code")
         .values_list("org_unit__code", flat=True)
     )

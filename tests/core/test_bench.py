@@ -26,6 +26,24 @@ def test_specs_are_discovered_and_well_formed():
     assert specs.select(["api"]).pages and all("api" in p.name for p in specs.select(["api"]).pages)
 
 
+def test_province_reports_are_measured_again_as_the_province_user():
+    """At province scale the city's accounts keep their pages and the 100 ms target; the
+    pages marked ``province`` come once more as the province's account, against 300 ms."""
+    specs = bench.load_specs(BENCHMARKS)
+    assert specs.for_scale("city") is specs
+    province = specs.for_scale("province")
+    assert province.pages[: len(specs.pages)] == specs.pages
+    extra = province.pages[len(specs.pages) :]
+    marked = [p for p in specs.pages if p.province]
+    assert [p.name for p in extra] == [p.name for p in marked]
+    assert {p.name for p in marked} >= {"home", "city coverage", "activities: stats (city)"}
+    for page in extra:
+        assert page.user == bench.PROVINCE_USER
+        assert page.target_ms == bench.PROVINCE_TARGET_MS
+    assert all(p.target_ms <= bench.PAGE_TARGET_MS * 5 for p in specs.pages)
+    assert province.select(["coverage"]).pages[-1].user == bench.PROVINCE_USER
+
+
 def test_duplicate_names_are_refused(tmp_path):
     (tmp_path / "bench_x.py").write_text(
         "from jiaoyan.core.bench import Page\nPAGES = [Page('a', '/'), Page('a', '/me/')]\n"

@@ -18,6 +18,7 @@ from decimal import Decimal
 from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
+from jiaoyan.core import bulk
 from jiaoyan.core.demo import DemoContext, chunked_bulk_create, step, weighted
 from jiaoyan.core.models import ScopeGrant
 from jiaoyan.hours.models import HoursRecord
@@ -142,6 +143,19 @@ class Roster:
                 self.by_school[unit_id].append(entry)
             elif role == "researcher":
                 self.researchers[scope_id].append(entry)
+        self._matching: dict[tuple, list[int]] = {}
+
+    def matching(self, school: int, subject: int | None, stage: int | None) -> list[int]:
+        """The school's staff of the subject and stage (None: any), computed once."""
+        key = (school, subject, stage)
+        found = self._matching.get(key)
+        if found is None:
+            found = self._matching[key] = [
+                p
+                for p, subj, stg in self.by_school.get(school, [])
+                if (subject is None or subj == subject) and (stage is None or stg == stage)
+            ]
+        return found
 
 
 @step(40)
@@ -203,7 +217,7 @@ def build_activities(ctx: DemoContext) -> None:
         above = region_of(unit, OrgUnit.Level.COUNTY if unit.level == "school" else "city")
         if above is not None and above.pk != owner and above.pk in plan_of:
             plan.parent_id = plan_of[above.pk].pk
-    ResearchPlan.objects.bulk_update([p for p in plans if p.parent_id], ["parent"], batch_size=2000)
+    bulk.bulk_update(ResearchPlan, [p for p in plans if p.parent_id], ["parent"])
     themes: list[MonthlyTheme] = []
     for plan in plans:
         offset = rng.randrange(len(THEMES))
@@ -347,13 +361,7 @@ def build_activities(ctx: DemoContext) -> None:
             while len(people) < wanted and tries < wanted * 8 and pool:
                 tries += 1
                 school = rng.choice(pool)
-                staff = roster.by_school.get(school.pk, [])
-                matching = [
-                    p
-                    for p, subj, stg in staff
-                    if (sp["subject"] is None or subj == sp["subject"])
-                    and (sp["stage"] is None or stg == sp["stage"])
-                ]
+                matching = roster.matching(school.pk, sp["subject"], sp["stage"])
                 for p in matching[: rng.randint(1, 4)]:
                     if p not in seen:
                         seen.add(p)
@@ -498,13 +506,13 @@ def build_activities(ctx: DemoContext) -> None:
     def flush(force=False):
         nonlocal buf_parts, buf_hours, buf_fb
         if force or len(buf_parts) >= 20000:
-            Participation.objects.bulk_create(buf_parts, batch_size=5000)
+            bulk.bulk_insert(Participation, buf_parts)
             buf_parts = []
         if force or len(buf_hours) >= 20000:
-            HoursRecord.objects.bulk_create(buf_hours, batch_size=5000)
+            bulk.bulk_insert(HoursRecord, buf_hours)
             buf_hours = []
         if force or len(buf_fb) >= 20000:
-            Feedback.objects.bulk_create(buf_fb, batch_size=5000)
+            bulk.bulk_insert(Feedback, buf_fb)
             buf_fb = []
 
     for a, rows, vs, fb in zip(activities, participants, venues_of, feedback_rows, strict=True):
@@ -561,7 +569,7 @@ def build_activities(ctx: DemoContext) -> None:
             n_fb += 1
         flush()
     flush(force=True)
-    ScopeGrant.objects.bulk_create(grants, batch_size=2000)
+    bulk.bulk_insert(ScopeGrant, grants)
 
     # --- materials and decisions -----------------------------------------------------------
     materials: list[Material] = []

@@ -13,15 +13,26 @@ For derived rows (an exam's analysis: tens of thousands of plain numbers) there 
 faster path still: :func:`insert_dicts` sends the values as they are (JSON adapted, nothing
 else prepared), and :func:`rows_with_json` reads many JSON values with one parse instead
 of one per row.
+
+On PostgreSQL every INSERT here is a ``COPY … FROM STDIN`` instead (psycopg 3's
+``cursor.copy``): the rows stream in one command, with no statement per row; SQLite keeps
+its ``executemany``. Where the new rows' ids are needed (other rows point at them),
+:func:`bulk_create` takes them in one block from the table's sequence first
+(:func:`take_ids`: ``nextval`` over ``generate_series`` on PostgreSQL, the
+``sqlite_sequence`` row on SQLite), so they are the ids the ORM's ``bulk_create`` would
+have given, in the same order, and the rows still go in by COPY. After loading a large
+share of a table, :func:`analyze` refreshes the planner's statistics.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
-from django.db import connections, models, router
+from django.db import IntegrityError, connections, models, router
 from django.db.models import TextField
 from django.db.models.functions import Cast
 
@@ -47,14 +58,184 @@ def _insert(
     batch_size: int,
     params: Callable[[Any], Sequence],
 ) -> int:
-    """INSERT one row of ``fields`` per row (its values: ``params(row)``); how many."""
+    """INSERT one row of ``fields`` per row (its values: ``params(row)``); how many.
+    PostgreSQL: one COPY for all of them; SQLite: ``executemany`` by batches."""
     qn = conn.ops.quote_name
-    sql = (
-        f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "
-        f"VALUES ({', '.join(['%s'] * len(fields))})"
-    )
+    table = qn(model._meta.db_table)
+    columns = ", ".join(qn(f.column) for f in fields)
+    if conn.vendor == "postgresql":
+        with conn.cursor() as cursor, cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            write = copy.write_row
+            for row in rows:
+                write(params(row))
+        return len(rows)
+    sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"
     execute_batches(conn, sql, rows, batch_size, params)
     return len(rows)
+
+
+_sole_writer: contextvars.ContextVar[bool] = contextvars.ContextVar("sole_writer", default=False)
+
+
+@contextlib.contextmanager
+def sole_writer() -> Iterator[None]:
+    """Declare that nothing else writes to the database meanwhile (the demo filling a
+    flushed database in one transaction): :func:`take_ids` then reserves a block of ids
+    with one ``setval`` instead of one ``nextval`` per id."""
+    token = _sole_writer.set(True)
+    try:
+        yield
+    finally:
+        _sole_writer.reset(token)
+
+
+def take_ids(model: type[models.Model], n: int) -> list[int]:
+    """``n`` new ids of ``model``'s table, ascending, reserved as its own INSERTs would
+    take them (nobody else gets them): from the sequence on PostgreSQL, by moving the
+    ``sqlite_sequence`` mark on SQLite (tables of Django's AUTOINCREMENT keys)."""
+    if n <= 0:
+        return []
+    conn = _connection(model)
+    meta = model._meta
+    table = meta.db_table
+    with conn.cursor() as cursor:
+        if conn.vendor == "postgresql":
+            seq = "pg_get_serial_sequence(%s, %s)"
+            args = [conn.ops.quote_name(table), meta.pk.column]
+            if _sole_writer.get():
+                # One call for the block (nextval costs ~10 µs each): safe only when no
+                # other session takes ids meanwhile.
+                cursor.execute(f"SELECT setval({seq}, nextval({seq}) + %s - 1)", [*args, *args, n])
+                last = cursor.fetchone()[0]
+                return list(range(last - n + 1, last + 1))
+            cursor.execute(f"SELECT nextval({seq}) FROM generate_series(1, %s)", [*args, n])
+            return sorted(r[0] for r in cursor.fetchall())
+        qn = conn.ops.quote_name
+        cursor.execute(f"SELECT MAX({qn(meta.pk.column)}) FROM {qn(table)}")
+        top = cursor.fetchone()[0] or 0
+        cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
+        row = cursor.fetchone()
+        start = max(top, row[0] if row and row[0] else 0)
+        if row:
+            cursor.execute(
+                "UPDATE sqlite_sequence SET seq = %s WHERE name = %s", [start + n, table]
+            )
+        else:
+            cursor.execute(
+                "INSERT INTO sqlite_sequence (name, seq) VALUES (%s, %s)", [table, start + n]
+            )
+    return list(range(start + 1, start + n + 1))
+
+
+def bulk_create(model: type[models.Model], objs: Iterable[models.Model], batch_size=2000) -> list:
+    """INSERT ``objs`` as the ORM's ``bulk_create`` does (same values, same new ids, in
+    order, set on the objects), through :func:`_insert`: the ids are taken first
+    (:func:`take_ids`), so the rows need not be read back. No signals, no conflicts
+    handling, no multi-table inheritance."""
+    objs = list(objs)
+    if not objs:
+        return objs
+    meta = model._meta
+    if meta.parents:
+        raise ValueError(f"bulk_create: {model.__name__} inherits from another model")
+    conn = _connection(model)
+    for obj in objs:
+        if not obj._is_pk_set():
+            obj.pk = meta.pk.get_pk_value_on_save(obj)  # a default (uuid4 …), else None
+        # A related object saved after it was assigned: take its id (as the ORM does).
+        obj._prepare_related_fields_for_save(operation_name="bulk_create")
+    new = [obj for obj in objs if not obj._is_pk_set()]
+    for obj, pk in zip(new, take_ids(model, len(new)), strict=True):
+        obj.pk = pk
+    _insert_objects(
+        conn, model, [f for f in meta.concrete_fields if not f.generated], objs, batch_size
+    )
+    for obj in objs:
+        obj._state.adding = False
+        obj._state.db = conn.alias
+    return objs
+
+
+@contextlib.contextmanager
+def bulk_load() -> Iterator[None]:
+    """A long bulk load by the database's sole writer (the demo filling a flushed database),
+    inside the caller's transaction. On PostgreSQL, ``SET LOCAL`` settings that end with the
+    transaction: the one commit need not wait for the WAL flush (a crash loses the whole
+    transaction, which a re-run repeats), sorts and index builds get more memory, and —
+    when the role may (a superuser) — the foreign keys are not checked by a trigger per
+    row queued until the commit (``session_replication_role = replica``; the schema has
+    no triggers of its own) but by one anti-join per foreign key when the load is done
+    (:func:`check_foreign_keys`), which fails the transaction as the triggers would.
+    Ids are taken in blocks (:func:`sole_writer`). SQLite: only the latter."""
+    conn = connections["default"]
+    deferred_fks = False
+    with sole_writer():
+        if conn.vendor == "postgresql":
+            with conn.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit = off")
+                cursor.execute("SET LOCAL work_mem = '64MB'")
+                cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+                cursor.execute("SELECT current_setting('is_superuser') = 'on'")
+                if cursor.fetchone()[0]:
+                    cursor.execute("SET LOCAL session_replication_role = replica")
+                    deferred_fks = True
+        yield
+        if deferred_fks:
+            with conn.cursor() as cursor:
+                cursor.execute("SET LOCAL session_replication_role = DEFAULT")
+            check_foreign_keys()
+
+
+def check_foreign_keys() -> None:
+    """Every foreign key of the schema, checked set-wise (PostgreSQL): a value with no row
+    it points at raises ``IntegrityError`` naming the constraint and a sample value."""
+    conn = connections["default"]
+    qn = conn.ops.quote_name
+    with conn.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT c.conname, child.relname, ca.attname, parent.relname, pa.attname
+            FROM pg_constraint c
+            JOIN pg_class child ON child.oid = c.conrelid
+            JOIN pg_class parent ON parent.oid = c.confrelid
+            JOIN pg_attribute ca ON ca.attrelid = c.conrelid AND ca.attnum = c.conkey[1]
+            JOIN pg_attribute pa ON pa.attrelid = c.confrelid AND pa.attnum = c.confkey[1]
+            WHERE c.contype = 'f' AND cardinality(c.conkey) = 1
+              AND c.connamespace = current_schema()::regnamespace
+            ORDER BY child.relname, c.conname
+            """
+        )
+        for name, child, column, parent, target in cursor.fetchall():
+            cursor.execute(
+                f"SELECT c.{qn(column)} FROM {qn(child)} c WHERE c.{qn(column)} IS NOT NULL "
+                f"AND NOT EXISTS (SELECT 1 FROM {qn(parent)} p "
+                f"WHERE p.{qn(target)} = c.{qn(column)}) LIMIT 1"
+            )
+            row = cursor.fetchone()
+            if row is not None:
+                raise IntegrityError(
+                    f"{child}.{column}={row[0]!r} points at no {parent} row ({name})"
+                )
+
+
+def analyze(*models_: type[models.Model]) -> None:
+    """Refresh the planner's statistics of these models' tables (all of the project's when
+    none is given) after a bulk load: PostgreSQL's autovacuum gets there later, SQLite
+    keeps none until asked. Named tables only: a bare ``ANALYZE`` on PostgreSQL also takes
+    the cluster's shared catalogs, and waits for any other database's session holding
+    them."""
+    conn = connections["default"] if not models_ else _connection(models_[0])
+    if models_:
+        tables = [m._meta.db_table for m in models_]
+    else:
+        tables = sorted(conn.introspection.django_table_names(only_existing=True))
+    qn = conn.ops.quote_name
+    with conn.cursor() as cursor:
+        if conn.vendor == "postgresql":
+            cursor.execute(f"ANALYZE {', '.join(qn(t) for t in tables)}")
+        else:
+            for table in tables:
+                cursor.execute(f"ANALYZE {qn(table)}")
 
 
 def bulk_insert(model: type[models.Model], objs: Iterable[models.Model], batch_size=2000) -> int:
@@ -68,6 +249,12 @@ def bulk_insert(model: type[models.Model], objs: Iterable[models.Model], batch_s
         for f in model._meta.concrete_fields
         if not f.generated and not (f.primary_key and isinstance(f, models.AutoField))
     ]
+    return _insert_objects(conn, model, fields, objs, batch_size)
+
+
+def _insert_objects(conn, model, fields, objs, batch_size) -> int:
+    """INSERT ``objs``' ``fields`` as the ORM prepares them (``pre_save``, then
+    ``get_db_prep_save``)."""
     return _insert(
         conn,
         model,

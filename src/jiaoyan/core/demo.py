@@ -16,6 +16,8 @@ from typing import Any
 
 from django.utils import timezone
 
+from jiaoyan.core import bulk
+
 
 @dataclass(frozen=True)
 class Scale:
@@ -66,8 +68,9 @@ def steps() -> list[tuple[int, str, StepFn]]:
 
 
 def chunked_bulk_create(model, objs: list, batch_size: int = 2000) -> None:
-    for i in range(0, len(objs), batch_size):
-        model.objects.bulk_create(objs[i : i + batch_size])
+    """INSERT ``objs`` with their new ids set on them, as the ORM's ``bulk_create`` does,
+    through :func:`jiaoyan.core.bulk.bulk_create` (COPY on PostgreSQL)."""
+    bulk.bulk_create(model, objs, batch_size=batch_size)
 
 
 def weighted(rng: random.Random, items: list[tuple[Any, float]]) -> Any:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from django.utils import timezone
 
 from jiaoyan.activities.models import Decision
+from jiaoyan.core import bulk
 from jiaoyan.core.demo import DemoContext, chunked_bulk_create, step
 from jiaoyan.orgs.models import OrgUnit
 from jiaoyan.people.models import Person, RoleAssignment
@@ -404,7 +405,7 @@ def build_ledger(ctx: DemoContext) -> None:
             spec.decision.ledger_ref = str(item.pk)
             spec.decision.sent_at = item.created_at
             sent.append(spec.decision)
-    Decision.objects.bulk_update(sent, ["ledger_ref", "sent_at"], batch_size=2000)
+    bulk.bulk_update(Decision, sent, ["ledger_ref", "sent_at"])
 
     by_status = defaultdict(int)
     for item in items:

@@ -24,10 +24,10 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.contrib.auth.hashers import make_password
 from django.contrib.contenttypes.models import ContentType
-from django.db import connection
 from django.utils import timezone
 
 from jiaoyan.activities.models import Activity
+from jiaoyan.core import bulk
 from jiaoyan.core.demo import DemoContext, chunked_bulk_create, step
 from jiaoyan.core.models import ScopeGrant
 from jiaoyan.core.roles import Role
@@ -373,7 +373,7 @@ def build_observations(ctx: DemoContext) -> None:
         uid = user.pk or by_name[user.username]
         users[pk] = uid
         updates.append(Person(pk=pk, user_id=uid))
-    Person.objects.bulk_update(updates, ["user"], batch_size=2000)
+    bulk.bulk_update(Person, updates, ["user"])
     person_unit = dict(Person.objects.filter(pk__in=observer_ids).values_list("pk", "org_unit_id"))
     names = dict(Person.objects.filter(pk__in=observer_ids).values_list("pk", "name"))
     teacher_names = dict(
@@ -502,15 +502,11 @@ def build_observations(ctx: DemoContext) -> None:
     def flush():
         if not pending:
             return
-        Observation.objects.bulk_create([p[0] for p in pending], batch_size=1000)
-        # Millions of narrow rows: one executemany, not model instances.
+        bulk.bulk_create(Observation, [p[0] for p in pending])
+        # Millions of narrow rows: plain values, not model instances.
         score_rows = [(o.pk, c, v) for o, scores, _r in pending for c, v in scores]
-        table = connection.ops.quote_name(ObservationScore._meta.db_table)
-        with connection.cursor() as cursor:
-            cursor.executemany(
-                f"INSERT INTO {table} (observation_id, criterion_id, score) VALUES (%s, %s, %s)",
-                score_rows,
-            )
+        columns = ["observation_id", "criterion_id", "score"]
+        bulk.insert_values(ObservationScore, columns, score_rows)
         replies = [
             ObservationReply(
                 observation_id=o.pk,
@@ -522,7 +518,7 @@ def build_observations(ctx: DemoContext) -> None:
             for o, _s, text in pending
             if text
         ]
-        ObservationReply.objects.bulk_create(replies, batch_size=2000)
+        bulk.bulk_insert(ObservationReply, replies)
         counts["observations"] += len(pending)
         counts["scores"] += len(score_rows)
         counts["replies"] += len(replies)
@@ -639,7 +635,9 @@ def build_observations(ctx: DemoContext) -> None:
         return rng.choice(pool), kind
 
     profiles = {}
-    dim_names = {n for v in versions.values() for _d, n, _w, _c in v.dims}
+    # Sorted: a set of strings iterates in an order that changes with each process's hash
+    # seed, and the draws below follow it.
+    dim_names = sorted({n for v in versions.values() for _d, n, _w, _c in v.dims})
     for teacher, w in zip(teachers, weights, strict=True):
         pid = teacher[0]
         level = min(0.95, max(0.55, rng.gauss(0.8, 0.07)))
@@ -784,9 +782,7 @@ def build_observations(ctx: DemoContext) -> None:
                 ScopeGrant(content_type=ct_round, object_id=rnd.pk, unit_id=t[1], reason="同课异构")
             )
     flush()
-    ScopeGrant.objects.bulk_create(
-        list({(g.object_id, g.unit_id): g for g in grants}.values()), batch_size=5000
-    )
+    bulk.bulk_insert(ScopeGrant, list({(g.object_id, g.unit_id): g for g in grants}.values()))
     counts["rounds"] = len(rounds)
 
     if city_v is not None:

@@ -152,7 +152,9 @@ def rebuild() -> dict[str, int]:
         .values_list(
             "teacher_id", "term", "org_unit_id", "date", "total", "subject_id", "dimension_results"
         )
-        .order_by()
+        # In id order: the new rows' ids follow the order they are met in, the same on
+        # every database.
+        .order_by("pk")
         .iterator(chunk_size=10000)
     )
     for teacher_id, term, school_id, date, total, subject_id, dims in rows:

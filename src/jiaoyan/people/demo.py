@@ -76,6 +76,8 @@ RESEARCH_SUBJECTS = {
     "preschool": ["学前教育"],
 }
 DEMO_ACCOUNTS = ["city_admin", "district_researcher", "principal", "teacher", "counsellor"]
+# At province scale (several cities) also a user of the province: a bureau admin of 陕西省教育厅.
+PROVINCE_ACCOUNTS = ["province_admin"]
 
 # Honours drawn for one person: (the draw below which they hold it, the title, its levels
 # with their odds, the earliest year awarded).
@@ -263,6 +265,8 @@ def build_people(ctx: DemoContext) -> None:
                 idx = staff.add(unit, seq, role=Role.BUREAU_ADMIN, scope=region, female_share=0.5)
                 if "city_admin" not in marked and region.level == OrgUnit.Level.CITY:
                     marked["city_admin"] = idx
+                if "province_admin" not in marked and region.level == OrgUnit.Level.PROVINCE:
+                    marked["province_admin"] = idx
         elif unit.kind == OrgUnit.Kind.INSTITUTE:
             region = by_pk[unit.parent_id]
             seq = 0
@@ -330,10 +334,12 @@ def build_people(ctx: DemoContext) -> None:
         honours.append(Honour(person=staff.people[i], title=title, level=level, year=year))
     chunked_bulk_create(Honour, honours, batch_size=5000)
 
-    # The five demo accounts (README): one password hash, shared.
+    # The five demo accounts (README), and the province's at province scale: one password
+    # hash, shared.
     password = make_password(ctx.password)
     accounts = {}
-    for username in DEMO_ACCOUNTS:
+    usernames = DEMO_ACCOUNTS + (PROVINCE_ACCOUNTS if ctx.scale.cities > 1 else [])
+    for username in usernames:
         idx = marked.get(username)
         if idx is None:
             raise RuntimeError(f"demo: no person found for {username}")

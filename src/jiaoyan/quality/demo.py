@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from jiaoyan.core import bulk
 from jiaoyan.core.demo import DemoContext, step
 from jiaoyan.orgs.models import OrgUnit, School, Stage
 
@@ -152,7 +153,7 @@ def _store(exam, sid, cls, keys, nos, scores) -> list[int]:
         )
         for i in range(len(sid))
     ]
-    Candidate.objects.bulk_create(rows, batch_size=5000)
+    bulk.bulk_create(Candidate, rows)
     Exam.objects.filter(pk=exam.pk).update(
         candidates_count=len(rows), data_version=1, analysis_status=Exam.Status.PENDING
     )
@@ -173,12 +174,12 @@ def _items(rng, exam, subject_name, cand_ids, ability, full_marks: list[float]) 
     p = 1 / (1 + np.exp(-a * (ability[:, None] - b)))
     f = np.array(full_marks)
     m = rng.binomial(f.astype(int), p).astype(float)
-    ItemScore.objects.bulk_create(
+    bulk.bulk_insert(
+        ItemScore,
         [
             ItemScore(candidate_id=c, subject=subject, scores=[float(v) for v in m[i]])
             for i, c in enumerate(cand_ids)
         ],
-        batch_size=5000,
     )
 
 
@@ -252,4 +253,4 @@ def _balance_inputs(ctx, rng, specs) -> None:
             "multimedia_classrooms": max(1, round(p / 100 * 2.4 * rng.lognormal(0, 0.3))),
         }
         rows.append(BalanceInput(school=unit, students=p, values=values, updated_at=ctx.now))
-    BalanceInput.objects.bulk_create(rows, batch_size=2000)
+    bulk.bulk_insert(BalanceInput, rows)
