@@ -174,6 +174,12 @@ class Command(BaseCommand):
             src.close()
         for suffix in ("-wal", "-shm"):
             Path(f"{copy}{suffix}").unlink(missing_ok=True)
+        # A database built before the latest migrations: the copy is brought up to date.
+        env = {**os.environ, "DATABASE_URL": f"sqlite:///{copy}", "LOG_FORMAT": "plain"}
+        env.pop("DATABASE_REPLICA_URL", None)
+        subprocess.run(
+            [sys.executable, "-m", "jiaoyan", "migrate", "--noinput", "-v0"], env=env, check=True
+        )
         return copy
 
     def wait_until_up(self, port: int, serve: subprocess.Popen) -> None:
