@@ -28,6 +28,17 @@ def _migrate(targets):
     return executor.loader.project_state(targets).apps
 
 
+@pytest.fixture(autouse=True)
+def _latest_schema_after():
+    """Going back to BEFORE unapplies every later migration that depends on those apps
+    (e.g. activities' organising community, via communities): the schema is brought back
+    to the latest migrations afterwards, for the tests that run next in this process."""
+    yield
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+
 @pytest.mark.django_db(transaction=True)
 def test_import_jobs_and_analysis_state_survive_the_migration(world):
     old = _migrate(BEFORE)
