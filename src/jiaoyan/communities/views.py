@@ -555,11 +555,15 @@ def settings_page(request: HttpRequest) -> HttpResponse:
         request,
         "communities/settings.html",
         {
-            "rules": PointRule.objects.filter(org_unit_id__in=ids).select_related("org_unit"),
-            "policies": KindPolicy.objects.filter(org_unit_id__in=ids).select_related("org_unit"),
-            "templates": TaskTemplate.objects.filter(org_unit_id__in=ids).select_related(
-                "org_unit"
-            ),
+            "rules": PointRule.objects.visible_to(request.user)
+            .filter(org_unit_id__in=ids)
+            .select_related("org_unit"),
+            "policies": KindPolicy.objects.visible_to(request.user)
+            .filter(org_unit_id__in=ids)
+            .select_related("org_unit"),
+            "templates": TaskTemplate.objects.visible_to(request.user)
+            .filter(org_unit_id__in=ids)
+            .select_related("org_unit"),
             "defaults": policies.DEFAULT_POINTS,
             "rule_form": PointRuleForm(user=request.user),
             "policy_form": PolicyForm(user=request.user),
