@@ -8,7 +8,7 @@ filtered by the person it would single the row out."""
 from __future__ import annotations
 
 from jiaoyan.activities import services
-from jiaoyan.hours.models import HoursRecord
+from jiaoyan.hours.models import HoursCategory, HoursRecord
 from tests.activities.scope_cases import _attended
 from tests.scope_cases import ScopeCase, register
 
@@ -27,5 +27,15 @@ register(
         api_list=lambda h: f"/api/v1/hours?mine=false&person={h.person_id}&limit=500",
         marker=lambda h: h.title,
         actions=("change", "delete"),
+    )
+)
+
+
+register(
+    ScopeCase(
+        HoursCategory,
+        lambda w: HoursCategory.objects.create(
+            org_unit=w.units["huazhou_bureau"], code="SD", name="师德师风"
+        ),
     )
 )

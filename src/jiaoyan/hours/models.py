@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from jiaoyan.core.roles import ADMINS, Role
-from jiaoyan.core.scope import ScopedQuerySet, scoped
+from jiaoyan.core.scope import ScopedQuerySet, scoped, units_above_q
 
 
 def _own(user) -> Q:
@@ -30,6 +30,42 @@ def _check(user, action, record) -> bool | None:
     if action in {"change", "delete"}:
         return False  # records are credited and revoked by the services of their source
     return None
+
+
+@scoped(
+    path="org_unit__path",
+    rules={"add": ADMINS, "change": ADMINS, "delete": ADMINS},
+    grants=False,
+    visible=units_above_q,
+)
+class HoursCategory(models.Model):
+    """A category of hours (师德, 学科教学, 信息技术, 心理健康 …) as a bureau sets it for
+    the units below it; a record's category decides which of the cycle's category
+    minimums it counts towards."""
+
+    org_unit = models.ForeignKey(
+        "orgs.OrgUnit",
+        verbose_name=_("bureau"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    code = models.CharField(_("code"), max_length=20)
+    name = models.CharField(_("name"), max_length=60)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    active = models.BooleanField(_("active"), default=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("hours category")
+        verbose_name_plural = _("hours categories")
+        ordering = ["order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["org_unit", "code"], name="hours_category_code"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 @scoped(
@@ -55,6 +91,14 @@ class HoursRecord(models.Model):
     )
     hours = models.DecimalField(_("hours"), max_digits=5, decimal_places=1)
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    category = models.ForeignKey(
+        HoursCategory,
+        verbose_name=_("category"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     date = models.DateField(_("date"))
     title = models.CharField(_("for"), max_length=200)
     source_type = models.ForeignKey(

@@ -23,11 +23,13 @@ def sync_for_source(
     title: str,
     kind: str,
     credited_by_id: int | None = None,
+    category_id: int | None = None,
 ) -> tuple[int, int]:
     """Make the records of ``source`` be exactly one per person in ``person_ids``.
 
     Run inside the caller's transaction (after its permission check and audit). Returns
-    (created, removed). Hours or a title changed since the last call are updated.
+    (created, removed). Hours, a title, a date or a category changed since the last call
+    are updated.
     """
     ct = ContentType.objects.get_for_model(type(source))
     wanted = set(person_ids)
@@ -37,9 +39,9 @@ def sync_for_source(
     gone = have - wanted
     if gone:
         removed, _ = existing.filter(person_id__in=gone).delete()
-    existing.filter(person_id__in=have & wanted).exclude(hours=hours, title=title[:200]).update(
-        hours=hours, title=title[:200], date=date
-    )
+    existing.filter(person_id__in=have & wanted).exclude(
+        hours=hours, title=title[:200], date=date, category_id=category_id
+    ).update(hours=hours, title=title[:200], date=date, category_id=category_id)
     new = [
         HoursRecord(
             person_id=pid,
@@ -50,6 +52,7 @@ def sync_for_source(
             source_type=ct,
             source_id=source.pk,
             credited_by_id=credited_by_id,
+            category_id=category_id,
         )
         for pid in sorted(wanted - have)
     ]
