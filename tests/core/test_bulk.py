@@ -8,6 +8,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.utils import timezone
 
@@ -149,6 +150,69 @@ def test_json_and_plain_inserts_write_what_the_orm_writes(world):
     )
     same = Candidate.objects.filter(exam=exam, exam_no__in=["o1", "v1", "d1"]).order_by("pk")
     assert len({(c.student_key, c.class_name, c.gender, str(c.scores)) for c in same}) == 1
+
+
+def test_insert_rows_writes_what_the_orm_writes(world):
+    """Plain value rows (no model objects): the same rows as the ORM's, the columns not
+    given taking their defaults; dates, datetimes and decimals prepared where the driver
+    needs it (SQLite), awkward text through COPY (PostgreSQL)."""
+    from jiaoyan.activities.models import Participation
+    from jiaoyan.hours.models import HoursRecord
+
+    acts = bulk.bulk_create(Activity, _activities(world, "r")[:2])
+    teacher, principal = world.people["teacher"], world.people["principal"]
+    tz = timezone.get_current_timezone()
+    at = dt.datetime(2025, 3, 1, 9, 20, tzinfo=tz)
+    orm = Participation.objects.bulk_create(
+        [
+            Participation(
+                activity=acts[0],
+                person=teacher,
+                status="invited",
+                attendance="present",
+                checked_in_at=at,
+                method="qr",
+                created_at=at,
+                updated_at=at,
+            ),
+            Participation(
+                activity=acts[0],
+                person=principal,
+                status="declined",
+                decline_reason=AWKWARD[1],
+                created_at=at,
+                updated_at=at,
+            ),
+        ]
+    )
+    cols = ("activity_id", "person_id", "status", "attendance", "checked_in_at", "method",
+            "decline_reason", "created_at", "updated_at")  # fmt: skip
+    n = bulk.insert_rows(
+        Participation,
+        cols,
+        [
+            (acts[1].pk, teacher.pk, "invited", "present", at, "qr", "", at, at),
+            (acts[1].pk, principal.pk, "declined", "", None, "", AWKWARD[1], at, at),
+        ],
+    )
+    assert n == 2
+    made = Participation.objects.filter(activity=acts[1]).order_by("pk")
+    assert _rows(Participation, [p.pk for p in orm], ("id", "activity_id")) == _rows(
+        Participation, [p.pk for p in made], ("id", "activity_id")
+    )
+    # A decimal, a date and a generic reference; created_at left to its default (now).
+    ct = ContentType.objects.get_for_model(Activity).pk
+    before = timezone.now()
+    bulk.insert_rows(
+        HoursRecord,
+        ("person_id", "hours", "kind", "date", "title", "source_type_id", "source_id"),
+        [(teacher.pk, Decimal("1.5"), "activity", dt.date(2025, 3, 1), AWKWARD[0], ct, acts[0].pk)],
+    )
+    record = HoursRecord.objects.get(title=AWKWARD[0])
+    assert (record.hours, record.date, record.person_id) == (
+        Decimal("1.5"), dt.date(2025, 3, 1), teacher.pk
+    )  # fmt: skip
+    assert before <= record.created_at <= timezone.now()
 
 
 def test_take_ids_of_an_empty_table_and_nothing(db):

@@ -164,3 +164,15 @@ def test_the_scoped_list_is_read_from_indexes(shared, name, user, visible):
 def test_a_full_scan_is_detected(world):
     """Positive control: a condition on an unindexed column is reported as a scan."""
     assert full_scans(Observation.objects.filter(topic__contains="方程"))
+
+
+def test_a_briefs_ledger_items_are_read_from_indexes(shared):
+    """A brief's ledger figures read the items of its region by the two unit indexes and
+    check the scope condition on those rows only: for the city admin (whose subtree is a
+    filter no index serves) a county's brief must not read every item of the city — at
+    province scale, every item of the province, ~20 s a brief."""
+    from jiaoyan.ledger.briefs.reads import _items_of
+
+    qs = _items_of(shared.users["city_admin"], shared.units["linwei"])
+    scans = full_scans(qs)
+    assert not scans, f"{scans}\n{qs.order_by().values('pk').query}"

@@ -35,6 +35,7 @@ from typing import Any
 from django.db import IntegrityError, connections, models, router
 from django.db.models import TextField
 from django.db.models.functions import Cast
+from django.utils import timezone
 
 
 def _connection(model: type[models.Model]):
@@ -280,6 +281,82 @@ def insert_values(
         batch_size,
         lambda row: [f.get_db_prep_save(v, conn) for f, v in zip(fields, row, strict=True)],
     )
+
+
+# Column types whose values the driver takes as they are when they are of the column's
+# own Python type (int, str, bool, float): no per-value preparation. On PostgreSQL also
+# dates, aware datetimes and decimals (psycopg adapts them; Django would pass them on).
+_PLAIN_TYPES = frozenset(
+    {
+        "AutoField",
+        "BigAutoField",
+        "SmallAutoField",
+        "IntegerField",
+        "BigIntegerField",
+        "SmallIntegerField",
+        "PositiveIntegerField",
+        "PositiveBigIntegerField",
+        "PositiveSmallIntegerField",
+        "CharField",
+        "TextField",
+        "SlugField",
+        "EmailField",
+        "BooleanField",
+        "FloatField",
+    }
+)
+_PLAIN_TYPES_PG = _PLAIN_TYPES | {"DateField", "DateTimeField", "DecimalField"}
+
+
+def _is_plain(field: models.Field, conn) -> bool:
+    while field.is_relation:  # a foreign key holds its target's value
+        field = field.target_field
+    plain = _PLAIN_TYPES_PG if conn.vendor == "postgresql" else _PLAIN_TYPES
+    return field.get_internal_type() in plain
+
+
+def insert_rows(
+    model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence], batch_size=5000
+) -> int:
+    """INSERT many new rows (ids nobody needs back) given as tuples of plain values of
+    ``columns`` (field names or attnames) — no model object per row, and no per-value
+    preparation where the driver needs none: the fastest way in for millions of rows
+    (the demo's attendance). The model's other columns take their field's default,
+    evaluated once for the call (``auto_now``/``auto_now_add``: now).
+
+    Values must be of the column's own Python type (int, str, bool, None, ``Decimal``,
+    ``date``, aware ``datetime``, a foreign key's id); columns the backend's driver does
+    not take as they are (SQLite's dates, datetimes and decimals, JSON …) still go
+    through the field's ``get_db_prep_save``, as :func:`insert_values` does for all."""
+    conn = _connection(model)
+    meta = model._meta
+    given = [meta.get_field(c) for c in columns]
+    rest = [
+        f
+        for f in meta.concrete_fields
+        if not f.generated
+        and not (f.primary_key and isinstance(f, models.AutoField))
+        and f not in given
+    ]
+    consts = tuple(
+        f.get_db_prep_save(
+            timezone.now()
+            if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+            else f.get_default(),
+            conn,
+        )
+        for f in rest
+    )
+    prepared = [(i, f) for i, f in enumerate(given) if not _is_plain(f, conn)]
+
+    def params(row: Sequence) -> Sequence:
+        if prepared:
+            row = list(row)
+            for i, f in prepared:
+                row[i] = f.get_db_prep_save(row[i], conn)
+        return (*row, *consts) if consts else row
+
+    return _insert(conn, model, [*given, *rest], list(rows), batch_size, params)
 
 
 def bulk_update(

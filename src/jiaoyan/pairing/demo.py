@@ -276,16 +276,30 @@ def _people_sent(rng, pairings, ctx) -> list[PersonSent]:
 def _joint(rng, pairings) -> tuple[list[JointActivity], list[ScopeGrant]]:
     """Up to two finished activities organised inside either side become joint ones (and
     visible to both sides, as :func:`services.link_activity` makes them)."""
-    finished = list(
+    # The finished activities under each side's unit, found by walking each activity's
+    # path once (not every activity of the province once per pairing).
+    side_paths = {u.path for p in pairings for u in (p.helping_unit, p.helped_unit)}
+    under: dict[str, list[int]] = defaultdict(list)
+    for pk, path in (
         Activity.objects.filter(status=Activity.Status.FINISHED)
         .values_list("pk", "org_unit__path")
         .order_by("pk")
-    )
+    ):
+        prefix = "/"
+        for part in path.strip("/").split("/"):
+            prefix += part + "/"
+            if prefix in side_paths:
+                under[prefix].append(pk)
     ct = ContentType.objects.get_for_model(Activity)
     links, grants = [], []
     for p in pairings:
-        sides = (p.helping_unit.path, p.helped_unit.path)
-        mine = [pk for pk, path in finished if path.startswith(sides)]
+        helping, helped = p.helping_unit.path, p.helped_unit.path
+        if helped.startswith(helping) or helping.startswith(helped):
+            # One side inside the other: its activities are the outer side's.
+            outer = helping if len(helping) <= len(helped) else helped
+            mine = under[outer]
+        else:
+            mine = sorted(under[helping] + under[helped])
         for pk in rng.sample(mine, k=min(2, len(mine))):
             links.append(JointActivity(pairing=p, activity_id=pk))
             grants += [

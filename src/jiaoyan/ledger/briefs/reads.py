@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from jiaoyan.core.errors import ServiceError
+from jiaoyan.core.scope import under_q
 from jiaoyan.orgs.models import OrgUnit
 
 from ..models import OPEN_STATUSES, Brief, Item, Status, Supervision
@@ -67,8 +68,17 @@ def region_of(unit: OrgUnit) -> OrgUnit:
 
 
 def _items_of(user, root: OrgUnit) -> QuerySet[Item]:
+    """The items of ``root``'s region (assigned by, or the responsibility of, a unit of
+    its subtree) that ``user`` sees.
+
+    The region is written as two id sets (``under_q``): the database finds the region's
+    items by the two unit indexes and checks the scope condition on those rows only. As
+    a join on the units' paths it was a filter over every item: a city's brief read the
+    whole province, each row outside the user's subtree compared with every id of the
+    scope's arrays (~20 s a brief at province scale)."""
     return Item.objects.visible_to(user).filter(
-        Q(org_unit__path__under=root.path) | Q(responsible_unit__path__under=root.path)
+        under_q(Item, "org_unit__path", [root.path])
+        | under_q(Item, "responsible_unit__path", [root.path])
     )
 
 
