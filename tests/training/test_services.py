@@ -200,41 +200,41 @@ def test_bad_input_is_refused_in_chinese_with_nothing_written(world):
     n = Programme.objects.count()
     logs = AuditLog.objects.count()
     cases = [
-        dict(title="", cohorts=["teacher"], tier="key", format="face", mode="open"),
-        dict(title="研修", cohorts=[], tier="key", format="face", mode="open"),
-        dict(title="研修", cohorts=["teacher"], tier="x", format="face", mode="open"),
-        dict(
-            title="研修",
-            cohorts=["teacher"],
-            tier="key",
-            format="face",
-            mode="open",
-            capacity="abc",
-        ),
-        dict(
-            title="研修",
-            cohorts=["teacher"],
-            tier="key",
-            format="face",
-            mode="open",
-            min_attendance=120,
-        ),
-        dict(
-            title="研修",
-            cohorts=["teacher"],
-            tier="key",
-            format="face",
-            mode="open",
-            assignment_required=True,
-        ),
-        dict(
-            title="研修",
-            cohorts=["teacher"],
-            tier="key",
-            format="face",
-            mode="open",
-            category=999999,
-        ),
+        {"title": "", "cohorts": ["teacher"], "tier": "key", "format": "face", "mode": "open"},
+        {"title": "研修", "cohorts": [], "tier": "key", "format": "face", "mode": "open"},
+        {"title": "研修", "cohorts": ["teacher"], "tier": "x", "format": "face", "mode": "open"},
+        {
+            "title": "研修",
+            "cohorts": ["teacher"],
+            "tier": "key",
+            "format": "face",
+            "mode": "open",
+            "capacity": "abc",
+        },
+        {
+            "title": "研修",
+            "cohorts": ["teacher"],
+            "tier": "key",
+            "format": "face",
+            "mode": "open",
+            "min_attendance": 120,
+        },
+        {
+            "title": "研修",
+            "cohorts": ["teacher"],
+            "tier": "key",
+            "format": "face",
+            "mode": "open",
+            "assignment_required": True,
+        },
+        {
+            "title": "研修",
+            "cohorts": ["teacher"],
+            "tier": "key",
+            "format": "face",
+            "mode": "open",
+            "category": 999999,
+        },
     ]
     for data in cases:
         with pytest.raises(ServiceError) as err:

@@ -193,7 +193,7 @@ def _follows_programme(user, prefix: str = "programme__") -> Q | None:
 
 @scoped(
     path="programme__org_unit__path",
-    rules={"add": ORGANISERS, "change": ORGANISERS, "delete": ORGANISERS},
+    rules={"add": ORGANISERS, "change": ORGANISERS, "delete": ORGANISERS, "import": ORGANISERS},
     grants=False,
     visible=_follows_programme,
 )

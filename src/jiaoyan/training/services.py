@@ -234,7 +234,9 @@ def _clean_programme(data: dict[str, Any], org_unit: OrgUnit, actor) -> dict[str
             try:
                 cap = int(cap)
             except (TypeError, ValueError):
-                raise ServiceError(_("The capacity must be a whole number."), field="capacity")
+                raise ServiceError(
+                    _("The capacity must be a whole number."), field="capacity"
+                ) from None
             if cap < 1 or cap > 100000:
                 raise ServiceError(
                     _("The capacity must lie between 1 and 100000."), field="capacity"
