@@ -324,8 +324,15 @@ def create_programme(
 
 @transaction.atomic
 def update_programme(
-    *, actor, programme: Programme, expected_version: int | None = None, **changes: Any
+    *,
+    actor,
+    programme: Programme,
+    expected_version: int | None = None,
+    data: Mapping[str, Any] | None = None,
+    **changes: Any,
 ) -> Programme:
+    """Change the fields ``data`` (the API's PATCH) or ``changes`` (a form) name."""
+    changes = {**(data or {}), **changes}
     p = locked(actor, "change", programme)
     if p.status == PStatus.CLOSED:
         raise ServiceError(_("The programme is closed: nothing can be changed any more."))
