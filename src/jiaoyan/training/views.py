@@ -35,7 +35,7 @@ from jiaoyan.core.pages import (
     stored_file_response,
     wants_export,
 )
-from jiaoyan.core.scope import can, get_visible_or_404, units_where
+from jiaoyan.core.scope import can, get_visible_or_404, has_role, units_where
 from jiaoyan.core.uploads import may_import, upload
 
 from . import queries, services
@@ -56,7 +56,7 @@ from .forms import (
     TestScoresForm,
     UploadForm,
 )
-from .models import Assignment, Enrolment, Programme, Quota, Session, Submission
+from .models import NOMINATORS, Assignment, Enrolment, Programme, Quota, Session, Submission
 from .sheets import SessionAttendanceSheet
 
 DENIED = _lazy("You do not have permission to do this here.")
@@ -173,6 +173,10 @@ class Roster(ListPage):
 
     def get_queryset(self):
         self.programme = _programme(self.request, self.kwargs["pk"])
+        # The organiser sees everybody; a school (its principal, a bureau admin above it)
+        # its own people; a participant has "my trainings" instead.
+        if not can(self.user, "change", self.programme) and not has_role(self.user, *NOMINATORS):
+            raise PermissionDenied(DENIED)
         return Enrolment.objects.visible_to(self.user).filter(programme=self.programme)
 
     def list_queryset(self, qs):
