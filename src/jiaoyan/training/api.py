@@ -17,7 +17,7 @@ from .schemas import (
     AssignmentOut,
     AttendanceFilter,
     AttendanceOut,
-    CheckinIn,
+    TrainingCheckinIn,
     CompletionOut,
     EnrolmentFilter,
     EnrolmentOut,
@@ -137,7 +137,7 @@ attendance.list(filters=AttendanceFilter, order=("session_id", "id"), summary="A
     summary="Check in to a session with the code on its screen",
     operation_id="check_in_training_session",
 )
-def check_in(request, session_id: int, data: CheckinIn):
+def check_in(request, session_id: int, data: TrainingCheckinIn):
     session = sessions.one(request, session_id)
     att, _new = services.check_in(actor=request.auth, session=session, code=data.code)
     return attendance.answer(request, att)

@@ -156,7 +156,7 @@ class AttendanceFilter(FilterSchema):
     status: Attendance.Status | None = None
 
 
-class CheckinIn(Schema):
+class TrainingCheckinIn(Schema):
     code: str = Field(..., max_length=20)
 
 
