@@ -17,7 +17,6 @@ from .schemas import (
     AssignmentOut,
     AttendanceFilter,
     AttendanceOut,
-    TrainingCheckinIn,
     CompletionOut,
     EnrolmentFilter,
     EnrolmentOut,
@@ -32,6 +31,7 @@ from .schemas import (
     SubmissionFilter,
     SubmissionIn,
     SubmissionOut,
+    TrainingCheckinIn,
     WithdrawIn,
 )
 
