@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from jiaoyan.orgs.models import OrgUnit
@@ -96,7 +97,12 @@ def _assignment(w) -> Assignment:
 def _submission(w) -> Submission:
     e = _enrolment(w)
     a = _assignment(w)
-    return services.submit(actor=e.person.user, assignment=a, text="华州区的班会设计")
+    return services.submit(
+        actor=e.person.user,
+        assignment=a,
+        text="华州区的班会设计",
+        file=SimpleUploadedFile("华州区班会设计.pdf", b"%PDF-1.4 design"),
+    )
 
 
 def _feedback(w) -> Feedback:
