@@ -342,3 +342,25 @@ def test_submission_types_deadline_and_one_resubmission(world):
         )
         with pytest.raises(ServiceError):
             services.submit(actor=teacher, assignment=other, text="迟交")
+
+
+def test_feedback_once_per_programme_and_per_session(world):
+    w = world
+    p = make_programme(w)
+    teacher = w.users["teacher"]
+    with pytest.raises(ServiceError):
+        services.give_feedback(actor=teacher, programme=p, rating=5)  # not enrolled
+    services.enrol(actor=teacher, programme=p)
+    s1 = p.sessions.order_by("starts_at").first()
+    services.give_feedback(actor=teacher, programme=p, rating=5, comment="很好")
+    services.give_feedback(actor=teacher, programme=p, rating=3, session=s1.pk)
+    for kwargs in ({}, {"session": s1.pk}):
+        with pytest.raises(ServiceError):
+            services.give_feedback(actor=teacher, programme=p, rating=4, **kwargs)
+    with pytest.raises(ServiceError) as err:
+        services.give_feedback(actor=teacher, programme=p, rating=6)
+    assert err.value.field == "rating"
+    from jiaoyan.training.queries import report
+
+    r = report(p)
+    assert r["feedback_count"] == 2 and r["rating"] == 4.0

@@ -124,10 +124,18 @@ class GradeForm(StyledForm):
 
 
 class FeedbackForm(StyledForm):
+    session = forms.TypedChoiceField(label=_("About"), coerce=int, required=False, empty_value=None)
     rating = forms.TypedChoiceField(
         label=_("Rating"), coerce=int, choices=[(i, "★" * i) for i in range(5, 0, -1)]
     )
     comment = forms.CharField(label=_("Comment"), max_length=500, required=False)
+
+    def __init__(self, *args, sessions=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["session"].choices = [
+            ("", _("The whole programme")),
+            *((s.pk, s.title) for s in sessions),
+        ]
 
 
 class AdjustForm(StyledForm):

@@ -1031,8 +1031,10 @@ def set_test_scores(*, actor, programme: Programme, scores: Mapping[Any, Any]) -
 
 @transaction.atomic
 def give_feedback(
-    *, actor, programme: Programme, rating: Any, comment: str = "", session: Session | None = None
+    *, actor, programme: Programme, rating: Any, comment: str = "", session: Any = None
 ) -> Feedback:
+    """A participant's 1–5 rating of the programme, or of one of its sessions (a
+    Session or its id), once each."""
     person = _person_of(actor)
     e = Enrolment.objects.filter(programme=programme, person=person).first()
     if e is None or e.status != EStatus.ENROLLED:
@@ -1043,8 +1045,16 @@ def give_feedback(
         rating = 0
     if rating < 1 or rating > 5:
         raise ServiceError(_("Give a rating from 1 to 5."), field="rating")
-    if session is not None and session.programme_id != programme.pk:
-        raise ServiceError(_("This session is not part of the programme."), field="session")
+    if session not in (None, ""):
+        pk = session.pk if isinstance(session, Session) else session
+        try:
+            session = Session.objects.filter(programme=programme, pk=int(pk)).first()
+        except (TypeError, ValueError):
+            session = None
+        if session is None:
+            raise ServiceError(_("This session is not part of the programme."), field="session")
+    else:
+        session = None
     if Feedback.objects.filter(programme=programme, session=session, person=person).exists():
         raise ServiceError(_("You gave your feedback already."))
     f = Feedback.objects.create(

@@ -225,7 +225,7 @@ def programme_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "invite_form": InviteForm(),
         "assignment_form": AssignmentForm(),
         "scores_form": TestScoresForm(),
-        "feedback_form": FeedbackForm(),
+        "feedback_form": FeedbackForm(sessions=sessions),
         "history": audit.entries(p) if may_change else [],
     }
     return render(request, "training/programme_detail.html", ctx)
@@ -316,7 +316,19 @@ test_scores = _small_form(
     services.set_test_scores,
     lambda n: _("%(n)d test scores recorded.") % {"n": n},
 )
-feedback = _small_form(FeedbackForm, services.give_feedback, _lazy("Thank you for your feedback."))
+
+
+@login_required
+@require_POST
+def feedback(request: HttpRequest, pk: int) -> HttpResponse:
+    p = _programme(request, pk)
+    return post_form(
+        request,
+        FeedbackForm(request.POST, sessions=p.sessions.all()),
+        creating(services.give_feedback, request.user, programme=p),
+        success=_("Thank you for your feedback."),
+        redirect_to=p,
+    )
 
 
 @login_required
