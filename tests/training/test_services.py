@@ -364,3 +364,35 @@ def test_feedback_once_per_programme_and_per_session(world):
 
     r = report(p)
     assert r["feedback_count"] == 2 and r["rating"] == 4.0
+
+
+def test_metrics_of_a_district(world):
+    import datetime as _dt
+
+    from jiaoyan.core import metrics
+
+    w = world
+    p = make_programme(w, sessions=(Decimal("2"), Decimal("2")), min_attendance=50)
+    services.enrol(actor=w.users["teacher"], programme=p)
+    services.enrol(actor=w.users["counsellor"], programme=p)
+    s1 = p.sessions.order_by("starts_at").first()
+    services.write_attendance(s1, {w.people["teacher"].pk: ("present", None)}, actor=None)
+    services.close_programme(actor=w.users["district_researcher"], programme=p)
+    period = metrics.Period(_dt.date(2025, 1, 1), _dt.date(2025, 12, 31))
+    values = {
+        v.metric.key: v.value
+        for v in metrics.compute_many(
+            [
+                "training.programmes",
+                "training.participants",
+                "training.completion_rate",
+                "training.hours_credited",
+            ],
+            w.units["linwei"],
+            period,
+        )
+    }
+    assert values["training.programmes"] == 1
+    assert values["training.participants"] == 2
+    assert values["training.completion_rate"] == 50.0
+    assert float(values["training.hours_credited"]) == 4.0
