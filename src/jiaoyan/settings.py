@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "jiaoyan.ledger",
     "jiaoyan.pairing",
     "jiaoyan.communities",
+    "jiaoyan.training",
 ]
 
 MIDDLEWARE = [

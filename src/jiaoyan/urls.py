@@ -35,6 +35,7 @@ urlpatterns = [
     path("ledger/", include("jiaoyan.ledger.urls")),
     path("pairing/", include("jiaoyan.pairing.urls")),
     path("communities/", include("jiaoyan.communities.urls")),
+    path("training/", include("jiaoyan.training.urls")),
     path("api/v1/", api_urls()),
 ]
 

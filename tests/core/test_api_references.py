@@ -40,6 +40,7 @@ OUR_APPS = {
     "ledger",
     "pairing",
     "communities",
+    "training",
 }
 
 
@@ -89,6 +90,9 @@ def scene(world):
         start_date=DAY,
         end_date=DAY + dt.timedelta(days=365),
     )
+    from tests.training.scope_cases import huazhou_programme
+
+    own_programme = huazhou_programme(world)
     period = {"start_on": dt.date(2025, 1, 1), "end_on": dt.date(2028, 12, 31)}
     hidden_community = community_services.create_community(
         actor=su,
@@ -143,6 +147,7 @@ def scene(world):
         "pairing": pairing.pk,
         "community": own_community.pk,
         "consortium": own_consortium.pk,
+        "programme": own_programme.pk,
     }
     return {"hidden": hidden, "missing": missing, "own": own}
 
@@ -553,6 +558,29 @@ CASES = [
         "unit",
         "org_unit",
         lambda o, r: {**EXAM, "org_unit": r},
+    ),
+    (
+        "training programme organiser",
+        "post",
+        lambda o: "/api/v1/programmes",
+        "unit",
+        "org_unit",
+        lambda o, r: {
+            "org_unit": r,
+            "title": "华州区研修",
+            "cohorts": ["teacher"],
+            "tier": "key",
+            "format": "face",
+            "mode": "open",
+        },
+    ),
+    (
+        "training nomination",
+        "post",
+        lambda o: f"/api/v1/programmes/{o['programme']}/nominations",
+        "person",
+        "person",
+        lambda o, r: {"person": r},
     ),
     (
         "pairing helping unit",

@@ -89,6 +89,8 @@ PK_OF = {
     "communities/settings/templates/": "communities.TaskTemplate",
     "communities/memberships/": "communities.Membership",
     "communities/tasks/": "communities.CommunityTask",
+    "training/enrolments/": "training.Enrolment",
+    "training/submissions/": "training.Submission",
 }
 
 _CONVERTER = re.compile(r"<(?:(?P<conv>[^>:]+):)?(?P<name>[^>]+)>")

@@ -39,6 +39,7 @@ HOSTILE = [
 COVERED = {
     ("activities", "Venue", "online_url"): "test_venue_links_refuse_hostile_schemes",
     ("activities", "Material", "url"): "test_material_links_refuse_hostile_schemes",
+    ("training", "Session", "link"): "test_training_session_links_refuse_hostile_schemes",
 }
 
 
@@ -145,3 +146,50 @@ def test_safe_href_filter():
     assert t.render(Context({"v": "https://a.cn/x?y=1"})) == "https://a.cn/x?y=1"
     for bad in [*HOSTILE, "", None, "mailto:a@b.cn"]:
         assert t.render(Context({"v": bad})) == ""
+
+
+@pytest.mark.parametrize("link", HOSTILE)
+def test_training_session_links_refuse_hostile_schemes(world, client_for, link):
+    """A training session's online link: the service (pages and API) and the page."""
+    from jiaoyan.training import services as training
+    from jiaoyan.training.models import Session
+    from tests.training.conftest import DAY1, make_programme
+
+    researcher = world.users["district_researcher"]
+    p = make_programme(world, open_it=False, sessions=())
+    with pytest.raises(ServiceError) as err:
+        training.add_session(
+            actor=researcher,
+            programme=p,
+            title="线上讲座",
+            starts_at=DAY1,
+            ends_at=DAY1 + dt.timedelta(hours=2),
+            hours=2,
+            link=link,
+        )
+    assert err.value.field == "link"
+    resp = client_for(researcher).post(
+        f"/api/v1/programmes/{p.pk}/sessions",
+        {
+            "title": "线上讲座",
+            "starts_at": DAY1.isoformat(),
+            "ends_at": (DAY1 + dt.timedelta(hours=2)).isoformat(),
+            "hours": 2,
+            "link": link,
+        },
+        content_type="application/json",
+    )
+    assert resp.status_code == 400
+    assert not Session.objects.filter(programme=p).exists()
+    s = training.add_session(
+        actor=researcher,
+        programme=p,
+        title="线上讲座",
+        starts_at=DAY1,
+        ends_at=DAY1 + dt.timedelta(hours=2),
+        hours=2,
+        link="https://meeting.example.cn/j/1",
+    )
+    Session.objects.filter(pk=s.pk).update(link=link)
+    page = client_for(researcher).get(p.get_absolute_url()).content.decode()
+    assert "javascript:" not in page.lower() and "vbscript:" not in page.lower()

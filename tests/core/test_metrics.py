@@ -29,6 +29,10 @@ from tests.quality.helpers import dataset, import_and_analyse, make_exam
 
 PERIOD = metrics.Period(dt.date(2024, 1, 1), dt.date(2026, 12, 31))
 KEYS = {
+    "training.programmes",
+    "training.participants",
+    "training.completion_rate",
+    "training.hours_credited",
     "orgs.schools",
     "people.teachers",
     "activities.held",

@@ -127,7 +127,12 @@ class Paths:
         assert exam.status_code == 201, exam.content
         self.exam = exam.json()
         self.subject = self.exam["subjects"][2]
+        from tests.training.conftest import make_programme
+
+        programme = make_programme(world, actor="city_admin", unit="city_bureau")
+        self.session = programme.sessions.order_by("pk").first().pk
         self.params = {  # the kinds that need parameters
+            "training_attendance": {"session": self.session},
             "scores": {"exam": self.exam["id"]},
             "item_scores": {"exam": self.exam["id"], "subject": self.subject["name"]},
         }
@@ -152,6 +157,9 @@ class Paths:
         elif key == "quality:upload_items":
             data = {"items-subject": self.subject["id"], "items-file": file()}
             yield key, self.page, f"/quality/{e}/items/", data
+        elif key == "training:attendance_upload":
+            url = f"/training/sessions/{self.session}/attendance/upload/"
+            yield key, self.page, url, {"file": file()}
         elif key == "quality:resource_balance":
             yield key, self.page, "/quality/balance/", {"file": file()}
         elif key == "ledger:import":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from django.db import transaction
 from django.db.models import F
@@ -24,28 +25,28 @@ def recent_failures(user, at: dt.datetime | None = None) -> int:
     ).count()
 
 
-def check_in(
-    *,
+def verify_code(
     actor,
-    activity: Activity,
+    candidates: list,
     code: str,
-    venue: Venue | None = None,
-    method: str = Participation.Method.CODE,
-) -> tuple[Participation, bool]:
-    """Check the actor in with a venue's code. Returns (participation, newly checked in).
+    *,
+    now: dt.datetime,
+    attempt_of: int | None = None,
+    before: Callable[[], None] | None = None,
+):
+    """The candidate whose current code ``code`` is, under the per-user rate limit.
 
-    A second check-in changes nothing. A wrong or expired code is refused with a message
-    saying which, and counts towards the rate limit. The attempt is written before the
-    code is checked and the limit counted after (insert, then count): guesses sent in
-    parallel each see the others, so no more than the limit are ever checked. An attempt
-    that fails for another reason, or succeeds, is taken back.
+    A candidate is anything with a ``pk`` and a ``checkin_secret`` (an activity's venue,
+    a training session): its codes are ``codes.current_code(candidate)``. The attempt is
+    written before the code is checked and the limit counted after (insert, then count):
+    guesses sent in parallel each see the others, so no more than the limit are ever
+    checked. ``before`` runs once the limit allows the attempt (a check-in window); an
+    attempt that fails for another reason than the code, or succeeds, is taken back.
+    Refuses a wrong or expired code with a message saying which.
     """
-    activity = Activity.objects.get(pk=activity.pk)
-    person = _require_participant_view(actor, activity)
-    now = timezone.now()
-    # Outside any transaction of ours (check_in is not atomic): the row is visible to
-    # parallel attempts at once, and stays counted when the check-in is refused.
-    attempt = CheckinFailure.objects.create(user=actor, activity_id=activity.pk)
+    # Outside any transaction of ours (not atomic): the row is visible to parallel
+    # attempts at once, and stays counted when the check-in is refused.
+    attempt = CheckinFailure.objects.create(user=actor, activity_id=attempt_of)
     wrong_code = False
     try:
         if recent_failures(actor, now) > codes.MAX_FAILURES:
@@ -57,15 +58,13 @@ def check_in(
                 % {"n": int(codes.FAILURE_WINDOW.total_seconds() // 60)},
                 field="code",
             )
-        _check_window(activity, now)
-        candidates = [venue] if venue is not None else list(activity.venues.all())
+        if before is not None:
+            before()
         found, expired = None, False
-        for v in candidates:
-            if v.activity_id != activity.pk:
-                continue
-            result = codes.verify(v, code, now)
+        for candidate in candidates:
+            result = codes.verify(candidate, code, now)
             if result == codes.VALID:
-                found = v
+                found = candidate
                 break
             expired = expired or result == codes.EXPIRED
         if found is None:
@@ -87,6 +86,38 @@ def check_in(
     finally:
         if not wrong_code:
             attempt.delete()
+    return found
+
+
+def check_in(
+    *,
+    actor,
+    activity: Activity,
+    code: str,
+    venue: Venue | None = None,
+    method: str = Participation.Method.CODE,
+) -> tuple[Participation, bool]:
+    """Check the actor in with a venue's code. Returns (participation, newly checked in).
+
+    A second check-in changes nothing. A wrong or expired code is refused with a message
+    saying which, and counts towards the rate limit. The attempt is written before the
+    code is checked and the limit counted after (insert, then count): guesses sent in
+    parallel each see the others, so no more than the limit are ever checked. An attempt
+    that fails for another reason, or succeeds, is taken back.
+    """
+    activity = Activity.objects.get(pk=activity.pk)
+    person = _require_participant_view(actor, activity)
+    now = timezone.now()
+    candidates = [venue] if venue is not None else list(activity.venues.all())
+    candidates = [v for v in candidates if v.activity_id == activity.pk]
+    found = verify_code(
+        actor,
+        candidates,
+        code,
+        now=now,
+        attempt_of=activity.pk,
+        before=lambda: _check_window(activity, now),
+    )
     return _do_check_in(actor, activity, person, found, method, now)
 
 
