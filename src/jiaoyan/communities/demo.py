@@ -23,6 +23,9 @@ import datetime as dt
 import random
 from collections import Counter, defaultdict
 
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+
 from jiaoyan.activities.models import Activity
 from jiaoyan.core.demo import DemoContext, chunked_bulk_create, step
 from jiaoyan.core.roles import Role
@@ -30,7 +33,16 @@ from jiaoyan.orgs.models import OrgUnit, School
 from jiaoyan.people.models import RoleAssignment
 
 from . import progress
-from .models import Community, CommunityTask, Kind, KindPolicy, Level, Membership
+from .models import (
+    Community,
+    CommunityTask,
+    Kind,
+    KindPolicy,
+    Level,
+    Measure,
+    Membership,
+    SharedFile,
+)
 from .policies import DEFAULT_TEMPLATES
 
 REAL_SCHOOLS = 1625
@@ -459,9 +471,37 @@ def build_communities(ctx: DemoContext) -> None:
                     min_participants=t.min_participants,
                     target=target,
                     order=order,
+                    due_on=dt.date(year, 12, 15) if t.measure == Measure.EVIDENCE else None,
                 )
             )
     chunked_bulk_create(CommunityTask, tasks, batch_size=5000)
+
+    # --- a few shared files: the plan of the year in the first communities of each kind and
+    # in the demo teacher's studio (the files are small; the others' workspaces are empty).
+    sharing = [next(c for c in communities if c.kind == k) for k in counters]
+    sharing += [
+        c
+        for c, ms in zip(communities, members, strict=True)
+        if demo_teacher is not None and any(p == demo_teacher.pk for p, _s, _r in ms)
+    ][:1]
+    files = []
+    for c in sharing:
+        name = f"{c.name}{year}年度工作计划.txt"
+        text = f"{c.name}{year}年度工作计划\n\n{c.goals}\n".encode()
+        stored = default_storage.save(
+            f"communities/files/{year}/{c.code}-plan.txt", ContentFile(text)
+        )
+        files.append(
+            SharedFile(
+                community_id=c.pk,
+                file=stored,
+                name=name[:200],
+                size=len(text),
+                uploader_name="演示数据",
+                created_at=ctx.now,
+            )
+        )
+    chunked_bulk_create(SharedFile, files)
 
     # --- the city bureaus' targets ------------------------------------------------------
     policies = []
