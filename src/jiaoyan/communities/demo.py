@@ -331,6 +331,16 @@ def build_communities(ctx: DemoContext) -> None:
                 among=staff,
             )
 
+    # The demo teacher is a member of a studio of their county.
+    county = school_county.get(demo_teacher.org_unit_id) if demo_teacher is not None else None
+    if county is not None:
+        owner = institutes.get(county.pk, county)
+        for c, ms in zip(communities, members, strict=True):
+            if (c.kind, c.level, c.org_unit_id) == (Kind.STUDIO, Level.COUNTY, owner.pk):
+                if all(p != demo_teacher.pk for p, _s, _r in ms):
+                    ms.append((demo_teacher.pk, None, Membership.Role.CORE))
+                break
+
     # --- the members of each kind, to the city's figures ---------------------------------
     # More members where the drawn communities hold too few, fewer where too many: a
     # person in at most two communities of a kind, a school in one consortium per level.
@@ -373,16 +383,6 @@ def build_communities(ctx: DemoContext) -> None:
             p, sc, _r = ms.pop(rng.randrange(1, len(ms)))  # never the leader (first)
             taken[(kind, communities[i].level if sc else "")][p or sc] -= 1
             have -= 1
-
-    # The demo teacher is a member of a studio of their county.
-    county = school_county.get(demo_teacher.org_unit_id) if demo_teacher is not None else None
-    if county is not None:
-        owner = institutes.get(county.pk, county)
-        for c, ms in zip(communities, members, strict=True):
-            if (c.kind, c.level, c.org_unit_id) == (Kind.STUDIO, Level.COUNTY, owner.pk):
-                if all(p != demo_teacher.pk for p, _s, _r in ms):
-                    ms.append((demo_teacher.pk, None, Membership.Role.CORE))
-                break
 
     for c, ms in zip(communities, members, strict=True):
         c.member_count = len(ms)
