@@ -10,11 +10,11 @@ scale every count by the number of schools (province: ten cities, ten times).
 What makes the figures worth looking at: members are drawn with a lean towards urban
 schools, so the rural/weak share of studios falls short of the city bureau's 50 % target
 while consortia (where rural schools join urban leaders) meet their 35 %; about one
-community in seven held no activity in the last 90 days (idle: 15 % at city scale); the others organise a share of the
-activities of their owner — each at least one held recently where its owner has one — so
-task progress and points differ. Schools and leaders obey the rules (one
-studio led per person and level, one consortium per school and level). Everything is
-bulk-inserted and follows ``ctx.rng``.
+community in seven held no activity in the last 90 days (idle: 15 % at city scale); the
+others organise a share of the activities of their owner — each at least one held
+recently where its owner has one — so task progress and points differ. Schools and
+leaders obey the rules (one studio led per person and level, one consortium per school
+and level). Everything is bulk-inserted and follows ``ctx.rng``.
 """
 
 from __future__ import annotations
