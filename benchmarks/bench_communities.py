@@ -56,6 +56,16 @@ PAGES: list[dict] = [
         "user": "city_admin",
     },
     {
+        "name": "communities studio calendar",
+        "path": lambda db: f"/communities/{_busy_studio(db)}/calendar/",
+        "user": "city_admin",
+    },
+    {
+        "name": "communities studio tasks API",
+        "path": lambda db: f"/api/v1/communities/{_busy_studio(db)}/tasks?year={YEAR}",
+        "user": "city_admin",
+    },
+    {
         "name": "communities assessment ranking (county studios)",
         "path": f"/communities/assessment/?year={YEAR}&kind=studio&level=county",
         "user": "city_admin",

@@ -31,6 +31,18 @@ PAGES = [
         "api pairing people", "/api/v1/pairing-people?limit=25", user="city_admin", grow="limit=100"
     ),
     Page(
+        "api pairing reports",
+        "/api/v1/pairing-reports?limit=25",
+        user="city_admin",
+        grow="limit=100",
+    ),
+    Page(
+        "api pairing joint activities",
+        "/api/v1/pairing-activities?limit=25",
+        user="city_admin",
+        grow="limit=100",
+    ),
+    Page(
         "api pairing figures",
         lambda c: f"/api/v1/pairings/{school_pairing(c)}/figures",
         user="city_admin",

@@ -144,3 +144,21 @@ def test_studio_members_coverage_activity_checkin_progress_points_report(
     assert ["示范课", "4", "1", "25%"] in cells
     assert any(r[1] == "工作室示范课：函数的概念" and r[-1] == "1" for r in cells if len(r) == 4)
     assert any("刘老师" in r[0] for r in cells)  # the member from the rural school
+
+    # 8. On the phone: the studio's month calendar lists the activity; the host shares a
+    # file in the workspace and the feed says so; the file comes back as a download.
+    phone_page.goto(f"{base}/communities/{studio.pk}/calendar/")
+    listed = phone_page.locator("[data-testid=calendar-day-list] [data-testid=calendar-item]")
+    assert "工作室示范课：函数的概念" in listed.all_inner_texts()[0]
+    phone_page.goto(f"{base}/communities/{studio.pk}/?year={year}")
+    phone_page.set_input_files(
+        "[data-testid=file-form] input[type=file]",
+        files=[{"name": "研修计划.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4 x"}],
+    )
+    phone_page.click("[data-testid=share-file]")
+    phone_page.wait_for_selector("[data-testid=file-row]")
+    feed = phone_page.locator("[data-testid=feed-item][data-kind=file]").inner_text()
+    assert "研修计划.pdf" in feed
+    with phone_page.expect_download() as info:
+        phone_page.click("[data-testid=file-row] a")
+    assert info.value.suggested_filename == "研修计划.pdf"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from jiaoyan.communities import services
@@ -19,6 +20,7 @@ from jiaoyan.communities.models import (
     Membership,
     PointItem,
     PointRule,
+    SharedFile,
     TaskTemplate,
     YearlyReport,
 )
@@ -126,5 +128,18 @@ register(
             target_share=60,
             max_per_person=1,
         ),
+    )
+)
+register(
+    ScopeCase(
+        SharedFile,
+        lambda w: services.share_file(
+            actor=w.users["outsider"],
+            community=_studio(w),
+            file=SimpleUploadedFile("华州区工作室计划.pdf", b"%PDF-1.4 plan"),
+        ),
+        page=lambda f: f"/communities/files/{f.pk}/",
+        api=lambda f: f"/api/v1/community-files/{f.pk}",
+        marker=lambda f: f.name,
     )
 )

@@ -599,6 +599,14 @@ CASES = [
         lambda o, r: {**PAIRING, "helping": o["school"], "helped": r},
     ),
     (
+        "pairing joint activity",
+        "post",
+        lambda o: f"/api/v1/pairings/{o['pairing']}/activities",
+        "activity",
+        "activity",
+        lambda o, r: {"activity": r},
+    ),
+    (
         "pairing person sent",
         "post",
         lambda o: f"/api/v1/pairings/{o['pairing']}/people-sent",

@@ -76,6 +76,7 @@ BY_NAME = {
     "number": lambda made, w: 1,
     "indicator": lambda made, w: next(iter(BY_KEY)),
     "subject": lambda made, w: made["quality.Exam"].subjects.order_by("pk").first().name,
+    "task_id": lambda made, w: made["communities.CommunityTask"].pk,
 }
 
 # ``<int:pk>`` of routes under a prefix no scope case's page shows.
@@ -86,6 +87,9 @@ PK_OF = {
     "observations/liaisons/": "observations.LiaisonAssignment",
     "me/tokens/": "people.ApiToken",
     "pairing/reports/": "pairing.PairingReport",
+    "pairing/funds/": "pairing.Fund",
+    "pairing/people/": "pairing.PersonSent",
+    "pairing/joint/": "pairing.JointActivity",
     "communities/settings/templates/": "communities.TaskTemplate",
     "communities/memberships/": "communities.Membership",
     "communities/tasks/": "communities.CommunityTask",

@@ -111,6 +111,8 @@ register(
         JointActivity,
         _joint,
         page=lambda j: f"/pairing/{j.pairing_id}/",
+        api=lambda j: f"/api/v1/pairing-activities/{j.pk}",
+        api_list="/api/v1/pairing-activities",
         marker=lambda j: j.activity.title,
     )
 )
@@ -119,6 +121,8 @@ register(
         PairingReport,
         _report,
         page=lambda r: f"/pairing/{r.pairing_id}/",
+        api=lambda r: f"/api/v1/pairing-reports/{r.pk}",
+        api_list="/api/v1/pairing-reports",
         marker=lambda r: r.text,
     )
 )

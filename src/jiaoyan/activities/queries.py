@@ -153,10 +153,15 @@ def _day_bounds(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]
     )
 
 
-def calendar_items(user, start: dt.date, end: dt.date, *, mine: bool = False) -> QuerySet:
-    """Activities the user sees starting in [start, end), not cancelled drafts."""
+def calendar_items(
+    user, start: dt.date, end: dt.date, *, mine: bool = False, community: Any = None
+) -> QuerySet:
+    """Activities the user sees starting in [start, end), not cancelled drafts; with
+    ``community``, only those it organises (a community's workspace calendar)."""
     lo, hi = _day_bounds(start, end)
     qs = visible_activities(user).filter(starts_at__gte=lo, starts_at__lt=hi)
+    if community is not None:
+        qs = qs.filter(community=community)
     if mine:
         pid = my_person_id(user)
         qs = qs.filter(
@@ -167,7 +172,9 @@ def calendar_items(user, start: dt.date, end: dt.date, *, mine: bool = False) ->
     return qs.exclude(status=Activity.Status.DRAFT).order_by("starts_at", "id")
 
 
-def month_grid(user, year: int, month: int, *, mine: bool = False) -> dict[str, Any]:
+def month_grid(
+    user, year: int, month: int, *, mine: bool = False, community: Any = None
+) -> dict[str, Any]:
     """Weeks of the month (Monday first), each day with up to three activities and the
     number of the others. Two queries whatever the scope: the (id, time) of every
     activity of the month, read from a covering index, then the titles of the few shown."""
@@ -176,7 +183,8 @@ def month_grid(user, year: int, month: int, *, mine: bool = False) -> dict[str, 
     start, end = weeks[0][0], weeks[-1][-1] + dt.timedelta(days=1)
     shown: dict[dt.date, list[int]] = defaultdict(list)
     counts: Counter = Counter()
-    for pk, starts in calendar_items(user, start, end, mine=mine).values_list("pk", "starts_at"):
+    items = calendar_items(user, start, end, mine=mine, community=community)
+    for pk, starts in items.values_list("pk", "starts_at"):
         day = timezone.localtime(starts).date()
         counts[day] += 1
         if len(shown[day]) < PER_DAY_MONTH:

@@ -2,18 +2,23 @@
 progress), evidence, the assessment results and coverage — the same services, queries and
 scope as the pages."""
 
+from django.core.exceptions import PermissionDenied
 from django.utils import timezone
-from ninja import Query, Router, Status
+from django.utils.translation import gettext as _
+from ninja import File, Query, Router, Status
+from ninja.files import UploadedFile
 
-from jiaoyan.core.api import paginated
+from jiaoyan.core.api import changes, paginated
 from jiaoyan.core.api_crud import Resource
+from jiaoyan.core.pages import stored_file_response
 from jiaoyan.core.resolve import resolve_optional
 from jiaoyan.core.scope import get_visible_or_404
+from jiaoyan.core.uploads import upload
 from jiaoyan.orgs.models import OrgUnit
 from jiaoyan.people.models import Person
 
 from . import progress, queries, services
-from .models import Community, CommunityTask, Evidence, Membership
+from .models import Community, CommunityTask, Evidence, Membership, SharedFile
 from .schemas import (
     AssessmentQuery,
     CommunityFilter,
@@ -27,9 +32,11 @@ from .schemas import (
     MembershipFilter,
     MembershipIn,
     MembershipOut,
+    SharedFileOut,
     StudioScoreOut,
     TaskIn,
     TaskOut,
+    TaskPatch,
     YearIn,
 )
 
@@ -168,3 +175,74 @@ def generate_tasks(request, community_id: int, data: YearIn):
 Resource(router, "/tasks/{task_id}/evidence", Evidence, out=EvidenceOut).create(
     services.add_evidence, EvidenceIn, parent=("task", CommunityTask), name="add_evidence"
 )
+
+
+# --- one task: edit and remove --------------------------------------------------------------
+
+tasks = Resource(
+    router, "/tasks/{task_id}", CommunityTask.objects.select_related("community"), out=TaskOut
+)
+
+
+@router.get("/tasks/{task_id}", response=TaskOut, summary="A task with its computed progress")
+def get_task(request, task_id: int):
+    return _task_rows([tasks.one(request, task_id)])[0]
+
+
+@router.patch(
+    "/tasks/{task_id}", response=TaskOut, summary="Edit a task (title, target, due, notes)"
+)
+def update_task(request, task_id: int, data: TaskPatch):
+    task = tasks.for_write(request, task_id)
+    services.update_task(
+        actor=request.auth,
+        task=task,
+        data=changes(data, blank=("notes",), nullable=("due_on",)),
+        expected_version=data.version,
+    )
+    return _task_rows([tasks.answer(request, task)])[0]
+
+
+tasks.delete(services.delete_task, summary="Remove a task (with its evidence)")
+
+
+# --- the workspace's shared files -------------------------------------------------------------
+
+files = Resource(
+    router,
+    "/community-files/{file_id}",
+    SharedFile.objects.select_related("community"),
+    out=SharedFileOut,
+    name="shared_file",
+    arg="file",
+)
+files.list(
+    "/communities/{community_id}/files",
+    parent=("community", Community),
+    order=("-created_at", "-id"),
+    summary="Files shared in a community's workspace",
+).get().delete(services.delete_file, summary="Remove a shared file (its sharer or an admin)")
+
+
+def _may_share(request, user, kwargs) -> None:
+    community = get_visible_or_404(Community, user, pk=kwargs["community_id"])
+    if not services.may_share_file(user, community):
+        raise PermissionDenied(_("Only the community's members and managers share files."))
+
+
+@router.post(
+    "/communities/{community_id}/files",
+    response={201: SharedFileOut},
+    summary="Share a file in the workspace (multipart; no pages, scripts or programs)",
+)
+@upload("attachment", allowed=_may_share)
+def share_file(request, community_id: int, file: UploadedFile = File(...)):
+    community = get_visible_or_404(Community, request.auth, pk=community_id)
+    row = services.share_file(actor=request.auth, community=community, file=file)
+    return Status(201, files.answer(request, row))
+
+
+@router.get("/community-files/{file_id}/download", summary="Download a shared file")
+def download_shared_file(request, file_id: int):
+    row = files.one(request, file_id)
+    return stored_file_response(row.file, row.name)

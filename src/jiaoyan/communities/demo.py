@@ -1,24 +1,30 @@
 """Demo communities of practice (三名+), after the activities and observations.
 
 City scale follows the real city of issue 12: 315 school consortia (121 city-level, the
-rest county-level) over about 1,625 schools, 266 principal communities with about 1,541
-principals, 3,368 teacher studios (102 city, 568 county, 2,698 school level) with about
-52,000 memberships. Smaller scales shrink every count by the number of schools.
+rest county-level) with 1,625 member schools, 266 principal communities with 1,541
+principal members, 3,368 teacher studios (102 city, 568 county, 2,698 school level) with
+52,747 teacher members (memberships, as the city reports them; distinct people are
+fewer: at city scale 1,238 schools, 995 principals and 34,691 teachers). Smaller and larger scales
+scale every count by the number of schools (province: ten cities, ten times).
 
 What makes the figures worth looking at: members are drawn with a lean towards urban
 schools, so the rural/weak share of studios falls short of the city bureau's 50 % target
-while consortia (where rural schools join urban leaders) meet theirs; about one community
-in seven never had an activity (idle); the others organise a share of the activities of
-their owner, so task progress and points differ. Schools and leaders obey the rules (one
-studio led per person and level, one consortium per school and level). Everything is
-bulk-inserted and follows ``ctx.rng``.
+while consortia (where rural schools join urban leaders) meet their 35 %; about one
+community in seven held no activity in the last 90 days (idle: 15 % at city scale); the
+others organise a share of the activities of their owner — each at least one held
+recently where its owner has one — so task progress and points differ. Schools and
+leaders obey the rules (one studio led per person and level, one consortium per school
+and level). Everything is bulk-inserted and follows ``ctx.rng``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import random
-from collections import defaultdict
+from collections import Counter, defaultdict
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 
 from jiaoyan.activities.models import Activity
 from jiaoyan.core.demo import DemoContext, chunked_bulk_create, step
@@ -26,10 +32,23 @@ from jiaoyan.core.roles import Role
 from jiaoyan.orgs.models import OrgUnit, School
 from jiaoyan.people.models import RoleAssignment
 
-from .models import Community, CommunityTask, Kind, KindPolicy, Level, Membership
+from . import progress
+from .models import (
+    Community,
+    CommunityTask,
+    Kind,
+    KindPolicy,
+    Level,
+    Measure,
+    Membership,
+    SharedFile,
+)
 from .policies import DEFAULT_TEMPLATES
 
 REAL_SCHOOLS = 1625
+#: Members of the real city's communities of each kind (schools, principals, teachers).
+MEMBER_ROWS = {Kind.CONSORTIUM: 1625, Kind.PRINCIPAL: 1541, Kind.STUDIO: 52747}
+IDLE_SHARE = 0.1
 COUNTS = {
     (Kind.CONSORTIUM, Level.CITY): 121,
     (Kind.CONSORTIUM, Level.COUNTY): 194,
@@ -72,8 +91,17 @@ def build_communities(ctx: DemoContext) -> None:
     }
     factor = len(schools) / (REAL_SCHOOLS * len(cities))
 
-    def n_of(kind, level, regions=1):
-        return max(1, round(COUNTS[(kind, level)] * factor * len(cities) / max(1, regions)))
+    def total_of(kind, level) -> int:
+        return max(1, round(COUNTS[(kind, level)] * factor * len(cities)))
+
+    def spread(total: int, weights: list[float]) -> list[int]:
+        """``total`` split in proportion to ``weights`` (largest remainders): exact."""
+        whole = sum(weights) or 1
+        shares = [total * w / whole for w in weights]
+        out = [int(x) for x in shares]
+        for i in sorted(range(len(shares)), key=lambda i: out[i] - shares[i])[: total - sum(out)]:
+            out[i] += 1
+        return out
 
     def region_of(unit: OrgUnit, level: str) -> OrgUnit | None:
         for pk in (int(x) for x in unit.path.strip("/").split("/")):
@@ -114,10 +142,11 @@ def build_communities(ctx: DemoContext) -> None:
     end_on = dt.date(year + 2, 8, 31)
     communities: list[Community] = []
     members: list[list[tuple[int | None, int | None, str]]] = []
+    pools: list[list[int]] = []  # where each community's further members come from
     counters: dict[str, int] = defaultdict(int)
     demo_teacher = ctx.data.get("accounts", {}).get("teacher")
 
-    def add(kind, level, owner: OrgUnit, name: str, leader=None, school=None, rows=()):
+    def add(kind, level, owner: OrgUnit, name: str, leader=None, school=None, rows=(), among=()):
         counters[kind] += 1
         code = f"{PREFIX[kind]}{counters[kind]:05d}"
         communities.append(
@@ -132,12 +161,12 @@ def build_communities(ctx: DemoContext) -> None:
                 start_on=start_on,
                 end_on=end_on,
                 goals="发挥引领示范作用，带动区域教师专业成长。",
-                member_count=len(rows),
             )
         )
         members.append(list(rows))
+        pools.append(list(among))
 
-    # --- consortia: partitions of the schools, one consortium per school and level ------
+    # --- consortia: one consortium per school and level --------------------------------
     city_schools: dict[int, list[OrgUnit]] = defaultdict(list)
     county_schools: dict[int, list[OrgUnit]] = defaultdict(list)
     for s in schools:
@@ -147,10 +176,11 @@ def build_communities(ctx: DemoContext) -> None:
             city_schools[school_city[s.pk].pk].append(s)
 
     def consortia(level, regions, by_region, share):
-        for region in regions:
+        sizes = spread(total_of(Kind.CONSORTIUM, level), [len(by_region[r.pk]) for r in regions])
+        for region, wanted in zip(regions, sizes, strict=True):
             group = [s for s in by_region[region.pk] if rng.random() < share]
             rng.shuffle(group)
-            n = min(n_of(Kind.CONSORTIUM, level, len(regions)), max(1, len(group) // 3))
+            n = min(wanted, max(1, len(group) // 3))
             strong = sorted(group, key=lambda s: flags.get(s.pk, False))
             leaders, rest = strong[:n], strong[n:]
             rng.shuffle(rest)
@@ -167,24 +197,24 @@ def build_communities(ctx: DemoContext) -> None:
                     f"{lead.name}教育联合体",
                     school=lead.pk,
                     rows=rows,
+                    among=[s.pk for s in by_region[region.pk]],
                 )
 
     consortia(Level.CITY, cities, city_schools, 0.35)
     consortia(Level.COUNTY, counties, county_schools, 0.6)
 
-    # --- principal communities -----------------------------------------------------------
+    # --- principal communities and city/county studios ---------------------------------
     def people_communities(kind, level, regions, by_region, source, size, label, leaders_used):
-        for region in regions:
+        sizes = spread(total_of(kind, level), [len(by_region[r.pk]) for r in regions])
+        for region, wanted in zip(regions, sizes, strict=True):
             region_schools = by_region[region.pk]
             cands = pool(region_schools, source)
             if not cands:
                 continue
             owner = institutes.get(region.pk, region) if level != Level.SCHOOL else region
-            for _i in range(n_of(kind, level, len(regions))):
-                free = [p for p in cands if p not in leaders_used]
-                if not free:
-                    break
-                lead = rng.choice(free)
+            free = [p for p in cands if p not in leaders_used]
+            rng.shuffle(free)
+            for lead in free[:wanted]:
                 leaders_used.add(lead)
                 rows = [(lead, None, Membership.Role.LEADER)]
                 others = draw(cands, rng.randint(*size), {lead})
@@ -207,6 +237,7 @@ def build_communities(ctx: DemoContext) -> None:
                     label(region, subject, len(communities)),
                     leader=lead,
                     rows=rows,
+                    among=cands,
                 )
 
     people_communities(
@@ -239,7 +270,6 @@ def build_communities(ctx: DemoContext) -> None:
         lambda r, s, n: f"{r.name}{s}名师工作室{n}",
         set(),
     )
-    county_leads: set[int] = set()
     people_communities(
         Kind.STUDIO,
         Level.COUNTY,
@@ -248,20 +278,43 @@ def build_communities(ctx: DemoContext) -> None:
         teachers,
         (12, 20),
         lambda r, s, n: f"{r.name}{s}名师工作室{n}",
-        county_leads,
+        set(),
     )
-    # School-level studios: owned by their school, members from it.
-    per_school = COUNTS[(Kind.STUDIO, Level.SCHOOL)] * factor * len(cities) / max(1, len(schools))
-    for s in schools:
-        staff = teachers.get(s.pk, [])
-        k = int(per_school) + (1 if rng.random() < per_school - int(per_school) else 0)
-        used: set[int] = set()
-        for _i in range(k):
-            free = [p for p in staff if p not in used]
-            if len(free) < 4:
+    # School-level studios: owned by their school, members from it; the schools with
+    # more teachers have more of them (one per five teachers at most).
+    # Smallest first: what a small school cannot hold passes on to the bigger ones.
+    hosts = sorted(
+        (s for s in schools if len(teachers.get(s.pk, [])) >= 5),
+        key=lambda s: (len(teachers[s.pk]), s.pk),
+    )
+    per_host = spread(total_of(Kind.STUDIO, Level.SCHOOL), [len(teachers[s.pk]) for s in hosts])
+    # A school holds no more studios than it held activities in the last 90 days (one
+    # at least): a studio of a school is active through its school's activities.
+    recent_from = ctx.now - dt.timedelta(days=90)
+    recent_held = Counter(
+        Activity.objects.filter(
+            progress.held_q(),
+            org_unit_id__in=[s.pk for s in hosts],
+            starts_at__gte=recent_from,
+            starts_at__lte=ctx.now,
+        ).values_list("org_unit_id", flat=True)
+    )
+    room = {s.pk: min(len(teachers[s.pk]) // 5, max(1, recent_held[s.pk])) for s in hosts}
+    placed = {s.pk: min(k, room[s.pk]) for s, k in zip(hosts, per_host, strict=True)}
+    spare = sum(per_host) - sum(placed.values())
+    # What found no room goes first to schools with recent activities to spare, then to
+    # the biggest schools with teachers to spare (those studios may stay idle).
+    for limit in (room, {s.pk: len(teachers[s.pk]) // 5 for s in hosts}):
+        for s in sorted(hosts, key=lambda s: placed[s.pk] - limit[s.pk]):
+            if spare <= 0:
                 break
-            lead = rng.choice(free)
-            used.add(lead)
+            more = min(spare, limit[s.pk] - placed[s.pk])
+            if more > 0:
+                placed[s.pk] += more
+                spare -= more
+    for s in hosts:
+        staff = teachers[s.pk]
+        for lead in rng.sample(staff, placed[s.pk]):
             others = [
                 p for p in rng.sample(staff, min(len(staff), rng.randint(6, 14))) if p != lead
             ]
@@ -275,6 +328,7 @@ def build_communities(ctx: DemoContext) -> None:
                 f"{s.name}{rng.choice(SUBJECT_NAMES)}名师工作室",
                 leader=lead,
                 rows=rows,
+                among=staff,
             )
 
     # The demo teacher is a member of a studio of their county.
@@ -285,9 +339,53 @@ def build_communities(ctx: DemoContext) -> None:
             if (c.kind, c.level, c.org_unit_id) == (Kind.STUDIO, Level.COUNTY, owner.pk):
                 if all(p != demo_teacher.pk for p, _s, _r in ms):
                     ms.append((demo_teacher.pk, None, Membership.Role.CORE))
-                    c.member_count += 1
                 break
 
+    # --- the members of each kind, to the city's figures ---------------------------------
+    # More members where the drawn communities hold too few, fewer where too many: a
+    # person in at most two communities of a kind, a school in one consortium per level.
+    taken: dict[tuple[str, str], dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    for c, ms in zip(communities, members, strict=True):
+        for p, school, _r in ms:
+            taken[(c.kind, c.level if school else "")][p or school] += 1
+    by_kind: dict[str, list[int]] = defaultdict(list)
+    for i, c in enumerate(communities):
+        by_kind[c.kind].append(i)
+    for kind, idx in by_kind.items():
+        wanted = round(MEMBER_ROWS[kind] * factor * len(cities))
+        have = sum(len(members[i]) for i in idx)
+        tries = 0
+        while have < wanted and tries < wanted * 20:
+            tries += 1
+            i = rng.choice(idx)
+            c, ms = communities[i], members[i]
+            if not pools[i]:
+                continue
+            who = rng.choice(pools[i])
+            key = (kind, c.level if c.members_are_schools else "")
+            limit = 1 if c.members_are_schools else 2
+            if taken[key][who] >= limit or any(who in (p, sc) for p, sc, _r in ms):
+                continue
+            taken[key][who] += 1
+            ms.append(
+                (None, who, Membership.Role.MEMBER)
+                if c.members_are_schools
+                else (who, None, Membership.Role.MEMBER)
+            )
+            have += 1
+        tries = 0
+        while have > wanted and tries < have * 20:
+            tries += 1
+            i = rng.choice(idx)
+            ms = members[i]
+            if len(ms) <= 3:
+                continue
+            p, sc, _r = ms.pop(rng.randrange(1, len(ms)))  # never the leader (first)
+            taken[(kind, communities[i].level if sc else "")][p or sc] -= 1
+            have -= 1
+
+    for c, ms in zip(communities, members, strict=True):
+        c.member_count = len(ms)
     chunked_bulk_create(Community, communities)
     rows: list[Membership] = []
     for c, ms in zip(communities, members, strict=True):
@@ -308,20 +406,55 @@ def build_communities(ctx: DemoContext) -> None:
             )
     chunked_bulk_create(Membership, rows, batch_size=5000)
 
-    # --- activities organised by communities (idle ones have none) ----------------------
+    # --- activities organised by communities ---------------------------------------------
+    # About one in ten stays idle (no activity held in the last 90 days); every other one
+    # first gets one of its owner's activities held in those days (while there are), then
+    # a share of the rest of its owner's activities.
+    now = ctx.now
     by_owner: dict[int, list[Community]] = defaultdict(list)
     for c in communities:
-        if rng.random() >= 0.14:  # about one in seven stays idle
+        if rng.random() >= IDLE_SHARE:
             by_owner[c.org_unit_id].append(c)
-    updates: dict[int, list[int]] = defaultdict(list)
-    for aid, unit_id in Activity.objects.filter(org_unit_id__in=list(by_owner)).values_list(
-        "pk", "org_unit_id"
-    ):
-        if rng.random() < 0.8:
-            updates[rng.choice(by_owner[unit_id]).pk].append(aid)
-    for cid, ids in updates.items():
-        for i in range(0, len(ids), 2000):
-            Activity.objects.filter(pk__in=ids[i : i + 2000]).update(community_id=cid)
+    recent: dict[int, list[int]] = defaultdict(list)
+    other: dict[int, list[int]] = defaultdict(list)
+    for aid, unit_id, starts, status, checked in Activity.objects.filter(
+        org_unit_id__in=list(by_owner)
+    ).values_list("pk", "org_unit_id", "starts_at", "status", "checked_in_count"):
+        held = status in progress.HELD and checked > 0
+        (recent if held and recent_from <= starts <= now else other)[unit_id].append(aid)
+    assigned: list[Activity] = []
+    left: dict[int, list[int]] = {}
+    needy: list[Community] = []
+    for unit_id, owned in by_owner.items():
+        fresh = recent.get(unit_id, [])
+        rng.shuffle(fresh)
+        order = list(owned)
+        rng.shuffle(order)
+        for c, aid in zip(order, fresh, strict=False):
+            assigned.append(Activity(pk=aid, community_id=c.pk))
+        left[unit_id] = fresh[len(order) :]
+        needy += order[len(fresh) :]
+    # A community whose owner held too few lately (a city's many studios) holds one of
+    # those held by the institutes and schools below its region.
+    owners_under: dict[int, list[int]] = defaultdict(list)
+    for unit_id in left:
+        for pk in (int(x) for x in by_pk[unit_id].path.strip("/").split("/")):
+            owners_under[pk].append(unit_id)
+    for c in needy:
+        unit = by_pk[c.org_unit_id]
+        if unit.kind == OrgUnit.Kind.SCHOOL:
+            continue  # a school's studio holds its own school's activities
+        region = unit.parent_id if unit.kind != OrgUnit.Kind.REGION else unit.pk
+        for other_unit in owners_under.get(region, []):
+            if left[other_unit]:
+                assigned.append(Activity(pk=left[other_unit].pop(), community_id=c.pk))
+                break
+    for unit_id, owned in by_owner.items():
+        for aid in left[unit_id] + other.get(unit_id, []):
+            if rng.random() < 0.8:
+                assigned.append(Activity(pk=aid, community_id=rng.choice(owned).pk))
+    Activity.objects.bulk_update(assigned, ["community"], batch_size=2000)
+    updates = {a.pk for a in assigned}
 
     # --- the year's tasks from the default templates -------------------------------------
     tasks = []
@@ -338,9 +471,37 @@ def build_communities(ctx: DemoContext) -> None:
                     min_participants=t.min_participants,
                     target=target,
                     order=order,
+                    due_on=dt.date(year, 12, 15) if t.measure == Measure.EVIDENCE else None,
                 )
             )
     chunked_bulk_create(CommunityTask, tasks, batch_size=5000)
+
+    # --- a few shared files: the plan of the year in the first communities of each kind and
+    # in the demo teacher's studio (the files are small; the others' workspaces are empty).
+    sharing = [next(c for c in communities if c.kind == k) for k in counters]
+    sharing += [
+        c
+        for c, ms in zip(communities, members, strict=True)
+        if demo_teacher is not None and any(p == demo_teacher.pk for p, _s, _r in ms)
+    ][:1]
+    files = []
+    for c in sharing:
+        name = f"{c.name}{year}年度工作计划.txt"
+        text = f"{c.name}{year}年度工作计划\n\n{c.goals}\n".encode()
+        stored = default_storage.save(
+            f"communities/files/{year}/{c.code}-plan.txt", ContentFile(text)
+        )
+        files.append(
+            SharedFile(
+                community_id=c.pk,
+                file=stored,
+                name=name[:200],
+                size=len(text),
+                uploader_name="演示数据",
+                created_at=ctx.now,
+            )
+        )
+    chunked_bulk_create(SharedFile, files)
 
     # --- the city bureaus' targets ------------------------------------------------------
     policies = []
@@ -350,11 +511,19 @@ def build_communities(ctx: DemoContext) -> None:
             continue
         policies += [
             KindPolicy(org_unit=bureau, kind=Kind.STUDIO, target_share=50, max_per_person=2),
-            KindPolicy(org_unit=bureau, kind=Kind.CONSORTIUM, target_share=40, max_per_person=1),
+            KindPolicy(org_unit=bureau, kind=Kind.CONSORTIUM, target_share=35, max_per_person=1),
             KindPolicy(org_unit=bureau, kind=Kind.PRINCIPAL, target_share=30, max_per_person=2),
         ]
     KindPolicy.objects.bulk_create(policies)
+    per_kind = defaultdict(int)
+    distinct = defaultdict(set)
+    for c, ms in zip(communities, members, strict=True):
+        per_kind[c.kind] += len(ms)
+        distinct[c.kind].update(p or sc for p, sc, _r in ms)
     ctx.log(
-        f"communities: {len(communities)} communities, {len(rows)} memberships, "
-        f"{sum(len(v) for v in updates.values())} activities organised by them"
+        f"communities: {len(communities)} communities, {len(rows)} memberships "
+        + ", ".join(
+            f"{k} {counters[k]}/{per_kind[k]} rows/{len(distinct[k])} distinct" for k in counters
+        )
+        + f"; {len(updates)} activities organised by them"
     )

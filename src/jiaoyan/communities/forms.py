@@ -160,6 +160,21 @@ class TaskForm(StyledForm):
     target = forms.IntegerField(label=_("Target"), min_value=1, max_value=1000)
 
 
+class TaskEditForm(VersionedForm):
+    """A task's title, target, due date and notes (what it counts stays)."""
+
+    name = forms.CharField(label=_("Task"), max_length=100)
+    target = forms.IntegerField(label=_("Target"), min_value=1, max_value=1000)
+    due_on = _date(_("Due on"), required=False)
+    notes = forms.CharField(
+        label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class FileForm(StyledForm):
+    file = forms.FileField(label=_("File"))
+
+
 class EvidenceForm(StyledForm):
     date = _date(_("Date"))
     count = forms.IntegerField(label=_("Count"), min_value=1, max_value=1000, initial=1)

@@ -290,6 +290,8 @@ class CommunityTask(TaskSpec, Versioned, models.Model):
         Community, verbose_name=_("community"), on_delete=models.CASCADE, related_name="tasks"
     )
     year = models.PositiveSmallIntegerField(_("year"))
+    due_on = models.DateField(_("due on"), null=True, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
 
     objects = ScopedQuerySet.as_manager()
 
@@ -338,6 +340,56 @@ class Evidence(models.Model):
 
     def __str__(self) -> str:
         return self.description
+
+
+def _shared_file_check(user, action, obj) -> bool | None:
+    """Current members of the community may share files (the owning unit's admins and
+    managers by the rules); whoever shared a file may delete it."""
+    if action == "add" and obj.community_id and not user.is_superuser:
+        person_id = getattr(getattr(user, "person", None), "pk", None)
+        if (
+            person_id
+            and Membership.objects.filter(
+                community_id=obj.community_id, person_id=person_id, left_on__isnull=True
+            ).exists()
+        ):
+            return True
+    if action == "delete" and obj.pk and obj.uploaded_by_id == user.pk:
+        return True
+    return None
+
+
+@scoped(
+    path="community__org_unit__path",
+    rules={"add": MANAGERS, "change": ADMINS, "delete": ADMINS},
+    grants=False,
+    check=_shared_file_check,
+    visible=_follows("community"),
+)
+class SharedFile(models.Model):
+    """A file shared in a community's workspace (plans, slides, minutes …): stored
+    through the guarded upload path and always served as a download."""
+
+    community = models.ForeignKey(
+        Community, verbose_name=_("community"), on_delete=models.CASCADE, related_name="files"
+    )
+    file = models.FileField(_("file"), upload_to="communities/files/%Y/", max_length=300)
+    name = models.CharField(_("file name"), max_length=200)
+    size = models.PositiveBigIntegerField(_("size (bytes)"), default=0)
+    uploaded_by = user_ref()
+    uploader_name = models.CharField(_("shared by"), max_length=50, blank=True)
+    created_at = models.DateTimeField(_("shared at"), auto_now_add=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("shared file")
+        verbose_name_plural = _("shared files")
+        ordering = ["community_id", "-created_at", "-id"]
+        indexes = [models.Index(fields=["community", "-created_at"], name="sharedfile_community")]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class PointItem(models.TextChoices):

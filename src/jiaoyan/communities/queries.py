@@ -35,7 +35,7 @@ from jiaoyan.orgs.models import OrgUnit, School
 from jiaoyan.people.models import Person
 
 from . import progress
-from .models import Community, CommunityTask, Kind, Level, Membership
+from .models import Community, CommunityTask, Evidence, Kind, Level, Measure, Membership
 from .policies import Settings
 
 IDLE_DAYS = 90
@@ -84,23 +84,75 @@ def community_activities(community: Community, user, limit: int = 50) -> list[Ac
     )
 
 
-def feed(community: Community, limit: int = 20) -> list[dict[str, Any]]:
-    """What happened: memberships, activities and evidence, newest first."""
-    from .models import Evidence
+def _moment(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time()))
 
+
+def completed_tasks(community: Community, tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The met tasks of ``tasks`` (rows of :func:`tasks_with_progress`), each with the
+    moment it was completed: the record that brought its count to the target (the held
+    activity's start, the evidence's date); observations, the year's end or today."""
+    met = [t["task"] for t in tasks if t["met"]]
+    if not met:
+        return []
+    year = met[0].year
+    out = []
+    counted = [t for t in met if t.measure in (Measure.ACTIVITIES, Measure.ONLINE)]
+    if counted:
+        start, end = progress.year_bounds(year)
+        held = list(
+            Activity.objects.filter(
+                progress.held_q(), community=community, starts_at__gte=start, starts_at__lt=end
+            )
+            .order_by("starts_at", "id")
+            .values("kind", "mode", "level", "checked_in_count", "starts_at")
+        )
+        for t in counted:
+            n = 0
+            for a in held:
+                n += progress._counts_for(t, [a])
+                if n >= t.target:
+                    out.append({"when": a["starts_at"], "task": t})
+                    break
+    manual = [t for t in met if t.measure == Measure.EVIDENCE]
+    if manual:
+        rows = Evidence.objects.filter(task__in=manual).order_by("date", "id")
+        sums: dict[int, int] = {}
+        targets = {t.pk: t for t in manual}
+        done: set[int] = set()
+        for task_id, day, count in rows.values_list("task_id", "date", "count"):
+            sums[task_id] = sums.get(task_id, 0) + count
+            if task_id not in done and sums[task_id] >= targets[task_id].target:
+                done.add(task_id)
+                out.append({"when": _moment(day), "task": targets[task_id]})
+    last = _moment(min(timezone.localdate(), dt.date(year, 12, 31)))
+    out += [{"when": last, "task": t} for t in met if t.measure == Measure.OBSERVATIONS]
+    return out
+
+
+def feed(
+    community: Community, limit: int = 20, tasks: list[dict[str, Any]] | None = None
+) -> list[dict[str, Any]]:
+    """What happened, newest first, derived from the records: members who joined,
+    activities held, tasks completed (of ``tasks``, the workspace's year) and files
+    shared. A few queries whatever the community's size."""
     items: list[dict[str, Any]] = []
-    for m in community.members.select_related("person", "school").order_by("-id")[:limit]:
-        items.append({"when": m.created_at, "kind": "member", "text": str(m.member)})
-    for a in community.activities.order_by("-starts_at")[:limit]:
+    for m in community.members.select_related("person", "school").order_by("-joined_on", "-id")[
+        :limit
+    ]:
+        items.append({"when": _moment(m.joined_on), "kind": "member", "text": str(m.member)})
+    for a in community.activities.filter(progress.held_q()).order_by("-starts_at")[:limit]:
         items.append({"when": a.starts_at, "kind": "activity", "text": a.title, "obj": a})
-    for e in (
-        Evidence.objects.filter(task__community=community)
-        .select_related("task")
-        .order_by("-id")[:limit]
-    ):
-        items.append({"when": e.created_at, "kind": "evidence", "text": e.description})
+    for f in community.files.order_by("-created_at", "-id")[:limit]:
+        items.append({"when": f.created_at, "kind": "file", "text": f.name, "obj": f})
+    for c in completed_tasks(community, tasks or []):
+        items.append({"when": c["when"], "kind": "task", "text": c["task"].name})
     items.sort(key=lambda i: i["when"], reverse=True)
     return items[:limit]
+
+
+def shared_files(community: Community, limit: int = 50) -> list:
+    return list(community.files.order_by("-created_at", "-id")[:limit])
 
 
 # --- roots -------------------------------------------------------------------------------

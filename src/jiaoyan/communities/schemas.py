@@ -111,7 +111,28 @@ class TaskOut(Schema):
     activity_kind: str
     min_participants: int
     target: int
+    due_on: dt.date | None = None
+    notes: str = ""
+    version: int
     done: int = 0
+
+
+class TaskPatch(Schema):
+    name: str | None = Field(None, min_length=1, max_length=100)
+    target: int | None = Field(None, ge=1, le=1000)
+    due_on: dt.date | None = None
+    notes: str | None = Field(None, max_length=2000)
+    version: int | None = None
+
+
+class SharedFileOut(Schema):
+    id: int
+    community: int = Field(..., alias="community_id")
+    org_unit: int = Field(..., alias="community.org_unit_id")
+    name: str
+    size: int
+    uploader_name: str
+    created_at: dt.datetime
 
 
 class TaskIn(Schema):

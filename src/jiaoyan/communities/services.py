@@ -23,7 +23,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from jiaoyan.core import audit
+from jiaoyan.core import audit, uploads
 from jiaoyan.core.errors import ServiceError
 from jiaoyan.core.jobs import start_job
 from jiaoyan.core.notifications import notify
@@ -45,6 +45,7 @@ from .models import (
     PointItem,
     PointLevel,
     PointRule,
+    SharedFile,
     TaskTemplate,
     YearlyReport,
 )
@@ -112,7 +113,7 @@ def _overlapping_q(community: Community, joined_on: dt.date) -> Q:
     )
 
 
-def _check_member(
+def check_member(
     actor,
     community: Community,
     *,
@@ -120,8 +121,11 @@ def _check_member(
     school: OrgUnit | None,
     role: str,
     joined_on: dt.date,
-    across: bool,
+    across: bool = False,
 ) -> None:
+    """The rules a new member must meet (raises ``ServiceError`` naming the rule): the
+    kind of member, the period, the owning unit's area (or an explicit invitation across),
+    one current membership, one leader, one studio led and one consortium per level."""
     if role not in Role.values:
         raise ServiceError(_("Choose the member's role."), field="role")
     if community.members_are_schools:
@@ -207,7 +211,7 @@ def _check_member(
         )
 
 
-def _write_member(
+def _admit(
     actor,
     community: Community,
     *,
@@ -215,9 +219,29 @@ def _write_member(
     school: OrgUnit | None,
     role: str,
     joined_on: dt.date,
-    across: bool,
+    across: bool = False,
+    checked: bool = False,
     message: str = "",
 ) -> Membership:
+    """The one way a member is written: the rules (:func:`check_member`, unless the caller
+    ``checked`` them already, as an import does row by row), the row, the community's
+    member count and the audit row. ``across`` is kept (and audited) only for a member
+    who really comes from beyond the owning unit's area."""
+    if not checked:
+        check_member(
+            actor,
+            community,
+            person=person,
+            school=school,
+            role=role,
+            joined_on=joined_on,
+            across=across,
+        )
+    across = across and not is_under(
+        school.path if school is not None else person.org_unit.path, _root_path(community)
+    )
+    if across and not message:
+        message = _("Invited from beyond the owning unit's area")
     m = Membership.objects.create(
         community=community,
         person=person,
@@ -284,23 +308,13 @@ def create_community(
     if kind != Kind.CONSORTIUM and leader is None:
         raise ServiceError(_("Choose the leader."), field="leader")
     community.save()
-    _check_member(
+    _admit(
         actor,
         community,
         person=community.leader,
         school=community.leading_school,
         role=Role.LEADER,
         joined_on=start_on,
-        across=False,
-    )
-    _write_member(
-        actor,
-        community,
-        person=community.leader,
-        school=community.leading_school,
-        role=Role.LEADER,
-        joined_on=start_on,
-        across=False,
     )
     audit.record(
         actor,
@@ -363,7 +377,7 @@ def add_member(
     )
     require(actor, "change", community)
     joined_on = joined_on or max(timezone.localdate(), community.start_on)
-    _check_member(
+    m = _admit(
         actor,
         community,
         person=person,
@@ -371,19 +385,6 @@ def add_member(
         role=role,
         joined_on=joined_on,
         across=across,
-    )
-    outside = across and not is_under(
-        school.path if school is not None else person.org_unit.path, _root_path(community)
-    )
-    m = _write_member(
-        actor,
-        community,
-        person=person,
-        school=school,
-        role=role,
-        joined_on=joined_on,
-        across=outside,
-        message=_("Invited from beyond the owning unit's area") if outside else "",
     )
     if person is not None and person.user_id:
         notify(
@@ -393,27 +394,6 @@ def add_member(
             about=community,
         )
     return m
-
-
-def check_member(
-    actor,
-    community: Community,
-    *,
-    person: Person | None,
-    school: OrgUnit | None,
-    role: str,
-    joined_on: dt.date,
-) -> None:
-    """The rules a new member must meet (raises ``ServiceError``): for an import's rows."""
-    _check_member(
-        actor,
-        community,
-        person=person,
-        school=school,
-        role=role,
-        joined_on=joined_on,
-        across=False,
-    )
 
 
 def check_member_change(
@@ -456,14 +436,14 @@ def import_member(
     """One checked row of a membership import: ``created``, ``updated`` or ``unchanged``.
     Runs inside the import's transaction (the rules were checked row by row)."""
     if existing is None:
-        _write_member(
+        _admit(
             actor,
             community,
             person=person,
             school=school,
             role=role,
             joined_on=joined_on,
-            across=False,
+            checked=True,
             message=message,
         )
         return "created"
@@ -592,6 +572,78 @@ def add_task(
     )
     audit.record(actor, task, Action.CREATE, {"target": [None, value]})
     return task
+
+
+TASK_FIELDS = ["name", "target", "due_on", "notes"]
+
+
+def may_change_tasks(user, community: Community) -> bool:
+    """Who edits and removes a community's tasks: the owning unit's admins and the
+    community's managers, and its leader."""
+    return can(user, "change", CommunityTask(community=community)) or _leads(
+        user, community, roles=(Role.LEADER,)
+    )
+
+
+def may_change_task(user, task: CommunityTask) -> bool:
+    return may_change_tasks(user, task.community)
+
+
+def _require_task(actor, task: CommunityTask) -> None:
+    if not may_change_task(actor, task):
+        require(actor, "change", task)
+
+
+@transaction.atomic
+def update_task(
+    *,
+    actor,
+    task: CommunityTask,
+    data: dict[str, Any],
+    expected_version: int | None = None,
+) -> CommunityTask:
+    """Change a task's title, target, due date or notes (evidence and derived progress
+    stay as they are), under optimistic locking."""
+    task = CommunityTask.objects.select_for_update().select_related("community").get(pk=task.pk)
+    _require_task(actor, task)
+    data = {k: v for k, v in data.items() if k in TASK_FIELDS}
+    if "name" in data:
+        data["name"] = (data["name"] or "").strip()[:100]
+        if not data["name"]:
+            raise ServiceError(_("Name the task."), field="name")
+        if (
+            CommunityTask.objects.filter(
+                community_id=task.community_id, year=task.year, name=data["name"]
+            )
+            .exclude(pk=task.pk)
+            .exists()
+        ):
+            raise ServiceError(_("The year already has a task of that name."), field="name")
+    if "target" in data:
+        data["target"] = _check_task(task.measure, data["target"])
+    if data.get("due_on") is not None and data["due_on"].year != task.year:
+        raise ServiceError(_("The due date must lie in the task's year."), field="due_on")
+    if "notes" in data:
+        data["notes"] = (data["notes"] or "").strip()[:2000]
+    apply_changes(actor, task, data, TASK_FIELDS, expected_version=expected_version)
+    return task
+
+
+@transaction.atomic
+def delete_task(*, actor, task: CommunityTask) -> None:
+    """Remove a task of the year (with its evidence), audited on the community."""
+    task = CommunityTask.objects.select_for_update().select_related("community").get(pk=task.pk)
+    if not may_change_task(actor, task):
+        require(actor, "delete", task)
+    evidence = task.evidence.count()
+    audit.record(
+        actor,
+        task.community,
+        Action.UPDATE,
+        {"tasks": [f"{task.year} {task.name}", None], "evidence": [evidence, None]},
+        message=_("Task removed"),
+    )
+    task.delete()
 
 
 def may_add_evidence(user, task: CommunityTask) -> bool:
@@ -783,12 +835,12 @@ def request_report(*, actor, community: Community, year: int) -> YearlyReport:
     return report
 
 
-def _leads(user, community: Community) -> bool:
+def _leads(user, community: Community, roles=(Role.LEADER, Role.CORE)) -> bool:
     person = getattr(user, "person", None)
     return bool(
         person is not None
         and community.members.filter(
-            person=person, left_on__isnull=True, role__in=[Role.LEADER, Role.CORE]
+            person=person, left_on__isnull=True, role__in=list(roles)
         ).exists()
     )
 
@@ -801,3 +853,41 @@ def may_organise_for(user, community: Community) -> bool:
     """May ``user`` name ``community`` as an activity's organiser? Its managers, and its
     leader and core members."""
     return can(user, "change", community) or _leads(user, community)
+
+
+# --- the workspace's shared files ------------------------------------------------------------
+
+
+def may_share_file(user, community: Community) -> bool:
+    """Current members, and the owning unit's admins and managers."""
+    return can(user, "add", SharedFile(community=community))
+
+
+@transaction.atomic
+def share_file(*, actor, community: Community, file) -> SharedFile:
+    """Store a file in the community's workspace (size and kind checked: no pages,
+    scripts or programs; it is always served as a download)."""
+    row = SharedFile(community=community, uploaded_by=actor)
+    require(actor, "add", row)
+    if file is None:
+        raise ServiceError(_("Choose a file."), field="file")
+    row.name = uploads.check_file(file, "attachment", field="file")
+    row.size = int(getattr(file, "size", 0) or 0)
+    row.uploader_name = audit.actor_name(actor)[:50]
+    row.file.save(row.name, file, save=False)
+    row.save()
+    audit.record(actor, community, Action.UPDATE, {"files": [None, row.name]})
+    return row
+
+
+@transaction.atomic
+def delete_file(*, actor, file: SharedFile) -> None:
+    """Remove a shared file: whoever shared it, or an admin of the owning unit."""
+    row = SharedFile.objects.select_for_update().select_related("community").get(pk=file.pk)
+    require(actor, "delete", row)
+    audit.record(actor, row.community, Action.UPDATE, {"files": [row.name, None]})
+    stored = row.file.name
+    storage = row.file.storage
+    row.delete()
+    if stored:
+        transaction.on_commit(lambda: storage.delete(stored))

@@ -23,6 +23,12 @@ urlpatterns = [
     path("<int:pk>/tasks/generate/", views.tasks_generate, name="tasks_generate"),
     path("<int:pk>/tasks/new/", views.task_add, name="task_add"),
     path("tasks/<int:pk>/evidence/", views.evidence_add, name="evidence_add"),
+    path("tasks/<int:pk>/edit/", views.task_edit, name="task_edit"),
+    path("tasks/<int:pk>/delete/", views.task_delete, name="task_delete"),
+    path("<int:pk>/calendar/", views.community_calendar, name="calendar"),
+    path("<int:pk>/files/", views.file_share, name="file_share"),
+    path("files/<int:pk>/", views.file_download, name="file"),
+    path("files/<int:pk>/delete/", views.file_delete, name="file_delete"),
     path("<int:pk>/reports/", views.report_request, name="report_request"),
     path("reports/<int:pk>/", views.report_detail, name="report_detail"),
 ]

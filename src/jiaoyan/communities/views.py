@@ -5,6 +5,7 @@ bureau's settings. Thin: parse, call a query or a service, render."""
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 from urllib.parse import quote
 
 from django.contrib.auth.decorators import login_required
@@ -17,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from jiaoyan.activities import queries as activity_queries
 from jiaoyan.activities.models import ORGANISERS
 from jiaoyan.core import audit, charts
 from jiaoyan.core.lists import SortOption, querystring_without
@@ -30,10 +32,12 @@ from jiaoyan.core.pages import (
     form_page,
     post_action,
     post_form,
+    stored_file_response,
     updating,
     wants_export,
 )
 from jiaoyan.core.scope import can, get_visible_or_404, scope_paths
+from jiaoyan.core.uploads import upload
 from jiaoyan.orgs.models import OrgUnit
 
 from . import policies, progress, queries, services
@@ -41,10 +45,12 @@ from .filters import CommunityFilter, MembershipFilter
 from .forms import (
     CommunityForm,
     EvidenceForm,
+    FileForm,
     LeaveForm,
     MemberForm,
     PointRuleForm,
     PolicyForm,
+    TaskEditForm,
     TaskForm,
     TemplateForm,
     YearForm,
@@ -62,6 +68,7 @@ from .models import (
     Membership,
     PointItem,
     PointRule,
+    SharedFile,
     TaskTemplate,
     YearlyReport,
 )
@@ -235,7 +242,11 @@ def community_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "score": score,
         "score_rows": _score_rows(score),
         "activities": queries.community_activities(community, request.user),
-        "feed": queries.feed(community),
+        "feed": queries.feed(community, tasks=tasks),
+        "files": queries.shared_files(community),
+        "may_share": services.may_share_file(request.user, community),
+        "file_form": FileForm(),
+        "may_change_tasks": services.may_change_tasks(request.user, community),
         "reports": reports,
         "may_report": services.may_request_report(request.user, community),
         "member_form": MemberForm(user=request.user, community=community) if manager else None,
@@ -343,6 +354,120 @@ def evidence_add(request: HttpRequest, pk: int) -> HttpResponse:
         creating(services.add_evidence, request.user, task=task),
         success=_("Evidence recorded."),
         redirect_to=_back(task.community, task.year),
+    )
+
+
+@login_required
+def task_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Edit a task's title, target, due date and notes (optimistic locking)."""
+    task = get_visible_or_404(
+        CommunityTask.objects.select_related("community"), request.user, pk=pk
+    )
+    if not services.may_change_task(request.user, task):
+        raise PermissionDenied(_("Only the community's managers and its leader can do this."))
+    form = TaskEditForm(request.POST or None, initial=editing(task, services.TASK_FIELDS))
+    return edit_page(
+        request,
+        form,
+        updating(services.update_task, request.user, task=task),
+        template="communities/task_form.html",
+        context={"task": task, "community": task.community},
+        success=_("Saved."),
+        redirect_to=_back(task.community, task.year),
+    )
+
+
+@login_required
+@require_POST
+def task_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    task = get_visible_or_404(
+        CommunityTask.objects.select_related("community"), request.user, pk=pk
+    )
+    return post_action(
+        request,
+        lambda: services.delete_task(actor=request.user, task=task),
+        success=_("Removed."),
+        redirect_to=_back(task.community, task.year),
+    )
+
+
+# --- the workspace's calendar and shared files ----------------------------------------------
+
+WEEKDAYS = ["一", "二", "三", "四", "五", "六", "日"]
+
+
+@login_required
+def community_calendar(request: HttpRequest, pk: int) -> HttpResponse:
+    """The community's activities by month (``?month=YYYY-MM``); on a phone each day
+    with activities links to the list of that day (``?day=YYYY-MM-DD``)."""
+    community = _community(request, pk)
+    today = timezone.localdate()
+    try:
+        first = dt.date.fromisoformat((request.GET.get("month") or "") + "-01")
+    except ValueError:
+        first = today.replace(day=1)
+    day = None
+    with contextlib.suppress(ValueError):
+        day = dt.date.fromisoformat(request.GET.get("day") or "")
+        first = day.replace(day=1)
+    if not 2000 <= first.year <= 2100:
+        first = today.replace(day=1)
+    grid = activity_queries.month_grid(request.user, first.year, first.month, community=community)
+    start = day or first
+    end = start + dt.timedelta(days=1) if day else (first + dt.timedelta(days=32)).replace(day=1)
+    listed = activity_queries.calendar_items(request.user, start, end, community=community)
+    return render(
+        request,
+        "communities/calendar.html",
+        {
+            "community": community,
+            "grid": grid,
+            "weekdays": WEEKDAYS,
+            "day": day,
+            "listed": list(listed.select_related("org_unit")[:100]),
+            "prev": (first - dt.timedelta(days=1)).strftime("%Y-%m"),
+            "next": (first + dt.timedelta(days=32)).strftime("%Y-%m"),
+            "this_month": first.strftime("%Y-%m"),
+        },
+    )
+
+
+def _may_share(request, user, kwargs) -> None:
+    community = get_visible_or_404(Community, user, pk=kwargs["pk"])
+    if not services.may_share_file(user, community):
+        raise PermissionDenied(_("Only the community's members and managers share files."))
+
+
+@login_required
+@require_POST
+@upload("attachment", allowed=_may_share)
+def file_share(request: HttpRequest, pk: int) -> HttpResponse:
+    community = _community(request, pk)
+    return post_form(
+        request,
+        FileForm(request.POST, request.FILES),
+        creating(services.share_file, request.user, community=community),
+        success=_("The file is shared."),
+        redirect_to=community,
+    )
+
+
+@login_required
+def file_download(request: HttpRequest, pk: int) -> HttpResponse:
+    """A shared file, always as a download (never shown inline)."""
+    row = get_visible_or_404(SharedFile, request.user, pk=pk)
+    return stored_file_response(row.file, row.name)
+
+
+@login_required
+@require_POST
+def file_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    row = get_visible_or_404(SharedFile.objects.select_related("community"), request.user, pk=pk)
+    return post_action(
+        request,
+        lambda: services.delete_file(actor=request.user, file=row),
+        success=_("Removed."),
+        redirect_to=row.community,
     )
 
 

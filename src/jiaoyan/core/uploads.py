@@ -89,6 +89,40 @@ def too_large_message(kind: str) -> str:
     return _("The file is larger than %(kb)d KB.") % {"kb": max(1, size // 1024)}
 
 
+#: Names a shared file may not have: pages and scripts a browser would run, and programs.
+#: Files are always served as downloads (``core.pages.stored_file_response``); these are
+#: refused before they are stored at all.
+REFUSED_SUFFIXES = frozenset(
+    {
+        # pages and what a browser would run
+        *("htm", "html", "shtml", "xhtml", "xht", "mht", "mhtml", "svg", "svgz", "xml"),
+        *("xsl", "js", "mjs", "hta", "php", "asp", "aspx", "jsp"),
+        # programs and scripts
+        *("exe", "com", "bat", "cmd", "msi", "msp", "scr", "pif", "cpl", "dll", "sys"),
+        *("vbs", "vbe", "jse", "wsf", "wsh", "ps1", "psm1", "sh", "bash", "jar", "apk"),
+        *("app", "dmg", "deb", "rpm", "lnk", "reg"),
+    }
+)
+
+
+def check_file(upload: Any, kind: str, *, field: str = "file") -> str:
+    """Refuse a stored upload (a document shared, an attachment) that is too large for
+    ``kind`` or whose name says it is a page, a script or a program (``ServiceError`` on
+    ``field``); returns the file's clean name (no folders, at most 200 characters)."""
+    name = str(getattr(upload, "name", "") or "").replace("\\", "/").rsplit("/", 1)[-1].strip()
+    if not name:
+        raise ServiceError(_("Choose a file."), field=field)
+    if getattr(upload, "size", 0) > limit(kind):
+        raise ServiceError(too_large_message(kind), field=field)
+    suffixes = {p.lower() for p in name.split(".")[1:]}
+    if suffixes & REFUSED_SUFFIXES:
+        raise ServiceError(
+            _("Web pages, scripts and programs cannot be shared: %(name)s.") % {"name": name},
+            field=field,
+        )
+    return name[-200:]
+
+
 def may_import(user, kind: str, params: Mapping[str, Any] | None = None) -> None:
     """For ``allowed``: may ``user`` import ``kind`` (into the object ``params`` name)?
     :func:`core.imports.importable_kind`, before the file is read."""

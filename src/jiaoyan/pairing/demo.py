@@ -17,6 +17,7 @@ from decimal import Decimal
 
 import numpy as np
 from django.contrib.contenttypes.models import ContentType
+from django.utils import timezone
 
 from jiaoyan.activities.models import Activity
 from jiaoyan.core.demo import DemoContext, chunked_bulk_create, step
@@ -28,7 +29,7 @@ from jiaoyan.quality import analysis
 from jiaoyan.quality.demo import GRADE6, GRADE6_2025, PRIMARY_KINDS, ExamSpec, _cohort, _sit
 from jiaoyan.quality.models import Exam, GroupStat, Level
 
-from .models import Fund, JointActivity, Pairing, PersonSent
+from .models import Fund, JointActivity, Pairing, PairingReport, PersonSent, Side
 
 GRADE6_2023 = ExamSpec(
     "2023年{city}小学六年级质量监测",
@@ -176,7 +177,7 @@ def build_pairings(ctx: DemoContext) -> None:
             )
         )
     chunked_bulk_create(Pairing, pairings)
-    pairings = list(Pairing.objects.order_by("pk"))
+    pairings = list(Pairing.objects.select_related("helping_unit", "helped_unit").order_by("pk"))
     ct = ContentType.objects.get_for_model(Pairing)
     grants = [
         ScopeGrant(content_type=ct, object_id=p.pk, unit_id=u, reason=f"pairing: {side} side")
@@ -190,10 +191,12 @@ def build_pairings(ctx: DemoContext) -> None:
     chunked_bulk_create(Fund, funds)
     chunked_bulk_create(PersonSent, sent)
     chunked_bulk_create(JointActivity, links)
+    reports = _reports(pairings, ctx)
+    chunked_bulk_create(PairingReport, reports)
     exams = _monitoring_2023(ctx, cities, specs, pairings)
     ctx.log(
         f"  结对帮扶 {len(pairings)} 对，资金 {len(funds)} 笔，派出人员 {len(sent)} 人次，"
-        f"联合活动 {len(links)} 场，补充考试 {exams} 场"
+        f"联合活动 {len(links)} 场，双方阶段报告 {len(reports)} 份，补充考试 {exams} 场"
     )
 
 
@@ -352,3 +355,40 @@ def _monitoring_2023(ctx, cities, specs, pairings) -> int:
         analysis.run_analysis(exam.pk)
         count += 1
     return count
+
+
+REPORT_TEXT = {
+    Side.HELPING: "本阶段派出骨干教师支教、开展联合教研和送教活动，帮扶资金按计划使用。",
+    Side.HELPED: "本阶段参加联合教研，受援教师课堂教学和教研组建设有改进，下阶段需加强课题指导。",
+}
+
+
+def _reports(pairings, ctx) -> list[PairingReport]:
+    """A report from each side for every half-year of the pairing that has ended."""
+    today = ctx.now.date()
+    rows = []
+    for p in pairings:
+        year, half = p.start_date.year, 1 if p.start_date.month <= 6 else 2
+        while True:
+            end = dt.date(year, 6, 30) if half == 1 else dt.date(year, 12, 31)
+            if end > min(today, p.end_date):
+                break
+            period = f"{year}年{'上' if half == 1 else '下'}半年"
+            for side, unit in ((Side.HELPING, p.helping_unit), (Side.HELPED, p.helped_unit)):
+                rows.append(
+                    PairingReport(
+                        pairing=p,
+                        side=side,
+                        period=period,
+                        text=REPORT_TEXT[side],
+                        author_name=unit.name[:50],
+                        created_at=min(
+                            ctx.now,
+                            timezone.make_aware(
+                                dt.datetime.combine(end + dt.timedelta(days=10), dt.time(9))
+                            ),
+                        ),
+                    )
+                )
+            year, half = (year, 2) if half == 1 else (year + 1, 1)
+    return rows

@@ -83,3 +83,23 @@ class ReportForm(StyledForm):
     period = forms.CharField(label=pgettext_lazy("date range", "Period"), max_length=40)
     text = forms.CharField(label=_("Report"), widget=forms.Textarea(attrs={"rows": 4}))
     file = forms.FileField(label=_("File"), required=False)
+
+
+class FundEditForm(VersionedForm):
+    amount = forms.CharField(label=_("Amount (yuan)"), max_length=20)
+    date = forms.DateField(label=_("Date"), widget=DATE)
+    purpose = forms.CharField(label=_("Purpose"), max_length=200)
+
+
+class PersonSentEditForm(VersionedForm):
+    role = forms.ChoiceField(label=_("Role"), choices=PersonSent.Role.choices)
+    start_date = forms.DateField(label=_("From"), widget=DATE)
+    end_date = forms.DateField(label=_("Until"), widget=DATE)
+    work = forms.CharField(
+        label=_("What they did"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+
+
+class ReportEditForm(VersionedForm):
+    period = forms.CharField(label=pgettext_lazy("date range", "Period"), max_length=40)
+    text = forms.CharField(label=_("Report"), widget=forms.Textarea(attrs={"rows": 6}))

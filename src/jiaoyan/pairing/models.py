@@ -166,27 +166,34 @@ def _follows_pairing(user) -> Q | None:
 
 
 def _part_check(helping_only: bool):
+    """Who writes a row below a pairing (add, change, delete alike): the owning bureau,
+    and the helping side (funds, people sent) or either side (joint activities, reports;
+    a report is changed only by its own side)."""
+
     def check(user, action, row) -> bool | None:
         if user.is_superuser or action == "view":
             return None
-        if action == "delete":
-            return False
         pairing = row.pairing
         if owns(user, pairing):
             return True
         sides = sides_of(user, pairing)
-        return Side.HELPING in sides if helping_only else bool(sides)
+        if helping_only:
+            return Side.HELPING in sides
+        own_side = getattr(row, "side", "")
+        if action in ("change", "delete") and own_side:
+            return own_side in sides
+        return bool(sides)
 
     return check
 
 
 @scoped(
     path="pairing__org_unit__path",
-    rules={"add": ADMINS, "change": ADMINS},
+    rules={"add": ADMINS, "change": ADMINS, "delete": ADMINS},
     check=_part_check(helping_only=True),
     visible=_follows_pairing,
 )
-class Fund(Timestamped, models.Model):
+class Fund(Versioned, Timestamped, models.Model):
     """Assistance funds (帮扶资金) given under a pairing: amount, date, purpose."""
 
     pairing = models.ForeignKey(Pairing, on_delete=models.CASCADE, related_name="funds")
@@ -215,11 +222,11 @@ class Fund(Timestamped, models.Model):
 
 @scoped(
     path="pairing__org_unit__path",
-    rules={"add": ADMINS, "change": ADMINS},
+    rules={"add": ADMINS, "change": ADMINS, "delete": ADMINS},
     check=_part_check(helping_only=True),
     visible=_follows_pairing,
 )
-class PersonSent(Timestamped, models.Model):
+class PersonSent(Versioned, Timestamped, models.Model):
     """A person the helping side sends: a teacher on support teaching (支教) or a
     researcher stationed at the helped side (驻校蹲点), with dates and what they did."""
 
@@ -259,7 +266,7 @@ class PersonSent(Timestamped, models.Model):
 
 @scoped(
     path="pairing__org_unit__path",
-    rules={"add": EDITORS, "change": EDITORS},
+    rules={"add": EDITORS, "change": EDITORS, "delete": EDITORS},
     check=_part_check(helping_only=False),
     visible=_follows_pairing,
 )
@@ -292,11 +299,11 @@ class JointActivity(models.Model):
 
 @scoped(
     path="pairing__org_unit__path",
-    rules={"add": EDITORS, "change": EDITORS},
+    rules={"add": EDITORS, "change": EDITORS, "delete": EDITORS},
     check=_part_check(helping_only=False),
     visible=_follows_pairing,
 )
-class PairingReport(models.Model):
+class PairingReport(Versioned, models.Model):
     """A periodic report on the pairing from one side: text and an optional file."""
 
     pairing = models.ForeignKey(Pairing, on_delete=models.CASCADE, related_name="reports")

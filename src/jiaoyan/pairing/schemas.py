@@ -9,7 +9,7 @@ from ninja import Field, FilterLookup, FilterSchema, Schema
 from jiaoyan.core.forms import MAX_YEAR, MIN_YEAR
 from jiaoyan.core.resolve import within_q
 
-from .models import Pairing, PersonSent
+from .models import Pairing, PersonSent, Side
 
 
 class PairingOut(Schema):
@@ -157,3 +157,65 @@ class FiguresOut(Schema):
     funds_total: float
     funds_per_year: list[dict]
     people_sent: int
+
+
+class FundPatch(Schema):
+    amount: str | None = Field(None, max_length=20)
+    date: dt.date | None = None
+    purpose: str | None = Field(None, max_length=200)
+    version: int | None = None
+
+
+class PersonSentPatch(Schema):
+    role: PersonSent.Role | None = None
+    start_date: dt.date | None = None
+    end_date: dt.date | None = None
+    work: str | None = Field(None, max_length=5000)
+    version: int | None = None
+
+
+class ReportOut(Schema):
+    id: int
+    org_unit: int = Field(..., alias="pairing.org_unit_id")
+    pairing: int = Field(..., alias="pairing_id")
+    side: str
+    period: str
+    text: str
+    file_name: str
+    author_name: str
+    created_at: dt.datetime
+    version: int
+
+
+class ReportIn(Schema):
+    side: Side
+    period: str = Field(..., max_length=40)
+    text: str = Field(..., max_length=20000)
+
+
+class ReportPatch(Schema):
+    period: str | None = Field(None, max_length=40)
+    text: str | None = Field(None, max_length=20000)
+    version: int | None = None
+
+
+class ReportFilter(FilterSchema):
+    pairing: Annotated[int | None, FilterLookup("pairing_id")] = None
+    side: Side | None = None
+
+
+class JointActivityOut(Schema):
+    id: int
+    org_unit: int = Field(..., alias="pairing.org_unit_id")
+    pairing: int = Field(..., alias="pairing_id")
+    activity: int = Field(..., alias="activity_id")
+    activity_title: str = Field(..., alias="activity.title")
+    starts_at: dt.datetime = Field(..., alias="activity.starts_at")
+
+
+class JointActivityIn(Schema):
+    activity: int = Field(..., description="id of a research activity organised by a side")
+
+
+class JointActivityFilter(FilterSchema):
+    pairing: Annotated[int | None, FilterLookup("pairing_id")] = None

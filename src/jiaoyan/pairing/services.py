@@ -75,9 +75,12 @@ def owner_for(actor, helping: OrgUnit) -> OrgUnit | None:
     return OrgUnit.objects.get(pk=best.unit_id)
 
 
-def _check_file(f, field: str) -> None:
-    if f is not None and getattr(f, "size", 0) > uploads.limit("attachment"):
-        raise ServiceError(uploads.too_large_message("attachment"), field=field)
+def _check_file(f, field: str) -> str:
+    """The clean name of an uploaded document (size and kind checked by the upload
+    guard's rules: no pages, scripts or programs), or "" for none."""
+    if f is None:
+        return ""
+    return uploads.check_file(f, "attachment", field=field)
 
 
 def _side_users(unit: OrgUnit) -> list[int]:
@@ -152,7 +155,7 @@ def create_pairing(
             field="helped",
         )
     _period(start_date, end_date)
-    _check_file(agreement_file, "agreement_file")
+    agreement_name = _check_file(agreement_file, "agreement_file")
     pairing = Pairing(
         org_unit=owner,
         title=title,
@@ -168,7 +171,7 @@ def create_pairing(
     )
     if agreement_file is not None:
         pairing.agreement_file = agreement_file
-        pairing.agreement_name = str(getattr(agreement_file, "name", ""))[:200]
+        pairing.agreement_name = agreement_name
     pairing.save()
     grant(pairing, unit=helping_unit, reason="pairing: helping side")
     grant(pairing, unit=helped_unit, reason="pairing: helped side")
@@ -232,8 +235,7 @@ def set_agreement(
         raise ServiceError(_("The signing date is required."), field="signed_on")
     if file is None:
         raise ServiceError(_("Choose the agreement document."), field="file")
-    _check_file(file, "file")
-    name = str(getattr(file, "name", ""))[:200]
+    name = _check_file(file, "file")
     apply_changes(
         actor,
         pairing,
@@ -369,10 +371,142 @@ def add_report(
         period, field="period", label=pgettext("date range", "Period"), limit=40, required=True
     )
     report.text = clean_text(text, field="text", label=_("Report"), limit=20000, required=True)
-    _check_file(file, "file")
+    name = _check_file(file, "file")
     if file is not None:
         report.file = file
-        report.file_name = str(getattr(file, "name", ""))[:200]
+        report.file_name = name
     report.save()
     audit.record(actor, pairing, Action.UPDATE, {"report": [None, f"{report.period}"]})
     return report
+
+
+# --- changing and removing what was recorded ---------------------------------------------------
+
+FUND_FIELDS = ("amount", "date", "purpose")
+SENT_FIELDS = ("role", "start_date", "end_date", "work")
+REPORT_FIELDS = ("period", "text")
+
+
+def _fresh(model, row, actor, action: str):
+    """``row`` read again under a lock, once ``actor`` may do ``action`` on it."""
+    fresh = model.objects.select_for_update().select_related("pairing").get(pk=row.pk)
+    require(actor, action, fresh)
+    return fresh
+
+
+@transaction.atomic
+def update_fund(
+    *, actor, fund: Fund, data: dict[str, Any], expected_version: int | None = None
+) -> Fund:
+    """Correct a fund's amount, date or purpose (the helping side or the owning bureau)."""
+    fund = _fresh(Fund, fund, actor, "change")
+    values = {f: data[f] for f in FUND_FIELDS if f in data}
+    if "amount" in values:
+        values["amount"] = _amount(values["amount"])
+    if "date" in values and values["date"] is None:
+        raise ServiceError(_("The date is required."), field="date")
+    if "purpose" in values:
+        values["purpose"] = clean_text(
+            values["purpose"], field="purpose", label=_("Purpose"), limit=200, required=True
+        )
+    apply_changes(actor, fund, values, FUND_FIELDS, expected_version=expected_version)
+    return fund
+
+
+@transaction.atomic
+def delete_fund(*, actor, fund: Fund) -> None:
+    fund = _fresh(Fund, fund, actor, "delete")
+    audit.record(
+        actor,
+        fund.pairing,
+        Action.UPDATE,
+        {"fund": [f"{fund.date} {fund.amount} {fund.purpose}", None]},
+        message=_("Fund removed"),
+    )
+    fund.delete()
+
+
+@transaction.atomic
+def update_person_sent(
+    *, actor, row: PersonSent, data: dict[str, Any], expected_version: int | None = None
+) -> PersonSent:
+    """Correct the role, dates or work of a person sent (who was sent stays)."""
+    row = _fresh(PersonSent, row, actor, "change")
+    values = {f: data[f] for f in SENT_FIELDS if f in data}
+    if "role" in values and values["role"] not in PersonSent.Role.values:
+        raise ServiceError(_("Choose support teaching or stationed researcher."), field="role")
+    start = values.get("start_date", row.start_date)
+    end = values.get("end_date", row.end_date)
+    _period(start, end)
+    pairing = row.pairing
+    if start < pairing.start_date or end > pairing.end_date:
+        raise ServiceError(
+            _("The dates of a person sent lie within the pairing's period."), field="start_date"
+        )
+    if "work" in values:
+        values["work"] = clean_text(
+            values["work"], field="work", label=_("What they did"), limit=5000
+        )
+    apply_changes(actor, row, values, SENT_FIELDS, expected_version=expected_version)
+    return row
+
+
+@transaction.atomic
+def delete_person_sent(*, actor, row: PersonSent) -> None:
+    row = _fresh(PersonSent, row, actor, "delete")
+    audit.record(
+        actor,
+        row.pairing,
+        Action.UPDATE,
+        {"person_sent": [f"{row.person.name} {row.get_role_display()}", None]},
+        message=_("Person sent removed"),
+    )
+    row.delete()
+
+
+@transaction.atomic
+def update_report(
+    *, actor, report: PairingReport, data: dict[str, Any], expected_version: int | None = None
+) -> PairingReport:
+    """Correct a report's period or text (its own side, or the owning bureau)."""
+    report = _fresh(PairingReport, report, actor, "change")
+    values = {f: data[f] for f in REPORT_FIELDS if f in data}
+    if "period" in values:
+        values["period"] = clean_text(
+            values["period"],
+            field="period",
+            label=pgettext("date range", "Period"),
+            limit=40,
+            required=True,
+        )
+    if "text" in values:
+        values["text"] = clean_text(
+            values["text"], field="text", label=_("Report"), limit=20000, required=True
+        )
+    apply_changes(actor, report, values, REPORT_FIELDS, expected_version=expected_version)
+    return report
+
+
+@transaction.atomic
+def delete_report(*, actor, report: PairingReport) -> None:
+    report = _fresh(PairingReport, report, actor, "delete")
+    audit.record(
+        actor,
+        report.pairing,
+        Action.UPDATE,
+        {"report": [f"{report.get_side_display()} {report.period}", None]},
+        message=_("Report removed"),
+    )
+    stored, storage = report.file.name, report.file.storage
+    report.delete()
+    if stored:
+        transaction.on_commit(lambda: storage.delete(stored))
+
+
+@transaction.atomic
+def unlink_activity(*, actor, link: JointActivity) -> None:
+    """The activity is no joint activity of the pairing any more (the activity stays)."""
+    link = _fresh(JointActivity, link, actor, "delete")
+    title = Activity.objects.filter(pk=link.activity_id).values_list("title", flat=True).first()
+    audit.record(actor, link.pairing, Action.UPDATE, {"joint_activity": [title, None]})
+    link.delete()

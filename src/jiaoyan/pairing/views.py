@@ -21,8 +21,10 @@ from jiaoyan.core.pages import (
     edit_page,
     editing,
     form_page,
+    post_action,
     post_form,
     stored_file_response,
+    updating,
 )
 from jiaoyan.core.scope import can, get_visible_or_404, units_where
 from jiaoyan.core.uploads import upload
@@ -32,14 +34,17 @@ from . import queries, services
 from .filters import FundFilter, PairingFilter, PersonSentFilter
 from .forms import (
     AgreementForm,
+    FundEditForm,
     FundForm,
     JointActivityForm,
     PairingEditForm,
     PairingForm,
+    PersonSentEditForm,
     PersonSentForm,
+    ReportEditForm,
     ReportForm,
 )
-from .models import Fund, Pairing, PairingReport, PersonSent, sides_of
+from .models import Fund, JointActivity, Pairing, PairingReport, PersonSent, owns, sides_of
 
 # --- lists ----------------------------------------------------------------------------------
 
@@ -175,6 +180,8 @@ def pairing_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "may_change": may_change,
         "may_fund": may_fund,
         "may_report": may_report,
+        "owner": user.is_superuser or owns(user, pairing),
+        "sides": sides,
         "fund_form": FundForm(),
         "person_form": PersonSentForm(),
         "activity_form": JointActivityForm(),
@@ -297,3 +304,81 @@ def agreement_file(request: HttpRequest, pk: int) -> FileResponse:
 def report_file(request: HttpRequest, pk: int) -> FileResponse:
     report = get_visible_or_404(PairingReport, request.user, pk=pk)
     return stored_file_response(report.file, report.file_name)
+
+
+# --- changing and removing funds, people sent, reports and joint activities ---------------------
+
+
+def _row(request, model, pk: int):
+    return get_visible_or_404(model.objects.select_related("pairing"), request.user, pk=pk)
+
+
+def _edit_view(model, form_class, service, fields, arg: str, title):
+    """The page that edits one row below a pairing through ``service`` (optimistic
+    locking: the form carries the version it was read at)."""
+
+    @login_required
+    def view(request: HttpRequest, pk: int) -> HttpResponse:
+        row = _row(request, model, pk)
+        if not can(request.user, "change", row):
+            raise PermissionDenied(_("You do not have permission to do this here."))
+        return edit_page(
+            request,
+            form_class(request.POST or None, initial=editing(row, fields)),
+            updating(service, request.user, **{arg: row}),
+            template="pairing/row_form.html",
+            context={"pairing": row.pairing, "row": row, "title": title},
+            success=_("Saved."),
+            redirect_to=row.pairing,
+        )
+
+    return view
+
+
+def _delete_view(model, service, arg: str, done):
+    @login_required
+    @require_POST
+    def view(request: HttpRequest, pk: int) -> HttpResponse:
+        row = _row(request, model, pk)
+        return post_action(
+            request,
+            lambda: service(actor=request.user, **{arg: row}),
+            success=done,
+            redirect_to=row.pairing,
+        )
+
+    return view
+
+
+fund_edit = _edit_view(
+    Fund, FundEditForm, services.update_fund, services.FUND_FIELDS, "fund", _lazy("Fund")
+)
+fund_delete = _delete_view(Fund, services.delete_fund, "fund", _lazy("The fund was removed."))
+person_edit = _edit_view(
+    PersonSent,
+    PersonSentEditForm,
+    services.update_person_sent,
+    services.SENT_FIELDS,
+    "row",
+    _lazy("Person sent"),
+)
+person_delete = _delete_view(
+    PersonSent, services.delete_person_sent, "row", _lazy("The person sent was removed.")
+)
+report_edit = _edit_view(
+    PairingReport,
+    ReportEditForm,
+    services.update_report,
+    services.REPORT_FIELDS,
+    "report",
+    _lazy("Report"),
+)
+report_delete = _delete_view(
+    PairingReport, services.delete_report, "report", _lazy("The report was removed.")
+)
+activity_unlink = _delete_view(
+    JointActivity,
+    services.unlink_activity,
+    "link",
+    _lazy("The activity is no longer a joint activity."),
+)
