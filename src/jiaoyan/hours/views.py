@@ -44,9 +44,9 @@ RECORD_COLUMNS = [
     Column(_lazy("Date"), "date"),
     Column(_lazy("For"), "title", width=40),
     Column(_lazy("Kind"), "get_kind_display", width=14),
-    Column(_lazy("Category"), "category.name", width=14),
     Column(_lazy("Hours"), lambda r: float(r.hours), width=8),
     Column(_lazy("Credited by"), "credited_by.name", width=24),
+    Column(_lazy("Category"), "category.name", width=14),
 ]
 
 
@@ -64,8 +64,8 @@ class Ledger(ListPage):
     sorts = [SortOption("date", _lazy("Date"), ("date",))]
     default_sort = "-date"
     columns = RECORD_COLUMNS
-    export_name = _lazy("Hours ledger")
-    export_title = _lazy("Hours ledger")
+    export_name = _lazy("My hours")
+    export_title = _lazy("My hours")
 
     def person(self) -> Person:
         if not hasattr(self, "_person"):
