@@ -50,7 +50,9 @@ register(
     ScopeCase(
         HoursCategory,
         lambda w: hours.create_category(
-            actor=w.users["outsider"], org_unit=w.units["huazhou_bureau"], code="SD",
+            actor=w.users["outsider"],
+            org_unit=w.units["huazhou_bureau"],
+            code="SD",
             name="华州师德师风",
         ),
         list_page="/hours/settings/",
@@ -65,8 +67,12 @@ register(
     ScopeCase(
         HoursPolicy,
         lambda w: hours.set_policy(
-            actor=w.users["outsider"], org_unit=w.units["huazhou_bureau"], cycle_years=5,
-            first_cycle_year=2024, required_hours="246.5", hours_per_credit="10",
+            actor=w.users["outsider"],
+            org_unit=w.units["huazhou_bureau"],
+            cycle_years=5,
+            first_cycle_year=2024,
+            required_hours="246.5",
+            hours_per_credit="10",
         ),
         list_page="/hours/settings/",
         marker=lambda p: "246.5",

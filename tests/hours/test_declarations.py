@@ -44,9 +44,7 @@ def _now():
         yield
 
 
-def test_approval_credits_the_hours_and_the_cycle_rises(
-    world, django_capture_on_commit_callbacks
-):
+def test_approval_credits_the_hours_and_the_cycle_rises(world, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         decl = declare(world)
     assert decl.status == "pending" and decl.evidence_name == "结业证书.pdf"
@@ -58,9 +56,14 @@ def test_approval_credits_the_hours_and_the_cycle_rises(
     assert decl.status == "approved" and decl.decided_by == principal_user
     record = HoursRecord.objects.get(person=world.people["teacher"])
     assert (record.kind, record.hours, record.date, record.source) == (
-        "external", D("18.0"), dt.date(2026, 4, 12), decl)
+        "external",
+        D("18.0"),
+        dt.date(2026, 4, 12),
+        decl,
+    )
     assert HoursCycle.objects.get(person=world.people["teacher"], is_current=True).earned == D(
-        "18.0")
+        "18.0"
+    )
     assert Notification.objects.filter(recipient=world.users["teacher"]).count() == 1
 
 
@@ -68,8 +71,9 @@ def test_rejection_needs_a_reason_and_credits_nothing(world):
     decl = declare(world)
     with pytest.raises(ServiceError):
         services.reject_declaration(actor=world.users["principal"], declaration=decl, reason=" ")
-    services.reject_declaration(actor=world.users["principal"], declaration=decl,
-                                reason="证书与培训时间不符")
+    services.reject_declaration(
+        actor=world.users["principal"], declaration=decl, reason="证书与培训时间不符"
+    )
     decl.refresh_from_db()
     assert decl.status == "rejected" and decl.reason == "证书与培训时间不符"
     assert not HoursRecord.objects.exists()
@@ -78,8 +82,12 @@ def test_rejection_needs_a_reason_and_credits_nothing(world):
 
 
 def test_a_duplicate_of_a_platform_record_is_refused_naming_it(world, linwei_activity):
-    credit(linwei_activity, [world.people["teacher"]], date=dt.date(2026, 4, 11),
-           title="初中数学骨干教师研修班（第二期）")
+    credit(
+        linwei_activity,
+        [world.people["teacher"]],
+        date=dt.date(2026, 4, 11),
+        title="初中数学骨干教师研修班（第二期）",
+    )
     with pytest.raises(ServiceError) as e:
         declare(world)
     assert "初中数学骨干教师研修班（第二期）" in e.value.text
@@ -153,8 +161,12 @@ def test_the_pages_declare_and_approve(world, client_for):
     assert ExternalDeclaration.objects.get().status == "approved"
     ledger = teacher.get("/hours/").content.decode()
     assert 'data-testid="cycle-progress">18.0 / 360.0' in ledger
-    assert client_for(world.users["outsider"]).get(
-        f"/hours/declarations/{decl.pk}/evidence/").status_code == 404
+    assert (
+        client_for(world.users["outsider"])
+        .get(f"/hours/declarations/{decl.pk}/evidence/")
+        .status_code
+        == 404
+    )
 
 
 def test_the_api_declares_with_a_file_and_rejects(world, api_for):
@@ -180,11 +192,22 @@ def test_the_api_declares_with_a_file_and_rejects(world, api_for):
         content_type="application/json",
     )
     assert r.status_code == 200 and r.json()["status"] == "rejected"
-    r = principal.post(f"/api/v1/hours-declarations/{body['id']}/approve",
-                       content_type="application/json")
+    r = principal.post(
+        f"/api/v1/hours-declarations/{body['id']}/approve", content_type="application/json"
+    )
     assert r.status_code == 400
-    r = api.post("/api/v1/hours-declarations", {"title": "x", "organiser": "y",
-                 "start_date": "2026-04-10", "end_date": "2026-04-12", "hours": "3",
-                 "evidence": SimpleUploadedFile("a.svg", b"<svg/>")})
-    assert r.status_code == 400 and zh("Evidence must be a PDF, JPG, PNG or OFD file.") in (
-        r.json()["detail"])
+    r = api.post(
+        "/api/v1/hours-declarations",
+        {
+            "title": "x",
+            "organiser": "y",
+            "start_date": "2026-04-10",
+            "end_date": "2026-04-12",
+            "hours": "3",
+            "evidence": SimpleUploadedFile("a.svg", b"<svg/>"),
+        },
+    )
+    assert (
+        r.status_code == 400
+        and zh("Evidence must be a PDF, JPG, PNG or OFD file.") in (r.json()["detail"])
+    )

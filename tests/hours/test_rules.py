@@ -19,8 +19,9 @@ EXT, ACT = HoursRecord.Kind.EXTERNAL, HoursRecord.Kind.ACTIVITY
 def test_caps_count_records_in_date_order_up_to_the_yearly_cap():
     rules_ = {
         "external_yearly_cap": "20",
-        "categories": {"7": {"code": "ZZ", "name": "自主研修", "yearly_cap": "12",
-                             "minimum": None}},
+        "categories": {
+            "7": {"code": "ZZ", "name": "自主研修", "yearly_cap": "12", "minimum": None}
+        },
     }
     rows = [
         (dt.date(2024, 2, 1), D("15"), EXT, None),  # 15 of the 20 external hours
@@ -65,18 +66,29 @@ def test_the_nearest_bureau_above_decides(world):
     school_path = world.schools["school_a"].org_unit.path
     assert settings.policy(school_path) == rules.DEFAULT
     services.set_policy(
-        actor=world.users["city_admin"], org_unit=world.units["city_bureau"], cycle_years=5,
-        first_cycle_year=2024, required_hours="360", hours_per_credit="10",
+        actor=world.users["city_admin"],
+        org_unit=world.units["city_bureau"],
+        cycle_years=5,
+        first_cycle_year=2024,
+        required_hours="360",
+        hours_per_credit="10",
     )
     services.set_policy(
-        actor=world.users["outsider"], org_unit=world.units["huazhou_bureau"], cycle_years=3,
-        first_cycle_year=2025, required_hours="240", hours_per_credit="8",
+        actor=world.users["outsider"],
+        org_unit=world.units["huazhou_bureau"],
+        cycle_years=3,
+        first_cycle_year=2025,
+        required_hours="240",
+        hours_per_credit="8",
     )
     settings = rules.Settings()
     assert settings.policy(school_path).required_hours == D("360")  # 临渭: the city's
     huazhou = settings.policy(world.schools["school_c"].org_unit.path)
     assert (huazhou.required_hours, huazhou.cycle_years, huazhou.cycle_start(2026)) == (
-        D("240"), 3, 2025)
+        D("240"),
+        3,
+        2025,
+    )
     assert huazhou.unit_id == world.units["huazhou_bureau"].pk
 
 
@@ -95,8 +107,7 @@ def test_the_behind_figure_is_pro_rata_by_days(world):
         services.refresh_cycles([teacher.pk, principal.pk])
         from jiaoyan.hours import queries
 
-        behind = list(queries.behind(world.users["city_admin"]).values_list("person_id",
-                                                                          flat=True))
+        behind = list(queries.behind(world.users["city_admin"]).values_list("person_id", flat=True))
         cycle = HoursCycle.objects.get(person=principal)
         p = rules.progress(cycle, today)
     assert behind == [principal.pk]

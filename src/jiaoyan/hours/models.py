@@ -391,7 +391,9 @@ def _check_certificate(user, action, cert) -> bool | None:
 
 @scoped(
     path="issuer__path",
-    rules={"view": ADMINS},
+    # Seen by the issuer's admins and researchers (who run its programmes); downloading
+    # and revoking also need the source's "change" (certificates.may_manage).
+    rules={"view": ADMINS | {Role.RESEARCHER}},
     grants=False,
     check=_check_certificate,
     visible=_own_certificate,
