@@ -144,7 +144,8 @@ def test_who_downloads(world, linwei_activity, client_for, api_for):
 def test_the_zip_job_holds_every_certificate(world, linwei_activity, client_for):
     _issue(world, linwei_activity, ("teacher", "principal", "counsellor"))
     researcher = client_for(world.users["district_researcher"])
-    page = f"/hours/certificates/source/{Certificate.objects.first().source_type_id}/{linwei_activity.pk}/"
+    ct = Certificate.objects.first().source_type_id
+    page = f"/hours/certificates/source/{ct}/{linwei_activity.pk}/"
     assert researcher.get(page).status_code == 200
     assert client_for(world.users["teacher"]).get(page).status_code == 404
     job = certificates.start_zip(actor=world.users["district_researcher"], source=linwei_activity)
