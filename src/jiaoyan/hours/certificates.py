@@ -280,7 +280,6 @@ def start_zip(*, actor, source: models.Model) -> Job:
         actor=actor,
         org_unit=getattr(source, "org_unit_id", None),
         params={"source_type": ct.pk, "source_id": source.pk},
-        max_attempts=3,
     )
 
 

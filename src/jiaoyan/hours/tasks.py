@@ -15,7 +15,6 @@ from .certificates import ZIP_JOB
     ZIP_JOB,
     label=_lazy("Certificates (ZIP)"),
     phases={"rendering": _lazy("Rendering the certificates")},
-    max_attempts=3,
 )
 def certificates_zip(job, progress) -> dict:
     """Job: render every certificate of the source named by the job's parameters."""
