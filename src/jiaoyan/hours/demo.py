@@ -73,7 +73,7 @@ def build_hours(ctx: DemoContext) -> None:
     chunked_bulk_create(HoursCategory, cats)
     settings = rules.Settings()
 
-    people = list(Person.objects.values_list("pk", "org_unit__path", "user_id"))
+    people = list(Person.objects.values_list("pk", "org_unit__path"))
     # The activities' hours already credited, per person (their kind and dates).
     act: dict[int, list[rules.Row]] = defaultdict(list)
     for pid, day, hours, kind, cat in (
@@ -116,7 +116,7 @@ def build_hours(ctx: DemoContext) -> None:
         decls, pending_records = [], []
 
     units = dict(Person.objects.values_list("pk", "org_unit_id"))
-    for pid, path, user_id in people:
+    for pid, path in people:
         policy = settings.policy(path)
         categories = settings.categories(path)
         cycle = HoursCycle(
