@@ -76,6 +76,9 @@ BY_NAME = {
     "number": lambda made, w: 1,
     "indicator": lambda made, w: next(iter(BY_KEY)),
     "subject": lambda made, w: made["quality.Exam"].subjects.order_by("pk").first().name,
+    "code": lambda made, w: made["hours.Certificate"].code,
+    "ct": lambda made, w: made["hours.Certificate"].source_type_id,
+    "job_id": lambda made, w: made["core.Job"].pk,
 }
 
 # ``<int:pk>`` of routes under a prefix no scope case's page shows.
@@ -89,6 +92,8 @@ PK_OF = {
     "communities/settings/templates/": "communities.TaskTemplate",
     "communities/memberships/": "communities.Membership",
     "communities/tasks/": "communities.CommunityTask",
+    "hours/certificates/source/": "activities.Activity",
+    "hours/certificates/": "hours.Certificate",
 }
 
 _CONVERTER = re.compile(r"<(?:(?P<conv>[^>:]+):)?(?P<name>[^>]+)>")

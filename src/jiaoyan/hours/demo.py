@@ -33,6 +33,35 @@ CATEGORIES = (
     ("ZZ", "自主研修", Decimal("30"), None),
 )
 ORGANISERS = ("陕西师范大学", "渭南师范学院", "国家中小学智慧教育平台", "省教育学会", "西北大学")
+DECL_COLUMNS = (
+    "person_id",
+    "title",
+    "organiser",
+    "start_date",
+    "end_date",
+    "hours",
+    "category_id",
+    "evidence",
+    "evidence_name",
+    "status",
+    "reason",
+    "decided_at",
+    "version",
+    "created_at",
+    "updated_at",
+)
+RECORD_COLUMNS = (
+    "person_id",
+    "hours",
+    "kind",
+    "category_id",
+    "date",
+    "title",
+    "source_type_id",
+    "source_id",
+    "credited_by_id",
+    "created_at",
+)
 TRAININGS = (
     "{y}年暑期教师研修·{c}专题",
     "国培计划（{y}）{c}能力提升网络研修",
@@ -58,7 +87,7 @@ def build_hours(ctx: DemoContext) -> None:
             first_cycle_year=2024,
             required_hours=Decimal("360"),
             hours_per_credit=Decimal("10"),
-            external_yearly_cap=Decimal("60"),
+            external_yearly_cap=Decimal("100"),
         )
         for b in bureaus
     ]
@@ -86,34 +115,31 @@ def build_hours(ctx: DemoContext) -> None:
     ct = ContentType.objects.get_for_model(ExternalDeclaration)
     start = dt.date(2024, 1, 1)
     span = max(1, (today - start).days)
-    decls: list[ExternalDeclaration] = []
     cycles: list[HoursCycle] = []
-    pending_records: list[tuple[int, ExternalDeclaration, int | None]] = []
+    decls: list[tuple] = []  # rows of DECL_COLUMNS, without their ids yet
+    records: list[tuple] = []  # (index into decls, person, hours, category, date, title, unit)
     n_records = 0
 
     def flush(force: bool = False) -> None:
-        nonlocal decls, pending_records, n_records
-        if not force and len(decls) < 20000:
+        nonlocal decls, records, n_records
+        if not force and len(decls) < 50000:
             return
-        bulk.bulk_create(ExternalDeclaration, decls)
-        records = [
-            HoursRecord(
-                person_id=pid,
-                hours=d.hours,
-                kind=HoursRecord.Kind.EXTERNAL,
-                category_id=cat,
-                date=d.end_date,
-                title=d.title,
-                source_type=ct,
-                source_id=d.pk,
-                credited_by_id=unit,
-                created_at=d.decided_at,
-            )
-            for pid, d, unit, cat in pending_records
-        ]
-        bulk.bulk_insert(HoursRecord, records)
+        ids = bulk.take_ids(ExternalDeclaration, len(decls))
+        bulk.insert_values(
+            ExternalDeclaration,
+            ("id", *DECL_COLUMNS),
+            [(i, *row) for i, row in zip(ids, decls, strict=True)],
+        )
+        bulk.insert_values(
+            HoursRecord,
+            RECORD_COLUMNS,
+            [
+                (pid, hours, HoursRecord.Kind.EXTERNAL, cat, day, title, ct.pk, ids[k], unit, at)
+                for k, pid, hours, cat, day, title, unit, at in records
+            ],
+        )
         n_records += len(records)
-        decls, pending_records = [], []
+        decls, records = [], []
 
     units = dict(Person.objects.values_list("pk", "org_unit_id"))
     for pid, path in people:
@@ -129,46 +155,56 @@ def build_hours(ctx: DemoContext) -> None:
             policy_unit_id=policy.unit_id,
         )
         expected = rules.expected(cycle.required_hours, cycle.start_year, cycle.end_year, today)
-        target = expected * Decimal(str(max(0.2, rng.gauss(1.08, 0.3))))
+        target = expected * Decimal(str(max(0.2, rng.gauss(1.1, 0.3))))
         mine = [r for r in act.get(pid, []) if r[0] >= start]
         have = sum((r[1] for r in mine), Decimal("0"))
         n = max(1, RECORDS_PER_PERSON - len(mine))
         rows = list(mine)
+        uncapped = [c for c in categories if c.yearly_cap is None] or categories
         for i in range(n):
             end = start + dt.timedelta(days=rng.randrange(span))
             days = rng.choice((1, 1, 2, 3, 5))
             begin = end - dt.timedelta(days=days - 1)
             remaining = max(Decimal("0"), target - have)
-            hours = Decimal(
-                str(max(1, round(float(remaining) / max(1, n - i) * rng.uniform(0.6, 1.4))))
+            share = float(remaining) / max(1, n - i) * rng.uniform(0.6, 1.4)
+            hours = min(Decimal(max(1, round(share))), Decimal("120"))
+            cat = (
+                rng.choice(categories if rng.random() < 0.15 else uncapped) if categories else None
             )
-            cat = rng.choice(categories) if categories else None
             title = rng.choice(TRAININGS).format(y=end.year, c=cat.name if cat else "综合")
             status = rng.choices(("approved", "pending", "rejected", "withdrawn"), (90, 5, 4, 1))[0]
             if end > today - dt.timedelta(days=20) and status == "approved":
                 status = "pending"
             decided = status in ("approved", "rejected")
             at = ctx.now - dt.timedelta(days=(today - end).days) if decided else None
-            d = ExternalDeclaration(
-                person_id=pid,
-                title=f"{title}（{i + 1}）",
-                organiser=rng.choice(ORGANISERS),
-                start_date=begin,
-                end_date=end,
-                hours=min(hours, Decimal("120")),
-                category_id=cat.id if cat else None,
-                evidence_name="结业证书.pdf",
-                status=status,
-                reason="证书与培训时间不符" if status == "rejected" else "",
-                decided_at=at,
-                created_at=ctx.now - dt.timedelta(days=max(0, (today - end).days - 2)),
-                updated_at=ctx.now,
+            created = ctx.now - dt.timedelta(days=max(0, (today - end).days - 2))
+            cat_id = cat.id if cat else None
+            full_title = f"{title}（{i + 1}）"
+            decls.append(
+                (
+                    pid,
+                    full_title,
+                    rng.choice(ORGANISERS),
+                    begin,
+                    end,
+                    hours,
+                    cat_id,
+                    "",
+                    "结业证书.pdf",
+                    status,
+                    "证书与培训时间不符" if status == "rejected" else "",
+                    at,
+                    1,
+                    created,
+                    ctx.now,
+                )
             )
-            decls.append(d)
             if status == "approved":
-                pending_records.append((pid, d, units.get(pid), d.category_id))
-                rows.append((end, d.hours, HoursRecord.Kind.EXTERNAL, d.category_id))
-                have += d.hours
+                records.append(
+                    (len(decls) - 1, pid, hours, cat_id, end, full_title, units.get(pid), at)
+                )
+                rows.append((end, hours, HoursRecord.Kind.EXTERNAL, cat_id))
+                have += hours
         rows.sort(key=lambda r: r[0])
         counted = rules.count(
             [r for r in rows if cycle.start_year <= r[0].year <= cycle.end_year], cycle.rules

@@ -360,6 +360,7 @@ class ExternalDeclaration(Versioned, Timestamped, models.Model):
         indexes = [
             models.Index(fields=["status", "-created_at"], name="hours_decl_status"),
             models.Index(fields=["person", "start_date"], name="hours_decl_person"),
+            models.Index(fields=["created_at"], name="hours_decl_created"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(hours__gt=0), name="hours_decl_positive"),
@@ -431,6 +432,7 @@ class Certificate(models.Model):
         indexes = [
             models.Index(fields=["person", "-issued_on"], name="hours_cert_person"),
             models.Index(fields=["source_type", "source_id"], name="hours_cert_source"),
+            models.Index(fields=["issued_on"], name="hours_cert_issued"),
         ]
         constraints = [
             models.UniqueConstraint(

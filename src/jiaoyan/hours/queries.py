@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from django.core.cache import cache
 from django.db.models import Count, QuerySet, Sum
 from django.utils import timezone
 
@@ -13,6 +14,9 @@ from jiaoyan.core import charts
 
 from . import rules
 from .models import Certificate, ExternalDeclaration, HoursCycle, HoursRecord
+
+
+PAIRS_KEY = "hours:cycle-pairs"
 
 
 def own_records(user):
@@ -84,13 +88,22 @@ def cycle_records(user, person, cycle: HoursCycle | None) -> QuerySet:
 
 def cycle_pairs() -> set[tuple[int, int]]:
     """The (first, last) years of the current cycles (a handful): what the behind
-    condition is written over."""
-    return set(
-        HoursCycle.objects.filter(is_current=True)
-        .order_by()
-        .values_list("start_year", "end_year")
-        .distinct()
-    )
+    condition is written over. Kept a minute (a scan of every current cycle otherwise);
+    a pair missed meanwhile only delays a brand-new kind of cycle on the list."""
+
+    def read() -> list[tuple[int, int]]:
+        return sorted(
+            HoursCycle.objects.filter(is_current=True)
+            .order_by()
+            .values_list("start_year", "end_year")
+            .distinct()
+        )
+
+    pairs = cache.get(PAIRS_KEY)
+    if pairs is None:
+        pairs = read()
+        cache.set(PAIRS_KEY, pairs, 60)
+    return {tuple(p) for p in pairs}
 
 
 def behind(user, *, today: dt.date | None = None) -> QuerySet:

@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 
 from django.contrib.contenttypes.models import ContentType
+from django.core.cache import cache
 from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -183,6 +184,7 @@ def refresh_cycles(person_ids: Iterable[int], *, today: dt.date | None = None) -
             else:
                 to_create.append(c)
         HoursCycle.objects.bulk_create(to_create, batch_size=2000)
+        cache.delete("hours:cycle-pairs")  # queries.PAIRS_KEY: a new kind of cycle may exist
         for c in HoursCycle.objects.filter(
             person_id__in=[c.person_id for c in to_create], is_current=True
         ):
@@ -245,6 +247,7 @@ def open_cycle(*, actor, person, start_year: int) -> HoursCycle:
     cycle.end_year = int(start_year) + policy.cycle_years - 1
     HoursCycle.objects.filter(person=person, is_current=True).update(is_current=False)
     cycle.save()
+    cache.delete("hours:cycle-pairs")
     recount([cycle])
     audit.record(actor, cycle, Action.CREATE, {"start_year": [None, cycle.start_year]})
     return cycle
