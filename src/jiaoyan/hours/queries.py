@@ -15,7 +15,6 @@ from jiaoyan.core import charts
 from . import rules
 from .models import Certificate, ExternalDeclaration, HoursCycle, HoursRecord
 
-
 PAIRS_KEY = "hours:cycle-pairs"
 
 
