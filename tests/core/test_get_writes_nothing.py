@@ -37,6 +37,7 @@ USERS = ["superuser", "city_admin", "outsider", "principal", "teacher"]
 NOT_FOUND_FOR_ALL = [
     "/api/v1/exams/{exam}/items?subject={subject}",  # the case's exam has no item scores
     "/api/v1/value-added?{swapped}&level=class",  # a pair nobody asked for
+    "/hours/certificates/zip/{job}/",  # the case's job is not a certificates' ZIP
 ]
 
 # Query strings a route needs that no scope case teaches.
@@ -280,7 +281,12 @@ def urls(world):
     ]
     api_list += [f"/api/v1/value-added?{swapped}&level=class"]
     exam = made["quality.Exam"]
-    names = {"swapped": swapped, "exam": exam.pk, "subject": BY_NAME["subject"](made, world)}
+    names = {
+        "swapped": swapped,
+        "exam": exam.pk,
+        "subject": BY_NAME["subject"](made, world),
+        "job": BY_NAME["job_id"](made, world),
+    }
     return page_urls, api_list, names
 
 

@@ -81,6 +81,13 @@ def test_the_pages_answer(world, client_for, cycles):
             assert teacher.get(url).status_code == 200, url
         r = teacher.get("/hours/statement.pdf")
         assert r.status_code == 200 and r.content.startswith(b"%PDF")
+        import subprocess
+
+        text = subprocess.run(
+            ["pdftotext", "-layout", "-", "-"], input=r.content, capture_output=True, check=True
+        ).stdout.decode()
+        assert "继续教育学时证明" in text and "张老师" in text
+        assert "已计 178.5 / 360.0 学时（17.9 / 36.0 学分）" in text
         ledger = client_for(world.users["principal"]).get(
             f"/hours/people/{world.people['teacher'].pk}/"
         )
