@@ -306,6 +306,13 @@ STATIC_URL = "/static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "static"))
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
+# The site's address as people reach it: printed on documents (a certificate's QR code).
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
+# A TrueType font with Chinese glyphs for PDF documents (core/pdf.py finds
+# fonts-wqy-microhei when this is empty).
+JIAOYAN_CJK_FONT = os.environ.get("JIAOYAN_CJK_FONT", "")
+# Public verification of certificate codes: attempts per address per minute.
+CERTIFICATE_VERIFY_PER_MINUTE = int(os.environ.get("CERTIFICATE_VERIFY_PER_MINUTE", 30))
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 50 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000

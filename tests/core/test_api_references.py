@@ -220,6 +220,14 @@ PAIRING = {"title": "结对", "start_date": "2025-03-01", "end_date": "2026-03-0
 
 CASES = [
     (
+        "hours category bureau",
+        "post",
+        lambda o: "/api/v1/hours-categories",
+        "unit",
+        "org_unit",
+        lambda o, r: {"org_unit": r, "code": "ZZ", "name": "自主研修"},
+    ),
+    (
         "org unit parent",
         "post",
         lambda o: "/api/v1/org-units",

@@ -37,6 +37,7 @@ USERS = ["superuser", "city_admin", "outsider", "principal", "teacher"]
 NOT_FOUND_FOR_ALL = [
     "/api/v1/exams/{exam}/items?subject={subject}",  # the case's exam has no item scores
     "/api/v1/value-added?{swapped}&level=class",  # a pair nobody asked for
+    "/hours/certificates/zip/{job}/",  # the case's job is not a certificates' ZIP
 ]
 
 # Query strings a route needs that no scope case teaches.
@@ -77,6 +78,9 @@ BY_NAME = {
     "indicator": lambda made, w: next(iter(BY_KEY)),
     "subject": lambda made, w: made["quality.Exam"].subjects.order_by("pk").first().name,
     "task_id": lambda made, w: made["communities.CommunityTask"].pk,
+    "code": lambda made, w: made["hours.Certificate"].code,
+    "ct": lambda made, w: made["hours.Certificate"].source_type_id,
+    "job_id": lambda made, w: made["core.Job"].pk,
 }
 
 # ``<int:pk>`` of routes under a prefix no scope case's page shows.
@@ -95,6 +99,8 @@ PK_OF = {
     "communities/tasks/": "communities.CommunityTask",
     "training/enrolments/": "training.Enrolment",
     "training/submissions/": "training.Submission",
+    "hours/certificates/source/": "activities.Activity",
+    "hours/certificates/": "hours.Certificate",
 }
 
 _CONVERTER = re.compile(r"<(?:(?P<conv>[^>:]+):)?(?P<name>[^>]+)>")
@@ -281,7 +287,12 @@ def urls(world):
     ]
     api_list += [f"/api/v1/value-added?{swapped}&level=class"]
     exam = made["quality.Exam"]
-    names = {"swapped": swapped, "exam": exam.pk, "subject": BY_NAME["subject"](made, world)}
+    names = {
+        "swapped": swapped,
+        "exam": exam.pk,
+        "subject": BY_NAME["subject"](made, world),
+        "job": BY_NAME["job_id"](made, world),
+    }
     return page_urls, api_list, names
 
 

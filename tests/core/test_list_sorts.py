@@ -21,7 +21,11 @@ ORG_TREE = {"UnitList", "SchoolList"}
 # entries, then 25 rows by id): a sort column must be in that index.
 COVERED = {"LedgerBoard"}
 # Pages whose rows are not their filterset's model (or that have no filterset).
-MODELS = {"LedgerBoard": "ledger.Item", "MyTrainings": "training.Enrolment"}
+MODELS = {
+    "LedgerBoard": "ledger.Item",
+    "MyTrainings": "training.Enrolment",
+    "MyCertificates": "hours.Certificate",
+}
 
 
 def _pages() -> list[type[ListPage]]:

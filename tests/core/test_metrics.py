@@ -46,6 +46,8 @@ KEYS = {
     "quality.exams",
     "quality.score_rate",
     "hours.credited",
+    "hours.per_person",
+    "hours.behind_share",
     "communities.count",
     "communities.studio_teachers",
     "communities.consortium_schools",

@@ -32,7 +32,16 @@ def test_the_admin_sees_the_sections_in_order_with_their_pages(world, client_for
     assert {"ledger", "ledger_supervision", "ledger_briefs", "ledger_reports"} <= set(
         found["research"]
     )
-    assert found["training"] == ["training", "training-mine", "hours", "pairing"]
+    assert found["training"] == [
+        "training",
+        "training-mine",
+        "hours",
+        "hours-declarations",
+        "hours-certificates",
+        "hours-behind",
+        "hours-settings",
+        "pairing",
+    ]
     assert found["evaluation"] == ["communities_assessment", "communities_coverage", "metrics"]
     assert found["quality"] == ["quality"]
     assert found["admin"] == [

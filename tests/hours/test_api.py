@@ -62,6 +62,7 @@ def test_the_fields(world, api_for, records):
         "source_type": "activities.activity",
         "source_id": r.source_id,
         "credited_by": world.units["linwei_institute"].pk,
+        "category": None,
     }
 
 

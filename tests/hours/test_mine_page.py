@@ -64,7 +64,9 @@ def test_export_has_the_tables_columns_and_follows_the_filter(world, client_for)
     assert resp.status_code == 200 and "attachment" in resp["Content-Disposition"]
     rows = read_xlsx(resp.content)
     assert rows[0][0] == "我的学时"
-    assert rows[1] == ["日期", "事由", "类型", "学时", "认定单位"]
+    # The category (of the cycle's minimums) comes last; its header is translated with
+    # the catalogue.
+    assert rows[1][:5] == ["日期", "事由", "类型", "学时", "认定单位"] and len(rows[1]) == 6
     assert len(rows) == 4
     assert {r[1] for r in rows[2:]} == {"教研活动2025-10", "教研活动2025-11"}
     assert all(r[3] == 1.5 and r[4] == "临渭区" for r in rows[2:])
@@ -74,10 +76,10 @@ def test_query_count_is_pinned_and_does_not_grow(world, client_for, django_asser
     c = client_for(world.users["teacher"])
     credit(world, world.people["teacher"], 2, year=2025)
     c.get("/hours/")
-    with django_assert_max_num_queries(8) as few:
+    with django_assert_max_num_queries(10) as few:
         assert c.get("/hours/").status_code == 200
     credit(world, world.people["teacher"], 60, year=2024, start=100)  # > a page (25)
-    with django_assert_max_num_queries(8) as many:
+    with django_assert_max_num_queries(10) as many:
         html = c.get("/hours/").content.decode()
     assert html.count('data-testid="hours-row"') == 25
     assert len(many.captured_queries) == len(few.captured_queries)

@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
+from jiaoyan.core.paths import nearest, region_id
 from jiaoyan.orgs.models import OrgUnit
 
 from .models import Kind, KindPolicy, Measure, PointItem, PointRule, TaskTemplate
@@ -92,23 +92,6 @@ DEFAULT_POINTS: tuple[Rule, ...] = (
     Rule(PointItem.PROJECT, "city", Decimal("15")),
     Rule(PointItem.PROJECT, "province", Decimal("25")),
 )
-
-
-def region_id(unit_id: int, kind: str, parent_id: int | None) -> int:
-    """The region a setting's unit stands for (a bureau or institute: its region)."""
-    return parent_id if kind in OFFICES and parent_id else unit_id
-
-
-def path_ids(path: str) -> list[int]:
-    return [int(p) for p in path.strip("/").split("/") if p]
-
-
-def nearest(by_region: dict[int, Any], path: str) -> Any:
-    """The value of the nearest region on ``path`` (itself included) that has one."""
-    for uid in reversed(path_ids(path)):
-        if uid in by_region:
-            return by_region[uid]
-    return None
 
 
 class Settings:

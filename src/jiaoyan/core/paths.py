@@ -10,6 +10,7 @@ turns that into a prefix match each database can answer from an ordinary index:
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from django.db import models
 from django.db.models import Lookup
@@ -52,3 +53,30 @@ def minimal_paths(paths: set[str] | list[str]) -> list[str]:
         if not any(p.startswith(q) for q in result):
             result.append(p)
     return result
+
+
+# --- the nearest setting above a unit ------------------------------------------------------
+
+#: Unit kinds that stand for their region when they set something for the units below
+#: (a bureau's or an institute's settings apply to the region they hang under).
+OFFICE_KINDS = ("bureau", "institute")
+
+
+def path_ids(path: str) -> list[int]:
+    """The unit ids on ``path``, from the root down."""
+    return [int(p) for p in path.strip("/").split("/") if p]
+
+
+def region_id(unit_id: int, kind: str, parent_id: int | None) -> int:
+    """The region a setting's unit stands for (a bureau or institute: its region)."""
+    return parent_id if kind in OFFICE_KINDS and parent_id else unit_id
+
+
+def nearest(by_region: dict[int, Any], path: str) -> Any:
+    """The value of the nearest region on ``path`` (itself included) that has one: what a
+    bureau above sets for a unit (communities' policies, hours' credit rules). None when no
+    region on the way up has one."""
+    for uid in reversed(path_ids(path)):
+        if uid in by_region:
+            return by_region[uid]
+    return None

@@ -1176,10 +1176,9 @@ def _num(value: float) -> str:
     return f"{value:g}"
 
 
-def _credit(p: Programme, actor) -> tuple[int, int]:
-    """Keep the hours ledger exactly in step with the completed participants."""
-    from jiaoyan.hours import services as hours_services
-
+def _credited_hours(p: Programme) -> dict[int, Decimal]:
+    """Person id -> the hours the programme credits them (earned by the rule, plus any
+    audited adjustment), for the completed participants with hours."""
     hours_by_person: dict[int, Decimal] = {}
     for pid, earned, adj in Enrolment.objects.filter(
         programme=p, status=EStatus.ENROLLED, outcome=Enrolment.Outcome.COMPLETED
@@ -1187,6 +1186,14 @@ def _credit(p: Programme, actor) -> tuple[int, int]:
         value = max(Decimal("0"), earned + adj)
         if value > 0:
             hours_by_person[pid] = value
+    return hours_by_person
+
+
+def _credit(p: Programme, actor) -> tuple[int, int]:
+    """Keep the hours ledger exactly in step with the completed participants."""
+    from jiaoyan.hours import services as hours_services
+
+    hours_by_person = _credited_hours(p)
     when = p.closed_at or timezone.now()
     return hours_services.sync_for_source(
         p,
@@ -1264,15 +1271,25 @@ def close_programme(*, actor, programme: Programme) -> dict[str, int]:
     return compute_completion(actor=actor, programme=programme, close=True)
 
 
-def _issue_certificates(programme: Programme, completed: list[int]) -> None:
-    """THE integration point with the certificates of the hours app (part B).
+def _issue_certificates(programme: Programme, completed: list[int]) -> int:
+    """Certificates (hours app) for the completed participants of a closed programme,
+    inside the closing transaction: one per person, with the hours they were credited
+    (idempotent: a later correction updates the certificate, its code stays)."""
+    from jiaoyan.hours import certificates
 
-    Called once, inside the closing transaction, with the person ids that completed.
-    It will call ``jiaoyan.hours.certificates.issue_for_source(programme,
-    person_ids=completed, title=programme.title, issuer_id=programme.org_unit_id,
-    issued_on=<closing date>, hours_by_person={pid: hours})`` once that module lands;
-    until then it does nothing on purpose."""
-    return None
+    hours_by_person = _credited_hours(programme)
+    people = [pid for pid in completed if pid in hours_by_person]
+    if not people:
+        return 0
+    when = programme.closed_at or timezone.now()
+    return certificates.issue_for_source(
+        programme,
+        person_ids=people,
+        title=programme.title,
+        issuer_id=programme.org_unit_id,
+        issued_on=timezone.localtime(when).date(),
+        hours_by_person=hours_by_person,
+    )
 
 
 @transaction.atomic
@@ -1314,7 +1331,10 @@ def adjust_hours(*, actor, enrolment: Enrolment, hours: Any, reason: str) -> Enr
         {"hours_adjustment": [str(before), str(value)]},
         message=reason,
     )
-    _credit(Programme.objects.get(pk=p.pk), actor)
+    fresh = Programme.objects.get(pk=p.pk)
+    _credit(fresh, actor)
+    if fresh.status == PStatus.CLOSED:
+        _issue_certificates(fresh, [e.person_id])  # the certificate shows the corrected hours
     return e
 
 

@@ -37,6 +37,7 @@ from jiaoyan.core.pages import (
 )
 from jiaoyan.core.scope import can, get_visible_or_404, has_role, units_where
 from jiaoyan.core.uploads import may_import, upload
+from jiaoyan.hours import queries as hours_queries
 
 from . import queries, services
 from .filters import EnrolmentFilter, ProgrammeFilter
@@ -227,6 +228,12 @@ def programme_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "scores_form": TestScoresForm(),
         "feedback_form": FeedbackForm(sessions=sessions),
         "history": audit.entries(p) if may_change else [],
+        "certificate": hours_queries.certificate_of(user, p) if mine else None,
+        "certificates_url": (
+            hours_queries.source_certificates_url(p)
+            if may_change and p.status == Programme.Status.CLOSED
+            else ""
+        ),
     }
     return render(request, "training/programme_detail.html", ctx)
 
