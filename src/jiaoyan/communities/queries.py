@@ -193,7 +193,7 @@ def _participants(
     person, or a school for consortia), how many of them are from a rural school, from a
     weak school and from either, and how many persons hold more memberships of the kind
     than ``limits[kind]`` — plus, with ``names``, the first ``names`` of those persons per
-    kind (``member``, ``n`` = their memberships). ``by_level``: the distinct participants
+    kind (``member``, ``name``, ``n`` = their memberships). ``by_level``: the distinct participants
     of the kind's communities of each level (the upward report's column).
 
     One statement, one pass over the memberships: they are grouped once by kind and
@@ -248,17 +248,19 @@ def _participants(
     zeros = ", ".join("0" for _lv in Level.values)
     sql = (
         f"WITH g AS MATERIALIZED ({inner}) "
-        f"SELECT {kind}, NULL, COUNT(*), SUM({rural}), SUM({weak}), "
+        f"SELECT {kind}, NULL, NULL, COUNT(*), SUM({rural}), SUM({weak}), "
         f"SUM(CASE WHEN {rural} = 1 OR {weak} = 1 THEN 1 ELSE 0 END), "
         f"SUM(CASE WHEN {persons} > {limit} THEN 1 ELSE 0 END), {at} FROM g GROUP BY {kind}"
     )
     all_params = [*params, *limit_params]
     if names:
         sql += (
-            f" UNION ALL SELECT {kind}, {member}, {persons}, 0, 0, 0, 0, {zeros} FROM ("
-            f"SELECT {kind}, {member}, {persons}, ROW_NUMBER() OVER "
+            f" UNION ALL SELECT x.{kind}, x.{member}, p.{qn('name')}, x.{persons}, 0, 0, 0, 0, "
+            f"{zeros} FROM (SELECT {kind}, {member}, {persons}, ROW_NUMBER() OVER "
             f"(PARTITION BY {kind} ORDER BY {member}) AS jy_rn FROM g "
-            f"WHERE {persons} > {limit}) x WHERE jy_rn <= %s"
+            f"WHERE {persons} > {limit}) x "
+            f"INNER JOIN {qn(Person._meta.db_table)} p ON p.{qn('id')} = x.{member} "
+            f"WHERE x.jy_rn <= %s"
         )
         all_params += [*limit_params, names]
     with connection.cursor() as cursor:
@@ -268,6 +270,7 @@ def _participants(
         {
             "kind": k,
             "member": m,
+            "name": name or "",
             "n": n,
             "rural": r or 0,
             "weak": w or 0,
@@ -275,7 +278,7 @@ def _participants(
             "over": o or 0,
             "by_level": {lv: v or 0 for lv, v in zip(Level.values, levels, strict=True)},
         }
-        for k, m, n, r, w, e, o, *levels in rows
+        for k, m, name, n, r, w, e, o, *levels in rows
     ]
     out.sort(key=lambda r: (r["kind"], r["member"] is not None, r["member"] or 0))
     return out
@@ -309,14 +312,9 @@ def coverage(root: OrgUnit, day: dt.date | None = None, *, lists: bool = True) -
             cov.rural_or_weak, cov.over_count = row["either"], row["over"]
             cov.participants_by_level = row["by_level"]
         else:
-            cov.over_limit.append({"person_id": row["member"], "name": "", "count": row["n"]})
-    shown = [p for cov in kinds.values() for p in cov.over_limit]
-    if shown:
-        names = dict(
-            Person.objects.filter(pk__in=[p["person_id"] for p in shown]).values_list("pk", "name")
-        )
-        for p in shown:
-            p["name"] = names.get(p["person_id"], "")
+            cov.over_limit.append(
+                {"person_id": row["member"], "name": row["name"], "count": row["n"]}
+            )
     # Schools in no consortium (of any owner) current on the day.
     in_consortium = Membership.objects.filter(
         current_q(day),
