@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from jiaoyan.communities import services
 from jiaoyan.communities.models import Community, Membership
 
-from .conftest import END, START, YEAR, held_activity, make_studio
+from .conftest import END, START, YEAR, held_activity
 
 pytestmark = pytest.mark.usefixtures("chinese")
 
