@@ -284,9 +284,13 @@ def _participants(
     return out
 
 
-def coverage(root: OrgUnit, day: dt.date | None = None, *, lists: bool = True) -> dict[str, Any]:
+def coverage(
+    root: OrgUnit, day: dt.date | None = None, *, lists: bool = True, kinds_only: bool = False
+) -> dict[str, Any]:
     """Every coverage figure of ``root``'s subtree on ``day`` (see the module's text);
-    ``lists``: also the first schools in no consortium and idle communities (the page).
+    ``lists``: also the first schools in no consortium and idle communities (the page);
+    ``kinds_only``: only the figures per kind (the upward report), not the schools in no
+    consortium and the idle communities.
 
     Every figure is one aggregate query in the database (distinct members counted there),
     so the cost does not grow with the rows handed to Python."""
@@ -315,6 +319,13 @@ def coverage(root: OrgUnit, day: dt.date | None = None, *, lists: bool = True) -
             cov.over_limit.append(
                 {"person_id": row["member"], "name": row["name"], "count": row["n"]}
             )
+    if kinds_only:
+        return {
+            "day": day,
+            "root": root,
+            "kinds": [kinds[k] for k in Kind.values],
+            "communities": total,
+        }
     # Schools in no consortium (of any owner) current on the day.
     in_consortium = Membership.objects.filter(
         current_q(day),
@@ -437,7 +448,7 @@ def upward_report(root: OrgUnit, year: int) -> dict[str, Any]:
     in the current year). Aggregate queries, like the coverage."""
     today = timezone.localdate()
     day = min(today, dt.date(year, 12, 31))
-    cov = coverage(root, day, lists=False)
+    cov = coverage(root, day, lists=False, kinds_only=True)
     current = communities_under(root).filter(community_current_q(day))
     start, end = progress.year_bounds(year)
     # Communities and participants per kind and level come with the coverage (the same
