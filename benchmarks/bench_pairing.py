@@ -16,6 +16,10 @@ def city_pairing(ctx: BenchContext) -> int:
     return ctx.pk("pairing.Pairing", level="city")
 
 
+def county_pairing(ctx: BenchContext) -> int:
+    return ctx.pk("pairing.Pairing", level="county")
+
+
 PAGES = [
     Page("pairings", "/pairing/", user="city_admin", grow="size=100"),
     Page("pairings (principal)", "/pairing/", user="principal", grow="size=100"),
@@ -46,5 +50,24 @@ PAGES = [
         "api pairing figures",
         lambda c: f"/api/v1/pairings/{school_pairing(c)}/figures",
         user="city_admin",
+    ),
+    # Added with issue 12's speed work.
+    Page(
+        "pairings (district researcher)", "/pairing/", user="district_researcher", grow="size=100"
+    ),
+    Page("pairing funds (principal)", "/pairing/funds/", user="principal", grow="size=100"),
+    Page("pairing page county", lambda c: f"/pairing/{county_pairing(c)}/", user="city_admin"),
+    Page(
+        "api pairing figures county",
+        lambda c: f"/api/v1/pairings/{county_pairing(c)}/figures",
+        user="city_admin",
+    ),
+    Page(
+        "api pairing figures city",
+        lambda c: f"/api/v1/pairings/{city_pairing(c)}/figures",
+        user="city_admin",
+    ),
+    Page(
+        "api pairing detail", lambda c: f"/api/v1/pairings/{school_pairing(c)}", user="city_admin"
     ),
 ]

@@ -66,13 +66,30 @@ def member_community_ids(user):
     return Membership.objects.filter(who, left_on__isnull=True).values("community_id")
 
 
+def member_q(user, lookup: str) -> Q:
+    """Rows whose community (``lookup``: ``pk`` or ``community``…) ``user`` is a current
+    member of — the same set as :func:`member_community_ids`, written as one id set per
+    way of being a member (the person's rows through ``membership_person``, the schools'
+    through ``membership_school``), so each branch is read from its index instead of one
+    OR that reads every membership and its person."""
+    from jiaoyan.people.models import Person
+
+    current = Membership.objects.filter(left_on__isnull=True)
+    mine = Person.objects.filter(user_id=user.pk).values("pk")
+    q = Q(**{f"{lookup}__in_ids": current.filter(person_id__in=mine).values("community_id")})
+    units = [s.unit_id for s in user_scopes(user)]
+    if units:
+        q |= Q(**{f"{lookup}__in_ids": current.filter(school_id__in=units).values("community_id")})
+    return q
+
+
 def _community_visible(user) -> Q:
-    return Q(pk__in_ids=member_community_ids(user))
+    return member_q(user, "pk")
 
 
 def _follows(prefix: str):
     def visible(user) -> Q:
-        return Q(**{f"{prefix}__in_ids": member_community_ids(user)})
+        return member_q(user, prefix)
 
     return visible
 

@@ -25,13 +25,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
 
 from jiaoyan.activities.models import Activity
 from jiaoyan.observations.models import Observation
 
-from .models import Community, CommunityTask, Evidence, Measure, Membership, PointItem
+from .models import Community, CommunityTask, Evidence, Measure, PointItem
 from .policies import Rule, rule_points
 
 HELD = (Activity.Status.PUBLISHED, Activity.Status.IN_PROGRESS, Activity.Status.FINISHED)
@@ -57,8 +57,6 @@ def year_bounds(year: int) -> tuple[dt.datetime, dt.datetime]:
 
 
 def held_q():
-    from django.db.models import Q
-
     return Q(status__in=HELD, checked_in_count__gt=0)
 
 
@@ -76,45 +74,65 @@ def held_activities(community_ids: Iterable[int], year: int) -> list[dict[str, A
 
 
 def member_observations(community_ids: Iterable[int], year: int) -> dict[int, int]:
-    """Observations by members, per community, in ``year``."""
-    ids = list(community_ids)
-    spans: dict[int, list[tuple[int, dt.date, dt.date | None]]] = defaultdict(list)
-    for m in Membership.objects.filter(community_id__in=ids, person__user_id__isnull=False).values(
-        "community_id", "person__user_id", "joined_on", "left_on"
-    ):
-        spans[m["person__user_id"]].append((m["community_id"], m["joined_on"], m["left_on"]))
-    counts: dict[int, int] = defaultdict(int)
-    if not spans:
-        return counts
+    """Observations by members, per community, in ``year``: one grouped count in the
+    database (each submitted observation of the year joined to the memberships its
+    observer held on its date), not the rows."""
+    ids = community_ids if isinstance(community_ids, QuerySet) else list(community_ids)
+    m = "observer__person__community_memberships"
     rows = (
         Observation.objects.filter(
+            Q(**{f"{m}__left_on__isnull": True}) | Q(**{f"{m}__left_on__gte": F("date")}),
             status=Observation.Status.SUBMITTED,
             date__gte=dt.date(year, 1, 1),
             date__lte=dt.date(year, 12, 31),
-            observer_id__in=Membership.objects.filter(
-                community_id__in=ids, person__user_id__isnull=False
-            ).values("person__user_id"),
+            **{f"{m}__community_id__in": ids, f"{m}__joined_on__lte": F("date")},
         )
-        .values_list("observer_id", "date")
-        .iterator(chunk_size=5000)
+        .order_by()
+        .values(jy_community=F(f"{m}__community_id"))
+        .annotate(n=Count("pk"))
+        .values_list("jy_community", "n")
     )
-    for observer, day in rows:
-        for community_id, joined, left in spans.get(observer, ()):
-            if joined <= day and (left is None or day <= left):
-                counts[community_id] += 1
-    return counts
+    return defaultdict(int, rows)
 
 
-def _counts_for(task, activities: list[dict[str, Any]]) -> int:
+def activity_groups(
+    community_ids: Iterable[int], year: int, thresholds: Iterable[int] = ()
+) -> list[dict[str, Any]]:
+    """The held activities of the communities in ``year``, counted per community, kind,
+    mode and level (``n``), and for each of ``thresholds`` how many of them had at least
+    that many people checked in (``ge[t]``) — what the points table and the tasks need,
+    grouped in the database instead of one row per activity."""
+    start, end = year_bounds(year)
+    ids = community_ids if isinstance(community_ids, QuerySet) else list(community_ids)
+    levels = sorted(set(thresholds))
+    extra = {f"ge{t}": Count("pk", filter=Q(checked_in_count__gte=t)) for t in levels if t > 1}
+    rows = (
+        Activity.objects.filter(
+            held_q(), community_id__in=ids, starts_at__gte=start, starts_at__lt=end
+        )
+        .order_by()
+        .values("community_id", "kind", "mode", "level")
+        .annotate(n=Count("pk"), **extra)
+    )
+    out = []
+    for r in rows:
+        # Held activities have at least one person checked in: a threshold of 0 or 1 is
+        # met by every one of them.
+        r["ge"] = {t: (r.pop(f"ge{t}") if t > 1 else r["n"]) for t in levels}
+        out.append(r)
+    return out
+
+
+def _counts_for(task, groups: list[dict[str, Any]]) -> int:
     n = 0
-    for a in activities:
+    for g in groups:
         if task.measure == Measure.ONLINE:
-            if a["mode"] in ONLINE_MODES and a["checked_in_count"] >= task.min_participants:
-                n += 1
-        elif task.activity_kind and a["kind"] != task.activity_kind:
+            if g["mode"] in ONLINE_MODES:
+                n += g["ge"][task.min_participants]
+        elif task.activity_kind and g["kind"] != task.activity_kind:
             continue
         else:
-            n += 1
+            n += g["n"]
     return n
 
 
@@ -125,12 +143,13 @@ def task_progress(tasks: list[CommunityTask]) -> dict[int, int]:
     by_year: dict[int, set[int]] = defaultdict(set)
     for t in tasks:
         by_year[t.year].add(t.community_id)
+    thresholds = {t.min_participants for t in tasks if t.measure == Measure.ONLINE}
     activities: dict[tuple[int, int], list] = defaultdict(list)
     observations: dict[tuple[int, int], int] = {}
     for year, cids in by_year.items():
         if any(t.measure in (Measure.ACTIVITIES, Measure.ONLINE) for t in tasks):
-            for a in held_activities(cids, year):
-                activities[(a["community_id"], year)].append(a)
+            for g in activity_groups(cids, year, thresholds):
+                activities[(g["community_id"], year)].append(g)
         if any(t.measure == Measure.OBSERVATIONS for t in tasks):
             for cid, n in member_observations(cids, year).items():
                 observations[(cid, year)] = n
@@ -169,34 +188,49 @@ class Score:
         self.total += rule.points * n
 
 
-def activity_item(a: dict[str, Any], rules: tuple[Rule, ...]) -> tuple[str, Rule | None]:
-    """The points-table line one held activity earns: a demonstration by its level, an
-    online session with enough participants, or any other activity."""
-    if a["kind"] == Activity.Kind.DEMONSTRATION:
-        return PointItem.DEMONSTRATION, rule_points(rules, PointItem.DEMONSTRATION, a["level"])
-    if a["mode"] in ONLINE_MODES:
-        rule = rule_points(rules, PointItem.ONLINE, a["level"])
-        if rule is not None and a["checked_in_count"] >= rule.min_participants:
-            return PointItem.ONLINE, rule
-    return PointItem.ACTIVITY, rule_points(rules, PointItem.ACTIVITY, a["level"])
-
-
 def points(
     communities: list[Community], year: int, rules_for: Callable[[Community], tuple[Rule, ...]]
 ) -> dict[int, Score]:
     """``{community id: Score}`` computed from the records with each community's table."""
-    ids = [c.pk for c in communities]
-    scores = {c.pk: Score(c.pk) for c in communities}
-    rules = {c.pk: rules_for(c) for c in communities}
-    for a in held_activities(ids, year):
-        item, rule = activity_item(a, rules[a["community_id"]])
-        scores[a["community_id"]].add(item, rule)
+    return points_for({c.pk: rules_for(c) for c in communities}, year)
+
+
+def points_for(
+    rules: dict[int, tuple[Rule, ...]], year: int, ids: QuerySet | None = None
+) -> dict[int, Score]:
+    """``{community id: Score}`` for the communities ``rules`` names (id → its table);
+    ``ids``: the same communities as a subquery (a long list is then not sent as
+    parameters). A few grouped queries whatever the number of communities."""
+    scores = {cid: Score(cid) for cid in rules}
+    ids = ids if ids is not None else list(rules)
+    online = {
+        r.min_participants for table in rules.values() for r in table if r.item == PointItem.ONLINE
+    }
+    for g in activity_groups(ids, year, online):
+        cid = g["community_id"]
+        if cid not in scores:
+            continue
+        table, n = rules[cid], g["n"]
+        if g["kind"] == Activity.Kind.DEMONSTRATION:
+            scores[cid].add(
+                PointItem.DEMONSTRATION, rule_points(table, PointItem.DEMONSTRATION, g["level"]), n
+            )
+            continue
+        if g["mode"] in ONLINE_MODES:
+            rule = rule_points(table, PointItem.ONLINE, g["level"])
+            if rule is not None:
+                enough = g["ge"][rule.min_participants]
+                scores[cid].add(PointItem.ONLINE, rule, enough)
+                n -= enough
+        scores[cid].add(PointItem.ACTIVITY, rule_points(table, PointItem.ACTIVITY, g["level"]), n)
     for cid, n in member_observations(ids, year).items():
-        scores[cid].add(
-            PointItem.OBSERVATION, rule_points(rules[cid], PointItem.OBSERVATION, ""), n
-        )
+        if cid in scores:
+            scores[cid].add(
+                PointItem.OBSERVATION, rule_points(rules[cid], PointItem.OBSERVATION, ""), n
+            )
+    id_list = list(rules)
     for item, source in _sources.items():
-        for cid, by_level in source(ids, year).items():
+        for cid, by_level in source(id_list, year).items():
             for level, n in by_level.items():
                 scores[cid].add(item, rule_points(rules[cid], item, level), n)
     return scores

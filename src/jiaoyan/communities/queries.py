@@ -25,8 +25,11 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.core.exceptions import EmptyResultSet
+from django.db import connections
+from django.db.models import Case, Count, F, IntegerField, Max, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 from django.utils import timezone
 
 from jiaoyan.activities.models import Activity
@@ -192,6 +195,8 @@ class KindCoverage:
     rural_or_weak: int = 0
     target: Decimal = Decimal("0")
     max_per_person: int = 0
+    participants_by_level: dict[str, int] = field(default_factory=dict)
+    over_count: int = 0  # persons over the limit; ``over_limit`` lists the first of them
     over_limit: list[dict[str, Any]] = field(default_factory=list)
 
     @property
@@ -225,7 +230,7 @@ class KindCoverage:
             "target": float(self.target),
             "met": self.met,
             "max_per_person": self.max_per_person,
-            "over_limit": len(self.over_limit),
+            "over_limit": self.over_count,
         }
 
 
@@ -233,9 +238,111 @@ def _float(v: Decimal | None) -> float | None:
     return None if v is None else float(v)
 
 
-def coverage(root: OrgUnit, day: dt.date | None = None, *, lists: bool = True) -> dict[str, Any]:
+def _participants(
+    members: QuerySet[Membership], limits: dict[str, int], *, names: int = 0
+) -> list[dict[str, Any]]:
+    """Per kind, from the current memberships ``members``: the distinct participants (a
+    person, or a school for consortia), how many of them are from a rural school, from a
+    weak school and from either, and how many persons hold more memberships of the kind
+    than ``limits[kind]`` — plus, with ``names``, the first ``names`` of those persons per
+    kind (``member``, ``name``, ``n`` = their memberships). ``by_level``: the distinct participants
+    of the kind's communities of each level (the upward report's column).
+
+    One statement, one pass over the memberships: they are grouped once by kind and
+    member (a person's rural/weak flag read from a set of the people of rural/weak
+    schools, computed once, instead of a join to every member's person row), and that
+    grouping is read twice — totals, and the first persons over the limit.
+    """
+    rural_units = School.objects.filter(location=School.Location.RURAL).values("org_unit_id")
+    weak_units = School.objects.filter(is_weak=True).values("org_unit_id")
+
+    def flag(units) -> Max:
+        people = Person.objects.filter(org_unit_id__in=units).values("pk")
+        return Max(
+            Case(
+                When(Q(school_id__in=units) | Q(person_id__in=people), then=Value(1)),
+                default=Value(0),
+                output_field=IntegerField(),
+            )
+        )
+
+    grouped = (
+        members.order_by()
+        .values(jy_kind=F("community__kind"), jy_member=Coalesce("person_id", "school_id"))
+        .annotate(
+            jy_persons=Count("person_id"),
+            jy_rural=flag(rural_units),
+            jy_weak=flag(weak_units),
+            **{
+                f"jy_at_{lv}": Max(
+                    Case(
+                        When(community__level=lv, then=Value(1)),
+                        default=Value(0),
+                        output_field=IntegerField(),
+                    )
+                )
+                for lv in Level.values
+            },
+        )
+    )
+    try:
+        inner, params = grouped.query.sql_with_params()
+    except EmptyResultSet:
+        return []
+    connection = connections[members.db]
+    qn = connection.ops.quote_name
+    kind, member, persons, rural, weak = (
+        qn(f"jy_{c}") for c in ("kind", "member", "persons", "rural", "weak")
+    )
+    limit = "CASE " + " ".join(f"WHEN {kind} = %s THEN %s" for _k in limits) + " ELSE 0 END"
+    limit_params = [v for k, n in limits.items() for v in (k, n)]
+    at = ", ".join(f"SUM({qn(f'jy_at_{lv}')})" for lv in Level.values)
+    zeros = ", ".join("0" for _lv in Level.values)
+    sql = (
+        f"WITH g AS MATERIALIZED ({inner}) "
+        f"SELECT {kind}, NULL, NULL, COUNT(*), SUM({rural}), SUM({weak}), "
+        f"SUM(CASE WHEN {rural} = 1 OR {weak} = 1 THEN 1 ELSE 0 END), "
+        f"SUM(CASE WHEN {persons} > {limit} THEN 1 ELSE 0 END), {at} FROM g GROUP BY {kind}"
+    )
+    all_params = [*params, *limit_params]
+    if names:
+        sql += (
+            f" UNION ALL SELECT x.{kind}, x.{member}, p.{qn('name')}, x.{persons}, 0, 0, 0, 0, "
+            f"{zeros} FROM (SELECT {kind}, {member}, {persons}, ROW_NUMBER() OVER "
+            f"(PARTITION BY {kind} ORDER BY {member}) AS jy_rn FROM g "
+            f"WHERE {persons} > {limit}) x "
+            f"INNER JOIN {qn(Person._meta.db_table)} p ON p.{qn('id')} = x.{member} "
+            f"WHERE x.jy_rn <= %s"
+        )
+        all_params += [*limit_params, names]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, all_params)
+        rows = cursor.fetchall()
+    out = [
+        {
+            "kind": k,
+            "member": m,
+            "name": name or "",
+            "n": n,
+            "rural": r or 0,
+            "weak": w or 0,
+            "either": e or 0,
+            "over": o or 0,
+            "by_level": {lv: v or 0 for lv, v in zip(Level.values, levels, strict=True)},
+        }
+        for k, m, name, n, r, w, e, o, *levels in rows
+    ]
+    out.sort(key=lambda r: (r["kind"], r["member"] is not None, r["member"] or 0))
+    return out
+
+
+def coverage(
+    root: OrgUnit, day: dt.date | None = None, *, lists: bool = True, kinds_only: bool = False
+) -> dict[str, Any]:
     """Every coverage figure of ``root``'s subtree on ``day`` (see the module's text);
-    ``lists``: also the first schools in no consortium and idle communities (the page).
+    ``lists``: also the first schools in no consortium and idle communities (the page);
+    ``kinds_only``: only the figures per kind (the upward report), not the schools in no
+    consortium and the idle communities.
 
     Every figure is one aggregate query in the database (distinct members counted there),
     so the cost does not grow with the rows handed to Python."""
@@ -253,51 +360,24 @@ def coverage(root: OrgUnit, day: dt.date | None = None, *, lists: bool = True) -
         kinds[row["kind"]].by_level[row["level"]] = row["n"]
         total += row["n"]
     members = Membership.objects.filter(current_q(day), community__in=current.values("pk"))
-    member = Coalesce("person_id", "school_id")
-    rural = Q(school__school__location=School.Location.RURAL) | Q(
-        person__org_unit__school__location=School.Location.RURAL
-    )
-    weak = Q(school__school__is_weak=True) | Q(person__org_unit__school__is_weak=True)
-    for row in (
-        members.values("community__kind")
-        .annotate(
-            n=Count(member, distinct=True),
-            rural=Count(member, distinct=True, filter=rural),
-            weak=Count(member, distinct=True, filter=weak),
-            either=Count(member, distinct=True, filter=rural | weak),
-        )
-        .order_by()
-    ):
-        cov = kinds[row["community__kind"]]
-        cov.participants, cov.rural, cov.weak = row["n"], row["rural"], row["weak"]
-        cov.rural_or_weak = row["either"]
-    # Every limit is at least 1: only people in two or more communities of a kind can be over.
-    over = [
-        row
-        for row in members.filter(person__isnull=False)
-        .values("community__kind", "person_id")
-        .annotate(count=Count("pk"))
-        .filter(count__gt=1)
-        .order_by("person_id")
-        if row["count"] > kinds[row["community__kind"]].max_per_person
-    ]
-    names = (
-        dict(
-            Person.objects.filter(pk__in=[r["person_id"] for r in over[:5000]]).values_list(
-                "pk", "name"
+    limits = {k: cov.max_per_person for k, cov in kinds.items()}
+    for row in _participants(members, limits, names=20 if lists else 0):
+        cov = kinds[row["kind"]]
+        if row["member"] is None:
+            cov.participants, cov.rural, cov.weak = row["n"], row["rural"], row["weak"]
+            cov.rural_or_weak, cov.over_count = row["either"], row["over"]
+            cov.participants_by_level = row["by_level"]
+        else:
+            cov.over_limit.append(
+                {"person_id": row["member"], "name": row["name"], "count": row["n"]}
             )
-        )
-        if over
-        else {}
-    )
-    for row in over:
-        kinds[row["community__kind"]].over_limit.append(
-            {
-                "person_id": row["person_id"],
-                "name": names.get(row["person_id"], ""),
-                "count": row["count"],
-            }
-        )
+    if kinds_only:
+        return {
+            "day": day,
+            "root": root,
+            "kinds": [kinds[k] for k in Kind.values],
+            "communities": total,
+        }
     # Schools in no consortium (of any owner) current on the day.
     in_consortium = Membership.objects.filter(
         current_q(day),
@@ -348,6 +428,39 @@ def coverage_dict(data: dict[str, Any]) -> dict[str, Any]:
 # --- the assessment ranking ---------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class UnitRef:
+    pk: int
+    name: str
+    path: str
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """A community as the ranking shows it: the few columns it reads (a ranking of
+    thousands of studios builds no model instances)."""
+
+    pk: int
+    code: str
+    name: str
+    level: str
+    org_unit: UnitRef
+
+    @property
+    def id(self) -> int:
+        return self.pk
+
+    @property
+    def org_unit_id(self) -> int:
+        return self.org_unit.pk
+
+    def get_level_display(self) -> str:
+        return str(Level(self.level).label)
+
+    def get_absolute_url(self) -> str:
+        return reverse("communities:detail", args=[self.pk])
+
+
 def ranking(
     qs: QuerySet[Community], year: int, *, kind: str = Kind.STUDIO, level: str = ""
 ) -> list[dict[str, Any]]:
@@ -356,9 +469,18 @@ def ranking(
     qs = qs.filter(kind=kind)
     if level:
         qs = qs.filter(level=level)
-    communities = list(qs.select_related("org_unit").order_by("code"))
+    communities = [
+        Ranked(pk, code, name, lv, UnitRef(unit, unit_name, path))
+        for pk, code, name, lv, unit, unit_name, path in qs.order_by("code").values_list(
+            "pk", "code", "name", "level", "org_unit_id", "org_unit__name", "org_unit__path"
+        )
+    ]
     settings = Settings()
-    scores = progress.points(communities, year, lambda c: settings.points(c.org_unit.path))
+    scores = progress.points_for(
+        {c.pk: settings.points(c.org_unit.path) for c in communities},
+        year,
+        ids=qs.order_by().values("pk"),
+    )
     rows = [{"community": c, "score": scores[c.pk]} for c in communities]
     rows.sort(key=lambda r: (-r["score"].total, r["community"].code))
     rank, last = 0, None
@@ -378,13 +500,13 @@ def upward_report(root: OrgUnit, year: int) -> dict[str, Any]:
     in the current year). Aggregate queries, like the coverage."""
     today = timezone.localdate()
     day = min(today, dt.date(year, 12, 31))
-    cov = coverage(root, day, lists=False)
+    cov = coverage(root, day, lists=False, kinds_only=True)
     current = communities_under(root).filter(community_current_q(day))
     start, end = progress.year_bounds(year)
-    counts = {
-        (r["kind"], r["level"]): r["n"]
-        for r in current.values("kind", "level").annotate(n=Count("pk")).order_by()
-    }
+    # Communities and participants per kind and level come with the coverage (the same
+    # grouped pass over the memberships); only the activities are read here.
+    counts = {(k.kind, lv): n for k in cov["kinds"] for lv, n in k.by_level.items()}
+    members = {(k.kind, lv): n for k in cov["kinds"] for lv, n in k.participants_by_level.items()}
     held = {
         (r["community__kind"], r["community__level"]): (r["n"], r["attendance"] or 0)
         for r in Activity.objects.filter(
@@ -395,13 +517,6 @@ def upward_report(root: OrgUnit, year: int) -> dict[str, Any]:
         )
         .values("community__kind", "community__level")
         .annotate(n=Count("pk"), attendance=Sum("checked_in_count"))
-        .order_by()
-    }
-    members = {
-        (r["community__kind"], r["community__level"]): r["n"]
-        for r in Membership.objects.filter(current_q(day), community__in=current.values("pk"))
-        .values("community__kind", "community__level")
-        .annotate(n=Count(Coalesce("person_id", "school_id"), distinct=True))
         .order_by()
     }
     rows = []

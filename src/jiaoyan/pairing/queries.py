@@ -133,16 +133,20 @@ def comparable_units(pairing: Pairing) -> list[int]:
         rows = OrgUnit.objects.filter(
             parent=city, level=OrgUnit.Level.COUNTY, kind=OrgUnit.Kind.REGION
         ).values_list("pk", "path")
+    excluded_prefixes = tuple(excluded)  # str.startswith tries them all in one call
     return [
-        pk for pk, path in rows if pk != helped.pk and not any(path.startswith(p) for p in excluded)
+        pk
+        for pk, path in rows
+        if pk != helped.pk and not (excluded_prefixes and path.startswith(excluded_prefixes))
     ]
 
 
-def _pooled(rows: list[GroupStat]) -> Figures:
-    n = sum(r.n for r in rows)
+def _pooled(rows: list[dict[str, Any]]) -> Figures:
+    """Figures pooled over ``rows`` (``n`` and each of :data:`FIGURES`, one unit each)."""
+    n = sum(r["n"] for r in rows)
     out = Figures(n=n, units=len(rows))
     for f in FIGURES:
-        parts = [(r.n, getattr(r, f)) for r in rows if getattr(r, f) is not None and r.n]
+        parts = [(r["n"], r[f]) for r in rows if r[f] is not None and r["n"]]
         weight = sum(w for w, _v in parts)
         out.values[f] = sum(w * v for w, v in parts) / weight if weight else None
     return out
@@ -174,15 +178,16 @@ def quality_comparison(pairing: Pairing, viewer=None) -> QualityComparison:
     exams = {when: row.exam_id for when, row in chosen.items() if row is not None}
     candidates = comparable_units(pairing)
     if exams and candidates:
+        # Plain rows, not model instances: a city's comparable schools are hundreds.
         rows = GroupStat.objects.filter(
             exam_id__in=list(exams.values()),
             level=level,
             subject__isnull=True,
             org_unit_id__in=candidates,
-        ).only("exam_id", "org_unit_id", "n", *FIGURES)
-        by_exam: dict[int, dict[int, GroupStat]] = defaultdict(dict)
+        ).values("exam_id", "org_unit_id", "n", *FIGURES)
+        by_exam: dict[int, dict[int, dict[str, Any]]] = defaultdict(dict)
         for r in rows:
-            by_exam[r.exam_id][r.org_unit_id] = r
+            by_exam[r["exam_id"]][r["org_unit_id"]] = r
         common = set.intersection(*(set(by_exam[e]) for e in exams.values()))
         out.comparable_units = len(common)
         for when, exam_id in exams.items():
