@@ -308,7 +308,7 @@ class CommunityTask(TaskSpec, Versioned, models.Model):
     )
     year = models.PositiveSmallIntegerField(_("year"))
     due_on = models.DateField(_("due on"), null=True, blank=True)
-    notes = models.TextField(_("notes"), blank=True)
+    notes = models.TextField(pgettext_lazy("task", "notes"), blank=True)
 
     objects = ScopedQuerySet.as_manager()
 

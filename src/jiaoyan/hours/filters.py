@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import django_filters as df
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from jiaoyan.core.forms import FilterForm, year_filter
 from jiaoyan.core.roles import Role
@@ -13,7 +14,7 @@ from jiaoyan.people.models import RoleAssignment
 from .models import ExternalDeclaration, HoursCycle, HoursRecord
 
 COHORTS = [
-    (Role.TEACHER, _("Teachers")),
+    (Role.TEACHER, pgettext_lazy("cohort", "Teachers")),
     (Role.PRINCIPAL, _("Principals")),
     (Role.RESEARCHER, _("Researchers")),
 ]

@@ -21,6 +21,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from jiaoyan.core.bases import Timestamped, Versioned, user_ref
 from jiaoyan.core.roles import ADMINS, Role
@@ -332,7 +333,7 @@ class ExternalDeclaration(Versioned, Timestamped, models.Model):
     title = models.CharField(_("training"), max_length=200)
     organiser = models.CharField(_("organiser"), max_length=200)
     start_date = models.DateField(_("from"))
-    end_date = models.DateField(_("to"))
+    end_date = models.DateField(pgettext_lazy("date range", "to"))
     hours = models.DecimalField(_("hours"), max_digits=5, decimal_places=1)
     category = models.ForeignKey(
         HoursCategory,
@@ -414,7 +415,10 @@ class Certificate(models.Model):
     title = models.CharField(_("programme"), max_length=200)
     hours = models.DecimalField(_("hours"), max_digits=5, decimal_places=1)
     issuer = models.ForeignKey(
-        "orgs.OrgUnit", verbose_name=_("issued by"), on_delete=models.PROTECT, related_name="+"
+        "orgs.OrgUnit",
+        verbose_name=pgettext_lazy("certificate", "issued by"),
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     issued_on = models.DateField(_("issued on"))
     code = models.CharField(_("verification code"), max_length=32, unique=True)

@@ -124,7 +124,9 @@ class GradeForm(StyledForm):
 
 
 class FeedbackForm(StyledForm):
-    session = forms.TypedChoiceField(label=_("About"), coerce=int, required=False, empty_value=None)
+    session = forms.TypedChoiceField(
+        label=pgettext_lazy("feedback", "About"), coerce=int, required=False, empty_value=None
+    )
     rating = forms.TypedChoiceField(
         label=_("Rating"), coerce=int, choices=[(i, "★" * i) for i in range(5, 0, -1)]
     )
@@ -145,7 +147,7 @@ class AdjustForm(StyledForm):
 
 class CheckinForm(StyledForm):
     code = forms.CharField(
-        label=_("Code"),
+        label=pgettext_lazy("check-in", "Code"),
         max_length=20,
         widget=forms.TextInput(
             attrs={

@@ -39,7 +39,7 @@ class Cohort(models.TextChoices):
     """三支队伍."""
 
     PRINCIPAL = "principal", _("Principals")
-    TEACHER = "teacher", _("Teachers")
+    TEACHER = "teacher", pgettext_lazy("cohort", "Teachers")
     RESEARCHER = "researcher", _("Researchers")
 
 
@@ -97,7 +97,7 @@ class Programme(Versioned, Timestamped, models.Model):
         DRAFT = "draft", _("Draft")
         OPEN = "open", _("Open for enrolment")
         RUNNING = "running", _("Running")
-        CLOSED = "closed", _("Closed")
+        CLOSED = "closed", pgettext_lazy("programme", "Closed")
 
     org_unit = models.ForeignKey(
         "orgs.OrgUnit", verbose_name=_("organiser"), on_delete=models.PROTECT, related_name="+"

@@ -85,7 +85,7 @@ class ProgrammeList(ListPage):
     fragment = "training/_programme_table.html"
     filterset = ProgrammeFilter
     sorts = [
-        SortOption("created", _lazy("Created"), ("created_at", "id")),
+        SortOption("created", pgettext_lazy("time", "Created"), ("created_at", "id")),
         SortOption("starts", _lazy("Starts on"), ("starts_on", "id")),
     ]
     default_sort = "-created"
