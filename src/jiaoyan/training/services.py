@@ -1213,6 +1213,12 @@ def compute_completion(*, actor, programme: Programme, close: bool = False) -> d
     store it with the conditions missed, credit the completed ones' hours and (on close)
     hand them to the certificates. Returns {"completed", "not_completed", "credited"}."""
     p = locked(actor, "change", programme)
+    # The status is the locked row's, not the caller's copy: a stale copy (another tab)
+    # must not close a closed programme again (it would move the certificates' date).
+    if close and p.status == PStatus.CLOSED:
+        raise ServiceError(_("The programme is closed already."))
+    if close and p.status == PStatus.DRAFT:
+        raise ServiceError(_("A draft cannot be closed: open it first."))
     if p.status == PStatus.CLOSED and not close:
         raise ServiceError(_("The programme is closed: its completion is final."))
     if not p.sessions.exists():
