@@ -68,9 +68,13 @@ def members(community: Community) -> QuerySet[Membership]:
     )
 
 
-def tasks_with_progress(community: Community, year: int) -> list[dict[str, Any]]:
+def tasks_with_progress(
+    community: Community, year: int, records: progress.YearRecords | None = None
+) -> list[dict[str, Any]]:
+    """The community's tasks of ``year`` with their progress; ``records``: the year's
+    records already read for the page (shared with the points)."""
     tasks = list(CommunityTask.objects.filter(community=community, year=year))
-    done = progress.task_progress(tasks)
+    done = progress.task_progress(tasks, records)
     out = []
     for t in tasks:
         n = done.get(t.pk, 0)
@@ -113,7 +117,11 @@ def completed_tasks(community: Community, tasks: list[dict[str, Any]]) -> list[d
         for t in counted:
             n = 0
             for a in held:
-                n += progress._counts_for(t, [a])
+                # One held activity as a group of one (what _counts_for reads).
+                one = {**a, "n": 1, "ge": {t.min_participants: 1}}
+                if a["checked_in_count"] < t.min_participants:
+                    one["ge"][t.min_participants] = 0
+                n += progress._counts_for(t, [one])
                 if n >= t.target:
                     out.append({"when": a["starts_at"], "task": t})
                     break
