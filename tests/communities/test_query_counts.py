@@ -79,3 +79,30 @@ def test_workspace_reads_a_fixed_number_of_queries(world, studio, client_for):
     held_activity(world, studio)
     held_activity(world, studio, title="第二次", mode="online")
     assert _counts(client, [url]) == few
+    # The tasks and the points share one read of the year's activities and observations.
+    assert few[url] <= 22
+
+
+def test_memberships_keep_their_communitys_kind_and_level(world, studio):
+    """The coverage groups memberships by their own copy of the community's kind and
+    level (no join): a membership added by the services, or created directly, has it."""
+    from django.db.models import F, Q
+
+    m = services.add_member(
+        actor=world.users["district_researcher"],
+        community=studio,
+        person=world.people["teacher_b"],
+        joined_on=START,
+    )
+    m.refresh_from_db()
+    assert studio.level
+    assert (m.kind, m.level) == (studio.kind, studio.level)
+    other = Membership.objects.create(
+        community=Community.objects.get(pk=studio.pk),
+        person=world.people["principal"],
+        joined_on=START,
+    )
+    other.refresh_from_db()
+    assert (other.kind, other.level) == ("studio", studio.level)
+    differ = Q(~Q(kind=F("community__kind"))) | Q(~Q(level=F("community__level")))
+    assert not Membership.objects.filter(differ).exists()

@@ -273,3 +273,13 @@ def test_upward_report_equals_an_independent_computation(demo_city, client):
             want[3],
         ], (kind, level)
     assert any(int(r[4]) for r in rows)
+
+
+def test_the_demos_memberships_keep_their_communitys_kind_and_level(demo_city):
+    """The coverage reads each membership's own copy of its community's kind and level:
+    the demo writes its memberships in bulk, with them."""
+    from django.db.models import F, Q
+
+    assert Membership.objects.exists()
+    differ = Q(~Q(kind=F("community__kind"))) | Q(~Q(level=F("community__level")))
+    assert not Membership.objects.filter(differ).exists()

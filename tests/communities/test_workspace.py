@@ -163,3 +163,37 @@ def test_feed_tells_what_happened(world, studio):
     assert [f["text"] for f in done] == ["课题研究"]
     assert done[0]["when"].date() == dt.date(YEAR, 1, 15)
     assert [f["when"] for f in feed] == sorted((f["when"] for f in feed), reverse=True)
+
+
+def test_a_task_met_by_held_activities_shows_in_the_feed_and_the_page(world, studio, client_for):
+    """A task counted from activities (and one from online activities with a participant
+    threshold) that is met appears in the feed when the activity that met it started —
+    and the workspace page shows it (no 500)."""
+    researcher = world.users["district_researcher"]
+    services.add_task(
+        actor=researcher,
+        community=studio,
+        year=YEAR,
+        name="示范课",
+        measure="activities",
+        target=1,
+        activity_kind="demonstration",
+    )
+    services.add_task(
+        actor=researcher,
+        community=studio,
+        year=YEAR,
+        name="网络教研",
+        measure="online",
+        target=1,
+        min_participants=2,
+    )
+    a = held_activity(world, studio, title="工作室示范课")
+    held_activity(world, studio, title="网络研讨", kind="lecture", mode="online")
+    rows = queries.tasks_with_progress(studio, YEAR)
+    assert {r["task"].name: r["met"] for r in rows} == {"示范课": True, "网络教研": False}
+    done = [f for f in queries.feed(studio, tasks=rows) if f["kind"] == "task"]
+    assert [(f["text"], f["when"]) for f in done] == [("示范课", a.starts_at)]
+    page = client_for(researcher).get(f"/communities/{studio.pk}/?year={YEAR}")
+    assert page.status_code == 200
+    assert "示范课" in page.content.decode()

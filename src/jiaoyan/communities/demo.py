@@ -402,6 +402,8 @@ def build_communities(ctx: DemoContext) -> None:
                     school_id=school,
                     role=role,
                     joined_on=min(joined, today),
+                    kind=c.kind,
+                    level=c.level,
                 )
             )
     chunked_bulk_create(Membership, rows, batch_size=5000)

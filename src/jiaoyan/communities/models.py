@@ -211,6 +211,15 @@ class Membership(models.Model):
     joined_on = models.DateField(_("joined on"))
     left_on = models.DateField(_("left on"), null=True, blank=True)
     across = models.BooleanField(_("invited from beyond the owning unit"), default=False)
+    # The community's kind and level, copied when the membership is first saved (a
+    # community never changes either): the coverage groups the memberships by them
+    # reading one index, without a join to every membership's community.
+    kind = models.CharField(
+        _("kind"), max_length=12, choices=Kind.choices, blank=True, editable=False
+    )
+    level = models.CharField(
+        _("level"), max_length=8, choices=Level.choices, blank=True, editable=False
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     created_by = user_ref()
 
@@ -222,6 +231,11 @@ class Membership(models.Model):
         ordering = ["community_id", "role", "id"]
         indexes = [
             models.Index(fields=["community", "left_on"], name="membership_community"),
+            # Everything the coverage aggregate reads of a membership (index only).
+            models.Index(
+                fields=["community", "left_on", "joined_on", "kind", "level", "person", "school"],
+                name="membership_coverage",
+            ),
             models.Index(fields=["person", "left_on"], name="membership_person"),
             models.Index(fields=["school", "left_on"], name="membership_school"),
         ]
@@ -245,6 +259,11 @@ class Membership(models.Model):
     def __str__(self) -> str:
         who = self.person if self.person_id else self.school
         return f"{who} @ {self.community}"
+
+    def save(self, *args, **kwargs):
+        if not self.kind:
+            self.kind, self.level = self.community.kind, self.community.level
+        super().save(*args, **kwargs)
 
     @property
     def member(self):

@@ -123,6 +123,38 @@ def activity_groups(
     return out
 
 
+class YearRecords:
+    """The held activities (grouped, :func:`activity_groups`) and the observations by
+    members (:func:`member_observations`) of some communities in a year, each read once
+    and shared by whoever needs them on a page (a workspace's tasks and points).
+    ``thresholds``: participant thresholds known in advance, read with the first
+    groups so that a later caller's thresholds cost no second query."""
+
+    def __init__(self, community_ids: Iterable[int], year: int, thresholds: Iterable[int] = ()):
+        self.ids = community_ids if isinstance(community_ids, QuerySet) else list(community_ids)
+        self.year = year
+        self._thresholds = set(thresholds)
+        self._groups: list[dict[str, Any]] | None = None
+        self._observations: dict[int, int] | None = None
+
+    def groups(self, thresholds: Iterable[int] = ()) -> list[dict[str, Any]]:
+        want = set(thresholds)
+        if self._groups is None or not want <= self._thresholds:
+            self._thresholds |= want
+            self._groups = activity_groups(self.ids, self.year, self._thresholds)
+        return self._groups
+
+    def observations(self) -> dict[int, int]:
+        if self._observations is None:
+            self._observations = member_observations(self.ids, self.year)
+        return self._observations
+
+    def covers(self, community_ids: Iterable[int], year: int) -> bool:
+        if isinstance(self.ids, QuerySet):
+            return False
+        return year == self.year and set(community_ids) <= set(self.ids)
+
+
 def _counts_for(task, groups: list[dict[str, Any]]) -> int:
     n = 0
     for g in groups:
@@ -136,8 +168,9 @@ def _counts_for(task, groups: list[dict[str, Any]]) -> int:
     return n
 
 
-def task_progress(tasks: list[CommunityTask]) -> dict[int, int]:
-    """``{task id: done}`` for tasks of any communities and years (a few queries)."""
+def task_progress(tasks: list[CommunityTask], records: YearRecords | None = None) -> dict[int, int]:
+    """``{task id: done}`` for tasks of any communities and years (a few queries);
+    ``records``: a year's records already read (used for the tasks it covers)."""
     if not tasks:
         return {}
     by_year: dict[int, set[int]] = defaultdict(set)
@@ -147,11 +180,18 @@ def task_progress(tasks: list[CommunityTask]) -> dict[int, int]:
     activities: dict[tuple[int, int], list] = defaultdict(list)
     observations: dict[tuple[int, int], int] = {}
     for year, cids in by_year.items():
+        shared = records if records is not None and records.covers(cids, year) else None
         if any(t.measure in (Measure.ACTIVITIES, Measure.ONLINE) for t in tasks):
-            for g in activity_groups(cids, year, thresholds):
+            groups = (
+                shared.groups(thresholds)
+                if shared is not None
+                else activity_groups(cids, year, thresholds)
+            )
+            for g in groups:
                 activities[(g["community_id"], year)].append(g)
         if any(t.measure == Measure.OBSERVATIONS for t in tasks):
-            for cid, n in member_observations(cids, year).items():
+            seen = shared.observations() if shared is not None else member_observations(cids, year)
+            for cid, n in seen.items():
                 observations[(cid, year)] = n
     evidence = dict(
         Evidence.objects.filter(task_id__in=[t.pk for t in tasks])
@@ -189,24 +229,35 @@ class Score:
 
 
 def points(
-    communities: list[Community], year: int, rules_for: Callable[[Community], tuple[Rule, ...]]
+    communities: list[Community],
+    year: int,
+    rules_for: Callable[[Community], tuple[Rule, ...]],
+    records: YearRecords | None = None,
 ) -> dict[int, Score]:
     """``{community id: Score}`` computed from the records with each community's table."""
-    return points_for({c.pk: rules_for(c) for c in communities}, year)
+    return points_for({c.pk: rules_for(c) for c in communities}, year, records=records)
+
+
+def online_thresholds(rules: Iterable[tuple[Rule, ...]]) -> set[int]:
+    """The participant thresholds of the online items of points tables."""
+    return {r.min_participants for table in rules for r in table if r.item == PointItem.ONLINE}
 
 
 def points_for(
-    rules: dict[int, tuple[Rule, ...]], year: int, ids: QuerySet | None = None
+    rules: dict[int, tuple[Rule, ...]],
+    year: int,
+    ids: QuerySet | None = None,
+    records: YearRecords | None = None,
 ) -> dict[int, Score]:
     """``{community id: Score}`` for the communities ``rules`` names (id → its table);
     ``ids``: the same communities as a subquery (a long list is then not sent as
-    parameters). A few grouped queries whatever the number of communities."""
+    parameters); ``records``: the year's records already read for them. A few grouped
+    queries whatever the number of communities."""
     scores = {cid: Score(cid) for cid in rules}
-    ids = ids if ids is not None else list(rules)
-    online = {
-        r.min_participants for table in rules.values() for r in table if r.item == PointItem.ONLINE
-    }
-    for g in activity_groups(ids, year, online):
+    if records is None or not records.covers(rules, year):
+        records = YearRecords(ids if ids is not None else list(rules), year)
+    online = online_thresholds(rules.values())
+    for g in records.groups(online):
         cid = g["community_id"]
         if cid not in scores:
             continue
@@ -223,7 +274,7 @@ def points_for(
                 scores[cid].add(PointItem.ONLINE, rule, enough)
                 n -= enough
         scores[cid].add(PointItem.ACTIVITY, rule_points(table, PointItem.ACTIVITY, g["level"]), n)
-    for cid, n in member_observations(ids, year).items():
+    for cid, n in records.observations().items():
         if cid in scores:
             scores[cid].add(
                 PointItem.OBSERVATION, rule_points(rules[cid], PointItem.OBSERVATION, ""), n

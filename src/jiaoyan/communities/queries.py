@@ -68,9 +68,13 @@ def members(community: Community) -> QuerySet[Membership]:
     )
 
 
-def tasks_with_progress(community: Community, year: int) -> list[dict[str, Any]]:
+def tasks_with_progress(
+    community: Community, year: int, records: progress.YearRecords | None = None
+) -> list[dict[str, Any]]:
+    """The community's tasks of ``year`` with their progress; ``records``: the year's
+    records already read for the page (shared with the points)."""
     tasks = list(CommunityTask.objects.filter(community=community, year=year))
-    done = progress.task_progress(tasks)
+    done = progress.task_progress(tasks, records)
     out = []
     for t in tasks:
         n = done.get(t.pk, 0)
@@ -113,7 +117,11 @@ def completed_tasks(community: Community, tasks: list[dict[str, Any]]) -> list[d
         for t in counted:
             n = 0
             for a in held:
-                n += progress._counts_for(t, [a])
+                # One held activity as a group of one (what _counts_for reads).
+                one = {**a, "n": 1, "ge": {t.min_participants: 1}}
+                if a["checked_in_count"] < t.min_participants:
+                    one["ge"][t.min_participants] = 0
+                n += progress._counts_for(t, [one])
                 if n >= t.target:
                     out.append({"when": a["starts_at"], "task": t})
                     break
@@ -248,10 +256,11 @@ def _participants(
     kind (``member``, ``name``, ``n`` = their memberships). ``by_level``: the distinct participants
     of the kind's communities of each level (the upward report's column).
 
-    One statement, one pass over the memberships: they are grouped once by kind and
-    member (a person's rural/weak flag read from a set of the people of rural/weak
-    schools, computed once, instead of a join to every member's person row), and that
-    grouping is read twice — totals, and the first persons over the limit.
+    One statement, one pass over the memberships (one index: each membership keeps its
+    community's kind and level): they are grouped once by kind and member (a person's
+    rural/weak flag read from a set of the people of rural/weak schools, computed once,
+    instead of a join to every member's person row), and that grouping is read twice —
+    totals, and the first persons over the limit.
     """
     rural_units = School.objects.filter(location=School.Location.RURAL).values("org_unit_id")
     weak_units = School.objects.filter(is_weak=True).values("org_unit_id")
@@ -268,7 +277,8 @@ def _participants(
 
     grouped = (
         members.order_by()
-        .values(jy_kind=F("community__kind"), jy_member=Coalesce("person_id", "school_id"))
+        # Member first: the grouping sorts on an integer, the kind only breaks its ties.
+        .values(jy_member=Coalesce("person_id", "school_id"), jy_kind=F("kind"))
         .annotate(
             jy_persons=Count("person_id"),
             jy_rural=flag(rural_units),
@@ -276,7 +286,7 @@ def _participants(
             **{
                 f"jy_at_{lv}": Max(
                     Case(
-                        When(community__level=lv, then=Value(1)),
+                        When(level=lv, then=Value(1)),
                         default=Value(0),
                         output_field=IntegerField(),
                     )
@@ -382,7 +392,7 @@ def coverage(
     in_consortium = Membership.objects.filter(
         current_q(day),
         community_current_q(day, "community__"),
-        community__kind=Kind.CONSORTIUM,
+        kind=Kind.CONSORTIUM,
         school__isnull=False,
     ).values("school_id")
     schools = School.objects.filter(under_q(School, "org_unit__path", [root.path]))

@@ -214,13 +214,14 @@ def community_detail(request: HttpRequest, pk: int) -> HttpResponse:
     community = _community(request, pk)
     year = _year(request, community)
     manager = can(request.user, "change", community)
-    tasks = queries.tasks_with_progress(community, year)
     settings = policies.Settings()
+    rules = settings.points(community.org_unit.path) if community.kind == Kind.STUDIO else ()
+    # The year's held activities and observations are read once for the tasks and points.
+    records = progress.YearRecords([community.pk], year, progress.online_thresholds([rules]))
+    tasks = queries.tasks_with_progress(community, year, records)
     score = None
     if community.kind == Kind.STUDIO:
-        score = progress.points([community], year, lambda c: settings.points(c.org_unit.path))[
-            community.pk
-        ]
+        score = progress.points([community], year, lambda c: rules, records)[community.pk]
     members = list(queries.members(community))
     reports = list(
         YearlyReport.objects.filter(community=community).select_related("job").order_by("-id")[:5]
