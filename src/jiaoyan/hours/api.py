@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 from django.conf import settings
 from django.http import Http404, HttpResponse
-from ninja import File, Form, Query, Router, Schema, Status
+from ninja import File, Form, Path, Query, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.files import UploadedFile
 
@@ -158,11 +158,11 @@ def certificate_pdf(request, certificate_id: int):
     response={200: VerifyOut, 404: dict, 429: dict},
     summary="Verify a certificate's code (no authentication; rate-limited)",
 )
-def verify_certificate(request, code: str):
+def verify_certificate(request, code: str = Path(..., max_length=64)):
     limit = int(getattr(settings, "CERTIFICATE_VERIFY_PER_MINUTE", 30))
     if not ratelimit.hit("certificate-verify", client_ip(request) or "-", limit=limit):
         raise HttpError(429, "Too many look-ups; try again in a minute.")
-    found = certificates.verify(code[:64])
+    found = certificates.verify(code)
     if found is None:
         return Status(404, {"detail": "No certificate has this code."})
     return found
