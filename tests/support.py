@@ -284,3 +284,23 @@ def demo_digest() -> str:
     }
     blob = json.dumps(parts, ensure_ascii=False, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def planner_rows(model) -> int | None:
+    """The query planner's row count of ``model``'s table, None when it holds no
+    statistics of it: SQLite's ``sqlite_stat1`` (its first figure), PostgreSQL's
+    ``reltuples`` (-1 until the table's first ANALYZE)."""
+    from django.db import connection
+
+    table = model._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [table])
+            n = cursor.fetchone()[0]
+            return None if n < 0 else int(n)
+        cursor.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'")
+        if cursor.fetchone() is None:
+            return None
+        cursor.execute("SELECT stat FROM sqlite_stat1 WHERE tbl = %s LIMIT 1", [table])
+        row = cursor.fetchone()
+        return None if row is None else int(row[0].split()[0])

@@ -16,6 +16,7 @@ from jiaoyan.activities.models import Activity, Decision
 from jiaoyan.core import bulk
 from jiaoyan.orgs.models import Stage
 from jiaoyan.quality.models import Candidate, Exam
+from tests.support import planner_rows
 
 # Text that COPY's text format must escape: tabs, newlines, backslashes, a literal \N
 # (not NULL), carriage returns and CJK.
@@ -149,6 +150,7 @@ def test_json_and_plain_inserts_write_what_the_orm_writes(world):
         ],
     )
     same = Candidate.objects.filter(exam=exam, exam_no__in=["o1", "v1", "d1"]).order_by("pk")
+    assert [c.exam_no for c in same] == ["o1", "v1", "d1"]  # all three written
     assert len({(c.student_key, c.class_name, c.gender, str(c.scores)) for c in same}) == 1
 
 
@@ -223,8 +225,25 @@ def test_take_ids_of_an_empty_table_and_nothing(db):
 
 
 def test_analyze_names_the_tables(world):
-    bulk.analyze()
+    """The named tables' statistics count the rows just written (the transaction's own);
+    with no name, every table of the project's."""
+    from jiaoyan.people.models import Person
+
+    made = bulk.bulk_create(Activity, _activities(world, "s"))
+    bulk.bulk_create(Decision, [Decision(activity=a, text="事项") for a in made])
+    if connection.vendor != "postgresql":
+        bulk.analyze(Activity)  # sqlite_stat1 exists from here on: start from none
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM sqlite_stat1")
+    stale = planner_rows(Activity)
+    assert stale != Activity.objects.count()
     bulk.analyze(Activity, Decision)
+    assert planner_rows(Activity) == Activity.objects.count()
+    assert planner_rows(Decision) == Decision.objects.count()
+    Person.objects.create(staff_no="S99999", name="新教师", org_unit=world.linwei_institute)
+    assert planner_rows(Person) != Person.objects.count()  # not named: not refreshed
+    bulk.analyze()
+    assert planner_rows(Person) == Person.objects.count()
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL session settings")

@@ -190,6 +190,10 @@ def test_training_session_links_refuse_hostile_schemes(world, client_for, link):
         hours=2,
         link="https://meeting.example.cn/j/1",
     )
+    client = client_for(researcher)
+    page = client.get(p.get_absolute_url()).content.decode()
+    assert 'href="https://meeting.example.cn/j/1"' in page  # the page shows a session's link
     Session.objects.filter(pk=s.pk).update(link=link)
-    page = client_for(researcher).get(p.get_absolute_url()).content.decode()
+    page = client.get(p.get_absolute_url()).content.decode()
     assert "javascript:" not in page.lower() and "vbscript:" not in page.lower()
+    assert link.strip().lower() not in page.lower()  # a stored hostile link: no href
