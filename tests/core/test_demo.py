@@ -18,7 +18,7 @@ from django.test import Client
 from jiaoyan.core.scope import user_scopes
 from jiaoyan.orgs.models import OrgUnit, School
 from jiaoyan.people.models import Person, User
-from tests.support import ROOT, demo_digest
+from tests.support import ROOT, demo_digest, planner_rows
 
 ACCOUNTS = ["city_admin", "district_researcher", "principal", "teacher", "counsellor"]
 
@@ -60,6 +60,17 @@ def test_sixty_schools_and_about_two_thousand_people(demo):
     assert counties.count() == 4
     for county in counties:
         assert School.objects.filter(org_unit__path__under=county.path).exists(), county.name
+
+
+def test_the_planner_knows_the_demos_table_sizes(demo):
+    """The demo ends with fresh statistics (on PostgreSQL taken inside its transaction,
+    after each step; on SQLite once at the end): the planner's row counts are the rows."""
+    from jiaoyan.activities.models import Activity, Participation
+
+    for model in (Person, OrgUnit, Activity, Participation):
+        known, rows = planner_rows(model), model.objects.count()
+        assert rows and known is not None, model.__name__
+        assert abs(known - rows) <= rows * 0.05, (model.__name__, known, rows)  # a sample's
 
 
 def test_the_five_accounts_log_in_with_the_demo_password(demo):

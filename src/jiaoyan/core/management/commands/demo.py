@@ -67,7 +67,10 @@ class Command(BaseCommand):
                 parts = name.split(".")
                 self.stdout.write(f"  · {parts[1]}.{parts[-1]}：{time.monotonic() - t0:.1f} 秒")
                 self.stdout.flush()
-        # Fresh statistics, so the query planner knows the tables' real sizes (SQLite keeps
-        # none until ANALYZE runs; PostgreSQL's autovacuum would get there later).
-        bulk.analyze()
+        if not postgres:
+            # Fresh statistics, so the query planner knows the tables' real sizes: SQLite
+            # keeps none until ANALYZE runs. (PostgreSQL's were taken after the last step,
+            # inside the transaction, and are kept with its commit: a second ANALYZE of
+            # every table would read the same rows again.)
+            bulk.analyze()
         self.stdout.write(self.style.SUCCESS(f"完成，用时 {time.monotonic() - started:.1f} 秒。"))
