@@ -59,18 +59,33 @@ def _insert(
     batch_size: int,
     params: Callable[[Any], Sequence],
 ) -> int:
-    """INSERT one row of ``fields`` per row (its values: ``params(row)``); how many.
-    PostgreSQL: one COPY for all of them; SQLite: ``executemany`` by batches."""
+    """INSERT one row of ``fields`` per row (its values: ``params(row)``); how many."""
+    return insert_into(
+        conn, model._meta.db_table, [f.column for f in fields], rows, batch_size, params
+    )
+
+
+def insert_into(
+    conn,
+    table: str,
+    columns: Sequence[str],
+    rows: Sequence,
+    batch_size: int,
+    params: Callable[[Any], Sequence],
+) -> int:
+    """INSERT into ``table``'s ``columns`` one row per row (its values: ``params(row)``,
+    ready for the driver); how many. PostgreSQL: one COPY for all of them; SQLite:
+    ``executemany`` by batches. The way in of every insert here (and of the bench's
+    measure of the least an import could take)."""
     qn = conn.ops.quote_name
-    table = qn(model._meta.db_table)
-    columns = ", ".join(qn(f.column) for f in fields)
+    names = ", ".join(qn(c) for c in columns)
     if conn.vendor == "postgresql":
-        with conn.cursor() as cursor, cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+        with conn.cursor() as cursor, cursor.copy(f"COPY {qn(table)} ({names}) FROM STDIN") as copy:
             write = copy.write_row
             for row in rows:
                 write(params(row))
         return len(rows)
-    sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"
+    sql = f"INSERT INTO {qn(table)} ({names}) VALUES ({', '.join(['%s'] * len(columns))})"
     execute_batches(conn, sql, rows, batch_size, params)
     return len(rows)
 
