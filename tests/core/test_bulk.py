@@ -154,7 +154,7 @@ def test_json_and_plain_inserts_write_what_the_orm_writes(world):
     assert len({(c.student_key, c.class_name, c.gender, str(c.scores)) for c in same}) == 1
 
 
-def test_insert_rows_writes_what_the_orm_writes(world):
+def test_insert_values_writes_what_the_orm_writes(world):
     """Plain value rows (no model objects): the same rows as the ORM's, the columns not
     given taking their defaults; dates, datetimes and decimals prepared where the driver
     needs it (SQLite), awkward text through COPY (PostgreSQL)."""
@@ -189,7 +189,7 @@ def test_insert_rows_writes_what_the_orm_writes(world):
     )
     cols = ("activity_id", "person_id", "status", "attendance", "checked_in_at", "method",
             "decline_reason", "created_at", "updated_at")  # fmt: skip
-    n = bulk.insert_rows(
+    n = bulk.insert_values(
         Participation,
         cols,
         [
@@ -205,7 +205,7 @@ def test_insert_rows_writes_what_the_orm_writes(world):
     # A decimal, a date and a generic reference; created_at left to its default (now).
     ct = ContentType.objects.get_for_model(Activity).pk
     before = timezone.now()
-    bulk.insert_rows(
+    bulk.insert_values(
         HoursRecord,
         ("person_id", "hours", "kind", "date", "title", "source_type_id", "source_id"),
         [(teacher.pk, Decimal("1.5"), "activity", dt.date(2025, 3, 1), AWKWARD[0], ct, acts[0].pk)],

@@ -495,7 +495,7 @@ def build_activities(ctx: DemoContext) -> None:
     chunked_bulk_create(Venue, venues, batch_size=5000)
 
     # --- participation, hours, feedback (streamed) ---------------------------------------
-    # Plain value rows through bulk.insert_rows (COPY on PostgreSQL): no model object and
+    # Plain value rows through bulk.insert_values (COPY on PostgreSQL): no model object and
     # no per-value preparation for each of the ~600,000 rows a city (6 million a province)
     # has, which cost most of the step.
     person_unit = dict(Person.objects.values_list("pk", "org_unit_id"))
@@ -535,13 +535,13 @@ def build_activities(ctx: DemoContext) -> None:
     def flush(force=False):
         nonlocal buf_parts, buf_hours, buf_fb
         if force or len(buf_parts) >= 50000:
-            bulk.insert_rows(Participation, part_cols, buf_parts)
+            bulk.insert_values(Participation, part_cols, buf_parts)
             buf_parts = []
         if force or len(buf_hours) >= 50000:
-            bulk.insert_rows(HoursRecord, hours_cols, buf_hours)
+            bulk.insert_values(HoursRecord, hours_cols, buf_hours)
             buf_hours = []
         if force or len(buf_fb) >= 50000:
-            bulk.insert_rows(Feedback, fb_cols, buf_fb)
+            bulk.insert_values(Feedback, fb_cols, buf_fb)
             buf_fb = []
 
     for a, rows, vs, fb in zip(activities, participants, venues_of, feedback_rows, strict=True):
@@ -570,7 +570,7 @@ def build_activities(ctx: DemoContext) -> None:
             n_fb += 1
         flush()
     flush(force=True)
-    bulk.insert_rows(ScopeGrant, grant_cols, grants)
+    bulk.insert_values(ScopeGrant, grant_cols, grants)
 
     # --- materials and decisions -----------------------------------------------------------
     materials: list[Material] = []

@@ -281,23 +281,6 @@ def _insert_objects(conn, model, fields, objs, batch_size) -> int:
     )
 
 
-def insert_values(
-    model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence], batch_size=5000
-) -> int:
-    """INSERT plain values (``columns`` are field names or attnames, e.g. the two ids of a
-    many-to-many link), without building a model object per row."""
-    conn = _connection(model)
-    fields = [model._meta.get_field(c) for c in columns]
-    return _insert(
-        conn,
-        model,
-        fields,
-        list(rows),
-        batch_size,
-        lambda row: [f.get_db_prep_save(v, conn) for f, v in zip(fields, row, strict=True)],
-    )
-
-
 # Column types whose values the driver takes as they are when they are of the column's
 # own Python type (int, str, bool, float): no per-value preparation. On PostgreSQL also
 # dates, aware datetimes and decimals (psycopg adapts them; Django would pass them on).
@@ -330,19 +313,20 @@ def _is_plain(field: models.Field, conn) -> bool:
     return field.get_internal_type() in plain
 
 
-def insert_rows(
+def insert_values(
     model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence], batch_size=5000
 ) -> int:
     """INSERT many new rows (ids nobody needs back) given as tuples of plain values of
-    ``columns`` (field names or attnames) — no model object per row, and no per-value
-    preparation where the driver needs none: the fastest way in for millions of rows
-    (the demo's attendance). The model's other columns take their field's default,
-    evaluated once for the call (``auto_now``/``auto_now_add``: now).
+    ``columns`` (field names or attnames, e.g. the two ids of a many-to-many link) — no
+    model object per row, and no per-value preparation where the driver needs none: the
+    fastest way in for millions of rows (the demo's attendance). The model's other
+    columns take their field's default, evaluated once for the call
+    (``auto_now``/``auto_now_add``: now).
 
     Values must be of the column's own Python type (int, str, bool, None, ``Decimal``,
     ``date``, aware ``datetime``, a foreign key's id); columns the backend's driver does
     not take as they are (SQLite's dates, datetimes and decimals, JSON …) still go
-    through the field's ``get_db_prep_save``, as :func:`insert_values` does for all."""
+    through the field's ``get_db_prep_save``."""
     conn = _connection(model)
     meta = model._meta
     given = [meta.get_field(c) for c in columns]
