@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 
 from django.contrib.contenttypes.models import ContentType
-from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -34,7 +34,7 @@ from jiaoyan.core.scope import has_role, locked, require, scope_q
 from jiaoyan.core.services import apply_changes, check_version, clean_text
 from jiaoyan.orgs.models import OrgUnit
 
-from . import rules
+from . import queries, rules
 from .models import ExternalDeclaration, HoursCategory, HoursCycle, HoursPolicy, HoursRecord
 
 Action = AuditLog.Action
@@ -187,21 +187,22 @@ def refresh_cycles(person_ids: Iterable[int], *, today: dt.date | None = None) -
                 person_id__in=[c.person_id for c in fresh], is_current=False
             )
         }
-        to_create = []
+        to_create, back = [], []
         for c in fresh:
             old = taken.get((c.person_id, c.start_year))
             if old is not None:
-                HoursCycle.objects.filter(pk=old.pk).update(is_current=True)
                 old.is_current = True
                 cycles[c.person_id] = old
+                back.append(old.pk)
             else:
                 to_create.append(c)
-        HoursCycle.objects.bulk_create(to_create, batch_size=2000)
-        cache.delete("hours:cycle-pairs")  # queries.PAIRS_KEY: a new kind of cycle may exist
-        for c in HoursCycle.objects.filter(
-            person_id__in=[c.person_id for c in to_create], is_current=True
-        ):
+        if back:
+            HoursCycle.objects.filter(pk__in=back).update(is_current=True)
+        HoursCycle.objects.bulk_create(to_create, batch_size=2000)  # sets their pks
+        for c in to_create:
             cycles[c.person_id] = c
+        if to_create or back:
+            queries.forget_cycle_pairs()  # a new kind of cycle may exist
     recount(list(cycles.values()))
     return len(cycles)
 
@@ -260,7 +261,7 @@ def open_cycle(*, actor, person, start_year: int) -> HoursCycle:
     cycle.end_year = int(start_year) + policy.cycle_years - 1
     HoursCycle.objects.filter(person=person, is_current=True).update(is_current=False)
     cycle.save()
-    cache.delete("hours:cycle-pairs")
+    queries.forget_cycle_pairs()
     recount([cycle])
     audit.record(actor, cycle, Action.CREATE, {"start_year": [None, cycle.start_year]})
     return cycle
@@ -674,10 +675,9 @@ def send_reminders(*, actor, cycles: models.QuerySet, today: dt.date | None = No
     whom ``actor`` may remind (principal or admin above them), once a month each
     (deduplicated); one audit row. Returns how many were sent."""
     today = today or timezone.localdate()
-    pairs = HoursCycle.objects.filter(is_current=True).values_list("start_year", "end_year")
     rows = list(
         cycles.filter(scope_q(actor, HoursCycle, "change"))
-        .filter(rules.behind_q(set(pairs.distinct()), today))
+        .filter(rules.behind_q(queries.cycle_pairs(), today))
         .exclude(person__user__isnull=True)
         .values_list("pk", "person__user_id", "earned", "required_hours", "start_year", "end_year")[
             :20000
