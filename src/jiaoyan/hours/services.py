@@ -449,17 +449,18 @@ def duplicate_of(
     return None
 
 
-def check_evidence(evidence, *, field: str = "evidence") -> None:
-    """A declaration's evidence: a file of an allowed type within the attachment limit."""
+def check_evidence(evidence, *, field: str = "evidence") -> str:
+    """A declaration's evidence: a file of an allowed type within the attachment limit
+    (``core.uploads.check_file``). Returns its clean name."""
     if evidence is None or not getattr(evidence, "name", ""):
         raise ServiceError(_("Attach the certificate or other evidence."), field=field)
     ext = os.path.splitext(evidence.name)[1].lower()
     if ext not in EVIDENCE_TYPES:
         raise ServiceError(_("Evidence must be a PDF, JPG, PNG or OFD file."), field=field)
-    if getattr(evidence, "size", 0) > uploads.limit("attachment"):
-        raise ServiceError(uploads.too_large_message("attachment"), field=field)
+    name = uploads.check_file(evidence, "attachment", field=field)
     if getattr(evidence, "size", 0) == 0:
         raise ServiceError(_("The evidence file is empty."), field=field)
+    return name
 
 
 def _school_approvers(person) -> list[int]:
@@ -518,7 +519,7 @@ def declare_external(
         allowed = {c.id for c in rules.Settings().categories(person.org_unit.path)}
         if category.pk not in allowed:
             raise ServiceError(_("This category does not apply to you."), field="category")
-    check_evidence(evidence)
+    evidence_name = check_evidence(evidence)
     dup = duplicate_of(person.pk, title, start_date, end_date)
     if dup:
         raise ServiceError(
@@ -533,7 +534,7 @@ def declare_external(
         end_date=end_date,
         hours=amount,
         category=category,
-        evidence_name=os.path.basename(evidence.name)[:200],
+        evidence_name=evidence_name,
     )
     decl.evidence.save(
         f"{timezone.now():%Y%m%d%H%M%S}{os.path.splitext(evidence.name)[1].lower()}",
