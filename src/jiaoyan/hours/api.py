@@ -105,19 +105,12 @@ class DeclarationIn(Schema):
     category: int | None = None
 
 
-def _may_declare(request, user, kwargs) -> None:
-    from django.core.exceptions import PermissionDenied
-
-    if getattr(user, "person", None) is None:
-        raise PermissionDenied("Only a person with a staff record can declare hours.")
-
-
 @router.post(
     "/hours-declarations",
     response={201: DeclarationOut},
     summary="Declare external training (multipart: the fields and the evidence file)",
 )
-@upload("attachment", allowed=_may_declare)
+@upload("attachment", allowed=services.may_declare)
 def create_declaration(request, data: Form[DeclarationIn], evidence: File[UploadedFile]):
     user = request.auth
     values = data.dict()

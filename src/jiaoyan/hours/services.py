@@ -481,6 +481,13 @@ def _school_approvers(person) -> list[int]:
     )
 
 
+def may_declare(request, user, kwargs) -> None:
+    """The upload guard of a declaration (page and API): only a person with a staff
+    record declares, refused before the evidence is read."""
+    if getattr(user, "person", None) is None:
+        raise PermissionDenied(_("Only a person with a staff record can declare hours."))
+
+
 @transaction.atomic
 def declare_external(
     *,

@@ -180,15 +180,10 @@ class DeclarationList(ListPage):
 declaration_list = login_required(DeclarationList.as_view())
 
 
-def _may_declare(request, user, kwargs) -> None:
-    if getattr(user, "person", None) is None:
-        raise PermissionDenied(_("Only a person with a staff record can declare hours."))
-
-
 @login_required
-@upload("attachment", allowed=_may_declare)
+@upload("attachment", allowed=services.may_declare)
 def declaration_new(request: HttpRequest) -> HttpResponse:
-    _may_declare(request, request.user, {})
+    services.may_declare(request, request.user, {})
     person = request.user.person
     category_ids = [c.id for c in rules.Settings().categories(person.org_unit.path)]
     form = DeclarationForm(
