@@ -527,8 +527,3 @@ def verify_form(request: HttpRequest) -> HttpResponse:
     if code:
         return redirect("hours:verify", code=code)
     return render(request, "hours/verify.html", {"ask": True})
-
-
-def source_link(source) -> str:
-    ct = ContentType.objects.get_for_model(type(source))
-    return reverse("hours:source_certificates", args=[ct.pk, source.pk])
