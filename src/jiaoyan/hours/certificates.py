@@ -30,9 +30,10 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from jiaoyan.core import audit, pdf
+from jiaoyan.core import audit, pdf, ratelimit
 from jiaoyan.core.errors import ServiceError
 from jiaoyan.core.jobs import start_job
+from jiaoyan.core.middleware import client_ip
 from jiaoyan.core.models import AuditLog, Job
 from jiaoyan.core.scope import can
 from jiaoyan.core.services import clean_text
@@ -160,6 +161,13 @@ def mask_name(name: str) -> str:
     if len(name) == 2:
         return name[0] + "*"
     return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
+def may_look_up(request) -> bool:
+    """Count one public look-up from the request's address (page and API share the
+    count): False once over ``CERTIFICATE_VERIFY_PER_MINUTE``."""
+    limit = int(getattr(settings, "CERTIFICATE_VERIFY_PER_MINUTE", 30))
+    return ratelimit.hit("certificate-verify", client_ip(request) or "-", limit=limit)
 
 
 def verify(code: str) -> dict | None:

@@ -4,10 +4,7 @@ external declarations, who is behind schedule, a bureau's rules, and certificate
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -17,9 +14,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
-from jiaoyan.core import audit, ratelimit
+from jiaoyan.core import audit
 from jiaoyan.core.lists import SortOption
-from jiaoyan.core.middleware import client_ip
 from jiaoyan.core.models import Job
 from jiaoyan.core.pages import (
     Column,
@@ -510,8 +506,7 @@ def zip_download(request: HttpRequest, job_id: int) -> FileResponse:
 
 def verify_page(request: HttpRequest, code: str) -> HttpResponse:
     """The public verification of a certificate's code (no login; rate-limited)."""
-    limit = int(getattr(settings, "CERTIFICATE_VERIFY_PER_MINUTE", 30))
-    if not ratelimit.hit("certificate-verify", client_ip(request) or "-", limit=limit):
+    if not certificates.may_look_up(request):
         return render(request, "hours/verify.html", {"limited": True, "code": code}, status=429)
     found = certificates.verify(code)
     return render(
