@@ -15,6 +15,7 @@ from ninja.files import UploadedFile
 from jiaoyan.core.api import paginated
 from jiaoyan.core.api_crud import Resource
 from jiaoyan.core.resolve import resolve_optional
+from jiaoyan.core.scope import can
 from jiaoyan.core.uploads import upload
 from jiaoyan.orgs.models import OrgUnit
 
@@ -134,7 +135,7 @@ certs.get()
 @router.get("/certificates/{certificate_id}/pdf", summary="A certificate as PDF")
 def certificate_pdf(request, certificate_id: int):
     cert = certs.one(request, certificate_id)
-    if not certificates.may_download(request.auth, cert):
+    if not can(request.auth, "download", cert):
         raise Http404
     response = HttpResponse(certificates.render_pdf(cert), content_type="application/pdf")
     response["Content-Disposition"] = (

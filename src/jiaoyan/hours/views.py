@@ -410,7 +410,7 @@ my_certificates = login_required(MyCertificates.as_view())
 
 def _certificate(request, pk: int) -> Certificate:
     cert = get_visible_or_404(queries.certificates(request.user), request.user, pk=pk)
-    if not certificates.may_download(request.user, cert):
+    if not can(request.user, "download", cert):
         raise Http404
     return cert
 
@@ -441,7 +441,7 @@ def certificate_revoke(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _source(request, ct: int, pk: int):
     source = certificates.source_of(ct, pk)
-    if source is None or not certificates.may_manage(request.user, source):
+    if source is None or not can(request.user, "change", source):
         raise Http404
     return source
 
