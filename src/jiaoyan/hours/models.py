@@ -300,8 +300,8 @@ def _check_declaration(user, action, decl) -> bool | None:
     own = decl.person_id and decl.person.user_id == user.pk
     if action == "view" and own:
         return True
-    if action == "withdraw":
-        return bool(own)
+    if action in {"add", "withdraw"}:
+        return bool(own)  # a person declares (and withdraws) for themselves only
     return None
 
 

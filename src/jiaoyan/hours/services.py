@@ -506,6 +506,7 @@ def declare_external(
     person = getattr(actor, "person", None)
     if person is None:
         raise ServiceError(_("Only a person with a staff record can declare hours."))
+    require(actor, "add", ExternalDeclaration(person=person))
     title = clean_text(title, field="title", label=_("Training"), limit=200, required=True)
     organiser = clean_text(
         organiser, field="organiser", label=_("Organiser"), limit=200, required=True
