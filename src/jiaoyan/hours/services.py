@@ -29,6 +29,7 @@ from jiaoyan.core import audit, uploads
 from jiaoyan.core.errors import ServiceError
 from jiaoyan.core.models import AuditLog
 from jiaoyan.core.notifications import notify
+from jiaoyan.core.paths import path_ids
 from jiaoyan.core.roles import Role
 from jiaoyan.core.scope import has_role, locked, require, scope_q
 from jiaoyan.core.services import apply_changes, check_version, clean_text
@@ -467,7 +468,7 @@ def _school_approvers(person) -> list[int]:
     """Accounts of the principals and admins whose units hold the person's unit."""
     from jiaoyan.people.models import RoleAssignment
 
-    ids = [int(p) for p in person.org_unit.path.strip("/").split("/") if p]
+    ids = path_ids(person.org_unit.path)
     return list(
         RoleAssignment.objects.filter(
             is_active=True,
