@@ -231,16 +231,22 @@ def recount(cycles: list[HoursCycle]) -> None:
             by_person[pid].append((day, hours, kind, cat))
     now = timezone.now()
     for c in cycles:
-        mine = [r for r in by_person[c.person_id] if c.start_year <= r[0].year <= c.end_year]
-        counted = rules.count(mine, c.rules or {})
-        c.earned = counted.earned
-        c.credited = counted.credited
-        c.by_category = {k: str(v) for k, v in counted.by_category.items()}
-        c.by_year = {k: str(v) for k, v in counted.by_year.items()}
-        c.refreshed_at = now
+        fill_progress(c, by_person[c.person_id], now)
     HoursCycle.objects.bulk_update(
         cycles, ["earned", "credited", "by_category", "by_year", "refreshed_at"], batch_size=1000
     )
+
+
+def fill_progress(cycle: HoursCycle, rows: list[rules.Row], now: dt.datetime) -> None:
+    """Set the kept progress of ``cycle`` (unsaved) from the person's record rows (date
+    order; rows outside the cycle's years are left out)."""
+    mine = [r for r in rows if cycle.start_year <= r[0].year <= cycle.end_year]
+    counted = rules.count(mine, cycle.rules or {})
+    cycle.earned = counted.earned
+    cycle.credited = counted.credited
+    cycle.by_category = {k: str(v) for k, v in counted.by_category.items()}
+    cycle.by_year = {k: str(v) for k, v in counted.by_year.items()}
+    cycle.refreshed_at = now
 
 
 @transaction.atomic
