@@ -159,3 +159,35 @@ def test_the_zip_job_holds_every_certificate(world, linwei_activity, client_for)
     names = zipfile.ZipFile(io.BytesIO(b"".join(r.streaming_content))).namelist()
     assert len(names) == 3 and all(n.endswith(".pdf") for n in names)
     default_storage.delete(job.result["file"])
+
+
+def test_the_api_answers_in_chinese_and_the_scope_decides_download_and_revoke(
+    world, linwei_activity, api_for, client
+):
+    from jiaoyan.core.scope import can
+    from tests.support import zh
+
+    cache.clear()
+    r = client.get("/api/v1/certificates/verify/ABCDEFGHJKLMNPQR")
+    assert r.status_code == 404
+    assert (
+        r.json()["detail"] == zh("No certificate has this code.") != "No certificate has this code."
+    )
+    with override_settings(CERTIFICATE_VERIFY_PER_MINUTE=0):
+        r = client.get("/api/v1/certificates/verify/ABCDEFGHJKLMNPQR")
+    assert r.status_code == 429
+    assert r.json()["detail"] == zh("Too many look-ups from your address; try again in a minute.")
+    cache.clear()
+    r = api_for(world.users["outsider"]).get("/api/v1/hours-cycle")
+    assert r.status_code == 404 and r.json()["detail"] == zh("You have no current cycle of hours.")
+
+    _issue(world, linwei_activity)
+    cert = Certificate.objects.get()
+    users = world.users
+    assert can(users["teacher"], "download", cert)  # her own
+    assert not can(users["teacher"], "change", cert)  # but she does not revoke it
+    assert can(users["district_researcher"], "download", cert)  # who manages the source
+    assert can(users["district_researcher"], "change", cert)
+    assert not can(users["principal"], "download", cert)
+    assert not can(users["outsider"], "change", cert)
+    assert not can(users["district_researcher"], "delete", cert)

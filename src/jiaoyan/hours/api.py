@@ -6,17 +6,16 @@ import datetime as dt
 from decimal import Decimal
 from urllib.parse import quote
 
-from django.conf import settings
 from django.http import Http404, HttpResponse
+from django.utils.translation import gettext as _
 from ninja import File, Form, Path, Query, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.files import UploadedFile
 
-from jiaoyan.core import ratelimit
 from jiaoyan.core.api import paginated
 from jiaoyan.core.api_crud import Resource
-from jiaoyan.core.middleware import client_ip
 from jiaoyan.core.resolve import resolve_optional
+from jiaoyan.core.scope import can
 from jiaoyan.core.uploads import upload
 from jiaoyan.orgs.models import OrgUnit
 
@@ -75,7 +74,7 @@ def my_cycle(request):
     person = getattr(request.auth, "person", None)
     cycle = queries.current_cycle(request.auth, person) if person is not None else None
     if cycle is None:
-        return Status(404, {"detail": "no current cycle"})
+        return Status(404, {"detail": _("You have no current cycle of hours.")})
     return cycle
 
 
@@ -105,19 +104,12 @@ class DeclarationIn(Schema):
     category: int | None = None
 
 
-def _may_declare(request, user, kwargs) -> None:
-    from django.core.exceptions import PermissionDenied
-
-    if getattr(user, "person", None) is None:
-        raise PermissionDenied("Only a person with a staff record can declare hours.")
-
-
 @router.post(
     "/hours-declarations",
     response={201: DeclarationOut},
     summary="Declare external training (multipart: the fields and the evidence file)",
 )
-@upload("attachment", allowed=_may_declare)
+@upload("attachment", allowed=services.may_declare)
 def create_declaration(request, data: Form[DeclarationIn], evidence: File[UploadedFile]):
     user = request.auth
     values = data.dict()
@@ -143,7 +135,7 @@ certs.get()
 @router.get("/certificates/{certificate_id}/pdf", summary="A certificate as PDF")
 def certificate_pdf(request, certificate_id: int):
     cert = certs.one(request, certificate_id)
-    if not certificates.may_download(request.auth, cert):
+    if not can(request.auth, "download", cert):
         raise Http404
     response = HttpResponse(certificates.render_pdf(cert), content_type="application/pdf")
     response["Content-Disposition"] = (
@@ -159,10 +151,9 @@ def certificate_pdf(request, certificate_id: int):
     summary="Verify a certificate's code (no authentication; rate-limited)",
 )
 def verify_certificate(request, code: str = Path(..., max_length=64)):
-    limit = int(getattr(settings, "CERTIFICATE_VERIFY_PER_MINUTE", 30))
-    if not ratelimit.hit("certificate-verify", client_ip(request) or "-", limit=limit):
-        raise HttpError(429, "Too many look-ups; try again in a minute.")
+    if not certificates.may_look_up(request):
+        raise HttpError(429, _("Too many look-ups from your address; try again in a minute."))
     found = certificates.verify(code)
     if found is None:
-        return Status(404, {"detail": "No certificate has this code."})
+        return Status(404, {"detail": _("No certificate has this code.")})
     return found

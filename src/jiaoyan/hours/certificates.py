@@ -4,7 +4,8 @@ them): issuing, revoking, the PDF, the public verification, and a source's ZIP.
 The module that owns the source decides who gets one and calls
 :func:`issue_for_source` inside its own transaction (after its permission check); who may
 revoke or download all of a source's certificates is decided by the source's owner:
-``can(user, "change", source)``. A person always downloads their own.
+``can(user, "change", source)``, which the certificate's scope follows (its ``change`` and
+``download``). A person always downloads their own.
 
 Each certificate has a random code (16 characters from an alphabet without look-alikes,
 80 bits): the QR code on the PDF opens the public page ``/hours/verify/<code>/``, which
@@ -30,11 +31,12 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from jiaoyan.core import audit, pdf
+from jiaoyan.core import audit, pdf, ratelimit
 from jiaoyan.core.errors import ServiceError
 from jiaoyan.core.jobs import start_job
+from jiaoyan.core.middleware import client_ip
 from jiaoyan.core.models import AuditLog, Job
-from jiaoyan.core.scope import can
+from jiaoyan.core.scope import locked, require
 from jiaoyan.core.services import clean_text
 
 from .models import Certificate
@@ -109,29 +111,11 @@ def issue_for_source(
     return len(new)
 
 
-def may_manage(user, certificate_or_source) -> bool:
-    """The source's owner decides: ``can(user, "change", source)``."""
-    source = (
-        certificate_or_source.source
-        if isinstance(certificate_or_source, Certificate)
-        else certificate_or_source
-    )
-    return source is not None and can(user, "change", source)
-
-
-def may_download(user, certificate: Certificate) -> bool:
-    """The person themselves, or whoever the source's owner lets change the source."""
-    return certificate.person.user_id == user.pk or may_manage(user, certificate)
-
-
 @transaction.atomic
 def revoke(actor, certificate: Certificate, reason: str) -> Certificate:
-    """Revoke with a reason: verification then says revoked (the code stays known)."""
-    cert = Certificate.objects.select_for_update().get(pk=certificate.pk)
-    if not may_manage(actor, cert):
-        from django.core.exceptions import PermissionDenied
-
-        raise PermissionDenied(_("You do not have permission to do this here."))
+    """Revoke with a reason: verification then says revoked (the code stays known).
+    Whoever may change the certificate's source may (the scope's ``change``)."""
+    cert = locked(actor, "change", certificate)
     reason = clean_text(reason, field="reason", label=_("Reason"), limit=300, required=True)
     if cert.revoked_at is not None:
         raise ServiceError(_("This certificate is already revoked."))
@@ -160,6 +144,13 @@ def mask_name(name: str) -> str:
     if len(name) == 2:
         return name[0] + "*"
     return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
+def may_look_up(request) -> bool:
+    """Count one public look-up from the request's address (page and API share the
+    count): False once over ``CERTIFICATE_VERIFY_PER_MINUTE``."""
+    limit = int(getattr(settings, "CERTIFICATE_VERIFY_PER_MINUTE", 30))
+    return ratelimit.hit("certificate-verify", client_ip(request) or "-", limit=limit)
 
 
 def verify(code: str) -> dict | None:
@@ -268,10 +259,7 @@ def source_of(source_type_id: int, source_id: int) -> models.Model | None:
 @transaction.atomic
 def start_zip(*, actor, source: models.Model) -> Job:
     """Start the background job writing every certificate of ``source`` into one ZIP."""
-    if not may_manage(actor, source):
-        from django.core.exceptions import PermissionDenied
-
-        raise PermissionDenied(_("You do not have permission to do this here."))
+    require(actor, "change", source)
     ct = ContentType.objects.get_for_model(type(source))
     if not Certificate.objects.filter(source_type=ct, source_id=source.pk).exists():
         raise ServiceError(_("No certificates have been issued for this yet."))

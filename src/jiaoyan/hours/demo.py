@@ -19,7 +19,7 @@ from jiaoyan.core.demo import DemoContext, chunked_bulk_create, step
 from jiaoyan.orgs.models import OrgUnit
 from jiaoyan.people.models import Person
 
-from . import rules
+from . import rules, services
 from .models import ExternalDeclaration, HoursCategory, HoursCycle, HoursPolicy, HoursRecord
 
 #: Hours records per person at city scale, activities' included (≈ 1,000,000 in all).
@@ -143,17 +143,8 @@ def build_hours(ctx: DemoContext) -> None:
 
     units = dict(Person.objects.values_list("pk", "org_unit_id"))
     for pid, path in people:
-        policy = settings.policy(path)
         categories = settings.categories(path)
-        cycle = HoursCycle(
-            person_id=pid,
-            start_year=policy.cycle_start(today.year),
-            end_year=policy.cycle_start(today.year) + policy.cycle_years - 1,
-            required_hours=policy.required_hours,
-            hours_per_credit=policy.hours_per_credit,
-            rules=rules.snapshot(policy, categories),
-            policy_unit_id=policy.unit_id,
-        )
+        cycle = services.new_cycle(pid, path, today.year, settings)
         expected = rules.expected(cycle.required_hours, cycle.start_year, cycle.end_year, today)
         target = expected * Decimal(str(max(0.2, rng.gauss(1.1, 0.3))))
         mine = [r for r in act.get(pid, []) if r[0] >= start]
@@ -206,14 +197,7 @@ def build_hours(ctx: DemoContext) -> None:
                 rows.append((end, hours, HoursRecord.Kind.EXTERNAL, cat_id))
                 have += hours
         rows.sort(key=lambda r: r[0])
-        counted = rules.count(
-            [r for r in rows if cycle.start_year <= r[0].year <= cycle.end_year], cycle.rules
-        )
-        cycle.earned = counted.earned
-        cycle.credited = counted.credited
-        cycle.by_category = {k: str(v) for k, v in counted.by_category.items()}
-        cycle.by_year = {k: str(v) for k, v in counted.by_year.items()}
-        cycle.refreshed_at = ctx.now
+        services.fill_progress(cycle, rows, ctx.now)
         cycles.append(cycle)
         flush()
     flush(force=True)

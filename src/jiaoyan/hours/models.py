@@ -25,7 +25,7 @@ from django.utils.translation import pgettext_lazy
 
 from jiaoyan.core.bases import Timestamped, Versioned, user_ref
 from jiaoyan.core.roles import ADMINS, Role
-from jiaoyan.core.scope import ScopedQuerySet, scoped, units_above_q
+from jiaoyan.core.scope import ScopedQuerySet, can, scoped, units_above_q
 
 
 def _own(user) -> Q:
@@ -300,8 +300,8 @@ def _check_declaration(user, action, decl) -> bool | None:
     own = decl.person_id and decl.person.user_id == user.pk
     if action == "view" and own:
         return True
-    if action == "withdraw":
-        return bool(own)
+    if action in {"add", "withdraw"}:
+        return bool(own)  # a person declares (and withdraws) for themselves only
     return None
 
 
@@ -384,17 +384,25 @@ def _own_certificate(user) -> Q:
 
 
 def _check_certificate(user, action, cert) -> bool | None:
-    if action == "view" and cert.person_id and cert.person.user_id == user.pk:
+    own = bool(cert.person_id) and cert.person.user_id == user.pk
+    if action == "view" and own:
         return True
-    if action in {"change", "delete"}:
-        return False  # issued and revoked by certificates.issue_for_source / revoke
+    if action in {"change", "download"}:
+        # Revoking (change) and downloading anyone's: the source's owner decides, by
+        # who may change the source; a person always downloads their own.
+        if action == "download" and own:
+            return True
+        source = cert.source
+        return source is not None and can(user, "change", source)
+    if action == "delete":
+        return False  # issued by certificates.issue_for_source, never deleted
     return None
 
 
 @scoped(
     path="issuer__path",
-    # Seen by the issuer's admins and researchers (who run its programmes); downloading
-    # and revoking also need the source's "change" (certificates.may_manage).
+    # Seen by the issuer's admins and researchers (who run its programmes); "download"
+    # and "change" (revoke) follow the source's "change" (_check_certificate).
     rules={"view": ADMINS | {Role.RESEARCHER}},
     grants=False,
     check=_check_certificate,

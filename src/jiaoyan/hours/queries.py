@@ -7,6 +7,7 @@ import datetime as dt
 from decimal import Decimal
 
 from django.core.cache import cache
+from django.db import transaction
 from django.db.models import Count, QuerySet, Sum
 from django.utils import timezone
 
@@ -103,6 +104,13 @@ def cycle_pairs() -> set[tuple[int, int]]:
         pairs = read()
         cache.set(PAIRS_KEY, pairs, 60)
     return {tuple(p) for p in pairs}
+
+
+def forget_cycle_pairs() -> None:
+    """After a write that may add a kind of current cycle: drop the kept pairs now and
+    again once the transaction commits (a reader between the two kept the old ones)."""
+    cache.delete(PAIRS_KEY)
+    transaction.on_commit(lambda: cache.delete(PAIRS_KEY))
 
 
 def behind(user, *, today: dt.date | None = None) -> QuerySet:

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 
 from django.contrib.contenttypes.models import ContentType
-from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -29,12 +29,13 @@ from jiaoyan.core import audit, uploads
 from jiaoyan.core.errors import ServiceError
 from jiaoyan.core.models import AuditLog
 from jiaoyan.core.notifications import notify
+from jiaoyan.core.paths import path_ids
 from jiaoyan.core.roles import Role
 from jiaoyan.core.scope import has_role, locked, require, scope_q
 from jiaoyan.core.services import apply_changes, check_version, clean_text
 from jiaoyan.orgs.models import OrgUnit
 
-from . import rules
+from . import queries, rules
 from .models import ExternalDeclaration, HoursCategory, HoursCycle, HoursPolicy, HoursRecord
 
 Action = AuditLog.Action
@@ -187,21 +188,22 @@ def refresh_cycles(person_ids: Iterable[int], *, today: dt.date | None = None) -
                 person_id__in=[c.person_id for c in fresh], is_current=False
             )
         }
-        to_create = []
+        to_create, back = [], []
         for c in fresh:
             old = taken.get((c.person_id, c.start_year))
             if old is not None:
-                HoursCycle.objects.filter(pk=old.pk).update(is_current=True)
                 old.is_current = True
                 cycles[c.person_id] = old
+                back.append(old.pk)
             else:
                 to_create.append(c)
-        HoursCycle.objects.bulk_create(to_create, batch_size=2000)
-        cache.delete("hours:cycle-pairs")  # queries.PAIRS_KEY: a new kind of cycle may exist
-        for c in HoursCycle.objects.filter(
-            person_id__in=[c.person_id for c in to_create], is_current=True
-        ):
+        if back:
+            HoursCycle.objects.filter(pk__in=back).update(is_current=True)
+        HoursCycle.objects.bulk_create(to_create, batch_size=2000)  # sets their pks
+        for c in to_create:
             cycles[c.person_id] = c
+        if to_create or back:
+            queries.forget_cycle_pairs()  # a new kind of cycle may exist
     recount(list(cycles.values()))
     return len(cycles)
 
@@ -229,16 +231,22 @@ def recount(cycles: list[HoursCycle]) -> None:
             by_person[pid].append((day, hours, kind, cat))
     now = timezone.now()
     for c in cycles:
-        mine = [r for r in by_person[c.person_id] if c.start_year <= r[0].year <= c.end_year]
-        counted = rules.count(mine, c.rules or {})
-        c.earned = counted.earned
-        c.credited = counted.credited
-        c.by_category = {k: str(v) for k, v in counted.by_category.items()}
-        c.by_year = {k: str(v) for k, v in counted.by_year.items()}
-        c.refreshed_at = now
+        fill_progress(c, by_person[c.person_id], now)
     HoursCycle.objects.bulk_update(
         cycles, ["earned", "credited", "by_category", "by_year", "refreshed_at"], batch_size=1000
     )
+
+
+def fill_progress(cycle: HoursCycle, rows: list[rules.Row], now: dt.datetime) -> None:
+    """Set the kept progress of ``cycle`` (unsaved) from the person's record rows (date
+    order; rows outside the cycle's years are left out)."""
+    mine = [r for r in rows if cycle.start_year <= r[0].year <= cycle.end_year]
+    counted = rules.count(mine, cycle.rules or {})
+    cycle.earned = counted.earned
+    cycle.credited = counted.credited
+    cycle.by_category = {k: str(v) for k, v in counted.by_category.items()}
+    cycle.by_year = {k: str(v) for k, v in counted.by_year.items()}
+    cycle.refreshed_at = now
 
 
 @transaction.atomic
@@ -260,7 +268,7 @@ def open_cycle(*, actor, person, start_year: int) -> HoursCycle:
     cycle.end_year = int(start_year) + policy.cycle_years - 1
     HoursCycle.objects.filter(person=person, is_current=True).update(is_current=False)
     cycle.save()
-    cache.delete("hours:cycle-pairs")
+    queries.forget_cycle_pairs()
     recount([cycle])
     audit.record(actor, cycle, Action.CREATE, {"start_year": [None, cycle.start_year]})
     return cycle
@@ -448,24 +456,25 @@ def duplicate_of(
     return None
 
 
-def check_evidence(evidence, *, field: str = "evidence") -> None:
-    """A declaration's evidence: a file of an allowed type within the attachment limit."""
+def check_evidence(evidence, *, field: str = "evidence") -> str:
+    """A declaration's evidence: a file of an allowed type within the attachment limit
+    (``core.uploads.check_file``). Returns its clean name."""
     if evidence is None or not getattr(evidence, "name", ""):
         raise ServiceError(_("Attach the certificate or other evidence."), field=field)
     ext = os.path.splitext(evidence.name)[1].lower()
     if ext not in EVIDENCE_TYPES:
         raise ServiceError(_("Evidence must be a PDF, JPG, PNG or OFD file."), field=field)
-    if getattr(evidence, "size", 0) > uploads.limit("attachment"):
-        raise ServiceError(uploads.too_large_message("attachment"), field=field)
+    name = uploads.check_file(evidence, "attachment", field=field)
     if getattr(evidence, "size", 0) == 0:
         raise ServiceError(_("The evidence file is empty."), field=field)
+    return name
 
 
 def _school_approvers(person) -> list[int]:
     """Accounts of the principals and admins whose units hold the person's unit."""
     from jiaoyan.people.models import RoleAssignment
 
-    ids = [int(p) for p in person.org_unit.path.strip("/").split("/") if p]
+    ids = path_ids(person.org_unit.path)
     return list(
         RoleAssignment.objects.filter(
             is_active=True,
@@ -477,6 +486,13 @@ def _school_approvers(person) -> list[int]:
         .values_list("person__user_id", flat=True)
         .distinct()
     )
+
+
+def may_declare(request, user, kwargs) -> None:
+    """The upload guard of a declaration (page and API): only a person with a staff
+    record declares, refused before the evidence is read."""
+    if getattr(user, "person", None) is None:
+        raise PermissionDenied(_("Only a person with a staff record can declare hours."))
 
 
 @transaction.atomic
@@ -497,6 +513,7 @@ def declare_external(
     person = getattr(actor, "person", None)
     if person is None:
         raise ServiceError(_("Only a person with a staff record can declare hours."))
+    require(actor, "add", ExternalDeclaration(person=person))
     title = clean_text(title, field="title", label=_("Training"), limit=200, required=True)
     organiser = clean_text(
         organiser, field="organiser", label=_("Organiser"), limit=200, required=True
@@ -517,7 +534,7 @@ def declare_external(
         allowed = {c.id for c in rules.Settings().categories(person.org_unit.path)}
         if category.pk not in allowed:
             raise ServiceError(_("This category does not apply to you."), field="category")
-    check_evidence(evidence)
+    evidence_name = check_evidence(evidence)
     dup = duplicate_of(person.pk, title, start_date, end_date)
     if dup:
         raise ServiceError(
@@ -532,7 +549,7 @@ def declare_external(
         end_date=end_date,
         hours=amount,
         category=category,
-        evidence_name=os.path.basename(evidence.name)[:200],
+        evidence_name=evidence_name,
     )
     decl.evidence.save(
         f"{timezone.now():%Y%m%d%H%M%S}{os.path.splitext(evidence.name)[1].lower()}",
@@ -674,10 +691,9 @@ def send_reminders(*, actor, cycles: models.QuerySet, today: dt.date | None = No
     whom ``actor`` may remind (principal or admin above them), once a month each
     (deduplicated); one audit row. Returns how many were sent."""
     today = today or timezone.localdate()
-    pairs = HoursCycle.objects.filter(is_current=True).values_list("start_year", "end_year")
     rows = list(
         cycles.filter(scope_q(actor, HoursCycle, "change"))
-        .filter(rules.behind_q(set(pairs.distinct()), today))
+        .filter(rules.behind_q(queries.cycle_pairs(), today))
         .exclude(person__user__isnull=True)
         .values_list("pk", "person__user_id", "earned", "required_hours", "start_year", "end_year")[
             :20000

@@ -4,10 +4,7 @@ external declarations, who is behind schedule, a bureau's rules, and certificate
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -17,9 +14,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
-from jiaoyan.core import audit, ratelimit
+from jiaoyan.core import audit
 from jiaoyan.core.lists import SortOption
-from jiaoyan.core.middleware import client_ip
 from jiaoyan.core.models import Job
 from jiaoyan.core.pages import (
     Column,
@@ -180,15 +176,10 @@ class DeclarationList(ListPage):
 declaration_list = login_required(DeclarationList.as_view())
 
 
-def _may_declare(request, user, kwargs) -> None:
-    if getattr(user, "person", None) is None:
-        raise PermissionDenied(_("Only a person with a staff record can declare hours."))
-
-
 @login_required
-@upload("attachment", allowed=_may_declare)
+@upload("attachment", allowed=services.may_declare)
 def declaration_new(request: HttpRequest) -> HttpResponse:
-    _may_declare(request, request.user, {})
+    services.may_declare(request, request.user, {})
     person = request.user.person
     category_ids = [c.id for c in rules.Settings().categories(person.org_unit.path)]
     form = DeclarationForm(
@@ -419,7 +410,7 @@ my_certificates = login_required(MyCertificates.as_view())
 
 def _certificate(request, pk: int) -> Certificate:
     cert = get_visible_or_404(queries.certificates(request.user), request.user, pk=pk)
-    if not certificates.may_download(request.user, cert):
+    if not can(request.user, "download", cert):
         raise Http404
     return cert
 
@@ -450,7 +441,7 @@ def certificate_revoke(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _source(request, ct: int, pk: int):
     source = certificates.source_of(ct, pk)
-    if source is None or not certificates.may_manage(request.user, source):
+    if source is None or not can(request.user, "change", source):
         raise Http404
     return source
 
@@ -515,8 +506,7 @@ def zip_download(request: HttpRequest, job_id: int) -> FileResponse:
 
 def verify_page(request: HttpRequest, code: str) -> HttpResponse:
     """The public verification of a certificate's code (no login; rate-limited)."""
-    limit = int(getattr(settings, "CERTIFICATE_VERIFY_PER_MINUTE", 30))
-    if not ratelimit.hit("certificate-verify", client_ip(request) or "-", limit=limit):
+    if not certificates.may_look_up(request):
         return render(request, "hours/verify.html", {"limited": True, "code": code}, status=429)
     found = certificates.verify(code)
     return render(
@@ -532,8 +522,3 @@ def verify_form(request: HttpRequest) -> HttpResponse:
     if code:
         return redirect("hours:verify", code=code)
     return render(request, "hours/verify.html", {"ask": True})
-
-
-def source_link(source) -> str:
-    ct = ContentType.objects.get_for_model(type(source))
-    return reverse("hours:source_certificates", args=[ct.pk, source.pk])
