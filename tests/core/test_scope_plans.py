@@ -47,10 +47,12 @@ def _leading_columns(cursor, table: str) -> dict[str, str]:
     }
 
 
-def full_scans(qs) -> list[str]:
-    """The steps of ``qs``'s plan that read its whole table (empty: none)."""
+def full_scans(qs, *, ordered: bool = False) -> list[str]:
+    """The steps of ``qs``'s plan that read its whole table (empty: none); ``ordered``:
+    of the list's first page in its order, rather than of its count."""
     table = qs.model._meta.db_table
-    sql, params = qs.order_by().values("pk").query.sql_with_params()
+    rows = qs.values("pk")[:25] if ordered else qs.order_by().values("pk")
+    sql, params = rows.query.sql_with_params()
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             leading = _leading_columns(cursor, table)
@@ -176,3 +178,39 @@ def test_a_briefs_ledger_items_are_read_from_indexes(shared):
     qs = _items_of(shared.users["city_admin"], shared.units["linwei"])
     scans = full_scans(qs)
     assert not scans, f"{scans}\n{qs.order_by().values('pk').query}"
+
+
+def test_a_schools_rows_behind_a_relation_are_read_by_their_own_key(shared):
+    """A principal's list of rows whose unit is reached through another table (external
+    declarations: the person's school) is read from the rows' own foreign-key index and
+    sorted, not by walking the whole table in list order looking for the school's few
+    rows among the city's (at city scale: 1.5 s for a school's declarations)."""
+    from jiaoyan.hours.models import ExternalDeclaration
+
+    day = timezone.localdate() - dt.timedelta(days=30)
+    template = ExternalDeclaration(
+        person=shared.people["teacher_c"],
+        title="校外培训",
+        organiser="华州区进修学校",
+        start_date=day,
+        end_date=day,
+        hours=3,
+    )
+    _fill(template, BIG, start_date=lambda i: day - dt.timedelta(days=i % 300))
+    ExternalDeclaration.objects.create(
+        person=shared.people["teacher"],
+        title="本校培训",
+        organiser="临渭区",
+        start_date=day,
+        end_date=day,
+        hours=2,
+    )
+    qs = ExternalDeclaration.objects.visible_to(shared.users["principal"]).order_by(
+        "-created_at", "-id"
+    )
+    assert [d.title for d in qs] == ["本校培训"]
+    # PostgreSQL prices the walk from its statistics (at this size, rightly cheap); the
+    # count must still be read from indexes there. SQLite's planner takes the walk at
+    # any size when the school is only reached through a join.
+    scans = full_scans(qs, ordered=connection.vendor == "sqlite")
+    assert not scans, f"{scans}\n{qs.values('pk').query}"

@@ -346,6 +346,26 @@ def is_shared_unit(user, name: str, unit_id: int | None) -> bool:
 
 # Subtrees this near the root (a province: 1, a city: 2) hold most of a table's rows.
 BROAD_DEPTH = 2
+# Subtrees this deep (a town: 4, a school: 4 or 5) hold few: reading their rows in a
+# list's order means walking past nearly all others (a county's, depth 3, are many
+# enough that the walk finds a page of them at once).
+NARROW_DEPTH = 4
+
+
+def _first_hop_ids(
+    model: type[models.Model], rel: str, units: models.QuerySet
+) -> tuple[str, models.QuerySet]:
+    """``<rel>__in=units`` for a relation of several hops (``person__org_unit``) as a
+    condition on the row's own foreign key: ``person IN (SELECT id FROM person WHERE
+    org_unit IN units)``, each hop a subquery on the next table's foreign-key index."""
+    hops = rel.split("__")
+    hop_models = [model]
+    for hop in hops[:-1]:
+        hop_models.append(hop_models[-1]._meta.get_field(hop).related_model)
+    ids = units
+    for hop, hop_model in zip(reversed(hops[1:]), reversed(hop_models[1:]), strict=True):
+        ids = hop_model._base_manager.filter(**{f"{hop}__in": ids}).values("pk")
+    return hops[0], ids
 
 
 @dataclass(frozen=True)
@@ -372,11 +392,18 @@ def _scope_branch(user, model: type[models.Model], action: str) -> Q | _IdSet | 
     rel, unit_model = relation
     last = spec.path.rsplit("__", 1)[1]
     units = unit_model._default_manager.filter(_path_q(last, paths)).values("pk")
-    if min(p.count("/") - 1 for p in paths) <= BROAD_DEPTH:
+    depth = min(p.count("/") - 1 for p in paths)
+    if depth <= BROAD_DEPTH:
         # A province or a city: most rows are visible, so the best plan reads the rows
         # in list order and checks each against the hashed set of units (a plain IN);
         # as an array the planner would guess ten units and sort the whole table.
         return Q(**{f"{rel}__in": units})
+    if depth >= NARROW_DEPTH and "__" in rel:
+        # A town or a school: few rows are visible, so the best plan finds them from the
+        # row's own foreign-key index and sorts them. Through a join (a declaration's
+        # person's unit) SQLite instead walks the whole table in list order looking for
+        # them (a school's declarations: 1.5 s at city scale, 0.1 ms this way).
+        rel, units = _first_hop_ids(model, rel, units)
     return _IdSet(rel, units)
 
 

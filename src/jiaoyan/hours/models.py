@@ -29,7 +29,11 @@ from jiaoyan.core.scope import ScopedQuerySet, can, scoped, units_above_q
 
 
 def _own(user) -> Q:
-    return Q(person__user_id=user.pk)
+    """A person's own rows (records, cycle, declarations, certificates), found from the
+    row's own person index: the person is looked up first, never joined to every row."""
+    from jiaoyan.people.models import Person
+
+    return Q(person__in_ids=Person.objects.filter(user_id=user.pk).values("pk"))
 
 
 def _check(user, action, record) -> bool | None:
@@ -210,10 +214,6 @@ class HoursPolicy(Versioned, Timestamped, models.Model):
         return f"{self.org_unit}：{self.required_hours}/{self.cycle_years}"
 
 
-def _own_cycle(user) -> Q:
-    return Q(person__user_id=user.pk)
-
-
 def _check_cycle(user, action, cycle) -> bool | None:
     if action == "view" and cycle.person_id and cycle.person.user_id == user.pk:
         return True
@@ -230,7 +230,7 @@ def _check_cycle(user, action, cycle) -> bool | None:
     },
     grants=False,
     check=_check_cycle,
-    visible=_own_cycle,
+    visible=_own,
 )
 class HoursCycle(models.Model):
     """One person's continuing-education cycle (e.g. 2024–2028, 360 hours), with the rules
@@ -292,10 +292,6 @@ class HoursCycle(models.Model):
         return f"{self.start_year}–{self.end_year}"
 
 
-def _own_declaration(user) -> Q:
-    return Q(person__user_id=user.pk)
-
-
 def _check_declaration(user, action, decl) -> bool | None:
     own = decl.person_id and decl.person.user_id == user.pk
     if action == "view" and own:
@@ -314,7 +310,7 @@ def _check_declaration(user, action, decl) -> bool | None:
     },
     grants=False,
     check=_check_declaration,
-    visible=_own_declaration,
+    visible=_own,
 )
 class ExternalDeclaration(Versioned, Timestamped, models.Model):
     """External training a person declares (校外培训申报) with evidence; the principal or
@@ -379,10 +375,6 @@ class ExternalDeclaration(Versioned, Timestamped, models.Model):
         return reverse("hours:declaration", args=[self.pk])
 
 
-def _own_certificate(user) -> Q:
-    return Q(person__user_id=user.pk)
-
-
 def _check_certificate(user, action, cert) -> bool | None:
     own = bool(cert.person_id) and cert.person.user_id == user.pk
     if action == "view" and own:
@@ -406,7 +398,7 @@ def _check_certificate(user, action, cert) -> bool | None:
     rules={"view": ADMINS | {Role.RESEARCHER}},
     grants=False,
     check=_check_certificate,
-    visible=_own_certificate,
+    visible=_own,
 )
 class Certificate(models.Model):
     """A certificate issued to one person for one source (a programme, any module's
