@@ -73,6 +73,22 @@ def test_measure_page_counts_queries_and_checks_growth(world, tmp_path):
     ctx.close()
 
 
+def test_the_pages_report_the_process_private_memory(world, tmp_path):
+    """The web-process memory figure is the private memory (the database file's mapped
+    pages are the shared file cache), read while the pages run."""
+    import sys
+
+    ctx = bench.BenchContext(scale="test", var_dir=tmp_path)
+    results, private = bench.run_pages(
+        ctx, [bench.Page("people", "/people/", user="city_admin")], repeat=2, log=lambda _: None
+    )
+    assert [r["name"] for r in results] == ["people"] and "error" not in results[0]
+    if sys.platform == "linux":
+        assert 0 < private <= bench.peak_rss_mb()
+    else:
+        assert private is None
+
+
 def test_imports_and_jobs_are_rolled_back(world, tmp_path):
     ctx = bench.BenchContext(scale="test", var_dir=tmp_path)
     before = Person.objects.count()

@@ -308,6 +308,25 @@ def peak_rss_mb() -> float:
     return round(peak / (1024 * 1024 if sys.platform == "darwin" else 1024), 1)
 
 
+def private_mb() -> float | None:
+    """This process's private (anonymous) resident memory now, in MB; None where the
+    system does not say (Linux's /proc only).
+
+    RSS also counts the pages of files the process maps — the SQLite database itself,
+    mapped up to its ``mmap_size`` (256 MB), and the shared libraries. Those pages are
+    the operating system's file cache, shared by every process that reads the same file,
+    so N web processes cost N times their private memory plus the file cache once.
+    """
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:
+        return None
+    for line in status.splitlines():
+        if line.startswith("RssAnon:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return None
+
+
 def percentile(values: list[float], pct: float) -> float:
     """Nearest-rank percentile (p50 of 30 values is the 15th, p95 the 29th)."""
     ordered = sorted(values)
@@ -383,16 +402,25 @@ def page_ok(result: dict, spec: Page) -> bool:
     )
 
 
-def run_pages(ctx: BenchContext, pages: list[Page], *, repeat: int, log=print) -> list[dict]:
+def run_pages(
+    ctx: BenchContext, pages: list[Page], *, repeat: int, log=print
+) -> tuple[list[dict], float | None]:
+    """Each page measured in turn; and the peak of the process's private memory, read
+    after each page (Python rarely gives memory back, so the reading after a page is
+    close to its peak)."""
     results = []
+    peak = private_mb()
     try:
         for spec in pages:
             r = measure_page(ctx, spec, repeat=repeat)
             log(format_page(r))
             results.append(r)
+            now = private_mb()
+            if now is not None:
+                peak = max(peak or 0.0, now)
     finally:
         ctx.close()
-    return results
+    return results, peak
 
 
 #: At small scale an import's sheet has a tenth of its rows: a smoke test, not a measure.
