@@ -1302,19 +1302,13 @@ def _issue_certificates(programme: Programme, completed: list[int]) -> int:
 def adjust_hours(*, actor, enrolment: Enrolment, hours: Any, reason: str) -> Enrolment:
     """A correction of the hours a completed participant is credited: an audited
     adjustment (positive or negative) with a reason, by an admin of the organiser."""
-    from jiaoyan.core.paths import is_under
-    from jiaoyan.core.roles import ADMINS
-
     e = (
         Enrolment.objects.select_for_update()
         .select_related("programme__org_unit")
         .get(pk=enrolment.pk)
     )
     p = e.programme
-    admin = actor.is_superuser or any(
-        s.role in ADMINS and is_under(p.org_unit.path, s.path) for s in user_scopes(actor)
-    )
-    if not admin:
+    if not can(actor, "adjust", e):
         raise PermissionDenied(_("Only an admin of the organiser corrects hours."))
     reason = clean_text(reason, field="reason", label=_("Reason"), limit=300, required=True)
     value = _decimal(
