@@ -15,7 +15,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from jiaoyan.activities import codes
 from jiaoyan.core.errors import ServiceError
 from jiaoyan.core.models import AuditLog
-from jiaoyan.hours.models import HoursRecord
+from jiaoyan.hours.models import HoursCategory, HoursRecord
 from jiaoyan.training import services
 from jiaoyan.training.models import Attendance, Enrolment, Programme, Quota, Submission
 from tests.conftest import make_person
@@ -101,6 +101,18 @@ def test_completion_with_exact_numbers_and_hours(world, category):
     assert not HoursRecord.objects.filter(person__in=[b, c]).exists()
     p.refresh_from_db()
     assert p.status == Programme.Status.CLOSED and p.completed_count == 1
+
+
+def test_categories_offered_are_those_of_the_nearest_bureau_that_set_any(world, category):
+    w = world
+    city = HoursCategory.objects.create(org_unit=w.units["city_bureau"], code="TY", name="通识")
+    HoursCategory.objects.create(
+        org_unit=w.units["linwei_bureau"], code="OLD", name="停用", active=False
+    )
+    # 临渭区 set its own: the city's are not offered there; 华州区 set none: the city's are.
+    assert services.categories_for(w.units["linwei_institute"]) == [category]
+    assert services.categories_for(w.schools["school_a"].org_unit) == [category]
+    assert services.categories_for(w.units["huazhou_bureau"]) == [city]
 
 
 def test_per_session_hours_and_adjustment(world):

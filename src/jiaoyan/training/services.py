@@ -30,6 +30,7 @@ from jiaoyan.activities import codes
 from jiaoyan.core import audit, uploads
 from jiaoyan.core.errors import ServiceError
 from jiaoyan.core.models import AuditLog
+from jiaoyan.core.paths import OFFICE_KINDS, nearest, region_id
 from jiaoyan.core.resolve import resolve, resolve_many, resolve_optional
 from jiaoyan.core.roles import Role
 from jiaoyan.core.scope import can, locked, require, user_scopes
@@ -152,26 +153,24 @@ def _decimal(value: Any, *, field: str, label: str, low=Decimal("0"), high=MAX_S
     return number.quantize(Decimal("0.1"))
 
 
-def categories_for(unit: OrgUnit):
+def categories_for(unit: OrgUnit) -> list[HoursCategory]:
     """The hours categories offered to a programme of ``unit``: those of the nearest
-    bureau above it (or at it) that set any — the rule of ``communities.policies``."""
+    bureau above it (or at it) that set any (``core.paths.nearest``, as hours' rules)."""
     ids = unit.ancestor_ids
-    rows = list(
+    rows = (
         HoursCategory.objects.filter(
             Q(org_unit_id__in=ids)
-            | Q(org_unit__parent_id__in=ids, org_unit__kind__in=["bureau", "institute"]),
+            | Q(org_unit__parent_id__in=ids, org_unit__kind__in=OFFICE_KINDS),
             active=True,
-        ).select_related("org_unit")
+        )
+        .select_related("org_unit")
+        .order_by("order", "id")
     )
-    best: dict[int, list[HoursCategory]] = defaultdict(list)
+    by_region: dict[int, list[HoursCategory]] = defaultdict(list)
     for c in rows:
         u = c.org_unit
-        region = u.parent_id if u.kind in ("bureau", "institute") and u.parent_id else u.pk
-        best[region].append(c)
-    for uid in reversed(ids):
-        if uid in best:
-            return sorted(best[uid], key=lambda c: (c.order, c.pk))
-    return []
+        by_region[region_id(u.pk, u.kind, u.parent_id)].append(c)
+    return nearest(by_region, unit.path) or []
 
 
 def _clean_cohorts(value: Any) -> str:
