@@ -323,12 +323,25 @@ def test_submission_types_deadline_and_one_resubmission(world):
         deadline=DAY1 + dt.timedelta(days=3),
     )
     with time_machine.travel(DAY1, tick=False):
-        with pytest.raises(ServiceError):
-            services.submit(
-                actor=teacher,
-                assignment=job,
-                file=SimpleUploadedFile("x.html", b"<script>alert(1)</script>"),
+        # A page or a script is refused by the shared upload rule (whatever its last
+        # suffix), a kind a submission may not be by training's own list.
+        for name in ("x.html", "x.html.pdf"):
+            with pytest.raises(ServiceError) as err:
+                services.submit(
+                    actor=teacher,
+                    assignment=job,
+                    file=SimpleUploadedFile(name, b"<script>alert(1)</script>"),
+                )
+            assert (err.value.field, err.value.text) == (
+                "file",
+                f"网页、脚本和程序文件不能共享：{name}。",
             )
+        with pytest.raises(ServiceError) as err:
+            services.submit(
+                actor=teacher, assignment=job, file=SimpleUploadedFile("课.psd", b"\0\0")
+            )
+        assert err.value.field == "file"
+        assert err.value.text.startswith("不接受“.psd”类型的文件。")
         with pytest.raises(ServiceError):
             services.submit(actor=teacher, assignment=job, text="")
         assert not Submission.objects.exists()

@@ -909,11 +909,11 @@ def add_assignment(
 
 
 def _check_upload(upload) -> str:
+    """The clean name of a submission's file (``core.uploads.check_file``: size, no pages,
+    scripts or programs), of one of the kinds a submission may be; "" for none."""
     if upload is None:
         return ""
-    if upload.size > uploads.limit("attachment"):
-        raise ServiceError(uploads.too_large_message("attachment"), field="file")
-    name = os.path.basename(upload.name or "")[:200]
+    name = uploads.check_file(upload, "attachment")
     ext = os.path.splitext(name)[1].lower()
     if ext not in SUBMISSION_TYPES:
         raise ServiceError(
