@@ -27,6 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from jiaoyan.activities import codes
+from jiaoyan.activities.services import CHECKIN_CLOSES, CHECKIN_OPENS, LATE_AFTER
 from jiaoyan.core import audit, uploads
 from jiaoyan.core.errors import ServiceError
 from jiaoyan.core.models import AuditLog
@@ -55,9 +56,6 @@ Action = AuditLog.Action
 PStatus = Programme.Status
 EStatus = Enrolment.Status
 
-CHECKIN_OPENS = dt.timedelta(minutes=60)  # before the start
-CHECKIN_CLOSES = dt.timedelta(minutes=30)  # after the end
-LATE_AFTER = dt.timedelta(minutes=10)  # after the start
 MAX_SESSION_HOURS = Decimal("24")
 MAX_SCORE = Decimal("1000")
 # What a submission may be: documents, slides, sheets, pictures, archives. Never HTML,
@@ -770,6 +768,8 @@ def withdraw_mine(*, actor, programme: Programme) -> Enrolment:
 
 
 def _check_window(session: Session, now: dt.datetime) -> None:
+    """Refuse a check-in outside the session's window: the activities' window and
+    lateness (``CHECKIN_OPENS``, ``CHECKIN_CLOSES``, ``LATE_AFTER``), one rule for both."""
     p = session.programme
     if p.status not in {PStatus.OPEN, PStatus.RUNNING}:
         raise ServiceError(
