@@ -421,3 +421,41 @@ def test_metrics_of_a_district(world):
     assert values["training.participants"] == 2
     assert values["training.completion_rate"] == 50.0
     assert float(values["training.hours_credited"]) == 4.0
+
+
+def test_inviting_many_seats_them_in_order_in_a_fixed_number_of_statements(
+    world, django_assert_max_num_queries
+):
+    w = world
+    researcher = w.users["district_researcher"]
+    p = make_programme(w, mode="invitation", capacity=3)
+    a, b, c, d, e = _teachers(w, 5)
+    services.invite(actor=researcher, programme=p, people=[a.staff_no])
+    gone = services.invite(actor=researcher, programme=p, people=[b.staff_no])[0]
+    services.withdraw(actor=researcher, enrolment=gone)
+    audits = AuditLog.objects.filter(content_type__model="enrolment").count()
+    # a is on the programme already (left as it is); b withdrew and comes back.
+    rows = services.invite(
+        actor=researcher, programme=p, people=[c.staff_no, a.staff_no, b.staff_no, d.pk, e.pk]
+    )
+    assert [(x.person_id, x.status) for x in rows] == [
+        (c.pk, "enrolled"),
+        (b.pk, "enrolled"),
+        (d.pk, "waitlisted"),
+        (e.pk, "waitlisted"),
+    ]
+    assert all(x.pk and x.via == "invitation" for x in rows)
+    assert Enrolment.objects.get(pk=gone.pk).status == "enrolled"
+    p.refresh_from_db()
+    assert (p.enrolled_count, p.waitlist_count) == (3, 2)
+    assert AuditLog.objects.filter(content_type__model="enrolment").count() == audits + 4
+    # The first invited to wait takes the first free seat.
+    services.withdraw(actor=researcher, enrolment=Enrolment.objects.get(programme=p, person=a))
+    assert Enrolment.objects.get(programme=p, person=d).status == "enrolled"
+    assert Enrolment.objects.get(programme=p, person=e).status == "waitlisted"
+    # Forty people cost what four did: no statement per person.
+    school = w.schools["school_a"].org_unit
+    many = [make_person(f"M{i:03d}", f"受邀{i}", school, role="teacher") for i in range(40)]
+    with django_assert_max_num_queries(12):
+        rows = services.invite(actor=researcher, programme=p, people=[x.pk for x in many])
+    assert len(rows) == 40 and {x.status for x in rows} == {"waitlisted"}

@@ -529,17 +529,25 @@ def _lock_programme(programme: Programme) -> Programme:
     return Programme.objects.select_for_update().get(pk=programme.pk)
 
 
-def _seat_or_wait(p: Programme, e: Enrolment, now: dt.datetime) -> None:
-    """Give ``e`` a seat when one is free, else put it at the end of the waitlist."""
+def _place(p: Programme, e: Enrolment, now: dt.datetime) -> None:
+    """Give ``e`` a seat when one is free, else put it at the end of the waitlist; counted
+    on ``p`` in memory (the caller writes the counts)."""
     if p.capacity is None or p.enrolled_count < p.capacity:
         e.status = EStatus.ENROLLED
         e.waitlisted_at = None
         p.enrolled_count += 1
-        Programme.objects.filter(pk=p.pk).update(enrolled_count=F("enrolled_count") + 1)
     else:
         e.status = EStatus.WAITLISTED
         e.waitlisted_at = now
         p.waitlist_count += 1
+
+
+def _seat_or_wait(p: Programme, e: Enrolment, now: dt.datetime) -> None:
+    """Give ``e`` a seat when one is free, else put it at the end of the waitlist."""
+    _place(p, e, now)
+    if e.status == EStatus.ENROLLED:
+        Programme.objects.filter(pk=p.pk).update(enrolled_count=F("enrolled_count") + 1)
+    else:
         Programme.objects.filter(pk=p.pk).update(waitlist_count=F("waitlist_count") + 1)
 
 
@@ -652,24 +660,71 @@ def _may_nominate(actor, school: OrgUnit) -> bool:
 
 @transaction.atomic
 def invite(*, actor, programme: Programme, people: Iterable[Any]) -> list[Enrolment]:
-    """The organiser enrols people (staff numbers or ids it may see) directly."""
+    """The organiser enrols people (staff numbers or ids it may see) directly. Those not on
+    the programme yet (or withdrawn from it) take the free seats in the order given, the
+    rest wait; the others are left as they are. A fixed number of statements whatever the
+    number of people: one batched insert of the enrolments and one of their audit rows."""
     p = _lock_programme(programme)
     require(actor, "change", p)
     _check_enrolling(p)
     found = resolve_many(actor, Person, list(people), field="people")
     if not found:
         raise ServiceError(_("Name at least one person."), field="people")
-    out = []
+    from jiaoyan.people.models import RoleAssignment
+
+    ids = [who.pk for who in found]
+    existing = {
+        e.person_id: e
+        for e in Enrolment.objects.select_for_update().filter(programme=p, person_id__in=ids)
+    }
+    roles: dict[int, set[str]] = defaultdict(set)
+    for person_id, role in RoleAssignment.objects.filter(
+        person_id__in=ids, is_active=True
+    ).values_list("person_id", "role"):
+        roles[person_id].add(role)
+    now = timezone.now()
+    enrolled, waiting = p.enrolled_count, p.waitlist_count
+    new: list[Enrolment] = []
+    back: list[Enrolment] = []
+    out: list[Enrolment] = []
     for who in found:
-        if (
-            Enrolment.objects.filter(programme=p, person=who)
-            .exclude(status=EStatus.WITHDRAWN)
-            .exists()
-        ):
+        e = existing.get(who.pk)
+        if e is not None and e.status != EStatus.WITHDRAWN:
             continue
-        e = _enrol(p, who, actor=actor, via=Enrolment.Via.INVITATION)
-        audit.record(actor, e, Action.CREATE, {"status": [None, e.status], "via": [None, e.via]})
+        if e is None:
+            e = Enrolment(programme=p, person=who)
+            new.append(e)
+        else:
+            e.person = who
+            back.append(e)
+        e.school_id = who.org_unit_id
+        e.cohort = cohort_of(who, roles[who.pk])
+        e.via = Enrolment.Via.INVITATION
+        e.enrolled_at = now
+        e.withdrawn_at = None
+        e.added_by = actor
+        # Those who wait are served in the order given (the waitlist is by this moment).
+        _place(p, e, now + dt.timedelta(microseconds=len(out)))
         out.append(e)
+    if back:
+        fields = ["school", "cohort", "via", "status", "enrolled_at", "waitlisted_at"]
+        Enrolment.objects.bulk_update(back, [*fields, "withdrawn_at", "added_by"])
+    Enrolment.objects.bulk_create(new)
+    Programme.objects.filter(pk=p.pk).update(
+        enrolled_count=F("enrolled_count") + (p.enrolled_count - enrolled),
+        waitlist_count=F("waitlist_count") + (p.waitlist_count - waiting),
+    )
+    path = OrgUnit.objects.filter(pk=p.org_unit_id).values_list("path", flat=True).get()
+    AuditLog.objects.bulk_create(
+        audit.build(
+            actor,
+            e,
+            Action.CREATE,
+            {"status": [None, e.status], "via": [None, e.via]},
+            unit_path=path,
+        )
+        for e in out
+    )
     return out
 
 
