@@ -753,7 +753,7 @@ def _promote_first(p: Programme) -> Enrolment | None:
         first,
         Action.UPDATE,
         {"status": [EStatus.WAITLISTED, EStatus.ENROLLED]},
-        message="waitlist promotion",
+        message=_("Promoted from the waitlist"),
     )
     from jiaoyan.core.notifications import notify
 
@@ -923,7 +923,7 @@ def write_attendance(
             session,
             Action.UPDATE,
             {"attendance": [None, f"+{len(new)} ~{len(changed)}"]},
-            message="attendance import",
+            message=_("Attendance imported"),
         )
     return len(new), len(changed), same
 
@@ -1315,7 +1315,11 @@ def compute_completion(*, actor, programme: Programme, close: bool = False) -> d
         p,
         Action.UPDATE,
         changes,
-        message=f"completion: {done}/{len(rows)}; hours records +{created} -{removed}",
+        message=_(
+            "Completion computed: %(done)d of %(total)d completed; hours records "
+            "+%(created)d −%(removed)d"
+        )
+        % {"done": done, "total": len(rows), "created": created, "removed": removed},
     )
     if close:
         _issue_certificates(p, completed_people)
