@@ -11,6 +11,7 @@ from decimal import Decimal
 import openpyxl
 import pytest
 import time_machine
+from django.core.exceptions import PermissionDenied
 
 from jiaoyan.core.sheets import run_import
 from jiaoyan.training import services
@@ -141,9 +142,11 @@ def test_attendance_import_keeps_late_and_absent_and_reports_errors(world):
     assert s.present_count == 2
     again = run_import(kind(), data, "签到.xlsx", valid_only=True)
     assert again.created == 0 and again.updated == 0 and again.unchanged == 3
-    # The teacher may not import into the session.
-    with pytest.raises(Exception):  # noqa: B017 - PermissionDenied or ServiceError
+    # The teacher sees the session but may not import into it: refused before any row.
+    with pytest.raises(PermissionDenied) as err:
         run_import(kind("teacher"), data, "签到.xlsx")
+    assert str(err.value) == "你无权记录该场次的考勤。"
+    assert Attendance.objects.filter(session=s).count() == 3
 
 
 def test_my_trainings_shows_outcome_missed_and_hours(world, client_for):
