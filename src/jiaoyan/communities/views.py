@@ -37,7 +37,7 @@ from jiaoyan.core.pages import (
     wants_export,
 )
 from jiaoyan.core.scope import can, get_visible_or_404, scope_paths
-from jiaoyan.core.uploads import upload
+from jiaoyan.core.uploads import may_on, upload
 from jiaoyan.orgs.models import OrgUnit
 
 from . import policies, progress, queries, services
@@ -433,15 +433,17 @@ def community_calendar(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _may_share(request, user, kwargs) -> None:
-    community = get_visible_or_404(Community, user, pk=kwargs["pk"])
-    if not services.may_share_file(user, community):
-        raise PermissionDenied(_("Only the community's members and managers share files."))
+#: The upload guard (core.uploads) of the workspace's shared files, page and API.
+may_share = may_on(
+    Community,
+    services.may_share_file,
+    message=gettext_lazy("Only the community's members and managers share files."),
+)
 
 
 @login_required
 @require_POST
-@upload("attachment", allowed=_may_share)
+@upload("attachment", allowed=may_share)
 def file_share(request: HttpRequest, pk: int) -> HttpResponse:
     community = _community(request, pk)
     return post_form(
