@@ -163,6 +163,17 @@ def test_feed_tells_what_happened(world, studio):
     assert [f["text"] for f in done] == ["课题研究"]
     assert done[0]["when"].date() == dt.date(YEAR, 1, 15)
     assert [f["when"] for f in feed] == sorted((f["when"] for f in feed), reverse=True)
+    # What the workspace read already (every member, the newest activities and files)
+    # tells the same story without reading them again.
+    read = {
+        "members": list(queries.members(studio)),
+        "activities": queries.community_activities(studio, world.users["teacher"]),
+        "files": queries.shared_files(studio),
+    }
+    again = queries.feed(studio, tasks=rows, **read)
+    assert [(f["kind"], f["text"], f["when"]) for f in again] == [
+        (f["kind"], f["text"], f["when"]) for f in feed
+    ]
 
 
 def test_a_task_met_by_held_activities_shows_in_the_feed_and_the_page(world, studio, client_for):

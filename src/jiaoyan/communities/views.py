@@ -223,6 +223,8 @@ def community_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if community.kind == Kind.STUDIO:
         score = progress.points([community], year, lambda c: rules, records)[community.pk]
     members = list(queries.members(community))
+    activities = queries.community_activities(community, request.user)
+    files = queries.shared_files(community)
     reports = list(
         YearlyReport.objects.filter(community=community).select_related("job").order_by("-id")[:5]
     )
@@ -242,9 +244,11 @@ def community_detail(request: HttpRequest, pk: int) -> HttpResponse:
         ],
         "score": score,
         "score_rows": _score_rows(score),
-        "activities": queries.community_activities(community, request.user),
-        "feed": queries.feed(community, tasks=tasks),
-        "files": queries.shared_files(community),
+        "activities": activities,
+        "feed": queries.feed(
+            community, tasks=tasks, members=members, activities=activities, files=files
+        ),
+        "files": files,
         "may_share": services.may_share_file(request.user, community),
         "file_form": FileForm(),
         "may_change_tasks": services.may_change_tasks(request.user, community),
