@@ -124,6 +124,10 @@ def test_calendar_shows_the_communitys_activities_only(
     text = resp.content.decode()
     assert resp.status_code == 200
     assert "工作室示范课一" in text and "别的工作室活动" not in text
+    # The month grid (shared with the activities' calendar) heads its columns Monday first.
+    heads = [f'<th class="text-center">{w}</th>' for w in "一二三四五六日"]
+    assert "".join(heads) in text
+    assert "".join(heads) in client.get("/activities/calendar/").content.decode()
     day = client.get(
         f"/communities/{studio.pk}/calendar/?day={a.starts_at.date().isoformat()}"
     ).content.decode()

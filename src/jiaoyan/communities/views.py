@@ -398,8 +398,6 @@ def task_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 # --- the workspace's calendar and shared files ----------------------------------------------
 
-WEEKDAYS = ["一", "二", "三", "四", "五", "六", "日"]
-
 
 @login_required
 def community_calendar(request: HttpRequest, pk: int) -> HttpResponse:
@@ -427,7 +425,6 @@ def community_calendar(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "community": community,
             "grid": grid,
-            "weekdays": WEEKDAYS,
             "day": day,
             "listed": list(listed.select_related("org_unit")[:100]),
             "prev": (first - dt.timedelta(days=1)).strftime("%Y-%m"),
