@@ -55,3 +55,18 @@ def _browser_extras(request, csp_violations):
     yield
     for pg in pages:
         _screenshot_on_failure(request, pg)
+
+
+@pytest.fixture
+def reseeded(transactional_db):
+    """A transactional test that ran before this one flushed the database, the seeded
+    stages and subjects (a data migration) with it: put them back, and forget the content
+    types cached before the flush."""
+    import importlib
+
+    from django.apps import apps
+    from django.contrib.contenttypes.models import ContentType
+
+    ContentType.objects.clear_cache()
+    seed = importlib.import_module("jiaoyan.orgs.migrations.0002_seed_stages_and_subjects")
+    seed.seed(apps, None)

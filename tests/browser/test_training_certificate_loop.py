@@ -22,30 +22,23 @@ from django.utils import timezone
 
 from jiaoyan.activities import services as activity_services
 from jiaoyan.hours.models import Certificate, ExternalDeclaration, HoursCycle, HoursRecord
-from jiaoyan.training import services
-from jiaoyan.training.models import Programme
 from tests.activities.conftest import make_activity
+
+from .training_steps import (
+    check_in_to_every_session,
+    create_through_the_form,
+    hand_in_grade_and_close,
+    nominate_the_teacher,
+)
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("reseeded"),
 ]
 
 TITLE = "临渭区初中数学骨干教师研修"
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-
-
-@pytest.fixture(autouse=True)
-def _seeded(transactional_db):
-    import importlib
-
-    from django.apps import apps
-    from django.contrib.contenttypes.models import ContentType
-
-    ContentType.objects.clear_cache()
-    seed = importlib.import_module("jiaoyan.orgs.migrations.0002_seed_stages_and_subjects")
-    seed.seed(apps, None)
-    yield
 
 
 def _progress(pg, base) -> Decimal:
@@ -92,81 +85,20 @@ def test_programme_to_certificate_to_verification_and_the_hours_ledger(
 
     # 1. The district creates the programme through its form, with two sessions today.
     login(page, "district_researcher")
-    page.goto(f"{base}/training/new/")
-    page.fill("#id_title", TITLE)
-    page.select_option("#id_org_unit", str(w.units["linwei_institute"].pk))
-    page.check("input[name=cohorts][value=teacher]")
-    page.select_option("#id_tier", "key")
-    page.select_option("#id_format", "face")
-    page.select_option("#id_mode", "nomination")
-    page.fill("#id_min_attendance", "100")
-    page.check("#id_assignment_required")
-    page.fill("#id_assignment_pass_mark", "60")
-    page.select_option("#id_hours_mode", "all")
-    page.get_by_test_id("save").click()
-    page.wait_for_url(re.compile(r"/training/\d+/$"))
-    p = Programme.objects.get(title=TITLE)
-    researcher = w.users["district_researcher"]
-    now = timezone.now()
-    for n, (start, hours) in enumerate(((now - dt.timedelta(minutes=5), 3), (now, 2.5))):
-        services.add_session(
-            actor=researcher,
-            programme=p,
-            title=f"第{n + 1}讲",
-            starts_at=start,
-            ends_at=start + dt.timedelta(hours=2),
-            hours=hours,
-            place="临渭区教师发展中心",
-        )
-    job = services.add_assignment(
-        actor=researcher, programme=p, title="单元教学设计", deadline=now + dt.timedelta(days=7)
-    )
-    services.set_quota(
-        actor=researcher, programme=p, school=w.schools["school_a"].org_unit.code, seats=1
-    )
-    page.goto(f"{base}/training/{p.pk}/")
-    page.get_by_test_id("open-programme").click()
-    page.wait_for_load_state()
-    assert Programme.objects.get(pk=p.pk).status == "open"
-    assert p.sessions.count() == 2
+    p, job = create_through_the_form(page, base, w, TITLE)
 
     # 2. The school (its principal) nominates the teacher.
     principal_ctx = browser.new_context(locale="zh-CN")
     principal = principal_ctx.new_page()
     principal.set_default_timeout(15000)
     login(principal, "principal")
-    principal.goto(f"{base}/training/{p.pk}/nominations/")
-    principal.fill("#id_person", "T002")
-    principal.get_by_test_id("nominate").click()
-    principal.get_by_test_id("nominated-row").first.wait_for()
-    assert "张老师" in principal.get_by_test_id("nominated-row").first.inner_text()
+    nominate_the_teacher(principal, base, p)
 
     # 3. On her phone she checks in to both sessions with the codes on the screen.
-    for session in p.sessions.order_by("starts_at"):
-        page.goto(f"{base}/training/sessions/{session.pk}/projector/")
-        code = page.get_by_test_id("checkin-code").inner_text().strip()
-        phone_page.goto(f"{base}/training/sessions/{session.pk}/checkin/")
-        phone_page.fill("#id_code", code)
-        phone_page.get_by_test_id("checkin-submit").click()
-        phone_page.get_by_test_id("checkin-done").wait_for()
-    assert not phone_page.evaluate("document.documentElement.scrollWidth > window.innerWidth + 1")
-    phone_page.goto(f"{base}/training/{p.pk}/")
-    assert phone_page.get_by_test_id("my-attendance").count() == 2
+    check_in_to_every_session(page, phone_page, base, p)
 
     # 4. She hands in the assignment; it is graded; the programme closes.
-    phone_page.goto(f"{base}/training/assignments/{job.pk}/")
-    phone_page.fill("#id_text", "以“一次函数”为例的单元教学设计与反思。")
-    phone_page.get_by_test_id("submit").click()
-    phone_page.get_by_test_id("my-submission").wait_for()
-    page.goto(f"{base}/training/assignments/{job.pk}/")
-    page.get_by_test_id("score").fill("86")
-    page.get_by_test_id("grade").click()
-    page.wait_for_load_state()
-    page.goto(f"{base}/training/{p.pk}/")
-    page.get_by_test_id("close-programme").click()
-    page.wait_for_load_state()
-    page.get_by_test_id("programme-status").wait_for()
-    assert Programme.objects.get(pk=p.pk).status == "closed"
+    hand_in_grade_and_close(page, phone_page, base, p, job)
     cert = Certificate.objects.get(person=teacher)
     assert cert.source_id == p.pk and cert.hours == Decimal("5.5")
 

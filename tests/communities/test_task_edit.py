@@ -78,6 +78,8 @@ def test_a_stale_form_is_refused_and_nothing_changes(world, task):
         ({"target": "many"}, "target"),
         ({"name": "  "}, "name"),
         ({"name": "示范课"}, "name"),  # another task of the year has that name
+        ({"name": "课" * 101}, "name"),  # too long: refused, not cut short
+        ({"notes": "注" * 2001}, "notes"),
         ({"due_on": dt.date(YEAR + 1, 1, 5)}, "due_on"),
     ],
 )

@@ -124,6 +124,10 @@ def test_calendar_shows_the_communitys_activities_only(
     text = resp.content.decode()
     assert resp.status_code == 200
     assert "工作室示范课一" in text and "别的工作室活动" not in text
+    # The month grid (shared with the activities' calendar) heads its columns Monday first.
+    heads = [f'<th class="text-center">{w}</th>' for w in "一二三四五六日"]
+    assert "".join(heads) in text
+    assert "".join(heads) in client.get("/activities/calendar/").content.decode()
     day = client.get(
         f"/communities/{studio.pk}/calendar/?day={a.starts_at.date().isoformat()}"
     ).content.decode()
@@ -163,6 +167,17 @@ def test_feed_tells_what_happened(world, studio):
     assert [f["text"] for f in done] == ["课题研究"]
     assert done[0]["when"].date() == dt.date(YEAR, 1, 15)
     assert [f["when"] for f in feed] == sorted((f["when"] for f in feed), reverse=True)
+    # What the workspace read already (every member, the newest activities and files)
+    # tells the same story without reading them again.
+    read = {
+        "members": list(queries.members(studio)),
+        "activities": queries.community_activities(studio, world.users["teacher"]),
+        "files": queries.shared_files(studio),
+    }
+    again = queries.feed(studio, tasks=rows, **read)
+    assert [(f["kind"], f["text"], f["when"]) for f in again] == [
+        (f["kind"], f["text"], f["when"]) for f in feed
+    ]
 
 
 def test_a_task_met_by_held_activities_shows_in_the_feed_and_the_page(world, studio, client_for):

@@ -252,3 +252,21 @@ def test_other_districts_do_not_reach_the_rows(world, api_for):
         {"activity": _activity(world).pk},
         content_type="application/json",
     ).status_code in (404, 422)
+
+
+def test_the_upload_guards_of_the_pages_answer_before_the_body(world, pairing, client_for):
+    """The agreement and a report (with its file): someone of a side who may not write
+    them gets the refusal (the agreement's guard is the API's too); nothing stored."""
+    doc = SimpleUploadedFile("协议.pdf", b"%PDF-1.4 agreement", "application/pdf")
+    principal = client_for(world.users["principal"])
+    refused = principal.post(
+        f"/pairing/{pairing.pk}/agreement/", {"signed_on": "2024-08-20", "file": doc}
+    )
+    assert refused.status_code == 403
+    assert "您无权在此执行该操作。" in refused.content.decode()
+    report = client_for(world.users["counsellor"]).post(
+        f"/pairing/{pairing.pk}/reports/", {"side": "helping", "period": "x", "text": "x"}
+    )
+    assert report.status_code == 403
+    pairing.refresh_from_db()
+    assert not pairing.agreement_file and not PairingReport.objects.exists()

@@ -11,6 +11,7 @@ from decimal import Decimal
 import openpyxl
 import pytest
 import time_machine
+from django.core.exceptions import PermissionDenied
 
 from jiaoyan.core.sheets import run_import
 from jiaoyan.training import services
@@ -141,9 +142,11 @@ def test_attendance_import_keeps_late_and_absent_and_reports_errors(world):
     assert s.present_count == 2
     again = run_import(kind(), data, "签到.xlsx", valid_only=True)
     assert again.created == 0 and again.updated == 0 and again.unchanged == 3
-    # The teacher may not import into the session.
-    with pytest.raises(Exception):  # noqa: B017 - PermissionDenied or ServiceError
+    # The teacher sees the session but may not import into it: refused before any row.
+    with pytest.raises(PermissionDenied) as err:
         run_import(kind("teacher"), data, "签到.xlsx")
+    assert str(err.value) == "你无权记录该场次的考勤。"
+    assert Attendance.objects.filter(session=s).count() == 3
 
 
 def test_my_trainings_shows_outcome_missed_and_hours(world, client_for):
@@ -180,3 +183,22 @@ def test_phone_check_in_page(world, client_for):
         assert 'data-testid="checkin-done"' in r.content.decode()
     a = Attendance.objects.get(session=s, person=w.people["teacher"])
     assert (a.status, a.method) == ("present", "qr")
+
+
+def test_nominations_page_nominates_and_shows_the_refusal_on_the_form(world, client_for):
+    w = world
+    p = make_programme(w, mode="nomination")
+    school = w.schools["school_a"].org_unit
+    services.set_quota(
+        actor=w.users["district_researcher"], programme=p, school=school.code, seats=1
+    )
+    c = client_for(w.users["principal"])
+    url = f"/training/{p.pk}/nominations/"
+    r = c.post(url, {"person": w.people["teacher"].staff_no})
+    assert r.status_code == 302 and r["Location"] == url
+    page = c.get(url).content.decode()
+    assert page.count('data-testid="nominated-row"') == 1 and "1 / 1" in page
+    r = c.post(url, {"person": w.people["counsellor"].staff_no})
+    assert r.status_code == 200
+    assert f"{school.name}的名额已用完（已推荐 1 人，共 1 个名额）。" in r.content.decode()
+    assert not Enrolment.objects.filter(programme=p, person=w.people["counsellor"]).exists()

@@ -179,7 +179,6 @@ def calendar(request: HttpRequest) -> HttpResponse:
             grid=queries.month_grid(request.user, first.year, first.month, mine=mine),
             prev=prev_month,
             next=next_month,
-            weekdays=["一", "二", "三", "四", "五", "六", "日"],
         )
     elif view == "week":
         monday = day - dt.timedelta(days=day.weekday())

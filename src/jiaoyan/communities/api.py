@@ -2,9 +2,7 @@
 progress), evidence, the assessment results and coverage — the same services, queries and
 scope as the pages."""
 
-from django.core.exceptions import PermissionDenied
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from ninja import File, Query, Router, Status
 from ninja.files import UploadedFile
 
@@ -39,6 +37,7 @@ from .schemas import (
     TaskPatch,
     YearIn,
 )
+from .views import may_share
 
 router = Router(tags=["communities of practice"])
 
@@ -224,18 +223,12 @@ files.list(
 ).get().delete(services.delete_file, summary="Remove a shared file (its sharer or an admin)")
 
 
-def _may_share(request, user, kwargs) -> None:
-    community = get_visible_or_404(Community, user, pk=kwargs["community_id"])
-    if not services.may_share_file(user, community):
-        raise PermissionDenied(_("Only the community's members and managers share files."))
-
-
 @router.post(
     "/communities/{community_id}/files",
     response={201: SharedFileOut},
     summary="Share a file in the workspace (multipart; no pages, scripts or programs)",
 )
-@upload("attachment", allowed=_may_share)
+@upload("attachment", allowed=may_share)
 def share_file(request, community_id: int, file: UploadedFile = File(...)):
     community = get_visible_or_404(Community, request.auth, pk=community_id)
     row = services.share_file(actor=request.auth, community=community, file=file)

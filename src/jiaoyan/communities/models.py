@@ -56,22 +56,13 @@ def _settings_above_q(user) -> Q | None:
     return units_above_q(user)
 
 
-def member_community_ids(user):
-    """Ids (a subquery) of the communities ``user`` is a current member of: as a person, or
-    through a school where they hold a role (a consortium's member school)."""
-    units = [s.unit_id for s in user_scopes(user)]
-    who = Q(person__user_id=user.pk)
-    if units:
-        who |= Q(school_id__in=units)
-    return Membership.objects.filter(who, left_on__isnull=True).values("community_id")
-
-
 def member_q(user, lookup: str) -> Q:
     """Rows whose community (``lookup``: ``pk`` or ``community``…) ``user`` is a current
-    member of — the same set as :func:`member_community_ids`, written as one id set per
-    way of being a member (the person's rows through ``membership_person``, the schools'
-    through ``membership_school``), so each branch is read from its index instead of one
-    OR that reads every membership and its person."""
+    member of (as a person, or through a school where they hold a role: a consortium's
+    member school), written as one id set per way of being a member (the person's rows
+    through ``membership_person``, the schools' through ``membership_school``), so each
+    branch is read from its index instead of one OR that reads every membership and its
+    person."""
     from jiaoyan.people.models import Person
 
     current = Membership.objects.filter(left_on__isnull=True)

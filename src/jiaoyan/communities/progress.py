@@ -60,6 +60,11 @@ def held_q():
     return Q(status__in=HELD, checked_in_count__gt=0)
 
 
+def is_held(activity: Activity) -> bool:
+    """:func:`held_q` asked of one activity already read."""
+    return activity.status in HELD and activity.checked_in_count > 0
+
+
 def held_activities(community_ids: Iterable[int], year: int) -> list[dict[str, Any]]:
     """The held activities of the communities in ``year`` (a few columns each)."""
     start, end = year_bounds(year)

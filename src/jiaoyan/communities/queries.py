@@ -83,7 +83,11 @@ def tasks_with_progress(
     return out
 
 
-def community_activities(community: Community, user, limit: int = 50) -> list[Activity]:
+#: How many of the newest activities and shared files a workspace lists.
+NEWEST = 50
+
+
+def community_activities(community: Community, user, limit: int = NEWEST) -> list[Activity]:
     return list(
         Activity.objects.filter(community=community)
         .select_related("org_unit")
@@ -142,19 +146,41 @@ def completed_tasks(community: Community, tasks: list[dict[str, Any]]) -> list[d
 
 
 def feed(
-    community: Community, limit: int = 20, tasks: list[dict[str, Any]] | None = None
+    community: Community,
+    limit: int = 20,
+    tasks: list[dict[str, Any]] | None = None,
+    *,
+    members: list[Membership] | None = None,
+    activities: list[Activity] | None = None,
+    files: list | None = None,
 ) -> list[dict[str, Any]]:
     """What happened, newest first, derived from the records: members who joined,
     activities held, tasks completed (of ``tasks``, the workspace's year) and files
-    shared. A few queries whatever the community's size."""
+    shared. A few queries whatever the community's size, and none for what the page read
+    already: all its ``members`` (:func:`members`), its newest ``activities``
+    (:func:`community_activities`) and ``files`` (:func:`shared_files`)."""
+    if members is None:
+        members = list(
+            community.members.select_related("person", "school").order_by("-joined_on", "-id")[
+                :limit
+            ]
+        )
+    joined = sorted(members, key=lambda m: (m.joined_on, m.pk), reverse=True)[:limit]
+    held = None
+    if activities is not None:
+        held = [a for a in activities if progress.is_held(a)]
+        if len(held) < limit and len(activities) >= NEWEST:
+            held = None  # held ones older than the newest the page read may be missing
+    if held is None:
+        held = list(community.activities.filter(progress.held_q()).order_by("-starts_at")[:limit])
+    if files is None or (len(files) < limit and len(files) >= NEWEST):
+        files = list(community.files.order_by("-created_at", "-id")[:limit])
     items: list[dict[str, Any]] = []
-    for m in community.members.select_related("person", "school").order_by("-joined_on", "-id")[
-        :limit
-    ]:
+    for m in joined:
         items.append({"when": _moment(m.joined_on), "kind": "member", "text": str(m.member)})
-    for a in community.activities.filter(progress.held_q()).order_by("-starts_at")[:limit]:
+    for a in held[:limit]:
         items.append({"when": a.starts_at, "kind": "activity", "text": a.title, "obj": a})
-    for f in community.files.order_by("-created_at", "-id")[:limit]:
+    for f in files[:limit]:
         items.append({"when": f.created_at, "kind": "file", "text": f.name, "obj": f})
     for c in completed_tasks(community, tasks or []):
         items.append({"when": c["when"], "kind": "task", "text": c["task"].name})
@@ -162,7 +188,7 @@ def feed(
     return items[:limit]
 
 
-def shared_files(community: Community, limit: int = 50) -> list:
+def shared_files(community: Community, limit: int = NEWEST) -> list:
     return list(community.files.order_by("-created_at", "-id")[:limit])
 
 

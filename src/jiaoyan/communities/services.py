@@ -29,7 +29,7 @@ from jiaoyan.core.jobs import start_job
 from jiaoyan.core.notifications import notify
 from jiaoyan.core.paths import is_under
 from jiaoyan.core.scope import can, locked, require
-from jiaoyan.core.services import apply_changes
+from jiaoyan.core.services import apply_changes, clean_text
 from jiaoyan.orgs.models import OrgUnit
 from jiaoyan.people.models import Person
 
@@ -539,6 +539,13 @@ def generate_tasks(*, actor, community: Community, year: int) -> list[CommunityT
     return made
 
 
+def _task_name(value: Any) -> str:
+    name = clean_text(value, field="name", label=_("Task"), limit=100)
+    if not name:
+        raise ServiceError(_("Name the task."), field="name")
+    return name
+
+
 @transaction.atomic
 def add_task(
     *,
@@ -554,16 +561,14 @@ def add_task(
     """A task of the community's own (the "+N" beyond the template)."""
     require(actor, "change", community)
     _check_year(community, year)
-    name = (name or "").strip()
-    if not name:
-        raise ServiceError(_("Name the task."), field="name")
+    name = _task_name(name)
     value = _check_task(measure, target)
     if CommunityTask.objects.filter(community=community, year=year, name=name).exists():
         raise ServiceError(_("The year already has a task of that name."), field="name")
     task = CommunityTask.objects.create(
         community=community,
         year=year,
-        name=name[:100],
+        name=name,
         measure=measure,
         activity_kind=activity_kind or "",
         min_participants=max(0, int(min_participants or 0)),
@@ -608,9 +613,7 @@ def update_task(
     _require_task(actor, task)
     data = {k: v for k, v in data.items() if k in TASK_FIELDS}
     if "name" in data:
-        data["name"] = (data["name"] or "").strip()[:100]
-        if not data["name"]:
-            raise ServiceError(_("Name the task."), field="name")
+        data["name"] = _task_name(data["name"])
         if (
             CommunityTask.objects.filter(
                 community_id=task.community_id, year=task.year, name=data["name"]
@@ -624,7 +627,7 @@ def update_task(
     if data.get("due_on") is not None and data["due_on"].year != task.year:
         raise ServiceError(_("The due date must lie in the task's year."), field="due_on")
     if "notes" in data:
-        data["notes"] = (data["notes"] or "").strip()[:2000]
+        data["notes"] = clean_text(data["notes"], field="notes", label=_("Notes"), limit=2000)
     apply_changes(actor, task, data, TASK_FIELDS, expected_version=expected_version)
     return task
 

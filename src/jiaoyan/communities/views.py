@@ -37,7 +37,7 @@ from jiaoyan.core.pages import (
     wants_export,
 )
 from jiaoyan.core.scope import can, get_visible_or_404, scope_paths
-from jiaoyan.core.uploads import upload
+from jiaoyan.core.uploads import may_on, upload
 from jiaoyan.orgs.models import OrgUnit
 
 from . import policies, progress, queries, services
@@ -223,6 +223,8 @@ def community_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if community.kind == Kind.STUDIO:
         score = progress.points([community], year, lambda c: rules, records)[community.pk]
     members = list(queries.members(community))
+    activities = queries.community_activities(community, request.user)
+    files = queries.shared_files(community)
     reports = list(
         YearlyReport.objects.filter(community=community).select_related("job").order_by("-id")[:5]
     )
@@ -242,9 +244,11 @@ def community_detail(request: HttpRequest, pk: int) -> HttpResponse:
         ],
         "score": score,
         "score_rows": _score_rows(score),
-        "activities": queries.community_activities(community, request.user),
-        "feed": queries.feed(community, tasks=tasks),
-        "files": queries.shared_files(community),
+        "activities": activities,
+        "feed": queries.feed(
+            community, tasks=tasks, members=members, activities=activities, files=files
+        ),
+        "files": files,
         "may_share": services.may_share_file(request.user, community),
         "file_form": FileForm(),
         "may_change_tasks": services.may_change_tasks(request.user, community),
@@ -394,8 +398,6 @@ def task_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 # --- the workspace's calendar and shared files ----------------------------------------------
 
-WEEKDAYS = ["一", "二", "三", "四", "五", "六", "日"]
-
 
 @login_required
 def community_calendar(request: HttpRequest, pk: int) -> HttpResponse:
@@ -423,7 +425,6 @@ def community_calendar(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "community": community,
             "grid": grid,
-            "weekdays": WEEKDAYS,
             "day": day,
             "listed": list(listed.select_related("org_unit")[:100]),
             "prev": (first - dt.timedelta(days=1)).strftime("%Y-%m"),
@@ -433,15 +434,17 @@ def community_calendar(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _may_share(request, user, kwargs) -> None:
-    community = get_visible_or_404(Community, user, pk=kwargs["pk"])
-    if not services.may_share_file(user, community):
-        raise PermissionDenied(_("Only the community's members and managers share files."))
+#: The upload guard (core.uploads) of the workspace's shared files, page and API.
+may_share = may_on(
+    Community,
+    services.may_share_file,
+    message=gettext_lazy("Only the community's members and managers share files."),
+)
 
 
 @login_required
 @require_POST
-@upload("attachment", allowed=_may_share)
+@upload("attachment", allowed=may_share)
 def file_share(request: HttpRequest, pk: int) -> HttpResponse:
     community = _community(request, pk)
     return post_form(

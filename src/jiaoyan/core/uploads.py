@@ -48,6 +48,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 from .errors import ServiceError
+from .scope import can, get_visible_or_404
 
 #: Room for the form's other fields beside the files, in a declared Content-Length.
 FORM_BYTES = 256 * 1024
@@ -121,6 +122,22 @@ def check_file(upload: Any, kind: str, *, field: str = "file") -> str:
             field=field,
         )
     return name[-200:]
+
+
+def may_on(model: type, may: str | Callable[[Any, Any], bool], *, message: Any = None) -> Allowed:
+    """An ``allowed`` for an upload into one object of ``model`` that the URL names (a
+    page's ``pk``, an API path's ``<model>_id``), so a page and its API operation declare
+    the same guard: the user sees the object (else 404) and ``may`` holds — an action for
+    ``can``, or ``may(user, obj)`` — else ``PermissionDenied`` with ``message`` (lazy: it
+    is shown in the request's language)."""
+    key = f"{model._meta.model_name}_id"
+
+    def allowed(request: HttpRequest, user, url_kwargs: Mapping[str, Any]) -> None:
+        obj = get_visible_or_404(model, user, pk=url_kwargs.get("pk", url_kwargs.get(key)))
+        if not (can(user, may, obj) if isinstance(may, str) else may(user, obj)):
+            raise PermissionDenied(str(message or _("You do not have permission to do this here.")))
+
+    return allowed
 
 
 def may_import(user, kind: str, params: Mapping[str, Any] | None = None) -> None:

@@ -3,15 +3,12 @@ filters, writes through the same services), and the pairing's figures."""
 
 import datetime as dt
 
-from django.core.exceptions import PermissionDenied
-from django.utils.translation import gettext as _
 from ninja import File, Form, Router
 from ninja.files import UploadedFile
 
 from jiaoyan.core import restricted
 from jiaoyan.core.api_crud import Resource
 from jiaoyan.core.pages import stored_file_response
-from jiaoyan.core.scope import can, get_visible_or_404
 from jiaoyan.core.uploads import upload
 from jiaoyan.quality.aggregates import ANALYSIS
 
@@ -38,6 +35,7 @@ from .schemas import (
     ReportOut,
     ReportPatch,
 )
+from .views import may_change_pairing
 
 router = Router(tags=["pairing"])
 
@@ -194,18 +192,12 @@ joint.delete(services.unlink_activity, summary="Unlink a joint activity (the act
 # --- the agreement document -------------------------------------------------------------------
 
 
-def _may_change(request, user, kwargs) -> None:
-    pairing = get_visible_or_404(Pairing, user, pk=kwargs["pairing_id"])
-    if not can(user, "change", pairing):
-        raise PermissionDenied(_("You do not have permission to do this here."))
-
-
 @router.post(
     "/pairings/{pairing_id}/agreement",
     response=PairingOut,
     summary="Record the signed agreement: its date and document (multipart)",
 )
-@upload("attachment", allowed=_may_change)
+@upload("attachment", allowed=may_change_pairing)
 def upload_agreement(
     request,
     pairing_id: int,

@@ -13,6 +13,7 @@ admins are told. Both sides then see the pairing through scope grants on their u
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -262,18 +263,62 @@ def _amount(value: Any) -> Decimal:
     return amount
 
 
+def _fund_date(value: dt.date | None) -> dt.date:
+    if value is None:
+        raise ServiceError(_("The date is required."), field="date")
+    return value
+
+
+def _purpose(value: Any) -> str:
+    return clean_text(value, field="purpose", label=_("Purpose"), limit=200, required=True)
+
+
+def _sent_role(value: Any) -> str:
+    if value not in PersonSent.Role.values:
+        raise ServiceError(_("Choose support teaching or stationed researcher."), field="role")
+    return value
+
+
+def _sent_work(value: Any) -> str:
+    return clean_text(value, field="work", label=_("What they did"), limit=5000)
+
+
+def _sent_period(pairing: Pairing, start: dt.date | None, end: dt.date | None) -> None:
+    """A person sent's dates: a valid period within the pairing's."""
+    _period(start, end)
+    if start < pairing.start_date or end > pairing.end_date:
+        raise ServiceError(
+            _("The dates of a person sent lie within the pairing's period."), field="start_date"
+        )
+
+
+def _report_period(value: Any) -> str:
+    return clean_text(
+        value, field="period", label=pgettext("date range", "Period"), limit=40, required=True
+    )
+
+
+def _report_text(value: Any) -> str:
+    return clean_text(value, field="text", label=_("Report"), limit=20000, required=True)
+
+
+# What each row's fields must be, checked in this order (adding and correcting alike).
+FUND_CHECKS = {"amount": _amount, "date": _fund_date, "purpose": _purpose}
+SENT_CHECKS = {"role": _sent_role, "work": _sent_work}
+REPORT_CHECKS = {"period": _report_period, "text": _report_text}
+
+
+def _checked(data: dict[str, Any], checks: dict[str, Any]) -> dict[str, Any]:
+    """The values of ``data`` that ``checks`` names, each through its check (in order)."""
+    return {f: check(data[f]) for f, check in checks.items() if f in data}
+
+
 @transaction.atomic
 def add_fund(*, actor, pairing: Pairing, amount: Any, date: dt.date | None, purpose: str) -> Fund:
     """Assistance funds given under the pairing (the helping side or the owning bureau)."""
-    fund = Fund(pairing=pairing, created_by=actor)
-    require(actor, "add", fund)
-    fund.amount = _amount(amount)
-    if date is None:
-        raise ServiceError(_("The date is required."), field="date")
-    fund.date = date
-    fund.purpose = clean_text(
-        purpose, field="purpose", label=_("Purpose"), limit=200, required=True
-    )
+    require(actor, "add", Fund(pairing=pairing))
+    values = _checked({"amount": amount, "date": date, "purpose": purpose}, FUND_CHECKS)
+    fund = Fund(pairing=pairing, created_by=actor, **values)
     fund.save()
     audit.record(
         actor,
@@ -306,17 +351,11 @@ def add_person_sent(
         field="person",
         queryset=Person.objects.filter(org_unit__path__under=helping.path),
     )
-    if role not in PersonSent.Role.values:
-        raise ServiceError(_("Choose support teaching or stationed researcher."), field="role")
-    _period(start_date, end_date)
-    if start_date < pairing.start_date or end_date > pairing.end_date:
-        raise ServiceError(
-            _("The dates of a person sent lie within the pairing's period."), field="start_date"
-        )
+    row.role = _sent_role(role)
+    _sent_period(pairing, start_date, end_date)
     row.person = found
-    row.role = role
     row.start_date, row.end_date = start_date, end_date
-    row.work = clean_text(work, field="work", label=_("What they did"), limit=5000)
+    row.work = _sent_work(work)
     row.save()
     audit.record(
         actor,
@@ -367,10 +406,8 @@ def add_report(
     if mine and side not in mine and not actor.is_superuser:
         raise ServiceError(_("You report for your own side of the pairing."), field="side")
     report.side = side
-    report.period = clean_text(
-        period, field="period", label=pgettext("date range", "Period"), limit=40, required=True
-    )
-    report.text = clean_text(text, field="text", label=_("Report"), limit=20000, required=True)
+    report.period = _report_period(period)
+    report.text = _report_text(text)
     name = _check_file(file, "file")
     if file is not None:
         report.file = file
@@ -394,36 +431,37 @@ def _fresh(model, row, actor, action: str):
     return fresh
 
 
+def _remove(actor, model, row, *, key: str, before: Callable[[Any], Any], message: str = ""):
+    """Remove ``row`` (a fund, a person sent, a report, a joint activity) of its pairing:
+    read again under a lock once ``actor`` may delete it, audited on the pairing as its
+    ``key`` going from ``before(row)`` to nothing, then deleted. Returns the removed row."""
+    row = _fresh(model, row, actor, "delete")
+    audit.record(actor, row.pairing, Action.UPDATE, {key: [before(row), None]}, message=message)
+    row.delete()
+    return row
+
+
 @transaction.atomic
 def update_fund(
     *, actor, fund: Fund, data: dict[str, Any], expected_version: int | None = None
 ) -> Fund:
     """Correct a fund's amount, date or purpose (the helping side or the owning bureau)."""
     fund = _fresh(Fund, fund, actor, "change")
-    values = {f: data[f] for f in FUND_FIELDS if f in data}
-    if "amount" in values:
-        values["amount"] = _amount(values["amount"])
-    if "date" in values and values["date"] is None:
-        raise ServiceError(_("The date is required."), field="date")
-    if "purpose" in values:
-        values["purpose"] = clean_text(
-            values["purpose"], field="purpose", label=_("Purpose"), limit=200, required=True
-        )
+    values = _checked(data, FUND_CHECKS)
     apply_changes(actor, fund, values, FUND_FIELDS, expected_version=expected_version)
     return fund
 
 
 @transaction.atomic
 def delete_fund(*, actor, fund: Fund) -> None:
-    fund = _fresh(Fund, fund, actor, "delete")
-    audit.record(
+    _remove(
         actor,
-        fund.pairing,
-        Action.UPDATE,
-        {"fund": [f"{fund.date} {fund.amount} {fund.purpose}", None]},
+        Fund,
+        fund,
+        key="fund",
+        before=lambda f: f"{f.date} {f.amount} {f.purpose}",
         message=_("Fund removed"),
     )
-    fund.delete()
 
 
 @transaction.atomic
@@ -432,36 +470,28 @@ def update_person_sent(
 ) -> PersonSent:
     """Correct the role, dates or work of a person sent (who was sent stays)."""
     row = _fresh(PersonSent, row, actor, "change")
-    values = {f: data[f] for f in SENT_FIELDS if f in data}
-    if "role" in values and values["role"] not in PersonSent.Role.values:
-        raise ServiceError(_("Choose support teaching or stationed researcher."), field="role")
-    start = values.get("start_date", row.start_date)
-    end = values.get("end_date", row.end_date)
-    _period(start, end)
-    pairing = row.pairing
-    if start < pairing.start_date or end > pairing.end_date:
-        raise ServiceError(
-            _("The dates of a person sent lie within the pairing's period."), field="start_date"
-        )
-    if "work" in values:
-        values["work"] = clean_text(
-            values["work"], field="work", label=_("What they did"), limit=5000
-        )
+    values = {f: data[f] for f in ("start_date", "end_date") if f in data}
+    if "role" in data:
+        values["role"] = _sent_role(data["role"])
+    _sent_period(
+        row.pairing, values.get("start_date", row.start_date), values.get("end_date", row.end_date)
+    )
+    if "work" in data:
+        values["work"] = _sent_work(data["work"])
     apply_changes(actor, row, values, SENT_FIELDS, expected_version=expected_version)
     return row
 
 
 @transaction.atomic
 def delete_person_sent(*, actor, row: PersonSent) -> None:
-    row = _fresh(PersonSent, row, actor, "delete")
-    audit.record(
+    _remove(
         actor,
-        row.pairing,
-        Action.UPDATE,
-        {"person_sent": [f"{row.person.name} {row.get_role_display()}", None]},
+        PersonSent,
+        row,
+        key="person_sent",
+        before=lambda r: f"{r.person.name} {r.get_role_display()}",
         message=_("Person sent removed"),
     )
-    row.delete()
 
 
 @transaction.atomic
@@ -470,35 +500,22 @@ def update_report(
 ) -> PairingReport:
     """Correct a report's period or text (its own side, or the owning bureau)."""
     report = _fresh(PairingReport, report, actor, "change")
-    values = {f: data[f] for f in REPORT_FIELDS if f in data}
-    if "period" in values:
-        values["period"] = clean_text(
-            values["period"],
-            field="period",
-            label=pgettext("date range", "Period"),
-            limit=40,
-            required=True,
-        )
-    if "text" in values:
-        values["text"] = clean_text(
-            values["text"], field="text", label=_("Report"), limit=20000, required=True
-        )
+    values = _checked(data, REPORT_CHECKS)
     apply_changes(actor, report, values, REPORT_FIELDS, expected_version=expected_version)
     return report
 
 
 @transaction.atomic
 def delete_report(*, actor, report: PairingReport) -> None:
-    report = _fresh(PairingReport, report, actor, "delete")
-    audit.record(
+    gone = _remove(
         actor,
-        report.pairing,
-        Action.UPDATE,
-        {"report": [f"{report.get_side_display()} {report.period}", None]},
+        PairingReport,
+        report,
+        key="report",
+        before=lambda r: f"{r.get_side_display()} {r.period}",
         message=_("Report removed"),
     )
-    stored, storage = report.file.name, report.file.storage
-    report.delete()
+    stored, storage = gone.file.name, gone.file.storage
     if stored:
         transaction.on_commit(lambda: storage.delete(stored))
 
@@ -506,7 +523,12 @@ def delete_report(*, actor, report: PairingReport) -> None:
 @transaction.atomic
 def unlink_activity(*, actor, link: JointActivity) -> None:
     """The activity is no joint activity of the pairing any more (the activity stays)."""
-    link = _fresh(JointActivity, link, actor, "delete")
-    title = Activity.objects.filter(pk=link.activity_id).values_list("title", flat=True).first()
-    audit.record(actor, link.pairing, Action.UPDATE, {"joint_activity": [title, None]})
-    link.delete()
+    _remove(
+        actor,
+        JointActivity,
+        link,
+        key="joint_activity",
+        before=lambda j: (
+            Activity.objects.filter(pk=j.activity_id).values_list("title", flat=True).first()
+        ),
+    )

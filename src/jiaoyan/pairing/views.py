@@ -27,7 +27,7 @@ from jiaoyan.core.pages import (
     updating,
 )
 from jiaoyan.core.scope import can, get_visible_or_404, units_where
-from jiaoyan.core.uploads import upload
+from jiaoyan.core.uploads import may_on, upload
 from jiaoyan.quality.aggregates import ANALYSIS
 
 from . import queries, services
@@ -229,21 +229,14 @@ def pairing_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _may_change(request, user, kwargs) -> None:
-    pairing = get_visible_or_404(Pairing, user, pk=kwargs["pk"])
-    if not can(user, "change", pairing):
-        raise PermissionDenied(_("You do not have permission to do this here."))
-
-
-def _may_report(request, user, kwargs) -> None:
-    pairing = get_visible_or_404(Pairing, user, pk=kwargs["pk"])
-    if not can(user, "add", PairingReport(pairing=pairing)):
-        raise PermissionDenied(_("You do not have permission to do this here."))
+#: The upload guards (core.uploads) of a pairing's agreement (page and API) and reports.
+may_change_pairing = may_on(Pairing, "change")
+may_report = may_on(Pairing, lambda user, p: can(user, "add", PairingReport(pairing=p)))
 
 
 @login_required
 @require_POST
-@upload("attachment", allowed=_may_change)
+@upload("attachment", allowed=may_change_pairing)
 def agreement_upload(request: HttpRequest, pk: int) -> HttpResponse:
     pairing = _pairing(request, pk)
     return post_form(
@@ -282,7 +275,7 @@ activity_link = _small_form(
 
 @login_required
 @require_POST
-@upload("attachment", allowed=_may_report)
+@upload("attachment", allowed=may_report)
 def report_add(request: HttpRequest, pk: int) -> HttpResponse:
     pairing = _pairing(request, pk)
     return post_form(

@@ -275,7 +275,9 @@ def _own_or_school(user, prefix: str = "") -> Q | None:
 
 @scoped(
     path="programme__org_unit__path",
-    rules={"view": ORGANISERS, "add": ORGANISERS, "change": ORGANISERS},
+    # "adjust": correcting the hours a completed participant is credited (an organiser's
+    # admin only, not the researcher who runs the programme).
+    rules={"view": ORGANISERS, "add": ORGANISERS, "change": ORGANISERS, "adjust": ADMINS},
     grants=False,
     check=lambda user, action, e: False if action == "delete" else None,
     visible=_own_or_school,

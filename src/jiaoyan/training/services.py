@@ -27,9 +27,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from jiaoyan.activities import codes
+from jiaoyan.activities.services import CHECKIN_CLOSES, CHECKIN_OPENS, LATE_AFTER
 from jiaoyan.core import audit, uploads
 from jiaoyan.core.errors import ServiceError
 from jiaoyan.core.models import AuditLog
+from jiaoyan.core.paths import OFFICE_KINDS, nearest, region_id
 from jiaoyan.core.resolve import resolve, resolve_many, resolve_optional
 from jiaoyan.core.roles import Role
 from jiaoyan.core.scope import can, locked, require, user_scopes
@@ -54,9 +56,6 @@ Action = AuditLog.Action
 PStatus = Programme.Status
 EStatus = Enrolment.Status
 
-CHECKIN_OPENS = dt.timedelta(minutes=60)  # before the start
-CHECKIN_CLOSES = dt.timedelta(minutes=30)  # after the end
-LATE_AFTER = dt.timedelta(minutes=10)  # after the start
 MAX_SESSION_HOURS = Decimal("24")
 MAX_SCORE = Decimal("1000")
 # What a submission may be: documents, slides, sheets, pictures, archives. Never HTML,
@@ -152,26 +151,24 @@ def _decimal(value: Any, *, field: str, label: str, low=Decimal("0"), high=MAX_S
     return number.quantize(Decimal("0.1"))
 
 
-def categories_for(unit: OrgUnit):
+def categories_for(unit: OrgUnit) -> list[HoursCategory]:
     """The hours categories offered to a programme of ``unit``: those of the nearest
-    bureau above it (or at it) that set any — the rule of ``communities.policies``."""
+    bureau above it (or at it) that set any (``core.paths.nearest``, as hours' rules)."""
     ids = unit.ancestor_ids
-    rows = list(
+    rows = (
         HoursCategory.objects.filter(
             Q(org_unit_id__in=ids)
-            | Q(org_unit__parent_id__in=ids, org_unit__kind__in=["bureau", "institute"]),
+            | Q(org_unit__parent_id__in=ids, org_unit__kind__in=OFFICE_KINDS),
             active=True,
-        ).select_related("org_unit")
+        )
+        .select_related("org_unit")
+        .order_by("order", "id")
     )
-    best: dict[int, list[HoursCategory]] = defaultdict(list)
+    by_region: dict[int, list[HoursCategory]] = defaultdict(list)
     for c in rows:
         u = c.org_unit
-        region = u.parent_id if u.kind in ("bureau", "institute") and u.parent_id else u.pk
-        best[region].append(c)
-    for uid in reversed(ids):
-        if uid in best:
-            return sorted(best[uid], key=lambda c: (c.order, c.pk))
-    return []
+        by_region[region_id(u.pk, u.kind, u.parent_id)].append(c)
+    return nearest(by_region, unit.path) or []
 
 
 def _clean_cohorts(value: Any) -> str:
@@ -532,17 +529,25 @@ def _lock_programme(programme: Programme) -> Programme:
     return Programme.objects.select_for_update().get(pk=programme.pk)
 
 
-def _seat_or_wait(p: Programme, e: Enrolment, now: dt.datetime) -> None:
-    """Give ``e`` a seat when one is free, else put it at the end of the waitlist."""
+def _place(p: Programme, e: Enrolment, now: dt.datetime) -> None:
+    """Give ``e`` a seat when one is free, else put it at the end of the waitlist; counted
+    on ``p`` in memory (the caller writes the counts)."""
     if p.capacity is None or p.enrolled_count < p.capacity:
         e.status = EStatus.ENROLLED
         e.waitlisted_at = None
         p.enrolled_count += 1
-        Programme.objects.filter(pk=p.pk).update(enrolled_count=F("enrolled_count") + 1)
     else:
         e.status = EStatus.WAITLISTED
         e.waitlisted_at = now
         p.waitlist_count += 1
+
+
+def _seat_or_wait(p: Programme, e: Enrolment, now: dt.datetime) -> None:
+    """Give ``e`` a seat when one is free, else put it at the end of the waitlist."""
+    _place(p, e, now)
+    if e.status == EStatus.ENROLLED:
+        Programme.objects.filter(pk=p.pk).update(enrolled_count=F("enrolled_count") + 1)
+    else:
         Programme.objects.filter(pk=p.pk).update(waitlist_count=F("waitlist_count") + 1)
 
 
@@ -655,24 +660,71 @@ def _may_nominate(actor, school: OrgUnit) -> bool:
 
 @transaction.atomic
 def invite(*, actor, programme: Programme, people: Iterable[Any]) -> list[Enrolment]:
-    """The organiser enrols people (staff numbers or ids it may see) directly."""
+    """The organiser enrols people (staff numbers or ids it may see) directly. Those not on
+    the programme yet (or withdrawn from it) take the free seats in the order given, the
+    rest wait; the others are left as they are. A fixed number of statements whatever the
+    number of people: one batched insert of the enrolments and one of their audit rows."""
     p = _lock_programme(programme)
     require(actor, "change", p)
     _check_enrolling(p)
     found = resolve_many(actor, Person, list(people), field="people")
     if not found:
         raise ServiceError(_("Name at least one person."), field="people")
-    out = []
+    from jiaoyan.people.models import RoleAssignment
+
+    ids = [who.pk for who in found]
+    existing = {
+        e.person_id: e
+        for e in Enrolment.objects.select_for_update().filter(programme=p, person_id__in=ids)
+    }
+    roles: dict[int, set[str]] = defaultdict(set)
+    for person_id, role in RoleAssignment.objects.filter(
+        person_id__in=ids, is_active=True
+    ).values_list("person_id", "role"):
+        roles[person_id].add(role)
+    now = timezone.now()
+    enrolled, waiting = p.enrolled_count, p.waitlist_count
+    new: list[Enrolment] = []
+    back: list[Enrolment] = []
+    out: list[Enrolment] = []
     for who in found:
-        if (
-            Enrolment.objects.filter(programme=p, person=who)
-            .exclude(status=EStatus.WITHDRAWN)
-            .exists()
-        ):
+        e = existing.get(who.pk)
+        if e is not None and e.status != EStatus.WITHDRAWN:
             continue
-        e = _enrol(p, who, actor=actor, via=Enrolment.Via.INVITATION)
-        audit.record(actor, e, Action.CREATE, {"status": [None, e.status], "via": [None, e.via]})
+        if e is None:
+            e = Enrolment(programme=p, person=who)
+            new.append(e)
+        else:
+            e.person = who
+            back.append(e)
+        e.school_id = who.org_unit_id
+        e.cohort = cohort_of(who, roles[who.pk])
+        e.via = Enrolment.Via.INVITATION
+        e.enrolled_at = now
+        e.withdrawn_at = None
+        e.added_by = actor
+        # Those who wait are served in the order given (the waitlist is by this moment).
+        _place(p, e, now + dt.timedelta(microseconds=len(out)))
         out.append(e)
+    if back:
+        fields = ["school", "cohort", "via", "status", "enrolled_at", "waitlisted_at"]
+        Enrolment.objects.bulk_update(back, [*fields, "withdrawn_at", "added_by"])
+    Enrolment.objects.bulk_create(new)
+    Programme.objects.filter(pk=p.pk).update(
+        enrolled_count=F("enrolled_count") + (p.enrolled_count - enrolled),
+        waitlist_count=F("waitlist_count") + (p.waitlist_count - waiting),
+    )
+    path = OrgUnit.objects.filter(pk=p.org_unit_id).values_list("path", flat=True).get()
+    AuditLog.objects.bulk_create(
+        audit.build(
+            actor,
+            e,
+            Action.CREATE,
+            {"status": [None, e.status], "via": [None, e.via]},
+            unit_path=path,
+        )
+        for e in out
+    )
     return out
 
 
@@ -701,7 +753,7 @@ def _promote_first(p: Programme) -> Enrolment | None:
         first,
         Action.UPDATE,
         {"status": [EStatus.WAITLISTED, EStatus.ENROLLED]},
-        message="waitlist promotion",
+        message=_("Promoted from the waitlist"),
     )
     from jiaoyan.core.notifications import notify
 
@@ -771,6 +823,8 @@ def withdraw_mine(*, actor, programme: Programme) -> Enrolment:
 
 
 def _check_window(session: Session, now: dt.datetime) -> None:
+    """Refuse a check-in outside the session's window: the activities' window and
+    lateness (``CHECKIN_OPENS``, ``CHECKIN_CLOSES``, ``LATE_AFTER``), one rule for both."""
     p = session.programme
     if p.status not in {PStatus.OPEN, PStatus.RUNNING}:
         raise ServiceError(
@@ -869,7 +923,7 @@ def write_attendance(
             session,
             Action.UPDATE,
             {"attendance": [None, f"+{len(new)} ~{len(changed)}"]},
-            message="attendance import",
+            message=_("Attendance imported"),
         )
     return len(new), len(changed), same
 
@@ -910,11 +964,11 @@ def add_assignment(
 
 
 def _check_upload(upload) -> str:
+    """The clean name of a submission's file (``core.uploads.check_file``: size, no pages,
+    scripts or programs), of one of the kinds a submission may be; "" for none."""
     if upload is None:
         return ""
-    if upload.size > uploads.limit("attachment"):
-        raise ServiceError(uploads.too_large_message("attachment"), field="file")
-    name = os.path.basename(upload.name or "")[:200]
+    name = uploads.check_file(upload, "attachment")
     ext = os.path.splitext(name)[1].lower()
     if ext not in SUBMISSION_TYPES:
         raise ServiceError(
@@ -1261,7 +1315,11 @@ def compute_completion(*, actor, programme: Programme, close: bool = False) -> d
         p,
         Action.UPDATE,
         changes,
-        message=f"completion: {done}/{len(rows)}; hours records +{created} -{removed}",
+        message=_(
+            "Completion computed: %(done)d of %(total)d completed; hours records "
+            "+%(created)d −%(removed)d"
+        )
+        % {"done": done, "total": len(rows), "created": created, "removed": removed},
     )
     if close:
         _issue_certificates(p, completed_people)
@@ -1302,19 +1360,13 @@ def _issue_certificates(programme: Programme, completed: list[int]) -> int:
 def adjust_hours(*, actor, enrolment: Enrolment, hours: Any, reason: str) -> Enrolment:
     """A correction of the hours a completed participant is credited: an audited
     adjustment (positive or negative) with a reason, by an admin of the organiser."""
-    from jiaoyan.core.paths import is_under
-    from jiaoyan.core.roles import ADMINS
-
     e = (
         Enrolment.objects.select_for_update()
         .select_related("programme__org_unit")
         .get(pk=enrolment.pk)
     )
     p = e.programme
-    admin = actor.is_superuser or any(
-        s.role in ADMINS and is_under(p.org_unit.path, s.path) for s in user_scopes(actor)
-    )
-    if not admin:
+    if not can(actor, "adjust", e):
         raise PermissionDenied(_("Only an admin of the organiser corrects hours."))
     reason = clean_text(reason, field="reason", label=_("Reason"), limit=300, required=True)
     value = _decimal(

@@ -411,17 +411,13 @@ def nominations(request: HttpRequest, pk: int) -> HttpResponse:
         .select_related("person", "school")
         .order_by("school_id", "id")[:500]
     )
-    form = PersonForm(request.POST or None)
-    if request.method == "POST":
-        done = run_service(
-            form, lambda d: services.nominate(actor=request.user, programme=p, person=d["person"])
-        )
-        if done is not FAILED:
-            return redirect(reverse("training:nominations", args=[p.pk]))
-    return render(
+    return form_page(
         request,
-        "training/nominations.html",
-        {"programme": p, "quotas": quotas, "rows": rows, "form": form},
+        PersonForm(request.POST or None),
+        lambda d: services.nominate(actor=request.user, programme=p, person=d["person"]),
+        template="training/nominations.html",
+        context={"programme": p, "quotas": quotas, "rows": rows},
+        redirect_to=reverse("training:nominations", args=[p.pk]),
     )
 
 
