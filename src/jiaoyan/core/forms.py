@@ -101,6 +101,13 @@ class NamedModelChoiceField(forms.ModelChoiceField):
         super().__init__(*args, **kwargs)
 
 
+class NamedModelChoiceFilter(df.ModelChoiceFilter):
+    """A list filter over a long list of objects (every school of a city): its options
+    are read as ``(id, label_field)`` values (:class:`NamedModelChoiceField`)."""
+
+    field_class = NamedModelChoiceField
+
+
 # --- rendering ------------------------------------------------------------------------
 
 _SELECT = "django/forms/widgets/select.html"

@@ -6,7 +6,7 @@ import django_filters as df
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from jiaoyan.core.forms import FilterForm, year_filter
+from jiaoyan.core.forms import FilterForm, NamedModelChoiceFilter, year_filter
 from jiaoyan.core.roles import Role
 from jiaoyan.orgs.models import School, Subject
 from jiaoyan.people.models import RoleAssignment
@@ -43,8 +43,11 @@ class HoursFilter(df.FilterSet):
 class BehindFilter(df.FilterSet):
     """Who is behind: by school (one the viewer sees), cohort (role) and subject."""
 
-    school = df.ModelChoiceFilter(
-        label=_("School"), queryset=School.objects.none(), method="by_school"
+    school = NamedModelChoiceFilter(
+        label=_("School"),
+        queryset=School.objects.none(),
+        method="by_school",
+        label_field="org_unit__name",
     )
     cohort = df.ChoiceFilter(label=_("Cohort"), choices=COHORTS, method="by_cohort")
     subject = df.ModelChoiceFilter(
