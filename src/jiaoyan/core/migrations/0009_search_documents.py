@@ -1,0 +1,91 @@
+"""SearchDocument (core.search) and each backend's full-text index beside it.
+
+SQLite: an FTS5 table over the document's token columns (external content), kept by
+triggers — so every way a row goes (the ORM, a bulk insert, a flush) reaches the index.
+PostgreSQL: a generated tsvector of the same tokens ('simple': no stemming, the tokens
+are jieba's) weighted A/B/C, with a GIN index.
+"""
+
+import django.db.models.deletion
+from django.db import migrations, models
+
+SQLITE = [
+    """CREATE VIRTUAL TABLE core_search_fts USING fts5(
+        title, body, "text",
+        content='core_searchdocument', content_rowid='id',
+        tokenize='unicode61 remove_diacritics 0')""",
+    """CREATE TRIGGER core_searchdocument_ai AFTER INSERT ON core_searchdocument BEGIN
+        INSERT INTO core_search_fts(rowid, title, body, "text")
+        VALUES (new.id, new.title, new.body, new."text");
+    END""",
+    """CREATE TRIGGER core_searchdocument_ad AFTER DELETE ON core_searchdocument BEGIN
+        INSERT INTO core_search_fts(core_search_fts, rowid, title, body, "text")
+        VALUES ('delete', old.id, old.title, old.body, old."text");
+    END""",
+    """CREATE TRIGGER core_searchdocument_au AFTER UPDATE ON core_searchdocument BEGIN
+        INSERT INTO core_search_fts(core_search_fts, rowid, title, body, "text")
+        VALUES ('delete', old.id, old.title, old.body, old."text");
+        INSERT INTO core_search_fts(rowid, title, body, "text")
+        VALUES (new.id, new.title, new.body, new."text");
+    END""",
+]
+SQLITE_DROP = [
+    "DROP TRIGGER IF EXISTS core_searchdocument_ai",
+    "DROP TRIGGER IF EXISTS core_searchdocument_ad",
+    "DROP TRIGGER IF EXISTS core_searchdocument_au",
+    "DROP TABLE IF EXISTS core_search_fts",
+]
+POSTGRESQL = [
+    """ALTER TABLE core_searchdocument ADD COLUMN vector tsvector GENERATED ALWAYS AS (
+        setweight(to_tsvector('simple', title), 'A')
+        || setweight(to_tsvector('simple', body), 'B')
+        || setweight(to_tsvector('simple', "text"), 'C')) STORED""",
+    "CREATE INDEX core_searchdocument_vector ON core_searchdocument USING gin (vector)",
+]
+POSTGRESQL_DROP = [
+    "DROP INDEX IF EXISTS core_searchdocument_vector",
+    "ALTER TABLE core_searchdocument DROP COLUMN IF EXISTS vector",
+]
+
+
+def _run(statements):
+    def run(apps, schema_editor):
+        vendor = schema_editor.connection.vendor
+        for sql in statements.get(vendor, ()):
+            schema_editor.execute(sql)
+
+    return run
+
+
+
+
+class Migration(migrations.Migration):
+
+    dependencies = [
+        ('contenttypes', '0002_remove_content_type_name'),
+        ('core', '0008_import_job_state_on_job'),
+    ]
+
+    operations = [
+        migrations.CreateModel(
+            name='SearchDocument',
+            fields=[
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('object_id', models.BigIntegerField()),
+                ('title', models.TextField(blank=True)),
+                ('body', models.TextField(blank=True)),
+                ('text', models.TextField(blank=True)),
+                ('content_type', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='contenttypes.contenttype')),
+            ],
+            options={
+                'verbose_name': 'search document',
+                'verbose_name_plural': 'search documents',
+                'ordering': ['id'],
+                'constraints': [models.UniqueConstraint(fields=('content_type', 'object_id'), name='search_document_object')],
+            },
+        ),
+        migrations.RunPython(
+            _run({"sqlite": SQLITE, "postgresql": POSTGRESQL}),
+            _run({"sqlite": SQLITE_DROP, "postgresql": POSTGRESQL_DROP}),
+        ),
+    ]
