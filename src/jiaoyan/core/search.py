@@ -341,6 +341,8 @@ def spec_for(model: type[models.Model]) -> Searchable:
 # ---------------------------------------------------------------------------------------
 # Writing the index
 
+KEY_BITS = 40  # a document's id: its content type's id << 40 | the object's id
+
 
 def _document_model():
     from .models import SearchDocument
@@ -354,12 +356,34 @@ def _content_type(model):
     return ContentType.objects.get_for_model(model, for_concrete_model=True)
 
 
+def document_id(content_type_id: int, object_id: int) -> int:
+    """The id of an object's document: its content type in the high bits, so SQLite finds
+    one model's hits as a rowid range of the FTS index, with no join."""
+    if not 0 < object_id < 1 << KEY_BITS:
+        raise ValueError(f"core.search indexes positive integer ids below 2**{KEY_BITS}")
+    return content_type_id << KEY_BITS | object_id
+
+
+def _rows(spec: Searchable, ct_id: int, objects: Iterable[models.Model]) -> list[tuple]:
+    rows = []
+    for obj in objects:
+        values = spec.values(obj)
+        rows.append((document_id(ct_id, obj.pk), ct_id, obj.pk, *(values[c] for c in COLUMNS)))
+    return rows
+
+
 def index(obj: models.Model) -> None:
     """(Re)index one object — call it in the service that wrote it, in its transaction."""
     doc = _document_model()
-    values = spec_for(type(obj)).values(obj)
+    ct = _content_type(type(obj))
+    (key, _ct, _pk, *values) = _rows(spec_for(type(obj)), ct.pk, [obj])[0]
     doc.objects.update_or_create(
-        content_type=_content_type(type(obj)), object_id=obj.pk, defaults=values
+        id=key,
+        defaults={
+            "content_type": ct,
+            "object_id": obj.pk,
+            **dict(zip(COLUMNS, values, strict=True)),
+        },
     )
 
 
@@ -373,8 +397,8 @@ def unindex_ids(model: type[models.Model], ids: Iterable[int]) -> None:
 
     doc = _document_model()
     ct = _content_type(model)
-    for chunk in chunks(list(ids)):
-        doc.objects.filter(content_type=ct, object_id__in=chunk).delete()
+    for chunk in chunks([document_id(ct.pk, i) for i in ids]):
+        doc.objects.filter(pk__in=chunk).delete()
 
 
 def index_many(objects: QuerySet | Iterable[models.Model], *, batch_size: int = 2000) -> int:
@@ -391,20 +415,14 @@ def index_many(objects: QuerySet | Iterable[models.Model], *, batch_size: int = 
     else:
         batches = chunks(list(objects), batch_size)
     done = 0
+    columns = ["id", "content_type_id", "object_id", *COLUMNS]
     for batch in batches:
         if not batch:
             continue
         model = type(batch[0])
-        spec = spec_for(model)
-        ct = _content_type(model)
-        doc.objects.filter(content_type=ct, object_id__in=[o.pk for o in batch]).delete()
-        rows = []
-        for obj in batch:
-            values = spec.values(obj)
-            rows.append((ct.pk, obj.pk, values["title"], values["body"], values["text"]))
-        done += insert_values(
-            doc, ["content_type_id", "object_id", *COLUMNS], rows, batch_size=batch_size
-        )
+        rows = _rows(spec_for(model), _content_type(model).pk, batch)
+        doc.objects.filter(pk__in=[r[0] for r in rows]).delete()
+        done += insert_values(doc, columns, rows, batch_size=batch_size)
     return done
 
 
@@ -422,36 +440,53 @@ def _batches(iterator, size: int):
 def rebuild(model: type[models.Model], *, batch_size: int = 2000) -> int:
     """Drop ``model``'s documents and index every row again; how many."""
     doc = _document_model()
-    doc.objects.filter(content_type=_content_type(model)).delete()
+    ct = _content_type(model).pk
+    doc.objects.filter(pk__gte=ct << KEY_BITS, pk__lt=(ct + 1) << KEY_BITS).delete()
     return index_many(model._default_manager.all(), batch_size=batch_size)
 
 
 # ---------------------------------------------------------------------------------------
 # Reading it
 
+RANK = "search_rank"
+_CT = "(SELECT id FROM django_content_type WHERE app_label = %s AND model = %s)"
 
-def _match_sql(vendor: str, words, model) -> tuple[str, list]:
-    """SQL giving (object_id, rank) of ``model``'s documents matching ``words``."""
-    ct = (
-        "(SELECT id FROM django_content_type WHERE app_label = %s AND model = %s)",
-        [model._meta.app_label, model._meta.model_name],
-    )
+
+def _match_sql(vendor: str, words, model) -> tuple[str, list, str]:
+    """SQL giving (object_id, rank) of ``model``'s documents matching ``words`` — with
+    ``{rank}`` where the rank goes — its parameters, and the rank's SQL."""
+    ct = [model._meta.app_label, model._meta.model_name]
     if vendor == "postgresql":
         sql = (
-            "SELECT d.object_id, ts_rank(d.vector, q.query, 1) AS rank "
+            "SELECT d.object_id, {rank} AS rank "
             "FROM core_searchdocument d, to_tsquery('simple', %s) AS q(query) "
-            f"WHERE d.content_type_id = {ct[0]} AND d.vector @@ q.query"
+            f"WHERE d.content_type_id = {_CT} AND d.vector @@ q.query"
         )
-        return sql, [_tsquery(words), *ct[1]]
+        return sql, [_tsquery(words), *ct], "ts_rank(d.vector, q.query, 1)"
     if vendor == "sqlite":
+        # One rowid range of the FTS index (no join), and LIMIT -1 so SQLite reads the
+        # hits first, whatever filters the caller's query has (flattened, the planner may
+        # look every filtered row up in the FTS index instead: seconds).
         weights = ", ".join(str(w) for w in WEIGHTS.values())
+        mask = (1 << KEY_BITS) - 1
         sql = (
-            f"SELECT d.object_id, -bm25(core_search_fts, {weights}) AS rank "
-            "FROM core_search_fts JOIN core_searchdocument d ON d.id = core_search_fts.rowid "
-            f"WHERE core_search_fts MATCH %s AND d.content_type_id = {ct[0]}"
+            f"SELECT rowid & {mask} AS object_id, {{rank}} AS rank FROM core_search_fts "
+            f"WHERE core_search_fts MATCH %s AND rowid >= {_CT} << {KEY_BITS} "
+            f"AND rowid < ({_CT} + 1) << {KEY_BITS} LIMIT -1"
         )
-        return sql, [_fts5(words), *ct[1]]
+        return sql, [_fts5(words), *ct, *ct], f"-bm25(core_search_fts, {weights})"
     raise NotImplementedError(f"core.search does not know the {vendor} database")
+
+
+def _ranks(query) -> bool:
+    """Whether the query being compiled reads the rank (a count or an id subquery does
+    not: then the hits are matched without ranking them)."""
+    if RANK in query.annotation_select:
+        return True
+    return any(
+        (o if isinstance(o, str) else "").lstrip("-") == RANK or not isinstance(o, str)
+        for o in query.order_by
+    )
 
 
 class _Hits:
@@ -464,8 +499,10 @@ class _Hits:
     nullable = False
     filtered_relation = None
 
-    def __init__(self, sql, params, parent_alias, pk_column, table_alias=None, join_type=INNER):
-        self.sql, self.params = sql, tuple(params)
+    def __init__(
+        self, sql, params, rank, parent_alias, pk_column, table_alias=None, join_type=INNER
+    ):
+        self.sql, self.params, self.rank = sql, tuple(params), rank
         self.parent_alias, self.pk_column = parent_alias, pk_column
         self.table_alias, self.join_type = table_alias, join_type
 
@@ -474,12 +511,14 @@ class _Hits:
         alias = qn(self.table_alias)
         pk = f"{qn(self.parent_alias)}.{connection.ops.quote_name(self.pk_column)}"
         on = f"{alias}.object_id = {pk}"
-        return f"{self.join_type} ({self.sql}) {alias} ON ({on})", list(self.params)
+        sql = self.sql.format(rank=self.rank if _ranks(compiler.query) else "0.0")
+        return f"{self.join_type} ({sql}) {alias} ON ({on})", list(self.params)
 
     def relabeled_clone(self, change_map):
         return self.__class__(
             self.sql,
             self.params,
+            self.rank,
             change_map.get(self.parent_alias, self.parent_alias),
             self.pk_column,
             change_map.get(self.table_alias, self.table_alias),
@@ -534,8 +573,9 @@ def search(queryset: QuerySet, text: str | None, *, then: Sequence[str] = ()) ->
         return queryset.none()
     model = queryset.model
     vendor = connections[queryset.db].vendor
-    sql, params = _match_sql(vendor, words, model._meta.concrete_model)
+    sql, params, rank = _match_sql(vendor, words, model._meta.concrete_model)
     qs = queryset._chain()
     query = qs.query
-    alias = query.join(_Hits(sql, params, query.get_initial_alias(), model._meta.pk.column))
-    return qs.annotate(search_rank=_Rank(alias)).order_by("-search_rank", *then, "pk")
+    hits = _Hits(sql, params, rank, query.get_initial_alias(), model._meta.pk.column)
+    alias = query.join(hits)
+    return qs.annotate(**{RANK: _Rank(alias)}).order_by(f"-{RANK}", *then, "pk")

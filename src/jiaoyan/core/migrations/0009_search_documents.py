@@ -70,7 +70,7 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='SearchDocument',
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('id', models.BigIntegerField(primary_key=True, serialize=False)),
                 ('object_id', models.BigIntegerField()),
                 ('title', models.TextField(blank=True)),
                 ('body', models.TextField(blank=True)),
@@ -81,7 +81,6 @@ class Migration(migrations.Migration):
                 'verbose_name': 'search document',
                 'verbose_name_plural': 'search documents',
                 'ordering': ['id'],
-                'constraints': [models.UniqueConstraint(fields=('content_type', 'object_id'), name='search_document_object')],
             },
         ),
         migrations.RunPython(
