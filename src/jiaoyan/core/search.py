@@ -452,17 +452,15 @@ RANK = "search_rank"
 _CT = "(SELECT id FROM django_content_type WHERE app_label = %s AND model = %s)"
 
 
-def _match_sql(vendor: str, words, model) -> tuple[str, list, str]:
+def _match_sql(vendor: str, words, model) -> tuple[str, list, tuple[str, str]]:
     """SQL giving (object_id, rank) of ``model``'s documents matching ``words`` — with
-    ``{rank}`` where the rank goes — its parameters, and the rank's SQL."""
+    ``{rank}`` where what ranks them goes — its parameters, and what goes there when the
+    caller sorts by rank and when it does not (a count)."""
     ct = [model._meta.app_label, model._meta.model_name]
     if vendor == "postgresql":
-        sql = (
-            "SELECT d.object_id, {rank} AS rank "
-            "FROM core_searchdocument d, to_tsquery('simple', %s) AS q(query) "
-            f"WHERE d.content_type_id = {_CT} AND d.vector @@ q.query"
-        )
-        return sql, [_tsquery(words), *ct], "ts_rank(d.vector, q.query, 1)"
+        # core_search_hits (migration core 0009): the GIN index's hits, ranked or not
+        sql = "SELECT * FROM core_search_hits(to_tsquery('simple', %s), " + _CT + ", {rank})"
+        return sql, [_tsquery(words), *ct], ("true", "false")
     if vendor == "sqlite":
         # One rowid range of the FTS index (no join), and LIMIT -1 so SQLite reads the
         # hits first, whatever filters the caller's query has (flattened, the planner may
@@ -474,7 +472,7 @@ def _match_sql(vendor: str, words, model) -> tuple[str, list, str]:
             f"WHERE core_search_fts MATCH %s AND rowid >= {_CT} << {KEY_BITS} "
             f"AND rowid < ({_CT} + 1) << {KEY_BITS} LIMIT -1"
         )
-        return sql, [_fts5(words), *ct, *ct], f"-bm25(core_search_fts, {weights})"
+        return sql, [_fts5(words), *ct, *ct], (f"-bm25(core_search_fts, {weights})", "0.0")
     raise NotImplementedError(f"core.search does not know the {vendor} database")
 
 
@@ -511,7 +509,8 @@ class _Hits:
         alias = qn(self.table_alias)
         pk = f"{qn(self.parent_alias)}.{connection.ops.quote_name(self.pk_column)}"
         on = f"{alias}.object_id = {pk}"
-        sql = self.sql.format(rank=self.rank if _ranks(compiler.query) else "0.0")
+        ranked, unranked = self.rank
+        sql = self.sql.format(rank=ranked if _ranks(compiler.query) else unranked)
         return f"{self.join_type} ({sql}) {alias} ON ({on})", list(self.params)
 
     def relabeled_clone(self, change_map):
