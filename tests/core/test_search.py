@@ -236,7 +236,7 @@ def test_counts_and_id_subqueries_do_not_rank(corpus, world):
 
     from jiaoyan.core.lists import list_count
 
-    rank = "bm25(" if connection.vendor == "sqlite" else "), true)"  # core_search_hits(…)
+    rank = "bm25(" if connection.vendor == "sqlite" else "true) ORDER BY rank"
     rows = search.search(Item.objects.visible_to(world.users["district_researcher"]), "课件")
     with CaptureQueriesContext(connection) as counted:
         assert list_count(rows) == 3

@@ -452,27 +452,37 @@ RANK = "search_rank"
 _CT = "(SELECT id FROM django_content_type WHERE app_label = %s AND model = %s)"
 
 
-def _match_sql(vendor: str, words, model) -> tuple[str, list, tuple[str, str]]:
-    """SQL giving (object_id, rank) of ``model``'s documents matching ``words`` — with
-    ``{rank}`` where what ranks them goes — its parameters, and what goes there when the
-    caller sorts by rank and when it does not (a count)."""
+def _match_sql(vendor: str, words, model) -> tuple[str, str, list]:
+    """SQL giving (object_id, rank) of ``model``'s documents matching ``words``: ranked
+    (the caller sorts by rank) and unranked (a count, an id subquery), and their
+    parameters."""
     ct = [model._meta.app_label, model._meta.model_name]
     if vendor == "postgresql":
-        # core_search_hits (migration core 0009): the GIN index's hits, ranked or not
-        sql = "SELECT * FROM core_search_hits(to_tsquery('simple', %s), " + _CT + ", {rank})"
-        return sql, [_tsquery(words), *ct], ("true", "false")
+        # core_search_hits (migration core 0009): the GIN index's hits, ranked or not.
+        # Sorted by rank here, the caller's sort is an incremental one that stops after a
+        # page of rows passing its filters, instead of looking every hit up.
+        hits = "SELECT * FROM core_search_hits(to_tsquery('simple', %s), " + _CT + ", {}"
+        return (
+            hits.format("true) ORDER BY rank DESC"),
+            hits.format("false)"),
+            [
+                _tsquery(words),
+                *ct,
+            ],
+        )
     if vendor == "sqlite":
         # One rowid range of the FTS index (no join), and LIMIT -1 so SQLite reads the
         # hits first, whatever filters the caller's query has (flattened, the planner may
         # look every filtered row up in the FTS index instead: seconds).
         weights = ", ".join(str(w) for w in WEIGHTS.values())
         mask = (1 << KEY_BITS) - 1
-        sql = (
-            f"SELECT rowid & {mask} AS object_id, {{rank}} AS rank FROM core_search_fts "
+        hits = (
+            f"SELECT rowid & {mask} AS object_id, {{}} AS rank FROM core_search_fts "
             f"WHERE core_search_fts MATCH %s AND rowid >= {_CT} << {KEY_BITS} "
             f"AND rowid < ({_CT} + 1) << {KEY_BITS} LIMIT -1"
         )
-        return sql, [_fts5(words), *ct, *ct], (f"-bm25(core_search_fts, {weights})", "0.0")
+        ranked = hits.format(f"-bm25(core_search_fts, {weights})")
+        return ranked, hits.format("0.0"), [_fts5(words), *ct, *ct]
     raise NotImplementedError(f"core.search does not know the {vendor} database")
 
 
@@ -498,9 +508,9 @@ class _Hits:
     filtered_relation = None
 
     def __init__(
-        self, sql, params, rank, parent_alias, pk_column, table_alias=None, join_type=INNER
+        self, ranked, unranked, params, parent_alias, pk_column, table_alias=None, join_type=INNER
     ):
-        self.sql, self.params, self.rank = sql, tuple(params), rank
+        self.ranked, self.unranked, self.params = ranked, unranked, tuple(params)
         self.parent_alias, self.pk_column = parent_alias, pk_column
         self.table_alias, self.join_type = table_alias, join_type
 
@@ -509,15 +519,14 @@ class _Hits:
         alias = qn(self.table_alias)
         pk = f"{qn(self.parent_alias)}.{connection.ops.quote_name(self.pk_column)}"
         on = f"{alias}.object_id = {pk}"
-        ranked, unranked = self.rank
-        sql = self.sql.format(rank=ranked if _ranks(compiler.query) else unranked)
+        sql = self.ranked if _ranks(compiler.query) else self.unranked
         return f"{self.join_type} ({sql}) {alias} ON ({on})", list(self.params)
 
     def relabeled_clone(self, change_map):
         return self.__class__(
-            self.sql,
+            self.ranked,
+            self.unranked,
             self.params,
-            self.rank,
             change_map.get(self.parent_alias, self.parent_alias),
             self.pk_column,
             change_map.get(self.table_alias, self.table_alias),
@@ -531,7 +540,7 @@ class _Hits:
 
     @property
     def identity(self):
-        return (self.__class__, self.sql, self.params, self.parent_alias)
+        return (self.__class__, self.ranked, self.params, self.parent_alias)
 
     def __eq__(self, other):
         return isinstance(other, _Hits) and self.identity == other.identity
@@ -572,9 +581,9 @@ def search(queryset: QuerySet, text: str | None, *, then: Sequence[str] = ()) ->
         return queryset.none()
     model = queryset.model
     vendor = connections[queryset.db].vendor
-    sql, params, rank = _match_sql(vendor, words, model._meta.concrete_model)
+    ranked, unranked, params = _match_sql(vendor, words, model._meta.concrete_model)
     qs = queryset._chain()
     query = qs.query
-    hits = _Hits(sql, params, rank, query.get_initial_alias(), model._meta.pk.column)
+    hits = _Hits(ranked, unranked, params, query.get_initial_alias(), model._meta.pk.column)
     alias = query.join(hits)
     return qs.annotate(**{RANK: _Rank(alias)}).order_by(f"-{RANK}", *then, "pk")
