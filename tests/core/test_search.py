@@ -15,7 +15,7 @@ from jiaoyan.core.lists import ListRows
 from jiaoyan.core.models import SearchDocument
 from jiaoyan.ledger.models import Item, Tag
 
-# key: (district, title, description, tags, percent)
+# key: (district, title, description, tags, percent); "remarks" stand for a file's text
 CORPUS = {
     "unit_design": ("linwei", "大单元教学设计：初中数学函数", "围绕新课标组织单元整体教学", (), 10),
     "slides_trad": ("linwei", "數學課件：一次函數的圖像", "配套多媒體課件與學案", (), 20),
@@ -27,13 +27,19 @@ CORPUS = {
     "split_words": ("linwei", "信息科技的教学与作业", "单元作业的设计思路", (), 80),
     "twin_low": ("linwei", "微课评比通知", "", (), 5),
     "twin_high": ("linwei", "微课评比通知", "", (), 95),
+    "attachment": ("linwei", "期末复习安排", "", (), 99),
 }
+REMARKS = {"attachment": "附件：各科课件合集"}
 
 
 @pytest.fixture
 def corpus(world):
     search.register(
-        Item, title="title", body=("description", lambda i: [t.name for t in i.tags.all()])
+        Item,
+        title="title",
+        body=("description", lambda i: [t.name for t in i.tags.all()]),
+        text="remarks",
+        prefetch=("tags",),
     )
     units = {"linwei": world.units["linwei"], "huazhou": world.units["huazhou"]}
     items = {}
@@ -45,6 +51,7 @@ def corpus(world):
             title=title,
             description=description,
             percent=percent,
+            remarks=REMARKS.get(key, ""),
         )
         for name in tags:
             item.tags.add(Tag.objects.get_or_create(name=name)[0])
@@ -67,9 +74,10 @@ def found(corpus, text, queryset=None, **kwargs) -> list[str]:
 def test_traditional_and_simplified_are_one(corpus):
     simplified = found(corpus, "课件")
     assert found(corpus, "課件") == simplified
-    # titles first (the short title before the long one), then the bodies
+    # titles first (the short title before the long one), then the bodies, then the text
     assert simplified[:2] == ["slides_other", "slides_trad"]
-    assert set(simplified[2:]) == {"homework", "summary"}
+    assert set(simplified[2:4]) == {"homework", "summary"}
+    assert simplified[4:] == ["attachment"]
     # the traditional title is found by the simplified word, and its own words too
     assert found(corpus, "函数") == ["slides_trad", "unit_design"]
     assert found(corpus, "一次函數的圖像")[0] == "slides_trad"
@@ -163,7 +171,10 @@ def test_scope_and_filters_narrow_the_search(corpus, world):
     visible = Item.objects.visible_to(world.users["district_researcher"])
     mine = found(corpus, "课件", visible)
     assert mine == [k for k in everyone if k != "slides_other"]
-    assert found(corpus, "课件", visible.filter(percent__gte=30)) == ["homework", "summary"]
+    assert found(corpus, "课件", visible.filter(percent__gte=30, percent__lt=99)) == [
+        "homework",
+        "summary",
+    ]
     outsider = Item.objects.visible_to(world.users["outsider"])
     assert found(corpus, "课件", outsider) == ["slides_other"]
     # filters after the search, counting, and the search as a subquery
@@ -239,8 +250,8 @@ def test_counts_and_id_subqueries_do_not_rank(corpus, world):
     rank = "bm25(" if connection.vendor == "sqlite" else "true) ORDER BY rank"
     rows = search.search(Item.objects.visible_to(world.users["district_researcher"]), "课件")
     with CaptureQueriesContext(connection) as counted:
-        assert list_count(rows) == 3
-        assert Item.objects.filter(pk__in=rows).count() == 3
+        assert list_count(rows) == 4
+        assert Item.objects.filter(pk__in=rows).count() == 4
     assert all(rank not in q["sql"] for q in counted.captured_queries)
     with CaptureQueriesContext(connection) as listed:
         assert len(list(rows.values_list("pk", flat=True)[:2])) == 2
