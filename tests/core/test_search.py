@@ -273,3 +273,11 @@ def test_sqlite_reads_the_hits_before_the_callers_filters(corpus, world):
     assert plan[0].startswith("MATERIALIZE"), plan
     assert plan[1].startswith("SCAN core_search_fts VIRTUAL TABLE"), plan
     assert keys(rows, corpus) == ["slides_trad"]
+
+
+def test_index_many_takes_a_fixed_number_of_queries(corpus, django_assert_max_num_queries):
+    # the items, their tags (prefetched), the old documents' delete and one insert
+    with django_assert_max_num_queries(5):
+        assert search.index_many(Item.objects.all()) == len(CORPUS)
+    assert SearchDocument.objects.count() == len(CORPUS)
+    assert found(corpus, "雙減") == ["homework"]
