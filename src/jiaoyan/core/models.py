@@ -463,3 +463,31 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class SearchDocument(models.Model):
+    """One searchable object's tokens (core.search): title, body and text, each the
+    space-separated jieba tokens of what its model registered. Not read directly — a
+    scoped queryset is narrowed with ``core.search.search``. Its id is the object's
+    content type id << 40 | the object's id (``search.document_id``).
+
+    The backends' indexes live beside this table, made by migration 0009: on SQLite the
+    FTS5 table ``core_search_fts`` (external content: this table) kept by triggers, on
+    PostgreSQL the generated ``vector`` column (tsvector, 'simple') with a GIN index. A
+    later migration that makes SQLite rebuild this table must create the triggers again.
+    """
+
+    id = models.BigIntegerField(primary_key=True)
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
+    object_id = models.BigIntegerField()
+    title = models.TextField(blank=True)
+    body = models.TextField(blank=True)
+    text = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("search document")
+        verbose_name_plural = _("search documents")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.content_type_id}:{self.object_id}"
