@@ -32,15 +32,21 @@ from django.urls import reverse
 from django.utils import timezone
 
 from jiaoyan.activities.models import Activity
+from jiaoyan.core import stamps
 from jiaoyan.core.scope import under_q, user_scopes
 from jiaoyan.orgs.models import OrgUnit, School
+from jiaoyan.orgs.services import UNITS as ORG_UNITS
 from jiaoyan.people.models import Person
+from jiaoyan.people.services import UNITS as PEOPLE_UNITS
 
 from . import progress
 from .models import Community, CommunityTask, Evidence, Kind, Level, Measure, Membership
 from .policies import Settings
+from .services import MEMBERS
 
 IDLE_DAYS = 90
+# What the participants are computed from (the versions their kept figures depend on).
+PARTICIPANT_INPUTS = (MEMBERS, ORG_UNITS, PEOPLE_UNITS)
 
 
 def visible_communities(user) -> QuerySet[Community]:
@@ -375,7 +381,17 @@ def coverage(
         total += row["n"]
     members = Membership.objects.filter(current_q(day), community__in=current.values("pk"))
     limits = {k: cov.max_per_person for k, cov in kinds.items()}
-    for row in _participants(members, limits, names=20 if lists else 0):
+    names = 20 if lists else 0
+    # Kept while the memberships, communities, units and people's units are unchanged
+    # (core.stamps): a city's participants are a grouping of every membership.
+    participants = stamps.kept(
+        "communities.participants",
+        (root.pk, root.path, day.isoformat(), sorted(limits.items()), names),
+        PARTICIPANT_INPUTS,
+        lambda: _participants(members, limits, names=names),
+        using=members.db,
+    )
+    for row in participants:
         cov = kinds[row["kind"]]
         if row["member"] is None:
             cov.participants, cov.rural, cov.weak = row["n"], row["rural"], row["weak"]

@@ -23,7 +23,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from jiaoyan.core import audit, uploads
+from jiaoyan.core import audit, stamps, uploads
 from jiaoyan.core.errors import ServiceError
 from jiaoyan.core.jobs import start_job
 from jiaoyan.core.notifications import notify
@@ -52,6 +52,9 @@ from .models import (
 from .policies import Settings
 
 Action = audit.AuditLog.Action
+# The version of the memberships and communities (``core.stamps``): every write to either
+# changes it, and the coverage's figures kept in the cache are computed again.
+MEMBERS = "communities.members"
 Role = Membership.Role
 COMMUNITY_FIELDS = ["name", "goals", "start_on", "end_on"]
 MAX_TARGET = 1000
@@ -252,6 +255,7 @@ def _admit(
         created_by=actor if getattr(actor, "pk", None) else None,
     )
     Community.objects.filter(pk=community.pk).update(member_count=F("member_count") + 1)
+    stamps.bump(MEMBERS)
     audit.record(
         actor,
         m,
@@ -356,6 +360,7 @@ def update_community(
             code="dates_outside_period",
         )
     apply_changes(actor, community, data, COMMUNITY_FIELDS, expected_version=expected_version)
+    stamps.bump(MEMBERS)
     return community
 
 
@@ -455,6 +460,7 @@ def import_member(
     )
     existing.role, existing.joined_on = role, joined_on
     existing.save(update_fields=["role", "joined_on"])
+    stamps.bump(MEMBERS)
     audit.record(actor, existing, Action.UPDATE, changes, message=message)
     return "updated"
 
@@ -472,6 +478,7 @@ def end_membership(*, actor, membership: Membership, left_on: dt.date | None = N
     _check_fits(community, membership.joined_on, left_on)
     membership.left_on = left_on
     membership.save(update_fields=["left_on"])
+    stamps.bump(MEMBERS)
     Community.objects.filter(pk=community.pk).update(member_count=F("member_count") - 1)
     audit.record(actor, membership, Action.UPDATE, {"left_on": [None, left_on.isoformat()]})
     return membership
