@@ -16,6 +16,13 @@ upward report — every one starts from the viewer's scope.
 * *people in too many communities* are persons with more current memberships in
   communities of a kind (in the subtree) than the kind's policy allows;
 * an *idle* community held no activity (see :mod:`.progress`) in the 90 days up to the day.
+
+The participants figures (a grouping of every current membership of the subtree: some
+100 ms for a city) are kept in the cache per unit and day under the versions of what they
+are computed from (:mod:`jiaoyan.core.stamps`: the memberships and communities, the
+units' places and schools' flags, the people's units), so they are computed again after
+any change to those and on a new day, and otherwise read at once. The rest (counts of
+communities, schools in no consortium, idle communities, the ranking) is read fresh.
 """
 
 from __future__ import annotations
