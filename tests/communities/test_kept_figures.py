@@ -71,6 +71,20 @@ def test_a_member_who_left_drops_out(world, studio):
     assert _studios(world)["participants"] == 1
 
 
+def test_a_membership_import_moves_the_figures(world, studio):
+    from jiaoyan.communities.sheets import MembershipSheet
+    from jiaoyan.core.sheets import run_import
+
+    from .test_import import _xlsx
+
+    assert _studios(world)["participants"] == 1
+    data = _xlsx([["MS-LW-001", "T101", "成员", START.isoformat()]])
+    result = run_import(MembershipSheet(actor=world.users["district_researcher"]), data, "m.xlsx")
+    assert result.ok and result.created == 1, [str(e) for e in result.errors]
+    got = _studios(world)
+    assert (got["participants"], got["rural"]) == (2, 1)
+
+
 def test_a_new_community_counts_at_once(world, studio):
     assert _studios(world)["communities"] == 1
     make_studio(world, code="MS-LW-002", name="第二工作室", leader="teacher_b")

@@ -225,11 +225,13 @@ def _admit(
     across: bool = False,
     checked: bool = False,
     message: str = "",
+    versioned: bool = True,
 ) -> Membership:
     """The one way a member is written: the rules (:func:`check_member`, unless the caller
     ``checked`` them already, as an import does row by row), the row, the community's
-    member count and the audit row. ``across`` is kept (and audited) only for a member
-    who really comes from beyond the owning unit's area."""
+    member count, the new version of the memberships (unless the caller, an import, bumps
+    it once for all its rows: ``versioned=False``) and the audit row. ``across`` is kept
+    (and audited) only for a member who really comes from beyond the owning unit's area."""
     if not checked:
         check_member(
             actor,
@@ -255,7 +257,8 @@ def _admit(
         created_by=actor if getattr(actor, "pk", None) else None,
     )
     Community.objects.filter(pk=community.pk).update(member_count=F("member_count") + 1)
-    stamps.bump(MEMBERS)
+    if versioned:
+        stamps.bump(MEMBERS)
     audit.record(
         actor,
         m,
@@ -437,9 +440,11 @@ def import_member(
     role: str,
     joined_on: dt.date,
     message: str = "",
+    versioned: bool = True,
 ) -> str:
     """One checked row of a membership import: ``created``, ``updated`` or ``unchanged``.
-    Runs inside the import's transaction (the rules were checked row by row)."""
+    Runs inside the import's transaction (the rules were checked row by row); with
+    ``versioned=False`` the caller bumps the memberships' version once for its rows."""
     if existing is None:
         _admit(
             actor,
@@ -450,6 +455,7 @@ def import_member(
             joined_on=joined_on,
             checked=True,
             message=message,
+            versioned=versioned,
         )
         return "created"
     if existing.role == role and existing.joined_on == joined_on:
@@ -460,7 +466,8 @@ def import_member(
     )
     existing.role, existing.joined_on = role, joined_on
     existing.save(update_fields=["role", "joined_on"])
-    stamps.bump(MEMBERS)
+    if versioned:
+        stamps.bump(MEMBERS)
     audit.record(actor, existing, Action.UPDATE, changes, message=message)
     return "updated"
 
