@@ -528,7 +528,9 @@ def ranking(
         rules[pk] = table
     scores = progress.points_for(rules, year, ids=qs.order_by().values("pk"))
     rows = [{"community": c, "score": scores[c.pk]} for c in communities]
-    # In code order already: a stable sort by points, highest first, keeps ties by code.
+    # Ties by code as Python orders them (the database's collation may differ), then a
+    # stable sort by points, highest first: no negated Decimal per row.
+    rows.sort(key=lambda r: r["community"].code)
     rows.sort(key=lambda r: r["score"].total, reverse=True)
     rank, last = 0, None
     for i, r in enumerate(rows, 1):
