@@ -185,3 +185,32 @@ def test_the_ranking_follows_activities_check_ins_and_the_points_table(world, st
     rows = queries.ranking(queries.visible_communities(actor), YEAR)
     assert (rows[0]["rank"], rows[0]["community"].code) == (1, "MS-LW-001")
     assert rows[0]["score"].total == Decimal("4.5")
+
+
+def test_the_ranking_follows_members_observations(world, studio):
+    """Members' observations are counted once per change (kept under the versions of the
+    submitted observations and the memberships)."""
+    from jiaoyan.observations.models import Rubric
+    from tests.observations.conftest import observe
+
+    m = services.add_member(
+        actor=world.users["district_researcher"],
+        community=studio,
+        person=world.people["principal"],
+        joined_on=START,
+    )
+    held_activity(world, studio)
+    assert _ranking(world)["MS-LW-001"] == Decimal("3")
+    builtin = Rubric.objects.get(org_unit__isnull=True)
+    today = timezone.localdate()
+    observe(world, builtin, observer="principal", teacher="teacher", date=today)
+    assert _ranking(world)["MS-LW-001"] == Decimal("3.5")  # a member's lesson observed: 0.5
+    observe(world, builtin, observer="principal", teacher="teacher", date=today, submit=False)
+    assert _ranking(world)["MS-LW-001"] == Decimal("3.5")  # a draft counts nothing
+    # She left yesterday: today's observation is no longer a member's.
+    services.end_membership(
+        actor=world.users["district_researcher"],
+        membership=m,
+        left_on=today - dt.timedelta(days=1),
+    )
+    assert _ranking(world)["MS-LW-001"] == Decimal("3")

@@ -95,6 +95,24 @@ def member_observations(community_ids: Iterable[int], year: int) -> dict[int, in
     return defaultdict(int, rows)
 
 
+def kept_member_observations(year: int) -> dict[int, int]:
+    """:func:`member_observations` of every community in ``year``, kept in the cache while
+    the submitted observations and the memberships are unchanged (``core.stamps``: the
+    observations' statistics and the membership services change their versions): the
+    ranking's walk over every membership is done once per change, not per read."""
+    from jiaoyan.core import stamps
+    from jiaoyan.observations.stats import SUBMITTED
+
+    from .services import MEMBERS
+
+    return stamps.kept(
+        "communities.member_observations",
+        (year,),
+        (SUBMITTED, MEMBERS),
+        lambda: dict(member_observations(Community.objects.order_by().values("pk"), year)),
+    )
+
+
 def activity_groups(
     community_ids: Iterable[int], year: int, thresholds: Iterable[int] = ()
 ) -> list[dict[str, Any]]:
@@ -327,8 +345,8 @@ def points_for(
             for g in records.groups(online)
         ]
     else:
-        records = YearRecords(ids if ids is not None else list(rules), year)
-        groups = point_groups(records.ids, year, online)
+        records = None
+        groups = point_groups(ids if ids is not None else list(rules), year, online)
     for g in groups:
         cid = g["community_id"]
         if cid not in scores:
@@ -344,7 +362,8 @@ def points_for(
                 scores[cid].add(PointItem.ONLINE, rule, enough)
                 n -= enough
         scores[cid].add(PointItem.ACTIVITY, table.get(PointItem.ACTIVITY, g["level"]), n)
-    for cid, n in records.observations().items():
+    seen = records.observations() if records is not None else kept_member_observations(year)
+    for cid, n in seen.items():
         if cid in scores:
             scores[cid].add(PointItem.OBSERVATION, table_of[cid].get(PointItem.OBSERVATION, ""), n)
     id_list = list(rules)

@@ -21,8 +21,11 @@ The participants figures (a grouping of every current membership of the subtree:
 100 ms for a city) are kept in the cache per unit and day under the versions of what they
 are computed from (:mod:`jiaoyan.core.stamps`: the memberships and communities, the
 units' places and schools' flags, the people's units), so they are computed again after
-any change to those and on a new day, and otherwise read at once. The rest (counts of
-communities, schools in no consortium, idle communities, the ranking) is read fresh.
+any change to those and on a new day, and otherwise read at once. The ranking's count of
+members' observations is kept alike (:func:`.progress.kept_member_observations`, under the
+versions of the submitted observations and the memberships). The rest (counts of
+communities, schools in no consortium, idle communities, the activities behind the points)
+is read fresh.
 """
 
 from __future__ import annotations
