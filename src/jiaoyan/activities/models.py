@@ -261,7 +261,20 @@ class Activity(Versioned, Timestamped, SubjectStageOptional, models.Model):
             models.Index(fields=["subject", "starts_at"], name="activity_subject"),
             models.Index(fields=["checked_in_count"], name="activity_checked_in"),
             models.Index(fields=["title"], name="activity_title"),
-            models.Index(fields=["community", "starts_at"], name="activity_community"),
+            # A community's activities by date, with every column its points and task
+            # progress read (held or not, kind, mode, level): index only.
+            models.Index(
+                fields=[
+                    "community",
+                    "starts_at",
+                    "status",
+                    "checked_in_count",
+                    "kind",
+                    "mode",
+                    "level",
+                ],
+                name="activity_community_held",
+            ),
             # Covering indexes: the calendar and the stats read these columns only, for
             # every activity of a month or a year, without touching the wide rows.
             models.Index(

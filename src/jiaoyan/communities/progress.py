@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Case, CharField, Count, F, Q, QuerySet, Sum, Value, When
 from django.utils import timezone
 
 from jiaoyan.activities.models import Activity
@@ -98,6 +98,24 @@ def member_observations(community_ids: Iterable[int], year: int) -> dict[int, in
         .values_list("jy_community", "n")
     )
     return defaultdict(int, rows)
+
+
+def kept_member_observations(year: int) -> dict[int, int]:
+    """:func:`member_observations` of every community in ``year``, kept in the cache while
+    the submitted observations and the memberships are unchanged (``core.stamps``: the
+    observations' statistics and the membership services change their versions): the
+    ranking's walk over every membership is done once per change, not per read."""
+    from jiaoyan.core import stamps
+    from jiaoyan.observations.stats import SUBMITTED
+
+    from .services import MEMBERS
+
+    return stamps.kept(
+        "communities.member_observations",
+        (year,),
+        (SUBMITTED, MEMBERS),
+        lambda: dict(member_observations(Community.objects.order_by().values("pk"), year)),
+    )
 
 
 def activity_groups(
@@ -216,7 +234,7 @@ def task_progress(tasks: list[CommunityTask], records: YearRecords | None = None
     return done
 
 
-@dataclass
+@dataclass(slots=True)
 class Score:
     """A studio's points in a year, and what earned them."""
 
@@ -248,6 +266,54 @@ def online_thresholds(rules: Iterable[tuple[Rule, ...]]) -> set[int]:
     return {r.min_participants for table in rules for r in table if r.item == PointItem.ONLINE}
 
 
+def point_groups(
+    community_ids: Iterable[int], year: int, thresholds: Iterable[int] = ()
+) -> list[dict[str, Any]]:
+    """The held activities of the communities in ``year`` as the points table sees them:
+    counted per community, item and level (``item``: a demonstration, else an online
+    session candidate by its mode, else another activity), with ``ge[t]`` as in
+    :func:`activity_groups` — half the rows of the grouping by kind and mode, read from
+    the activities' covering index (``activity_community_held``)."""
+    start, end = year_bounds(year)
+    ids = community_ids if isinstance(community_ids, QuerySet) else list(community_ids)
+    levels = sorted(set(thresholds))
+    extra = {f"ge{t}": Count("pk", filter=Q(checked_in_count__gte=t)) for t in levels if t > 1}
+    item = Case(
+        When(kind=Activity.Kind.DEMONSTRATION, then=Value(PointItem.DEMONSTRATION)),
+        When(mode__in=ONLINE_MODES, then=Value(PointItem.ONLINE)),
+        default=Value(PointItem.ACTIVITY),
+        output_field=CharField(),
+    )
+    rows = (
+        Activity.objects.filter(
+            held_q(), community_id__in=ids, starts_at__gte=start, starts_at__lt=end
+        )
+        .order_by()
+        .values("community_id", "level", jy_item=item)
+        .annotate(n=Count("pk"), **extra)
+    )
+    out = []
+    for r in rows:
+        r["ge"] = {t: (r.pop(f"ge{t}") if t > 1 else r["n"]) for t in levels}
+        out.append(r)
+    return out
+
+
+class _Table:
+    """A points table looked up by (item, level) in a dict (the ranking asks it once per
+    group of thousands), answering as :func:`rule_points` does."""
+
+    def __init__(self, rules: tuple[Rule, ...]) -> None:
+        self.rules = rules
+        self._found: dict[tuple[str, str], Rule | None] = {}
+
+    def get(self, item: str, level: str) -> Rule | None:
+        key = (item, level)
+        if key not in self._found:
+            self._found[key] = rule_points(self.rules, item, level)
+        return self._found[key]
+
+
 def points_for(
     rules: dict[int, tuple[Rule, ...]],
     year: int,
@@ -256,37 +322,58 @@ def points_for(
 ) -> dict[int, Score]:
     """``{community id: Score}`` for the communities ``rules`` names (id → its table);
     ``ids``: the same communities as a subquery (a long list is then not sent as
-    parameters); ``records``: the year's records already read for them. A few grouped
-    queries whatever the number of communities."""
+    parameters); ``records``: the year's records already read for them (a workspace:
+    its groups are used), else the activities are grouped by item
+    (:func:`point_groups`). A few grouped queries whatever the number of communities."""
     scores = {cid: Score(cid) for cid in rules}
-    if records is None or not records.covers(rules, year):
-        records = YearRecords(ids if ids is not None else list(rules), year)
-    online = online_thresholds(rules.values())
-    for g in records.groups(online):
+    # One lookup table per distinct table object (callers share one per owning unit).
+    tables: dict[int, _Table] = {}
+    table_of = {}
+    for cid, t in rules.items():
+        found = tables.get(id(t))
+        if found is None:
+            found = tables[id(t)] = _Table(t)
+        table_of[cid] = found
+    online = online_thresholds(t.rules for t in tables.values())
+    if records is not None and records.covers(rules, year):
+        groups = [
+            {
+                **g,
+                "jy_item": (
+                    PointItem.DEMONSTRATION
+                    if g["kind"] == Activity.Kind.DEMONSTRATION
+                    else PointItem.ONLINE
+                    if g["mode"] in ONLINE_MODES
+                    else PointItem.ACTIVITY
+                ),
+            }
+            for g in records.groups(online)
+        ]
+    else:
+        records = None
+        groups = point_groups(ids if ids is not None else list(rules), year, online)
+    for g in groups:
         cid = g["community_id"]
         if cid not in scores:
             continue
-        table, n = rules[cid], g["n"]
-        if g["kind"] == Activity.Kind.DEMONSTRATION:
-            scores[cid].add(
-                PointItem.DEMONSTRATION, rule_points(table, PointItem.DEMONSTRATION, g["level"]), n
-            )
+        table, n, item = table_of[cid], g["n"], g["jy_item"]
+        if item == PointItem.DEMONSTRATION:
+            scores[cid].add(item, table.get(item, g["level"]), n)
             continue
-        if g["mode"] in ONLINE_MODES:
-            rule = rule_points(table, PointItem.ONLINE, g["level"])
+        if item == PointItem.ONLINE:
+            rule = table.get(PointItem.ONLINE, g["level"])
             if rule is not None:
                 enough = g["ge"][rule.min_participants]
                 scores[cid].add(PointItem.ONLINE, rule, enough)
                 n -= enough
-        scores[cid].add(PointItem.ACTIVITY, rule_points(table, PointItem.ACTIVITY, g["level"]), n)
-    for cid, n in records.observations().items():
+        scores[cid].add(PointItem.ACTIVITY, table.get(PointItem.ACTIVITY, g["level"]), n)
+    seen = records.observations() if records is not None else kept_member_observations(year)
+    for cid, n in seen.items():
         if cid in scores:
-            scores[cid].add(
-                PointItem.OBSERVATION, rule_points(rules[cid], PointItem.OBSERVATION, ""), n
-            )
+            scores[cid].add(PointItem.OBSERVATION, table_of[cid].get(PointItem.OBSERVATION, ""), n)
     id_list = list(rules)
     for item, source in _sources.items():
         for cid, by_level in source(id_list, year).items():
             for level, n in by_level.items():
-                scores[cid].add(item, rule_points(rules[cid], item, level), n)
+                scores[cid].add(item, table_of[cid].get(item, level), n)
     return scores

@@ -16,6 +16,16 @@ upward report — every one starts from the viewer's scope.
 * *people in too many communities* are persons with more current memberships in
   communities of a kind (in the subtree) than the kind's policy allows;
 * an *idle* community held no activity (see :mod:`.progress`) in the 90 days up to the day.
+
+The participants figures (a grouping of every current membership of the subtree: some
+100 ms for a city) are kept in the cache per unit and day under the versions of what they
+are computed from (:mod:`jiaoyan.core.stamps`: the memberships and communities, the
+units' places and schools' flags, the people's units), so they are computed again after
+any change to those and on a new day, and otherwise read at once. The ranking's count of
+members' observations is kept alike (:func:`.progress.kept_member_observations`, under the
+versions of the submitted observations and the memberships). The rest (counts of
+communities, schools in no consortium, idle communities, the activities behind the points)
+is read fresh.
 """
 
 from __future__ import annotations
@@ -27,21 +37,26 @@ from typing import Any
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
-from django.db.models import Case, Count, F, IntegerField, Max, Q, QuerySet, Sum, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models import Case, Count, IntegerField, Max, Q, QuerySet, Sum, Value, When
 from django.urls import reverse
 from django.utils import timezone
 
 from jiaoyan.activities.models import Activity
+from jiaoyan.core import stamps
 from jiaoyan.core.scope import under_q, user_scopes
 from jiaoyan.orgs.models import OrgUnit, School
+from jiaoyan.orgs.services import UNITS as ORG_UNITS
 from jiaoyan.people.models import Person
+from jiaoyan.people.services import UNITS as PEOPLE_UNITS
 
 from . import progress
 from .models import Community, CommunityTask, Evidence, Kind, Level, Measure, Membership
 from .policies import Settings
+from .services import MEMBERS
 
 IDLE_DAYS = 90
+# What the participants are computed from (the versions their kept figures depend on).
+PARTICIPANT_INPUTS = (MEMBERS, ORG_UNITS, PEOPLE_UNITS)
 
 
 def visible_communities(user) -> QuerySet[Community]:
@@ -283,32 +298,18 @@ def _participants(
     of the kind's communities of each level (the upward report's column).
 
     One statement, one pass over the memberships (one index: each membership keeps its
-    community's kind and level): they are grouped once by kind and member (a person's
-    rural/weak flag read from a set of the people of rural/weak schools, computed once,
-    instead of a join to every member's person row), and that grouping is read twice —
+    community's kind and level): they are grouped once by kind and member (plain columns,
+    a person's row or a school's, so the grouping compares integers), then each *group*
+    (not each membership: a city's 56,000 memberships are 37,000 participants) is flagged
+    rural/weak from the id sets of rural/weak schools and their people, computed once
+    (instead of a join to every member's person row); that grouping is read twice —
     totals, and the first persons over the limit.
     """
-    rural_units = School.objects.filter(location=School.Location.RURAL).values("org_unit_id")
-    weak_units = School.objects.filter(is_weak=True).values("org_unit_id")
-
-    def flag(units) -> Max:
-        people = Person.objects.filter(org_unit_id__in=units).values("pk")
-        return Max(
-            Case(
-                When(Q(school_id__in=units) | Q(person_id__in=people), then=Value(1)),
-                default=Value(0),
-                output_field=IntegerField(),
-            )
-        )
-
     grouped = (
         members.order_by()
-        # Member first: the grouping sorts on an integer, the kind only breaks its ties.
-        .values(jy_member=Coalesce("person_id", "school_id"), jy_kind=F("kind"))
+        .values("kind", "person_id", "school_id")
         .annotate(
             jy_persons=Count("person_id"),
-            jy_rural=flag(rural_units),
-            jy_weak=flag(weak_units),
             **{
                 f"jy_at_{lv}": Max(
                     Case(
@@ -327,27 +328,46 @@ def _participants(
         return []
     connection = connections[members.db]
     qn = connection.ops.quote_name
-    kind, member, persons, rural, weak = (
-        qn(f"jy_{c}") for c in ("kind", "member", "persons", "rural", "weak")
+    kind, person, school, persons = (
+        qn(c) for c in ("kind", "person_id", "school_id", "jy_persons")
     )
+
+    def units(condition: str) -> str:
+        return f"SELECT {qn('org_unit_id')} FROM {qn(School._meta.db_table)} WHERE {condition}"
+
+    def flag(condition: str) -> str:
+        people = (
+            f"SELECT {qn('id')} FROM {qn(Person._meta.db_table)} "
+            f"WHERE {qn('org_unit_id')} IN ({units(condition)})"
+        )
+        return (
+            f"CASE WHEN {school} IN ({units(condition)}) OR {person} IN ({people}) "
+            "THEN 1 ELSE 0 END"
+        )
+
+    rural_sql = flag(f"{qn('location')} = %s")
+    weak_sql = flag(f"{qn('is_weak')} = %s")
+    flag_params = [School.Location.RURAL, School.Location.RURAL, True, True]
     limit = "CASE " + " ".join(f"WHEN {kind} = %s THEN %s" for _k in limits) + " ELSE 0 END"
     limit_params = [v for k, n in limits.items() for v in (k, n)]
     at = ", ".join(f"SUM({qn(f'jy_at_{lv}')})" for lv in Level.values)
     zeros = ", ".join("0" for _lv in Level.values)
+    rural, weak = qn("jy_rural"), qn("jy_weak")
     sql = (
-        f"WITH g AS MATERIALIZED ({inner}) "
+        f"WITH g AS MATERIALIZED ({inner}), "
+        f"f AS MATERIALIZED (SELECT g.*, {rural_sql} AS {rural}, {weak_sql} AS {weak} FROM g) "
         f"SELECT {kind}, NULL, NULL, COUNT(*), SUM({rural}), SUM({weak}), "
         f"SUM(CASE WHEN {rural} = 1 OR {weak} = 1 THEN 1 ELSE 0 END), "
-        f"SUM(CASE WHEN {persons} > {limit} THEN 1 ELSE 0 END), {at} FROM g GROUP BY {kind}"
+        f"SUM(CASE WHEN {persons} > {limit} THEN 1 ELSE 0 END), {at} FROM f GROUP BY {kind}"
     )
-    all_params = [*params, *limit_params]
+    all_params = [*params, *flag_params, *limit_params]
     if names:
         sql += (
-            f" UNION ALL SELECT x.{kind}, x.{member}, p.{qn('name')}, x.{persons}, 0, 0, 0, 0, "
-            f"{zeros} FROM (SELECT {kind}, {member}, {persons}, ROW_NUMBER() OVER "
-            f"(PARTITION BY {kind} ORDER BY {member}) AS jy_rn FROM g "
-            f"WHERE {persons} > {limit}) x "
-            f"INNER JOIN {qn(Person._meta.db_table)} p ON p.{qn('id')} = x.{member} "
+            f" UNION ALL SELECT x.{kind}, x.{person}, p.{qn('name')}, x.{persons}, 0, 0, 0, 0, "
+            f"{zeros} FROM (SELECT {kind}, {person}, {persons}, ROW_NUMBER() OVER "
+            f"(PARTITION BY {kind} ORDER BY {person}) AS jy_rn FROM g "
+            f"WHERE {person} IS NOT NULL AND {persons} > {limit}) x "
+            f"INNER JOIN {qn(Person._meta.db_table)} p ON p.{qn('id')} = x.{person} "
             f"WHERE x.jy_rn <= %s"
         )
         all_params += [*limit_params, names]
@@ -397,7 +417,17 @@ def coverage(
         total += row["n"]
     members = Membership.objects.filter(current_q(day), community__in=current.values("pk"))
     limits = {k: cov.max_per_person for k, cov in kinds.items()}
-    for row in _participants(members, limits, names=20 if lists else 0):
+    names = 20 if lists else 0
+    # Kept while the memberships, communities, units and people's units are unchanged
+    # (core.stamps): a city's participants are a grouping of every membership.
+    participants = stamps.kept(
+        "communities.participants",
+        (root.pk, root.path, day.isoformat(), sorted(limits.items()), names),
+        PARTICIPANT_INPUTS,
+        lambda: _participants(members, limits, names=names),
+        using=members.db,
+    )
+    for row in participants:
         cov = kinds[row["kind"]]
         if row["member"] is None:
             cov.participants, cov.rural, cov.weak = row["n"], row["rural"], row["weak"]
@@ -414,37 +444,45 @@ def coverage(
             "kinds": [kinds[k] for k in Kind.values],
             "communities": total,
         }
-    # Schools in no consortium (of any owner) current on the day.
+    # Schools in no consortium (of any owner) current on the day: the consortia first
+    # (a few hundred, from the kind's index), then their current member schools.
+    consortia = Community.objects.filter(community_current_q(day), kind=Kind.CONSORTIUM)
     in_consortium = Membership.objects.filter(
-        current_q(day),
-        community_current_q(day, "community__"),
-        kind=Kind.CONSORTIUM,
-        school__isnull=False,
+        current_q(day), community__in=consortia.values("pk"), school__isnull=False
     ).values("school_id")
     schools = School.objects.filter(under_q(School, "org_unit__path", [root.path]))
-    lonely = schools.exclude(pk__in=in_consortium)
-    # Idle communities: no activity held in the last 90 days.
+    # Every lonely school's id in path order, once: the count and the first of them.
+    lonely_ids = list(
+        schools.exclude(pk__in=in_consortium)
+        .order_by("org_unit__path")
+        .values_list("pk", flat=True)
+    )
+    lonely_schools = []
+    if lists and lonely_ids:
+        first = lonely_ids[:20]
+        by_pk = School.objects.select_related("org_unit").in_bulk(first)
+        lonely_schools = [by_pk[pk] for pk in first]
+    # Idle communities: no activity held in the last 90 days (the window's held
+    # activities read from the status index, whichever community organised them).
     since = timezone.make_aware(dt.datetime.combine(day - dt.timedelta(days=IDLE_DAYS), dt.time()))
     until = timezone.make_aware(dt.datetime.combine(day + dt.timedelta(days=1), dt.time()))
     active = Activity.objects.filter(
         progress.held_q(),
-        community__in=current.values("pk"),
         starts_at__gte=since,
         starts_at__lt=until,
+        community__isnull=False,
     ).values("community_id")
-    idle = current.exclude(pk__in=active)
+    idle = list(current.exclude(pk__in=active).order_by("code").values("id", "name", "code"))
     return {
         "day": day,
         "root": root,
         "kinds": [kinds[k] for k in Kind.values],
         "communities": total,
         "schools": schools.count(),
-        "schools_without_consortium": lonely.count(),
-        "lonely_schools": (
-            list(lonely.select_related("org_unit").order_by("org_unit__path")[:20]) if lists else []
-        ),
-        "idle": idle.count(),
-        "idle_list": list(idle.order_by("code").values("id", "name", "code")[:20]) if lists else [],
+        "schools_without_consortium": len(lonely_ids),
+        "lonely_schools": lonely_schools,
+        "idle": len(idle),
+        "idle_list": idle[:20] if lists else [],
     }
 
 
@@ -464,14 +502,14 @@ def coverage_dict(data: dict[str, Any]) -> dict[str, Any]:
 # --- the assessment ranking ---------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class UnitRef:
     pk: int
     name: str
     path: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Ranked:
     """A community as the ranking shows it: the few columns it reads (a ranking of
     thousands of studios builds no model instances)."""
@@ -505,20 +543,24 @@ def ranking(
     qs = qs.filter(kind=kind)
     if level:
         qs = qs.filter(level=level)
-    communities = [
-        Ranked(pk, code, name, lv, UnitRef(unit, unit_name, path))
-        for pk, code, name, lv, unit, unit_name, path in qs.order_by("code").values_list(
-            "pk", "code", "name", "level", "org_unit_id", "org_unit__name", "org_unit__path"
-        )
-    ]
     settings = Settings()
-    scores = progress.points_for(
-        {c.pk: settings.points(c.org_unit.path) for c in communities},
-        year,
-        ids=qs.order_by().values("pk"),
-    )
+    # One UnitRef and one table lookup per owning unit (a few hundred), not per studio.
+    units: dict[int, tuple[UnitRef, tuple]] = {}
+    communities, rules = [], {}
+    for pk, code, name, lv, unit, unit_name, path in qs.order_by("code").values_list(
+        "pk", "code", "name", "level", "org_unit_id", "org_unit__name", "org_unit__path"
+    ):
+        if unit not in units:
+            units[unit] = (UnitRef(unit, unit_name, path), settings.points(path))
+        ref, table = units[unit]
+        communities.append(Ranked(pk, code, name, lv, ref))
+        rules[pk] = table
+    scores = progress.points_for(rules, year, ids=qs.order_by().values("pk"))
     rows = [{"community": c, "score": scores[c.pk]} for c in communities]
-    rows.sort(key=lambda r: (-r["score"].total, r["community"].code))
+    # Ties by code as Python orders them (the database's collation may differ), then a
+    # stable sort by points, highest first: no negated Decimal per row.
+    rows.sort(key=lambda r: r["community"].code)
+    rows.sort(key=lambda r: r["score"].total, reverse=True)
     rank, last = 0, None
     for i, r in enumerate(rows, 1):
         if r["score"].total != last:

@@ -23,7 +23,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from jiaoyan.core import audit, uploads
+from jiaoyan.core import audit, stamps, uploads
 from jiaoyan.core.errors import ServiceError
 from jiaoyan.core.jobs import start_job
 from jiaoyan.core.notifications import notify
@@ -52,6 +52,9 @@ from .models import (
 from .policies import Settings
 
 Action = audit.AuditLog.Action
+# The version of the memberships and communities (``core.stamps``): every write to either
+# changes it, and the coverage's figures kept in the cache are computed again.
+MEMBERS = "communities.members"
 Role = Membership.Role
 COMMUNITY_FIELDS = ["name", "goals", "start_on", "end_on"]
 MAX_TARGET = 1000
@@ -222,11 +225,13 @@ def _admit(
     across: bool = False,
     checked: bool = False,
     message: str = "",
+    versioned: bool = True,
 ) -> Membership:
     """The one way a member is written: the rules (:func:`check_member`, unless the caller
     ``checked`` them already, as an import does row by row), the row, the community's
-    member count and the audit row. ``across`` is kept (and audited) only for a member
-    who really comes from beyond the owning unit's area."""
+    member count, the new version of the memberships (unless the caller, an import, bumps
+    it once for all its rows: ``versioned=False``) and the audit row. ``across`` is kept
+    (and audited) only for a member who really comes from beyond the owning unit's area."""
     if not checked:
         check_member(
             actor,
@@ -252,6 +257,8 @@ def _admit(
         created_by=actor if getattr(actor, "pk", None) else None,
     )
     Community.objects.filter(pk=community.pk).update(member_count=F("member_count") + 1)
+    if versioned:
+        stamps.bump(MEMBERS)
     audit.record(
         actor,
         m,
@@ -356,6 +363,7 @@ def update_community(
             code="dates_outside_period",
         )
     apply_changes(actor, community, data, COMMUNITY_FIELDS, expected_version=expected_version)
+    stamps.bump(MEMBERS)
     return community
 
 
@@ -432,9 +440,11 @@ def import_member(
     role: str,
     joined_on: dt.date,
     message: str = "",
+    versioned: bool = True,
 ) -> str:
     """One checked row of a membership import: ``created``, ``updated`` or ``unchanged``.
-    Runs inside the import's transaction (the rules were checked row by row)."""
+    Runs inside the import's transaction (the rules were checked row by row); with
+    ``versioned=False`` the caller bumps the memberships' version once for its rows."""
     if existing is None:
         _admit(
             actor,
@@ -445,6 +455,7 @@ def import_member(
             joined_on=joined_on,
             checked=True,
             message=message,
+            versioned=versioned,
         )
         return "created"
     if existing.role == role and existing.joined_on == joined_on:
@@ -455,6 +466,8 @@ def import_member(
     )
     existing.role, existing.joined_on = role, joined_on
     existing.save(update_fields=["role", "joined_on"])
+    if versioned:
+        stamps.bump(MEMBERS)
     audit.record(actor, existing, Action.UPDATE, changes, message=message)
     return "updated"
 
@@ -472,6 +485,7 @@ def end_membership(*, actor, membership: Membership, left_on: dt.date | None = N
     _check_fits(community, membership.joined_on, left_on)
     membership.left_on = left_on
     membership.save(update_fields=["left_on"])
+    stamps.bump(MEMBERS)
     Community.objects.filter(pk=community.pk).update(member_count=F("member_count") - 1)
     audit.record(actor, membership, Action.UPDATE, {"left_on": [None, left_on.isoformat()]})
     return membership

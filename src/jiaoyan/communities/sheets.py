@@ -17,7 +17,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
-from jiaoyan.core import cells
+from jiaoyan.core import cells, stamps
 from jiaoyan.core.errors import ServiceError
 from jiaoyan.core.sheets import Column, Row, RowError, SheetKind, WriteCounts, register
 from jiaoyan.orgs.models import OrgUnit
@@ -194,8 +194,11 @@ class MembershipSheet(SheetKind):
                 role=r.extra["role"],
                 joined_on=r.extra["joined_on"],
                 message=message,
+                versioned=False,
             )
             setattr(counts, outcome, getattr(counts, outcome) + 1)
+        if counts.created or counts.updated:
+            stamps.bump(services.MEMBERS)  # once for the file, in its transaction
         return counts
 
     # --- export ---------------------------------------------------------------------------

@@ -491,3 +491,21 @@ class SearchDocument(models.Model):
 
     def __str__(self) -> str:
         return f"{self.content_type_id}:{self.object_id}"
+
+
+class Stamp(models.Model):
+    """A named version of some data (``core.stamps``): changed in the transaction of every
+    write to that data, read by the figures kept in the cache that were computed from it,
+    so a kept figure is used only while its inputs are exactly as they were. Holds no
+    data of its own (a key and a number), so it belongs to no unit."""
+
+    key = models.CharField(_("key"), max_length=60, primary_key=True)
+    value = models.BigIntegerField(_("version"), default=0)
+
+    class Meta:
+        verbose_name = _("data version")
+        verbose_name_plural = _("data versions")
+        ordering = ["key"]
+
+    def __str__(self) -> str:
+        return f"{self.key} {self.value}"

@@ -23,7 +23,7 @@ from django.db import transaction
 from django.db.models import F, Max
 from django_tasks import task
 
-from jiaoyan.core import context
+from jiaoyan.core import context, stamps
 from jiaoyan.orgs.models import OrgUnit
 
 from .models import (
@@ -35,6 +35,10 @@ from .models import (
 )
 
 TOTAL = ""  # the DimensionStat row of the total score
+# The version (``core.stamps``) of the submitted observations: every change that reaches
+# these tables (a submission, a correction, a rebuild) changes it, and figures kept in the
+# cache that count observations (a studio's members' observations) are computed again.
+SUBMITTED = "observations.submitted"
 
 
 def _ancestor_ids(path: str) -> list[int]:
@@ -64,6 +68,7 @@ def _dimension_values(obs: Observation) -> list[tuple[str, float]]:
 def apply(obs: Observation, sign: int) -> None:
     """Add (+1) or remove (−1) the contribution of one submitted observation."""
     assert sign in (1, -1)
+    stamps.bump(SUBMITTED)
     units = _ancestor_ids(obs.org_unit.path)
     term = obs.term
     total = float(obs.total or 0)
@@ -137,6 +142,7 @@ def refresh_paths() -> int:
 @transaction.atomic
 def rebuild() -> dict[str, int]:
     """Recompute the three tables from the submitted observations."""
+    stamps.bump(SUBMITTED)
     refresh_paths()
     TeacherTermStat.objects.all().delete()
     UnitTermStat.objects.all().delete()

@@ -10,7 +10,7 @@ from django.db.models import F, Value
 from django.db.models.functions import Concat, Substr
 from django.utils.translation import gettext as _
 
-from jiaoyan.core import audit
+from jiaoyan.core import audit, stamps
 from jiaoyan.core.errors import ServiceError
 from jiaoyan.core.scope import locked, require
 from jiaoyan.core.services import apply_changes
@@ -26,6 +26,10 @@ LEVEL_ORDER = {
 }
 
 UNIT_FIELDS = ["code", "name", "level", "kind", "is_active"]
+# The version (``core.stamps``) of what figures over a subtree read of the units: their
+# places in the tree and the schools' location class and weak flag.
+UNITS = "orgs.units"
+FLAGS = ("location", "is_weak")
 SCHOOL_FIELDS = [
     "kind",
     "stages",
@@ -148,6 +152,7 @@ def move_unit(*, actor, unit: OrgUnit, new_parent: OrgUnit) -> OrgUnit:
         depth=F("depth") + depth_shift,
     )
     OrgUnit.objects.filter(pk=unit.pk).update(parent=new_parent)
+    stamps.bump(UNITS)
     unit.refresh_from_db()
     audit.record(
         actor, unit, audit.AuditLog.Action.UPDATE, {"parent": [str(old_parent), str(new_parent)]}
@@ -242,6 +247,8 @@ def update_school(
             unit.save(update_fields=[*unit_data, "version"])
             unit.refresh_from_db()
     changes = apply_changes(actor, school, data, SCHOOL_FIELDS)
+    if any(f in changes for f in FLAGS):
+        stamps.bump(UNITS)
     if unit_changes and not changes:
         school.version = F("version") + 1
         school.save(update_fields=["version"])

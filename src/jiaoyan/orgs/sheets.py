@@ -13,12 +13,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
-from jiaoyan.core import audit, cells
+from jiaoyan.core import audit, cells, stamps
 from jiaoyan.core.models import AuditLog
 from jiaoyan.core.sheets import Column, Row, RowError, SheetKind, WriteCounts, register
 
 from .models import OrgUnit, School, Stage
-from .services import LEVEL_ORDER
+from .services import LEVEL_ORDER, UNITS
 
 LEVEL_SHEET = {
     OrgUnit.Level.PROVINCE: "省",
@@ -358,6 +358,7 @@ def _upsert_unit(row, unit, parent, counts, logs, ct, msg, actor) -> OrgUnit:
             depth=F("depth") + shift,
         )
         OrgUnit.objects.filter(pk=unit.pk).update(parent=parent)
+        stamps.bump(UNITS)
         unit.refresh_from_db()
     if changed or moved:
         counts.updated += 1
@@ -628,6 +629,8 @@ class SchoolSheet(SheetKind):
             ["kind", "location", "is_weak", "student_count", "teacher_count", "address", "version"],
             batch_size=1000,
         )
+        if changed_units or changed_schools:  # a move or a flag among them, maybe
+            stamps.bump(UNITS)
         for school, stages in stage_sets:
             school.stages.set(stages)
         AuditLog.objects.bulk_create(logs, batch_size=1000)

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from jiaoyan.core import audit
+from jiaoyan.core import audit, stamps
 from jiaoyan.core.cells import CellError, mobile_phone
 from jiaoyan.core.errors import ServiceError
 from jiaoyan.core.roles import Role
@@ -25,6 +25,9 @@ from jiaoyan.orgs.models import OrgUnit, Stage, Subject
 from .models import ApiToken, Honour, Person, RoleAssignment, User, hash_token
 
 PERSON_FIELDS = ["name", "gender", "phone", "professional_title"]
+# The version (``core.stamps``) of the people's units: figures that read a person's school
+# (a community member's rural or weak flag) are computed again when someone moves.
+UNITS = "people.units"
 Action = audit.AuditLog.Action
 
 
@@ -150,6 +153,7 @@ def transfer_person(*, actor, person: Person, to_unit: OrgUnit, note: str = "") 
     person.version += 1
     person.updated_at = timezone.now()
     person.save(update_fields=["org_unit", "version", "updated_at"])
+    stamps.bump(UNITS)
     RoleAssignment.objects.filter(person=person, is_active=True).update(
         is_active=False, ended_at=timezone.now()
     )

@@ -19,13 +19,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
-from jiaoyan.core import audit, bulk, cells
+from jiaoyan.core import audit, bulk, cells, stamps
 from jiaoyan.core.models import AuditLog
 from jiaoyan.core.roles import ROLE_BY_SHEET_NAME, SHEET_NAME_BY_ROLE
 from jiaoyan.core.sheets import Column, Row, RowError, SheetKind, WriteCounts, register
 from jiaoyan.orgs.models import OrgUnit, Stage, Subject
 
 from .models import Honour, Person, RoleAssignment
+from .services import UNITS
 
 GENDER_SHEET = {Person.Gender.MALE: "男", Person.Gender.FEMALE: "女"}
 GENDER_READ = {
@@ -501,6 +502,8 @@ def _write_people(actor, rows: list[Row], job_label: str) -> WriteCounts:
         by_columns[tuple(f for f in person_fields if f in dirty)].append(person)
     for columns, people in by_columns.items():
         bulk.bulk_update(Person, people, [*columns, "version", "updated_at"])
+        if "org_unit" in columns:
+            stamps.bump(UNITS)
     ras = [a for a, _s, _t in new_assignments]
     bulk.bulk_insert(RoleAssignment, ras)
     if ras:  # their ids, by the natural key (one active role per person, role and unit)
