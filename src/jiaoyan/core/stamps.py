@@ -27,6 +27,7 @@ from typing import Any
 from django.core.cache import cache
 from django.db import router
 
+from . import lists
 from .models import Stamp
 
 # A backstop only (a kept figure is right while its versions are unchanged): the cache
@@ -63,7 +64,9 @@ def kept(
     a unit, a day …) and the versions of ``keys``; computed again when any of them
     changed."""
     stamp = versions(keys, using)
-    cache_key = f"stamped:{name}:{':'.join(str(p) for p in parts)}:{':'.join(map(str, stamp))}"
+    # Hashed (core.lists.cache_key): parts are any values (lists, paths, dates), and a
+    # cache such as memcached refuses keys with spaces or over 250 characters.
+    cache_key = lists.cache_key(f"stamped:{name}", *parts, *stamp)
     value = cache.get(cache_key)
     if value is None:
         value = compute()
