@@ -1,0 +1,74 @@
+"""Reads of the resource library, each starting from ``visible_to``."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from .models import Resource, ResourceEvent, ResourceFile, Review, Status
+
+
+def library(user) -> QuerySet[Resource]:
+    """Every resource the user sees (published ones, and what they manage or wrote)."""
+    return Resource.objects.visible_to(user)
+
+
+def mine(user) -> QuerySet[Resource]:
+    """The resources the user wrote or created, in any status."""
+    person_id = getattr(getattr(user, "person", None), "pk", None)
+    q = Q(created_by_id=user.pk)
+    if person_id:
+        q |= Q(
+            pk__in=Resource.authors.through.objects.filter(person_id=person_id).values(
+                "resource_id"
+            )
+        )
+    return Resource.objects.visible_to(user).filter(q)
+
+
+def review_queue(user) -> QuerySet[Review]:
+    """The reviews assigned to the user (their queue)."""
+    person_id = getattr(getattr(user, "person", None), "pk", None)
+    if person_id is None:
+        return Review.objects.none()
+    return Review.objects.visible_to(user).filter(reviewer_id=person_id)
+
+
+def files_of(user, resource: Resource) -> list[ResourceFile]:
+    return list(ResourceFile.objects.visible_to(user).filter(resource=resource))
+
+
+def events_of(user, resource: Resource) -> list[ResourceEvent]:
+    return list(ResourceEvent.objects.visible_to(user).filter(resource=resource))
+
+
+def reviews_of(user, resource: Resource) -> list[Review]:
+    """The reviews of the resource the user may read: all of them for its managers, the
+    finished ones for its authors, their own for a reviewer."""
+    return list(
+        Review.objects.visible_to(user)
+        .filter(resource=resource)
+        .select_related("reviewer")
+        .order_by("-round", "id")
+    )
+
+
+def my_review(user, resource: Resource) -> Review | None:
+    person_id = getattr(getattr(user, "person", None), "pk", None)
+    if person_id is None:
+        return None
+    return (
+        Review.objects.filter(resource=resource, round=resource.round, reviewer_id=person_id)
+        .visible_to(user)
+        .first()
+    )
+
+
+def panel_counts(user) -> dict[str, int]:
+    """For the home panel: the user's drafts and returned resources, and reviews to do."""
+    own = mine(user)
+    return {
+        "drafts": own.filter(status=Status.DRAFT).count(),
+        "returned": own.filter(status=Status.RETURNED).count(),
+        "in_review": own.filter(status__in=[Status.SUBMITTED, Status.IN_REVIEW]).count(),
+        "to_review": review_queue(user).filter(status=Review.State.ASSIGNED).count(),
+    }
