@@ -57,9 +57,9 @@ def draft(w, *, actor="teacher", with_file=True, **kwargs) -> Resource:
     return Resource.objects.get(pk=r.pk)
 
 
-def submitted(w, **kwargs) -> Resource:
-    r = draft(w, **kwargs)
-    return services.submit_resource(actor=w.users["teacher"], resource=r)
+def submitted(w, *, actor="teacher", **kwargs) -> Resource:
+    r = draft(w, actor=actor, **kwargs)
+    return services.submit_resource(actor=w.users[actor], resource=r)
 
 
 def in_review(w, **kwargs):

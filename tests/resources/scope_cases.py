@@ -39,6 +39,21 @@ def _reviewer(w):
     return person
 
 
+def submitted_resource(w) -> Resource:
+    """A submitted resource of 华州区第一小学, waiting for reviewers (the outsider manages it)."""
+    author = _author(w)
+    r = services.create_resource(
+        actor=author.user,
+        org_unit=w.schools["school_c"].org_unit,
+        kind="slides",
+        title="华州区小学语文课件",
+        stage=Stage.objects.get(code="primary"),
+        subject=Subject.objects.get(name="语文"),
+    )
+    services.attach_file(actor=author.user, resource=r, file=upload("课件.pdf", PDF))
+    return services.submit_resource(actor=author.user, resource=r)
+
+
 def huazhou_resource(w) -> Resource:
     found = Resource.objects.filter(title=TITLE).first()
     if found is not None:
