@@ -178,7 +178,7 @@ def test_scores_outside_the_rubric_are_refused_and_nothing_changes(world):
 
 
 def test_only_the_assigned_reviewer_records_the_review(world):
-    r, review = in_review(world)
+    _r, review = in_review(world)
     for name in ("principal", "teacher", "city_admin", "outsider"):
         with pytest.raises(PermissionDenied):
             services.record_review(
@@ -188,7 +188,7 @@ def test_only_the_assigned_reviewer_records_the_review(world):
 
 
 def test_returning_or_rejecting_needs_a_comment(world):
-    r, review = reviewed(world)
+    r, _review = reviewed(world)
     before = _state(r)
     for decision in ("return", "reject"):
         with pytest.raises(ServiceError) as e:

@@ -54,13 +54,12 @@ def test_pages_scripts_and_programs_are_refused_whatever_their_name(world, setti
 def test_an_oversized_file_is_refused_before_it_is_stored(world, settings):
     r = draft(world, with_file=False)
     limits = {**settings.RESOURCE_FILE_LIMITS, "document": 1024}
-    with override_settings(RESOURCE_FILE_LIMITS=limits):
-        with pytest.raises(ServiceError) as e:
-            services.attach_file(
-                actor=world.users["teacher"],
-                resource=r,
-                file=upload("大文件.pdf", PDF + b"0" * 4096),
-            )
+    with override_settings(RESOURCE_FILE_LIMITS=limits), pytest.raises(ServiceError) as e:
+        services.attach_file(
+            actor=world.users["teacher"],
+            resource=r,
+            file=upload("大文件.pdf", PDF + b"0" * 4096),
+        )
     assert e.value.text == zh("The file is larger than %(kb)d KB.", kb=1)
     assert not ResourceFile.objects.filter(resource=r).exists()
     # A video of the same size is within its own limit.

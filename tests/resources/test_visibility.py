@@ -57,7 +57,7 @@ def test_a_reviewer_beyond_the_subtree_sees_what_they_are_assigned(world):
 
 
 def test_published_is_the_subtree_and_above_internal_stays_in(world):
-    r, review = reviewed(world)
+    r, _review = reviewed(world)
     services.decide(actor=world.users["principal"], resource=r, decision="publish")
     assert _seers(world, Resource, r) == set(ALL) - {"outsider"}
     # A resource published by the district's institute reaches the district's schools.
@@ -72,7 +72,7 @@ def test_published_is_the_subtree_and_above_internal_stays_in(world):
 
 
 def test_public_is_everyone(world):
-    r, review = reviewed(world, visibility="public")
+    r, _review = reviewed(world, visibility="public")
     assert "outsider" not in _seers(world, Resource, r)  # not yet published
     services.decide(actor=world.users["principal"], resource=r, decision="publish")
     assert _seers(world, Resource, r) == set(ALL)
