@@ -65,13 +65,17 @@ MAX_REVIEWERS = 7
 # --- helpers -----------------------------------------------------------------------------
 
 
-def _event(actor, resource: Resource, step: str, comment: str = "") -> ResourceEvent:
+def _event(
+    actor, resource: Resource, step: str, comment: str = "", *, anonymous: bool = False
+) -> ResourceEvent:
+    """A step of the resource's way; ``anonymous`` (a review) shows no name to its
+    readers (the audit row keeps who it was)."""
     return ResourceEvent.objects.create(
         resource=resource,
         step=step,
         status=resource.status,
         actor=actor if actor is not None and actor.pk else None,
-        actor_name=audit.actor_name(actor)[:50],
+        actor_name="" if anonymous else audit.actor_name(actor)[:50],
         comment=comment,
     )
 
@@ -436,15 +440,11 @@ def assign_reviewer(*, actor, resource: Resource, reviewer) -> Review:
     if resource.status == Status.SUBMITTED:
         resource.status = Status.IN_REVIEW
         resource.save(update_fields=["status"])
-    audit.record(
-        actor,
-        resource,
-        Action.UPDATE,
-        {
-            "reviewers": [None, reviewer.name],
-            **({"status": [before, resource.status]} if before != resource.status else {}),
-        },
-    )
+    # Who reviews is recorded on the review (the managers' history), not on the resource,
+    # whose history its authors read: reviews are blind to them.
+    audit.record(actor, review, Action.CREATE, {"reviewer": [None, reviewer.name]})
+    if before != resource.status:
+        audit.record(actor, resource, Action.UPDATE, {"status": [before, resource.status]})
     _event(actor, resource, ResourceEvent.Step.ASSIGNED)
     if before != resource.status:
         _tell(
@@ -474,9 +474,8 @@ def unassign_reviewer(*, actor, review: Review) -> None:
         raise ServiceError(_("A finished review stays with the resource."))
     if resource.status != Status.IN_REVIEW:
         raise ServiceError(_("The review is closed."))
-    name = review.reviewer.name
+    audit.record(actor, review, Action.DELETE, {"reviewer": [review.reviewer.name, None]})
     review.delete()
-    audit.record(actor, resource, Action.UPDATE, {"reviewers": [name, None]})
     _event(actor, resource, ResourceEvent.Step.UNASSIGNED)
 
 
@@ -547,7 +546,7 @@ def record_review(
         audit.diff(before, audit.snapshot(review, ["total", "recommendation", "comment"])),
     )
     if first:
-        _event(actor, resource, ResourceEvent.Step.REVIEWED)
+        _event(actor, resource, ResourceEvent.Step.REVIEWED, anonymous=True)
         _tell(
             resource,
             _deciders(resource),
@@ -658,7 +657,7 @@ def add_curriculum_node(
     if grade is not None and not 1 <= int(grade) <= 12:
         raise ServiceError(_("A grade is a number from 1 to 12."), field="grade")
     node = CurriculumNode.objects.create(
-        subject=subject, edition=edition, parent=parent, name=name, order=order, grade=grade
+        subject=subject, edition=edition, parent=parent, name=name, order=order or 0, grade=grade
     )
     audit.record(actor, node, Action.CREATE, {"name": [None, name], "edition": [None, edition]})
     return node
