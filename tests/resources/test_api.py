@@ -99,6 +99,10 @@ def test_the_way_through_the_api(world, api_for):
     # The authors read the finished review.
     mine = teacher.get(f"/api/v1/reviews?resource={rid}").json()
     assert mine["count"] == 1 and mine["items"][0]["comment"] == "优秀"
+    # … blind: not who wrote it.
+    assert mine["items"][0]["reviewer"] is None and mine["items"][0]["reviewer_name"] == ""
+    theirs = researcher.get(f"/api/v1/reviews?resource={rid}").json()["items"][0]
+    assert theirs["reviewer_name"] == "李校长"
 
 
 def test_refusals_write_nothing(world, api_for):

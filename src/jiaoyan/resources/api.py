@@ -52,7 +52,7 @@ resources = ApiResource(
 reviews = ApiResource(
     router,
     "/reviews/{review_id}",
-    Review.objects.select_related("resource", "reviewer"),
+    Review.objects.select_related("resource", "resource__org_unit", "reviewer"),
     out=ReviewOut,
 )
 files = ApiResource(

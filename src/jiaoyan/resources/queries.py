@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from .models import Resource, ResourceEvent, ResourceFile, Review, Status
+from jiaoyan.core.paths import is_under
+from jiaoyan.core.scope import user_scopes
+
+from .models import MANAGERS, Resource, ResourceEvent, ResourceFile, Review, Status
 
 
 def library(user) -> QuerySet[Resource]:
@@ -72,3 +75,16 @@ def panel_counts(user) -> dict[str, int]:
         "in_review": own.filter(status__in=[Status.SUBMITTED, Status.IN_REVIEW]).count(),
         "to_review": review_queue(user).filter(status=Review.State.ASSIGNED).count(),
     }
+
+
+def sees_reviewer(user, review: Review) -> bool:
+    """Reviews are blind to the authors: who reviewed is shown to the reviewer themself
+    and to the managers of the resource's unit (no query: the scopes are cached and the
+    review comes with its resource's unit)."""
+    if getattr(user, "is_superuser", False):
+        return True
+    person_id = getattr(getattr(user, "person", None), "pk", None)
+    if person_id is not None and review.reviewer_id == person_id:
+        return True
+    path = review.resource.org_unit.path
+    return any(s.role in MANAGERS and is_under(path, s.path) for s in user_scopes(user))

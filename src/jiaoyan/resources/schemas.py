@@ -110,8 +110,8 @@ class ReviewOut(Schema):
     resource_title: str = Field(..., alias="resource.title")
     org_unit: int = Field(..., alias="resource.org_unit_id")
     round: int
-    reviewer: int = Field(..., alias="reviewer_id")
-    reviewer_name: str = Field(..., alias="reviewer.name")
+    reviewer: int | None = Field(None, description="hidden from the authors (blind review)")
+    reviewer_name: str = Field("", description="hidden from the authors (blind review)")
     criteria: list[dict]
     scores: dict[str, float]
     total: float | None
@@ -120,6 +120,18 @@ class ReviewOut(Schema):
     status: str
     assigned_at: dt.datetime
     reviewed_at: dt.datetime | None
+
+    @staticmethod
+    def resolve_reviewer(obj, context) -> int | None:
+        from .queries import sees_reviewer
+
+        return obj.reviewer_id if sees_reviewer(context["request"].auth, obj) else None
+
+    @staticmethod
+    def resolve_reviewer_name(obj, context) -> str:
+        from .queries import sees_reviewer
+
+        return obj.reviewer.name if sees_reviewer(context["request"].auth, obj) else ""
 
 
 class ReviewIn(Schema):
