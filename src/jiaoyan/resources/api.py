@@ -30,7 +30,7 @@ from .schemas import (
     ReviewFilter,
     ReviewIn,
     ReviewOut,
-    VersionIn,
+    SubmitIn,
 )
 
 router = Router(tags=["resources"])
@@ -77,7 +77,7 @@ resources.list(
 ).delete(services.delete_resource, summary="Delete a draft (its authors)").action(
     "submit",
     services.submit_resource,
-    body=VersionIn,
+    body=SubmitIn,
     optional=True,
     summary="Submit for review (or resubmit after revision)",
 ).action(

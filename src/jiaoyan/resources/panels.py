@@ -10,6 +10,6 @@ from . import queries
 
 def home_panel(request) -> dict[str, Any] | None:
     counts = queries.panel_counts(request.user)
-    if not any(counts.values()):
+    if not any(counts.values()):  # nothing waits: no panel
         return None
     return counts

@@ -80,7 +80,7 @@ class ResourceFilter(FilterSchema):
     org_unit: Annotated[int | None, FilterLookup("org_unit_id")] = None
 
 
-class VersionIn(Schema):
+class SubmitIn(Schema):
     version: int | None = None
 
 
