@@ -654,6 +654,14 @@ CASES = [
         },
     ),
     (
+        "review rubric unit",
+        "post",
+        lambda o: "/api/v1/review-rubrics",
+        "unit",
+        "org_unit",
+        lambda o, r: {"org_unit": r, "name": "量规", "criteria": [{"name": "科学性", "max": 10}]},
+    ),
+    (
         "resource reviewer",
         "post",
         lambda o: f"/api/v1/resources/{o['resource']}/reviewers",

@@ -11,6 +11,10 @@ from ninja import Router
 from jiaoyan.core import api as core_api
 
 OPERATIONS = {
+    ("get", "/api/v1/review-rubrics"),
+    ("post", "/api/v1/review-rubrics"),
+    ("get", "/api/v1/review-rubrics/{rubric_id}"),
+    ("patch", "/api/v1/review-rubrics/{rubric_id}"),
     ("get", "/api/v1/resources"),
     ("post", "/api/v1/resources"),
     ("get", "/api/v1/resources/{resource_id}"),

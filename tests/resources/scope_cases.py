@@ -132,4 +132,12 @@ register(
         actions=("change",),
     )
 )
-register(ScopeCase(ReviewRubric, _rubric, marker=lambda r: r.name))
+register(
+    ScopeCase(
+        ReviewRubric,
+        _rubric,
+        api=lambda r: f"/api/v1/review-rubrics/{r.pk}",
+        api_list="/api/v1/review-rubrics",
+        marker=lambda r: r.name,
+    )
+)

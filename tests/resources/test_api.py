@@ -157,3 +157,55 @@ def test_others_cannot_touch_a_draft_or_a_review(world, api_for):
     # The author deletes their draft.
     assert api_for(world.users["teacher"]).delete(f"/api/v1/resources/{r.pk}").status_code == 204
     assert not Resource.objects.filter(pk=r.pk).exists()
+
+
+def test_review_rubrics_through_the_api(world, api_for):
+    researcher = api_for(world.users["district_researcher"])
+    made = researcher.post(
+        "/api/v1/review-rubrics",
+        {
+            "org_unit": world.units["linwei"].code,
+            "name": "临渭区微课评审量规",
+            "criteria": [{"name": "教学设计", "max": 60}, {"name": "技术规范", "max": 40}],
+        },
+        content_type=JSON,
+    )
+    assert made.status_code == 201, made.content
+    rid = made.json()["id"]
+    twice = researcher.post(
+        "/api/v1/review-rubrics",
+        {
+            "org_unit": world.units["linwei"].code,
+            "name": "重复",
+            "criteria": [{"name": "同名", "max": 10}, {"name": "同名", "max": 10}],
+        },
+        content_type=JSON,
+    )
+    assert twice.status_code == 400
+    teacher = api_for(world.users["teacher"])
+    names = [r["name"] for r in teacher.get("/api/v1/review-rubrics").json()["items"]]
+    assert "临渭区微课评审量规" in names and "优质资源评审量规（通用）" in names
+    assert (
+        teacher.patch(
+            f"/api/v1/review-rubrics/{rid}", {"name": "改"}, content_type=JSON
+        ).status_code
+        == 403
+    )
+    patched = researcher.patch(
+        f"/api/v1/review-rubrics/{rid}",
+        {"version": 1, "criteria": [{"name": "整体", "max": 100}]},
+        content_type=JSON,
+    )
+    assert patched.status_code == 200 and patched.json()["criteria"] == [
+        {"name": "整体", "max": 100.0}
+    ]
+    # The built-in one is shipped, not edited.
+    builtin = next(
+        r for r in teacher.get("/api/v1/review-rubrics").json()["items"] if r["org_unit"] is None
+    )
+    assert (
+        researcher.patch(
+            f"/api/v1/review-rubrics/{builtin['id']}", {"name": "改"}, content_type=JSON
+        ).status_code
+        == 403
+    )

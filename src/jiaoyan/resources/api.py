@@ -18,7 +18,7 @@ from jiaoyan.orgs.models import OrgUnit, Stage, Subject
 from jiaoyan.people.models import Person
 
 from . import services
-from .models import CurriculumNode, Resource, ResourceFile, Review
+from .models import CurriculumNode, Resource, ResourceFile, Review, ReviewRubric
 from .schemas import (
     DecisionIn,
     FileOut,
@@ -30,6 +30,9 @@ from .schemas import (
     ReviewFilter,
     ReviewIn,
     ReviewOut,
+    ReviewRubricIn,
+    ReviewRubricOut,
+    ReviewRubricPatch,
     SubmitIn,
 )
 
@@ -148,3 +151,28 @@ def record_review(request, review_id: int, data: ReviewIn):
         recommendation=data.recommendation or "",
     )
     return reviews.answer(request, review)
+
+
+rubrics = ApiResource(
+    router,
+    "/review-rubrics/{rubric_id}",
+    ReviewRubric.objects.all(),
+    out=ReviewRubricOut,
+    name="rubric",
+)
+rubrics.list(
+    order=("name", "id"),
+    summary="Review rubrics: the built-in default and those of your units and the units above",
+    name="list_review_rubrics",
+).get(name="get_review_rubric").create(
+    services.create_rubric,
+    ReviewRubricIn,
+    refs={"org_unit": OrgUnit},
+    summary="A unit's review rubric (criteria with their highest scores)",
+    name="create_review_rubric",
+).update(
+    services.update_rubric,
+    ReviewRubricPatch,
+    summary="Change a rubric (reviews already assigned keep their criteria)",
+    name="update_review_rubric",
+)

@@ -143,3 +143,30 @@ class ReviewIn(Schema):
 class ReviewFilter(FilterSchema):
     status: Review.State | None = None
     resource: Annotated[int | None, FilterLookup("resource_id")] = None
+
+
+class ReviewCriterionIn(Schema):
+    name: str = Field(..., max_length=100)
+    max: float = Field(..., gt=0, le=1000)
+
+
+class ReviewRubricOut(Schema):
+    id: int
+    org_unit: int | None = Field(None, alias="org_unit_id")
+    name: str
+    criteria: list[dict]
+    is_active: bool
+    version: int
+
+
+class ReviewRubricIn(Schema):
+    org_unit: int | str = Field(..., description="the owning unit: id or unit code")
+    name: str = Field(..., max_length=100)
+    criteria: list[ReviewCriterionIn] = Field(..., min_length=1, max_length=30)
+
+
+class ReviewRubricPatch(Schema):
+    version: int | None = None
+    name: str | None = Field(None, max_length=100)
+    criteria: list[ReviewCriterionIn] | None = Field(None, min_length=1, max_length=30)
+    is_active: bool | None = None

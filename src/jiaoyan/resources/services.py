@@ -687,7 +687,7 @@ def rename_curriculum_node(
 
 
 def _clean_criteria(criteria: Any) -> list[dict[str, Any]]:
-    rows = list(criteria or [])
+    rows = [c if isinstance(c, Mapping) else dict(c) for c in (criteria or [])]
     if not rows:
         raise ServiceError(_("Give at least one criterion."), field="criteria")
     out, seen = [], set()
