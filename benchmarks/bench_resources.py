@@ -45,5 +45,10 @@ PAGES = [
     ),
     Page("resource curriculum", "/resources/curriculum/", user="teacher"),
     Page("api resources", "/api/v1/resources?limit=25", user="city_admin", grow="limit=100"),
-    Page("api reviews", "/api/v1/reviews?limit=25", user="district_researcher", grow="limit=100"),
+    Page(
+        "api resource reviews",
+        "/api/v1/reviews?limit=25",
+        user="district_researcher",
+        grow="limit=100",
+    ),
 ]
