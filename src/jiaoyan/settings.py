@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "jiaoyan.pairing",
     "jiaoyan.communities",
     "jiaoyan.training",
+    "jiaoyan.resources",
 ]
 
 MIDDLEWARE = [
@@ -324,6 +325,17 @@ UPLOAD_LIMITS = {
     "sheet": IMPORT_MAX_BYTES,
     "attachment": int(os.environ.get("UPLOAD_MAX_ATTACHMENT_BYTES", 20 * 1024 * 1024)),
     "material": int(os.environ.get("UPLOAD_MAX_MATERIAL_BYTES", 200 * 1024 * 1024)),
+    # One file of a library resource: the largest of RESOURCE_FILE_LIMITS (a video).
+    "resource": int(os.environ.get("UPLOAD_MAX_RESOURCE_BYTES", 500 * 1024 * 1024)),
+}
+# A library resource's file, per type of content (sniffed, not by its name).
+RESOURCE_FILE_LIMITS = {
+    "document": int(os.environ.get("RESOURCE_MAX_DOCUMENT_BYTES", 50 * 1024 * 1024)),
+    "slides": int(os.environ.get("RESOURCE_MAX_SLIDES_BYTES", 100 * 1024 * 1024)),
+    "spreadsheet": int(os.environ.get("RESOURCE_MAX_SPREADSHEET_BYTES", 20 * 1024 * 1024)),
+    "image": int(os.environ.get("RESOURCE_MAX_IMAGE_BYTES", 20 * 1024 * 1024)),
+    "audio": int(os.environ.get("RESOURCE_MAX_AUDIO_BYTES", 100 * 1024 * 1024)),
+    "video": int(os.environ.get("RESOURCE_MAX_VIDEO_BYTES", 500 * 1024 * 1024)),
 }
 # One uploaded sheet: rows and columns that hold values, and what its reader (a child
 # process, see core/sheetreader.py) may use before the file is refused.

@@ -36,6 +36,7 @@ urlpatterns = [
     path("pairing/", include("jiaoyan.pairing.urls")),
     path("communities/", include("jiaoyan.communities.urls")),
     path("training/", include("jiaoyan.training.urls")),
+    path("resources/", include("jiaoyan.resources.urls")),
     path("api/v1/", api_urls()),
 ]
 

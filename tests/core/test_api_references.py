@@ -41,6 +41,7 @@ OUR_APPS = {
     "pairing",
     "communities",
     "training",
+    "resources",
 }
 
 
@@ -93,6 +94,9 @@ def scene(world):
     from tests.training.scope_cases import huazhou_programme
 
     own_programme = huazhou_programme(world)
+    from tests.resources.scope_cases import submitted_resource
+
+    own_resource = submitted_resource(world)
     period = {"start_on": dt.date(2025, 1, 1), "end_on": dt.date(2028, 12, 31)}
     hidden_community = community_services.create_community(
         actor=su,
@@ -148,6 +152,7 @@ def scene(world):
         "community": own_community.pk,
         "consortium": own_consortium.pk,
         "programme": own_programme.pk,
+        "resource": own_resource.pk,
     }
     return {"hidden": hidden, "missing": missing, "own": own}
 
@@ -626,6 +631,43 @@ CASES = [
             "start_date": DAY.isoformat(),
             "end_date": DAY.isoformat(),
         },
+    ),
+    (
+        "resource unit",
+        "post",
+        lambda o: "/api/v1/resources",
+        "unit",
+        "org_unit",
+        lambda o, r: {"org_unit": r, "kind": "slides", "title": "华州区课件"},
+    ),
+    (
+        "resource authors",
+        "post",
+        lambda o: "/api/v1/resources",
+        "person",
+        "authors",
+        lambda o, r: {
+            "org_unit": o["unit"],
+            "kind": "slides",
+            "title": "华州区课件",
+            "authors": [r],
+        },
+    ),
+    (
+        "review rubric unit",
+        "post",
+        lambda o: "/api/v1/review-rubrics",
+        "unit",
+        "org_unit",
+        lambda o, r: {"org_unit": r, "name": "量规", "criteria": [{"name": "科学性", "max": 10}]},
+    ),
+    (
+        "resource reviewer",
+        "post",
+        lambda o: f"/api/v1/resources/{o['resource']}/reviewers",
+        "person",
+        "reviewer",
+        lambda o, r: {"reviewer": r},
     ),
 ]
 

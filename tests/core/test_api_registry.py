@@ -11,6 +11,27 @@ from ninja import Router
 from jiaoyan.core import api as core_api
 
 OPERATIONS = {
+    ("get", "/api/v1/review-rubrics"),
+    ("post", "/api/v1/review-rubrics"),
+    ("get", "/api/v1/review-rubrics/{rubric_id}"),
+    ("patch", "/api/v1/review-rubrics/{rubric_id}"),
+    ("get", "/api/v1/resources"),
+    ("post", "/api/v1/resources"),
+    ("get", "/api/v1/resources/{resource_id}"),
+    ("patch", "/api/v1/resources/{resource_id}"),
+    ("delete", "/api/v1/resources/{resource_id}"),
+    ("post", "/api/v1/resources/{resource_id}/submit"),
+    ("post", "/api/v1/resources/{resource_id}/decide"),
+    ("post", "/api/v1/resources/{resource_id}/reviewers"),
+    ("get", "/api/v1/resources/{resource_id}/files"),
+    ("post", "/api/v1/resources/{resource_id}/files"),
+    ("get", "/api/v1/resource-files/{file_id}"),
+    ("delete", "/api/v1/resource-files/{file_id}"),
+    ("get", "/api/v1/resource-files/{file_id}/download"),
+    ("get", "/api/v1/reviews"),
+    ("get", "/api/v1/reviews/{review_id}"),
+    ("delete", "/api/v1/reviews/{review_id}"),
+    ("post", "/api/v1/reviews/{review_id}/scores"),
     ("get", "/api/v1/activities"),
     ("post", "/api/v1/activities"),
     ("get", "/api/v1/activities/{activity_id}"),
@@ -219,6 +240,7 @@ APP_ROUTERS = [
     "jiaoyan.pairing.api.router",
     "jiaoyan.communities.api.router",
     "jiaoyan.training.api.router",
+    "jiaoyan.resources.api.router",
 ]
 
 

@@ -197,3 +197,32 @@ def test_training_session_links_refuse_hostile_schemes(world, client_for, link):
     page = client.get(p.get_absolute_url()).content.decode()
     assert "javascript:" not in page.lower() and "vbscript:" not in page.lower()
     assert link.strip().lower() not in page.lower()  # a stored hostile link: no href
+
+
+@pytest.mark.parametrize("link", HOSTILE)
+def test_resource_video_links_refuse_hostile_schemes(world, api_for, client_for, link):
+    """A resource's external video link: created and patched through the API, edited on
+    the page — refused on its field, nothing stored."""
+    from jiaoyan.resources.models import Resource
+    from tests.resources.conftest import draft
+
+    unit = world.schools["school_a"].org_unit.pk
+    api = api_for(world.users["teacher"])
+    made = api.post(
+        "/api/v1/resources",
+        {"org_unit": unit, "kind": "micro_lesson", "title": "微课", "video_link": link},
+        content_type="application/json",
+    )
+    assert made.status_code == 400, made.content
+    r = draft(world)
+    patched = api.patch(
+        f"/api/v1/resources/{r.pk}", {"video_link": link}, content_type="application/json"
+    )
+    assert patched.status_code == 400
+    page = client_for(world.users["teacher"]).post(
+        f"/resources/{r.pk}/edit/",
+        {"kind": "lesson_design", "title": r.title, "visibility": "internal", "video_link": link},
+    )
+    assert page.status_code == 200  # the form again, with the error
+    assert Resource.objects.get(pk=r.pk).video_link == ""
+    assert not Resource.objects.filter(title="微课").exists()

@@ -484,6 +484,8 @@ def test_student_rows_answer_alike_for_absent_hidden_and_unpermitted_schools(wor
 NOT_REFERENCES = {
     ("post", "/api/v1/people", "staff_no"): "the new person's own staff number (unique)",
     ("post", "/api/v1/programmes/{}/sessions", "link"): "a meeting link (tests/core/test_links)",
+    ("post", "/api/v1/resources", "video_link"): "a video link (tests/core/test_links)",
+    ("patch", "/api/v1/resources/{}", "video_link"): "a video link (tests/core/test_links)",
 }
 REFERENCE_NAME = re.compile(
     r"(^|_)(org_unit|parent|units?|unit_codes|person|people|teacher|researcher|host|schools?"

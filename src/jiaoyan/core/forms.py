@@ -22,6 +22,11 @@ class StyledFormMixin:
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.style_fields()
+
+    def style_fields(self) -> None:
+        """Style the fields (again: a form that adds fields in its ``__init__`` after this
+        mixin's calls it once more; a class given twice is kept once)."""
         for field in self.fields.values():
             w = field.widget
             if isinstance(w, forms.CheckboxInput):
@@ -32,8 +37,9 @@ class StyledFormMixin:
                 css = ""
             else:
                 css = "form-control"
-            if css:
-                w.attrs["class"] = (w.attrs.get("class", "") + " " + css).strip()
+            classes = w.attrs.get("class", "").split()
+            if css and css not in classes:
+                w.attrs["class"] = " ".join([*classes, css])
 
 
 class StyledForm(StyledFormMixin, forms.Form):

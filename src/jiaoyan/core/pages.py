@@ -120,17 +120,25 @@ def columns_response(
     return xlsx_response(content, filename)
 
 
-def stored_file_response(field: Any, filename: str) -> FileResponse:
+def stored_file_response(
+    field: Any, filename: str, content_type: str | None = None
+) -> FileResponse:
     """The download of a stored file (a ``FileField``'s value) as an attachment named
     ``filename``; 404 when there is none or it is gone from the storage. The caller has
-    fetched its row through ``get_visible_or_404``."""
+    fetched its row through ``get_visible_or_404``. ``content_type``: the type its content
+    was sniffed as when stored (``core.uploads.check_typed_file``); otherwise guessed
+    from the name. Never shown inline, and ``nosniff`` keeps browsers to the type."""
     if not field:
         raise Http404
     try:
         handle = field.open("rb")
     except FileNotFoundError:
         raise Http404 from None
-    return FileResponse(handle, as_attachment=True, filename=filename or "file")
+    response = FileResponse(
+        handle, as_attachment=True, filename=filename or "file", content_type=content_type
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 # --- the declared list page -----------------------------------------------------------------

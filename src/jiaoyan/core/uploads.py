@@ -32,6 +32,7 @@ new upload endpoint cannot bypass the guard by forgetting to declare itself;
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -138,6 +139,250 @@ def may_on(model: type, may: str | Callable[[Any, Any], bool], *, message: Any =
             raise PermissionDenied(str(message or _("You do not have permission to do this here.")))
 
     return allowed
+
+
+# --- what a stored file is: by its content, never by its name ------------------------------
+
+#: The categories a sniffed file falls into (what a library of teaching resources takes).
+DOCUMENT, SLIDES, SPREADSHEET, IMAGE, AUDIO, VIDEO = (
+    "document",
+    "slides",
+    "spreadsheet",
+    "image",
+    "audio",
+    "video",
+)
+
+
+@dataclass(frozen=True)
+class Sniffed:
+    """What a file's bytes say it is: its category, the content type it is served with
+    and the extension its stored name gets."""
+
+    category: str
+    content_type: str
+    ext: str
+
+
+_OOXML = (
+    (
+        "word/document.xml",
+        Sniffed(
+            DOCUMENT,
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            "docx",
+        ),
+    ),
+    (
+        "ppt/presentation.xml",
+        Sniffed(
+            SLIDES,
+            "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+            "pptx",
+        ),
+    ),
+    (
+        "xl/workbook.xml",
+        Sniffed(
+            SPREADSHEET, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"
+        ),
+    ),
+)
+_ODF = {
+    "application/vnd.oasis.opendocument.text": Sniffed(
+        DOCUMENT, "application/vnd.oasis.opendocument.text", "odt"
+    ),
+    "application/vnd.oasis.opendocument.presentation": Sniffed(
+        SLIDES, "application/vnd.oasis.opendocument.presentation", "odp"
+    ),
+    "application/vnd.oasis.opendocument.spreadsheet": Sniffed(
+        SPREADSHEET, "application/vnd.oasis.opendocument.spreadsheet", "ods"
+    ),
+}
+_OLE = {
+    "doc": Sniffed(DOCUMENT, "application/msword", "doc"),
+    "ppt": Sniffed(SLIDES, "application/vnd.ms-powerpoint", "ppt"),
+    "pps": Sniffed(SLIDES, "application/vnd.ms-powerpoint", "ppt"),
+    "xls": Sniffed(SPREADSHEET, "application/vnd.ms-excel", "xls"),
+    "wps": Sniffed(DOCUMENT, "application/msword", "doc"),
+    "dps": Sniffed(SLIDES, "application/vnd.ms-powerpoint", "ppt"),
+    "et": Sniffed(SPREADSHEET, "application/vnd.ms-excel", "xls"),
+}
+# ISO base media brands (bytes 8–12 after "ftyp"): audio-only ones, the rest are video.
+_AUDIO_BRANDS = {b"M4A ", b"M4B ", b"M4P ", b"F4A ", b"F4B "}
+_QUICKTIME = {b"qt  "}
+# What a browser would run, and programs: refused whatever the name says.
+_ACTIVE_STARTS = (
+    b"MZ",
+    b"\x7fELF",
+    b"\xfe\xed\xfa",
+    b"\xce\xfa\xed\xfe",
+    b"\xcf\xfa\xed\xfe",
+    b"\xca\xfe\xba\xbe",
+    b"#!",
+    b"dex\n",
+)
+_MARKUP = (
+    b"<!doctype",
+    b"<html",
+    b"<head",
+    b"<body",
+    b"<script",
+    b"<svg",
+    b"<?xml",
+    b"<iframe",
+    b"<!--",
+    b"<meta",
+    b"<a ",
+    b"<img",
+    b"<div",
+    b"<style",
+    b"<object",
+)
+
+
+class RefusedContent(ServiceError):
+    """A file whose content is a page, a script or a program, or of no type taken."""
+
+
+def _zip_kind(upload: Any) -> Sniffed | None:
+    import zipfile
+
+    try:
+        upload.seek(0)
+        with zipfile.ZipFile(upload) as archive:
+            names = set(archive.namelist())
+            if any(n.lower().endswith("vbaproject.bin") for n in names):
+                return None  # macros: a program inside a document
+            for marker, kind in _OOXML:
+                if marker in names:
+                    return kind
+            if "mimetype" in names:
+                return _ODF.get(archive.read("mimetype")[:100].decode("ascii", "replace").strip())
+    except (zipfile.BadZipFile, OSError, ValueError, KeyError, RuntimeError):
+        return None
+    finally:
+        upload.seek(0)
+    return None
+
+
+def sniff(upload: Any, name: str = "") -> Sniffed | None:
+    """What ``upload``'s bytes are (None: a page, a script, a program, an archive, or
+    anything else the content does not tell). The name is read only to tell apart the
+    legacy Office formats, which share one container; it never makes a file what its
+    content is not."""
+    upload.seek(0)
+    head = upload.read(4096)
+    upload.seek(0)
+    if not head:
+        return None
+    if head.startswith(_ACTIVE_STARTS):
+        return None
+    probe = head.lstrip(b"\xef\xbb\xbf \t\r\n\x00").lower()
+    if probe.startswith(_MARKUP) or b"<script" in head.lower() or b"<svg" in head.lower():
+        return None
+    if head.startswith(b"%PDF-"):
+        return Sniffed(DOCUMENT, "application/pdf", "pdf")
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return Sniffed(IMAGE, "image/png", "png")
+    if head.startswith(b"\xff\xd8\xff"):
+        return Sniffed(IMAGE, "image/jpeg", "jpg")
+    if head.startswith((b"GIF87a", b"GIF89a")):
+        return Sniffed(IMAGE, "image/gif", "gif")
+    if head.startswith(b"BM") and len(head) > 14 and head[6:10] == b"\x00\x00\x00\x00":
+        return Sniffed(IMAGE, "image/bmp", "bmp")
+    if head.startswith(b"RIFF") and head[8:12] == b"WEBP":
+        return Sniffed(IMAGE, "image/webp", "webp")
+    if head.startswith(b"RIFF") and head[8:12] == b"WAVE":
+        return Sniffed(AUDIO, "audio/wav", "wav")
+    if head.startswith(b"RIFF") and head[8:12] == b"AVI ":
+        return Sniffed(VIDEO, "video/x-msvideo", "avi")
+    if head.startswith(b"ID3") or (
+        len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0 and head[1] & 0x06
+    ):
+        return Sniffed(AUDIO, "audio/mpeg", "mp3")
+    if head.startswith(b"fLaC"):
+        return Sniffed(AUDIO, "audio/flac", "flac")
+    if head.startswith(b"OggS"):
+        return Sniffed(AUDIO, "audio/ogg", "ogg")
+    if head[4:8] == b"ftyp":
+        brand = head[8:12]
+        if brand in _AUDIO_BRANDS:
+            return Sniffed(AUDIO, "audio/mp4", "m4a")
+        if brand in _QUICKTIME:
+            return Sniffed(VIDEO, "video/quicktime", "mov")
+        return Sniffed(VIDEO, "video/mp4", "mp4")
+    if head.startswith(b"\x1a\x45\xdf\xa3"):
+        if b"webm" in head[:64]:
+            return Sniffed(VIDEO, "video/webm", "webm")
+        return Sniffed(VIDEO, "video/x-matroska", "mkv")
+    if head.startswith(b"FLV\x01"):
+        return Sniffed(VIDEO, "video/x-flv", "flv")
+    if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+        return _OLE.get(ext, _OLE["doc"])
+    if head.startswith(b"PK\x03\x04"):
+        return _zip_kind(upload)
+    return None
+
+
+_UNSAFE_NAME = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*;%&$`\'\u202a-\u202e\u2066-\u2069]+')
+
+
+def clean_name(name: str, ext: str, *, limit: int = 120) -> str:
+    """A stored file's name: no folders, no control or shell characters, no bidirectional
+    overrides, whitespace collapsed, at most ``limit`` characters, and ending in ``ext``
+    (the extension its content has, whatever the name said)."""
+    base = str(name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    stem = base.split(".", 1)[0] if not base.startswith(".") else base.lstrip(".").split(".", 1)[0]
+    stem = " ".join(_UNSAFE_NAME.sub(" ", stem).split()).strip(" .-") or "file"
+    return f"{stem[: max(1, limit - len(ext) - 1)]}.{ext}"
+
+
+def check_typed_file(
+    upload: Any,
+    kind: str,
+    *,
+    categories: Mapping[str, int],
+    field: str = "file",
+) -> tuple[str, Sniffed]:
+    """Refuse a stored upload unless its content (sniffed, :func:`sniff`) is one of
+    ``categories`` (category → most bytes it may have) and it fits ``kind``'s limit; a
+    page, a script or a program is refused whatever its name. Returns the sanitised name
+    (with the content's extension) and what the file is."""
+    if upload is None:
+        raise ServiceError(_("Choose a file."), field=field)
+    raw = str(getattr(upload, "name", "") or "")
+    size = int(getattr(upload, "size", 0) or 0)
+    if size > limit(kind):
+        raise ServiceError(too_large_message(kind), field=field)
+    if size == 0:
+        raise ServiceError(_("The file is empty."), field=field)
+    found = sniff(upload, raw)
+    if found is None:
+        head = raw.replace("\\", "/").rsplit("/", 1)[-1][:100]
+        raise RefusedContent(
+            _(
+                "%(name)s is not a document, slides, spreadsheet, image, audio or video "
+                "file (by its content); web pages, scripts, programs and archives are not "
+                "taken."
+            )
+            % {"name": head or "?"},
+            field=field,
+        )
+    if found.category not in categories:
+        raise RefusedContent(
+            _("This kind of file is not taken here: %(type)s.") % {"type": found.content_type},
+            field=field,
+        )
+    most = int(categories[found.category])
+    if size > most:
+        if most >= 2**20:
+            text = _("The file is larger than %(mb)d MB.") % {"mb": most // 2**20}
+        else:
+            text = _("The file is larger than %(kb)d KB.") % {"kb": max(1, most // 1024)}
+        raise ServiceError(text, field=field)
+    return clean_name(raw, found.ext), found
 
 
 def may_import(user, kind: str, params: Mapping[str, Any] | None = None) -> None:

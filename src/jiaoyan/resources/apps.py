@@ -1,0 +1,51 @@
+from django.utils.translation import gettext_lazy as _
+
+from jiaoyan.core import apps as core_apps
+from jiaoyan.core import home, nav
+
+
+def _has_person(user) -> bool:
+    return getattr(user, "person", None) is not None
+
+
+class ResourcesConfig(core_apps.ModuleConfig):
+    name = "jiaoyan.resources"
+    verbose_name = _("Resource library")
+
+    nav_items = (
+        nav.NavItem(
+            "resources",
+            _("Resource library"),
+            "resources:library",
+            order=48,
+            section=nav.RESEARCH,
+            visible=nav.has_scope,
+            active_for=(
+                "resources:library",
+                "resources:mine",
+                "resources:detail",
+                "resources:create",
+                "resources:edit",
+                "resources:curriculum",
+            ),
+        ),
+        nav.NavItem(
+            "resources-reviews",
+            _("My reviews"),
+            "resources:reviews",
+            order=49,
+            section=nav.RESEARCH,
+            visible=_has_person,
+            active_for=("resources:reviews", "resources:review"),
+        ),
+    )
+    home_panels = (
+        home.HomePanel(
+            "resources",
+            "resources/_home_panel.html",
+            "jiaoyan.resources.panels.home_panel",
+            order=30,
+            place=home.SIDE,
+        ),
+    )
+    seed_migrations = ("jiaoyan.resources.migrations.0002_default_rubric",)

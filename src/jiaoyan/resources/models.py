@@ -1,0 +1,491 @@
+"""The resource library (资源库 / 云课堂): resources teachers submit (micro-lessons, lesson
+designs, slides …), their files, the curriculum tree they hang on, and their review.
+
+Lifecycle (报送 → 评审 → 发布): a draft is written by its authors, submitted to its unit,
+given reviewers by the unit's managers (the unit's admins, researchers and principal
+above it), scored by each reviewer against a review rubric, then published, returned for
+revision (with the comments) or rejected. A returned resource is revised and submitted
+again (a new round). Every step is a :class:`ResourceEvent` the submitter reads.
+
+Scope: a resource belongs to its unit (``org_unit``). No role sees a resource merely by
+its subtree (``view`` has no roles); the ``visible`` hook says who does:
+
+* a published resource: everyone in the unit's subtree and every unit above it — and,
+  marked public, every user (the public page comes later);
+* a submitted, reviewed, returned or rejected one: the managers of the unit's subtree;
+* a draft: only its authors (and who created it);
+* a reviewer: the resources they are assigned to.
+
+Files, reviews and events follow their resource.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from jiaoyan.core.bases import SubjectStageOptional, Timestamped, Versioned, user_ref
+from jiaoyan.core.roles import ADMINS, ALL_ROLES, Role
+from jiaoyan.core.scope import (
+    ScopedQuerySet,
+    scope_paths,
+    scoped,
+    under_q,
+    units_above_q,
+    visible_q,
+)
+
+#: Who assigns reviewers and decides: the unit's admins, researchers and principal.
+MANAGERS = ADMINS | {Role.RESEARCHER, Role.PRINCIPAL}
+
+
+class Kind(models.TextChoices):
+    MICRO_LESSON = "micro_lesson", _("Micro-lesson")
+    LESSON_DESIGN = "lesson_design", _("Lesson design")
+    SLIDES = "slides", _("Slides")
+    TEACHING_CASE = "teaching_case", _("Teaching case")
+    LESSON_RECORDING = "lesson_recording", _("Lesson recording")
+    EXERCISE_DESIGN = "exercise_design", _("Exam item or homework design")
+    OTHER = "other", pgettext_lazy("resource kind", "Other")
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted")
+    IN_REVIEW = "in_review", _("In review")
+    RETURNED = "returned", _("Returned for revision")
+    PUBLISHED = "published", pgettext_lazy("resource", "Published")
+    REJECTED = "rejected", pgettext_lazy("resource", "Rejected")
+
+
+#: Statuses in which the authors edit the resource and its files.
+EDITABLE = (Status.DRAFT, Status.RETURNED)
+#: Statuses the unit's managers see (everything but drafts).
+MANAGED = (Status.SUBMITTED, Status.IN_REVIEW, Status.RETURNED, Status.REJECTED)
+
+
+class Visibility(models.TextChoices):
+    INTERNAL = "internal", _("Internal (the unit's subtree)")
+    PUBLIC = "public", _("Public (everyone)")
+
+
+class CurriculumNode(models.Model):
+    """教材章节: one node of the curriculum tree of a subject and textbook edition (a
+    volume, unit, chapter or lesson). Reference data for every unit, kept by bureau
+    admins; a resource may hang on any node of its subject."""
+
+    subject = models.ForeignKey(
+        "orgs.Subject", verbose_name=_("subject"), on_delete=models.PROTECT, related_name="+"
+    )
+    edition = models.CharField(_("textbook edition"), max_length=40)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    name = models.CharField(pgettext_lazy("curriculum", "Name"), max_length=100)
+    order = models.PositiveIntegerField(_("order"), default=0)
+    grade = models.PositiveSmallIntegerField(_("grade"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("curriculum node")
+        verbose_name_plural = _("curriculum nodes")
+        ordering = ["subject_id", "edition", "parent_id", "order", "id"]
+        indexes = [
+            models.Index(fields=["subject", "edition", "parent", "order"], name="curriculum_tree")
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subject", "edition", "parent", "name"], name="curriculum_unique_name"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def _authored_q(user, prefix: str = "") -> Q:
+    """Rows whose resource ``user`` wrote or created."""
+    person_id = getattr(getattr(user, "person", None), "pk", None)
+    q = Q(**{f"{prefix}created_by_id": user.pk})
+    if person_id:
+        q |= Q(**{f"{prefix}authors__id": person_id})
+    return q
+
+
+def _resources_visible(user) -> Q | None:
+    published = Q(status=Status.PUBLISHED)
+    # The unit's subtree and the units above it see what it published; public: everyone.
+    reach = Q(visibility=Visibility.PUBLIC)
+    paths = scope_paths(user)
+    if paths:
+        reach |= under_q(Resource, "org_unit__path", paths)
+    above = units_above_q(user)
+    if above is not None:
+        reach |= above
+    q = published & reach
+    managed = scope_paths(user, MANAGERS)
+    if managed:
+        q |= Q(status__in=MANAGED) & under_q(Resource, "org_unit__path", managed)
+    q |= _authored_q(user)
+    person_id = getattr(getattr(user, "person", None), "pk", None)
+    if person_id:
+        q |= Q(pk__in_ids=Review.objects.filter(reviewer_id=person_id).values("resource_id"))
+    return q
+
+
+def _is_author(user, resource) -> bool:
+    if resource.pk is None:
+        return True  # being created: its creator writes it
+    if resource.created_by_id == user.pk:
+        return True
+    person_id = getattr(getattr(user, "person", None), "pk", None)
+    return bool(person_id) and resource.authors.filter(pk=person_id).exists()
+
+
+def _resource_check(user, action, resource) -> bool | None:
+    """Authors write their resource while it is a draft or returned; nobody else does.
+    Managing (reviewers, the decision) is for the unit's managers, never an author."""
+    if action in ("change", "delete"):
+        if not _is_author(user, resource):
+            return False
+        if action == "delete":
+            return resource.status == Status.DRAFT
+        return resource.status in EDITABLE
+    if action == "manage" and resource.pk is not None and _is_author(user, resource):
+        return False
+    return None
+
+
+@scoped(
+    path="org_unit__path",
+    rules={
+        "view": (),
+        "add": ALL_ROLES,
+        "change": ALL_ROLES,
+        "delete": ALL_ROLES,
+        "manage": MANAGERS,
+    },
+    grants=False,
+    check=_resource_check,
+    visible=_resources_visible,
+)
+class Resource(Versioned, Timestamped, SubjectStageOptional, models.Model):
+    """资源: one resource of the library — what it is, what it is about (stage, grade,
+    subject, textbook edition and chapter, themes), who wrote it, and where it is in its
+    review. Its files are :class:`ResourceFile` rows; a micro-lesson may instead link an
+    external video."""
+
+    org_unit = models.ForeignKey(
+        "orgs.OrgUnit", verbose_name=_("unit"), on_delete=models.PROTECT, related_name="+"
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    title = models.CharField(pgettext_lazy("resource", "Title"), max_length=120)
+    summary = models.TextField(_("summary"), blank=True)
+    grade = models.PositiveSmallIntegerField(_("grade"), null=True, blank=True)
+    edition = models.CharField(_("textbook edition"), max_length=40, blank=True)
+    curriculum_node = models.ForeignKey(
+        CurriculumNode,
+        verbose_name=_("chapter"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    themes = models.JSONField(_("themes"), default=list, blank=True)
+    authors = models.ManyToManyField(
+        "people.Person", verbose_name=_("authors"), related_name="resources"
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT
+    )
+    visibility = models.CharField(
+        _("visibility"), max_length=8, choices=Visibility.choices, default=Visibility.INTERNAL
+    )
+    video_link = models.CharField(_("external video link"), max_length=300, blank=True)
+    rubric = models.ForeignKey(
+        "ReviewRubric",
+        verbose_name=_("review rubric"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    round = models.PositiveSmallIntegerField(_("review round"), default=0)
+    created_by = user_ref(_("created by"))
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("resource")
+        verbose_name_plural = _("resources")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["org_unit", "status"], name="resource_unit_status"),
+            models.Index(fields=["-published_at", "-id"], name="resource_published"),
+            models.Index(fields=["-created_at", "-id"], name="resource_created"),
+            models.Index(fields=["kind", "status"], name="resource_kind"),
+            models.Index(fields=["subject", "stage", "status"], name="resource_subject"),
+            models.Index(fields=["created_by", "status"], name="resource_creator"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("resources:detail", args=[self.pk])
+
+    @property
+    def editable(self) -> bool:
+        return self.status in EDITABLE
+
+
+def _follows_resource(user) -> Q | None:
+    return Q(resource_id__in_ids=Resource.objects.filter(visible_q(user, Resource)).values("pk"))
+
+
+def _file_check(user, action, row) -> bool | None:
+    # Files are attached and removed by whoever may change their resource.
+    from jiaoyan.core.scope import can
+
+    if action in ("add", "change", "delete"):
+        return can(user, "change", row.resource)
+    return None
+
+
+class FileCategory(models.TextChoices):
+    DOCUMENT = "document", _("Document")
+    SLIDES = "slides", _("Slides")
+    SPREADSHEET = "spreadsheet", _("Spreadsheet")
+    IMAGE = "image", _("Image")
+    AUDIO = "audio", _("Audio")
+    VIDEO = "video", _("Video")
+
+
+@scoped(
+    path="resource__org_unit__path",
+    rules={"view": ()},
+    grants=False,
+    check=_file_check,
+    visible=_follows_resource,
+)
+class ResourceFile(models.Model):
+    """A file of a resource, stored through the guarded upload path: its type is what its
+    content says (sniffed, never the name's extension), its name is sanitised, and it is
+    always served as a download with that type."""
+
+    resource = models.ForeignKey(
+        Resource, verbose_name=_("resource"), on_delete=models.CASCADE, related_name="files"
+    )
+    file = models.FileField(_("file"), upload_to="resources/%Y/%m/", max_length=300)
+    name = models.CharField(_("file name"), max_length=200)
+    size = models.PositiveBigIntegerField(_("size (bytes)"), default=0)
+    category = models.CharField(_("file type"), max_length=12, choices=FileCategory.choices)
+    content_type = models.CharField(_("content type"), max_length=100)
+    uploaded_by = user_ref(_("uploaded by"))
+    created_at = models.DateTimeField(_("uploaded at"), default=timezone.now, editable=False)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("resource file")
+        verbose_name_plural = _("resource files")
+        ordering = ["resource_id", "created_at", "id"]
+        indexes = [models.Index(fields=["resource", "created_at"], name="resourcefile_resource")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def _rubric_visible(user) -> Q | None:
+    q = Q(org_unit__isnull=True)
+    above = units_above_q(user)
+    return q | above if above is not None else q
+
+
+def _rubric_check(user, action, rubric) -> bool | None:
+    if rubric.org_unit_id is None and action != "view":
+        return bool(user.is_superuser)  # the built-in rubric is shipped, not edited
+    return None
+
+
+@scoped(
+    path="org_unit__path",
+    rules={"add": ADMINS | {Role.RESEARCHER}, "change": ADMINS | {Role.RESEARCHER}},
+    grants=False,
+    check=_rubric_check,
+    visible=_rubric_visible,
+)
+class ReviewRubric(Versioned, Timestamped, models.Model):
+    """评审量规: the criteria a resource is scored against, each with its highest score.
+    ``org_unit`` empty: the built-in default, usable everywhere. A unit's rubric applies
+    to the resources of its subtree (the nearest one above a resource's unit wins). Each
+    review keeps a copy of the criteria it was scored against."""
+
+    org_unit = models.ForeignKey(
+        "orgs.OrgUnit",
+        verbose_name=_("owning unit"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    name = models.CharField(pgettext_lazy("rubric", "Name"), max_length=100)
+    criteria = models.JSONField(_("criteria"), default=list)
+    is_active = models.BooleanField(_("in use"), default=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("review rubric")
+        verbose_name_plural = _("review rubrics")
+        ordering = ["name", "id"]
+        indexes = [models.Index(fields=["org_unit", "is_active"], name="reviewrubric_unit")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def total(self) -> float:
+        return float(sum(c["max"] for c in self.criteria))
+
+
+class Decision(models.TextChoices):
+    PUBLISH = "publish", _("Publish")
+    RETURN = "return", _("Return for revision")
+    REJECT = "reject", _("Reject")
+
+
+def _reviews_visible(user) -> Q | None:
+    person_id = getattr(getattr(user, "person", None), "pk", None)
+    # The authors read the finished reviews (comments and scores, not who wrote them).
+    mine = Q(
+        status=Review.State.DONE,
+        resource_id__in_ids=Resource.objects.filter(_authored_q(user)).values("pk"),
+    )
+    return mine | Q(reviewer_id=person_id) if person_id else mine
+
+
+def _review_check(user, action, review) -> bool | None:
+    if action == "change":
+        # Only the assigned reviewer scores, and only while the round is open.
+        person_id = getattr(getattr(user, "person", None), "pk", None)
+        return bool(person_id) and review.reviewer_id == person_id
+    return None
+
+
+@scoped(
+    path="resource__org_unit__path",
+    rules={"view": MANAGERS, "add": MANAGERS, "change": (), "delete": MANAGERS},
+    grants=False,
+    check=_review_check,
+    visible=_reviews_visible,
+)
+class Review(models.Model):
+    """评审: one reviewer's review of a resource in one round — the scores per criterion
+    of the rubric (copied here when assigned), a comment and a recommendation."""
+
+    class State(models.TextChoices):
+        ASSIGNED = "assigned", _("Assigned")
+        DONE = "done", _("Reviewed")
+
+    resource = models.ForeignKey(
+        Resource, verbose_name=_("resource"), on_delete=models.CASCADE, related_name="reviews"
+    )
+    round = models.PositiveSmallIntegerField(_("review round"), default=1)
+    reviewer = models.ForeignKey(
+        "people.Person", verbose_name=_("reviewer"), on_delete=models.PROTECT, related_name="+"
+    )
+    criteria = models.JSONField(_("criteria"), default=list)
+    scores = models.JSONField(_("scores"), default=dict, blank=True)
+    total = models.DecimalField(_("total score"), max_digits=6, decimal_places=1, null=True)
+    comment = models.TextField(_("comment"), blank=True)
+    recommendation = models.CharField(
+        _("recommendation"), max_length=8, choices=Decision.choices, blank=True
+    )
+    status = models.CharField(
+        _("status"), max_length=8, choices=State.choices, default=State.ASSIGNED
+    )
+    assigned_by = user_ref(_("assigned by"))
+    assigned_at = models.DateTimeField(_("assigned at"), default=timezone.now)
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("review")
+        verbose_name_plural = _("reviews")
+        ordering = ["resource_id", "round", "id"]
+        indexes = [
+            models.Index(fields=["reviewer", "status", "-assigned_at"], name="review_queue"),
+            models.Index(fields=["-assigned_at", "-id"], name="review_assigned"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["resource", "round", "reviewer"], name="review_one_per_round"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.resource} · {self.reviewer}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("resources:review", args=[self.pk])
+
+
+@scoped(
+    path="resource__org_unit__path", rules={"view": ()}, grants=False, visible=_follows_resource
+)
+class ResourceEvent(models.Model):
+    """One step of a resource's way (created, submitted, reviewers assigned, reviewed,
+    returned, published …): the status it led to, who did it and why — what the
+    submitter reads on the resource's page."""
+
+    class Step(models.TextChoices):
+        CREATED = "created", pgettext_lazy("resource step", "Created")
+        SUBMITTED = "submitted", pgettext_lazy("resource step", "Submitted")
+        RESUBMITTED = "resubmitted", _("Resubmitted after revision")
+        ASSIGNED = "assigned", _("Reviewer assigned")
+        UNASSIGNED = "unassigned", _("Reviewer removed")
+        REVIEWED = "reviewed", pgettext_lazy("resource step", "Reviewed")
+        PUBLISHED = "published", pgettext_lazy("resource step", "Published")
+        RETURNED = "returned", pgettext_lazy("resource step", "Returned for revision")
+        REJECTED = "rejected", pgettext_lazy("resource step", "Rejected")
+
+    resource = models.ForeignKey(
+        Resource, verbose_name=_("resource"), on_delete=models.CASCADE, related_name="events"
+    )
+    step = models.CharField(_("step"), max_length=12, choices=Step.choices)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    actor_name = models.CharField(_("by"), max_length=50, blank=True)
+    comment = models.TextField(_("comment"), blank=True)
+    created_at = models.DateTimeField(_("when"), default=timezone.now)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("resource step")
+        verbose_name_plural = _("resource steps")
+        ordering = ["resource_id", "created_at", "id"]
+        indexes = [models.Index(fields=["resource", "created_at"], name="resourceevent_resource")]
+
+    def __str__(self) -> str:
+        return self.get_step_display()

@@ -1,0 +1,143 @@
+"""Scope cases of the resource library: a published (internal) resource of 华州区第一小学
+with its file, review, steps, and 华州区's own review rubric, invisible to 临渭区."""
+
+from __future__ import annotations
+
+from jiaoyan.orgs.models import Stage, Subject
+from jiaoyan.resources import services
+from jiaoyan.resources.models import (
+    Resource,
+    ResourceEvent,
+    ResourceFile,
+    Review,
+    ReviewRubric,
+)
+from tests.conftest import make_person
+from tests.resources.conftest import PDF, criteria_scores, upload
+from tests.scope_cases import ScopeCase, register
+
+TITLE = "华州区小学数学微课：认识分数"
+
+
+def _author(w):
+    from jiaoyan.people.models import Person
+
+    found = Person.objects.filter(staff_no="H301").first()
+    return found or make_person(
+        "H301", "华州作者", w.schools["school_c"].org_unit, role="teacher", username="hz_author"
+    )
+
+
+def _reviewer(w):
+    from jiaoyan.people.models import Person
+
+    found = Person.objects.filter(staff_no="H302").first()
+    person = found or make_person(
+        "H302", "华州评审", w.units["huazhou_bureau"], role="researcher", username="hz_reviewer"
+    )
+    w.users["hz_reviewer"] = person.user  # the review's own viewer (positive control)
+    return person
+
+
+def submitted_resource(w) -> Resource:
+    """A submitted resource of 华州区第一小学, waiting for reviewers (the outsider manages it)."""
+    author = _author(w)
+    r = services.create_resource(
+        actor=author.user,
+        org_unit=w.schools["school_c"].org_unit,
+        kind="slides",
+        title="华州区小学语文课件",
+        stage=Stage.objects.get(code="primary"),
+        subject=Subject.objects.get(name="语文"),
+    )
+    services.attach_file(actor=author.user, resource=r, file=upload("课件.pdf", PDF))
+    return services.submit_resource(actor=author.user, resource=r)
+
+
+def huazhou_resource(w) -> Resource:
+    found = Resource.objects.filter(title=TITLE).first()
+    if found is not None:
+        return found
+    author = _author(w)
+    r = services.create_resource(
+        actor=author.user,
+        org_unit=w.schools["school_c"].org_unit,
+        kind="micro_lesson",
+        title=TITLE,
+        stage=Stage.objects.get(code="primary"),
+        subject=Subject.objects.get(name="数学"),
+        video_link="https://video.example.cn/fen-shu.mp4",
+    )
+    services.attach_file(actor=author.user, resource=r, file=upload("华州区分数.pdf", PDF))
+    services.submit_resource(actor=author.user, resource=r)
+    review = services.assign_reviewer(actor=w.users["outsider"], resource=r, reviewer=_reviewer(w))
+    services.record_review(
+        actor=review.reviewer.user,
+        review=review,
+        scores=criteria_scores(review),
+        comment="华州区评审意见",
+        recommendation="publish",
+    )
+    services.decide(actor=w.users["outsider"], resource=r, decision="publish")
+    return Resource.objects.get(pk=r.pk)
+
+
+def _rubric(w) -> ReviewRubric:
+    found = ReviewRubric.objects.filter(name="华州区资源评审量规").first()
+    return found or services.create_rubric(
+        actor=w.users["outsider"],
+        org_unit=w.units["huazhou_bureau"],
+        name="华州区资源评审量规",
+        criteria=[{"name": "科学性", "max": 50}, {"name": "应用性", "max": 50}],
+    )
+
+
+register(
+    ScopeCase(
+        Resource,
+        huazhou_resource,
+        page=lambda r: f"/resources/{r.pk}/",
+        list_page="/resources/",
+        api=lambda r: f"/api/v1/resources/{r.pk}",
+        api_list="/api/v1/resources",
+        marker=lambda r: r.title,
+    )
+)
+register(
+    ScopeCase(
+        ResourceFile,
+        lambda w: huazhou_resource(w).files.first(),
+        page=lambda f: f"/resources/files/{f.pk}/",
+        api=lambda f: f"/api/v1/resource-files/{f.pk}",
+        marker=lambda f: f.name,
+    )
+)
+register(
+    ScopeCase(
+        Review,
+        lambda w: huazhou_resource(w).reviews.first(),
+        page=lambda v: f"/resources/reviews/{v.pk}/",
+        list_page="/resources/reviews/?status=",
+        api=lambda v: f"/api/v1/reviews/{v.pk}",
+        api_list="/api/v1/reviews",
+        marker=lambda v: v.resource.title,
+        viewer="hz_reviewer",
+    )
+)
+register(
+    ScopeCase(
+        ResourceEvent,
+        lambda w: huazhou_resource(w).events.order_by("pk").last(),
+        marker=lambda e: e.comment,
+        actions=("change",),
+    )
+)
+register(
+    ScopeCase(
+        ReviewRubric,
+        _rubric,
+        api=lambda r: f"/api/v1/review-rubrics/{r.pk}",
+        api_list="/api/v1/review-rubrics",
+        marker=lambda r: r.name,
+    )
+)
