@@ -602,7 +602,12 @@ def grant_many(obj: models.Model, *, users=(), reason: str = "") -> int:
     return len(new)
 
 
-def revoke_grant(obj: models.Model, *, user=None, unit=None) -> None:
+def revoke_grant(obj: models.Model, *, user=None, unit=None, reason: str | None = None) -> None:
+    """Take back the grant of ``obj`` to ``user`` or ``unit``; with ``reason``, only a grant
+    given for that reason (one another feature gave stays)."""
     ScopeGrant = apps.get_model("core", "ScopeGrant")
     ct = ContentType.objects.get_for_model(type(obj))
-    ScopeGrant.objects.filter(content_type=ct, object_id=obj.pk, user=user, unit=unit).delete()
+    rows = ScopeGrant.objects.filter(content_type=ct, object_id=obj.pk, user=user, unit=unit)
+    if reason is not None:
+        rows = rows.filter(reason=reason)
+    rows.delete()

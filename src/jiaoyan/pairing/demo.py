@@ -30,6 +30,7 @@ from jiaoyan.quality.demo import GRADE6, GRADE6_2025, PRIMARY_KINDS, ExamSpec, _
 from jiaoyan.quality.models import Exam, GroupStat, Level
 
 from .models import Fund, JointActivity, Pairing, PairingReport, PersonSent, Side
+from .services import JOINT_GRANT
 
 GRADE6_2023 = ExamSpec(
     "2023年{city}小学六年级质量监测",
@@ -306,9 +307,7 @@ def _joint(rng, pairings) -> tuple[list[JointActivity], list[ScopeGrant]]:
         for pk in rng.sample(mine, k=min(2, len(mine))):
             links.append(JointActivity(pairing=p, activity_id=pk))
             grants += [
-                ScopeGrant(
-                    content_type=ct, object_id=pk, unit_id=u, reason="pairing joint activity"
-                )
+                ScopeGrant(content_type=ct, object_id=pk, unit_id=u, reason=JOINT_GRANT)
                 for u in (p.helping_unit_id, p.helped_unit_id)
             ]
     return links, grants
