@@ -21,6 +21,7 @@ from django.utils import timezone
 from jiaoyan.core import bulk
 from jiaoyan.core.demo import DemoContext, chunked_bulk_create, step, weighted
 from jiaoyan.core.models import ScopeGrant
+from jiaoyan.core.paths import path_ids
 from jiaoyan.hours.models import HoursRecord
 from jiaoyan.orgs.models import OrgUnit, Stage, Subject
 from jiaoyan.people.models import Person, RoleAssignment
@@ -179,7 +180,7 @@ def build_activities(ctx: DemoContext) -> None:
     user_of = {p.pk: p.user_id for p in accounts.values()}
 
     def region_of(unit: OrgUnit, level: str) -> OrgUnit | None:
-        for pk in (int(x) for x in unit.path.strip("/").split("/")):
+        for pk in path_ids(unit.path):
             u = by_pk.get(pk)
             if u is not None and u.level == level and u.kind == OrgUnit.Kind.REGION:
                 return u

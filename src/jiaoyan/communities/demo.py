@@ -28,6 +28,7 @@ from django.core.files.storage import default_storage
 
 from jiaoyan.activities.models import Activity
 from jiaoyan.core.demo import DemoContext, chunked_bulk_create, step
+from jiaoyan.core.paths import path_ids
 from jiaoyan.core.roles import Role
 from jiaoyan.orgs.models import OrgUnit, School
 from jiaoyan.people.models import RoleAssignment
@@ -104,7 +105,7 @@ def build_communities(ctx: DemoContext) -> None:
         return out
 
     def region_of(unit: OrgUnit, level: str) -> OrgUnit | None:
-        for pk in (int(x) for x in unit.path.strip("/").split("/")):
+        for pk in path_ids(unit.path):
             u = by_pk.get(pk)
             if u is not None and u.level == level and u.kind == OrgUnit.Kind.REGION:
                 return u
@@ -440,7 +441,7 @@ def build_communities(ctx: DemoContext) -> None:
     # those held by the institutes and schools below its region.
     owners_under: dict[int, list[int]] = defaultdict(list)
     for unit_id in left:
-        for pk in (int(x) for x in by_pk[unit_id].path.strip("/").split("/")):
+        for pk in path_ids(by_pk[unit_id].path):
             owners_under[pk].append(unit_id)
     for c in needy:
         unit = by_pk[c.org_unit_id]

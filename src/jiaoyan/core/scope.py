@@ -50,7 +50,7 @@ from django.db.models.lookups import In
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from .paths import is_under, minimal_paths
+from .paths import is_under, minimal_paths, path_ids
 from .roles import ALL_ROLES, Role
 
 M = TypeVar("M", bound=models.Model)
@@ -281,7 +281,7 @@ def ancestor_ids(user) -> set[int]:
     """Ids of every unit on the paths of the user's scope units (them included)."""
     ids: set[int] = set()
     for s in user_scopes(user):
-        ids.update(int(p) for p in s.path.strip("/").split("/") if p)
+        ids.update(path_ids(s.path))
     return ids
 
 

@@ -22,6 +22,7 @@ from django.utils import timezone
 from jiaoyan.activities.models import Decision
 from jiaoyan.core import bulk
 from jiaoyan.core.demo import DemoContext, chunked_bulk_create, step
+from jiaoyan.core.paths import path_ids
 from jiaoyan.orgs.models import OrgUnit
 from jiaoyan.people.models import Person, RoleAssignment
 
@@ -163,7 +164,7 @@ def build_ledger(ctx: DemoContext) -> None:
     staff = Staff()
 
     def region_of(unit: OrgUnit, level: str) -> OrgUnit | None:
-        for pk in (int(x) for x in unit.path.strip("/").split("/")):
+        for pk in path_ids(unit.path):
             u = by_pk.get(pk)
             if u is not None and u.level == level and u.kind == KIND.REGION:
                 return u

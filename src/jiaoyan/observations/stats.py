@@ -24,6 +24,7 @@ from django.db.models import F, Max
 from django_tasks import task
 
 from jiaoyan.core import context
+from jiaoyan.core.paths import path_ids
 from jiaoyan.orgs.models import OrgUnit
 
 from .models import (
@@ -35,10 +36,6 @@ from .models import (
 )
 
 TOTAL = ""  # the DimensionStat row of the total score
-
-
-def _ancestor_ids(path: str) -> list[int]:
-    return [int(p) for p in path.strip("/").split("/") if p]
 
 
 def _rolled_up(by_school: dict[tuple, list], chains: dict[int, list[int]]) -> dict[tuple, list]:
@@ -64,7 +61,7 @@ def _dimension_values(obs: Observation) -> list[tuple[str, float]]:
 def apply(obs: Observation, sign: int) -> None:
     """Add (+1) or remove (−1) the contribution of one submitted observation."""
     assert sign in (1, -1)
-    units = _ancestor_ids(obs.org_unit.path)
+    units = path_ids(obs.org_unit.path)
     term = obs.term
     total = float(obs.total or 0)
 
@@ -184,7 +181,7 @@ def rebuild() -> dict[str, int]:
 
     schools = {s for s, _t in school_cov}
     paths = dict(OrgUnit.objects.filter(pk__in=list(schools)).values_list("pk", "path"))
-    chains = {s: _ancestor_ids(paths.get(s, f"/{s}/")) for s in schools}
+    chains = {s: path_ids(paths.get(s, f"/{s}/")) for s in schools}
 
     TeacherTermStat.objects.bulk_create(
         [
