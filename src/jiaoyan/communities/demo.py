@@ -27,7 +27,8 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
 from jiaoyan.activities.models import Activity
-from jiaoyan.core.demo import DemoContext, chunked_bulk_create, step
+from jiaoyan.core import bulk
+from jiaoyan.core.demo import DemoContext, step
 from jiaoyan.core.paths import path_ids
 from jiaoyan.core.roles import Role
 from jiaoyan.orgs.models import OrgUnit, School
@@ -387,7 +388,7 @@ def build_communities(ctx: DemoContext) -> None:
 
     for c, ms in zip(communities, members, strict=True):
         c.member_count = len(ms)
-    chunked_bulk_create(Community, communities)
+    bulk.bulk_create(Community, communities)
     rows: list[Membership] = []
     for c, ms in zip(communities, members, strict=True):
         for person, school, role in ms:
@@ -407,7 +408,7 @@ def build_communities(ctx: DemoContext) -> None:
                     level=c.level,
                 )
             )
-    chunked_bulk_create(Membership, rows, batch_size=5000)
+    bulk.bulk_create(Membership, rows, batch_size=5000)
 
     # --- activities organised by communities ---------------------------------------------
     # About one in ten stays idle (no activity held in the last 90 days); every other one
@@ -477,7 +478,7 @@ def build_communities(ctx: DemoContext) -> None:
                     due_on=dt.date(year, 12, 15) if t.measure == Measure.EVIDENCE else None,
                 )
             )
-    chunked_bulk_create(CommunityTask, tasks, batch_size=5000)
+    bulk.bulk_create(CommunityTask, tasks, batch_size=5000)
 
     # --- a few shared files: the plan of the year in the first communities of each kind and
     # in the demo teacher's studio (the files are small; the others' workspaces are empty).
@@ -504,7 +505,7 @@ def build_communities(ctx: DemoContext) -> None:
                 created_at=ctx.now,
             )
         )
-    chunked_bulk_create(SharedFile, files)
+    bulk.bulk_create(SharedFile, files)
 
     # --- the city bureaus' targets ------------------------------------------------------
     policies = []

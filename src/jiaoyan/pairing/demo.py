@@ -20,7 +20,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
 from jiaoyan.activities.models import Activity
-from jiaoyan.core.demo import DemoContext, chunked_bulk_create, step
+from jiaoyan.core import bulk
+from jiaoyan.core.demo import DemoContext, step
 from jiaoyan.core.models import ScopeGrant
 from jiaoyan.orgs.models import OrgUnit, School
 from jiaoyan.orgs.services import set_path
@@ -177,7 +178,7 @@ def build_pairings(ctx: DemoContext) -> None:
                 updated_at=ctx.now,
             )
         )
-    chunked_bulk_create(Pairing, pairings)
+    bulk.bulk_create(Pairing, pairings)
     pairings = list(Pairing.objects.select_related("helping_unit", "helped_unit").order_by("pk"))
     ct = ContentType.objects.get_for_model(Pairing)
     grants = [
@@ -188,12 +189,12 @@ def build_pairings(ctx: DemoContext) -> None:
     funds = _funds(rng, pairings, ctx)
     sent = _people_sent(rng, pairings, ctx)
     links, activity_grants = _joint(rng, pairings)
-    chunked_bulk_create(ScopeGrant, grants + activity_grants)
-    chunked_bulk_create(Fund, funds)
-    chunked_bulk_create(PersonSent, sent)
-    chunked_bulk_create(JointActivity, links)
+    bulk.bulk_create(ScopeGrant, grants + activity_grants)
+    bulk.bulk_create(Fund, funds)
+    bulk.bulk_create(PersonSent, sent)
+    bulk.bulk_create(JointActivity, links)
     reports = _reports(pairings, ctx)
-    chunked_bulk_create(PairingReport, reports)
+    bulk.bulk_create(PairingReport, reports)
     exams = _monitoring_2023(ctx, cities, specs, pairings)
     ctx.log(
         f"  结对帮扶 {len(pairings)} 对，资金 {len(funds)} 笔，派出人员 {len(sent)} 人次，"
