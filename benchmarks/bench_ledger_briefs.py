@@ -8,11 +8,12 @@ The pages and jobs of the ledger items (boards, supervision, import, API) are in
 
 from __future__ import annotations
 
-from jiaoyan.core.bench import Job, Page
+from jiaoyan.core.bench import Job, Page, bench_city_path
 
 
 def city(ctx) -> int:
-    return ctx.pk("orgs.OrgUnit", kind="region", level="city", order_by="pk")
+    """The bench city (at province scale, city_admin's of the ten)."""
+    return ctx.pk("orgs.OrgUnit", path=ctx.once("bench-city", bench_city_path))
 
 
 def district(ctx) -> int:

@@ -32,7 +32,10 @@ def county(_ctx=None) -> int:
 
 
 def city(_ctx=None) -> int:
-    return _pk("orgs.OrgUnit", level="city", kind="region")
+    """The bench city (at province scale, city_admin's of the ten)."""
+    from jiaoyan.core.bench import bench_city_path
+
+    return _pk("orgs.OrgUnit", path=bench_city_path())
 
 
 def observation(_ctx=None) -> int:

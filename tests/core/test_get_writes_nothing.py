@@ -22,11 +22,15 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.apps import apps
+from django.core.files.storage import default_storage
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 
 from jiaoyan.core.api import api as ninja_api
+from jiaoyan.core.models import Job
+from jiaoyan.hours import certificates
+from jiaoyan.hours.certificates import ZIP_JOB
 from jiaoyan.quality.indicators import BY_KEY
 from tests.scope_cases import CASES, load_all
 
@@ -37,7 +41,6 @@ USERS = ["superuser", "city_admin", "outsider", "principal", "teacher"]
 NOT_FOUND_FOR_ALL = [
     "/api/v1/exams/{exam}/items?subject={subject}",  # the case's exam has no item scores
     "/api/v1/value-added?{swapped}&level=class",  # a pair nobody asked for
-    "/hours/certificates/zip/{job}/",  # the case's job is not a certificates' ZIP
 ]
 
 # Query strings a route needs that no scope case teaches.
@@ -80,7 +83,7 @@ BY_NAME = {
     "task_id": lambda made, w: made["communities.CommunityTask"].pk,
     "code": lambda made, w: made["hours.Certificate"].code,
     "ct": lambda made, w: made["hours.Certificate"].source_type_id,
-    "job_id": lambda made, w: made["core.Job"].pk,
+    "job_id": lambda made, w: made[ZIP_JOB].pk,
 }
 
 # ``<int:pk>`` of routes under a prefix no scope case's page shows.
@@ -125,7 +128,20 @@ def _make_all(world) -> dict:
     made = {}
     for model, case in CASES.items():
         made[model._meta.label] = case.make(world)
+    made[ZIP_JOB] = _zip_job(made["hours.Certificate"], world)
     return made
+
+
+def _zip_job(cert, world):
+    """A finished ZIP of the certificate case's source (its organiser started it), so
+    that the download answers with the file."""
+    from jiaoyan.core import jobs
+
+    source = certificates.source_of(cert.source_type_id, cert.source_id)
+    job = certificates.start_zip(actor=world.users["outsider"], source=source)
+    assert jobs.execute(job.pk) == Job.Status.SUCCEEDED
+    job.refresh_from_db()
+    return job
 
 
 def _learned(made: dict) -> tuple[dict[str, tuple[dict, str]], dict[str, str]]:
@@ -291,9 +307,10 @@ def urls(world):
         "swapped": swapped,
         "exam": exam.pk,
         "subject": BY_NAME["subject"](made, world),
-        "job": BY_NAME["job_id"](made, world),
+        "zip": f"/hours/certificates/zip/{made[ZIP_JOB].pk}/",
     }
-    return page_urls, api_list, names
+    yield page_urls, api_list, names
+    default_storage.delete(made[ZIP_JOB].result["file"])
 
 
 def test_get_requests_write_nothing(world, urls, client_for, api_for):
@@ -325,6 +342,8 @@ def test_get_requests_write_nothing(world, urls, client_for, api_for):
     # the ids were real: no URL answered 404 to every role (a wrong id would)
     not_found = sorted(u for u, codes in statuses.items() if codes == {404})
     assert not_found == sorted(u.format(**names) for u in NOT_FOUND_FOR_ALL), not_found
+    # the certificates' ZIP was the real download for its organiser, not a 404 page
+    assert statuses[names["zip"]] == {200, 404}, statuses[names["zip"]]
 
 
 def test_every_get_operation_and_page_is_requested(urls):

@@ -160,6 +160,58 @@ def test_each_side_sees_the_pairing_and_nothing_else_of_the_other(world, client_
     assert 'data-testid="activity-pairings"' in page and p.title in page
 
 
+def test_an_unlinked_joint_activity_is_hidden_from_the_other_side_again(world, client_for):
+    """Unlinking takes back the view the link gave the other side (a 404 again), unless
+    another pairing's link still gives it; the organising side keeps seeing it, and a
+    grant given for another reason stays."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from jiaoyan.core.models import ScopeGrant
+    from jiaoyan.core.scope import grant
+    from jiaoyan.pairing.models import JointActivity
+
+    p = _pair(world)  # 临渭一中 helps 华州一小
+    q = _pair(  # 临渭一中 helps 临渭二小 as well
+        world, title="临渭一中帮扶临渭二小", helped=world.schools["school_b"].org_unit.code
+    )
+    act = _activity(world)  # 华州区教育局's
+    url = act.get_absolute_url()
+    other_side = [client_for(world.users[n]) for n in ("principal", "teacher")]
+    own_side = client_for(world.users["outsider"])
+    for c in other_side:
+        assert c.get(url).status_code == 404
+    link_p = services.link_activity(actor=world.users["outsider"], pairing=p, activity=act.pk)
+    link_q = services.link_activity(actor=world.users["city_admin"], pairing=q, activity=act.pk)
+    for c in other_side:
+        assert c.get(url).status_code == 200
+    # q still names the activity for 临渭一中: unlinking p leaves that view.
+    services.unlink_activity(actor=world.users["city_admin"], link=link_p)
+    for c in other_side:
+        assert c.get(url).status_code == 200
+    school_b = world.schools["school_b"].org_unit
+    school_c = world.schools["school_c"].org_unit
+    grants = ScopeGrant.objects.filter(
+        content_type=ContentType.objects.get_for_model(Activity),
+        object_id=act.pk,
+        unit__isnull=False,
+    )
+    assert set(grants.values_list("unit", flat=True)) == {
+        world.schools["school_a"].org_unit.pk,
+        school_b.pk,
+    }
+    # A grant another feature gave 临渭二小 is not the link's to take back.
+    grants.filter(unit=school_b).delete()
+    grant(act, unit=school_b, reason="another share")
+    services.unlink_activity(actor=world.users["city_admin"], link=link_q)
+    assert not JointActivity.objects.filter(activity=act).exists()
+    for c in other_side:
+        assert c.get(url).status_code == 404
+    assert not Activity.objects.visible_to(world.users["principal"]).filter(pk=act.pk).exists()
+    assert list(grants.values_list("unit", "reason")) == [(school_b.pk, "another share")]
+    assert own_side.get(url).status_code == 200
+    assert school_c.pk not in set(grants.values_list("unit", flat=True))
+
+
 def test_the_pairing_form_page_creates(world, client_for):
     client = client_for(world.users["city_admin"])
     assert client.get("/pairing/new/").status_code == 200
@@ -512,3 +564,30 @@ def test_api_lists_filter(world, api_for):
     detail = api.get(f"/api/v1/pairings/{p.pk}").json()
     assert detail["org_unit"] == world.units["city"].pk
     assert detail["helped_unit_name"] == "华州区第一小学"
+
+
+def test_the_migration_takes_back_grants_left_by_earlier_unlinks(world):
+    """Activities unlinked before unlinking revoked anything keep no grant of the link's
+    reason; grants still backed by a link stay."""
+    import importlib
+
+    from django.apps import apps
+    from django.contrib.contenttypes.models import ContentType
+
+    from jiaoyan.core.models import ScopeGrant
+    from jiaoyan.pairing.models import JointActivity
+
+    migration = importlib.import_module(
+        "jiaoyan.pairing.migrations.0003_revoke_grants_of_unlinked_activities"
+    )
+    p = _pair(world)
+    kept, left = _activity(world), _activity(world, description="早先取消关联的一场")
+    services.link_activity(actor=world.users["outsider"], pairing=p, activity=kept.pk)
+    services.link_activity(actor=world.users["outsider"], pairing=p, activity=left.pk)
+    JointActivity.objects.filter(activity=left).delete()  # as an unlink did before the fix
+    grants = ScopeGrant.objects.filter(content_type=ContentType.objects.get_for_model(Activity))
+    assert grants.filter(object_id=left.pk).count() == 2
+    migration.revoke(apps, None)
+    assert not grants.filter(object_id=left.pk).exists()
+    assert grants.filter(object_id=kept.pk).count() == 2
+    assert not Activity.objects.visible_to(world.users["principal"]).filter(pk=left.pk).exists()

@@ -109,6 +109,31 @@ def test_list_query_counts_do_not_grow(world, client_for, django_assert_max_num_
         assert org.get(f"/training/{p.pk}/").status_code == 200
 
 
+def test_correct_hours_form_only_for_those_who_may_adjust(
+    world, client_for, django_assert_max_num_queries
+):
+    """The researcher who runs the programme sees its roster but may not correct hours
+    (the service refuses them): the form is offered only to an admin of the organiser."""
+    w = world
+    p = make_programme(w, sessions=(Decimal("3"),), min_attendance=100)
+    people = [w.people["teacher"], *_crowd(w, p, 3)]
+    services.enrol(actor=w.users["teacher"], programme=p)
+    s = p.sessions.get()
+    services.write_attendance(s, {x.pk: ("present", None) for x in people}, actor=None)
+    services.close_programme(actor=w.users["district_researcher"], programme=p)
+    assert Enrolment.objects.filter(programme=p, outcome="completed").count() == 4
+    url = f"/training/{p.pk}/roster/"
+    researcher = client_for(w.users["district_researcher"]).get(url).content.decode()
+    assert researcher.count('data-testid="roster-row"') == 4
+    assert 'data-testid="adjust-hours"' not in researcher and "/adjust/" not in researcher
+    principal = client_for(w.users["principal"]).get(url).content.decode()
+    assert 'data-testid="roster-row"' in principal and "/adjust/" not in principal
+    admin = client_for(w.users["city_admin"])
+    with django_assert_max_num_queries(14):
+        page = admin.get(url).content.decode()
+    assert page.count('data-testid="adjust-hours"') == 4
+
+
 def test_attendance_import_keeps_late_and_absent_and_reports_errors(world):
     w = world
     p = make_programme(w, mode="invitation")

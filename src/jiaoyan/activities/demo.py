@@ -19,8 +19,9 @@ from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
 from jiaoyan.core import bulk
-from jiaoyan.core.demo import DemoContext, chunked_bulk_create, step, weighted
+from jiaoyan.core.demo import DemoContext, step, weighted
 from jiaoyan.core.models import ScopeGrant
+from jiaoyan.core.paths import path_ids
 from jiaoyan.hours.models import HoursRecord
 from jiaoyan.orgs.models import OrgUnit, Stage, Subject
 from jiaoyan.people.models import Person, RoleAssignment
@@ -179,7 +180,7 @@ def build_activities(ctx: DemoContext) -> None:
     user_of = {p.pk: p.user_id for p in accounts.values()}
 
     def region_of(unit: OrgUnit, level: str) -> OrgUnit | None:
-        for pk in (int(x) for x in unit.path.strip("/").split("/")):
+        for pk in path_ids(unit.path):
             u = by_pk.get(pk)
             if u is not None and u.level == level and u.kind == OrgUnit.Kind.REGION:
                 return u
@@ -210,7 +211,7 @@ def build_activities(ctx: DemoContext) -> None:
     for s in planned_schools:
         plans.append(_plan(s, year, f"{s.name}{year}年校本研修计划", Level.SCHOOL, now))
         plan_owner.append(s.pk)
-    chunked_bulk_create(ResearchPlan, plans)
+    bulk.bulk_create(ResearchPlan, plans)
     plan_of = dict(zip(plan_owner, plans, strict=True))
     for plan, owner in zip(plans, plan_owner, strict=True):
         unit = by_pk[owner]
@@ -231,7 +232,7 @@ def build_activities(ctx: DemoContext) -> None:
             themes.append(
                 MonthlyTheme(plan=plan, month=m, title=title, goals=f"围绕“{title}”开展主题研修。")
             )
-    chunked_bulk_create(MonthlyTheme, themes, batch_size=5000)
+    bulk.bulk_create(MonthlyTheme, themes, batch_size=5000)
     theme_of: dict[tuple[int, int], int] = {(t.plan_id, t.month): t.pk for t in themes}
 
     # --- activities ---------------------------------------------------------------------
@@ -457,7 +458,7 @@ def build_activities(ctx: DemoContext) -> None:
         a.feedback_count = len(fb)
         a.rating_total = sum(r for _p, r, _c in fb)
         feedback_rows.append(fb)
-    chunked_bulk_create(Activity, activities, batch_size=2000)
+    bulk.bulk_create(Activity, activities, batch_size=2000)
 
     # --- venues --------------------------------------------------------------------------
     venues: list[Venue] = []
@@ -492,7 +493,7 @@ def build_activities(ctx: DemoContext) -> None:
                 )
         venues.extend(vs)
         venues_of.append(vs)
-    chunked_bulk_create(Venue, venues, batch_size=5000)
+    bulk.bulk_create(Venue, venues, batch_size=5000)
 
     # --- participation, hours, feedback (streamed) ---------------------------------------
     # Plain value rows through bulk.insert_values (COPY on PostgreSQL): no model object and
@@ -629,8 +630,8 @@ def build_activities(ctx: DemoContext) -> None:
                             created_at=a.ends_at,
                         )
                     )
-    chunked_bulk_create(Material, materials, batch_size=5000)
-    chunked_bulk_create(Decision, decisions, batch_size=5000)
+    bulk.bulk_create(Material, materials, batch_size=5000)
+    bulk.bulk_create(Decision, decisions, batch_size=5000)
     ctx.log(
         f"  研修计划 {len(plans)} 份（主题 {len(themes)} 个），活动 {len(activities)} 项，"
         f"会场 {len(venues)} 个，参与记录 {n_parts} 条，学时 {n_hours} 条，评价 {n_fb} 条，"

@@ -12,7 +12,7 @@ from jiaoyan.communities.models import Community
 from jiaoyan.core.forms import StyledForm, VersionedForm
 from jiaoyan.core.resolve import Unresolved, reference_field, resolve, resolve_many
 from jiaoyan.core.roles import Role
-from jiaoyan.core.scope import user_scopes
+from jiaoyan.core.scope import ancestor_ids, user_scopes
 from jiaoyan.orgs.models import OrgUnit, Stage, Subject
 
 from .models import ORGANISERS, Activity, Material, MonthlyTheme, ResearchPlan, Venue
@@ -83,9 +83,7 @@ def default_organiser_unit(user, units) -> OrgUnit | None:
 
 def theme_choices(user, years: tuple[int, ...] | None = None):
     """Themes of the plans of the user's own units and of the units above them."""
-    ids: set[int] = set()
-    for s in user_scopes(user):
-        ids.update(int(p) for p in s.path.strip("/").split("/") if p)
+    ids = ancestor_ids(user)
     qs = MonthlyTheme.objects.visible_to(user).filter(
         Q(plan__org_unit_id__in=ids) | Q(plan__org_unit__parent_id__in=ids)
     )

@@ -27,7 +27,9 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
 from jiaoyan.activities.models import Activity
-from jiaoyan.core.demo import DemoContext, chunked_bulk_create, step
+from jiaoyan.core import bulk
+from jiaoyan.core.demo import DemoContext, step
+from jiaoyan.core.paths import path_ids
 from jiaoyan.core.roles import Role
 from jiaoyan.orgs.models import OrgUnit, School
 from jiaoyan.people.models import RoleAssignment
@@ -104,7 +106,7 @@ def build_communities(ctx: DemoContext) -> None:
         return out
 
     def region_of(unit: OrgUnit, level: str) -> OrgUnit | None:
-        for pk in (int(x) for x in unit.path.strip("/").split("/")):
+        for pk in path_ids(unit.path):
             u = by_pk.get(pk)
             if u is not None and u.level == level and u.kind == OrgUnit.Kind.REGION:
                 return u
@@ -386,7 +388,7 @@ def build_communities(ctx: DemoContext) -> None:
 
     for c, ms in zip(communities, members, strict=True):
         c.member_count = len(ms)
-    chunked_bulk_create(Community, communities)
+    bulk.bulk_create(Community, communities)
     rows: list[Membership] = []
     for c, ms in zip(communities, members, strict=True):
         for person, school, role in ms:
@@ -406,7 +408,7 @@ def build_communities(ctx: DemoContext) -> None:
                     level=c.level,
                 )
             )
-    chunked_bulk_create(Membership, rows, batch_size=5000)
+    bulk.bulk_create(Membership, rows, batch_size=5000)
 
     # --- activities organised by communities ---------------------------------------------
     # About one in ten stays idle (no activity held in the last 90 days); every other one
@@ -440,7 +442,7 @@ def build_communities(ctx: DemoContext) -> None:
     # those held by the institutes and schools below its region.
     owners_under: dict[int, list[int]] = defaultdict(list)
     for unit_id in left:
-        for pk in (int(x) for x in by_pk[unit_id].path.strip("/").split("/")):
+        for pk in path_ids(by_pk[unit_id].path):
             owners_under[pk].append(unit_id)
     for c in needy:
         unit = by_pk[c.org_unit_id]
@@ -476,7 +478,7 @@ def build_communities(ctx: DemoContext) -> None:
                     due_on=dt.date(year, 12, 15) if t.measure == Measure.EVIDENCE else None,
                 )
             )
-    chunked_bulk_create(CommunityTask, tasks, batch_size=5000)
+    bulk.bulk_create(CommunityTask, tasks, batch_size=5000)
 
     # --- a few shared files: the plan of the year in the first communities of each kind and
     # in the demo teacher's studio (the files are small; the others' workspaces are empty).
@@ -503,7 +505,7 @@ def build_communities(ctx: DemoContext) -> None:
                 created_at=ctx.now,
             )
         )
-    chunked_bulk_create(SharedFile, files)
+    bulk.bulk_create(SharedFile, files)
 
     # --- the city bureaus' targets ------------------------------------------------------
     policies = []

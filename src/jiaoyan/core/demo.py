@@ -16,8 +16,6 @@ from typing import Any
 
 from django.utils import timezone
 
-from jiaoyan.core import bulk
-
 
 @dataclass(frozen=True)
 class Scale:
@@ -65,12 +63,6 @@ def step(order: int) -> Callable[[StepFn], StepFn]:
 
 def steps() -> list[tuple[int, str, StepFn]]:
     return list(_steps)
-
-
-def chunked_bulk_create(model, objs: list, batch_size: int = 2000) -> None:
-    """INSERT ``objs`` with their new ids set on them, as the ORM's ``bulk_create`` does,
-    through :func:`jiaoyan.core.bulk.bulk_create` (COPY on PostgreSQL)."""
-    bulk.bulk_create(model, objs, batch_size=batch_size)
 
 
 def weighted(rng: random.Random, items: list[tuple[Any, float]]) -> Any:

@@ -50,7 +50,7 @@ from django.db.models.lookups import In
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from .paths import is_under, minimal_paths
+from .paths import is_under, minimal_paths, path_ids
 from .roles import ALL_ROLES, Role
 
 M = TypeVar("M", bound=models.Model)
@@ -281,7 +281,7 @@ def ancestor_ids(user) -> set[int]:
     """Ids of every unit on the paths of the user's scope units (them included)."""
     ids: set[int] = set()
     for s in user_scopes(user):
-        ids.update(int(p) for p in s.path.strip("/").split("/") if p)
+        ids.update(path_ids(s.path))
     return ids
 
 
@@ -602,7 +602,12 @@ def grant_many(obj: models.Model, *, users=(), reason: str = "") -> int:
     return len(new)
 
 
-def revoke_grant(obj: models.Model, *, user=None, unit=None) -> None:
+def revoke_grant(obj: models.Model, *, user=None, unit=None, reason: str | None = None) -> None:
+    """Take back the grant of ``obj`` to ``user`` or ``unit``; with ``reason``, only a grant
+    given for that reason (one another feature gave stays)."""
     ScopeGrant = apps.get_model("core", "ScopeGrant")
     ct = ContentType.objects.get_for_model(type(obj))
-    ScopeGrant.objects.filter(content_type=ct, object_id=obj.pk, user=user, unit=unit).delete()
+    rows = ScopeGrant.objects.filter(content_type=ct, object_id=obj.pk, user=user, unit=unit)
+    if reason is not None:
+        rows = rows.filter(reason=reason)
+    rows.delete()

@@ -15,7 +15,7 @@ from decimal import Decimal
 from django.contrib.contenttypes.models import ContentType
 
 from jiaoyan.core import bulk
-from jiaoyan.core.demo import DemoContext, chunked_bulk_create, step
+from jiaoyan.core.demo import DemoContext, step
 from jiaoyan.orgs.models import OrgUnit
 from jiaoyan.people.models import Person
 
@@ -91,7 +91,7 @@ def build_hours(ctx: DemoContext) -> None:
         )
         for b in bureaus
     ]
-    chunked_bulk_create(HoursPolicy, policies)
+    bulk.bulk_create(HoursPolicy, policies)
     cats = [
         HoursCategory(
             org_unit=b, code=code, name=name, order=i, yearly_cap=cap, cycle_minimum=minimum
@@ -99,7 +99,7 @@ def build_hours(ctx: DemoContext) -> None:
         for b in bureaus
         for i, (code, name, cap, minimum) in enumerate(CATEGORIES)
     ]
-    chunked_bulk_create(HoursCategory, cats)
+    bulk.bulk_create(HoursCategory, cats)
     settings = rules.Settings()
 
     people = list(Person.objects.values_list("pk", "org_unit__path"))

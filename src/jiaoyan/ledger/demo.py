@@ -21,7 +21,8 @@ from django.utils import timezone
 
 from jiaoyan.activities.models import Decision
 from jiaoyan.core import bulk
-from jiaoyan.core.demo import DemoContext, chunked_bulk_create, step
+from jiaoyan.core.demo import DemoContext, step
+from jiaoyan.core.paths import path_ids
 from jiaoyan.orgs.models import OrgUnit
 from jiaoyan.people.models import Person, RoleAssignment
 
@@ -163,7 +164,7 @@ def build_ledger(ctx: DemoContext) -> None:
     staff = Staff()
 
     def region_of(unit: OrgUnit, level: str) -> OrgUnit | None:
-        for pk in (int(x) for x in unit.path.strip("/").split("/")):
+        for pk in path_ids(unit.path):
             u = by_pk.get(pk)
             if u is not None and u.level == level and u.kind == KIND.REGION:
                 return u
@@ -371,16 +372,16 @@ def build_ledger(ctx: DemoContext) -> None:
             item.supervised_by = above
         sups.append((idx, sup))
 
-    chunked_bulk_create(Item, items, batch_size=2000)
+    bulk.bulk_create(Item, items, batch_size=2000)
     collaborators = [
         ItemCollaborator(item=item, unit_id=u)
         for (spec, item, _h) in rows
         for u in dict.fromkeys(spec.collaborators)
         if u != item.responsible_unit_id
     ]
-    chunked_bulk_create(ItemCollaborator, collaborators, batch_size=5000)
+    bulk.bulk_create(ItemCollaborator, collaborators, batch_size=5000)
     Through = Item.tags.through
-    chunked_bulk_create(
+    bulk.bulk_create(
         Through,
         [
             Through(item_id=item.pk, tag_id=tags[t])
@@ -395,10 +396,10 @@ def build_ledger(ctx: DemoContext) -> None:
         for e in entries:
             e.item = item
             flat.append(e)
-    chunked_bulk_create(ProgressReport, flat, batch_size=5000)
+    bulk.bulk_create(ProgressReport, flat, batch_size=5000)
     for idx, sup in sups:
         sup.item = items[idx]
-    chunked_bulk_create(Supervision, [s for _i, s in sups], batch_size=2000)
+    bulk.bulk_create(Supervision, [s for _i, s in sups], batch_size=2000)
     sent = []
     for spec, item, _h in rows:
         if spec.decision is not None:

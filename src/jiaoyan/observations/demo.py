@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from jiaoyan.activities.models import Activity
 from jiaoyan.core import bulk
-from jiaoyan.core.demo import DemoContext, chunked_bulk_create, step
+from jiaoyan.core.demo import DemoContext, step
 from jiaoyan.core.models import ScopeGrant
 from jiaoyan.core.roles import Role
 from jiaoyan.orgs.models import OrgUnit, Stage, Subject
@@ -362,7 +362,7 @@ def build_observations(ctx: DemoContext) -> None:
     for pk, staff_no, name in missing:
         new_users.append(User(username=f"u{staff_no}", password=password, first_name=name[:150]))
         new_people.append(pk)
-    chunked_bulk_create(User, new_users, batch_size=2000)
+    bulk.bulk_create(User, new_users, batch_size=2000)
     by_name = dict(
         User.objects.filter(username__in=[u.username for u in new_users]).values_list(
             "username", "pk"
@@ -478,7 +478,7 @@ def build_observations(ctx: DemoContext) -> None:
                 )
             )
             liaison_of[s].append(r[0])
-    chunked_bulk_create(LiaisonAssignment, liaison, batch_size=5000)
+    bulk.bulk_create(LiaisonAssignment, liaison, batch_size=5000)
 
     # --- how often each teacher is observed ----------------------------------------------
     school_factor = {}
@@ -759,7 +759,7 @@ def build_observations(ctx: DemoContext) -> None:
             )
         )
         plan.append((county, participants))
-    chunked_bulk_create(ComparisonRound, rounds, batch_size=2000)
+    bulk.bulk_create(ComparisonRound, rounds, batch_size=2000)
     grants = []
     for rnd, (county, participants) in zip(rounds, plan, strict=True):
         pool = [r[0] for r in res_by_region.get(county, [])]

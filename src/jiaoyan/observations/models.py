@@ -27,8 +27,8 @@ from jiaoyan.core.paths import PathField, Under
 from jiaoyan.core.roles import ADMINS, Role
 from jiaoyan.core.scope import (
     ScopedQuerySet,
+    ancestor_ids,
     is_shared_unit,
-    scope_paths,
     scoped,
     unit_share,
     user_roles,
@@ -71,20 +71,13 @@ def grade_label(total) -> str:
     return str(GRADE_BANDS[-1][1])
 
 
-def _ancestor_ids(user) -> list[int]:
-    ids: set[int] = set()
-    for path in scope_paths(user):
-        ids.update(int(p) for p in path.strip("/").split("/") if p)
-    return sorted(ids)
-
-
 # --- rubrics -----------------------------------------------------------------------------
 
 
 def _rubric_visible(user) -> Q:
     # The built-in rubrics, and the rubrics of every unit above one of the user's units:
     # a city's rubric is used in all of its schools.
-    return Q(org_unit__isnull=True) | Q(org_unit_id__in=_ancestor_ids(user))
+    return Q(org_unit__isnull=True) | Q(org_unit_id__in=sorted(ancestor_ids(user)))
 
 
 def _rubric_check(user, action, rubric) -> bool | None:

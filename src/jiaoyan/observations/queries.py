@@ -222,7 +222,7 @@ def activities_for_observing(
         today = timezone.localdate()
         since = dt.datetime.combine(today - dt.timedelta(days=ACTIVITY_WINDOW), dt.time.min, tz)
         until = dt.datetime.combine(today + dt.timedelta(days=1), dt.time.min, tz)
-    above = [int(p) for p in school.path.strip("/").split("/") if p]
+    above = school.ancestor_ids
     relevant = (
         Q(org_unit_id__in=above)
         | Q(

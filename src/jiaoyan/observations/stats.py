@@ -24,6 +24,7 @@ from django.db.models import F, Max
 from django_tasks import task
 
 from jiaoyan.core import context, stamps
+from jiaoyan.core.paths import path_ids
 from jiaoyan.orgs.models import OrgUnit
 
 from .models import (
@@ -39,10 +40,6 @@ TOTAL = ""  # the DimensionStat row of the total score
 # these tables (a submission, a correction, a rebuild) changes it, and figures kept in the
 # cache that count observations (a studio's members' observations) are computed again.
 SUBMITTED = "observations.submitted"
-
-
-def _ancestor_ids(path: str) -> list[int]:
-    return [int(p) for p in path.strip("/").split("/") if p]
 
 
 def _rolled_up(by_school: dict[tuple, list], chains: dict[int, list[int]]) -> dict[tuple, list]:
@@ -69,7 +66,7 @@ def apply(obs: Observation, sign: int) -> None:
     """Add (+1) or remove (−1) the contribution of one submitted observation."""
     assert sign in (1, -1)
     stamps.bump(SUBMITTED)
-    units = _ancestor_ids(obs.org_unit.path)
+    units = path_ids(obs.org_unit.path)
     term = obs.term
     total = float(obs.total or 0)
 
@@ -190,7 +187,7 @@ def rebuild() -> dict[str, int]:
 
     schools = {s for s, _t in school_cov}
     paths = dict(OrgUnit.objects.filter(pk__in=list(schools)).values_list("pk", "path"))
-    chains = {s: _ancestor_ids(paths.get(s, f"/{s}/")) for s in schools}
+    chains = {s: path_ids(paths.get(s, f"/{s}/")) for s in schools}
 
     TeacherTermStat.objects.bulk_create(
         [

@@ -8,7 +8,8 @@ from __future__ import annotations
 from django.core.management.color import no_style
 from django.db import connection
 
-from jiaoyan.core.demo import DemoContext, chunked_bulk_create, step, weighted
+from jiaoyan.core import bulk
+from jiaoyan.core.demo import DemoContext, step, weighted
 
 from .geo import CITIES, PROVINCE, SMALL_COUNTIES, TOWN_STEMS, VILLAGE_STEMS, chinese_number
 from .models import OrgUnit, School, Stage
@@ -218,10 +219,10 @@ def build_tree(ctx: DemoContext) -> None:
         else:
             seen[unit.name] = 1
 
-    chunked_bulk_create(OrgUnit, tb.units)
-    chunked_bulk_create(School, [s for _u, s, _st in school_specs])
+    bulk.bulk_create(OrgUnit, tb.units)
+    bulk.bulk_create(School, [s for _u, s, _st in school_specs])
     Through = School.stages.through
-    chunked_bulk_create(
+    bulk.bulk_create(
         Through,
         [Through(school_id=u.pk, stage_id=sid) for u, _s, st in school_specs for sid in st],
         batch_size=5000,

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from jiaoyan.core.bases import Timestamped, Versioned
-from jiaoyan.core.paths import PathField
+from jiaoyan.core.paths import PathField, path_ids
 from jiaoyan.core.roles import ADMINS, Role
 from jiaoyan.core.scope import ScopedQuerySet, scoped
 
@@ -122,7 +122,7 @@ class OrgUnit(Versioned, Timestamped, models.Model):
 
     @property
     def ancestor_ids(self) -> list[int]:
-        return [int(p) for p in self.path.strip("/").split("/") if p]
+        return path_ids(self.path)
 
     def ancestors(self):
         """Units above this one, root first (not scoped: callers filter what they show)."""

@@ -20,7 +20,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
 from jiaoyan.activities.models import Activity
-from jiaoyan.core.demo import DemoContext, chunked_bulk_create, step
+from jiaoyan.core import bulk
+from jiaoyan.core.demo import DemoContext, step
 from jiaoyan.core.models import ScopeGrant
 from jiaoyan.orgs.models import OrgUnit, School
 from jiaoyan.orgs.services import set_path
@@ -30,6 +31,7 @@ from jiaoyan.quality.demo import GRADE6, GRADE6_2025, PRIMARY_KINDS, ExamSpec, _
 from jiaoyan.quality.models import Exam, GroupStat, Level
 
 from .models import Fund, JointActivity, Pairing, PairingReport, PersonSent, Side
+from .services import JOINT_GRANT
 
 GRADE6_2023 = ExamSpec(
     "2023年{city}小学六年级质量监测",
@@ -176,7 +178,7 @@ def build_pairings(ctx: DemoContext) -> None:
                 updated_at=ctx.now,
             )
         )
-    chunked_bulk_create(Pairing, pairings)
+    bulk.bulk_create(Pairing, pairings)
     pairings = list(Pairing.objects.select_related("helping_unit", "helped_unit").order_by("pk"))
     ct = ContentType.objects.get_for_model(Pairing)
     grants = [
@@ -187,12 +189,12 @@ def build_pairings(ctx: DemoContext) -> None:
     funds = _funds(rng, pairings, ctx)
     sent = _people_sent(rng, pairings, ctx)
     links, activity_grants = _joint(rng, pairings)
-    chunked_bulk_create(ScopeGrant, grants + activity_grants)
-    chunked_bulk_create(Fund, funds)
-    chunked_bulk_create(PersonSent, sent)
-    chunked_bulk_create(JointActivity, links)
+    bulk.bulk_create(ScopeGrant, grants + activity_grants)
+    bulk.bulk_create(Fund, funds)
+    bulk.bulk_create(PersonSent, sent)
+    bulk.bulk_create(JointActivity, links)
     reports = _reports(pairings, ctx)
-    chunked_bulk_create(PairingReport, reports)
+    bulk.bulk_create(PairingReport, reports)
     exams = _monitoring_2023(ctx, cities, specs, pairings)
     ctx.log(
         f"  结对帮扶 {len(pairings)} 对，资金 {len(funds)} 笔，派出人员 {len(sent)} 人次，"
@@ -306,9 +308,7 @@ def _joint(rng, pairings) -> tuple[list[JointActivity], list[ScopeGrant]]:
         for pk in rng.sample(mine, k=min(2, len(mine))):
             links.append(JointActivity(pairing=p, activity_id=pk))
             grants += [
-                ScopeGrant(
-                    content_type=ct, object_id=pk, unit_id=u, reason="pairing joint activity"
-                )
+                ScopeGrant(content_type=ct, object_id=pk, unit_id=u, reason=JOINT_GRANT)
                 for u in (p.helping_unit_id, p.helped_unit_id)
             ]
     return links, grants

@@ -24,7 +24,13 @@ from django.utils.translation import pgettext_lazy
 from jiaoyan.core.bases import Timestamped, Versioned, user_ref
 from jiaoyan.core.paths import is_under
 from jiaoyan.core.roles import ADMINS, Role
-from jiaoyan.core.scope import ScopedQuerySet, beyond_scope_q, scoped, user_scopes
+from jiaoyan.core.scope import (
+    ScopedQuerySet,
+    ancestor_ids,
+    beyond_scope_q,
+    scoped,
+    user_scopes,
+)
 
 # Who works on a pairing of their side: bureau admins, researchers and principals.
 EDITORS = ADMINS | {Role.RESEARCHER, Role.PRINCIPAL}
@@ -35,18 +41,10 @@ class Side(models.TextChoices):
     HELPED = "helped", _("Helped side")
 
 
-def _scope_unit_ids(user) -> list[int]:
-    """Ids of every unit on the way from the root to each of the user's scope units."""
-    ids: set[int] = set()
-    for s in user_scopes(user):
-        ids.update(int(p) for p in s.path.strip("/").split("/") if p)
-    return sorted(ids)
-
-
 def _inside_a_side(user) -> Q | None:
     """Pairings one of whose sides is a unit at or above one of the user's scope units:
     the people working inside a side see their side's pairings."""
-    ids = _scope_unit_ids(user)
+    ids = sorted(ancestor_ids(user))
     if not ids:
         return None
     return Q(helping_unit_id__in=ids) | Q(helped_unit_id__in=ids)

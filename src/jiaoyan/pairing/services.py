@@ -30,7 +30,7 @@ from jiaoyan.core.notifications import notify
 from jiaoyan.core.paths import is_under
 from jiaoyan.core.resolve import resolve, resolve_beyond_scope
 from jiaoyan.core.roles import ADMINS, Role
-from jiaoyan.core.scope import can, grant, locked, require, user_scopes
+from jiaoyan.core.scope import can, grant, locked, require, revoke_grant, user_scopes
 from jiaoyan.core.services import apply_changes, clean_text
 from jiaoyan.orgs.models import OrgUnit
 from jiaoyan.people.models import Person, RoleAssignment
@@ -39,6 +39,8 @@ from .models import Fund, JointActivity, Pairing, PairingReport, PersonSent, Sid
 
 Action = AuditLog.Action
 MAX_AMOUNT = Decimal("1000000000")  # one fund row: at most a billion yuan
+# The reason of the grants a joint activity gives both sides (taken back when unlinked).
+JOINT_GRANT = "pairing joint activity"
 EDITABLE = ("title", "start_date", "end_date", "agreement_signed_on", "goals", "measures")
 
 
@@ -387,8 +389,8 @@ def link_activity(*, actor, pairing: Pairing, activity: Any) -> JointActivity:
         raise ServiceError(_("This activity is already linked to the pairing."), field="activity")
     link.activity = found
     link.save()
-    grant(found, unit=pairing.helping_unit, reason="pairing joint activity")
-    grant(found, unit=pairing.helped_unit, reason="pairing joint activity")
+    grant(found, unit=pairing.helping_unit, reason=JOINT_GRANT)
+    grant(found, unit=pairing.helped_unit, reason=JOINT_GRANT)
     audit.record(actor, pairing, Action.UPDATE, {"joint_activity": [None, found.title]})
     return link
 
@@ -522,8 +524,10 @@ def delete_report(*, actor, report: PairingReport) -> None:
 
 @transaction.atomic
 def unlink_activity(*, actor, link: JointActivity) -> None:
-    """The activity is no joint activity of the pairing any more (the activity stays)."""
-    _remove(
+    """The activity is no joint activity of the pairing any more (the activity stays).
+    The sides lose the view of it that the link gave them, unless another pairing's link
+    to the same activity still gives it to that side."""
+    gone = _remove(
         actor,
         JointActivity,
         link,
@@ -532,3 +536,12 @@ def unlink_activity(*, actor, link: JointActivity) -> None:
             Activity.objects.filter(pk=j.activity_id).values_list("title", flat=True).first()
         ),
     )
+    pairing = gone.pairing
+    needed: set[int] = set()
+    for sides in JointActivity.objects.filter(activity_id=gone.activity_id).values_list(
+        "pairing__helping_unit_id", "pairing__helped_unit_id"
+    ):
+        needed.update(sides)
+    activity = Activity(pk=gone.activity_id)
+    for unit_id in {pairing.helping_unit_id, pairing.helped_unit_id} - needed:
+        revoke_grant(activity, unit=unit_id, reason=JOINT_GRANT)

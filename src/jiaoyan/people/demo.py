@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from django.contrib.auth.hashers import make_password
 
-from jiaoyan.core.demo import DemoContext, chunked_bulk_create, step, weighted
+from jiaoyan.core import bulk
+from jiaoyan.core.demo import DemoContext, step, weighted
 from jiaoyan.core.roles import Role
 from jiaoyan.orgs.geo import FEMALE_GIVEN, MALE_GIVEN, SURNAMES
 from jiaoyan.orgs.models import OrgUnit, School, Stage, Subject
@@ -299,15 +300,15 @@ def build_people(ctx: DemoContext) -> None:
                     ):
                         marked["district_researcher"] = idx
 
-    chunked_bulk_create(Person, staff.people, batch_size=5000)
+    bulk.bulk_create(Person, staff.people, batch_size=5000)
     ras = [
         RoleAssignment(person=staff.people[i], role=role, org_unit_id=scope, created_at=ctx.now)
         for i, role, scope, _su, _st in staff.roles
     ]
-    chunked_bulk_create(RoleAssignment, ras, batch_size=5000)
+    bulk.bulk_create(RoleAssignment, ras, batch_size=5000)
     SubThrough = RoleAssignment.subjects.through
     StageThrough = RoleAssignment.stages.through
-    chunked_bulk_create(
+    bulk.bulk_create(
         SubThrough,
         [
             SubThrough(roleassignment_id=ra.pk, subject_id=s)
@@ -316,7 +317,7 @@ def build_people(ctx: DemoContext) -> None:
         ],
         batch_size=10000,
     )
-    chunked_bulk_create(
+    bulk.bulk_create(
         StageThrough,
         [
             StageThrough(roleassignment_id=ra.pk, stage_id=s)
@@ -332,7 +333,7 @@ def build_people(ctx: DemoContext) -> None:
             continue
         seen.add((i, title, level))
         honours.append(Honour(person=staff.people[i], title=title, level=level, year=year))
-    chunked_bulk_create(Honour, honours, batch_size=5000)
+    bulk.bulk_create(Honour, honours, batch_size=5000)
 
     # The five demo accounts (README), and the province's at province scale: one password
     # hash, shared.

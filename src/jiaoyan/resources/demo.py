@@ -15,7 +15,8 @@ from collections import defaultdict
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
-from jiaoyan.core.demo import DemoContext, chunked_bulk_create, step
+from jiaoyan.core import bulk
+from jiaoyan.core.demo import DemoContext, step
 from jiaoyan.core.roles import Role
 from jiaoyan.orgs.models import Stage, Subject
 from jiaoyan.people.models import RoleAssignment
@@ -205,9 +206,9 @@ def build_resources(ctx: DemoContext) -> None:
         if demo_researcher is not None and status == Status.IN_REVIEW and rng.random() < 0.5:
             reviewer = demo_researcher.pk
         plan.append((r, person, reviewer))
-    chunked_bulk_create(Resource, [r for r, _p, _rv in plan])
+    bulk.bulk_create(Resource, [r for r, _p, _rv in plan])
     Through = Resource.authors.through
-    chunked_bulk_create(Through, [Through(resource_id=r.pk, person_id=p) for r, p, _rv in plan])
+    bulk.bulk_create(Through, [Through(resource_id=r.pk, person_id=p) for r, p, _rv in plan])
 
     reviews, events, files = [], [], []
     for r, _person, reviewer in plan:
@@ -282,7 +283,7 @@ def build_resources(ctx: DemoContext) -> None:
                     created_at=r.created_at,
                 )
             )
-    chunked_bulk_create(Review, reviews)
-    chunked_bulk_create(ResourceEvent, events)
-    chunked_bulk_create(ResourceFile, files)
+    bulk.bulk_create(Review, reviews)
+    bulk.bulk_create(ResourceEvent, events)
+    bulk.bulk_create(ResourceFile, files)
     ctx.log(f"resources: {len(plan)} resources, {len(reviews)} reviews, {len(files)} files")

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from jiaoyan.activities import codes
 from jiaoyan.core import bulk
-from jiaoyan.core.demo import DemoContext, chunked_bulk_create, step
+from jiaoyan.core.demo import DemoContext, step
 from jiaoyan.core.roles import Role
 from jiaoyan.hours.models import HoursRecord
 from jiaoyan.orgs.models import OrgUnit
@@ -133,11 +133,11 @@ class _Builder:
 
     def write(self) -> None:
         rng = self.rng
-        chunked_bulk_create(Programme, self.programmes)
+        bulk.bulk_create(Programme, self.programmes)
         for p, sessions, _chosen, _o in self.plan:
             for s in sessions:
                 s.programme_id = p.pk
-        chunked_bulk_create(Session, [s for _p, ss, _c, _o in self.plan for s in ss])
+        bulk.bulk_create(Session, [s for _p, ss, _c, _o in self.plan for s in ss])
         ct = ContentType.objects.get_for_model(Programme)
         for p, sessions, chosen, opts in self.plan:
             past = [s for s in sessions if s.starts_at < self.ctx.now]
@@ -288,9 +288,9 @@ class _Builder:
         Session.objects.bulk_update(
             [s for _p, ss, _c, _o in self.plan for s in ss], ["present_count"], batch_size=2000
         )
-        chunked_bulk_create(Enrolment, self.enrolments, batch_size=5000)
-        chunked_bulk_create(Quota, self.quotas)
-        chunked_bulk_create(Assignment, self.assignments)
+        bulk.bulk_create(Enrolment, self.enrolments, batch_size=5000)
+        bulk.bulk_create(Quota, self.quotas)
+        bulk.bulk_create(Assignment, self.assignments)
         for s in self.submissions:
             s.assignment_id = s.assignment.pk
         bulk.bulk_insert(Attendance, self.attendance, batch_size=10000)

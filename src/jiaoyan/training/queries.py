@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db.models import Avg, Count, Q, Sum
 
+from jiaoyan.core.paths import path_ids
 from jiaoyan.orgs.models import OrgUnit, School
 
 from .models import Attendance, Cohort, Enrolment, Feedback, Programme, Session, Submission
@@ -52,9 +53,9 @@ def my_submissions(user, programme: Programme) -> dict[int, Submission]:
 
 
 def district_of(path: str, districts: dict[int, str]) -> str:
-    for p in path.strip("/").split("/"):
-        if p and int(p) in districts:
-            return districts[int(p)]
+    for uid in path_ids(path):
+        if uid in districts:
+            return districts[uid]
     return ""
 
 
@@ -111,7 +112,7 @@ def report(programme: Programme) -> dict[str, Any]:
     paths = dict(
         active.values_list("school__path").annotate(n=Count("id")).values_list("school__path", "n")
     )
-    ids = {int(x) for path in paths for x in path.strip("/").split("/") if x}
+    ids = {uid for path in paths for uid in path_ids(path)}
     districts = dict(
         OrgUnit.objects.filter(
             pk__in=ids, level=OrgUnit.Level.COUNTY, kind=OrgUnit.Kind.REGION

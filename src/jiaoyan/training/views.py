@@ -184,9 +184,13 @@ class Roster(ListPage):
         return qs.select_related("person", "school")
 
     def get_context(self):
+        # Correcting hours is an admin of the organiser's ("adjust" on an enrolment), and
+        # an enrolment's scope is its programme's: one answer for every row of the page.
+        may_adjust = can(self.user, "adjust", Enrolment(programme=self.programme))
         return {
             "programme": self.programme,
             "may_change": can(self.user, "change", self.programme),
+            "may_adjust": may_adjust,
             "adjust_form": AdjustForm(),
         }
 
