@@ -45,6 +45,7 @@ from typing import Any
 from django.db import models
 from ninja import Query, Router, Schema, Status
 
+from . import search
 from .api import changes, paginated
 from .resolve import resolve_many, resolve_optional
 from .scope import get_visible_or_404
@@ -175,7 +176,8 @@ class Resource:
                 qs = qs.filter(**{field: owner})
             if filters is not None:
                 qs = kwargs["filters"].filter(qs)
-            return qs.order_by(*order) if order else qs
+            # A list searched by its filters (core.search) keeps the best match first.
+            return qs.order_by(*order) if order and not search.is_ranked(qs) else qs
 
         self._register(
             "get",

@@ -59,6 +59,25 @@ def year_filter(label, *, method: str) -> df.NumberFilter:
     return df.NumberFilter(label=label, method=method, min_value=MIN_YEAR, max_value=MAX_YEAR)
 
 
+def fulltext_filter(placeholder, *, then: tuple[str, ...] = ()):
+    """The search box of a list whose model is registered with ``core.search``: ``?q=``
+    finds the rows matching every word (Chinese full text, simplified or traditional
+    alike), best first, then ``then``; the list keeps that order unless a sort is chosen
+    (``ListPage.sort_queryset``). Text with no words finds nothing."""
+
+    def run(qs, name, value):
+        from . import search
+
+        value = value.strip()
+        return search.search(qs, value, then=then) if value else qs
+
+    return df.CharFilter(
+        label=gettext_lazy("Search"),
+        method=run,
+        widget=forms.TextInput(attrs={"placeholder": placeholder, "type": "search"}),
+    )
+
+
 def search_filter(placeholder, *lookups: str):
     """The free-text box of a list's filters: ``?q=`` (stripped, its first 50 characters)
     finds the rows any of ``lookups`` matches, e.g. ``search_filter(_("name or code"),

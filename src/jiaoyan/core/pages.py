@@ -45,6 +45,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
+from . import search
 from .errors import ServiceError
 from .lists import (
     SortOption,
@@ -191,6 +192,8 @@ class ListPage:
     def sort_queryset(self, qs: QuerySet) -> QuerySet:
         if not self.sorts:
             return qs
+        if search.is_ranked(qs) and not self.request.GET.get("sort"):
+            return qs  # searched (core.forms.fulltext_filter): best match first
         qs, self.sort = sort_queryset(self.request, qs, list(self.sorts), self.default_sort)
         return qs
 

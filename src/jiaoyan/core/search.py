@@ -571,6 +571,12 @@ class _Rank(Expression):
         return (self.__class__, self.alias)
 
 
+def is_ranked(queryset: QuerySet) -> bool:
+    """Whether ``queryset`` is the result of :func:`search` (ordered by relevance): lists
+    and API endpoints keep that order rather than their default sort."""
+    return RANK in queryset.query.annotations
+
+
 def search(queryset: QuerySet, text: str | None, *, then: Sequence[str] = ()) -> QuerySet:
     """``queryset``'s rows matching ``text``, best first (then ``then``, then id), with
     their rank as ``search_rank``; none when the text has no words. No query is run here,

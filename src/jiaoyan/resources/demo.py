@@ -15,7 +15,7 @@ from collections import defaultdict
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
-from jiaoyan.core import bulk
+from jiaoyan.core import bulk, search
 from jiaoyan.core.demo import DemoContext, step
 from jiaoyan.core.roles import Role
 from jiaoyan.orgs.models import Stage, Subject
@@ -286,4 +286,5 @@ def build_resources(ctx: DemoContext) -> None:
     bulk.bulk_create(Review, reviews)
     bulk.bulk_create(ResourceEvent, events)
     bulk.bulk_create(ResourceFile, files)
+    search.index_many(Resource.objects.filter(pk__in=[r.pk for r, _p, _rv in plan]))
     ctx.log(f"resources: {len(plan)} resources, {len(reviews)} reviews, {len(files)} files")

@@ -5,14 +5,14 @@ from __future__ import annotations
 import django_filters as df
 from django.utils.translation import gettext_lazy as _
 
-from jiaoyan.core.forms import FilterForm, search_filter
+from jiaoyan.core.forms import FilterForm, fulltext_filter
 from jiaoyan.orgs.models import Stage, Subject
 
 from .models import Kind, Resource, Review, Status
 
 
 class ResourceFilter(df.FilterSet):
-    q = search_filter(_("title or unit"), "title__icontains", "org_unit__name__icontains")
+    q = fulltext_filter(_("title, summary, authors, themes …"))
     kind = df.ChoiceFilter(label=_("Kind"), choices=Kind.choices, empty_label=_("All kinds"))
     stage = df.ModelChoiceFilter(
         label=_("Stage"), queryset=Stage.objects.all(), empty_label=_("All stages")

@@ -29,6 +29,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from jiaoyan.core import search
 from jiaoyan.core.bases import SubjectStageOptional, Timestamped, Versioned, user_ref
 from jiaoyan.core.roles import ADMINS, ALL_ROLES, Role
 from jiaoyan.core.scope import (
@@ -165,6 +166,23 @@ def _resource_check(user, action, resource) -> bool | None:
     return None
 
 
+def _author_names(resource) -> list[str]:
+    return [a.name for a in resource.authors.all()]
+
+
+def _chapter_name(resource) -> str | None:
+    return resource.curriculum_node.name if resource.curriculum_node_id else None
+
+
+def _unit_name(resource) -> str:
+    return resource.org_unit.name
+
+
+@search.searchable(
+    title="title",
+    body=("summary", _author_names, "themes", "edition", _chapter_name, _unit_name),
+    prefetch=("authors", "curriculum_node", "org_unit"),
+)
 @scoped(
     path="org_unit__path",
     rules={

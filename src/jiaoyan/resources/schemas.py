@@ -5,7 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
+from django.db.models import Q
 from ninja import Field, FilterLookup, FilterSchema, Schema
+
+from jiaoyan.core import search
 
 from .models import Decision, Kind, Review, Status, Visibility
 
@@ -73,11 +76,24 @@ class ResourcePatch(Schema):
 
 
 class ResourceFilter(FilterSchema):
+    q: str | None = Field(
+        None,
+        description="words to search for (Chinese full text; simplified and traditional "
+        "alike); the list comes best match first",
+    )
     kind: Kind | None = None
     status: Status | None = None
     stage: Annotated[int | None, FilterLookup("stage_id")] = None
     subject: Annotated[int | None, FilterLookup("subject_id")] = None
     org_unit: Annotated[int | None, FilterLookup("org_unit_id")] = None
+
+    def filter_q(self, value) -> Q:
+        return Q()  # not a condition: filter() joins the ranked matches (core.search)
+
+    def filter(self, queryset):
+        queryset = super().filter(queryset)
+        text = (self.q or "").strip()
+        return search.search(queryset, text) if text else queryset
 
 
 class SubmitIn(Schema):

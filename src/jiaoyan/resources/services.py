@@ -20,7 +20,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from jiaoyan.core import audit, uploads
+from jiaoyan.core import audit, search, uploads
 from jiaoyan.core.audit import AuditLog
 from jiaoyan.core.errors import ServiceError
 from jiaoyan.core.notifications import notify
@@ -227,6 +227,7 @@ def create_resource(
         },
     )
     _event(actor, resource, ResourceEvent.Step.CREATED)
+    search.index(resource)
     return resource
 
 
@@ -240,6 +241,7 @@ def update_resource(
     fields = [f for f in EDITABLE_FIELDS if f in data]
     clean = _clean({f: data[f] for f in fields}, resource=resource)
     apply_changes(actor, resource, clean, list(clean), expected_version=None)
+    search.index(resource)
     return resource
 
 
@@ -249,6 +251,7 @@ def delete_resource(*, actor, resource: Resource) -> None:
     resource = locked(actor, "delete", resource)
     stored = [(f.file.storage, f.file.name) for f in resource.files.all() if f.file]
     audit.record(actor, resource, Action.DELETE, audit.snapshot(resource, ["title", "status"]))
+    search.unindex(resource)
     resource.delete()
     for storage, name in stored:
         transaction.on_commit(lambda s=storage, n=name: s.delete(n))
