@@ -21,7 +21,9 @@ class ResourceFields(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=Kind.choices)
     title = forms.CharField(label=pgettext_lazy("resource", "Title"), max_length=120)
     summary = forms.CharField(
-        label=_("Summary"), widget=forms.Textarea(attrs={"rows": 4}), required=False
+        label=pgettext_lazy("resource", "Summary"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
     )
     grade = forms.IntegerField(label=_("Grade"), required=False, min_value=1, max_value=12)
     edition = forms.CharField(label=_("Textbook edition"), max_length=40, required=False)
@@ -86,7 +88,9 @@ class ReviewerForm(StyledForm):
 
 
 class DecisionForm(StyledForm):
-    decision = forms.ChoiceField(label=_("Decision"), choices=Decision.choices)
+    decision = forms.ChoiceField(
+        label=pgettext_lazy("resource review", "Decision"), choices=Decision.choices
+    )
     comment = forms.CharField(
         label=_("Comment"), widget=forms.Textarea(attrs={"rows": 3}), required=False
     )

@@ -425,7 +425,7 @@ class Review(models.Model):
         "people.Person", verbose_name=_("reviewer"), on_delete=models.PROTECT, related_name="+"
     )
     criteria = models.JSONField(_("criteria"), default=list)
-    scores = models.JSONField(_("scores"), default=dict, blank=True)
+    scores = models.JSONField(pgettext_lazy("resource review", "scores"), default=dict, blank=True)
     total = models.DecimalField(_("total score"), max_digits=6, decimal_places=1, null=True)
     comment = models.TextField(_("comment"), blank=True)
     recommendation = models.CharField(
@@ -434,7 +434,7 @@ class Review(models.Model):
     status = models.CharField(
         _("status"), max_length=8, choices=State.choices, default=State.ASSIGNED
     )
-    assigned_by = user_ref(_("assigned by"))
+    assigned_by = user_ref(pgettext_lazy("resource review", "assigned by"))
     assigned_at = models.DateTimeField(_("assigned at"), default=timezone.now)
     reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
 
@@ -495,7 +495,7 @@ class ResourceEvent(models.Model):
     )
     actor_name = models.CharField(_("by"), max_length=50, blank=True)
     comment = models.TextField(_("comment"), blank=True)
-    created_at = models.DateTimeField(_("when"), default=timezone.now)
+    created_at = models.DateTimeField(pgettext_lazy("resource step", "when"), default=timezone.now)
 
     objects = ScopedQuerySet.as_manager()
 

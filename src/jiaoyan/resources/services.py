@@ -19,6 +19,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from jiaoyan.core import audit, search, uploads
 from jiaoyan.core.audit import AuditLog
@@ -118,7 +119,9 @@ def _clean(data: dict[str, Any], *, resource: Resource | None = None) -> dict[st
             out["title"], field="title", label=_("Title"), limit=120, required=True
         )
     if "summary" in out:
-        out["summary"] = clean_text(out["summary"], field="summary", label=_("Summary"), limit=5000)
+        out["summary"] = clean_text(
+            out["summary"], field="summary", label=pgettext("resource", "Summary"), limit=5000
+        )
     if "kind" in out and out["kind"] not in Kind.values:
         raise ServiceError(_("Choose the kind of resource."), field="kind")
     if "visibility" in out:
