@@ -74,6 +74,47 @@ def test_bureau_edits_the_points_table_and_points_recompute(world, studio):
     assert _points(studio).total == Decimal("4.5")
 
 
+def test_a_bureaus_line_replaces_only_that_line_of_the_defaults(world, studio):
+    """Setting one line (a county demonstration) leaves every other line as it was: a
+    member's observation still earns the default 0.5, a city demonstration 5."""
+    services.add_member(
+        actor=world.users["district_researcher"],
+        community=studio,
+        person=world.people["principal"],
+        joined_on=dt.date(YEAR, 1, 1) if dt.date(YEAR, 1, 1) >= studio.start_on else None,
+    )
+    held_activity(world, studio)
+    observe(
+        world,
+        Rubric.objects.get(org_unit__isnull=True),
+        observer="principal",
+        teacher="teacher",
+        date=timezone.localdate(),
+    )
+    assert _points(studio).total == Decimal("3.5")
+    services.save_point_rule(
+        actor=world.users["city_admin"],
+        org_unit=world.units["city_bureau"],
+        item=PointItem.DEMONSTRATION,
+        level="county",
+        points="4.5",
+    )
+    assert _points(studio).total == Decimal("5.0")
+    table = {(r.item, r.level): r.points for r in policies.Settings().points(studio.org_unit.path)}
+    assert table[(PointItem.DEMONSTRATION, "county")] == Decimal("4.5")
+    assert table[(PointItem.DEMONSTRATION, "city")] == Decimal("5")
+    assert table[(PointItem.OBSERVATION, "")] == Decimal("0.5")
+    # A line for any level of an item replaces that item's default lines of every level.
+    services.save_point_rule(
+        actor=world.users["city_admin"],
+        org_unit=world.units["city_bureau"],
+        item=PointItem.OBSERVATION,
+        level="",
+        points="1",
+    )
+    assert _points(studio).total == Decimal("5.5")
+
+
 def test_member_observations_count(world, studio):
     services.add_member(
         actor=world.users["district_researcher"],

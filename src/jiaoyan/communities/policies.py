@@ -144,8 +144,19 @@ class Settings:
         return nearest(self._load_policies().get(kind, {}), path) or DEFAULT_POLICY[kind]
 
     def points(self, path: str) -> tuple[Rule, ...]:
+        """The points table on ``path``: the nearest bureau's lines, and the default
+        lines it did not replace — a line replaces the default of its item and level, a
+        line for any level ("") every default line of its item. (Setting one line must
+        not turn every other item to 0 points.)"""
         found = nearest(self._load_points(), path)
-        return tuple(found) if found else DEFAULT_POINTS
+        if not found:
+            return DEFAULT_POINTS
+        whole = {r.item for r in found if r.level == ""}
+        lines = {(r.item, r.level) for r in found}
+        kept = tuple(
+            r for r in DEFAULT_POINTS if r.item not in whole and (r.item, r.level) not in lines
+        )
+        return tuple(found) + kept
 
     def points_unit_id(self, path: str) -> int | None:
         """The unit whose table applies on ``path`` (None: the defaults)."""
