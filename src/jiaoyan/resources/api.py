@@ -4,15 +4,12 @@ through the same services as the pages."""
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
-from django.utils.translation import gettext as _
 from ninja import File, Router
 from ninja.files import UploadedFile
 from ninja.responses import Status
 
 from jiaoyan.core.api_crud import Resource as ApiResource
 from jiaoyan.core.pages import stored_file_response
-from jiaoyan.core.scope import get_visible_or_404
 from jiaoyan.core.uploads import upload
 from jiaoyan.orgs.models import OrgUnit, Stage, Subject
 from jiaoyan.people.models import Person
@@ -35,6 +32,7 @@ from .schemas import (
     ReviewRubricPatch,
     SubmitIn,
 )
+from .views import may_attach
 
 router = Router(tags=["resources"])
 
@@ -106,18 +104,12 @@ files.list(
 ).get().delete(services.remove_file, summary="Remove a file of a draft")
 
 
-def _may_attach(request, user, kwargs) -> None:
-    resource = get_visible_or_404(Resource, user, pk=kwargs["resource_id"])
-    if not services.may_attach(user, resource):
-        raise PermissionDenied(_("Only the authors add files, while the resource is a draft."))
-
-
 @router.post(
     "/resources/{resource_id}/files",
     response={201: FileOut},
     summary="Attach a file (multipart; typed by its content: no pages, scripts or programs)",
 )
-@upload("resource", allowed=_may_attach)
+@upload("resource", allowed=may_attach)
 def attach_file(request, resource_id: int, file: UploadedFile = File(...)):
     resource = resources.for_write(request, resource_id)
     row = services.attach_file(actor=request.auth, resource=resource, file=file)

@@ -30,7 +30,7 @@ from jiaoyan.core.pages import (
 )
 from jiaoyan.core.resolve import resolve_many
 from jiaoyan.core.scope import can, get_visible_or_404, units_where
-from jiaoyan.core.uploads import upload
+from jiaoyan.core.uploads import may_on, upload
 from jiaoyan.people.models import Person
 
 from . import queries, services
@@ -272,15 +272,18 @@ def submit(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _may_attach(request, user, kwargs) -> None:
-    r = get_visible_or_404(Resource, user, pk=kwargs["pk"])
-    if not services.may_attach(user, r):
-        raise PermissionDenied(_("Only the authors add files, while the resource is a draft."))
+# The page's and the API's upload guard: the user sees the resource, and is its author
+# while it is a draft (checked before any byte of the file is read).
+may_attach = may_on(
+    Resource,
+    services.may_attach,
+    message=_lazy("Only the authors add files, while the resource is a draft."),
+)
 
 
 @login_required
 @require_POST
-@upload("resource", allowed=_may_attach)
+@upload("resource", allowed=may_attach)
 def attach(request: HttpRequest, pk: int) -> HttpResponse:
     r = _resource(request, pk)
     return post_form(
