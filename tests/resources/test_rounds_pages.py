@@ -65,7 +65,8 @@ def test_a_round_through_the_pages_school_county_city(world, client_for, during)
     assert Recommendation.objects.count() == before
     assert "already" in resp.content.decode() or "已" in resp.content.decode()
     # Announced: the honour shows on the library and the resource page.
-    during.move_to(AFTER)
+    during.move_to(AFTER)  # (sessions of three weeks ago have expired: new ones)
+    city = client_for(w.users["city_admin"])
     city.post(f"/resources/rounds/{r.pk}/announce/")
     assert RecommendationRound.objects.get(pk=r.pk).announced_at is not None
     teacher = client_for(w.users["teacher"])
@@ -183,6 +184,7 @@ def test_the_api_recommends_withdraws_and_announces(world, api_for, during):
     early = city.post(f"/api/v1/recommendation-rounds/{r.pk}/announce")
     assert early.status_code == 400
     during.move_to(AFTER)
+    city = api_for(w.users["city_admin"])
     done = city.post(f"/api/v1/recommendation-rounds/{r.pk}/announce")
     assert done.status_code == 200 and done.json()["phase"] == "announced"
     made = city.post(
