@@ -225,7 +225,7 @@ def _pick_unit(actor, r: RecommendationRound, resource: Resource, unit) -> OrgUn
 
 
 def _check_rule(r: RecommendationRound, resource: Resource, level: str) -> None:
-    """ "One entry per teacher per chapter": no author of ``resource`` has another resource
+    """The rule "one entry per teacher per chapter": no author of ``resource`` has another resource
     on the same chapter among the round's entries of ``level``."""
     if not r.one_per_teacher_node or resource.curriculum_node_id is None:
         return
