@@ -133,20 +133,32 @@ def test_round_lists_query_counts_do_not_grow(
 ):
     w = world
     r = city_round(w, school_quota=40)
-    for i in range(30):
-        rounds.recommend(
-            actor=w.users["principal"], round=r, resource=published(w, title=f"资源{i}")
-        )
     researcher = client_for(w.users["district_researcher"])
     principal = client_for(w.users["principal"])
-    for client, url in (
+    pages = (
         (principal, f"/resources/rounds/{r.pk}/sent/"),
         (researcher, f"/resources/rounds/{r.pk}/received/"),
         (principal, f"/resources/rounds/{r.pk}/candidates/"),
         (principal, f"/resources/rounds/{r.pk}/"),
         (principal, "/resources/rounds/"),
-    ):
-        with django_assert_max_num_queries(25):
+        (client_for(w.users["teacher"]), "/resources/"),
+    )
+
+    def add(n, start):
+        for i in range(start, start + n):
+            res = published(w, title=f"资源{i}")
+            if i % 2:  # half recommended, half waiting among the candidates
+                rounds.recommend(actor=w.users["principal"], round=r, resource=res)
+
+    add(4, 0)
+    counts = {}
+    for client, url in pages:
+        with django_assert_max_num_queries(25) as q:
+            assert client.get(url).status_code == 200, url
+        counts[url] = len(q.captured_queries)
+    add(60, 4)
+    for client, url in pages:
+        with django_assert_max_num_queries(counts[url]):
             assert client.get(url).status_code == 200, url
 
 
