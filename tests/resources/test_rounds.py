@@ -71,7 +71,9 @@ def refused(code, call, **kwargs):
     return e.value.text
 
 
-def test_the_chain_school_county_city_and_the_announced_honours(world, during):
+def test_the_chain_school_county_city_and_the_announced_honours(
+    world, during, django_capture_on_commit_callbacks
+):
     w = world
     r = city_round(w)
     res = published(w)
@@ -95,7 +97,8 @@ def test_the_chain_school_county_city_and_the_announced_honours(world, during):
         rounds.announce(actor=city, round=r)
     assert e.value.rule == "round_open"
     during.move_to(AFTER)
-    rounds.announce(actor=city, round=r)
+    with django_capture_on_commit_callbacks(execute=True):
+        rounds.announce(actor=city, round=r)
     honours = rounds.honours(w.users["teacher"], [res.pk])[res.pk]
     assert [(h.level, h.round_id) for h in honours] == [(Honour.CITY, r.pk)]
     note = Notification.objects.get(recipient=w.users["teacher"], title__contains=res.title)
@@ -148,7 +151,9 @@ def test_closed_and_not_yet_open_rounds_take_nothing(world, during):
 def test_unpublished_and_wrong_kind_are_refused(world, during):
     w = world
     r = city_round(w, kinds=["micro_lesson"])
-    waiting = submitted(w, title="待评审", kind="micro_lesson")
+    waiting = submitted(
+        w, title="待评审", kind="micro_lesson", video_link="https://video.example.cn/a.mp4"
+    )
     refused("unpublished", rounds.recommend, actor=w.users["principal"], round=r, resource=waiting)
     design = published(w)
     text = refused(
