@@ -136,7 +136,7 @@ def _lock_round(actor, round: RecommendationRound) -> RecommendationRound:
     """The round's row under a lock (every entry of the round is written one at a time),
     once the actor may see it."""
     fresh = (
-        RecommendationRound.objects.select_for_update()
+        RecommendationRound.objects.select_for_update(of=("self",))
         .select_related("org_unit", "org_unit__parent")
         .get(pk=round.pk)
     )
@@ -457,7 +457,7 @@ def withdraw(*, actor, recommendation: Recommendation) -> Recommendation:
     the level above has selected it already."""
     r = _lock_round(actor, recommendation.round)
     entry = (
-        Recommendation.objects.select_for_update()
+        Recommendation.objects.select_for_update(of=("self",))
         .select_related("resource", "org_unit")
         .get(pk=recommendation.pk)
     )
