@@ -97,6 +97,12 @@ def scene(world):
     from tests.resources.scope_cases import submitted_resource
 
     own_resource = submitted_resource(world)
+    from tests.resources.conftest import draft
+    from tests.resources.scope_cases import huazhou_resource, huazhou_round
+
+    hidden_resource = draft(world, with_file=False)  # 临渭区's draft: its authors' only
+    own_round = huazhou_round(world)
+    published = huazhou_resource(world)
     period = {"start_on": dt.date(2025, 1, 1), "end_on": dt.date(2028, 12, 31)}
     hidden_community = community_services.create_community(
         actor=su,
@@ -138,6 +144,7 @@ def scene(world):
         "venue": main_venue(hidden_activity).pk,
         "rubric": rubric.pk,
         "round": rnd.pk,
+        "resource": hidden_resource.pk,
     }
     missing = dict.fromkeys(hidden, MISSING_ID) | {"unit_code": "999999999", "staff_no": "NOPE999"}
     own = {
@@ -153,6 +160,8 @@ def scene(world):
         "consortium": own_consortium.pk,
         "programme": own_programme.pk,
         "resource": own_resource.pk,
+        "rec_round": own_round.pk,
+        "published": published.pk,
     }
     return {"hidden": hidden, "missing": missing, "own": own}
 
@@ -668,6 +677,44 @@ CASES = [
         "person",
         "reviewer",
         lambda o, r: {"reviewer": r},
+    ),
+    (
+        "recommendation round unit",
+        "post",
+        lambda o: "/api/v1/recommendation-rounds",
+        "unit",
+        "org_unit",
+        lambda o, r: {
+            "org_unit": r,
+            "title": "优课",
+            "kinds": ["slides"],
+            "opens_on": "2026-03-01",
+            "closes_on": "2026-04-01",
+        },
+    ),
+    (
+        "recommendation quota unit",
+        "post",
+        lambda o: f"/api/v1/recommendation-rounds/{o['rec_round']}/quota",
+        "unit",
+        "unit",
+        lambda o, r: {"unit": r, "quota": 2},
+    ),
+    (
+        "recommended resource",
+        "post",
+        lambda o: f"/api/v1/recommendation-rounds/{o['rec_round']}/recommend",
+        "resource",
+        "resource",
+        lambda o, r: {"resource": r},
+    ),
+    (
+        "recommending unit",
+        "post",
+        lambda o: f"/api/v1/recommendation-rounds/{o['rec_round']}/recommend",
+        "unit",
+        "unit",
+        lambda o, r: {"resource": o["published"], "unit": r},
     ),
 ]
 

@@ -32,6 +32,16 @@ OPERATIONS = {
     ("get", "/api/v1/reviews/{review_id}"),
     ("delete", "/api/v1/reviews/{review_id}"),
     ("post", "/api/v1/reviews/{review_id}/scores"),
+    ("get", "/api/v1/recommendation-rounds"),
+    ("post", "/api/v1/recommendation-rounds"),
+    ("get", "/api/v1/recommendation-rounds/{round_id}"),
+    ("patch", "/api/v1/recommendation-rounds/{round_id}"),
+    ("post", "/api/v1/recommendation-rounds/{round_id}/quota"),
+    ("post", "/api/v1/recommendation-rounds/{round_id}/recommend"),
+    ("post", "/api/v1/recommendation-rounds/{round_id}/announce"),
+    ("get", "/api/v1/recommendations"),
+    ("get", "/api/v1/recommendations/{recommendation_id}"),
+    ("post", "/api/v1/recommendations/{recommendation_id}/withdraw"),
     ("get", "/api/v1/activities"),
     ("post", "/api/v1/activities"),
     ("get", "/api/v1/activities/{activity_id}"),
@@ -241,6 +251,7 @@ APP_ROUTERS = [
     "jiaoyan.communities.api.router",
     "jiaoyan.training.api.router",
     "jiaoyan.resources.api.router",
+    "jiaoyan.resources.api_rounds.router",
 ]
 
 

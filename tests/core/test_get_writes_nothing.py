@@ -104,6 +104,7 @@ PK_OF = {
     "training/submissions/": "training.Submission",
     "hours/certificates/source/": "activities.Activity",
     "hours/certificates/": "hours.Certificate",
+    "resources/rounds/entries/": "resources.Recommendation",
 }
 
 _CONVERTER = re.compile(r"<(?:(?P<conv>[^>:]+):)?(?P<name>[^>]+)>")

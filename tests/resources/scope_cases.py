@@ -6,6 +6,8 @@ from __future__ import annotations
 from jiaoyan.orgs.models import Stage, Subject
 from jiaoyan.resources import services
 from jiaoyan.resources.models import (
+    Recommendation,
+    RecommendationRound,
     Resource,
     ResourceEvent,
     ResourceFile,
@@ -139,5 +141,91 @@ register(
         api=lambda r: f"/api/v1/review-rubrics/{r.pk}",
         api_list="/api/v1/review-rubrics",
         marker=lambda r: r.name,
+    )
+)
+
+
+# --- recommendation rounds ------------------------------------------------------------------
+
+
+def _round_dates() -> dict:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    return {"opens_on": today - dt.timedelta(days=1), "closes_on": today + dt.timedelta(days=30)}
+
+
+def huazhou_round(w):
+    """A round run by 华州区教育局 for its own schools (invisible to 临渭区)."""
+    from jiaoyan.resources import rounds
+    from jiaoyan.resources.models import RecommendationRound
+
+    found = RecommendationRound.objects.filter(title="华州区2026优课评选").first()
+    return found or rounds.create_round(
+        actor=w.users["outsider"],
+        org_unit=w.units["huazhou_bureau"],
+        title="华州区2026优课评选",
+        kinds=["micro_lesson", "lesson_design"],
+        **_round_dates(),
+    )
+
+
+def _hz_principal(w):
+    from jiaoyan.people.models import Person
+
+    found = Person.objects.filter(staff_no="H303").first()
+    return found or make_person(
+        "H303",
+        "华州校长",
+        w.schools["school_c"].org_unit,
+        role="principal",
+        username="hz_principal",
+    )
+
+
+def huazhou_selection(w):
+    """华州区's selection to the city in the city's round: 华州区第一小学 recommended its
+    micro-lesson to 华州区, which selected it to 渭南市 (seen by 华州区 and the city, never
+    by 临渭区)."""
+    from jiaoyan.resources import rounds
+    from jiaoyan.resources.models import Recommendation, RecommendationRound
+
+    found = Recommendation.objects.filter(
+        round__title="渭南市2026优课", level="county", org_unit=w.units["huazhou"]
+    ).first()
+    if found is not None:
+        return found
+    r = RecommendationRound.objects.filter(title="渭南市2026优课").first() or rounds.create_round(
+        actor=w.users["city_admin"],
+        org_unit=w.units["city_bureau"],
+        title="渭南市2026优课",
+        kinds=["micro_lesson", "lesson_design"],
+        **_round_dates(),
+    )
+    resource = huazhou_resource(w)
+    rounds.recommend(actor=_hz_principal(w).user, round=r, resource=resource)
+    return rounds.recommend(actor=w.users["outsider"], round=r, resource=resource)
+
+
+register(
+    ScopeCase(
+        RecommendationRound,
+        huazhou_round,
+        page=lambda r: f"/resources/rounds/{r.pk}/",
+        list_page="/resources/rounds/",
+        api=lambda r: f"/api/v1/recommendation-rounds/{r.pk}",
+        api_list="/api/v1/recommendation-rounds",
+        marker=lambda r: r.title,
+    )
+)
+register(
+    ScopeCase(
+        Recommendation,
+        huazhou_selection,
+        api=lambda e: f"/api/v1/recommendations/{e.pk}",
+        api_list="/api/v1/recommendations",
+        marker=lambda e: e.resource.title,
     )
 )

@@ -12,6 +12,7 @@ class ResourcesConfig(core_apps.ModuleConfig):
     name = "jiaoyan.resources"
     verbose_name = _("Resource library")
 
+    routers = ("jiaoyan.resources.api.router", "jiaoyan.resources.api_rounds.router")
     nav_items = (
         nav.NavItem(
             "resources",
@@ -37,6 +38,23 @@ class ResourcesConfig(core_apps.ModuleConfig):
             section=nav.RESEARCH,
             visible=_has_person,
             active_for=("resources:reviews", "resources:review"),
+        ),
+        nav.NavItem(
+            "resources-rounds",
+            _("Recommendation rounds"),
+            "resources:rounds",
+            order=50,
+            section=nav.RESEARCH,
+            visible=nav.has_scope,
+            active_for=(
+                "resources:rounds",
+                "resources:round_create",
+                "resources:round",
+                "resources:round_candidates",
+                "resources:round_sent",
+                "resources:round_received",
+                "resources:round_results",
+            ),
         ),
     )
     home_panels = (

@@ -288,3 +288,101 @@ def build_resources(ctx: DemoContext) -> None:
     bulk.bulk_create(ResourceFile, files)
     search.index_many(Resource.objects.filter(pk__in=[r.pk for r, _p, _rv in plan]))
     ctx.log(f"resources: {len(plan)} resources, {len(reviews)} reviews, {len(files)} files")
+
+
+@step(53)
+def build_recommendation_round(ctx: DemoContext) -> None:
+    """One recommendation round of the demo city's bureau (2026 优课), open: schools have
+    recommended some of their published resources to their counties, counties have
+    selected some to the city, the city has kept its first few."""
+    from jiaoyan.core.paths import path_ids
+    from jiaoyan.orgs.models import OrgUnit
+
+    from .models import Recommendation, RecommendationRound
+
+    rng = ctx.rng
+    bureau = OrgUnit.objects.filter(level="city", kind="bureau").order_by("path").first()
+    if bureau is None or bureau.parent is None:
+        ctx.log("resources: no city bureau; no recommendation round")
+        return
+    city = bureau.parent
+    today = ctx.now.date()
+    r = RecommendationRound.objects.create(
+        org_unit=bureau,
+        title=f"{today.year} 优课评选",
+        description="各校推荐优秀教学设计、微课与课件，区县遴选后报送市级评选。",
+        kinds=[Kind.MICRO_LESSON, Kind.LESSON_DESIGN, Kind.SLIDES],
+        opens_on=today - dt.timedelta(days=10),
+        closes_on=today + dt.timedelta(days=20),
+        school_quota=2,
+        county_quota=5,
+        city_quota=10,
+        created_at=ctx.now,
+        updated_at=ctx.now,
+    )
+    counties = dict(
+        OrgUnit.objects.filter(path__under=city.path, level="county", kind="region").values_list(
+            "pk", "path"
+        )
+    )
+    rows = (
+        Resource.objects.filter(
+            org_unit__path__under=city.path, status=Status.PUBLISHED, kind__in=r.kinds
+        )
+        .order_by("id")
+        .values_list("pk", "org_unit_id", "org_unit__path")
+    )
+    by_school: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    for pk, unit, path in rows:
+        by_school[unit].append((pk, path))
+    at = ctx.now - dt.timedelta(days=5)
+    school_entries, by_county = [], defaultdict(list)
+    for school, items in sorted(by_school.items()):
+        if rng.random() < 0.3:
+            continue  # a school that has not recommended yet (its candidates wait)
+        for pk, path in rng.sample(items, min(len(items), rng.randint(1, 2))):
+            county = next((u for u in path_ids(path) if u in counties), None)
+            e = Recommendation(
+                round=r,
+                resource_id=pk,
+                level="school",
+                org_unit_id=school,
+                to_unit_id=county or city.pk,
+                recommended_at=at,
+            )
+            school_entries.append(e)
+            if county:
+                by_county[county].append(e)
+    bulk.bulk_create(Recommendation, school_entries)
+    county_entries = []
+    for county, entries in sorted(by_county.items()):
+        for e in rng.sample(entries, min(len(entries), rng.randint(1, 3))):
+            county_entries.append(
+                Recommendation(
+                    round=r,
+                    resource_id=e.resource_id,
+                    level="county",
+                    org_unit_id=county,
+                    to_unit_id=city.pk,
+                    source=e,
+                    recommended_at=at + dt.timedelta(days=2),
+                )
+            )
+    bulk.bulk_create(Recommendation, county_entries)
+    city_entries = [
+        Recommendation(
+            round=r,
+            resource_id=e.resource_id,
+            level="city",
+            org_unit_id=city.pk,
+            to_unit=None,
+            source=e,
+            recommended_at=at + dt.timedelta(days=4),
+        )
+        for e in county_entries[:3]
+    ]
+    bulk.bulk_create(Recommendation, city_entries)
+    ctx.log(
+        f"resources: round “{r.title}”: {len(school_entries)} school, "
+        f"{len(county_entries)} county, {len(city_entries)} city recommendations"
+    )

@@ -507,3 +507,249 @@ class ResourceEvent(models.Model):
 
     def __str__(self) -> str:
         return self.get_step_display()
+
+
+# --- recommendation rounds (评优/推荐) -------------------------------------------------------
+
+#: Who recommends (or selects) for a unit in a round: the admins, researchers and principal
+#: holding the role at that very unit (a bureau's or institute's role acts for its region).
+RECOMMENDERS = MANAGERS
+#: Who runs a round (creates it, sets quotas, announces the results): the owner's admins
+#: and researchers.
+ROUND_RUNNERS = ADMINS | {Role.RESEARCHER}
+#: The levels of a recommendation chain, lowest first: a school recommends to its county,
+#: the county selects to the city, the city (or the province) selects its best.
+CHAIN = ("school", "county", "city", "province")
+
+
+class Honour(models.TextChoices):
+    """The honour an announced round gives a resource: the highest level that chose it."""
+
+    SCHOOL = "school", _("School-level excellent")
+    COUNTY = "county", _("County-level excellent")
+    CITY = "city", _("City-level excellent")
+    PROVINCE = "province", _("Province-level excellent")
+
+
+def _rounds_visible(user) -> Q | None:
+    # A round is run for the units below its owner: they see it.
+    return units_above_q(user)
+
+
+@scoped(
+    path="org_unit__path",
+    rules={"add": ROUND_RUNNERS, "change": ROUND_RUNNERS, "delete": ROUND_RUNNERS},
+    grants=False,
+    visible=_rounds_visible,
+)
+class RecommendationRound(Versioned, Timestamped, models.Model):
+    """评优/推荐轮次: a selection round run by a bureau (its ``org_unit``, usually a city's):
+    which kinds of resource it takes, when recommendations open and close, and the quotas
+    per level — a school recommends up to ``school_quota`` to its county, a county selects
+    up to ``county_quota`` to the city, the city keeps up to ``city_quota`` (the owner's
+    level is the last one). ``quotas`` overrides a level's quota for single units
+    (``{"<unit id>": n}``). Announcing marks each chosen resource with its honour."""
+
+    org_unit = models.ForeignKey(
+        "orgs.OrgUnit", verbose_name=_("owning unit"), on_delete=models.PROTECT, related_name="+"
+    )
+    title = models.CharField(pgettext_lazy("round", "Title"), max_length=100)
+    description = models.TextField(_("description"), blank=True)
+    kinds = models.JSONField(_("kinds of resource"), default=list)
+    opens_on = models.DateField(_("recommendations open on"))
+    closes_on = models.DateField(_("recommendations close on"))
+    school_quota = models.PositiveSmallIntegerField(_("quota per school"), default=3)
+    county_quota = models.PositiveSmallIntegerField(_("quota per county"), default=10)
+    city_quota = models.PositiveSmallIntegerField(_("quota of the city"), default=20)
+    quotas = models.JSONField(_("quotas of single units"), default=dict, blank=True)
+    one_per_teacher_node = models.BooleanField(
+        _("one entry per teacher per chapter"), default=False
+    )
+    announced_at = models.DateTimeField(_("announced at"), null=True, blank=True)
+    created_by = user_ref(_("created by"))
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("recommendation round")
+        verbose_name_plural = _("recommendation rounds")
+        ordering = ["-opens_on", "-id"]
+        indexes = [
+            models.Index(fields=["org_unit", "-opens_on"], name="round_unit"),
+            models.Index(fields=["-opens_on", "-id"], name="round_opens"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("resources:round", args=[self.pk])
+
+    @property
+    def region(self):
+        """The region the round is run for (a bureau's or institute's parent)."""
+        return self.org_unit.scope_root
+
+    @property
+    def top_level(self) -> str:
+        return self.org_unit.level
+
+    @property
+    def levels(self) -> tuple[str, ...]:
+        """The levels of the round's chain, lowest first, up to its owner's."""
+        top = self.top_level
+        return CHAIN[: CHAIN.index(top) + 1] if top in CHAIN else (top,)
+
+    def is_open(self, today=None) -> bool:
+        today = today or timezone.localdate()
+        return self.announced_at is None and self.opens_on <= today <= self.closes_on
+
+    def phase(self, today=None) -> str:
+        today = today or timezone.localdate()
+        if self.announced_at is not None:
+            return "announced"
+        if today < self.opens_on:
+            return "upcoming"
+        return "open" if today <= self.closes_on else "closed"
+
+    def quota_for(self, unit) -> int:
+        """How many entries ``unit`` may send up (its own quota, else its level's)."""
+        own = (self.quotas or {}).get(str(unit.pk))
+        if own is not None:
+            return int(own)
+        return {
+            "school": self.school_quota,
+            "county": self.county_quota,
+        }.get(unit.level, self.city_quota)
+
+
+def _entries_visible(user) -> Q | None:
+    """A level sees what it recommended and what was recommended to it — never what the
+    levels below it sent each other (a city does not see schools' recommendations); a
+    resource's honour, once announced, is seen wherever the resource is."""
+    ids = acting_unit_ids(user)
+    q = Q(honoured=True) & Q(
+        resource_id__in_ids=Resource.objects.filter(visible_q(user, Resource)).values("pk")
+    )
+    if ids:
+        q |= Q(org_unit_id__in=ids) | Q(to_unit_id__in=ids)
+    return q
+
+
+def acting_unit_ids(user, roles=None) -> set[int]:
+    """The units ``user`` acts for in a round: the unit of each of their roles (``roles``:
+    only these), a bureau's or institute's being its region's. Cached on the user."""
+    from jiaoyan.core.scope import user_scopes
+    from jiaoyan.orgs.models import OrgUnit
+
+    scopes = [s for s in user_scopes(user) if roles is None or s.role in roles]
+    if not scopes:
+        return set()
+    key = ("_jiaoyan_acting", frozenset(roles) if roles is not None else None)
+    cache = getattr(user, "_jiaoyan_acting_units", None)
+    if cache is None:
+        cache = {}
+        user._jiaoyan_acting_units = cache
+    if key not in cache:
+        rows = OrgUnit.objects.filter(pk__in={s.unit_id for s in scopes}).values_list(
+            "pk", "kind", "parent_id"
+        )
+        cache[key] = {
+            parent if kind in ("bureau", "institute") and parent else pk
+            for pk, kind, parent in rows
+        }
+    return cache[key]
+
+
+def _entry_check(user, action, entry) -> bool | None:
+    """A unit's entries are written by its own recommenders only (a city admin does not
+    recommend for a school)."""
+    if action in ("add", "change", "delete"):
+        if user.is_superuser:
+            return True
+        return entry.org_unit_id in acting_unit_ids(user, RECOMMENDERS)
+    return None
+
+
+@scoped(
+    path="org_unit__path",
+    rules={"view": (), "add": RECOMMENDERS, "change": RECOMMENDERS, "delete": RECOMMENDERS},
+    grants=False,
+    check=_entry_check,
+    visible=_entries_visible,
+)
+class Recommendation(models.Model):
+    """推荐: one resource sent up one level in a round — by ``org_unit`` (a school, county
+    or city), to ``to_unit`` (the next level up; empty at the round's top level, where it
+    is the final selection). A county's or city's entry is selected from the entry sent to
+    it (``source``). Withdrawn entries stay (``withdrawn_at``) and free their place.
+    ``honoured``: the resource's highest entry of an announced round (its honour is the
+    entry's ``level``)."""
+
+    round = models.ForeignKey(
+        RecommendationRound,
+        verbose_name=_("recommendation round"),
+        on_delete=models.CASCADE,
+        related_name="entries",
+    )
+    resource = models.ForeignKey(
+        Resource,
+        verbose_name=_("resource"),
+        on_delete=models.PROTECT,
+        related_name="recommendations",
+    )
+    level = models.CharField(_("level"), max_length=10, choices=Honour.choices)
+    org_unit = models.ForeignKey(
+        "orgs.OrgUnit", verbose_name=_("recommended by"), on_delete=models.PROTECT, related_name="+"
+    )
+    to_unit = models.ForeignKey(
+        "orgs.OrgUnit",
+        verbose_name=_("recommended to"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    source = models.ForeignKey(
+        "self",
+        verbose_name=_("selected from"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="selections",
+    )
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    recommended_by = user_ref(_("recommended by"))
+    recommended_at = models.DateTimeField(_("recommended at"), default=timezone.now)
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+    honoured = models.BooleanField(_("honoured"), default=False)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("recommendation")
+        verbose_name_plural = _("recommendations")
+        ordering = ["round_id", "-recommended_at", "-id"]
+        indexes = [
+            models.Index(fields=["round", "org_unit", "withdrawn_at"], name="rec_from"),
+            models.Index(fields=["round", "to_unit", "withdrawn_at"], name="rec_to"),
+            models.Index(fields=["resource", "honoured"], name="rec_resource"),
+            models.Index(fields=["-recommended_at", "-id"], name="rec_recent"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["round", "resource", "level"],
+                condition=Q(withdrawn_at__isnull=True),
+                name="rec_once_per_level",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.round} · {self.resource}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("resources:round", args=[self.round_id])
+
+    @property
+    def active(self) -> bool:
+        return self.withdrawn_at is None

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -11,6 +11,7 @@ urlpatterns = [
     path("reviews/", views.review_queue, name="reviews"),
     path("reviews/<int:pk>/", views.review, name="review"),
     path("reviews/<int:pk>/remove/", views.unassign, name="unassign"),
+    path("rounds/", include("jiaoyan.resources.urls_rounds")),
     path("curriculum/", views.curriculum, name="curriculum"),
     path("files/<int:pk>/", views.file_download, name="file"),
     path("files/<int:pk>/remove/", views.file_remove, name="file_remove"),

@@ -33,7 +33,7 @@ from jiaoyan.core.scope import can, get_visible_or_404, units_where
 from jiaoyan.core.uploads import may_on, upload
 from jiaoyan.people.models import Person
 
-from . import queries, services
+from . import queries, rounds, services
 from .filters import ResourceFilter, ReviewFilter
 from .forms import (
     CurriculumForm,
@@ -113,6 +113,9 @@ class Library(ListPage):
         return qs.select_related("org_unit", "stage", "subject").prefetch_related("authors")
 
     def get_context(self):
+        found = rounds.honours(self.user, [r.pk for r in self.page.object_list])
+        for r in self.page.object_list:
+            r.honours = found.get(r.pk, [])
         return {"may_add": units_where(self.user, "add", Resource).exists(), "tab": "library"}
 
 
@@ -190,6 +193,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         "reviewer_form": ReviewerForm(user=user) if may_manage else None,
         "decision_form": DecisionForm() if may_manage else None,
         "history": audit.entries(r) if (may_change or may_manage) else [],
+        "honours": rounds.honours(user, [r.pk]).get(r.pk, []),
     }
     return render(request, "resources/detail.html", ctx)
 

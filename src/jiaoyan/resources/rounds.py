@@ -1,0 +1,604 @@
+"""Recommendation rounds (评优/推荐) of the resource library: the writes and the reads.
+
+A bureau runs a round (:class:`RecommendationRound`); each level of its chain sends its
+best published resources one level up within its quota — a school to its county, a
+county to the city — and the owner's level keeps its best. Every recommendation is a
+:class:`Recommendation` row; quotas hold under concurrent recommendation because every
+write of a round's entries first locks the round's row (``SELECT … FOR UPDATE``), as
+training's enrolment locks the programme for its seats. Announcing marks each chosen
+resource with the honour of the highest level that chose it (校优/县优/市优) and tells its
+authors.
+
+Services take the acting user (``actor``), check with ``require``/``locked``, refuse with a
+``ServiceError`` (nothing written) and write an audit row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from jiaoyan.core import audit
+from jiaoyan.core.audit import AuditLog
+from jiaoyan.core.errors import ServiceError
+from jiaoyan.core.notifications import notify
+from jiaoyan.core.paths import is_under, path_ids
+from jiaoyan.core.scope import locked, require
+from jiaoyan.core.services import check_version, clean_text
+from jiaoyan.orgs.models import OrgUnit
+
+from .models import (
+    CHAIN,
+    RECOMMENDERS,
+    Honour,
+    Kind,
+    Recommendation,
+    RecommendationRound,
+    Resource,
+    Status,
+    acting_unit_ids,
+)
+
+Action = AuditLog.Action
+#: The fields of a round its runners edit (forms, API PATCH).
+ROUND_FIELDS = (
+    "title",
+    "description",
+    "kinds",
+    "opens_on",
+    "closes_on",
+    "school_quota",
+    "county_quota",
+    "city_quota",
+    "one_per_teacher_node",
+)
+MAX_QUOTA = 1000
+
+
+# --- helpers -----------------------------------------------------------------------------
+
+
+def _date(value: Any, field: str, label: str) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value or "").strip())
+    except ValueError:
+        raise ServiceError(
+            _("%(label)s is not a date (YYYY-MM-DD).") % {"label": label}, field=field
+        ) from None
+
+
+def _quota(value: Any, field: str) -> int:
+    try:
+        n = int(value)
+    except (TypeError, ValueError):
+        n = -1
+    if not 0 <= n <= MAX_QUOTA:
+        raise ServiceError(
+            _("A quota is a whole number from 0 to %(n)d.") % {"n": MAX_QUOTA}, field=field
+        )
+    return n
+
+
+def _kinds(value: Any) -> list[str]:
+    if isinstance(value, str):
+        value = [v for v in value.replace("，", ",").split(",") if v.strip()]
+    kinds = []
+    for k in value or ():
+        k = str(k).strip()
+        if k not in Kind.values:
+            raise ServiceError(_("Choose the kinds of resource the round takes."), field="kinds")
+        if k not in kinds:
+            kinds.append(k)
+    if not kinds:
+        raise ServiceError(_("Choose the kinds of resource the round takes."), field="kinds")
+    return kinds
+
+
+def _clean_round(data: Mapping[str, Any], *, current: RecommendationRound | None = None):
+    out = dict(data)
+    if "title" in out:
+        out["title"] = clean_text(
+            out["title"], field="title", label=_("Title"), limit=100, required=True
+        )
+    if "description" in out:
+        out["description"] = clean_text(
+            out["description"], field="description", label=_("Description"), limit=2000
+        )
+    if "kinds" in out:
+        out["kinds"] = _kinds(out["kinds"])
+    if "opens_on" in out:
+        out["opens_on"] = _date(out["opens_on"], "opens_on", _("Recommendations open on"))
+    if "closes_on" in out:
+        out["closes_on"] = _date(out["closes_on"], "closes_on", _("Recommendations close on"))
+    for name in ("school_quota", "county_quota", "city_quota"):
+        if name in out:
+            out[name] = _quota(out[name], name)
+    if "one_per_teacher_node" in out:
+        out["one_per_teacher_node"] = bool(out["one_per_teacher_node"])
+    opens = out.get("opens_on", current.opens_on if current else None)
+    closes = out.get("closes_on", current.closes_on if current else None)
+    if opens and closes and closes < opens:
+        raise ServiceError(_("Recommendations cannot close before they open."), field="closes_on")
+    return out
+
+
+def _lock_round(actor, round: RecommendationRound) -> RecommendationRound:
+    """The round's row under a lock (every entry of the round is written one at a time),
+    once the actor may see it."""
+    fresh = (
+        RecommendationRound.objects.select_for_update(of=("self",))
+        .select_related("org_unit", "org_unit__parent")
+        .get(pk=round.pk)
+    )
+    require(actor, "view", fresh)
+    return fresh
+
+
+def _check_open(r: RecommendationRound) -> None:
+    phase = r.phase()
+    if phase == "open":
+        return
+    if phase == "upcoming":
+        raise ServiceError(
+            _("Recommendations open on %(date)s.") % {"date": r.opens_on.isoformat()},
+            code="round_closed",
+        )
+    if phase == "announced":
+        raise ServiceError(_("The round's results are announced."), code="round_closed")
+    raise ServiceError(
+        _("The round closed on %(date)s.") % {"date": r.closes_on.isoformat()},
+        code="round_closed",
+    )
+
+
+def next_unit(r: RecommendationRound, unit: OrgUnit) -> OrgUnit | None:
+    """The unit ``unit``'s entries go to: the region of the next level of the round's
+    chain above it (the round's region at the top), None at the round's top level."""
+    levels = r.levels
+    if unit.level not in levels or unit.level == levels[-1]:
+        return None
+    above = levels[levels.index(unit.level) + 1 :]
+    rows = {
+        u.level: u
+        for u in OrgUnit.objects.filter(
+            pk__in=path_ids(unit.path)[:-1], level__in=above, kind=OrgUnit.Kind.REGION
+        )
+    }
+    for level in above:
+        if level in rows:
+            return rows[level]
+    return r.region
+
+
+def round_units(user, r: RecommendationRound) -> list[OrgUnit]:
+    """The units ``user`` recommends for in ``r``, highest level first: those where they
+    hold a recommending role, of a level of the round's chain, in the round's region."""
+    ids = acting_unit_ids(user, RECOMMENDERS)
+    if not ids:
+        return []
+    units = OrgUnit.objects.filter(pk__in=ids, level__in=r.levels, path__under=r.region.path)
+    order = {level: i for i, level in enumerate(CHAIN)}
+    return sorted(units, key=lambda u: (-order.get(u.level, 0), u.path))
+
+
+def _active(r: RecommendationRound) -> QuerySet[Recommendation]:
+    return Recommendation.objects.filter(round=r, withdrawn_at__isnull=True)
+
+
+def used(r: RecommendationRound, unit: OrgUnit) -> int:
+    return _active(r).filter(org_unit=unit).count()
+
+
+def _pick_unit(actor, r: RecommendationRound, resource: Resource, unit) -> OrgUnit:
+    mine = round_units(actor, r)
+    if unit is not None:
+        for u in mine:
+            if u.pk == unit.pk:
+                return u
+        raise ServiceError(
+            _("You do not recommend for %(unit)s in this round.") % {"unit": unit.name},
+            field="unit",
+            code="not_your_level",
+        )
+    if not mine:
+        raise ServiceError(
+            _("You recommend for no unit in this round."), field="unit", code="not_your_level"
+        )
+    first = r.levels[0]
+    received = set(
+        _active(r).filter(resource=resource, to_unit__in=mine).values_list("to_unit_id", flat=True)
+    )
+    for u in mine:  # the highest level that can take it
+        if u.pk in received or (u.level == first and is_under(resource.org_unit.path, u.path)):
+            return u
+    return mine[-1]
+
+
+def _check_rule(r: RecommendationRound, resource: Resource, level: str) -> None:
+    """The rule "one entry per teacher per chapter": no author of ``resource`` has another resource
+    on the same chapter among the round's entries of ``level``."""
+    if not r.one_per_teacher_node or resource.curriculum_node_id is None:
+        return
+    authors = list(resource.authors.all())
+    clash = (
+        _active(r)
+        .filter(
+            level=level,
+            resource__curriculum_node_id=resource.curriculum_node_id,
+            resource__authors__in=[a.pk for a in authors],
+        )
+        .exclude(resource=resource)
+        .select_related("resource")
+        .first()
+    )
+    if clash is not None:
+        names = {a.pk: a.name for a in authors}
+        author = next(
+            (names[p] for p in clash.resource.authors.values_list("pk", flat=True) if p in names),
+            "",
+        )
+        raise ServiceError(
+            _(
+                "%(name)s already has an entry on the chapter “%(chapter)s” in this round "
+                "(“%(title)s”): one entry per teacher per chapter."
+            )
+            % {
+                "name": author,
+                "chapter": resource.curriculum_node.name,
+                "title": clash.resource.title,
+            },
+            field="resource",
+            code="duplicate_teacher_chapter",
+        )
+
+
+# --- rounds ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def create_round(
+    *,
+    actor,
+    org_unit,
+    title: str,
+    kinds: Iterable[str] | str,
+    opens_on,
+    closes_on,
+    description: str = "",
+    school_quota: int = 3,
+    county_quota: int = 10,
+    city_quota: int = 20,
+    one_per_teacher_node: bool = False,
+) -> RecommendationRound:
+    """A new round run by ``org_unit`` (a bureau) for the units below it."""
+    if org_unit is None:
+        raise ServiceError(_("Choose the unit that runs the round."), field="org_unit")
+    require(actor, "add", RecommendationRound(org_unit=org_unit))
+    if org_unit.level not in CHAIN[1:]:
+        raise ServiceError(_("A round is run by a county, city or province."), field="org_unit")
+    data = _clean_round(
+        {
+            "title": title,
+            "description": description,
+            "kinds": kinds,
+            "opens_on": opens_on,
+            "closes_on": closes_on,
+            "school_quota": school_quota,
+            "county_quota": county_quota,
+            "city_quota": city_quota,
+            "one_per_teacher_node": one_per_teacher_node,
+        }
+    )
+    now = timezone.now()
+    r = RecommendationRound.objects.create(
+        org_unit=org_unit, created_by=actor, created_at=now, updated_at=now, **data
+    )
+    audit.record(actor, r, Action.CREATE, audit.snapshot(r, ["title", *ROUND_FIELDS[2:]]))
+    return r
+
+
+@transaction.atomic
+def update_round(
+    *,
+    actor,
+    round: RecommendationRound,
+    data: Mapping[str, Any],
+    expected_version: int | None = None,
+) -> RecommendationRound:
+    """Edit a round before its results are announced (its runners)."""
+    from jiaoyan.core.services import apply_changes
+
+    r = locked(actor, "change", round)
+    check_version(r, expected_version)
+    if r.announced_at is not None:
+        raise ServiceError(_("The round's results are announced."), code="round_closed")
+    clean = _clean_round({f: data[f] for f in ROUND_FIELDS if f in data}, current=r)
+    apply_changes(actor, r, clean, list(clean), expected_version=None)
+    return r
+
+
+@transaction.atomic
+def set_unit_quota(
+    *, actor, round: RecommendationRound, unit, quota: int | None
+) -> RecommendationRound:
+    """Give one unit of the round its own quota (``None``: back to its level's)."""
+    r = locked(actor, "change", round)
+    if r.announced_at is not None:
+        raise ServiceError(_("The round's results are announced."), code="round_closed")
+    if unit.level not in r.levels or not is_under(unit.path, r.region.path):
+        raise ServiceError(
+            _("%(unit)s takes no part in this round.") % {"unit": unit.name}, field="unit"
+        )
+    quotas = dict(r.quotas or {})
+    before = quotas.get(str(unit.pk))
+    if quota is None:
+        quotas.pop(str(unit.pk), None)
+    else:
+        quota = _quota(quota, "quota")
+        taken = used(r, unit)
+        if quota < taken:
+            raise ServiceError(
+                _("%(unit)s has recommended %(n)d already: the quota cannot be smaller.")
+                % {"unit": unit.name, "n": taken},
+                field="quota",
+            )
+        quotas[str(unit.pk)] = quota
+    r.quotas = quotas
+    r.save(update_fields=["quotas"])
+    audit.record(actor, r, Action.UPDATE, {"quota": [before, quota], "unit": unit.name})
+    return r
+
+
+# --- recommending ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def recommend(
+    *,
+    actor,
+    round: RecommendationRound,
+    resource: Resource,
+    unit: OrgUnit | None = None,
+    note: str = "",
+) -> Recommendation:
+    """``unit`` (default: the actor's unit that can take it) sends ``resource`` one level
+    up: a school one of its published resources, a county or city one recommended to it.
+    Within the unit's quota, while the round is open; the round's row lock serialises
+    concurrent recommendations, so the last place goes to one of them."""
+    r = _lock_round(actor, round)
+    if resource is None:
+        raise ServiceError(_("Choose the resource to recommend."), field="resource")
+    resource = Resource.objects.select_related("org_unit", "curriculum_node").get(pk=resource.pk)
+    u = _pick_unit(actor, r, resource, unit)
+    entry = Recommendation(round=r, resource=resource, level=u.level, org_unit=u)
+    require(actor, "add", entry)
+    _check_open(r)
+    if resource.status != Status.PUBLISHED:
+        raise ServiceError(
+            _("Only published resources can be recommended."),
+            field="resource",
+            code="unpublished",
+        )
+    if resource.kind not in r.kinds:
+        raise ServiceError(
+            _("This round takes %(kinds)s; “%(title)s” is a %(kind)s.")
+            % {
+                "kinds": "、".join(str(Kind(k).label) for k in r.kinds),
+                "title": resource.title,
+                "kind": resource.get_kind_display(),
+            },
+            field="resource",
+            code="wrong_kind",
+        )
+    if u.level == r.levels[0]:
+        if not is_under(resource.org_unit.path, u.path):
+            raise ServiceError(
+                _("“%(title)s” is not a resource of %(unit)s.")
+                % {"title": resource.title, "unit": u.name},
+                field="resource",
+                code="not_your_level",
+            )
+        entry.source = None
+    else:
+        entry.source = _active(r).filter(resource=resource, to_unit=u).first()
+        if entry.source is None:
+            raise ServiceError(
+                _("“%(title)s” was not recommended to %(unit)s.")
+                % {"title": resource.title, "unit": u.name},
+                field="resource",
+                code="not_your_level",
+            )
+    if _active(r).filter(resource=resource, level=u.level).exists():
+        raise ServiceError(
+            _("“%(title)s” is already recommended at this level.") % {"title": resource.title},
+            field="resource",
+            code="duplicate",
+        )
+    quota, taken = r.quota_for(u), used(r, u)
+    if taken >= quota:
+        raise ServiceError(
+            _("%(unit)s has used its quota (%(used)d of %(quota)d recommended).")
+            % {"unit": u.name, "used": taken, "quota": quota},
+            field="resource",
+            code="over_quota",
+        )
+    _check_rule(r, resource, u.level)
+    entry.to_unit = next_unit(r, u)
+    entry.note = clean_text(note, field="note", label=_("Note"), limit=200)
+    entry.recommended_by = actor
+    entry.recommended_at = timezone.now()
+    entry.save()
+    audit.record(
+        actor,
+        entry,
+        Action.CREATE,
+        {
+            "resource": [None, resource.title],
+            "level": [None, entry.level],
+            "to_unit": [None, entry.to_unit.name if entry.to_unit else None],
+        },
+    )
+    return entry
+
+
+@transaction.atomic
+def withdraw(*, actor, recommendation: Recommendation) -> Recommendation:
+    """Take a recommendation back before the round closes (the unit that made it), unless
+    the level above has selected it already."""
+    r = _lock_round(actor, recommendation.round)
+    entry = (
+        Recommendation.objects.select_for_update(of=("self",))
+        .select_related("resource", "org_unit")
+        .get(pk=recommendation.pk)
+    )
+    require(actor, "change", entry)
+    _check_open(r)
+    if entry.withdrawn_at is not None:
+        raise ServiceError(_("The recommendation is withdrawn already."), code="withdrawn")
+    above = entry.selections.filter(withdrawn_at__isnull=True).select_related("org_unit").first()
+    if above is not None:
+        raise ServiceError(
+            _("%(unit)s has selected “%(title)s” already: it withdraws it first.")
+            % {"unit": above.org_unit.name, "title": entry.resource.title},
+            code="selected_above",
+        )
+    entry.withdrawn_at = timezone.now()
+    entry.save(update_fields=["withdrawn_at"])
+    audit.record(actor, entry, Action.UPDATE, {"withdrawn_at": [None, str(entry.withdrawn_at)]})
+    return entry
+
+
+@transaction.atomic
+def announce(*, actor, round: RecommendationRound) -> RecommendationRound:
+    """Announce the results once recommendations have closed (the round's runners): each
+    recommended resource is honoured at the highest level that chose it, and its authors
+    are told."""
+    r = locked(actor, "change", round)
+    if r.announced_at is not None:
+        raise ServiceError(_("The round's results are announced."), code="round_closed")
+    if r.phase() != "closed":
+        raise ServiceError(
+            _("Recommendations are open until %(date)s: announce the results after that.")
+            % {"date": r.closes_on.isoformat()},
+            code="round_open",
+        )
+    order = {level: i for i, level in enumerate(CHAIN)}
+    top: dict[int, Recommendation] = {}
+    for e in _active(r).select_related("resource").order_by("id"):
+        best = top.get(e.resource_id)
+        if best is None or order.get(e.level, 0) > order.get(best.level, 0):
+            top[e.resource_id] = e
+    Recommendation.objects.filter(pk__in=[e.pk for e in top.values()]).update(honoured=True)
+    r.announced_at = timezone.now()
+    r.save(update_fields=["announced_at"])
+    audit.record(
+        actor, r, Action.UPDATE, {"announced_at": [None, str(r.announced_at)], "honoured": len(top)}
+    )
+    _tell_authors(r, list(top.values()))
+    return r
+
+
+def _tell_authors(r: RecommendationRound, entries: list[Recommendation]) -> None:
+    """Each honoured resource's authors (and its creator) are told, once committed."""
+    through = Resource.authors.through
+    users: dict[int, set[int]] = {}
+    for rid, uid in through.objects.filter(
+        resource_id__in=[e.resource_id for e in entries], person__user__isnull=False
+    ).values_list("resource_id", "person__user_id"):
+        users.setdefault(rid, set()).add(uid)
+    notes = []
+    for e in entries:
+        ids = users.get(e.resource_id, set())
+        if e.resource.created_by_id:
+            ids.add(e.resource.created_by_id)
+        title = _("“%(title)s” is %(honour)s in %(round)s") % {
+            "title": e.resource.title,
+            "honour": Honour(e.level).label,
+            "round": r.title,
+        }
+        notes.append((ids, title, e.resource))
+
+    def send():
+        for ids, title, resource in notes:
+            notify(ids, title=title, url=resource.get_absolute_url(), about=resource)
+
+    transaction.on_commit(send)
+
+
+# --- reads -------------------------------------------------------------------------------
+
+
+def rounds(user) -> QuerySet[RecommendationRound]:
+    """The rounds the user sees: those run by their units or the units above them."""
+    return RecommendationRound.objects.visible_to(user)
+
+
+def entries(user) -> QuerySet[Recommendation]:
+    """The entries the user sees: their units' and those recommended to their units."""
+    return Recommendation.objects.visible_to(user)
+
+
+def sent(user, r: RecommendationRound, units: Iterable[OrgUnit]) -> QuerySet[Recommendation]:
+    """What ``units`` recommended in ``r`` (in force)."""
+    return entries(user).filter(round=r, org_unit__in=list(units), withdrawn_at__isnull=True)
+
+
+def received(user, r: RecommendationRound, units: Iterable[OrgUnit]) -> QuerySet[Recommendation]:
+    """What was recommended to ``units`` in ``r`` (in force)."""
+    return entries(user).filter(round=r, to_unit__in=list(units), withdrawn_at__isnull=True)
+
+
+def candidates(user, r: RecommendationRound, units: Iterable[OrgUnit]) -> QuerySet[Resource]:
+    """The published resources of ``units`` (those of the round's first level) of the
+    round's kinds, not yet recommended."""
+    first = [u for u in units if u.level == r.levels[0]]
+    if not first:
+        return Resource.objects.none()
+    q = Q(pk__in=[])
+    for u in first:
+        q |= Q(org_unit__path__under=u.path)
+    return (
+        Resource.objects.visible_to(user)
+        .filter(q, status=Status.PUBLISHED, kind__in=r.kinds)
+        .exclude(pk__in=_active(r).filter(level=r.levels[0]).values("resource_id"))
+    )
+
+
+def quota_rows(r: RecommendationRound, units: Iterable[OrgUnit]) -> list[dict[str, Any]]:
+    """Per unit: its quota, how many it has recommended, how many are left."""
+    units = list(units)
+    counts = dict(
+        _active(r)
+        .filter(org_unit__in=units)
+        .order_by()
+        .values("org_unit_id")
+        .annotate(n=Count("id"))
+        .values_list("org_unit_id", "n")
+    )
+    rows = []
+    for u in units:
+        quota, n = r.quota_for(u), counts.get(u.pk, 0)
+        rows.append({"unit": u, "quota": quota, "used": n, "left": max(quota - n, 0)})
+    return rows
+
+
+def honours(user, resource_ids: Iterable[int]) -> dict[int, list[Recommendation]]:
+    """The honours (announced, highest entries) of the resources, by resource id."""
+    ids = list(resource_ids)
+    if not ids:
+        return {}
+    out: dict[int, list[Recommendation]] = {}
+    rows = entries(user).filter(resource_id__in=ids, honoured=True).select_related("round")
+    for e in rows.order_by("-round__opens_on", "id"):
+        out.setdefault(e.resource_id, []).append(e)
+    return out
