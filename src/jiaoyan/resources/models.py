@@ -721,7 +721,9 @@ class Recommendation(models.Model):
     note = models.CharField(_("note"), max_length=200, blank=True)
     recommended_by = user_ref(_("recommended by"))
     recommended_at = models.DateTimeField(_("recommended at"), default=timezone.now)
-    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+    withdrawn_at = models.DateTimeField(
+        pgettext_lazy("recommendation", "withdrawn at"), null=True, blank=True
+    )
     honoured = models.BooleanField(_("honoured"), default=False)
 
     objects = ScopedQuerySet.as_manager()

@@ -14,7 +14,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import pgettext, pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from jiaoyan.core import audit
@@ -51,7 +51,7 @@ def _kinds(r: RecommendationRound) -> str:
 PHASES = {
     "upcoming": _lazy("Not open yet"),
     "open": _lazy("Open for recommendations"),
-    "closed": _lazy("Closed"),
+    "closed": pgettext_lazy("round", "Closed"),
     "announced": _lazy("Results announced"),
 }
 
@@ -103,7 +103,7 @@ def round_create(request: HttpRequest) -> HttpResponse:
         form,
         creating(rounds.create_round, request.user),
         template="resources/rounds/form.html",
-        success=_("The round was created."),
+        success=pgettext("recommendation round", "The round was created."),
     )
 
 
