@@ -19,7 +19,7 @@ from .models import Honour, Kind, Recommendation, RecommendationRound, Resource
 router = Router(tags=["resources"])
 
 
-class RoundOut(Schema):
+class RecommendationRoundOut(Schema):
     id: int
     org_unit: int = Field(..., alias="org_unit_id")
     org_unit_name: str = Field(..., alias="org_unit.name")
@@ -42,7 +42,7 @@ class RoundOut(Schema):
         return obj.phase()
 
 
-class RoundIn(Schema):
+class RecommendationRoundIn(Schema):
     org_unit: int | str = Field(..., description="the bureau running the round: id or code")
     title: str = Field(..., max_length=100)
     description: str = Field("", max_length=2000)
@@ -55,7 +55,7 @@ class RoundIn(Schema):
     one_per_teacher_node: bool = False
 
 
-class RoundPatch(Schema):
+class RecommendationRoundPatch(Schema):
     version: int | None = None
     title: str | None = Field(None, max_length=100)
     description: str | None = Field(None, max_length=2000)
@@ -97,7 +97,7 @@ class RecommendationOut(Schema):
     honoured: bool
 
 
-class RoundFilter(FilterSchema):
+class RecommendationRoundFilter(FilterSchema):
     org_unit: Annotated[int | None, FilterLookup("org_unit_id")] = None
 
 
@@ -119,7 +119,7 @@ round_rows = ApiResource(
     router,
     "/recommendation-rounds/{round_id}",
     RecommendationRound.objects.select_related("org_unit"),
-    out=RoundOut,
+    out=RecommendationRoundOut,
     name="recommendation_round",
     arg="round",
 )
@@ -131,17 +131,17 @@ entries = ApiResource(
 )
 
 round_rows.list(
-    filters=RoundFilter,
+    filters=RecommendationRoundFilter,
     order=("-opens_on", "-id"),
     summary="Recommendation rounds run by your units or the units above them",
 ).get(summary="A recommendation round").create(
     rounds.create_round,
-    RoundIn,
+    RecommendationRoundIn,
     refs={"org_unit": OrgUnit},
     summary="Start a round (its kinds, dates and quotas per level)",
 ).update(
     rounds.update_round,
-    RoundPatch,
+    RecommendationRoundPatch,
     blank=("description",),
     summary="Edit a round before its results are announced",
 ).action(
