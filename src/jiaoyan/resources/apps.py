@@ -27,6 +27,7 @@ class ResourcesConfig(core_apps.ModuleConfig):
                 "resources:create",
                 "resources:edit",
                 "resources:curriculum",
+                "resources:favourites",
             ),
         ),
         nav.NavItem(
@@ -47,5 +48,13 @@ class ResourcesConfig(core_apps.ModuleConfig):
             order=30,
             place=home.SIDE,
         ),
+        home.HomePanel(
+            "resources-figures",
+            "resources/use/_home_panel.html",
+            "jiaoyan.resources.views_use.home_panel",
+            order=31,
+            place=home.SIDE,
+        ),
     )
+    routers = ("jiaoyan.resources.api.router", "jiaoyan.resources.api_use.router")
     seed_migrations = ("jiaoyan.resources.migrations.0002_default_rubric",)

@@ -33,7 +33,7 @@ from jiaoyan.core.scope import can, get_visible_or_404, units_where
 from jiaoyan.core.uploads import upload
 from jiaoyan.people.models import Person
 
-from . import queries, services
+from . import queries, services, views_use
 from .filters import ResourceFilter, ReviewFilter
 from .forms import (
     CurriculumForm,
@@ -123,7 +123,16 @@ class Mine(Library):
     """The viewer's own resources, in every status."""
 
     template = "resources/mine.html"
+    fragment = "resources/use/_mine_table.html"
     export_name = _lazy("My resources")
+    columns = [
+        *COLUMNS,
+        Column(_lazy("Views"), "view_count"),
+        Column(_lazy("Downloads"), "download_count"),
+        Column(_lazy("Uses in lessons"), "use_count"),
+        Column(_lazy("Average rating"), lambda r: r.rating_average or ""),
+        Column(_lazy("Ratings"), "rating_count"),
+    ]
 
     def get_queryset(self):
         return queries.mine(self.user)
@@ -190,6 +199,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         "reviewer_form": ReviewerForm(user=user) if may_manage else None,
         "decision_form": DecisionForm() if may_manage else None,
         "history": audit.entries(r) if (may_change or may_manage) else [],
+        **views_use.detail_context(request, r),  # counts the view (one INSERT)
     }
     return render(request, "resources/detail.html", ctx)
 
@@ -307,7 +317,8 @@ def file_remove(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def file_download(request: HttpRequest, pk: int) -> FileResponse:
     """A resource's file, always as a download with the type its content was sniffed as."""
-    row = get_visible_or_404(ResourceFile, request.user, pk=pk)
+    row = get_visible_or_404(ResourceFile.objects.select_related("resource"), request.user, pk=pk)
+    views_use.count_download(request, row.resource)  # one INSERT, once a day per viewer
     return stored_file_response(row.file, row.name, row.content_type)
 
 
