@@ -152,7 +152,7 @@ def remove_rating(*, actor, rating: Rating) -> None:
     """Withdraw one's rating."""
     row = Rating.objects.select_for_update().get(pk=rating.pk)
     require(actor, "delete", row)
-    Resource.objects.select_for_update().filter(pk=row.resource_id).update(
+    Resource.objects.filter(pk=row.resource_id).update(
         rating_count=F("rating_count") - 1, rating_sum=F("rating_sum") - row.score
     )
     audit.record(actor, row, Action.DELETE, {"score": [row.score, None]})

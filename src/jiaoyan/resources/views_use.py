@@ -65,8 +65,10 @@ def detail_context(request: HttpRequest, resource: Resource) -> dict[str, Any]:
     sees_uses = author or can(user, "manage", resource)
     return {
         "use": {
-            "favourite": Favourite.objects.filter(resource=resource, user=user).first(),
-            "rating": Rating.objects.filter(resource=resource, user=user).first(),
+            "favourite": Favourite.objects.visible_to(user)
+            .filter(resource=resource, user=user)
+            .first(),
+            "rating": Rating.objects.visible_to(user).filter(resource=resource, user=user).first(),
             "may_rate": not author,
             "comments": comments,
             "applications": (
@@ -79,7 +81,9 @@ def detail_context(request: HttpRequest, resource: Resource) -> dict[str, Any]:
                 else None
             ),
             "my_uses": list(
-                Application.objects.filter(resource=resource, user=user).order_by("-day")[:5]
+                Application.objects.visible_to(user)
+                .filter(resource=resource, user=user)
+                .order_by("-day")[:5]
             ),
             "rating_form": RatingForm(),
             "comment_form": CommentForm(),
@@ -254,8 +258,10 @@ def home_panel(request: HttpRequest) -> dict[str, Any] | None:
     if getattr(request.user, "person", None) is None:
         return None
     term = term_of(timezone.localdate())
-    figures = ResourceTermStats.objects.filter(
-        term=term.start, resource_id__in=queries.mine(request.user).values("pk")
+    figures = (
+        ResourceTermStats.objects.visible_to(request.user).filter(
+            term=term.start, resource_id__in=queries.mine(request.user).values("pk")
+        )
     ).aggregate(views=Sum("views"), downloads=Sum("downloads"), uses=Sum("uses"))
     if not any(figures.values()):
         return None
