@@ -44,7 +44,7 @@ PAGES = [
     Page(
         "resource page (reader, view counted)",
         lambda c: f"/resources/{published_resource(c)}/",
-        user="teacher",
+        user="city_admin",
     ),
     Page(
         "api resource comments",
