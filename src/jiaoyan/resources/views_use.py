@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
+from jiaoyan.core import home
 from jiaoyan.core.forms import FilterForm
 from jiaoyan.core.lists import SortOption
 from jiaoyan.core.pages import Column, ListPage, creating, post_action, post_form
@@ -254,20 +255,22 @@ favourites = Favourites.as_view()
 
 def home_panel(request: HttpRequest) -> dict[str, Any] | None:
     """ "Your resources were viewed 1,234 times this term, used 56 times": the term's
-    figures of the resources the viewer wrote (read from the aggregated term table)."""
+    figures of the resources the viewer wrote (read from the aggregated term table, which
+    the hits job refreshes every few minutes: kept for the viewer like a region's
+    figures, ``home.memo``)."""
     if getattr(request.user, "person", None) is None:
         return None
     term = term_of(timezone.localdate())
-    figures = (
-        ResourceTermStats.objects.visible_to(request.user).filter(
-            term=term.start, resource_id__in=queries.mine(request.user).values("pk")
+
+    def compute() -> dict[str, int]:
+        figures = (
+            ResourceTermStats.objects.visible_to(request.user)
+            .filter(term=term.start, resource_id__in=queries.mine(request.user).values("pk"))
+            .aggregate(views=Sum("views"), downloads=Sum("downloads"), uses=Sum("uses"))
         )
-    ).aggregate(views=Sum("views"), downloads=Sum("downloads"), uses=Sum("uses"))
+        return {k: v or 0 for k, v in figures.items()}
+
+    figures = home.memo(request, f"resources-figures-{term.code}", compute, keep=True)
     if not any(figures.values()):
         return None
-    return {
-        "term": term,
-        "views": figures["views"] or 0,
-        "downloads": figures["downloads"] or 0,
-        "uses": figures["uses"] or 0,
-    }
+    return {"term": term, **figures}
