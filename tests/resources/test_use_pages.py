@@ -61,6 +61,14 @@ def test_a_colleague_uses_a_published_resource_and_the_author_sees_it(world, col
     # My favourites lists it.
     fav = _text(reader.get("/resources/favourites/"))
     assert r.title in fav and 'data-testid="favourite-row"' in fav
+    f = Favourite.objects.get(user=colleague)
+    resp = reader.post(f"/resources/favourites/{f.pk}/remove/", {"back": "favourites"})
+    assert resp.status_code == 302 and resp["Location"] == "/resources/favourites/"
+    assert not Favourite.objects.exists()
+    assert (
+        client_for(world.users["principal"]).post(f"/resources/{r.pk}/favourite/").status_code
+        == 302
+    )
 
     # The author reads who used it, cannot rate it, and sees the figures once counted.
     author = client_for(world.users["teacher"])
