@@ -249,3 +249,16 @@ def test_the_hits_job_is_periodic_work_started_by_the_scheduler(
     job = Job.objects.get(kind=tasks.AGGREGATE_HITS)
     assert job.status == Job.Status.SUCCEEDED and job.result["hits"] == 1
     assert _fresh(r).view_count == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_aggregation_runs_as_its_own_transaction(world, colleague):
+    """As the worker runs it (not inside a test's transaction): on PostgreSQL the count
+    and the marking read one snapshot (REPEATABLE READ), so no hit is marked uncounted."""
+    r = published(world)
+    use.count_hit(colleague, r)
+    use.count_hit(world.users["principal"], r, HitKind.DOWNLOAD)
+    assert use.aggregate_hits() == {"hits": 2, "deleted": 0}
+    fresh = _fresh(r)
+    assert (fresh.view_count, fresh.download_count) == (1, 1)
+    assert not ResourceHit.objects.filter(counted=False).exists()

@@ -24,7 +24,7 @@ import datetime as dt
 from collections import defaultdict
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, Count, F, Max, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -289,7 +289,13 @@ def aggregate_hits(*, today: dt.date | None = None, progress=None) -> dict[str, 
     hit is counted once."""
     today = today or timezone.localdate()
     counted = 0
+    outermost = not connection.in_atomic_block
     with transaction.atomic():
+        if outermost and connection.vendor == "postgresql":
+            # One snapshot for the count and the marking: a hit committed between the two
+            # statements is neither counted nor marked (it waits for the next run).
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         top = ResourceHit.objects.filter(counted=False).aggregate(m=Max("id"))["m"]
         if top is not None:
             pending = ResourceHit.objects.filter(counted=False, id__lte=top)
