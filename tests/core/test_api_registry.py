@@ -28,6 +28,18 @@ OPERATIONS = {
     ("get", "/api/v1/resource-files/{file_id}"),
     ("delete", "/api/v1/resource-files/{file_id}"),
     ("get", "/api/v1/resource-files/{file_id}/download"),
+    ("get", "/api/v1/resource-favourites"),
+    ("post", "/api/v1/resources/{resource_id}/favourites"),
+    ("delete", "/api/v1/resource-favourites/{favourite_id}"),
+    ("get", "/api/v1/resources/{resource_id}/ratings"),
+    ("post", "/api/v1/resources/{resource_id}/ratings"),
+    ("delete", "/api/v1/resource-ratings/{rating_id}"),
+    ("get", "/api/v1/resources/{resource_id}/comments"),
+    ("post", "/api/v1/resources/{resource_id}/comments"),
+    ("delete", "/api/v1/resource-comments/{comment_id}"),
+    ("get", "/api/v1/resources/{resource_id}/applications"),
+    ("post", "/api/v1/resources/{resource_id}/applications"),
+    ("delete", "/api/v1/resource-applications/{application_id}"),
     ("get", "/api/v1/reviews"),
     ("get", "/api/v1/reviews/{review_id}"),
     ("delete", "/api/v1/reviews/{review_id}"),
@@ -252,6 +264,7 @@ APP_ROUTERS = [
     "jiaoyan.training.api.router",
     "jiaoyan.resources.api.router",
     "jiaoyan.resources.api_rounds.router",
+    "jiaoyan.resources.api_use.router",
 ]
 
 

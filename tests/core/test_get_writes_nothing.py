@@ -12,7 +12,8 @@ are covered as soon as they exist (give it a scope case, or a value in ``BY_NAME
 
 The only rows a GET may add or change are listed in ``ALLOWED`` and ``WRITES_ALLOWED``: a
 log-in's session, the audit rows of a read of restricted data (``view``/``export`` — the
-read itself is the event) and an API token's "last used" stamp.
+read itself is the event), an API token's "last used" stamp, and the one pending hit
+row a resource's page or file download appends to count the view (``INSERTS_ALLOWED``).
 """
 
 from __future__ import annotations
@@ -53,6 +54,10 @@ QUERY_OF = {
 ALLOWED = {
     "sessions.Session": None,  # not counted: a log-in (force_login, the session's refresh)
     "core.AuditLog": "action NOT IN ('view', 'export')",  # audited reads are allowed
+    # A resource's page and file download count the view/download: one pending hit row
+    # (resources/use.py count_hit, at most one per account, resource, kind and day); only
+    # such rows may appear — a counted hit, or any other row of the table, may not.
+    "resources.ResourceHit": "counted OR kind NOT IN ('view', 'download')",
 }
 
 # Tables a GET's statements may write (INSERT, UPDATE or DELETE), and why: the session (a
@@ -60,6 +65,9 @@ ALLOWED = {
 # reads of restricted data pass.
 # An API token's "last used" is stamped by its authentication (at most every 5 minutes).
 WRITES_ALLOWED = {"django_session", "core_auditlog", "people_apitoken"}
+# Tables a GET may only INSERT into (never update or delete): the pending view/download
+# hits a resource's page and file download append (the aggregation is a periodic job).
+INSERTS_ALLOWED = {"resources_resourcehit"}
 
 # Routes that are not pages of ours, or that end the session.
 SKIP_ROUTES = {"accounts/logout/", "i18n/setlang/"}
@@ -105,6 +113,10 @@ PK_OF = {
     "hours/certificates/source/": "activities.Activity",
     "hours/certificates/": "hours.Certificate",
     "resources/rounds/entries/": "resources.Recommendation",
+    "resources/favourites/": "resources.Favourite",
+    "resources/ratings/": "resources.Rating",
+    "resources/comments/": "resources.Comment",
+    "resources/applications/": "resources.Application",
 }
 
 _CONVERTER = re.compile(r"<(?:(?P<conv>[^>:]+):)?(?P<name>[^>]+)>")
@@ -249,8 +261,11 @@ def _written(queries) -> set[str]:
     out = set()
     for q in queries:
         m = _WRITE.match(q["sql"])
-        if m and m.group(1) not in WRITES_ALLOWED:
-            out.add(m.group(1))
+        if not m or m.group(1) in WRITES_ALLOWED:
+            continue
+        if m.group(1) in INSERTS_ALLOWED and q["sql"].lstrip().upper().startswith("INSERT"):
+            continue
+        out.add(m.group(1))
     return out
 
 

@@ -6,11 +6,17 @@ from __future__ import annotations
 from jiaoyan.orgs.models import Stage, Subject
 from jiaoyan.resources import services
 from jiaoyan.resources.models import (
+    Application,
+    Comment,
+    Favourite,
+    Rating,
     Recommendation,
     RecommendationRound,
     Resource,
     ResourceEvent,
     ResourceFile,
+    ResourceHit,
+    ResourceTermStats,
     Review,
     ReviewRubric,
 )
@@ -229,3 +235,85 @@ register(
         marker=lambda e: e.resource.title,
     )
 )
+
+
+# --- using the library (resources/use.py): rows of 华州区's published resource -------------
+
+
+def _favourite(w):
+    from jiaoyan.resources import use
+
+    return use.add_favourite(actor=w.users["outsider"], resource=huazhou_resource(w))
+
+
+def _rating(w):
+    from jiaoyan.resources import use
+
+    return use.rate(actor=w.users["outsider"], resource=huazhou_resource(w), score=4)
+
+
+def _comment(w):
+    from jiaoyan.resources import use
+    from jiaoyan.resources.models import Comment
+
+    r = huazhou_resource(w)
+    found = Comment.objects.filter(resource=r, text="华州区的评论：很实用").first()
+    return found or use.add_comment(
+        actor=w.users["outsider"], resource=r, text="华州区的评论：很实用"
+    )
+
+
+def _application(w):
+    from jiaoyan.resources import use
+    from jiaoyan.resources.models import Application
+
+    r = huazhou_resource(w)
+    found = Application.objects.filter(resource=r).first()
+    return found or use.record_use(actor=w.users["outsider"], resource=r, note="华州区课堂上用过")
+
+
+def _hit(w):
+    from jiaoyan.resources import use
+    from jiaoyan.resources.models import ResourceHit
+
+    r = huazhou_resource(w)
+    use.count_hit(w.users["outsider"], r)
+    return ResourceHit.objects.get(resource=r, user=w.users["outsider"], kind="view")
+
+
+def _term_stats(w):
+    from jiaoyan.resources.models import ResourceTermStats
+
+    r = _application(w).resource
+    return ResourceTermStats.objects.get(resource=r)
+
+
+register(
+    ScopeCase(
+        Favourite,
+        _favourite,
+        list_page="/resources/favourites/",
+        api_list="/api/v1/resource-favourites",
+        marker=lambda f: f.resource.title,
+        personal=True,
+    )
+)
+register(ScopeCase(Rating, _rating, marker=lambda r: r.resource.title, personal=True))
+register(
+    ScopeCase(
+        Comment,
+        _comment,
+        page=lambda c: f"/resources/{c.resource_id}/",
+        marker=lambda c: c.text,
+    )
+)
+register(
+    ScopeCase(
+        Application,
+        _application,
+        page=lambda a: f"/resources/{a.resource_id}/",
+        marker=lambda a: a.note,
+    )
+)
+register(ScopeCase(ResourceHit, _hit, marker=lambda h: str(h.resource_id)))
+register(ScopeCase(ResourceTermStats, _term_stats, marker=lambda s: str(s.resource_id)))

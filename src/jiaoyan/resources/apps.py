@@ -12,7 +12,11 @@ class ResourcesConfig(core_apps.ModuleConfig):
     name = "jiaoyan.resources"
     verbose_name = _("Resource library")
 
-    routers = ("jiaoyan.resources.api.router", "jiaoyan.resources.api_rounds.router")
+    routers = (
+        "jiaoyan.resources.api.router",
+        "jiaoyan.resources.api_rounds.router",
+        "jiaoyan.resources.api_use.router",
+    )
     nav_items = (
         nav.NavItem(
             "resources",
@@ -28,6 +32,7 @@ class ResourcesConfig(core_apps.ModuleConfig):
                 "resources:create",
                 "resources:edit",
                 "resources:curriculum",
+                "resources:favourites",
             ),
         ),
         nav.NavItem(
@@ -63,6 +68,13 @@ class ResourcesConfig(core_apps.ModuleConfig):
             "resources/_home_panel.html",
             "jiaoyan.resources.panels.home_panel",
             order=30,
+            place=home.SIDE,
+        ),
+        home.HomePanel(
+            "resources-figures",
+            "resources/use/_home_panel.html",
+            "jiaoyan.resources.views_use.home_panel",
+            order=31,
             place=home.SIDE,
         ),
     )

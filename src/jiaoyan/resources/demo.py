@@ -290,6 +290,175 @@ def build_resources(ctx: DemoContext) -> None:
     ctx.log(f"resources: {len(plan)} resources, {len(reviews)} reviews, {len(files)} files")
 
 
+# --- use: favourites, ratings, comments, applications, views and downloads ----------------
+
+#: Views of the published resources in all (city: about 2,000,000, as the issue asks),
+#: written as aggregated counts (what the hits job leaves), plus a few pending hits of today.
+VIEWS = {"small": 20_000, "city": 2_000_000, "province": 2_000_000}
+USE_COMMENTS = [
+    "设计思路清晰，学生活动安排得很好，借鉴了。",
+    "课件很实用，分层练习正好用于我们班。",
+    "微课时长合适，重难点讲得透。",
+    "建议补充一份学生学习单。",
+    "情境导入很有启发，谢谢分享！",
+    "作业设计体现了双减要求，题量适中。",
+]
+USE_NOTES = ["七年级（2）班新授课使用", "复习课上作为导入", "教研组集体备课时参考", "", ""]
+PENDING_HITS = {"small": 300, "city": 5_000, "province": 5_000}
+
+
+@step(54)
+def build_resource_use(ctx: DemoContext) -> None:
+    """Favourites, ratings, comments and applications of the published resources by
+    teachers of their county, their view and download counts (in all and per term), and
+    a few of today's hits still pending for the aggregation job."""
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from jiaoyan.observations.terms import term_of
+
+    from .models import (
+        Application,
+        Comment,
+        Favourite,
+        HitKind,
+        Rating,
+        ResourceHit,
+        ResourceTermStats,
+    )
+
+    rng = ctx.rng
+    published = list(
+        Resource.objects.filter(status=Status.PUBLISHED)
+        .select_related("org_unit")
+        .order_by("id")
+        .only("id", "org_unit__path", "created_by_id", "published_at")
+    )
+    if not published:
+        ctx.log("resources: nothing published; no use figures")
+        return
+    authors: dict[int, set[int]] = defaultdict(set)
+    Through = Resource.authors.through
+    for rid, uid in Through.objects.filter(person__user__isnull=False).values_list(
+        "resource_id", "person__user_id"
+    ):
+        authors[rid].add(uid)
+    # Readers: teachers and researchers with accounts, by county.
+    readers: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    names = dict(get_user_model().objects.values_list("pk", "person__name"))
+    seen: set[int] = set()
+    for uid, path in (
+        RoleAssignment.objects.filter(
+            role__in=[Role.TEACHER, Role.RESEARCHER], is_active=True, person__user__isnull=False
+        )
+        .values_list("person__user_id", "org_unit__path")
+        .order_by("person__user_id", "id")
+    ):
+        if uid in seen:
+            continue  # one county per reader (their first seat), each reader once
+        seen.add(uid)
+        county = "/".join(path.strip("/").split("/")[:3])
+        readers[county].append((uid, names.get(uid) or ""))
+    everyone = [r for rs in readers.values() for r in rs]
+    if not everyone:
+        ctx.log("resources: no readers with accounts; no use figures")
+        return
+    today = timezone.localdate()
+    this_term = term_of(today)
+    last_term = this_term.previous()
+    weights = [rng.paretovariate(1.4) for _ in published]
+    scale = VIEWS.get(ctx.scale.name, 20_000) / sum(weights)
+    favourites, ratings, comments, applications, stats, hits = [], [], [], [], [], []
+    for r, weight in zip(published, weights, strict=True):
+        county = "/".join(r.org_unit.path.strip("/").split("/")[:3])
+        pool = [u for u in readers.get(county, everyone) if u[0] not in authors[r.pk]]
+        pool = pool or [u for u in everyone if u[0] not in authors[r.pk]]
+        if not pool:
+            continue
+        views = max(1, int(weight * scale))
+        downloads = int(views * rng.uniform(0.05, 0.2))
+        share = rng.uniform(0.3, 0.7)  # of this term
+        picks = rng.sample(pool, min(len(pool), 12))
+        for uid, _name in picks[: rng.randint(0, 4)]:
+            favourites.append(Favourite(resource_id=r.pk, user_id=uid, created_at=ctx.now))
+        scores = []
+        for uid, _name in picks[4 : 4 + rng.randint(0, 6)]:
+            score = rng.choices([2, 3, 4, 5], weights=[1, 3, 6, 5])[0]
+            scores.append(score)
+            ratings.append(
+                Rating(
+                    resource_id=r.pk,
+                    user_id=uid,
+                    score=score,
+                    created_at=ctx.now,
+                    updated_at=ctx.now,
+                )
+            )
+        for uid, name in picks[: rng.randint(0, 3)]:
+            comments.append(
+                Comment(
+                    resource_id=r.pk,
+                    user_id=uid,
+                    user_name=name[:50],
+                    text=rng.choice(USE_COMMENTS),
+                    created_at=ctx.now - dt.timedelta(days=rng.randint(0, 60)),
+                )
+            )
+        uses = {this_term.start: 0, last_term.start: 0}
+        for uid, name in picks[6 : 6 + rng.randint(0, 5)]:
+            day = today - dt.timedelta(days=rng.randint(0, 200))
+            term = term_of(day).start
+            if term not in uses:
+                continue
+            uses[term] += 1
+            applications.append(
+                Application(
+                    resource_id=r.pk,
+                    user_id=uid,
+                    user_name=name[:50],
+                    day=day,
+                    note=rng.choice(USE_NOTES),
+                )
+            )
+        for term, part in ((this_term.start, share), (last_term.start, 1 - share)):
+            stats.append(
+                ResourceTermStats(
+                    resource_id=r.pk,
+                    term=term,
+                    views=int(views * part),
+                    downloads=int(downloads * part),
+                    uses=uses[term],
+                )
+            )
+        r.view_count = int(views * share) + int(views * (1 - share))
+        r.download_count = int(downloads * share) + int(downloads * (1 - share))
+        r.use_count = sum(uses.values())
+        r.rating_count, r.rating_sum = len(scores), sum(scores)
+    limit = PENDING_HITS.get(ctx.scale.name, 300)
+    for r in rng.sample(published, min(len(published), max(1, limit // 5))):
+        for uid, _name in rng.sample(everyone, min(len(everyone), 5)):
+            hits.append(ResourceHit(resource_id=r.pk, kind=HitKind.VIEW, day=today, user_id=uid))
+    bulk.bulk_update(
+        Resource,
+        published,
+        ["view_count", "download_count", "use_count", "rating_count", "rating_sum"],
+    )
+    for model, rows in (
+        (Favourite, favourites),
+        (Rating, ratings),
+        (Comment, comments),
+        (Application, applications),
+        (ResourceTermStats, stats),
+        (ResourceHit, hits),
+    ):
+        bulk.bulk_insert(model, rows)
+    ctx.log(
+        f"resources: {sum(r.view_count for r in published)} views counted, "
+        f"{len(favourites)} favourites, {len(ratings)} ratings, {len(comments)} comments, "
+        f"{len(applications)} uses in lessons, {len(hits)} hits pending"
+    )
+
+
 @step(53)
 def build_recommendation_round(ctx: DemoContext) -> None:
     """One recommendation round of the demo city's bureau (2026 优课), open: schools have

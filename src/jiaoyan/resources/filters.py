@@ -10,9 +10,13 @@ from jiaoyan.orgs.models import Stage, Subject
 
 from .models import Kind, Resource, Review, Status
 
+#: The tie-break of a searched library: uses in lessons (resources/use.py), newest first.
+USE_TIE_BREAK = ("-use_count", "-published_at")
+
 
 class ResourceFilter(df.FilterSet):
-    q = fulltext_filter(_("title, summary, authors, themes …"))
+    # Best match first; among equal matches, the most used in lessons.
+    q = fulltext_filter(_("title, summary, authors, themes …"), then=USE_TIE_BREAK)
     kind = df.ChoiceFilter(label=_("Kind"), choices=Kind.choices, empty_label=_("All kinds"))
     stage = df.ModelChoiceFilter(
         label=_("Stage"), queryset=Stage.objects.all(), empty_label=_("All stages")

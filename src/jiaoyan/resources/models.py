@@ -241,6 +241,13 @@ class Resource(Versioned, Timestamped, SubjectStageOptional, models.Model):
     created_by = user_ref(_("created by"))
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
     published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+    # Use figures (resources/use.py): views and downloads are added by the periodic
+    # aggregation of ResourceHit rows; uses and ratings by their services.
+    view_count = models.PositiveIntegerField(_("views"), default=0)
+    download_count = models.PositiveIntegerField(_("downloads"), default=0)
+    use_count = models.PositiveIntegerField(_("uses in lessons"), default=0)
+    rating_count = models.PositiveIntegerField(_("ratings"), default=0)
+    rating_sum = models.PositiveIntegerField(_("sum of ratings"), default=0)
 
     objects = ScopedQuerySet.as_manager()
 
@@ -266,6 +273,11 @@ class Resource(Versioned, Timestamped, SubjectStageOptional, models.Model):
     @property
     def editable(self) -> bool:
         return self.status in EDITABLE
+
+    @property
+    def rating_average(self) -> float | None:
+        """The mean of its ratings (1–5), one decimal; None before the first."""
+        return round(self.rating_sum / self.rating_count, 1) if self.rating_count else None
 
 
 def _follows_resource(user) -> Q | None:
@@ -507,6 +519,295 @@ class ResourceEvent(models.Model):
 
     def __str__(self) -> str:
         return self.get_step_display()
+
+
+# --- use: favourites, ratings, comments, applications, views and downloads --------------
+# (services in use.py; see its docstring for who may do what)
+
+
+def _person_id(user) -> int | None:
+    return getattr(getattr(user, "person", None), "pk", None)
+
+
+def _published_visible(user, resource_id) -> bool:
+    return (
+        Resource.objects.visible_to(user).filter(pk=resource_id, status=Status.PUBLISHED).exists()
+    )
+
+
+def _own_use_check(user, action, row) -> bool | None:
+    """Favourites, ratings and applications: added by whoever sees the published
+    resource, changed and removed by their owner only."""
+    if action == "add":
+        return _published_visible(user, row.resource_id)
+    if action in ("change", "delete"):
+        return row.user_id == user.pk
+    return None
+
+
+def _comment_check(user, action, row) -> bool | None:
+    """Comments: written by whoever sees the published resource; removed by their writer
+    or (by the ``delete`` rule) a manager of the resource's unit; never edited."""
+    if action == "add":
+        return _published_visible(user, row.resource_id)
+    if action == "change":
+        return False
+    if action == "delete" and row.user_id == user.pk:
+        return True
+    return None
+
+
+def _own_rows(user) -> Q | None:
+    """Rows the user made, of resources they still see."""
+    return Q(user_id=user.pk) & _follows_resource(user)
+
+
+def _applications_visible(user) -> Q | None:
+    """An application: its maker, and the resource's authors (the managers of the unit's
+    subtree by the ``view`` rule)."""
+    return Q(user_id=user.pk) | Q(
+        resource_id__in_ids=Resource.objects.filter(_authored_q(user)).values("pk")
+    )
+
+
+def _authored_rows(user) -> Q | None:
+    return Q(resource_id__in_ids=Resource.objects.filter(_authored_q(user)).values("pk"))
+
+
+@scoped(
+    path="resource__org_unit__path",
+    rules={"view": ()},
+    grants=False,
+    check=_own_use_check,
+    visible=_own_rows,
+)
+class Favourite(models.Model):
+    """收藏: a resource someone keeps in their favourites (one row per person and
+    resource)."""
+
+    resource = models.ForeignKey(
+        Resource, verbose_name=_("resource"), on_delete=models.CASCADE, related_name="+"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("account"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("added at"), default=timezone.now)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("favourite")
+        verbose_name_plural = _("favourites")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "-created_at", "-id"], name="favourite_user")]
+        constraints = [
+            models.UniqueConstraint(fields=["resource", "user"], name="favourite_one_per_user")
+        ]
+
+    def __str__(self) -> str:
+        return str(self.resource)
+
+
+@scoped(
+    path="resource__org_unit__path",
+    rules={"view": ()},
+    grants=False,
+    check=_own_use_check,
+    visible=_own_rows,
+)
+class Rating(Timestamped, models.Model):
+    """评分: one person's rating of a published resource, 1 to 5 (one per person,
+    changeable). Others see only the average and the count (kept on the resource)."""
+
+    resource = models.ForeignKey(
+        Resource, verbose_name=_("resource"), on_delete=models.CASCADE, related_name="+"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("account"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    score = models.PositiveSmallIntegerField(_("rating"))
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("rating")
+        verbose_name_plural = _("ratings")
+        ordering = ["resource_id", "-updated_at", "-id"]
+        indexes = [models.Index(fields=["user", "-updated_at"], name="rating_user")]
+        constraints = [
+            models.UniqueConstraint(fields=["resource", "user"], name="rating_one_per_user"),
+            models.CheckConstraint(
+                condition=Q(score__gte=1, score__lte=5), name="rating_one_to_five"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.resource} · {self.score}"
+
+
+@scoped(
+    path="resource__org_unit__path",
+    rules={"view": (), "delete": MANAGERS},
+    grants=False,
+    check=_comment_check,
+    visible=_follows_resource,
+)
+class Comment(models.Model):
+    """评论: a comment on a published resource, read by everyone who sees it; removed by
+    its writer or a manager of the resource's unit."""
+
+    resource = models.ForeignKey(
+        Resource, verbose_name=_("resource"), on_delete=models.CASCADE, related_name="+"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("written by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    user_name = models.CharField(_("written by"), max_length=50)
+    text = models.TextField(pgettext_lazy("resource comment", "Comment"))
+    created_at = models.DateTimeField(_("written at"), default=timezone.now)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("comment")
+        verbose_name_plural = _("comments")
+        ordering = ["resource_id", "-created_at", "-id"]
+        indexes = [models.Index(fields=["resource", "-created_at", "-id"], name="comment_resource")]
+
+    def __str__(self) -> str:
+        return self.text[:40]
+
+
+@scoped(
+    path="resource__org_unit__path",
+    rules={"view": MANAGERS},
+    grants=False,
+    check=_own_use_check,
+    visible=_applications_visible,
+)
+class Application(models.Model):
+    """应用: "I used this in my lesson" — a teacher's record that they used a published
+    resource on a day (at most one per person, resource and day), with an optional note.
+    Listed on the resource's page for its authors and the unit's managers."""
+
+    resource = models.ForeignKey(
+        Resource, verbose_name=_("resource"), on_delete=models.CASCADE, related_name="+"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("used by"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    user_name = models.CharField(_("used by"), max_length=50)
+    day = models.DateField(_("used on"))
+    note = models.TextField(_("note"), blank=True)
+    created_at = models.DateTimeField(_("recorded at"), default=timezone.now)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("application in a lesson")
+        verbose_name_plural = _("applications in lessons")
+        ordering = ["resource_id", "-day", "-id"]
+        indexes = [
+            models.Index(fields=["resource", "-day", "-id"], name="application_resource"),
+            models.Index(fields=["user", "-day"], name="application_user"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["resource", "user", "day"], name="application_one_per_day"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.resource} · {self.day}"
+
+
+class HitKind(models.TextChoices):
+    VIEW = "view", pgettext_lazy("resource hit", "View")
+    DOWNLOAD = "download", pgettext_lazy("resource hit", "Download")
+
+
+@scoped(
+    path="resource__org_unit__path", rules={"view": MANAGERS}, grants=False, visible=_authored_rows
+)
+class ResourceHit(models.Model):
+    """A view or download of a resource, not yet aggregated: appended by the page in one
+    ``INSERT … ON CONFLICT DO NOTHING`` (at most one per account, resource, kind and
+    day), counted into the resource's figures by the periodic ``resources.aggregate_hits``
+    job and deleted once its day is over and it is counted."""
+
+    resource = models.ForeignKey(
+        Resource, verbose_name=_("resource"), on_delete=models.CASCADE, related_name="+"
+    )
+    kind = models.CharField(_("kind"), max_length=8, choices=HitKind.choices)
+    day = models.DateField(_("day"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("account"),
+        null=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    counted = models.BooleanField(_("counted"), default=False)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("resource hit")
+        verbose_name_plural = _("resource hits")
+        ordering = ["id"]
+        indexes = [models.Index(fields=["counted", "id"], name="resourcehit_pending")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["resource", "kind", "day", "user"], name="resourcehit_once_a_day"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.resource_id} · {self.kind} · {self.day}"
+
+
+@scoped(
+    path="resource__org_unit__path", rules={"view": MANAGERS}, grants=False, visible=_authored_rows
+)
+class ResourceTermStats(models.Model):
+    """A resource's figures in one school term (identified by its first day, as
+    ``observations.terms``): views, downloads (aggregated from hits) and uses in lessons
+    — what authors read as "your resources were viewed … times this term"."""
+
+    resource = models.ForeignKey(
+        Resource, verbose_name=_("resource"), on_delete=models.CASCADE, related_name="+"
+    )
+    term = models.DateField(_("term"))
+    views = models.PositiveIntegerField(_("views"), default=0)
+    downloads = models.PositiveIntegerField(_("downloads"), default=0)
+    uses = models.PositiveIntegerField(_("uses in lessons"), default=0)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("resource figures of a term")
+        verbose_name_plural = _("resource figures of terms")
+        ordering = ["resource_id", "-term"]
+        indexes = [models.Index(fields=["term", "resource"], name="resourcestats_term")]
+        constraints = [
+            models.UniqueConstraint(fields=["resource", "term"], name="resourcestats_one_per_term")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.resource_id} · {self.term}"
 
 
 # --- recommendation rounds (评优/推荐) -------------------------------------------------------

@@ -10,6 +10,7 @@ from ninja import Field, FilterLookup, FilterSchema, Schema
 
 from jiaoyan.core import search
 
+from .filters import USE_TIE_BREAK
 from .models import Decision, Kind, Review, Status, Visibility
 
 
@@ -35,6 +36,11 @@ class ResourceOut(Schema):
     published_at: dt.datetime | None
     created_at: dt.datetime
     version: int
+    view_count: int
+    download_count: int
+    use_count: int
+    rating_count: int
+    rating_average: float | None
 
     @staticmethod
     def resolve_author_ids(obj) -> list[int]:
@@ -93,7 +99,7 @@ class ResourceFilter(FilterSchema):
     def filter(self, queryset):
         queryset = super().filter(queryset)
         text = (self.q or "").strip()
-        return search.search(queryset, text) if text else queryset
+        return search.search(queryset, text, then=USE_TIE_BREAK) if text else queryset
 
 
 class SubmitIn(Schema):

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from . import views
+from . import views, views_use
 
 app_name = "resources"
 
@@ -22,4 +22,14 @@ urlpatterns = [
     path("<int:pk>/files/", views.attach, name="attach"),
     path("<int:pk>/reviewers/", views.assign, name="assign"),
     path("<int:pk>/decision/", views.decide, name="decide"),
+    # using a resource (views_use.py)
+    path("favourites/", views_use.favourites, name="favourites"),
+    path("favourites/<int:pk>/remove/", views_use.unfavourite, name="unfavourite"),
+    path("ratings/<int:pk>/remove/", views_use.unrate, name="unrate"),
+    path("comments/<int:pk>/remove/", views_use.comment_delete, name="comment_delete"),
+    path("applications/<int:pk>/remove/", views_use.use_delete, name="use_delete"),
+    path("<int:pk>/favourite/", views_use.favourite, name="favourite"),
+    path("<int:pk>/rate/", views_use.rate, name="rate"),
+    path("<int:pk>/comments/", views_use.comment, name="comment"),
+    path("<int:pk>/used/", views_use.record_use, name="use"),
 ]

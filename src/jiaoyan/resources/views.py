@@ -33,7 +33,7 @@ from jiaoyan.core.scope import can, get_visible_or_404, units_where
 from jiaoyan.core.uploads import may_on, upload
 from jiaoyan.people.models import Person
 
-from . import queries, rounds, services
+from . import queries, rounds, services, views_use
 from .filters import ResourceFilter, ReviewFilter
 from .forms import (
     CurriculumForm,
@@ -126,7 +126,16 @@ class Mine(Library):
     """The viewer's own resources, in every status."""
 
     template = "resources/mine.html"
+    fragment = "resources/use/_mine_table.html"
     export_name = _lazy("My resources")
+    columns = [
+        *COLUMNS,
+        Column(_lazy("Views"), "view_count"),
+        Column(_lazy("Downloads"), "download_count"),
+        Column(_lazy("Uses in lessons"), "use_count"),
+        Column(_lazy("Average rating"), lambda r: r.rating_average or ""),
+        Column(_lazy("Ratings"), "rating_count"),
+    ]
 
     def get_queryset(self):
         return queries.mine(self.user)
@@ -194,6 +203,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         "decision_form": DecisionForm() if may_manage else None,
         "history": audit.entries(r) if (may_change or may_manage) else [],
         "honours": rounds.honours(user, [r.pk]).get(r.pk, []),
+        **views_use.detail_context(request, r),  # counts the view (one INSERT)
     }
     return render(request, "resources/detail.html", ctx)
 
@@ -314,7 +324,8 @@ def file_remove(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def file_download(request: HttpRequest, pk: int) -> FileResponse:
     """A resource's file, always as a download with the type its content was sniffed as."""
-    row = get_visible_or_404(ResourceFile, request.user, pk=pk)
+    row = get_visible_or_404(ResourceFile.objects.select_related("resource"), request.user, pk=pk)
+    views_use.count_download(request, row.resource)  # one INSERT, once a day per viewer
     return stored_file_response(row.file, row.name, row.content_type)
 
 

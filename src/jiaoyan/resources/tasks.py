@@ -1,0 +1,27 @@
+"""Background work of the resource library: the periodic aggregation of view and
+download hits into the resources' figures (see ``use.py``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.utils.translation import gettext_lazy as _lazy
+
+from jiaoyan.core.jobs import job_kind, periodic
+
+AGGREGATE_HITS = "resources.aggregate_hits"
+
+
+@job_kind(
+    AGGREGATE_HITS,
+    label=_lazy("Counting resource views and downloads"),
+    phases={"counting": _lazy("Adding views and downloads to the resources")},
+)
+def aggregate_hits_job(job, progress) -> dict:
+    """Job: add the pending hits to the resources' view and download counts."""
+    from .use import aggregate_hits
+
+    return aggregate_hits(progress=progress)
+
+
+periodic(AGGREGATE_HITS, every=dt.timedelta(minutes=10))
