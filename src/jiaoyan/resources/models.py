@@ -594,7 +594,7 @@ class Favourite(models.Model):
         on_delete=models.CASCADE,
         related_name="+",
     )
-    created_at = models.DateTimeField(_("added at"), default=timezone.now)
+    created_at = models.DateTimeField(pgettext_lazy("favourite", "added at"), default=timezone.now)
 
     objects = ScopedQuerySet.as_manager()
 

@@ -134,7 +134,7 @@ class Mine(Library):
         Column(_lazy("Downloads"), "download_count"),
         Column(_lazy("Uses in lessons"), "use_count"),
         Column(_lazy("Average rating"), lambda r: r.rating_average or ""),
-        Column(_lazy("Ratings"), "rating_count"),
+        Column(pgettext_lazy("count", "Ratings"), "rating_count"),
     ]
 
     def get_queryset(self):
