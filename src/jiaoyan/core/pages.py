@@ -44,6 +44,7 @@ from django.forms import BaseForm
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from . import search
 from .errors import ServiceError
@@ -463,6 +464,33 @@ def post_form(
         success=success,
         redirect_to=redirect_to,
     )
+
+
+def post_form_view(
+    get_object: Callable[[HttpRequest, int], Any],
+    arg: str,
+    form_class: type[BaseForm],
+    service: Callable[..., Any],
+    success: Any,
+):
+    """The view of a small form on an object's page that creates something under it: the
+    object (``get_object(request, pk)``, read from ``visible_to``) is passed to
+    ``service`` as ``arg``, the form's fields as the rest (:func:`creating`), through
+    :func:`post_form`; POST only, signed in."""
+
+    @login_required
+    @require_POST
+    def view(request: HttpRequest, pk: int) -> HttpResponse:
+        obj = get_object(request, pk)
+        return post_form(
+            request,
+            form_class(request.POST),
+            creating(service, request.user, **{arg: obj}),
+            success=success,
+            redirect_to=obj,
+        )
+
+    return view
 
 
 def attempt(perform: Callable[[], Any], *, denied: bool = False) -> tuple[Any, Exception | None]:

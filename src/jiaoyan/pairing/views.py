@@ -23,6 +23,7 @@ from jiaoyan.core.pages import (
     form_page,
     post_action,
     post_form,
+    post_form_view,
     stored_file_response,
     updating,
 )
@@ -248,28 +249,22 @@ def agreement_upload(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _small_form(form_class, service, done):
-    @login_required
-    @require_POST
-    def view(request: HttpRequest, pk: int) -> HttpResponse:
-        pairing = _pairing(request, pk)
-        return post_form(
-            request,
-            form_class(request.POST),
-            creating(service, request.user, pairing=pairing),
-            success=done,
-            redirect_to=pairing,
-        )
-
-    return view
-
-
-fund_add = _small_form(FundForm, services.add_fund, _lazy("The fund was recorded."))
-person_add = _small_form(
-    PersonSentForm, services.add_person_sent, _lazy("The person sent was recorded.")
+fund_add = post_form_view(
+    _pairing, "pairing", FundForm, services.add_fund, _lazy("The fund was recorded.")
 )
-activity_link = _small_form(
-    JointActivityForm, services.link_activity, _lazy("The activity is now a joint activity.")
+person_add = post_form_view(
+    _pairing,
+    "pairing",
+    PersonSentForm,
+    services.add_person_sent,
+    _lazy("The person sent was recorded."),
+)
+activity_link = post_form_view(
+    _pairing,
+    "pairing",
+    JointActivityForm,
+    services.link_activity,
+    _lazy("The activity is now a joint activity."),
 )
 
 

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from jiaoyan.core import home
 from jiaoyan.core.forms import FilterForm
 from jiaoyan.core.lists import SortOption
-from jiaoyan.core.pages import Column, ListPage, creating, post_action, post_form
+from jiaoyan.core.pages import Column, ListPage, post_action, post_form_view
 from jiaoyan.core.scope import can, get_visible_or_404
 from jiaoyan.observations.terms import term_of
 
@@ -126,17 +126,9 @@ def unfavourite(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
-@require_POST
-def rate(request: HttpRequest, pk: int) -> HttpResponse:
-    r = _resource(request, pk)
-    return post_form(
-        request,
-        RatingForm(request.POST),
-        creating(use.rate, request.user, resource=r),
-        success=_("Your rating was recorded."),
-        redirect_to=r,
-    )
+rate = post_form_view(
+    _resource, "resource", RatingForm, use.rate, _lazy("Your rating was recorded.")
+)
 
 
 @login_required
@@ -151,17 +143,9 @@ def unrate(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
-@require_POST
-def comment(request: HttpRequest, pk: int) -> HttpResponse:
-    r = _resource(request, pk)
-    return post_form(
-        request,
-        CommentForm(request.POST),
-        creating(use.add_comment, request.user, resource=r),
-        success=_("Your comment was added."),
-        redirect_to=r,
-    )
+comment = post_form_view(
+    _resource, "resource", CommentForm, use.add_comment, _lazy("Your comment was added.")
+)
 
 
 @login_required
@@ -176,17 +160,13 @@ def comment_delete(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
-@require_POST
-def record_use(request: HttpRequest, pk: int) -> HttpResponse:
-    r = _resource(request, pk)
-    return post_form(
-        request,
-        UseForm(request.POST),
-        creating(use.record_use, request.user, resource=r),
-        success=_("Recorded: you used this resource in your lesson."),
-        redirect_to=r,
-    )
+record_use = post_form_view(
+    _resource,
+    "resource",
+    UseForm,
+    use.record_use,
+    _lazy("Recorded: you used this resource in your lesson."),
+)
 
 
 @login_required
