@@ -15,6 +15,8 @@ OPERATIONS = {
     ("post", "/api/v1/review-rubrics"),
     ("get", "/api/v1/review-rubrics/{rubric_id}"),
     ("patch", "/api/v1/review-rubrics/{rubric_id}"),
+    ("post", "/api/v1/review-rubrics/{rubric_id}/retire"),
+    ("post", "/api/v1/review-rubrics/{rubric_id}/restore"),
     ("get", "/api/v1/resources"),
     ("post", "/api/v1/resources"),
     ("get", "/api/v1/resources/{resource_id}"),

@@ -50,6 +50,7 @@ ITEMS = pgettext_lazy("unit of measure", "items")  # 项
 HOURS = pgettext_lazy("unit of measure", "class hours")  # 学时
 POINTS = pgettext_lazy("unit of measure", "points")  # 分
 YUAN = pgettext_lazy("unit of measure", "yuan")  # 元
+DAYS = pgettext_lazy("unit of measure", "days")  # 天
 PERCENT = "%"
 
 

@@ -167,4 +167,18 @@ rubrics.list(
     ReviewRubricPatch,
     summary="Change a rubric (reviews already assigned keep their criteria)",
     name="update_review_rubric",
+).action(
+    "retire",
+    services.retire_rubric,
+    body=SubmitIn,
+    optional=True,
+    summary="Retire a rubric (resources submitted from now on use another)",
+    name="retire_review_rubric",
+).action(
+    "restore",
+    services.restore_rubric,
+    body=SubmitIn,
+    optional=True,
+    summary="Put a retired rubric back in use",
+    name="restore_review_rubric",
 )

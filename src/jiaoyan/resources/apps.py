@@ -8,6 +8,27 @@ def _has_person(user) -> bool:
     return getattr(user, "person", None) is not None
 
 
+def _manages(user) -> bool:
+    """Who reads the library's statistics: its managers somewhere (no query)."""
+    from jiaoyan.core.scope import user_scopes
+
+    from .models import MANAGERS
+
+    if getattr(user, "is_superuser", False):
+        return True
+    return any(s.role in MANAGERS for s in user_scopes(user))
+
+
+def _keeps_rubrics(user) -> bool:
+    """Who keeps review rubrics: the admins and researchers of a unit (no query)."""
+    from jiaoyan.core.roles import ADMINS, Role
+    from jiaoyan.core.scope import user_scopes
+
+    if getattr(user, "is_superuser", False):
+        return True
+    return any(s.role in ADMINS | {Role.RESEARCHER} for s in user_scopes(user))
+
+
 class ResourcesConfig(core_apps.ModuleConfig):
     name = "jiaoyan.resources"
     verbose_name = _("Resource library")
@@ -60,6 +81,24 @@ class ResourcesConfig(core_apps.ModuleConfig):
                 "resources:round_received",
                 "resources:round_results",
             ),
+        ),
+        nav.NavItem(
+            "resources-statistics",
+            _("Library statistics"),
+            "resources:statistics",
+            order=51,
+            section=nav.RESEARCH,
+            visible=_manages,
+            active_for=("resources:statistics",),
+        ),
+        nav.NavItem(
+            "resources-rubrics",
+            _("Review rubrics"),
+            "resources:rubrics",
+            order=52,
+            section=nav.RESEARCH,
+            visible=_keeps_rubrics,
+            active_for=("resources:rubric",),
         ),
     )
     home_panels = (

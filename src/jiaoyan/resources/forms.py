@@ -96,6 +96,13 @@ class DecisionForm(StyledForm):
     )
 
 
+def _criterion_label(c: dict) -> str:
+    """``name（max）``, with the weight when it is not 1: ``name（25 × 1.5）``."""
+    weight = c.get("weight", 1)
+    extra = f" × {weight:g}" if weight != 1 else ""
+    return f"{c['name']}（{c['max']:g}{extra}）"
+
+
 class ReviewForm(StyledForm):
     """One score field per criterion of the review's rubric copy, a comment and a
     recommendation."""
@@ -112,7 +119,7 @@ class ReviewForm(StyledForm):
         self.criteria = list(review.criteria)
         for n, c in enumerate(self.criteria):
             self.fields[f"score_{n}"] = forms.DecimalField(
-                label=f"{c['name']}（{c['max']:g}）",
+                label=_criterion_label(c),
                 required=False,
                 max_digits=6,
                 decimal_places=1,

@@ -387,7 +387,8 @@ class ReviewRubric(Versioned, Timestamped, models.Model):
 
     @property
     def total(self) -> float:
-        return float(sum(c["max"] for c in self.criteria))
+        """The highest total: each criterion's highest score times its weight."""
+        return float(sum(c["max"] * c.get("weight", 1) for c in self.criteria))
 
 
 class Decision(models.TextChoices):

@@ -10,8 +10,8 @@ from ninja import Field, FilterLookup, FilterSchema, Schema
 
 from jiaoyan.core import search
 
-from .filters import USE_TIE_BREAK
-from .models import Decision, Kind, Review, Status, Visibility
+from .filters import USE_TIE_BREAK, honoured_q
+from .models import Decision, Honour, Kind, Review, Status, Visibility
 
 
 class ResourceOut(Schema):
@@ -92,6 +92,12 @@ class ResourceFilter(FilterSchema):
     stage: Annotated[int | None, FilterLookup("stage_id")] = None
     subject: Annotated[int | None, FilterLookup("subject_id")] = None
     org_unit: Annotated[int | None, FilterLookup("org_unit_id")] = None
+    honour: Honour | None = Field(
+        None, description="honoured at this level (校优/县优/市优 …) in an announced round"
+    )
+
+    def filter_honour(self, value) -> Q:
+        return honoured_q(value) if value else Q()
 
     def filter_q(self, value) -> Q:
         return Q()  # not a condition: filter() joins the ranked matches (core.search)
@@ -170,6 +176,7 @@ class ReviewFilter(FilterSchema):
 class ReviewCriterionIn(Schema):
     name: str = Field(..., max_length=100)
     max: float = Field(..., gt=0, le=1000)
+    weight: float = Field(1, gt=0, le=100, description="the score counts this many times")
 
 
 class ReviewRubricOut(Schema):

@@ -499,6 +499,15 @@ def _score(value: Any, maximum: float, name: str) -> Decimal:
     return score.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
+def weighted_total(criteria: list[dict[str, Any]], scores: Mapping[str, Decimal]) -> Decimal:
+    """The sum of each criterion's score times its weight (1 when the criterion has
+    none), to one decimal."""
+    total = sum(
+        (scores[c["name"]] * Decimal(str(c.get("weight", 1))) for c in criteria), Decimal(0)
+    )
+    return total.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
 @transaction.atomic
 def record_review(
     *,
@@ -539,7 +548,7 @@ def record_review(
     first = review.status != Review.State.DONE
     before = audit.snapshot(review, ["total", "recommendation", "comment"])
     review.scores = {k: float(v) for k, v in clean.items()}
-    review.total = sum(clean.values(), Decimal(0))
+    review.total = weighted_total(review.criteria, clean)
     review.comment = comment
     review.recommendation = recommendation
     review.status = Review.State.DONE
@@ -692,22 +701,51 @@ def rename_curriculum_node(
     return node
 
 
+#: The most criteria a rubric has, and the bounds of a criterion's highest score and weight.
+MAX_CRITERIA = 30
+MAX_SCORE = 1000
+MAX_WEIGHT = 100
+
+
+def _number(value: Any) -> float | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        number = float(str(value).strip())
+    except (TypeError, ValueError):
+        return float("nan")
+    return number
+
+
 def _clean_criteria(criteria: Any) -> list[dict[str, Any]]:
+    """A rubric's criteria: each a name (unique), its highest score (0 < max ≤ 1000) and
+    its weight (0 < weight ≤ 100; 1 when not given) — a review's total is the sum of
+    each score times its weight."""
     rows = [c if isinstance(c, Mapping) else dict(c) for c in (criteria or [])]
     if not rows:
         raise ServiceError(_("Give at least one criterion."), field="criteria")
+    if len(rows) > MAX_CRITERIA:
+        raise ServiceError(
+            _("A rubric has at most %(n)d criteria.") % {"n": MAX_CRITERIA}, field="criteria"
+        )
     out, seen = [], set()
     for row in rows:
         name = clean_text(
             row.get("name"), field="criteria", label=_("Criterion"), limit=100, required=True
         )
-        try:
-            most = float(row.get("max"))
-        except (TypeError, ValueError):
-            most = 0
-        if not 0 < most <= 1000:
+        most = _number(row.get("max"))
+        if most is None or not 0 < most <= MAX_SCORE:
             raise ServiceError(
                 _("The highest score of “%(name)s” must be between 0 and 1000.") % {"name": name},
+                field="criteria",
+            )
+        weight = _number(row.get("weight"))
+        if weight is None:
+            weight = 1.0
+        if not 0 < weight <= MAX_WEIGHT:
+            raise ServiceError(
+                _("The weight of “%(name)s” must be a positive number up to %(most)s.")
+                % {"name": name, "most": MAX_WEIGHT},
                 field="criteria",
             )
         if name in seen:
@@ -715,8 +753,19 @@ def _clean_criteria(criteria: Any) -> list[dict[str, Any]]:
                 _("Two criteria are named “%(name)s”.") % {"name": name}, field="criteria"
             )
         seen.add(name)
-        out.append({"name": name, "max": most})
+        out.append({"name": name, "max": most, "weight": weight})
     return out
+
+
+def _unit_rubric_name_free(rubric: ReviewRubric) -> None:
+    clash = ReviewRubric.objects.filter(org_unit_id=rubric.org_unit_id, name=rubric.name)
+    if rubric.pk:
+        clash = clash.exclude(pk=rubric.pk)
+    if clash.exists():
+        raise ServiceError(
+            _("The unit already has a rubric named “%(name)s”.") % {"name": rubric.name},
+            field="name",
+        )
 
 
 @transaction.atomic
@@ -731,6 +780,7 @@ def create_rubric(
     require(actor, "add", rubric)
     rubric.name = clean_text(name, field="name", label=_("Name"), limit=100, required=True)
     rubric.criteria = _clean_criteria(criteria)
+    _unit_rubric_name_free(rubric)
     rubric.save()
     audit.record(actor, rubric, Action.CREATE, {"name": [None, rubric.name]})
     return rubric
@@ -749,6 +799,35 @@ def update_rubric(
         )
     if "criteria" in clean:
         clean["criteria"] = _clean_criteria(clean["criteria"])
+    if "is_active" in clean:
+        clean["is_active"] = bool(clean["is_active"])
+    if "name" in clean:
+        _unit_rubric_name_free(
+            ReviewRubric(pk=rubric.pk, org_unit_id=rubric.org_unit_id, name=clean["name"])
+        )
     fields = [f for f in ("name", "criteria", "is_active") if f in clean]
     apply_changes(actor, rubric, clean, fields, expected_version=expected_version)
     return rubric
+
+
+def retire_rubric(
+    *, actor, rubric: ReviewRubric, expected_version: int | None = None
+) -> ReviewRubric:
+    """Take a rubric out of use: resources submitted from now on are reviewed against the
+    nearest other rubric in use above them; reviews already assigned keep their criteria."""
+    if not rubric.is_active:
+        raise ServiceError(_("The rubric is already retired."))
+    return update_rubric(
+        actor=actor, rubric=rubric, data={"is_active": False}, expected_version=expected_version
+    )
+
+
+def restore_rubric(
+    *, actor, rubric: ReviewRubric, expected_version: int | None = None
+) -> ReviewRubric:
+    """Put a retired rubric back in use."""
+    if rubric.is_active:
+        raise ServiceError(_("The rubric is in use."))
+    return update_rubric(
+        actor=actor, rubric=rubric, data={"is_active": True}, expected_version=expected_version
+    )

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from . import views, views_use
+from . import views, views_rubrics, views_stats, views_use
 
 app_name = "resources"
 
@@ -13,6 +13,12 @@ urlpatterns = [
     path("reviews/<int:pk>/remove/", views.unassign, name="unassign"),
     path("rounds/", include("jiaoyan.resources.urls_rounds")),
     path("curriculum/", views.curriculum, name="curriculum"),
+    path("statistics/", views_stats.statistics, name="statistics"),
+    path("rubrics/", views_rubrics.rubric_list, name="rubrics"),
+    path("rubrics/new/", views_rubrics.rubric_create, name="rubric_create"),
+    path("rubrics/<int:pk>/edit/", views_rubrics.rubric_edit, name="rubric_edit"),
+    path("rubrics/<int:pk>/retire/", views_rubrics.rubric_retire, name="rubric_retire"),
+    path("rubrics/<int:pk>/restore/", views_rubrics.rubric_restore, name="rubric_restore"),
     path("files/<int:pk>/", views.file_download, name="file"),
     path("files/<int:pk>/remove/", views.file_remove, name="file_remove"),
     path("<int:pk>/", views.detail, name="detail"),
