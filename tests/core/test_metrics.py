@@ -53,6 +53,10 @@ KEYS = {
     "communities.consortium_schools",
     "communities.studio_rural_weak_share",
     "communities.activities_held",
+    "resources.published",
+    "resources.contributing_schools",
+    "resources.uses",
+    "resources.review_turnaround",
 }
 
 

@@ -144,6 +144,8 @@ register(
     ScopeCase(
         ReviewRubric,
         _rubric,
+        page=lambda r: f"/resources/rubrics/{r.pk}/edit/",
+        list_page="/resources/rubrics/",
         api=lambda r: f"/api/v1/review-rubrics/{r.pk}",
         api_list="/api/v1/review-rubrics",
         marker=lambda r: r.name,

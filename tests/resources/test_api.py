@@ -197,7 +197,7 @@ def test_review_rubrics_through_the_api(world, api_for):
         content_type=JSON,
     )
     assert patched.status_code == 200 and patched.json()["criteria"] == [
-        {"name": "整体", "max": 100.0}
+        {"name": "整体", "max": 100.0, "weight": 1.0}
     ]
     # The built-in one is shipped, not edited.
     builtin = next(
