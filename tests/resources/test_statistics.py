@@ -310,6 +310,29 @@ def test_who_sees_which_scope(library, client_for):
     assert teacher.get(URL, {"unit": school_a.pk}).status_code == 404
     assert client_for(w.users["city_admin"]).get(URL, {"unit": huazhou.pk}).status_code == 200
     assert client_for(w.users["city_admin"]).get(URL, {"unit": "x"}).status_code == 404
+    assert client_for(w.users["city_admin"]).get(URL, {"unit": "9" * 25}).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "who, root_key", [("district_researcher", "linwei"), ("city_admin", "city")]
+)
+def test_a_scope_counts_what_its_manager_sees(library, who, root_key):
+    """The figures read the subtree directly: for the scope's manager that is exactly the
+    rows ``visible_to`` gives them, drafts left out."""
+    from jiaoyan.core.scope import under_q
+
+    w = library
+    root = w.units[root_key]
+    seen = (
+        Resource.objects.visible_to(w.users[who])
+        .filter(under_q(Resource, "org_unit__path", [root.path]))
+        .exclude(status=Status.DRAFT)
+    )
+    assert stats.may_see(w.users[who], root)
+    assert set(stats.in_scope(root).values_list("pk", flat=True)) == set(
+        seen.values_list("pk", flat=True)
+    )
+    assert stats.in_scope(root).count() >= 5
 
 
 def test_the_page_reads_a_fixed_number_of_queries(
