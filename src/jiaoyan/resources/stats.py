@@ -12,9 +12,8 @@ turnaround's histogram). The page issues a fixed number of queries whatever the 
 of resources:
 
 1. the units of the subtree (names, kinds: the schools a share is counted over);
-2. resources submitted in the period, per unit and status;
-3. … per kind; 4. … per subject;
-5. resources published in the period, per unit;
+2. resources submitted, and published, in the period per unit and status;
+3. … submitted per kind; 4. … per subject (5. the subjects' names);
 6. review turnaround: each decision of the period (published, returned, rejected) and the
    submission it answered, per unit of the scope's next level and tenth of a day;
 7. the top resources by views, 8. by uses in lessons, 9. by rating (all time);
@@ -29,7 +28,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.cache import cache
 from django.db.models import (
+    Case,
     Count,
     ExpressionWrapper,
     F,
@@ -37,19 +38,23 @@ from django.db.models import (
     Func,
     IntegerField,
     OuterRef,
+    Q,
     QuerySet,
     Subquery,
     Value,
+    When,
 )
 from django.db.models.functions import Greatest, StrIndex, Substr
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from jiaoyan.core import metrics
+from jiaoyan.core.lists import cache_key
 from jiaoyan.core.paths import is_under, path_ids
 from jiaoyan.core.scope import under_q, user_scopes
 from jiaoyan.observations.terms import Term, parse_term, term_of
-from jiaoyan.orgs.models import OrgUnit
+from jiaoyan.orgs.models import OrgUnit, Subject
 
 from .models import MANAGERS, Application, Kind, Resource, ResourceEvent, Status
 
@@ -62,6 +67,8 @@ DECISIONS = (
     ResourceEvent.Step.REJECTED,
 )
 SUBMISSIONS = (ResourceEvent.Step.SUBMITTED, ResourceEvent.Step.RESUBMITTED)
+#: How long the figures of a scope and period are kept (seconds).
+STATS_SECONDS = 120
 #: How many top resources each ranking lists.
 TOP = 10
 #: Schools listed on the page (the export has every one).
@@ -222,7 +229,10 @@ def published_in(root: OrgUnit, period: metrics.Period) -> QuerySet[Resource]:
 
 def decisions_in(root: OrgUnit, period: metrics.Period) -> QuerySet[ResourceEvent]:
     """The decisions of the period on resources of the subtree, each with the moment of
-    the (re)submission it answered (``submitted``)."""
+    the (re)submission it answered (``submitted``): the resource's last submission when
+    the decision came after it (most decisions: no subquery is run), else the last
+    submission event before the decision (a decision that returned it, before it was
+    resubmitted)."""
     answered = (
         ResourceEvent.objects.filter(
             resource_id=OuterRef("resource_id"),
@@ -236,7 +246,15 @@ def decisions_in(root: OrgUnit, period: metrics.Period) -> QuerySet[ResourceEven
         ResourceEvent.objects.filter(step__in=DECISIONS)
         .filter(period.moments("created_at"))
         .filter(under_q(ResourceEvent, "resource__org_unit__path", [root.path]))
-        .annotate(submitted=Subquery(answered))
+        .annotate(
+            submitted=Case(
+                When(
+                    resource__submitted_at__lte=F("created_at"),
+                    then=F("resource__submitted_at"),
+                ),
+                default=Subquery(answered),
+            )
+        )
         .filter(submitted__isnull=False)
     )
 
@@ -341,7 +359,21 @@ class UnitRow:
 
 
 def statistics(root: OrgUnit, period: metrics.Period) -> dict[str, Any]:
-    """Every figure of the statistics page for ``root``'s subtree over ``period``."""
+    """Every figure of the statistics page for ``root``'s subtree over ``period``, kept
+    ``STATS_SECONDS`` per scope and period (as the activities' statistics): everyone who
+    may open a scope sees the same figures, so a page opened by many people in a meeting
+    costs the database once."""
+    key = cache_key("resources:stats", root.pk, root.path, period.start, period.end, get_language())
+    data = cache.get(key)
+    if data is None:
+        data = compute(root, period)
+        cache.set(key, data, STATS_SECONDS)
+    return data
+
+
+def compute(root: OrgUnit, period: metrics.Period) -> dict[str, Any]:
+    """:func:`statistics`, computed (a fixed number of queries, see the module's
+    docstring)."""
     units = {
         pk: (name, kind, path, active)
         for pk, name, kind, path, active in OrgUnit.objects.filter(
@@ -369,26 +401,33 @@ def statistics(root: OrgUnit, period: metrics.Period) -> dict[str, Any]:
             row(school_child[pk]).schools += 1
 
     submitted = submitted_in(root, period)
-    for r in submitted.values("org_unit_id", "status").annotate(n=Count("pk")).order_by():
+    published_q = Q(status=Status.PUBLISHED) & period.moments("published_at")
+    for r in (
+        in_scope(root)
+        .filter(period.moments("submitted_at") | published_q)
+        .values("org_unit_id", "status")
+        .annotate(
+            n=Count("pk", filter=period.moments("submitted_at")),
+            published=Count("pk", filter=published_q),
+        )
+        .order_by()
+    ):
         target = row(child_of(r["org_unit_id"]))
         target.submitted += r["n"]
         target.by_status[r["status"]] = target.by_status.get(r["status"], 0) + r["n"]
+        target.published += r["published"]
+        if r["published"] and r["org_unit_id"] in school_child:
+            target.contributing += 1  # one row per unit has published ones: its status's
     kinds = dict(Kind.choices)
     by_kind = [
         {"key": r["kind"], "name": str(kinds.get(r["kind"], r["kind"])), "value": r["n"]}
         for r in submitted.values("kind").annotate(n=Count("pk")).order_by("-n", "kind")
     ]
+    subjects = dict(Subject.objects.values_list("pk", "name"))
     by_subject = [
-        {"name": r["subject__name"] or _("No subject"), "value": r["n"]}
-        for r in submitted.values("subject_id", "subject__name")
-        .annotate(n=Count("pk"))
-        .order_by("-n", "subject_id")
+        {"name": subjects.get(r["subject_id"]) or _("No subject"), "value": r["n"]}
+        for r in submitted.values("subject_id").annotate(n=Count("pk")).order_by("-n", "subject_id")
     ]
-    for r in published_in(root, period).values("org_unit_id").annotate(n=Count("pk")).order_by():
-        target = row(child_of(r["org_unit_id"]))
-        target.published += r["n"]
-        if r["org_unit_id"] in school_child:
-            target.contributing += 1
     for key, histogram in turnaround(root, period).items():
         target = row(int(key) if key.isdigit() and int(key) in units else root.pk)
         target.turnaround = merged([target.turnaround, histogram])
