@@ -286,14 +286,6 @@ def merged(histograms) -> dict[int, int]:
     return dict(total)
 
 
-def contributing_schools(root: OrgUnit, period: metrics.Period) -> int:
-    return (
-        published_in(root, period)
-        .filter(org_unit__kind=OrgUnit.Kind.SCHOOL)
-        .aggregate(n=Count("org_unit_id", distinct=True))["n"]
-    )
-
-
 def active_schools(root: OrgUnit) -> int:
     return OrgUnit.objects.filter(
         path__under=root.path, kind=OrgUnit.Kind.SCHOOL, is_active=True
