@@ -56,13 +56,14 @@ OFFICE_TYPES = frozenset(
 )
 
 # How a file is shown.
-PDF, IMAGE, VIDEO, AUDIO, RENDITION, PENDING, NO_CONVERTER, DOWNLOAD = (
+PDF, IMAGE, VIDEO, AUDIO, RENDITION, PENDING, FAILED, NO_CONVERTER, DOWNLOAD = (
     "pdf",
     "image",
     "video",
     "audio",
     "rendition",
     "pending",
+    "failed",
     "no_converter",
     "download",
 )
@@ -122,8 +123,16 @@ def preview_of(row: ResourceFile, *, available: str | bool | None = False) -> Pr
         if has_rendition(row):
             return Preview(RENDITION, row)
         found = converter() if available is False else available
-        return Preview(PENDING if found else NO_CONVERTER, row)
+        if not found:
+            return Preview(NO_CONVERTER, row)
+        return Preview(FAILED if conversion_failed(row) else PENDING, row)
     return Preview(DOWNLOAD, row)
+
+
+def conversion_failed(row: ResourceFile) -> bool:
+    """Did the last conversion of ``row`` fail (or none was started)?"""
+    job = Job.objects.filter(kind=CONVERT, params__file=row.pk).order_by("-id").first()
+    return job is None or job.status in (Job.Status.FAILED, Job.Status.CANCELLED)
 
 
 def previews_of(rows: list[ResourceFile]) -> list[Preview]:
