@@ -180,10 +180,9 @@ def test_micro_lesson_submitted_returned_published_recommended_found_used(
     researcher.get_by_test_id("entry-row").filter(has_text=TITLE).get_by_test_id("select").click()
     researcher.wait_for_load_state()
     researcher.context.close()
-    assert (
-        Recommendation.objects.filter(round=the_round, resource=r, to_unit=w.units["city"]).exists()
-        or Recommendation.objects.filter(round=the_round, resource=r).count() == 2
-    )
+    sent = Recommendation.objects.filter(round=the_round, resource=r)
+    assert sent.filter(level="school", to_unit=w.units["linwei"]).exists()
+    assert sent.filter(level="county", to_unit=w.units["city"]).exists()
 
     # 6. Another teacher finds it by 微課 (traditional), previews, rates and uses it.
     other = browser.new_context(locale="zh-CN").new_page()
