@@ -71,8 +71,8 @@ def _attach(page, name: str, mime: str, data: bytes) -> None:
     page.get_by_test_id("file-form").locator("input[type=file]").set_input_files(
         {"name": name, "mimeType": mime, "buffer": data}
     )
-    page.get_by_test_id("file-form").locator("button").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.get_by_test_id("file-form").locator("button").click()
 
 
 def _review(page, base, resource, *, comment: str, recommendation: str) -> None:
@@ -92,8 +92,8 @@ def _review(page, base, resource, *, comment: str, recommendation: str) -> None:
     decision = page.get_by_test_id("decision-form")
     decision.locator("select[name=decision]").select_option(recommendation)
     decision.locator("textarea[name=comment]").fill(comment)
-    decision.locator("button").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        decision.locator("button").click()
 
 
 def test_micro_lesson_submitted_returned_published_recommended_found_used(
@@ -138,8 +138,8 @@ def test_micro_lesson_submitted_returned_published_recommended_found_used(
     _attach(page, "勾股定理教学设计.pdf", "application/pdf", pdf)
     assert page.get_by_test_id("file-row").count() == 2
     assert page.get_by_test_id("preview-video").count() == 1  # the author previews too
-    page.get_by_test_id("submit-resource").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.get_by_test_id("submit-resource").click()
 
     # 2. The district researcher reviews it and returns it with a comment.
     researcher = browser.new_context(locale="zh-CN").new_page()
@@ -156,8 +156,8 @@ def test_micro_lesson_submitted_returned_published_recommended_found_used(
     page.locator("#id_summary").fill("用拼图演示勾股定理的证明，分步讲解，八年级下册")
     page.get_by_test_id("save").click()
     page.wait_for_url(re.compile(rf"/resources/{r.pk}/$"))
-    page.get_by_test_id("submit-resource").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.get_by_test_id("submit-resource").click()
     r.refresh_from_db()
     assert r.status == "submitted" and r.round == 2
 
@@ -171,14 +171,16 @@ def test_micro_lesson_submitted_returned_published_recommended_found_used(
     principal.set_default_timeout(15000)
     login(principal, "principal")
     principal.goto(f"{base}/resources/rounds/{the_round.pk}/candidates/")
-    principal.get_by_test_id("candidate-row").filter(has_text=TITLE).get_by_test_id(
-        "recommend"
-    ).click()
-    principal.wait_for_load_state()
+    with principal.expect_navigation():
+        principal.get_by_test_id("candidate-row").filter(has_text=TITLE).get_by_test_id(
+            "recommend"
+        ).click()
     principal.context.close()
     researcher.goto(f"{base}/resources/rounds/{the_round.pk}/received/")
-    researcher.get_by_test_id("entry-row").filter(has_text=TITLE).get_by_test_id("select").click()
-    researcher.wait_for_load_state()
+    with researcher.expect_navigation():
+        researcher.get_by_test_id("entry-row").filter(has_text=TITLE).get_by_test_id(
+            "select"
+        ).click()
     researcher.context.close()
     sent = Recommendation.objects.filter(round=the_round, resource=r)
     assert sent.filter(level="school", to_unit=w.units["linwei"]).exists()
@@ -198,13 +200,13 @@ def test_micro_lesson_submitted_returned_published_recommended_found_used(
     assert other.get_by_test_id("preview-pdf").count() == 1
     # The player reads the real video (its metadata, through byte ranges).
     other.wait_for_function("document.querySelector('[data-testid=preview-video]').readyState >= 1")
-    other.get_by_test_id("rate-4").click()
-    other.wait_for_load_state()
+    with other.expect_navigation():
+        other.get_by_test_id("rate-4").click()
     other.get_by_test_id("use-form").locator("textarea, input[name=note]").first.fill(
         "八年级二班勾股定理第一课时"
     )
-    other.get_by_test_id("record-use").click()
-    other.wait_for_load_state()
+    with other.expect_navigation():
+        other.get_by_test_id("record-use").click()
     assert other.get_by_test_id("my-uses").count() == 1
     other.context.close()
 
