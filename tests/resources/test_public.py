@@ -182,3 +182,21 @@ def test_the_login_page_and_the_library_link_the_public_page(world, client_for):
     assert 'href="/resources/public/"' in Client().get("/accounts/login/").content.decode()
     library = client_for(world.users["teacher"]).get("/resources/").content.decode()
     assert 'href="/resources/public/"' in library
+
+
+def test_a_visitor_reads_through_visible_to_only_the_public_rows(shelf, world):
+    """``scoped(public=)``: an anonymous user's ``visible_to`` holds the model's public
+    rows (to read only); a model without ``public`` gives a visitor nothing."""
+    from django.contrib.auth.models import AnonymousUser
+
+    from jiaoyan.core.scope import can
+    from jiaoyan.people.models import Person
+    from jiaoyan.resources.models import ResourceFile, Review
+
+    visitor = AnonymousUser()
+    assert list(Resource.objects.visible_to(visitor)) == [shelf["public"]]
+    assert set(ResourceFile.objects.visible_to(visitor)) == set(shelf["public"].files.all())
+    assert not Resource.objects.visible_to(visitor, "change").exists()
+    assert not Review.objects.visible_to(visitor).exists()
+    assert not Person.objects.visible_to(visitor).exists()
+    assert not can(visitor, "change", shelf["public"])
