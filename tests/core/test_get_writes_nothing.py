@@ -42,6 +42,12 @@ USERS = ["superuser", "city_admin", "outsider", "principal", "teacher"]
 NOT_FOUND_FOR_ALL = [
     "/api/v1/exams/{exam}/items?subject={subject}",  # the case's exam has no item scores
     "/api/v1/value-added?{swapped}&level=class",  # a pair nobody asked for
+    "/resources/files/{file}/pdf/",  # the case's file is a PDF: no office rendition
+    # the public 云课堂 page: the case's resource is internal (superuser or not)
+    "/resources/public/{resource}/",
+    "/resources/public/files/{file}/",
+    "/resources/public/files/{file}/preview/",
+    "/resources/public/files/{file}/pdf/",
 ]
 
 # Query strings a route needs that no scope case teaches.
@@ -117,6 +123,8 @@ PK_OF = {
     "resources/ratings/": "resources.Rating",
     "resources/comments/": "resources.Comment",
     "resources/applications/": "resources.Application",
+    "resources/public/files/": "resources.ResourceFile",
+    "resources/public/": "resources.Resource",
 }
 
 _CONVERTER = re.compile(r"<(?:(?P<conv>[^>:]+):)?(?P<name>[^>]+)>")
@@ -324,6 +332,8 @@ def urls(world):
         "exam": exam.pk,
         "subject": BY_NAME["subject"](made, world),
         "zip": f"/hours/certificates/zip/{made[ZIP_JOB].pk}/",
+        "resource": made["resources.Resource"].pk,
+        "file": made["resources.ResourceFile"].pk,
     }
     yield page_urls, api_list, names
     default_storage.delete(made[ZIP_JOB].result["file"])

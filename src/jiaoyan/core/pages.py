@@ -31,6 +31,7 @@ code) calls the service through :func:`attempt`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -41,9 +42,16 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page
 from django.db.models import QuerySet
 from django.forms import BaseForm
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    StreamingHttpResponse,
+)
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
 from . import search
@@ -122,23 +130,116 @@ def columns_response(
     return xlsx_response(content, filename)
 
 
+#: Content types a stored file may be shown inline with (in an <img>, <video>, <audio> or
+#: a frame): what a browser renders but never runs. Anything else — and every page,
+#: script, SVG or program, which uploads refuse anyway — is only ever an attachment.
+INLINE_TYPES = frozenset(
+    {
+        "application/pdf",
+        *("image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp"),
+        *("audio/mpeg", "audio/mp4", "audio/ogg", "audio/wav", "audio/flac", "audio/webm"),
+        *("video/mp4", "video/webm", "video/ogg", "video/quicktime"),
+    }
+)
+
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+class RangeNotSatisfiable(Exception):
+    """A ``Range`` header no byte of the file answers (416)."""
+
+
+def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """The one byte range (first, last, inclusive) a ``Range`` header asks of a file of
+    ``size`` bytes; None to send the whole file (no header, one this does not read — a
+    list of ranges, another unit — which RFC 9110 lets a server ignore). Raises
+    :class:`RangeNotSatisfiable` for a range that starts past the end."""
+    m = _RANGE.match((header or "").strip().replace(" ", ""))
+    if m is None:
+        return None
+    first, last = m.groups()
+    if not first and not last:
+        return None
+    if not first:  # the last N bytes
+        n = int(last)
+        if n == 0 or size == 0:
+            raise RangeNotSatisfiable
+        return max(0, size - n), size - 1
+    start = int(first)
+    if last and int(last) < start:
+        return None  # syntactically invalid: ignored
+    if start >= size:
+        raise RangeNotSatisfiable
+    end = int(last) if last else size - 1
+    return start, min(end, size - 1)
+
+
+def _chunks(handle, start: int, length: int, block: int = 64 * 1024):
+    try:
+        handle.seek(start)
+        while length > 0:
+            data = handle.read(min(block, length))
+            if not data:
+                break
+            length -= len(data)
+            yield data
+    finally:
+        handle.close()
+
+
 def stored_file_response(
-    field: Any, filename: str, content_type: str | None = None
-) -> FileResponse:
+    field: Any,
+    filename: str,
+    content_type: str | None = None,
+    *,
+    request: HttpRequest | None = None,
+    inline: bool = False,
+) -> HttpResponse:
     """The download of a stored file (a ``FileField``'s value) as an attachment named
     ``filename``; 404 when there is none or it is gone from the storage. The caller has
     fetched its row through ``get_visible_or_404``. ``content_type``: the type its content
     was sniffed as when stored (``core.uploads.check_typed_file``); otherwise guessed
-    from the name. Never shown inline, and ``nosniff`` keeps browsers to the type."""
+    from the name. ``nosniff`` keeps browsers to the type.
+
+    ``inline``: shown in the page (a preview) — honoured only for :data:`INLINE_TYPES`;
+    anything else stays an attachment. With ``request``, a single ``Range`` (a video's
+    seek) is answered 206 with those bytes, a range past the end 416."""
     if not field:
         raise Http404
     try:
         handle = field.open("rb")
     except FileNotFoundError:
         raise Http404 from None
-    response = FileResponse(
-        handle, as_attachment=True, filename=filename or "file", content_type=content_type
-    )
+    shown = bool(inline and content_type in INLINE_TYPES)
+    wanted = None
+    if request is not None and "HTTP_IF_RANGE" not in request.META:
+        try:
+            size = field.size
+            wanted = byte_range(request.META.get("HTTP_RANGE"), size)
+        except RangeNotSatisfiable:
+            handle.close()
+            response = HttpResponse(status=416)
+            response["Content-Range"] = f"bytes */{size}"
+            response["X-Content-Type-Options"] = "nosniff"
+            return response
+    if wanted is not None:
+        first, last = wanted
+        response = StreamingHttpResponse(
+            _chunks(handle, first, last - first + 1),
+            status=206,
+            content_type=content_type or "application/octet-stream",
+        )
+        response["Content-Range"] = f"bytes {first}-{last}/{size}"
+        response["Content-Length"] = str(last - first + 1)
+        response["Content-Disposition"] = content_disposition_header(not shown, filename or "file")
+    else:
+        response = FileResponse(
+            handle,
+            as_attachment=not shown,
+            filename=filename or "file",
+            content_type=content_type,
+        )
+    response["Accept-Ranges"] = "bytes"
     response["X-Content-Type-Options"] = "nosniff"
     return response
 
@@ -162,6 +263,9 @@ class ListPage:
     export_title: ClassVar[str | None] = None
     # Query-string keys dropped from the export link besides page/export (e.g. a view mode).
     export_drop: ClassVar[tuple[str, ...]] = ()
+    # Served without an account (a public page): ``get_queryset`` still starts from
+    # ``visible_to(self.user)``, which gives a visitor only the model's public rows.
+    public: ClassVar[bool] = False
 
     def __init__(self, request: HttpRequest, **kwargs: Any) -> None:
         self.request = request
@@ -277,7 +381,7 @@ class ListPage:
         view.__qualname__ = cls.__qualname__
         view.__module__ = cls.__module__
         view.page_class = cls  # type: ignore[attr-defined]
-        return login_required(view)
+        return view if cls.public else login_required(view)
 
 
 # --- form views ---------------------------------------------------------------------------

@@ -90,6 +90,9 @@ class ScopeSpec:
     # Unit shares (:func:`unit_share`) the model's rows follow: share name -> the lookup
     # of the row's unit id, e.g. ``{"liaison": "org_unit"}``.
     shares: Mapping[str, str] = field(default_factory=dict)
+    # The rows everybody sees, a visitor without an account too (a public page): a Q of
+    # the model's own columns and relations. None: an anonymous visitor sees nothing.
+    public: Callable[[], Q] | None = None
 
     def roles_for(self, action: str) -> frozenset[str]:
         return self.rules.get(action, frozenset())
@@ -108,12 +111,16 @@ def scoped(
     path_of: Callable[[Any], str] | None = None,
     inline_visible: bool = False,
     shares: Mapping[str, str] | None = None,
+    public: Callable[[], Q] | None = None,
 ):
     """Class decorator: register a model with the scope mechanism.
 
     ``rules`` maps an action to the roles allowed to do it; ``view`` defaults to every role.
     ``shares`` names the unit shares whose units' rows the user also sees (see
     :func:`unit_share`), each with the lookup of the row's unit id.
+    ``public`` returns the Q of the rows a visitor without an account sees (``visible_to``
+    of an anonymous user; a user's ``visible`` hook must include them too). Without it an
+    anonymous visitor sees nothing of the model.
     """
 
     def register(cls: type[M]) -> type[M]:
@@ -128,6 +135,7 @@ def scoped(
             path_of=path_of,
             inline_visible=inline_visible,
             shares=dict(shares or {}),
+            public=public,
         )
         return cls
 
@@ -465,8 +473,11 @@ class ScopedQuerySet(models.QuerySet):
     """Base queryset of every scoped model."""
 
     def visible_to(self, user, action: str = VIEW):
-        spec_for(self.model)
+        spec = spec_for(self.model)
         if user is None or not getattr(user, "is_authenticated", False):
+            # A visitor without an account: only the model's public rows, and only to read.
+            if action == VIEW and spec.public is not None:
+                return self.filter(spec.public())
             return self.none()
         if not getattr(user, "is_active", True):
             return self.none()

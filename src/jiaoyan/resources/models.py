@@ -11,7 +11,7 @@ Scope: a resource belongs to its unit (``org_unit``). No role sees a resource me
 its subtree (``view`` has no roles); the ``visible`` hook says who does:
 
 * a published resource: everyone in the unit's subtree and every unit above it — and,
-  marked public, every user (the public page comes later);
+  marked public, everybody, visitors without an account too (the public 云课堂 page);
 * a submitted, reviewed, returned or rejected one: the managers of the unit's subtree;
 * a draft: only its authors (and who created it);
 * a reviewer: the resources they are assigned to.
@@ -143,6 +143,12 @@ def _resources_visible(user) -> Q | None:
     return q
 
 
+def _public_resources() -> Q:
+    """What a visitor without an account sees (the public 云课堂 page): the published
+    resources their unit made public."""
+    return Q(status=Status.PUBLISHED, visibility=Visibility.PUBLIC)
+
+
 def _is_author(user, resource) -> bool:
     if resource.pk is None:
         return True  # being created: its creator writes it
@@ -195,6 +201,7 @@ def _unit_name(resource) -> str:
     grants=False,
     check=_resource_check,
     visible=_resources_visible,
+    public=_public_resources,
 )
 class Resource(Versioned, Timestamped, SubjectStageOptional, models.Model):
     """资源: one resource of the library — what it is, what it is about (stage, grade,
@@ -284,6 +291,10 @@ def _follows_resource(user) -> Q | None:
     return Q(resource_id__in_ids=Resource.objects.filter(visible_q(user, Resource)).values("pk"))
 
 
+def _public_files() -> Q:
+    return Q(resource__status=Status.PUBLISHED, resource__visibility=Visibility.PUBLIC)
+
+
 def _file_check(user, action, row) -> bool | None:
     # Files are attached and removed by whoever may change their resource.
     from jiaoyan.core.scope import can
@@ -308,6 +319,7 @@ class FileCategory(models.TextChoices):
     grants=False,
     check=_file_check,
     visible=_follows_resource,
+    public=_public_files,
 )
 class ResourceFile(models.Model):
     """A file of a resource, stored through the guarded upload path: its type is what its

@@ -29,6 +29,7 @@ from jiaoyan.core.roles import Role
 from jiaoyan.core.scope import can, has_role, locked, require
 from jiaoyan.core.services import apply_changes, check_version, clean_link, clean_text
 
+from . import previews
 from .models import (
     CurriculumNode,
     Decision,
@@ -295,6 +296,7 @@ def attach_file(*, actor, resource: Resource, file) -> ResourceFile:
     try:
         row.save()
         audit.record(actor, resource, Action.UPDATE, {"files": [None, name]})
+        previews.queue_rendition(actor=actor, row=row)  # an office document's PDF
     except Exception:
         storage.delete(stored)  # no row, no file: nothing is left half-stored
         raise
@@ -308,9 +310,11 @@ def remove_file(*, actor, file: ResourceFile) -> None:
     require(actor, "delete", row)
     audit.record(actor, row.resource, Action.UPDATE, {"files": [row.name, None]})
     stored, storage = row.file.name, row.file.storage
+    rendition = previews.rendition_name(row)
     row.delete()
     if stored:
         transaction.on_commit(lambda: storage.delete(stored))
+        transaction.on_commit(lambda: storage.exists(rendition) and storage.delete(rendition))
 
 
 # --- submission and review ---------------------------------------------------------------

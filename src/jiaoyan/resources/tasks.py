@@ -9,6 +9,8 @@ from django.utils.translation import gettext_lazy as _lazy
 
 from jiaoyan.core.jobs import job_kind, periodic
 
+from . import previews  # noqa: F401 - its job kind: an office document's PDF rendition
+
 AGGREGATE_HITS = "resources.aggregate_hits"
 
 

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from . import views, views_rubrics, views_stats, views_use
+from . import views, views_previews, views_rubrics, views_stats, views_use
 
 app_name = "resources"
 
@@ -21,6 +21,10 @@ urlpatterns = [
     path("rubrics/<int:pk>/restore/", views_rubrics.rubric_restore, name="rubric_restore"),
     path("files/<int:pk>/", views.file_download, name="file"),
     path("files/<int:pk>/remove/", views.file_remove, name="file_remove"),
+    path("files/<int:pk>/preview/", views_previews.file_preview, name="file_preview"),
+    path("files/<int:pk>/pdf/", views_previews.file_rendition, name="file_rendition"),
+    # the public 云课堂 page, no login (views_public.py)
+    path("public/", include("jiaoyan.resources.urls_public")),
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/edit/", views.edit, name="edit"),
     path("<int:pk>/delete/", views.delete, name="delete"),

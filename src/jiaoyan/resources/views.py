@@ -33,7 +33,7 @@ from jiaoyan.core.scope import can, get_visible_or_404, units_where
 from jiaoyan.core.uploads import may_on, upload
 from jiaoyan.people.models import Person
 
-from . import queries, rounds, services, views_use
+from . import previews, queries, rounds, services, views_use
 from .filters import ResourceFilter, ReviewFilter
 from .forms import (
     CurriculumForm,
@@ -207,10 +207,12 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     may_change = can(user, "change", r)
     may_manage = services.may_manage(user, r)
     reviews = queries.reviews_of(user, r)
+    files = queries.files_of(user, r)
     ctx = {
         "resource": r,
         "authors": list(r.authors.all()),
-        "files": queries.files_of(user, r),
+        "files": files,
+        "previews": previews.previews_of(files),
         "events": queries.events_of(user, r),
         "reviews": reviews,
         "current_reviews": [v for v in reviews if v.round == r.round],
