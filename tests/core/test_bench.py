@@ -207,3 +207,15 @@ def test_a_smoke_run_fails_on_errors_never_on_timings():
     assert any(f.startswith("成绩导入 (physical limit)") for f in found)
     assert any(f.startswith("导出:") for f in found)
     assert found[-1] == "reference workload: not measured" and len(found) == 6
+
+
+def test_a_page_not_in_this_build_is_skipped_with_its_reason_not_failed(tmp_path):
+    ctx = bench.BenchContext(scale="test", var_dir=tmp_path)
+    spec = bench.Page("statistics", lambda c: bench.path_or_skip("resources:nowhere", query="a=1"))
+    r = bench.measure_page(ctx, spec, repeat=1)
+    assert r["skipped"] == "skipped: the URL 'resources:nowhere' does not resolve in this build"
+    assert "error" not in r and "p95_ms" not in r
+    assert bench.errors({"pages": [r]}) == []  # a smoke run does not fail on it
+    assert "resources:nowhere" in bench.format_page(r)
+    assert bench.path_or_skip("resources:library", query="q=x") == "/resources/?q=x"
+    assert bench.path_or_skip("resources:detail", 7) == "/resources/7/"

@@ -11,6 +11,7 @@ from django.core.management import call_command
 from django.test import Client
 
 from jiaoyan.people.models import User
+from jiaoyan.resources.demo import COUNT
 from jiaoyan.resources.models import Resource, ResourceEvent, Review, Status
 
 
@@ -22,7 +23,7 @@ def demo(db):
 def test_the_demo_library(demo):
     statuses = set(Resource.objects.values_list("status", flat=True))
     assert statuses == set(Status.values)
-    assert Resource.objects.count() == 80
+    assert Resource.objects.count() == COUNT["small"]
     teacher = User.objects.get(username="teacher")
     mine = Resource.objects.filter(authors__user=teacher)
     assert set(mine.values_list("status", flat=True)) >= {"published", "returned", "draft"}

@@ -39,7 +39,7 @@ def test_the_demo_use_figures(demo):
     # Nobody rated their own resource.
     assert not Rating.objects.filter(resource__authors__user=F("user")).exists()
     total = published.aggregate(v=Sum("view_count"))["v"]
-    assert 0.9 * VIEWS["small"] <= total <= VIEWS["small"]
+    assert 0.97 * VIEWS["small"] <= total <= 1.03 * VIEWS["small"]
     ratings = dict(
         Rating.objects.values("resource").annotate(n=Count("id")).values_list("resource", "n")
     )

@@ -20,6 +20,8 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.functional import cached_property
 
+from .search import RANK
+
 
 @dataclass(frozen=True)
 class SortOption:
@@ -182,7 +184,10 @@ class ListRows:
         if self._fetch is not None:
             return self._fetch(ids)
         query = self.qs.query
-        if query.annotations or query.extra or query.distinct or query.deferred_loading[0]:
+        # A search's rank only ordered the ids: the rows are read by id without matching
+        # the text again (at 100,000 documents, a second full match of a common word).
+        annotations = set(query.annotations) - {RANK}
+        if annotations or query.extra or query.distinct or query.deferred_loading[0]:
             return self.qs.order_by().filter(pk__in=ids)
         rows = self.qs.model._default_manager.filter(pk__in=ids)
         if isinstance(query.select_related, dict):

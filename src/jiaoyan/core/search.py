@@ -131,10 +131,26 @@ def _short_tokens(text: str) -> tuple[str, ...]:
 
 
 def _segment(text: str) -> list[str]:
+    """The tokens of the normalised text, block by block: jieba cuts each run of Chinese,
+    letters and digits (its ``re_han_default``) on its own, so the tokens of a text are
+    those of its blocks in order — and a block seen before (a sentence of a template, a
+    unit's name, a chapter) is not cut again."""
     out: list[str] = []
-    for word in _jieba().cut_for_search(normalise(text), HMM=False):
-        out.extend(_runs(word))
+    for block in _BLOCKS.findall(normalise(text)):
+        out.extend(_block_tokens(block))
     return out
+
+
+# What jieba cuts as one block (its re_han_default), and what lies between them.
+_BLOCKS = re.compile(r"[\u4E00-\u9FD5a-zA-Z0-9+#&\._%\-]+|[^\u4E00-\u9FD5a-zA-Z0-9+#&\._%\-]+")
+
+
+@lru_cache(maxsize=100_000)
+def _block_tokens(block: str) -> tuple[str, ...]:
+    out: list[str] = []
+    for word in _jieba().cut_for_search(block, HMM=False):
+        out.extend(_runs(word))
+    return tuple(out)
 
 
 def tokens(text: str | None) -> list[str]:

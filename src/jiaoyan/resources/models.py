@@ -118,7 +118,10 @@ def _authored_q(user, prefix: str = "") -> Q:
     person_id = getattr(getattr(user, "person", None), "pk", None)
     q = Q(**{f"{prefix}created_by_id": user.pk})
     if person_id:
-        q |= Q(**{f"{prefix}authors__id": person_id})
+        # The ids of their resources, not a join of the authors: a join of a many-to-many
+        # relation makes the library's query distinct (the whole library in a subquery).
+        authored = Resource.authors.through.objects.filter(person_id=person_id)
+        q |= Q(**{f"{prefix}id__in_ids": authored.values("resource_id")})
     return q
 
 
@@ -202,6 +205,10 @@ def _unit_name(resource) -> str:
     check=_resource_check,
     visible=_resources_visible,
     public=_public_resources,
+    # Checked on each row (its own columns, its unit and small id subqueries): the library
+    # reads rows in list order and stops at a page, instead of gathering every visible
+    # id first (100,000 at city scale).
+    inline_visible=True,
 )
 class Resource(Versioned, Timestamped, SubjectStageOptional, models.Model):
     """资源: one resource of the library — what it is, what it is about (stage, grade,

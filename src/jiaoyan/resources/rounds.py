@@ -598,7 +598,13 @@ def honours(user, resource_ids: Iterable[int]) -> dict[int, list[Recommendation]
     if not ids:
         return {}
     out: dict[int, list[Recommendation]] = {}
-    rows = entries(user).filter(resource_id__in=ids, honoured=True).select_related("round")
+    # A resource's honour is seen wherever the resource is (the honoured branch of the
+    # entries' visible_to): read as that branch narrowed to these resources first, so the
+    # database checks these few rows rather than gathering every resource the user sees.
+    seen = Resource.objects.visible_to(user).filter(pk__in=ids).values("pk")
+    rows = Recommendation.objects.filter(resource_id__in=seen, honoured=True).select_related(
+        "round"
+    )
     for e in rows.order_by("-round__opens_on", "id"):
         out.setdefault(e.resource_id, []).append(e)
     return out

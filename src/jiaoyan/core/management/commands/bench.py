@@ -395,7 +395,7 @@ class Command(BaseCommand):
 
     def summary(self, report: dict) -> None:
         pages = report["pages"]
-        bad = [p for p in pages if not p.get("ok")]
+        bad = [p for p in pages if not p.get("ok") and not p.get("skipped")]
         timed = [r for r in report["imports"] + report["jobs"] if r.get("ok") is False]
         web = report.get("web_peak_rss_mb")
         self.stdout.write("")
@@ -404,6 +404,9 @@ class Command(BaseCommand):
                 (p for p in pages if "p95_ms" in p), key=lambda p: p["p95_ms"], default=None
             )
             line = f"页面与接口 {len(pages)} 个，未达标 {len(bad)} 个"
+            skipped = sum(1 for p in pages if p.get("skipped"))
+            if skipped:
+                line += f"，跳过 {skipped} 个（本版本尚无此页）"
             if worst:
                 line += f"；最慢 p95 {worst['p95_ms']} ms（{worst['name']}）"
             self.stdout.write(line)
