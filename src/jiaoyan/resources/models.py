@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -295,7 +295,11 @@ class Resource(Versioned, Timestamped, SubjectStageOptional, models.Model):
 
 
 def _follows_resource(user) -> Q | None:
-    return Q(resource_id__in_ids=Resource.objects.filter(visible_q(user, Resource)).values("pk"))
+    """Rows of a resource the user sees: checked on each row (its resource, by primary
+    key), so that a resource's page reads its own rows only — not every resource the user
+    sees first (100,000 at city scale). Models whose hook this is declare
+    ``inline_visible``."""
+    return Q(Exists(Resource.objects.filter(visible_q(user, Resource), pk=OuterRef("resource_id"))))
 
 
 def _public_files() -> Q:
@@ -327,6 +331,7 @@ class FileCategory(models.TextChoices):
     check=_file_check,
     visible=_follows_resource,
     public=_public_files,
+    inline_visible=True,
 )
 class ResourceFile(models.Model):
     """A file of a resource, stored through the guarded upload path: its type is what its
@@ -494,7 +499,11 @@ class Review(models.Model):
 
 
 @scoped(
-    path="resource__org_unit__path", rules={"view": ()}, grants=False, visible=_follows_resource
+    path="resource__org_unit__path",
+    rules={"view": ()},
+    grants=False,
+    visible=_follows_resource,
+    inline_visible=True,
 )
 class ResourceEvent(models.Model):
     """One step of a resource's way (created, submitted, reviewers assigned, reviewed,
@@ -600,6 +609,7 @@ def _authored_rows(user) -> Q | None:
     grants=False,
     check=_own_use_check,
     visible=_own_rows,
+    inline_visible=True,
 )
 class Favourite(models.Model):
     """收藏: a resource someone keeps in their favourites (one row per person and
@@ -637,6 +647,7 @@ class Favourite(models.Model):
     grants=False,
     check=_own_use_check,
     visible=_own_rows,
+    inline_visible=True,
 )
 class Rating(Timestamped, models.Model):
     """评分: one person's rating of a published resource, 1 to 5 (one per person,
@@ -677,6 +688,7 @@ class Rating(Timestamped, models.Model):
     grants=False,
     check=_comment_check,
     visible=_follows_resource,
+    inline_visible=True,
 )
 class Comment(models.Model):
     """评论: a comment on a published resource, read by everyone who sees it; removed by
