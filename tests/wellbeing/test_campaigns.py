@@ -273,7 +273,7 @@ def test_risk_rules_set_levels_and_a_campaign_is_scored_as_a_job(
     job = Job.objects.get(pk=job.pk)
     assert job.status == "succeeded", job.message
     assert job.result == {"scored": 3, "alerts": 0}
-    assert dict(c.participations.values_list("student__key", "risk"))["A0702"] == ""
+    assert dict(c.participations.values_list("student__key", "risk"))["A0702"] == "yellow"
     assert Alert.objects.count() == 1  # raised once
 
 

@@ -111,7 +111,10 @@ def _restricted_check(lookup: str):
         school = obj
         for part in lookup.split("__"):
             school = getattr(school, part, None)
-        return restricted.has_permission(user, restricted.WELLBEING, school)
+        if not restricted.has_permission(user, restricted.WELLBEING, school):
+            return False
+        # The permission reads; a write also needs the role (counsellor or admin) there.
+        return True if action == "view" else None
 
     return check
 
