@@ -190,10 +190,12 @@ def test_crisis_item_raises_an_alert_at_once_to_the_schools_counsellors(
 
 
 def test_two_counsellors_do_not_overwrite_each_other(sw):
+    from tests.conftest import make_person
     from tests.wellbeing.helpers import permit
 
-    second = sw.users["counsellor_b"]
-    permit(second, sw.schools["school_a"].org_unit)
+    a = sw.schools["school_a"].org_unit
+    second = make_person("T104", "何心理", a, role="counsellor", username="counsellor_a2").user
+    permit(second, a)
     c = make_campaign(sw, grades=[7])
     p = c.participations.get(student__key="A0701")
     services.enter_paper_answers(

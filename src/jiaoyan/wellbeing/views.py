@@ -160,7 +160,7 @@ def campaign_score(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         lambda: services.start_scoring(actor=request.user, campaign=campaign),
         success=_("Scoring started in the background."),
-        redirect_to=lambda job: reverse("job_progress", args=[job.pk]),
+        redirect_to=lambda job: reverse("core:job_progress", args=[job.pk]),
     )
 
 
