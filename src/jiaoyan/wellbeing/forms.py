@@ -121,6 +121,14 @@ class CodeForm(StyledForm):
     key = forms.CharField(label=_lazy("Your student number"), max_length=40, required=False)
 
 
+class AnswerForm(forms.Form):
+    """One screen's POST: the answer to step ``step``, or the hand-in."""
+
+    step = forms.IntegerField(required=False, min_value=0)
+    answer = forms.CharField(required=False, max_length=4)
+    hand_in = forms.BooleanField(required=False)
+
+
 class PaperForm(StyledForm):
     """One text field per scale: the answers as digits (``0120…``) or comma-separated."""
 

@@ -64,9 +64,6 @@ def read_roster(user, campaign: Campaign, school, reason: str | None) -> list[Pa
     return rows
 
 
-LEVELS = "wellbeing.levels"
-
-
 def campaign_summary(user, campaign: Campaign) -> list[dict]:
     """Per school of the campaign: invited, handed in, and the distribution of the first
     scale's levels — each figure of fewer than 10 students suppressed (primary and

@@ -253,6 +253,19 @@ def find_for_answering(*, code: str = "", class_code: str = "", key: str = "") -
     return p
 
 
+def answer_state(p: Participation, now: dt.datetime | None = None) -> str:
+    """``closed`` (outside the window), ``done`` (handed in or opted out) or ``open``."""
+    if not p.campaign.is_open(now):
+        return "closed"
+    if p.status in (
+        Participation.Status.FINISHED,
+        Participation.Status.INVALID,
+        Participation.Status.OPTED_OUT,
+    ):
+        return "done"
+    return "open"
+
+
 def check_answerable(p: Participation, now: dt.datetime | None = None) -> None:
     if not p.campaign.is_open(now):
         raise Closed(_("This screening is not open now."))

@@ -18,9 +18,9 @@ from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from jiaoyan.core import restricted
-from jiaoyan.core.errors import ServiceError
 from jiaoyan.core.lists import SortOption
 from jiaoyan.core.pages import (
+    FAILED,
     Column,
     ListPage,
     edit_page,
@@ -28,12 +28,14 @@ from jiaoyan.core.pages import (
     form_page,
     post_action,
     post_form,
+    run_service,
 )
 from jiaoyan.core.scope import can, get_visible_or_404, units_where
 from jiaoyan.orgs.models import OrgUnit
 
 from . import queries, services
 from .forms import (
+    AnswerForm,
     CampaignForm,
     CodeForm,
     HandleAlertForm,
@@ -114,7 +116,6 @@ def campaign_create(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@restricted.publishes(queries.LEVELS)
 def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = _campaign(request, pk)
     summary = queries.campaign_summary(request.user, campaign)
@@ -380,22 +381,19 @@ def scale_create(request: HttpRequest) -> HttpResponse:
 def answer_start(request: HttpRequest) -> HttpResponse:
     """Enter the one-time code (or the class code and the student number)."""
     form = CodeForm(request.POST or None)
-    closed = False
-    if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
-        try:
-            p = services.find_for_answering(
-                code=d["code"], class_code=d["class_code"], key=d["key"]
-            )
-        except services.Closed as e:
-            closed = True
-            form.add_error(None, e.text)
-        except ServiceError as e:
-            form.add_error(None, e.text)
-        else:
-            request.session[SESSION_KEY] = p.pk
-            return redirect("wellbeing:answer_item")
-    return render(request, "wellbeing/answer_start.html", {"form": form, "closed": closed})
+
+    def perform(data):
+        p = services.find_for_answering(**data)
+        request.session[SESSION_KEY] = p.pk
+        return p
+
+    return form_page(
+        request,
+        form,
+        perform,
+        template="wellbeing/answer_start.html",
+        redirect_to=reverse("wellbeing:answer_item"),
+    )
 
 
 def _answering(request: HttpRequest):
@@ -408,40 +406,42 @@ def _answering(request: HttpRequest):
     return p
 
 
+def _closed(request: HttpRequest) -> HttpResponse:
+    message = _("This screening is not open now.")
+    return render(request, "wellbeing/answer_closed.html", {"message": message}, status=403)
+
+
 def answer_item(request: HttpRequest) -> HttpResponse:
     """One item per screen; each answer is saved at once (resumable)."""
     p = _answering(request)
     if p is None:
         return redirect("wellbeing:answer")
-    try:
-        services.check_answerable(p)
-    except services.Closed as e:
-        return render(request, "wellbeing/answer_closed.html", {"message": e.text}, status=403)
-    except ServiceError:
+    state = services.answer_state(p)
+    if state == "closed":
+        return _closed(request)
+    if state == "done":
         return redirect("wellbeing:answer_done")
     steps = services.steps(p.campaign)
-    error = ""
+    form = AnswerForm(request.POST or None)
     if request.method == "POST":
-        try:
-            step = int(request.POST.get("step", ""))
-        except ValueError:
-            step = -1
-        try:
-            if request.POST.get("hand_in"):
-                services.hand_in(participation_id=p.pk)
+
+        def perform(data):
+            if data["hand_in"]:
+                return services.hand_in(participation_id=p.pk)
+            return services.save_answer(
+                participation_id=p.pk, step=data["step"], value=data["answer"]
+            )
+
+        if run_service(form, perform) is not FAILED:
+            if form.cleaned_data["hand_in"]:
                 return redirect("wellbeing:answer_done")
-            services.save_answer(participation_id=p.pk, step=step, value=request.POST.get("answer"))
-        except services.Closed as e:
-            return render(request, "wellbeing/answer_closed.html", {"message": e.text}, status=403)
-        except ServiceError as e:
-            error = e.text
-        else:
             return redirect(reverse("wellbeing:answer_item"))
         p.refresh_from_db()
     n = services.next_step(p)
     if "step" in request.GET:
         with contextlib.suppress(ValueError):
             n = max(0, min(int(request.GET["step"]), n))
+    error = " ".join(str(e) for errors in form.errors.values() for e in errors)
     ctx = {"campaign": p.campaign, "total": len(steps), "error": error}
     if n >= len(steps):
         return render(request, "wellbeing/answer_review.html", {**ctx, "done": len(steps)})
