@@ -85,3 +85,28 @@ def test_a_counsellor_without_the_permission_cannot_import(world, chinese):
     result = run_import(StudentSheet(actor=world.counsellor), data, "r.xlsx")
     assert error_cells(result) == [(2, "学校代码")]
     assert Student.objects.count() == 0
+
+
+def test_the_command_line_and_the_import_page_offer_the_kind(schools):
+    import contextlib
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+    from django.test import Client
+
+    from jiaoyan.people.models import User
+    from tests.support import DATA
+
+    path = str(DATA / "students.xlsx")
+    quiet = {"stdout": StringIO(), "stderr": StringIO()}
+    with contextlib.suppress(CommandError, SystemExit):
+        call_command("import", "students", path, **quiet)
+    assert Student.objects.count() == 0
+    call_command("import", "students", path, "--valid-only", **quiet)
+    assert Student.objects.count() == 35
+    root = User.objects.create_superuser("root2", password="root-password-1")
+    client = Client()
+    client.force_login(root)
+    form = client.get("/imports/new/?kind=students")
+    assert form.status_code == 200 and 'value="students" selected' in form.content.decode()
