@@ -66,6 +66,8 @@ def test_campaign_answers_alert_and_suppressed_summary(
     page.goto(f"{base}/")
     page.wait_for_selector("[data-testid=home-alert]")
     page.click("[data-testid=home-alert]")
+    page.fill("#id_reason", "处理危机预警")
+    page.click("[data-testid=reason-form] button")
     page.fill("#id_note", "已约谈学生，联系家长，转介评估")
     page.click("[data-testid=save]")
     page.wait_for_url(f"{base}/wellbeing/alerts/")

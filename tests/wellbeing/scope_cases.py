@@ -58,7 +58,7 @@ def make_student(w) -> Student:
     _permissions(w)
     return Student.objects.create(
         school=w.schools["school_c"].org_unit,
-        key="HZ0001",
+        key=f"HZ{Student.objects.count() + 1:04d}",
         name="华州学生",
         gender="male",
         grade=5,
@@ -74,7 +74,7 @@ def make_campaign(w) -> Campaign:
         scales=["phq9"],
         starts_at=now - dt.timedelta(hours=1),
         ends_at=now + dt.timedelta(days=3),
-        class_code="HZCLASS1",
+        class_code=f"HZCLASS{Campaign.objects.count() + 1}",
         status="open",
     )
     c.schools.set([w.schools["school_c"].org_unit])
@@ -84,7 +84,10 @@ def make_campaign(w) -> Campaign:
 def make_participation(w) -> Participation:
     s = make_student(w)
     return Participation.objects.create(
-        campaign=make_campaign(w), student=s, school=s.school, code="HZCODE0001"
+        campaign=make_campaign(w),
+        student=s,
+        school=s.school,
+        code=f"HZCODE{Participation.objects.count() + 1:04d}",
     )
 
 

@@ -155,10 +155,11 @@ def test_every_read_of_an_identified_record_is_audited_with_its_reason(setup):
     assert "林小雨" in r.content.decode()
     r = client.get(f"/wellbeing/campaigns/{c.pk}/schools/{a.pk}/codes/?reason=发放答题码")
     assert "高子墨" in r.content.decode() and pending.code in r.content.decode()
-    client.get(f"/wellbeing/alerts/{alert.pk}/")
+    assert "reason-form" in client.get(f"/wellbeing/alerts/{alert.pk}/").content.decode()
+    client.get(f"/wellbeing/alerts/{alert.pk}/?reason=处理预警")
     reads = AuditLog.objects.filter(action="view").order_by("pk")[before:]
     reasons = [row.changes["reason"][1] for row in reads]
-    assert reasons[:2] == ["危机随访", "发放答题码"] and len(reasons) == 3
+    assert reasons == ["危机随访", "发放答题码", "处理预警"]
     assert all(row.actor == w.counsellor for row in reads)
     # Other roles see no name, anywhere they can go.
     for who in ("teacher", "principal", "city_admin", "counsellor_b"):

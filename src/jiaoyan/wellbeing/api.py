@@ -11,7 +11,7 @@ from jiaoyan.core.errors import ServiceError
 
 from . import queries, services
 from . import scales as sc
-from .schemas import AnswersIn, ScaleOut, ScoreOut
+from .schemas import ScaleAnswersIn, ScaleScoreOut, WellbeingScaleOut
 
 router = Router(tags=["wellbeing"])
 
@@ -29,7 +29,7 @@ def _scale_out(scale: sc.Scale) -> dict:
 
 @router.get(
     "/scales",
-    response=list[ScaleOut],
+    response=list[WellbeingScaleOut],
     summary="Scales (shipped and the bureau's)",
     operation_id="list_wellbeing_scales",
 )
@@ -39,11 +39,11 @@ def list_scales(request):
 
 @router.post(
     "/scales/{code}/score",
-    response={200: ScoreOut, 422: dict},
+    response={200: ScaleScoreOut, 422: dict},
     summary="Score one set of answers (stores nothing)",
     operation_id="score_wellbeing_scale",
 )
-def score(request, code: str, body: AnswersIn):
+def score(request, code: str, body: ScaleAnswersIn):
     scale = services.scale_for(request.auth, code)
     if scale is None:
         raise Http404

@@ -227,6 +227,16 @@ class Campaign(Versioned, Timestamped, models.Model):
         return self.status == self.Status.OPEN and self.starts_at <= now < self.ends_at
 
 
+class QuestionnaireStatus(models.TextChoices):
+    """Where one student's questionnaire stands (``Participation.Status``)."""
+
+    PENDING = "pending", _("Not started")
+    STARTED = "started", _("In progress")
+    FINISHED = "finished", _("Finished")
+    INVALID = "invalid", _("Invalid, re-test offered")
+    OPTED_OUT = "opted_out", _("Opted out")
+
+
 @scoped(
     path="school__path",
     rules={"view": frozenset(), "add": CAMPAIGN_RUNNERS, "change": CAMPAIGN_RUNNERS},
@@ -240,12 +250,7 @@ class Participation(Versioned, models.Model):
     and, once finished and scored, ``results`` (scale code -> total, level, crisis,
     factors) and the risk level. Never shown to the student."""
 
-    class Status(models.TextChoices):
-        PENDING = "pending", _("Not started")
-        STARTED = "started", _("In progress")
-        FINISHED = "finished", _("Finished")
-        INVALID = "invalid", _("Invalid, re-test offered")
-        OPTED_OUT = "opted_out", _("Opted out")
+    Status = QuestionnaireStatus
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="participations")
     student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="participations")
@@ -325,7 +330,10 @@ class Alert(Versioned, Timestamped, models.Model):
         verbose_name = _("alert")
         verbose_name_plural = _("alerts")
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["school", "status", "created_at"], name="wb_alert_open")]
+        indexes = [
+            models.Index(fields=["school", "status", "created_at"], name="wb_alert_open"),
+            models.Index(fields=["created_at", "id"], name="wb_alert_raised"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["participation", "reason", "scale"], name="wb_alert_once"

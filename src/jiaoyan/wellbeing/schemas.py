@@ -5,18 +5,18 @@ from typing import Any
 from ninja import Schema
 
 
-class AnswersIn(Schema):
+class ScaleAnswersIn(Schema):
     answers: list[Any]
 
 
-class ScoreOut(Schema):
+class ScaleScoreOut(Schema):
     total: int
     level: str
     crisis: bool
     factors: dict[str, int]
 
 
-class ScaleOut(Schema):
+class WellbeingScaleOut(Schema):
     code: str
     name: str
     items: int

@@ -34,6 +34,7 @@ from jiaoyan.core.scope import can, get_visible_or_404, units_where
 from jiaoyan.orgs.models import OrgUnit
 
 from . import queries, services
+from .filters import AlertFilter, CampaignFilter
 from .forms import (
     AnswerForm,
     CampaignForm,
@@ -71,6 +72,7 @@ def _reason(request: HttpRequest, template_ctx: dict):
 
 class CampaignList(ListPage):
     template = "wellbeing/campaign_list.html"
+    filterset = CampaignFilter
     fragment = "wellbeing/_campaign_table.html"
     sorts = [SortOption("starts", _lazy("Opens at"), ("starts_at", "id"))]
     default_sort = "-starts"
@@ -265,6 +267,7 @@ def student_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 class AlertList(ListPage):
     template = "wellbeing/alert_list.html"
+    filterset = AlertFilter
     fragment = "wellbeing/_alert_table.html"
     sorts = [SortOption("raised", pgettext_lazy("time", "Raised"), ("created_at", "id"))]
     default_sort = "-raised"
@@ -279,11 +282,7 @@ class AlertList(ListPage):
     export_name = _lazy("Screening alerts")
 
     def get_queryset(self):
-        qs = queries.alerts_for(self.user)
-        status = self.request.GET.get("status")
-        if status in Alert.Status.values:
-            qs = qs.filter(status=status)
-        return qs
+        return queries.alerts_for(self.user)
 
     def export_queryset(self, qs):
         """Every school whose alerts leave in the file gets an audited export row."""
@@ -321,6 +320,12 @@ def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
         request.user,
         pk=pk,
     )
+    reason = ""
+    if request.method == "GET":
+        reason, page = _reason(request, {"title": alert.student.key})
+        if page is not None:
+            return page
+        restricted.record_read(request.user, restricted.WELLBEING, alert, reason, unit=alert.school)
     form = HandleAlertForm(request.POST or None, initial=editing(alert, (), note=""))
 
     def save(data, version):
@@ -328,15 +333,7 @@ def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
             actor=request.user, alert=alert, note=data["note"], expected_version=version
         )
 
-    ctx = {"alert": alert, "may_handle": alert.status == Alert.Status.OPEN}
-    if request.method == "GET":
-        restricted.record_read(
-            request.user,
-            restricted.WELLBEING,
-            alert,
-            _("handling an alert"),
-            unit=alert.school,
-        )
+    ctx = {"alert": alert, "may_handle": alert.status == Alert.Status.OPEN, "reason": reason}
     return edit_page(
         request,
         form,
