@@ -31,7 +31,7 @@ GIVEN = (
     "明远嘉怡晨阳天佑雅琪博文可馨奕辰书瑶"
 )
 # The share of each answer on an item (0–3): most children answer "完全不会".
-ANSWER_MIX = [(0, 0.62), (1, 0.25), (2, 0.09), (3, 0.04)]
+ANSWER_MIX = [(0, 0.72), (1, 0.2), (2, 0.06), (3, 0.02)]
 CRISIS_SHARE = 0.012  # PHQ-9 item 9 above 0
 ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
