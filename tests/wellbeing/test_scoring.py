@@ -131,7 +131,7 @@ def test_custom_scale_reverse_items_and_factors():
     # item 3 "有时"(2), item 4 "从不"(1 → 3).
     r = sc.score(scale, [0, 2, 1, 0])
     assert r.total == 3 + 1 + 2 + 3
-    assert r.level == "high"
+    assert r.level == "mid"  # 7–9
     assert r.factors == {"情绪": 3 + 2, "人际": 3}
     assert r.crisis is False
     assert sc.score(scale, [2, 0, 2, 2]).crisis is True  # item 3 answered "经常"
@@ -140,7 +140,8 @@ def test_custom_scale_reverse_items_and_factors():
 
 def test_custom_scale_validity_rules():
     scale = sc.parse_definition("mood4", "心情四题", CUSTOM)
-    assert sc.invalid_reason(scale, [1, 1, 1, 1], 60) == ""  # four items: not "patterned"
+    assert sc.invalid_reason(scale, [0, 1, 2, 1], 60) == ""
+    assert sc.invalid_reason(scale, [1, 1, 1, 1], 60) == "patterned"
     assert sc.invalid_reason(scale, [0, 1, 2, 1], 5) == "too_fast"
     assert sc.invalid_reason(sc.PHQ9, [2] * 9, 120) == "patterned"
     assert sc.invalid_reason(sc.PHQ9, [2] * 8 + [1], 120) == ""
@@ -174,7 +175,7 @@ def test_cutoffs_that_overlap_or_leave_gaps_are_refused(cutoffs, fragment, chine
     [
         ({"items": []}, "至少"),
         ({"reverse": [5]}, "不存在"),
-        ({"factors": {"情绪": [1, 1]}}, "两次"),
+        ({"factors": {"情绪": [1, 1]}}, "重复"),
         ({"options": [{"label": "是", "score": 1}]}, "2"),
         ({"age_min": 16}, "年龄"),
     ],
