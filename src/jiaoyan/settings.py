@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "jiaoyan.communities",
     "jiaoyan.training",
     "jiaoyan.resources",
+    "jiaoyan.wellbeing",
 ]
 
 MIDDLEWARE = [
@@ -309,6 +310,10 @@ MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 # The site's address as people reach it: printed on documents (a certificate's QR code).
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
+
+# Keys of the encrypted fields (core/crypto.py): "id:key[,id:key]", the first current.
+# Unset: the embedded setup keeps them in var/field_keys (see docs/deploy.md).
+FIELD_ENCRYPTION_KEYS = os.environ.get("FIELD_ENCRYPTION_KEYS", "")
 # A TrueType font with Chinese glyphs for PDF documents (core/pdf.py finds
 # fonts-wqy-microhei when this is empty).
 JIAOYAN_CJK_FONT = os.environ.get("JIAOYAN_CJK_FONT", "")

@@ -11,6 +11,8 @@ from ninja import Router
 from jiaoyan.core import api as core_api
 
 OPERATIONS = {
+    ("get", "/api/v1/scales"),
+    ("post", "/api/v1/scales/{code}/score"),
     ("get", "/api/v1/review-rubrics"),
     ("post", "/api/v1/review-rubrics"),
     ("get", "/api/v1/review-rubrics/{rubric_id}"),
@@ -267,6 +269,7 @@ APP_ROUTERS = [
     "jiaoyan.resources.api.router",
     "jiaoyan.resources.api_rounds.router",
     "jiaoyan.resources.api_use.router",
+    "jiaoyan.wellbeing.api.router",
 ]
 
 

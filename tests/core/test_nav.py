@@ -26,7 +26,16 @@ def sections(html: str) -> dict[str, list[str]]:
 def test_the_admin_sees_the_sections_in_order_with_their_pages(world, client_for):
     html = client_for(world.city_admin).get("/").content.decode()
     found = sections(html)
-    assert list(found) == ["", "research", "training", "evaluation", "quality", "admin"]
+    assert list(found) == [
+        "",
+        "research",
+        "training",
+        "evaluation",
+        "quality",
+        "wellbeing",
+        "admin",
+    ]
+    assert found["wellbeing"] == ["wellbeing"]
     assert found[""] == ["home"]
     assert found["research"][:3] == ["activities", "observations", "observation_coverage"]
     assert {"ledger", "ledger_supervision", "ledger_briefs", "ledger_reports"} <= set(
@@ -79,7 +88,7 @@ def test_a_section_appears_when_the_user_sees_one_of_its_pages(world, client_for
         )
     )
     counsellor = sections(client_for(world.counsellor).get("/").content.decode())
-    assert counsellor["wellbeing"] == ["screening"]
+    assert counsellor["wellbeing"] == ["wellbeing", "screening"]
     assert list(counsellor).index("wellbeing") == list(counsellor).index("quality") + 1
     teacher = sections(client_for(world.teacher).get("/").content.decode())
     assert "wellbeing" not in teacher

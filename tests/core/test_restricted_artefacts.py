@@ -363,7 +363,11 @@ def test_a_kind_without_restricted_data_behaves_as_before(
 
 def test_the_exam_sheets_declare_student_data():
     declared = {k: cls.restricted for k, cls in kinds().items() if cls.restricted}
-    assert declared == {"scores": "student_data", "item_scores": "student_data"}
+    assert declared == {
+        "scores": "student_data",
+        "item_scores": "student_data",
+        "students": "wellbeing",
+    }
 
 
 # --- the redaction ------------------------------------------------------------------------

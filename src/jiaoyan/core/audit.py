@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from . import context
+from .crypto import EncryptedTextField
 from .models import AuditLog
 from .scope import path_of, spec_for
 
@@ -48,6 +49,9 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
+ENCRYPTED = "***"  # what the log shows of an encrypted field (core/crypto.py)
+
+
 def snapshot(obj: models.Model, fields: Iterable[str]) -> dict[str, Any]:
     """Plain, JSON-able values of ``fields`` (related objects by their display name)."""
     data: dict[str, Any] = {}
@@ -60,6 +64,9 @@ def snapshot(obj: models.Model, fields: Iterable[str]) -> dict[str, Any]:
                 data[name] = sorted(str(o) for o in getattr(obj, name).all())
         elif field.is_relation:
             data[name] = _plain(getattr(obj, name, None))
+        elif isinstance(field, EncryptedTextField):
+            # Never in clear in the log: only whether there is a value.
+            data[name] = ENCRYPTED if getattr(obj, field.attname) else ""
         else:
             data[name] = _plain(getattr(obj, field.attname))
     return data

@@ -1,0 +1,49 @@
+from django.utils.translation import gettext_lazy as _
+
+from jiaoyan.core import apps as core_apps
+from jiaoyan.core import home, nav
+from jiaoyan.core.roles import ADMINS, Role
+
+
+def _may_screen(user) -> bool:
+    from jiaoyan.core.scope import has_role
+
+    return user.is_superuser or has_role(user, *ADMINS, Role.COUNSELLOR, Role.PRINCIPAL)
+
+
+class WellbeingConfig(core_apps.ModuleConfig):
+    name = "jiaoyan.wellbeing"
+    verbose_name = _("Mental-health screening")
+
+    nav_items = (
+        nav.NavItem(
+            "wellbeing",
+            _("Mental-health screening"),
+            "wellbeing:campaigns",
+            order=70,
+            section=nav.WELLBEING,
+            visible=_may_screen,
+            active_for=("wellbeing:",),
+        ),
+    )
+    home_panels = (
+        home.HomePanel(
+            "wellbeing-alerts",
+            "wellbeing/_home_alerts.html",
+            "jiaoyan.wellbeing.panels.alerts_panel",
+            order=1,
+            roles=frozenset({Role.COUNSELLOR, *ADMINS}),
+        ),
+    )
+
+    def ready(self) -> None:
+        super().ready()
+        from jiaoyan.core import restricted
+
+        restricted.register(
+            restricted.Kind(
+                restricted.WELLBEING,
+                _("mental-health screening data"),
+                model="wellbeing.WellbeingPermission",
+            )
+        )

@@ -1,0 +1,218 @@
+"""Demo data of the screening module: the counsellors' wellbeing permissions, each
+county bureau's three-tier risk rules, student rosters of every school teaching upper
+primary, junior or senior grades, and per county a PHQ-9 campaign last autumn (closed,
+scored) and a PHQ-9 + GAD-7 campaign this autumn (open, mostly answered) — with realistic
+level shares and the alerts they raise. Everything is bulk-inserted: the city scale
+(~123 students per school, ~200,000 students) loads in a few minutes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+
+from django.db.models import Q
+
+from jiaoyan.core.demo import DemoContext, step, weighted
+from jiaoyan.core.roles import Role
+from jiaoyan.orgs.models import OrgUnit, Stage
+from jiaoyan.people.models import RoleAssignment
+
+from . import scales as sc
+from .models import Alert, Campaign, Participation, RiskRule, Student, WellbeingPermission
+
+GRADES = {"primary": (4, 5, 6), "junior": (7, 8, 9), "senior": (10, 11, 12)}
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾萧田董袁潘于蒋蔡"
+    "余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯"
+    "龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+)
+GIVEN = (
+    "子涵浩然思彤一诺梓轩欣怡雨桐俊杰宇航诗涵佳怡若曦皓轩梓萱语嫣"
+    "明远嘉怡晨阳天佑雅琪博文可馨奕辰书瑶"
+)
+# The share of each answer on an item (0–3): most children answer "完全不会".
+ANSWER_MIX = [(0, 0.72), (1, 0.2), (2, 0.06), (3, 0.02)]
+CRISIS_SHARE = 0.012  # PHQ-9 item 9 above 0
+ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+def _code(rng, n: int) -> str:
+    return "".join(rng.choice(ALPHABET) for _ in range(n))
+
+
+def _answers(rng, n: int, severity: float) -> list[int]:
+    mix = [(v, w * (1 + severity * v)) for v, w in ANSWER_MIX]
+    return [weighted(rng, mix) for _ in range(n)]
+
+
+@step(68)
+def build_wellbeing(ctx: DemoContext) -> None:
+    rng = ctx.rng
+    per_school = {"small": 40}.get(ctx.scale.name, 123)
+    stage_code = dict(Stage.objects.values_list("pk", "code"))
+    school_specs = ctx.data.get("schools") or []
+    counties = [c for cs in ctx.data.get("counties", {}).values() for c in cs]
+
+    # Permissions: every counsellor with an account, on their school.
+    grants = []
+    for ra in RoleAssignment.objects.filter(
+        role=Role.COUNSELLOR, person__user__isnull=False
+    ).select_related("person"):
+        grants.append(
+            WellbeingPermission(
+                user_id=ra.person.user_id, org_unit_id=ra.org_unit_id, reason="学校心理教师"
+            )
+        )
+    WellbeingPermission.objects.bulk_create(grants)
+
+    # Risk rules of each county's bureau (or the county itself).
+    bureaus = {
+        u.parent_id: u
+        for u in OrgUnit.objects.filter(kind=OrgUnit.Kind.BUREAU, parent__in=counties)
+    }
+    rules = []
+    for county in counties:
+        owner = bureaus.get(county.pk, county)
+        rules += [
+            RiskRule(org_unit=owner, scale="phq9", level="红", order=1, min_total=20, alert=True),
+            RiskRule(org_unit=owner, scale="phq9", level="橙", order=2, min_total=15),
+            RiskRule(org_unit=owner, scale="phq9", level="黄", order=3, min_total=10),
+            RiskRule(org_unit=owner, scale="gad7", level="橙", order=2, min_total=15),
+            RiskRule(org_unit=owner, scale="gad7", level="黄", order=3, min_total=10),
+        ]
+    RiskRule.objects.bulk_create(rules)
+
+    # Rosters.
+    students: list[Student] = []
+    by_county: dict[int, list[OrgUnit]] = defaultdict(list)
+    county_ids = {c.pk for c in counties}
+    for unit, _school, stage_ids in school_specs:
+        grades = [g for pk in stage_ids for g in GRADES.get(stage_code.get(pk, ""), ())]
+        if not grades:
+            continue
+        county_id = next((i for i in unit.ancestor_ids if i in county_ids), None)
+        if county_id is None:
+            continue
+        by_county[county_id].append(unit)
+        for n in range(per_school):
+            grade = grades[n % len(grades)]
+            students.append(
+                Student(
+                    school=unit,
+                    key=f"S{unit.code[-6:]}{n + 1:04d}",
+                    name=rng.choice(SURNAMES) + "".join(rng.sample(GIVEN, 2)),
+                    gender=rng.choice(["male", "female"]),
+                    birth_date=dt.date(2026 - 6 - grade, rng.randint(1, 12), rng.randint(1, 28)),
+                    grade=grade,
+                    class_name=f"{n % 4 + 1}班",
+                )
+            )
+    Student.objects.bulk_create(students, batch_size=5000)
+    ctx.log(f"wellbeing: {len(students)} students")
+
+    # Campaigns: last autumn (closed) and this autumn (open).
+    now = ctx.now
+    this_year = now.year if now.month >= 9 else now.year - 1
+    plans = [
+        (
+            f"{this_year - 1}年秋季心理健康筛查",
+            ["phq9"],
+            this_year - 1,
+            Campaign.Status.CLOSED,
+            0.97,
+        ),
+        (f"{this_year}年秋季心理健康筛查", ["phq9", "gad7"], this_year, Campaign.Status.OPEN, 0.8),
+    ]
+    schools_of = {c.pk: by_county.get(c.pk, []) for c in counties}
+    student_rows = defaultdict(list)
+    for sid, school_id in Student.objects.values_list("id", "school_id"):
+        student_rows[school_id].append(sid)
+    parts: list[Participation] = []
+    for county in counties:
+        schools = schools_of[county.pk]
+        if not schools:
+            continue
+        for name, codes, year, status, share in plans:
+            start = dt.datetime(year, 10, 8, 8, tzinfo=dt.UTC)
+            end = (
+                max(now + dt.timedelta(days=14), start + dt.timedelta(days=21))
+                if status == Campaign.Status.OPEN
+                else start + dt.timedelta(days=21)
+            )
+            camp = Campaign.objects.create(
+                org_unit=county,
+                name=f"{county.name}{name}",
+                scales=codes,
+                starts_at=min(start, now - dt.timedelta(days=1)),
+                ends_at=end,
+                notice="本次筛查仅用于了解学生心理状况，结果严格保密。家长如不同意，请告知班主任。",
+                help_text=(
+                    "如果你感到难过或需要帮助，可以随时找学校心理老师，或拨打心理援助热线 12355。"
+                ),
+                class_code=_code(rng, 8),
+                status=status,
+            )
+            camp.schools.set(schools)
+            for school in schools:
+                for sid in student_rows.get(school.pk, []):
+                    p = Participation(
+                        campaign=camp, student_id=sid, school_id=school.pk, code=_code(rng, 10)
+                    )
+                    if rng.random() < share:
+                        _answered(rng, p, codes, start)
+                    parts.append(p)
+    Participation.objects.bulk_create(parts, batch_size=5000)
+
+    # Alerts: crisis items and red levels; most of last year's handled.
+    alerts = []
+    for p in Participation.objects.filter(
+        Q(risk="红") | Q(results__phq9__crisis=True)
+    ).select_related("campaign"):
+        reasons = []
+        if (p.results.get("phq9") or {}).get("crisis"):
+            reasons.append(Alert.Reason.CRISIS)
+        if p.risk == "红":
+            reasons.append(Alert.Reason.RISK)
+        for reason in reasons:
+            handled = p.campaign.status == Campaign.Status.CLOSED or rng.random() < 0.4
+            alerts.append(
+                Alert(
+                    participation=p,
+                    student_id=p.student_id,
+                    school_id=p.school_id,
+                    reason=reason,
+                    scale="phq9",
+                    status=Alert.Status.HANDLED if handled else Alert.Status.OPEN,
+                    note="已约谈学生并联系家长，持续关注。" if handled else "",
+                    handled_at=p.finished_at + dt.timedelta(days=1) if handled else None,
+                    created_at=p.finished_at,
+                )
+            )
+    Alert.objects.bulk_create(alerts, batch_size=5000)
+    ctx.log(f"wellbeing: {len(parts)} questionnaires, {len(alerts)} alerts")
+
+
+def _answered(rng, p: Participation, codes: list[str], start: dt.datetime) -> None:
+    severity = rng.random() ** 3 * 4  # a few children answer much higher
+    p.answers = {}
+    p.results = {}
+    risk_rank, risk = 99, ""
+    for code in codes:
+        scale = sc.SHIPPED[code]
+        given = _answers(rng, scale.n_items, severity)
+        if code == "phq9":
+            given[8] = 1 if rng.random() < CRISIS_SHARE else 0
+        p.answers[code] = given
+        r = sc.score(scale, given)
+        p.results[code] = r.as_dict()
+        for rank, level, low in ((1, "红", 20), (2, "橙", 15), (3, "黄", 10)):
+            if code == "gad7" and rank == 1:
+                continue
+            if r.total >= low and rank < risk_rank:
+                risk_rank, risk = rank, level
+                break
+    p.risk = risk
+    p.status = Participation.Status.FINISHED
+    p.started_at = start + dt.timedelta(days=rng.randint(0, 10), minutes=rng.randint(0, 600))
+    p.finished_at = p.started_at + dt.timedelta(seconds=rng.randint(120, 900))
+    p.scored_at = p.finished_at
