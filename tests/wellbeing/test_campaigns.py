@@ -288,3 +288,21 @@ def test_audit_never_holds_a_name_or_note_in_clear(sw):
     services.handle_alert(actor=sw.counsellor, alert=Alert.objects.get(), note="家访记录")
     texts = " ".join(f"{a.changes} {a.message} {a.object_repr}" for a in AuditLog.objects.all())
     assert "林小雨" not in texts and "家访记录" not in texts
+
+
+def test_guessing_codes_is_limited_per_address(sw, client):
+    from django.core.cache import cache
+    from django.test.utils import override_settings
+
+    cache.clear()
+    p = make_campaign(sw).participations.first()
+    with override_settings(WELLBEING_CODE_ATTEMPTS_PER_MINUTE=3):
+        codes = [
+            client.post("/wellbeing/answer/", {"code": f"WRONG{i:05d}"}).status_code
+            for i in range(3)
+        ]
+        # over the limit, even the right code is refused: the guesser learns nothing
+        r = client.post("/wellbeing/answer/", {"code": p.code})
+    assert codes == [200, 200, 200] and r.status_code == 429
+    assert "请一分钟后再试" in r.content.decode()
+    assert client.get("/wellbeing/answer/question/").status_code != 200

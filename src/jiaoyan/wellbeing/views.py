@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
@@ -17,8 +18,9 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_POST
 
-from jiaoyan.core import restricted
+from jiaoyan.core import ratelimit, restricted
 from jiaoyan.core.lists import SortOption
+from jiaoyan.core.middleware import client_ip
 from jiaoyan.core.pages import (
     FAILED,
     Column,
@@ -376,7 +378,23 @@ def scale_create(request: HttpRequest) -> HttpResponse:
 
 
 def answer_start(request: HttpRequest) -> HttpResponse:
-    """Enter the one-time code (or the class code and the student number)."""
+    """Enter the one-time code (or the class code and the student number).
+
+    Every attempt counts against the address's per-minute limit
+    (``WELLBEING_CODE_ATTEMPTS_PER_MINUTE``, generous: a classroom shares one address), so
+    that codes cannot be guessed by trying many."""
+    if request.method == "POST" and not ratelimit.hit(
+        "wellbeing-code",
+        client_ip(request) or "-",
+        limit=int(getattr(settings, "WELLBEING_CODE_ATTEMPTS_PER_MINUTE", 300)),
+    ):
+        message = _("Too many attempts from your address; try again in a minute.")
+        return render(
+            request,
+            "wellbeing/answer_closed.html",
+            {"message": message, "limited": True},
+            status=429,
+        )
     form = CodeForm(request.POST or None)
 
     def perform(data):
