@@ -180,7 +180,7 @@ def _may_approve_for(approving: OrgUnit, host: OrgUnit) -> bool:
 def set_policy(*, actor, org_unit: Any, max_led: Any) -> ProjectPolicy:
     """A bureau sets how many ongoing projects of one level a person may lead."""
     unit = resolve(actor, OrgUnit, org_unit, field="org_unit")
-    n = _whole(max_led, "max_led", low=1, high=20)
+    n = _whole(max_led, "max_led", low=1, high=100)
     policy = ProjectPolicy.objects.select_for_update().filter(org_unit=unit).first()
     if policy is None:
         policy = ProjectPolicy(org_unit=unit, max_led=n)

@@ -394,9 +394,9 @@ def overview(request: HttpRequest) -> HttpResponse:
     data = queries.overview(request.user, within=within)
     if wants_export(request):
         rows = (
-            [(str(_("Project level")), label, n) for label, n in data["levels"]]
-            + [(str(_("Stage")), label, n) for label, n in data["stages"]]
-            + [(str(_("Status")), label, n) for label, n in data["statuses"]]
+            [(str(_("Project level")), str(label), n) for label, n in data["levels"]]
+            + [(str(_("Stage")), str(label), n) for label, n in data["stages"]]
+            + [(str(_("Status")), str(label), n) for label, n in data["statuses"]]
         )
         return columns_response(
             [
