@@ -279,6 +279,7 @@ class Project(Versioned, Timestamped, models.Model):
             models.Index(fields=["stage", "-applied_on"], name="project_stage"),
             models.Index(fields=["status", "-applied_on"], name="project_status"),
             models.Index(fields=["status", "due_on"], name="project_due"),
+            models.Index(fields=["due_on", "id"], name="project_due_on"),
             models.Index(fields=["call", "org_unit"], name="project_call"),
             models.Index(fields=["pi", "level", "status"], name="project_pi"),
         ]
@@ -519,6 +520,7 @@ class Review(Versioned, models.Model):
         ordering = ["project_id", "stage", "id"]
         indexes = [
             models.Index(fields=["expert", "status", "-assigned_at"], name="review_expert"),
+            models.Index(fields=["-assigned_at", "-id"], name="projectreview_assigned"),
             models.Index(fields=["project", "stage"], name="review_project"),
         ]
         constraints = [
