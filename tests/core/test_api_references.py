@@ -42,6 +42,7 @@ OUR_APPS = {
     "communities",
     "training",
     "resources",
+    "projects",
 }
 
 
@@ -102,6 +103,19 @@ def scene(world):
 
     hidden_resource = draft(world, with_file=False)  # 临渭区's draft: its authors' only
     own_round = huazhou_round(world)
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from jiaoyan.projects import services as project_services
+    from tests.projects.scope_cases import huazhou_call, huazhou_project
+
+    hidden_project = project_services.apply(  # 临渭区第一初级中学's project
+        actor=su,
+        level="school",
+        pi=world.people["teacher"].pk,
+        title="临渭区校本课题",
+        theme="作业设计",
+        application_form=SimpleUploadedFile("申报书.pdf", b"%PDF-1.4 x"),
+    )
     published = huazhou_resource(world)
     period = {"start_on": dt.date(2025, 1, 1), "end_on": dt.date(2028, 12, 31)}
     hidden_community = community_services.create_community(
@@ -145,6 +159,7 @@ def scene(world):
         "rubric": rubric.pk,
         "round": rnd.pk,
         "resource": hidden_resource.pk,
+        "project": hidden_project.pk,
     }
     missing = dict.fromkeys(hidden, MISSING_ID) | {"unit_code": "999999999", "staff_no": "NOPE999"}
     own = {
@@ -162,6 +177,8 @@ def scene(world):
         "resource": own_resource.pk,
         "rec_round": own_round.pk,
         "published": published.pk,
+        "project_call": huazhou_call(world).pk,
+        "project": huazhou_project(world).pk,
     }
     return {"hidden": hidden, "missing": missing, "own": own}
 
@@ -715,6 +732,45 @@ CASES = [
         "unit",
         "unit",
         lambda o, r: {"resource": o["published"], "unit": r},
+    ),
+    (
+        "project call approving unit",
+        "post",
+        lambda o: "/api/v1/project-calls",
+        "unit",
+        "org_unit",
+        lambda o, r: {
+            "org_unit": r,
+            "title": "华州区课题指南",
+            "level": "county",
+            "year": 2025,
+            "opens_on": "2025-03-01",
+            "closes_on": "2025-03-31",
+        },
+    ),
+    (
+        "project call quota unit",
+        "post",
+        lambda o: f"/api/v1/project-calls/{o['project_call']}/quota",
+        "unit",
+        "unit",
+        lambda o, r: {"unit": r, "quota": 2},
+    ),
+    (
+        "project expert",
+        "post",
+        lambda o: f"/api/v1/projects/{o['project']}/experts",
+        "person",
+        "experts",
+        lambda o, r: {"experts": [r]},
+    ),
+    (
+        "project decided",
+        "post",
+        lambda o: "/api/v1/project-decisions",
+        "project",
+        "projects",
+        lambda o, r: {"projects": [r], "decision": "approve"},
     ),
 ]
 

@@ -1,0 +1,41 @@
+from django.utils.translation import gettext_lazy as _
+
+from jiaoyan.core import apps as core_apps
+from jiaoyan.core import nav
+
+
+def _has_person(user) -> bool:
+    return getattr(user, "person", None) is not None
+
+
+class ProjectsConfig(core_apps.ModuleConfig):
+    name = "jiaoyan.projects"
+    verbose_name = _("Research projects")
+
+    nav_items = (
+        nav.NavItem(
+            "projects",
+            _("Research projects"),
+            "projects:list",
+            order=51,
+            section=nav.RESEARCH,
+            visible=_has_person,
+            active_for=(
+                "projects:list",
+                "projects:detail",
+                "projects:apply",
+                "projects:calls",
+                "projects:call",
+                "projects:overview",
+            ),
+        ),
+        nav.NavItem(
+            "projects-reviews",
+            _("Project reviews"),
+            "projects:reviews",
+            order=52,
+            section=nav.RESEARCH,
+            visible=_has_person,
+            active_for=("projects:reviews", "projects:review"),
+        ),
+    )
