@@ -21,15 +21,15 @@ from .schemas import (
     CallQuotaIn,
     CallStatusIn,
     ConcludeIn,
-    DecideIn,
     ExpertsIn,
     ExtendIn,
     MemberOut,
+    ProjectDecideIn,
     ProjectFilter,
     ProjectOut,
-    ReviewFilter,
-    ReviewIn,
-    ReviewOut,
+    ProjectReviewFilter,
+    ProjectReviewIn,
+    ProjectReviewOut,
     StageFilter,
     StageOut,
     TerminateIn,
@@ -83,20 +83,23 @@ reviews = Resource(
     router,
     "/project-reviews/{review_id}",
     Review.objects.select_related("project", "expert"),
-    out=ReviewOut,
+    out=ProjectReviewOut,
     name="project_review",
     arg="review",
 )
 reviews.list(
-    filters=ReviewFilter, order=("project_id", "stage", "id"), summary="Expert reviews"
+    filters=ProjectReviewFilter, order=("project_id", "stage", "id"), summary="Expert reviews"
 ).get().action(
-    "submit", services.submit_review, body=ReviewIn, summary="The expert submits their review"
+    "submit",
+    services.submit_review,
+    body=ProjectReviewIn,
+    summary="The expert submits their review",
 )
 
 
 @router.post(
     "/projects/{project_id}/experts",
-    response={201: list[ReviewOut]},
+    response={201: list[ProjectReviewOut]},
     summary="Assign experts to review the project",
     operation_id="assign_project_experts",
 )
@@ -114,7 +117,7 @@ def assign(request, project_id: int, data: ExpertsIn):
     summary="Approve (with project numbers) or reject applications in a batch",
     operation_id="decide_projects",
 )
-def decide(request, data: DecideIn):
+def decide(request, data: ProjectDecideIn):
     done = services.decide(actor=request.auth, **data.dict())
     return [projects.answer(request, p) for p in done]
 

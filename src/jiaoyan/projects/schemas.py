@@ -124,7 +124,7 @@ class ExpertsIn(Schema):
     due_on: dt.date | None = None
 
 
-class DecideIn(Schema):
+class ProjectDecideIn(Schema):
     projects: list[int] = Field(..., min_length=1, max_length=1000)
     decision: str = Field(..., pattern="^(approve|reject)$")
     opinion: str = Field("", max_length=1000)
@@ -175,7 +175,7 @@ class StageFilter(FilterSchema):
     status: Annotated[str | None, FilterLookup("status")] = None
 
 
-class ReviewOut(Schema):
+class ProjectReviewOut(Schema):
     id: int
     org_unit: int = Field(..., alias="project.approving_unit_id")
     project: int = Field(..., alias="project_id")
@@ -193,14 +193,14 @@ class ReviewOut(Schema):
     version: int
 
 
-class ReviewIn(Schema):
+class ProjectReviewIn(Schema):
     score: float = Field(..., ge=0, le=100)
     opinion: str = Field("", max_length=3000)
     verdict: Review.Verdict | None = None
     grade: Grade | None = None
 
 
-class ReviewFilter(FilterSchema):
+class ProjectReviewFilter(FilterSchema):
     project: Annotated[int | None, FilterLookup("project_id")] = None
     status: Review.Status | None = None
     stage: Stage | None = None
