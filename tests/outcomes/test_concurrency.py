@@ -41,7 +41,9 @@ def test_the_last_place_goes_to_one(world):
         finally:
             connections.close_all()
 
-    threads = [threading.Thread(target=go, args=(u, o)) for u, o in zip(users, outcomes)]
+    threads = [
+        threading.Thread(target=go, args=(u, o)) for u, o in zip(users, outcomes, strict=True)
+    ]
     for t in threads:
         t.start()
     for t in threads:
