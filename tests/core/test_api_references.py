@@ -22,6 +22,7 @@ from jiaoyan.observations import services as observation_services
 from jiaoyan.observations.models import Rubric
 from jiaoyan.observations.scoring import structure_from_data
 from jiaoyan.orgs.models import Stage, Subject
+from jiaoyan.outcomes import services as outcome_services
 from jiaoyan.pairing import services as pairing_services
 from tests.activities.conftest import main_venue, make_activity
 from tests.conftest import make_school
@@ -42,6 +43,7 @@ OUR_APPS = {
     "communities",
     "training",
     "resources",
+    "outcomes",
 }
 
 
@@ -102,6 +104,15 @@ def scene(world):
 
     hidden_resource = draft(world, with_file=False)  # 临渭区's draft: its authors' only
     own_round = huazhou_round(world)
+    from tests.outcomes.scope_cases import huazhou_entry, huazhou_outcome
+    from tests.outcomes.scope_cases import huazhou_round as huazhou_selection_round
+
+    own_outcome = huazhou_outcome(world)
+    own_selection = huazhou_selection_round(world)
+    own_entry = huazhou_entry(world)  # sent to the city: the city's runners assign experts
+    hidden_outcome = outcome_services.create_outcome(
+        actor=su, org_unit=world.schools["school_a"].org_unit, kind="case", title="临渭区案例"
+    )
     published = huazhou_resource(world)
     period = {"start_on": dt.date(2025, 1, 1), "end_on": dt.date(2028, 12, 31)}
     hidden_community = community_services.create_community(
@@ -145,6 +156,7 @@ def scene(world):
         "rubric": rubric.pk,
         "round": rnd.pk,
         "resource": hidden_resource.pk,
+        "outcome": hidden_outcome.pk,
     }
     missing = dict.fromkeys(hidden, MISSING_ID) | {"unit_code": "999999999", "staff_no": "NOPE999"}
     own = {
@@ -162,6 +174,9 @@ def scene(world):
         "resource": own_resource.pk,
         "rec_round": own_round.pk,
         "published": published.pk,
+        "outcome": own_outcome.pk,
+        "selection": own_selection.pk,
+        "entry": own_entry.pk,
     }
     return {"hidden": hidden, "missing": missing, "own": own}
 
@@ -715,6 +730,100 @@ CASES = [
         "unit",
         "unit",
         lambda o, r: {"resource": o["published"], "unit": r},
+    ),
+    (
+        "outcome unit",
+        "post",
+        lambda o: "/api/v1/outcomes",
+        "unit",
+        "org_unit",
+        lambda o, r: {"org_unit": r, "kind": "case", "title": "华州区案例"},
+    ),
+    (
+        "outcome authors",
+        "post",
+        lambda o: "/api/v1/outcomes",
+        "person",
+        "authors",
+        lambda o, r: {"org_unit": o["school"], "kind": "case", "title": "案例", "authors": [r]},
+    ),
+    (
+        "outcome community",
+        "post",
+        lambda o: "/api/v1/outcomes",
+        "community",
+        "community",
+        lambda o, r: {"org_unit": o["school"], "kind": "case", "title": "案例", "community": r},
+    ),
+    (
+        "outcome promotion unit",
+        "post",
+        lambda o: f"/api/v1/outcomes/{o['outcome']}/promotions",
+        "unit",
+        "org_unit",
+        lambda o, r: {"org_unit": r, "date": DAY.isoformat(), "event": "现场会"},
+    ),
+    (
+        "outcome promotion activity",
+        "post",
+        lambda o: f"/api/v1/outcomes/{o['outcome']}/promotions",
+        "activity",
+        "activity",
+        lambda o, r: {"org_unit": o["school"], "date": DAY.isoformat(), "activity": r},
+    ),
+    (
+        "outcome adoption unit",
+        "post",
+        lambda o: f"/api/v1/outcomes/{o['outcome']}/adoptions",
+        "school_unit",
+        "org_unit",
+        lambda o, r: {"org_unit": r, "adopted_on": DAY.isoformat()},
+    ),
+    (
+        "selection round unit",
+        "post",
+        lambda o: "/api/v1/selection-rounds",
+        "unit",
+        "org_unit",
+        lambda o, r: {
+            "org_unit": r,
+            "title": "遴选",
+            "kinds": ["case"],
+            "opens_on": "2026-03-01",
+            "closes_on": "2026-04-01",
+        },
+    ),
+    (
+        "recommended outcome",
+        "post",
+        lambda o: f"/api/v1/selection-rounds/{o['selection']}/recommend",
+        "outcome",
+        "outcome",
+        lambda o, r: {"outcome": r},
+    ),
+    (
+        "recommending unit (outcomes)",
+        "post",
+        lambda o: f"/api/v1/selection-rounds/{o['selection']}/recommend",
+        "unit",
+        "unit",
+        lambda o, r: {"outcome": o["outcome"], "unit": r},
+    ),
+    (
+        "outcome expert",
+        "post",
+        lambda o: f"/api/v1/selection-entries/{o['entry']}/experts",
+        "person",
+        "expert",
+        lambda o, r: {"expert": r},
+    ),
+    (
+        "point rule unit",
+        "post",
+        lambda o: "/api/v1/point-rules",
+        "unit",
+        "org_unit",
+        lambda o, r: {"org_unit": r, "code": "adopted", "points": 2},
     ),
 ]
 

@@ -53,6 +53,11 @@ KEYS = {
     "communities.consortium_schools",
     "communities.studio_rural_weak_share",
     "communities.activities_held",
+    "outcomes.submitted",
+    "outcomes.selected",
+    "outcomes.promotions",
+    "outcomes.adoptions",
+    "outcomes.points",
 }
 
 

@@ -127,6 +127,7 @@ def test_announce_after_closing_honours_and_tells_the_authors(
         honoured = Entry.objects.get(honoured=True)
         assert honoured.level == "county"
         assert Notification.objects.filter(recipient=world.users["teacher"]).exists()
+        open_round.refresh_from_db()
         results = rounds.results(world.users["teacher"], open_round)
         assert list(results) == ["county"]
         with pytest.raises(ServiceError):

@@ -17,6 +17,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from jiaoyan.core import audit, stamps, uploads
 from jiaoyan.core.audit import AuditLog
@@ -58,7 +59,7 @@ def _clean(data: Mapping[str, Any]) -> dict[str, Any]:
         out["kind"] = _kind(out["kind"])
     if "title" in out:
         out["title"] = clean_text(
-            out["title"], field="title", label=_("Title"), limit=120, required=True
+            out["title"], field="title", label=pgettext("outcome", "Title"), limit=120, required=True
         )
     if "summary" in out:
         out["summary"] = clean_text(out["summary"], field="summary", label=_("Summary"), limit=4000)
