@@ -117,6 +117,11 @@ PK_OF = {
     "resources/ratings/": "resources.Rating",
     "resources/comments/": "resources.Comment",
     "resources/applications/": "resources.Application",
+    "outcomes/entries/": "outcomes.Entry",
+    "outcomes/scores/": "outcomes.ExpertScore",
+    "outcomes/promotions/": "outcomes.Promotion",
+    "outcomes/adoptions/": "outcomes.Adoption",
+    "outcomes/points/table/": "outcomes.PointRule",
 }
 
 _CONVERTER = re.compile(r"<(?:(?P<conv>[^>:]+):)?(?P<name>[^>]+)>")

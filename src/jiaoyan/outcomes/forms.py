@@ -73,7 +73,11 @@ class PromotionForm(StyledForm):
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["org_unit"] = reference_field(
-            user, OrgUnit, label=_("Where"), help_text=_("The unit's code or number.")
+            user,
+            OrgUnit,
+            label=_("Where"),
+            help_text=_("The unit's code or number."),
+            widget=forms.TextInput,
         )
         self.fields["activity"] = reference_field(
             user,
@@ -100,7 +104,12 @@ class AdoptionForm(StyledForm):
         super().__init__(*args, **kwargs)
         units = units_where(user, "add", Adoption).filter(kind="school")
         self.fields["org_unit"] = reference_field(
-            user, OrgUnit, queryset=units, label=_("Adopting unit")
+            user,
+            OrgUnit,
+            queryset=units,
+            label=_("Adopting unit"),
+            help_text=_("The unit's code or number."),
+            widget=forms.TextInput,
         )
         self.order_fields(["org_unit", "adopted_on", "feedback", "rating"])
         self.style_fields()
