@@ -59,7 +59,11 @@ def _clean(data: Mapping[str, Any]) -> dict[str, Any]:
         out["kind"] = _kind(out["kind"])
     if "title" in out:
         out["title"] = clean_text(
-            out["title"], field="title", label=pgettext("outcome", "Title"), limit=120, required=True
+            out["title"],
+            field="title",
+            label=pgettext("outcome", "Title"),
+            limit=120,
+            required=True,
         )
     if "summary" in out:
         out["summary"] = clean_text(out["summary"], field="summary", label=_("Summary"), limit=4000)
