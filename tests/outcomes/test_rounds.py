@@ -15,7 +15,7 @@ from django.utils import timezone
 from jiaoyan.core.errors import ServiceError
 from jiaoyan.core.models import Notification
 from jiaoyan.outcomes import rounds
-from jiaoyan.outcomes.models import Entry, ExpertScore
+from jiaoyan.outcomes.models import Entry, ExpertScore, Outcome
 from tests.outcomes.conftest import make_outcome, make_round
 
 pytestmark = [pytest.mark.django_db(transaction=False)]
@@ -144,3 +144,23 @@ def test_a_round_is_run_by_a_county_city_or_province(world):
             closes_on=timezone.localdate() - dt.timedelta(days=1),
         )
     assert e.value.field == "closes_on"
+
+
+def test_a_selected_outcome_is_seen_throughout_the_region(world, outcome, open_round):
+    from tests.conftest import make_person
+
+    other = make_person(
+        "T103",
+        "邻校校长",
+        world.schools["school_b"].org_unit,
+        role="principal",
+        username="principal_b",
+    ).user
+    outside = world.users["outsider"]
+    _chain(world, open_round, outcome)
+    assert not Outcome.objects.visible_to(other).filter(pk=outcome.pk).exists()
+    with time_machine.travel(timezone.now() + dt.timedelta(days=20), tick=False):
+        rounds.announce(actor=world.users["city_admin"], round=open_round)
+    # honoured at county level: 临渭区 sees it, 华州区 does not
+    assert Outcome.objects.visible_to(other).filter(pk=outcome.pk).exists()
+    assert not Outcome.objects.visible_to(outside).filter(pk=outcome.pk).exists()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import django_filters as df
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -24,7 +25,7 @@ from .points import RULES
 class OutcomeFields(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=Kind.choices)
     title = forms.CharField(label=pgettext_lazy("outcome", "Title"), max_length=120)
-    year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100)
+    year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100, required=False)
     summary = forms.CharField(
         label=_("Summary"), widget=forms.Textarea(attrs={"rows": 5}), required=False
     )
@@ -48,6 +49,7 @@ class OutcomeFields(forms.Form):
 class OutcomeForm(StyledForm, OutcomeFields):
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, user=user, **kwargs)
+        self.fields["year"].initial = timezone.localdate().year
         units = units_where(user, "add", Outcome).order_by("path")
         self.fields["org_unit"] = reference_field(
             user, OrgUnit, queryset=units, label=_("Submitting unit")

@@ -8,7 +8,9 @@ Scope:
 
 * an outcome belongs to its submitting unit (``org_unit``) and is seen by the roles of
   that unit and of every unit above it (the unit's chain); its authors and its creator
-  see theirs wherever they are; its files, promotions and adoptions follow it;
+  see theirs wherever they are; once selected at county level or above (an announced
+  round's honour), it is seen throughout the region that selected it, so that other
+  schools can adopt it; its files, promotions and adoptions follow it;
 * a round is seen by the units below its owner; an entry by the unit that sent it and
   the unit it was sent to (``core.rounds.entries_visible_q``), and once honoured wherever
   its outcome is seen;
@@ -28,7 +30,7 @@ from django.utils.translation import pgettext_lazy
 from jiaoyan.core.bases import Timestamped, Versioned, user_ref
 from jiaoyan.core.roles import ADMINS, ALL_ROLES, Role
 from jiaoyan.core.rounds import ChainRound, acting_unit_ids, entries_visible_q
-from jiaoyan.core.scope import ScopedQuerySet, scoped, units_above_q, visible_q
+from jiaoyan.core.scope import ScopedQuerySet, ancestor_ids, scoped, units_above_q, visible_q
 
 #: Who manages a unit's outcomes and recommends for it in a round.
 MANAGERS = ADMINS | {Role.RESEARCHER, Role.PRINCIPAL}
@@ -58,8 +60,21 @@ def _person_id(user) -> int | None:
     return getattr(getattr(user, "person", None), "pk", None)
 
 
+#: The honours that make an outcome known beyond its unit's chain (promotion).
+SELECTED = ("county", "city", "province")
+
+
 def _outcomes_visible(user) -> Q | None:
     q = Q(created_by_id=user.pk)
+    # Selected at county level or above in an announced round: seen throughout the region
+    # that selected it (other schools adopt it), i.e. by every unit below the selecting one.
+    ids = ancestor_ids(user)
+    if ids:
+        q |= Q(
+            pk__in_ids=Entry.objects.filter(
+                honoured=True, level__in=SELECTED, org_unit_id__in=ids
+            ).values("outcome_id")
+        )
     person_id = _person_id(user)
     if person_id:
         q |= Q(
