@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "jiaoyan.training",
     "jiaoyan.resources",
     "jiaoyan.projects",
+    "jiaoyan.outcomes",
     "jiaoyan.wellbeing",
 ]
 
@@ -333,6 +334,8 @@ UPLOAD_LIMITS = {
     "material": int(os.environ.get("UPLOAD_MAX_MATERIAL_BYTES", 200 * 1024 * 1024)),
     # One file of a library resource: the largest of RESOURCE_FILE_LIMITS (a video).
     "resource": int(os.environ.get("UPLOAD_MAX_RESOURCE_BYTES", 500 * 1024 * 1024)),
+    # One file of an outcome (成果): typed like a resource's file, within the same limits.
+    "outcome": int(os.environ.get("UPLOAD_MAX_OUTCOME_BYTES", 500 * 1024 * 1024)),
 }
 # A library resource's file, per type of content (sniffed, not by its name).
 RESOURCE_FILE_LIMITS = {

@@ -38,6 +38,7 @@ urlpatterns = [
     path("training/", include("jiaoyan.training.urls")),
     path("resources/", include("jiaoyan.resources.urls")),
     path("projects/", include("jiaoyan.projects.urls")),
+    path("outcomes/", include("jiaoyan.outcomes.urls")),
     path("wellbeing/", include("jiaoyan.wellbeing.urls")),
     path("api/v1/", api_urls()),
 ]

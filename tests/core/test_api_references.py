@@ -22,6 +22,7 @@ from jiaoyan.observations import services as observation_services
 from jiaoyan.observations.models import Rubric
 from jiaoyan.observations.scoring import structure_from_data
 from jiaoyan.orgs.models import Stage, Subject
+from jiaoyan.outcomes import services as outcome_services
 from jiaoyan.pairing import services as pairing_services
 from tests.activities.conftest import main_venue, make_activity
 from tests.conftest import make_school
@@ -43,6 +44,7 @@ OUR_APPS = {
     "training",
     "resources",
     "projects",
+    "outcomes",
 }
 
 
@@ -116,6 +118,15 @@ def scene(world):
         theme="作业设计",
         application_form=SimpleUploadedFile("申报书.pdf", b"%PDF-1.4 x"),
     )
+    from tests.outcomes.scope_cases import huazhou_entry, huazhou_outcome
+    from tests.outcomes.scope_cases import huazhou_round as huazhou_selection_round
+
+    own_outcome = huazhou_outcome(world)
+    own_selection = huazhou_selection_round(world)
+    own_entry = huazhou_entry(world)  # sent to the city: the city's runners assign experts
+    hidden_outcome = outcome_services.create_outcome(
+        actor=su, org_unit=world.schools["school_a"].org_unit, kind="case", title="临渭区案例"
+    )
     published = huazhou_resource(world)
     period = {"start_on": dt.date(2025, 1, 1), "end_on": dt.date(2028, 12, 31)}
     hidden_community = community_services.create_community(
@@ -160,6 +171,7 @@ def scene(world):
         "round": rnd.pk,
         "resource": hidden_resource.pk,
         "project": hidden_project.pk,
+        "outcome": hidden_outcome.pk,
     }
     missing = dict.fromkeys(hidden, MISSING_ID) | {"unit_code": "999999999", "staff_no": "NOPE999"}
     own = {
@@ -179,6 +191,9 @@ def scene(world):
         "published": published.pk,
         "project_call": huazhou_call(world).pk,
         "project": huazhou_project(world).pk,
+        "outcome": own_outcome.pk,
+        "selection": own_selection.pk,
+        "entry": own_entry.pk,
     }
     return {"hidden": hidden, "missing": missing, "own": own}
 
@@ -771,6 +786,100 @@ CASES = [
         "project",
         "projects",
         lambda o, r: {"projects": [r], "decision": "approve"},
+    ),
+    (
+        "outcome unit",
+        "post",
+        lambda o: "/api/v1/outcomes",
+        "unit",
+        "org_unit",
+        lambda o, r: {"org_unit": r, "kind": "case", "title": "华州区案例"},
+    ),
+    (
+        "outcome authors",
+        "post",
+        lambda o: "/api/v1/outcomes",
+        "person",
+        "authors",
+        lambda o, r: {"org_unit": o["school"], "kind": "case", "title": "案例", "authors": [r]},
+    ),
+    (
+        "outcome community",
+        "post",
+        lambda o: "/api/v1/outcomes",
+        "community",
+        "community",
+        lambda o, r: {"org_unit": o["school"], "kind": "case", "title": "案例", "community": r},
+    ),
+    (
+        "outcome promotion unit",
+        "post",
+        lambda o: f"/api/v1/outcomes/{o['outcome']}/promotions",
+        "unit",
+        "org_unit",
+        lambda o, r: {"org_unit": r, "date": DAY.isoformat(), "event": "现场会"},
+    ),
+    (
+        "outcome promotion activity",
+        "post",
+        lambda o: f"/api/v1/outcomes/{o['outcome']}/promotions",
+        "activity",
+        "activity",
+        lambda o, r: {"org_unit": o["school"], "date": DAY.isoformat(), "activity": r},
+    ),
+    (
+        "outcome adoption unit",
+        "post",
+        lambda o: f"/api/v1/outcomes/{o['outcome']}/adoptions",
+        "school_unit",
+        "org_unit",
+        lambda o, r: {"org_unit": r, "adopted_on": DAY.isoformat()},
+    ),
+    (
+        "selection round unit",
+        "post",
+        lambda o: "/api/v1/selection-rounds",
+        "unit",
+        "org_unit",
+        lambda o, r: {
+            "org_unit": r,
+            "title": "遴选",
+            "kinds": ["case"],
+            "opens_on": "2026-03-01",
+            "closes_on": "2026-04-01",
+        },
+    ),
+    (
+        "recommended outcome",
+        "post",
+        lambda o: f"/api/v1/selection-rounds/{o['selection']}/recommend",
+        "outcome",
+        "outcome",
+        lambda o, r: {"outcome": r},
+    ),
+    (
+        "recommending unit (outcomes)",
+        "post",
+        lambda o: f"/api/v1/selection-rounds/{o['selection']}/recommend",
+        "unit",
+        "unit",
+        lambda o, r: {"outcome": o["outcome"], "unit": r},
+    ),
+    (
+        "outcome expert",
+        "post",
+        lambda o: f"/api/v1/selection-entries/{o['entry']}/experts",
+        "person",
+        "expert",
+        lambda o, r: {"expert": r},
+    ),
+    (
+        "point rule unit",
+        "post",
+        lambda o: "/api/v1/point-rules",
+        "unit",
+        "org_unit",
+        lambda o, r: {"org_unit": r, "code": "adopted", "points": 2},
     ),
 ]
 

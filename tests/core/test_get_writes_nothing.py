@@ -125,6 +125,11 @@ PK_OF = {
     "resources/applications/": "resources.Application",
     "resources/public/files/": "resources.ResourceFile",
     "resources/public/": "resources.Resource",
+    "outcomes/entries/": "outcomes.Entry",
+    "outcomes/scores/": "outcomes.ExpertScore",
+    "outcomes/promotions/": "outcomes.Promotion",
+    "outcomes/adoptions/": "outcomes.Adoption",
+    "outcomes/points/table/": "outcomes.PointRule",
 }
 
 _CONVERTER = re.compile(r"<(?:(?P<conv>[^>:]+):)?(?P<name>[^>]+)>")

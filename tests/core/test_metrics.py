@@ -57,6 +57,11 @@ KEYS = {
     "resources.contributing_schools",
     "resources.uses",
     "resources.review_turnaround",
+    "outcomes.submitted",
+    "outcomes.selected",
+    "outcomes.promotions",
+    "outcomes.adoptions",
+    "outcomes.points",
 }
 
 

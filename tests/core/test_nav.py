@@ -51,7 +51,12 @@ def test_the_admin_sees_the_sections_in_order_with_their_pages(world, client_for
         "hours-settings",
         "pairing",
     ]
-    assert found["evaluation"] == ["communities_assessment", "communities_coverage", "metrics"]
+    assert found["evaluation"] == [
+        "communities_assessment",
+        "communities_coverage",
+        "outcomes-points",
+        "metrics",
+    ]
     assert found["quality"] == ["quality"]
     assert found["admin"] == [
         "orgs",
@@ -71,7 +76,12 @@ def test_sections_without_pages_are_not_shown(world, client_for):
     found = sections(html)
     # Nothing is registered in 心理 yet; 评价 holds the figures; the teacher imports nothing.
     assert "wellbeing" not in found
-    assert found["evaluation"] == ["communities_assessment", "communities_coverage", "metrics"]
+    assert found["evaluation"] == [
+        "communities_assessment",
+        "communities_coverage",
+        "outcomes-points",
+        "metrics",
+    ]
     assert found["admin"] == ["orgs", "schools", "people"]
     assert ">心理<" not in html
 

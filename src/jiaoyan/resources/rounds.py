@@ -5,7 +5,10 @@ best published resources one level up within its quota — a school to its count
 county to the city — and the owner's level keeps its best. Every recommendation is a
 :class:`Recommendation` row; quotas hold under concurrent recommendation because every
 write of a round's entries first locks the round's row (``SELECT … FOR UPDATE``), as
-training's enrolment locks the programme for its seats. Announcing marks each chosen
+training's enrolment locks the programme for its seats. The chain itself — the next
+level's unit, the units a user recommends for, lock-then-check of the quota, the quota
+used per unit, the highest entry per resource — is :mod:`jiaoyan.core.rounds`, shared with
+the outcomes' selection rounds. Announcing marks each chosen
 resource with the honour of the highest level that chose it (校优/县优/市优) and tells its
 authors.
 
@@ -20,15 +23,16 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from jiaoyan.core import audit
+from jiaoyan.core import rounds as chain
 from jiaoyan.core.audit import AuditLog
 from jiaoyan.core.errors import ServiceError
 from jiaoyan.core.notifications import notify
-from jiaoyan.core.paths import is_under, path_ids
+from jiaoyan.core.paths import is_under
 from jiaoyan.core.scope import locked, require
 from jiaoyan.core.services import check_version, clean_text
 from jiaoyan.orgs.models import OrgUnit
@@ -42,7 +46,6 @@ from .models import (
     RecommendationRound,
     Resource,
     Status,
-    acting_unit_ids,
 )
 
 Action = AuditLog.Action
@@ -58,7 +61,7 @@ ROUND_FIELDS = (
     "city_quota",
     "one_per_teacher_node",
 )
-MAX_QUOTA = 1000
+MAX_QUOTA = chain.MAX_QUOTA
 
 
 # --- helpers -----------------------------------------------------------------------------
@@ -78,15 +81,7 @@ def _date(value: Any, field: str, label: str) -> dt.date:
 
 
 def _quota(value: Any, field: str) -> int:
-    try:
-        n = int(value)
-    except (TypeError, ValueError):
-        n = -1
-    if not 0 <= n <= MAX_QUOTA:
-        raise ServiceError(
-            _("A quota is a whole number from 0 to %(n)d.") % {"n": MAX_QUOTA}, field=field
-        )
-    return n
+    return chain.clean_quota(value, field)
 
 
 def _kinds(value: Any) -> list[str]:
@@ -135,60 +130,23 @@ def _clean_round(data: Mapping[str, Any], *, current: RecommendationRound | None
 def _lock_round(actor, round: RecommendationRound) -> RecommendationRound:
     """The round's row under a lock (every entry of the round is written one at a time),
     once the actor may see it."""
-    fresh = (
-        RecommendationRound.objects.select_for_update(of=("self",))
-        .select_related("org_unit", "org_unit__parent")
-        .get(pk=round.pk)
-    )
-    require(actor, "view", fresh)
-    return fresh
+    return chain.lock_round(actor, RecommendationRound, round.pk)
 
 
 def _check_open(r: RecommendationRound) -> None:
-    phase = r.phase()
-    if phase == "open":
-        return
-    if phase == "upcoming":
-        raise ServiceError(
-            _("Recommendations open on %(date)s.") % {"date": r.opens_on.isoformat()},
-            code="round_closed",
-        )
-    if phase == "announced":
-        raise ServiceError(_("The round's results are announced."), code="round_closed")
-    raise ServiceError(
-        _("The round closed on %(date)s.") % {"date": r.closes_on.isoformat()},
-        code="round_closed",
-    )
+    chain.check_open(r)
 
 
 def next_unit(r: RecommendationRound, unit: OrgUnit) -> OrgUnit | None:
     """The unit ``unit``'s entries go to: the region of the next level of the round's
     chain above it (the round's region at the top), None at the round's top level."""
-    levels = r.levels
-    if unit.level not in levels or unit.level == levels[-1]:
-        return None
-    above = levels[levels.index(unit.level) + 1 :]
-    rows = {
-        u.level: u
-        for u in OrgUnit.objects.filter(
-            pk__in=path_ids(unit.path)[:-1], level__in=above, kind=OrgUnit.Kind.REGION
-        )
-    }
-    for level in above:
-        if level in rows:
-            return rows[level]
-    return r.region
+    return chain.next_unit(r, unit)
 
 
 def round_units(user, r: RecommendationRound) -> list[OrgUnit]:
     """The units ``user`` recommends for in ``r``, highest level first: those where they
     hold a recommending role, of a level of the round's chain, in the round's region."""
-    ids = acting_unit_ids(user, RECOMMENDERS)
-    if not ids:
-        return []
-    units = OrgUnit.objects.filter(pk__in=ids, level__in=r.levels, path__under=r.region.path)
-    order = {level: i for i, level in enumerate(CHAIN)}
-    return sorted(units, key=lambda u: (-order.get(u.level, 0), u.path))
+    return chain.round_units(user, r, RECOMMENDERS)
 
 
 def _active(r: RecommendationRound) -> QuerySet[Recommendation]:
@@ -424,14 +382,7 @@ def recommend(
             field="resource",
             code="duplicate",
         )
-    quota, taken = r.quota_for(u), used(r, u)
-    if taken >= quota:
-        raise ServiceError(
-            _("%(unit)s has used its quota (%(used)d of %(quota)d recommended).")
-            % {"unit": u.name, "used": taken, "quota": quota},
-            field="resource",
-            code="over_quota",
-        )
+    chain.check_quota(r, u, _active(r), field="resource")
     _check_rule(r, resource, u.level)
     entry.to_unit = next_unit(r, u)
     entry.note = clean_text(note, field="note", label=_("Note"), limit=200)
@@ -492,12 +443,7 @@ def announce(*, actor, round: RecommendationRound) -> RecommendationRound:
             % {"date": r.closes_on.isoformat()},
             code="round_open",
         )
-    order = {level: i for i, level in enumerate(CHAIN)}
-    top: dict[int, Recommendation] = {}
-    for e in _active(r).select_related("resource").order_by("id"):
-        best = top.get(e.resource_id)
-        if best is None or order.get(e.level, 0) > order.get(best.level, 0):
-            top[e.resource_id] = e
+    top = chain.highest(_active(r).select_related("resource").order_by("id"), "resource_id")
     Recommendation.objects.filter(pk__in=[e.pk for e in top.values()]).update(honoured=True)
     r.announced_at = timezone.now()
     r.save(update_fields=["announced_at"])
@@ -576,20 +522,7 @@ def candidates(user, r: RecommendationRound, units: Iterable[OrgUnit]) -> QueryS
 
 def quota_rows(r: RecommendationRound, units: Iterable[OrgUnit]) -> list[dict[str, Any]]:
     """Per unit: its quota, how many it has recommended, how many are left."""
-    units = list(units)
-    counts = dict(
-        _active(r)
-        .filter(org_unit__in=units)
-        .order_by()
-        .values("org_unit_id")
-        .annotate(n=Count("id"))
-        .values_list("org_unit_id", "n")
-    )
-    rows = []
-    for u in units:
-        quota, n = r.quota_for(u), counts.get(u.pk, 0)
-        rows.append({"unit": u, "quota": quota, "used": n, "left": max(quota - n, 0)})
-    return rows
+    return chain.quota_rows(r, _active(r), units)
 
 
 def honours(user, resource_ids: Iterable[int]) -> dict[int, list[Recommendation]]:
