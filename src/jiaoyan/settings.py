@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "jiaoyan.communities",
     "jiaoyan.training",
     "jiaoyan.resources",
+    "jiaoyan.researchers",
 ]
 
 MIDDLEWARE = [

@@ -37,6 +37,7 @@ urlpatterns = [
     path("communities/", include("jiaoyan.communities.urls")),
     path("training/", include("jiaoyan.training.urls")),
     path("resources/", include("jiaoyan.resources.urls")),
+    path("researchers/", include("jiaoyan.researchers.urls")),
     path("api/v1/", api_urls()),
 ]
 

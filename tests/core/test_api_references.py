@@ -42,6 +42,7 @@ OUR_APPS = {
     "communities",
     "training",
     "resources",
+    "researchers",
 }
 
 
@@ -131,6 +132,10 @@ def scene(world):
         leading_school=world.schools["school_c"].org_unit,
         **period,
     )
+    from tests.researchers.scope_cases import _residency, huazhou_profile
+
+    own_profile = huazhou_profile(world)
+    own_residency = _residency(world)
     hidden = {
         "community": hidden_community.pk,
         "school_unit": world.schools["school_b"].org_unit.pk,
@@ -162,6 +167,8 @@ def scene(world):
         "resource": own_resource.pk,
         "rec_round": own_round.pk,
         "published": published.pk,
+        "researcher": own_profile.pk,
+        "residency": own_residency.pk,
     }
     return {"hidden": hidden, "missing": missing, "own": own}
 
@@ -715,6 +722,67 @@ CASES = [
         "unit",
         "unit",
         lambda o, r: {"resource": o["published"], "unit": r},
+    ),
+    (
+        "researcher profile person",
+        "post",
+        lambda o: "/api/v1/researchers",
+        "person",
+        "person",
+        lambda o, r: {"person": r, "org_unit": o["unit"]},
+    ),
+    (
+        "researcher profile institute",
+        "post",
+        lambda o: "/api/v1/researchers",
+        "unit",
+        "org_unit",
+        lambda o, r: {"person": o["person"], "org_unit": r},
+    ),
+    (
+        "researcher profile school",
+        "patch",
+        lambda o: f"/api/v1/researchers/{o['researcher']}",
+        "school_unit",
+        "school",
+        lambda o, r: {"employment": "part_time", "school": r},
+    ),
+    (
+        "researcher exchange institute",
+        "post",
+        lambda o: f"/api/v1/researchers/{o['researcher']}/exchange",
+        "unit",
+        "to_unit",
+        lambda o, r: {"to_unit": r, "reason": "transfer"},
+    ),
+    (
+        "liaison schools of a researcher",
+        "post",
+        lambda o: f"/api/v1/researchers/{o['researcher']}/liaison-schools",
+        "school_unit",
+        "schools",
+        lambda o, r: {"schools": [r], "start_date": "2025-02-01"},
+    ),
+    (
+        "residency school",
+        "post",
+        lambda o: f"/api/v1/researchers/{o['researcher']}/residencies",
+        "school_unit",
+        "school",
+        lambda o, r: {
+            "school": r,
+            "start_date": "2020-03-01",
+            "end_date": "2020-03-10",
+            "goals": "目标",
+        },
+    ),
+    (
+        "residency visit activity",
+        "post",
+        lambda o: f"/api/v1/residencies/{o['residency']}/visits",
+        "activity",
+        "activity",
+        lambda o, r: {"kind": "lesson_prep", "activity": r},
     ),
 ]
 
