@@ -284,6 +284,7 @@ APP_ROUTERS = [
     "jiaoyan.resources.api.router",
     "jiaoyan.resources.api_rounds.router",
     "jiaoyan.resources.api_use.router",
+    "jiaoyan.researchers.api.router",
 ]
 
 

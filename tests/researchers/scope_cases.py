@@ -16,19 +16,19 @@ from tests.scope_cases import ScopeCase, register
 
 
 def huazhou_profile(w) -> ResearcherProfile:
-    found = ResearcherProfile.objects.filter(person__staff_no="H301").first()
+    found = ResearcherProfile.objects.filter(person__staff_no="HZR01").first()
     if found is not None:
         return found
     institute = OrgUnit.objects.filter(code="610503902").first() or make_unit(
         "610503902", "华州区教研室", w.units["huazhou"], "county", "institute"
     )
     person = make_person(
-        "H301",
+        "HZR01",
         "华州教研员",
         institute,
         role="researcher",
         subjects=["数学"],
-        username="hz_researcher",
+        username="hz_jiaoyanyuan",
     )
     return services.create_profile(actor=w.users["outsider"], person=person, org_unit=institute)
 
