@@ -255,3 +255,28 @@ def test_exchange_to_another_institute(world, profile):
             to_unit=world.schools["school_a"].org_unit,
             reason="transfer",
         )
+
+
+def test_metrics_serving_and_liaison_reach(world, profile, residency):
+    from jiaoyan.core import metrics
+
+    services.assign_liaison_schools(
+        actor=world.users["city_admin"],
+        profile=profile,
+        schools=[world.schools["school_a"].org_unit, world.schools["school_b"].org_unit],
+        start_date=dt.date(2025, 2, 1),
+    )
+    services.log_visit(
+        actor=world.users["district_researcher"],
+        residency=residency,
+        kind="guidance",
+        date=dt.date(2025, 3, 4),
+    )
+    period = metrics.Period(dt.date(2025, 1, 1), dt.date(2025, 12, 31))
+    values = {
+        v.metric.key: v.value
+        for v in metrics.compute_many(
+            ["researchers.serving", "researchers.liaison_reach"], world.units["linwei"], period
+        )
+    }
+    assert values == {"researchers.serving": 1, "researchers.liaison_reach": 50.0}
