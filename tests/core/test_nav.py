@@ -42,7 +42,12 @@ def test_the_admin_sees_the_sections_in_order_with_their_pages(world, client_for
         "hours-settings",
         "pairing",
     ]
-    assert found["evaluation"] == ["communities_assessment", "communities_coverage", "metrics"]
+    assert found["evaluation"] == [
+        "communities_assessment",
+        "communities_coverage",
+        "researchers-coverage",
+        "metrics",
+    ]
     assert found["quality"] == ["quality"]
     assert found["admin"] == [
         "orgs",

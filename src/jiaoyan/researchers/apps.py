@@ -2,6 +2,9 @@ from django.utils.translation import gettext_lazy as _
 
 from jiaoyan.core import apps as core_apps
 from jiaoyan.core import nav
+from jiaoyan.core.roles import Role
+
+WORKERS = (Role.BUREAU_ADMIN, Role.RESEARCHER, Role.PRINCIPAL)
 
 
 class ResearchersConfig(core_apps.ModuleConfig):
@@ -15,7 +18,7 @@ class ResearchersConfig(core_apps.ModuleConfig):
             "researchers:list",
             order=47,
             section=nav.RESEARCH,
-            visible=nav.has_scope,
+            visible=nav.with_role(*WORKERS),
             active_for=("researchers:list", "researchers:detail", "researchers:create"),
         ),
         nav.NavItem(
@@ -24,7 +27,7 @@ class ResearchersConfig(core_apps.ModuleConfig):
             "researchers:coverage",
             order=48,
             section=nav.EVALUATION,
-            visible=nav.has_scope,
+            visible=nav.with_role(*WORKERS),
             active_for=("researchers:coverage",),
         ),
     )
