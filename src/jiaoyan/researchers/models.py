@@ -19,6 +19,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from jiaoyan.core.bases import Timestamped, Versioned, user_ref
 from jiaoyan.core.roles import ADMINS, Role
@@ -321,7 +322,7 @@ class RoleChange(models.Model):
     the history of a profile (owned by the institute the researcher left)."""
 
     class Kind(models.TextChoices):
-        EXIT = "exit", _("Exit")
+        EXIT = "exit", pgettext_lazy("researcher", "Exit")
         EXCHANGE = "exchange", _("Exchange")
 
     class Reason(models.TextChoices):
