@@ -51,6 +51,7 @@ def liaison_reach(ctx: metrics.Context) -> float | None:
             date__range=(start, end),
         )
         .values_list("observer_id", "org_unit_id")
+        .order_by()
         .distinct()
     }
     return metrics.rate(len(pairs & reached), len(pairs))

@@ -164,7 +164,10 @@ def work_record(profile: ResearcherProfile, start: dt.date, end: dt.date) -> Wor
 
     schools: dict[int, SchoolRow] = {}
     for la_school, name in (
-        liaisons_of(person_id, start, end).values_list("school_id", "school__name").distinct()
+        liaisons_of(person_id, start, end)
+        .values_list("school_id", "school__name")
+        .order_by()
+        .distinct()
     ):
         schools[la_school] = SchoolRow(la_school, name, liaison=True)
     if user_id is not None:
@@ -312,6 +315,7 @@ def coverage(user, term: Term, unit_id: int | None = None) -> Coverage:
             start_date__lte=term.end,
         )
         .values_list("researcher_id", "school_id", "school__name")
+        .order_by()
         .distinct()
     ):
         pairs[(pid, school_id)] = "untouched"
@@ -322,6 +326,7 @@ def coverage(user, term: Term, unit_id: int | None = None) -> Coverage:
             date__range=(term.start, term.end),
         )
         .values_list("researcher_id", "school_id")
+        .order_by()
         .distinct()
     ):
         if (pid, school_id) in pairs:
@@ -335,6 +340,7 @@ def coverage(user, term: Term, unit_id: int | None = None) -> Coverage:
             org_unit_id__in=list(school_names) or [0],
         )
         .values_list("observer_id", "org_unit_id")
+        .order_by()
         .distinct()
     ):
         pid = person_of_user.get(uid)
