@@ -198,3 +198,15 @@ def test_unknown_school_in_the_residency_form(world, client_for, profile):
     from jiaoyan.researchers.models import Residency
 
     assert not Residency.objects.exists()
+
+
+def test_a_school_sees_its_liaison_researchers(world, client_for, profile):
+    services.assign_liaison_schools(
+        actor=world.users["city_admin"],
+        profile=profile,
+        schools=[world.schools["school_a"].org_unit],
+        start_date=dt.date(2025, 2, 1),
+    )
+    body = client_for(world.users["principal"]).get("/researchers/").content.decode()
+    assert body.count('data-testid="school-liaison"') == 1 and "韩梅" in body
+    assert 'data-testid="profile-row"' not in body

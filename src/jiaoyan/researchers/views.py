@@ -27,7 +27,8 @@ from jiaoyan.core.pages import (
     updating,
     wants_export,
 )
-from jiaoyan.core.scope import can, get_visible_or_404, units_where
+from jiaoyan.core.roles import Role
+from jiaoyan.core.scope import can, get_visible_or_404, has_role, units_where
 from jiaoyan.observations.models import LiaisonAssignment
 from jiaoyan.observations.terms import parse_term, recent_terms, term_of
 from jiaoyan.orgs.models import OrgUnit
@@ -83,7 +84,16 @@ class ProfileList(ListPage):
         return queries.profiles_for(self.user)
 
     def get_context(self):
-        return {"may_add": units_where(self.user, "add", ResearcherProfile).exists()}
+        ctx = {"may_add": units_where(self.user, "add", ResearcherProfile).exists()}
+        if has_role(self.user, Role.PRINCIPAL):
+            # A school sees its liaison researchers (联点联校), not their records.
+            ctx["school_liaisons"] = list(
+                LiaisonAssignment.objects.visible_to(self.user)
+                .filter(is_active=True, school__kind=OrgUnit.Kind.SCHOOL)
+                .select_related("researcher", "researcher__org_unit", "school")
+                .order_by("school__path", "researcher__name")[:100]
+            )
+        return ctx
 
 
 profile_list = ProfileList.as_view()
