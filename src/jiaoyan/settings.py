@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "jiaoyan.projects",
     "jiaoyan.outcomes",
     "jiaoyan.wellbeing",
+    "jiaoyan.researchers",
 ]
 
 MIDDLEWARE = [

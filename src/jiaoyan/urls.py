@@ -40,6 +40,7 @@ urlpatterns = [
     path("projects/", include("jiaoyan.projects.urls")),
     path("outcomes/", include("jiaoyan.outcomes.urls")),
     path("wellbeing/", include("jiaoyan.wellbeing.urls")),
+    path("researchers/", include("jiaoyan.researchers.urls")),
     path("api/v1/", api_urls()),
 ]
 

@@ -45,6 +45,7 @@ OUR_APPS = {
     "resources",
     "projects",
     "outcomes",
+    "researchers",
 }
 
 
@@ -156,6 +157,10 @@ def scene(world):
         leading_school=world.schools["school_c"].org_unit,
         **period,
     )
+    from tests.researchers.scope_cases import _residency, huazhou_profile
+
+    own_profile = huazhou_profile(world)
+    own_residency = _residency(world)
     hidden = {
         "community": hidden_community.pk,
         "school_unit": world.schools["school_b"].org_unit.pk,
@@ -194,6 +199,8 @@ def scene(world):
         "outcome": own_outcome.pk,
         "selection": own_selection.pk,
         "entry": own_entry.pk,
+        "researcher": own_profile.pk,
+        "residency": own_residency.pk,
     }
     return {"hidden": hidden, "missing": missing, "own": own}
 
@@ -880,6 +887,67 @@ CASES = [
         "unit",
         "org_unit",
         lambda o, r: {"org_unit": r, "code": "adopted", "points": 2},
+    ),
+    (
+        "researcher profile person",
+        "post",
+        lambda o: "/api/v1/researchers",
+        "person",
+        "person",
+        lambda o, r: {"person": r, "org_unit": o["unit"]},
+    ),
+    (
+        "researcher profile institute",
+        "post",
+        lambda o: "/api/v1/researchers",
+        "unit",
+        "org_unit",
+        lambda o, r: {"person": o["person"], "org_unit": r},
+    ),
+    (
+        "researcher profile school",
+        "patch",
+        lambda o: f"/api/v1/researchers/{o['researcher']}",
+        "school_unit",
+        "school",
+        lambda o, r: {"employment": "part_time", "school": r},
+    ),
+    (
+        "researcher exchange institute",
+        "post",
+        lambda o: f"/api/v1/researchers/{o['researcher']}/exchange",
+        "unit",
+        "to_unit",
+        lambda o, r: {"to_unit": r, "reason": "transfer"},
+    ),
+    (
+        "liaison schools of a researcher",
+        "post",
+        lambda o: f"/api/v1/researchers/{o['researcher']}/liaison-schools",
+        "school_unit",
+        "schools",
+        lambda o, r: {"schools": [r], "start_date": "2025-02-01"},
+    ),
+    (
+        "residency school",
+        "post",
+        lambda o: f"/api/v1/researchers/{o['researcher']}/residencies",
+        "school_unit",
+        "school",
+        lambda o, r: {
+            "school": r,
+            "start_date": "2020-03-01",
+            "end_date": "2020-03-10",
+            "goals": "目标",
+        },
+    ),
+    (
+        "residency visit activity",
+        "post",
+        lambda o: f"/api/v1/residencies/{o['residency']}/visits",
+        "activity",
+        "activity",
+        lambda o, r: {"kind": "lesson_prep", "activity": r},
     ),
 ]
 

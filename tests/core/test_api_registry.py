@@ -204,6 +204,25 @@ OPERATIONS = {
     ("post", "/api/v1/people/{person_id}/status"),
     ("get", "/api/v1/plans"),
     ("post", "/api/v1/plans"),
+    # researchers (教研员)
+    ("get", "/api/v1/researchers"),
+    ("post", "/api/v1/researchers"),
+    ("get", "/api/v1/researchers/{profile_id}"),
+    ("patch", "/api/v1/researchers/{profile_id}"),
+    ("post", "/api/v1/researchers/{profile_id}/exit"),
+    ("post", "/api/v1/researchers/{profile_id}/exchange"),
+    ("put", "/api/v1/researchers/{profile_id}/duties"),
+    ("post", "/api/v1/researchers/{profile_id}/liaison-schools"),
+    ("get", "/api/v1/researchers/{profile_id}/work-record"),
+    ("post", "/api/v1/researchers/{profile_id}/residencies"),
+    ("get", "/api/v1/residencies"),
+    ("get", "/api/v1/residencies/{residency_id}"),
+    ("patch", "/api/v1/residencies/{residency_id}"),
+    ("post", "/api/v1/residencies/{residency_id}/summary"),
+    ("get", "/api/v1/residencies/{residency_id}/visits"),
+    ("post", "/api/v1/residencies/{residency_id}/visits"),
+    ("get", "/api/v1/residency-visits/{visit_id}"),
+    ("delete", "/api/v1/residency-visits/{visit_id}"),
     # training (研训)
     ("get", "/api/v1/programmes"),
     ("post", "/api/v1/programmes"),
@@ -324,6 +343,7 @@ APP_ROUTERS = [
     "jiaoyan.projects.api.router",
     "jiaoyan.outcomes.api.router",
     "jiaoyan.wellbeing.api.router",
+    "jiaoyan.researchers.api.router",
 ]
 
 

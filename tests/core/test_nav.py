@@ -55,6 +55,7 @@ def test_the_admin_sees_the_sections_in_order_with_their_pages(world, client_for
         "communities_assessment",
         "communities_coverage",
         "outcomes-points",
+        "researchers-coverage",
         "metrics",
     ]
     assert found["quality"] == ["quality"]

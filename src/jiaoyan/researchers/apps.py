@@ -1,0 +1,33 @@
+from django.utils.translation import gettext_lazy as _
+
+from jiaoyan.core import apps as core_apps
+from jiaoyan.core import nav
+from jiaoyan.core.roles import Role
+
+WORKERS = (Role.BUREAU_ADMIN, Role.RESEARCHER, Role.PRINCIPAL)
+
+
+class ResearchersConfig(core_apps.ModuleConfig):
+    name = "jiaoyan.researchers"
+    verbose_name = _("Teaching researchers")
+
+    nav_items = (
+        nav.NavItem(
+            "researchers",
+            _("Researchers"),
+            "researchers:list",
+            order=47,
+            section=nav.RESEARCH,
+            visible=nav.with_role(*WORKERS),
+            active_for=("researchers:list", "researchers:detail", "researchers:create"),
+        ),
+        nav.NavItem(
+            "researchers-coverage",
+            _("Liaison coverage"),
+            "researchers:coverage",
+            order=48,
+            section=nav.EVALUATION,
+            visible=nav.with_role(*WORKERS),
+            active_for=("researchers:coverage",),
+        ),
+    )

@@ -1,0 +1,367 @@
+"""Teaching researchers (教研员): profiles with subjects, stages and yearly duties,
+residencies (驻校蹲点) with their visits, and the history of exits and exchanges
+(退出/交流).
+
+Liaison schools (联点联校) are ``observations.LiaisonAssignment``, the one record of them:
+the researchers app assigns them per term (``services.assign_liaison_schools``) and reads
+them for the work record and the coverage page; observations keeps reading them for
+its liaison share.
+
+Scope (DESIGN.md "Scope"): a researcher's record belongs to their institute's unit
+(``org_unit``, copied onto every row so each is one path lookup); the researcher sees
+their own record (the ``visible`` hooks); a residency's school sees the visits made to it
+— its principal, through the visit's ``visible`` hook — and nothing else of the record.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from jiaoyan.core.bases import Timestamped, Versioned, user_ref
+from jiaoyan.core.roles import ADMINS, Role
+from jiaoyan.core.scope import ScopedQuerySet, scope_paths, scoped, under_q
+
+# Who keeps researchers' profiles and residencies: the bureau admins above the institute.
+KEEPERS = ADMINS
+# Who may log a residency and its visits: admins, and the researcher (their own, checked).
+LOGGERS = ADMINS | {Role.RESEARCHER}
+
+
+def _own_profile(user) -> Q:
+    return Q(person__user_id=user.pk)
+
+
+def _profile_check(user, action, profile) -> bool | None:
+    if action == "delete":
+        return False  # a researcher leaves through exit (退出); the record is kept
+    return None
+
+
+@scoped(
+    path="org_unit__path",
+    rules={"add": KEEPERS, "change": KEEPERS, "exit": KEEPERS, "exchange": KEEPERS},
+    check=_profile_check,
+    visible=_own_profile,
+    grants=False,
+)
+class ResearcherProfile(Versioned, Timestamped, models.Model):
+    """One researcher: a person holding the researcher role, their institute (the owning
+    unit), subjects and stages, full- or part-time, and whether they still serve."""
+
+    class Employment(models.TextChoices):
+        FULL_TIME = "full_time", _("Full-time")
+        PART_TIME = "part_time", _("Part-time")
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Serving")
+        EXITED = "exited", _("Exited")
+
+    person = models.OneToOneField(
+        "people.Person",
+        verbose_name=_("researcher"),
+        on_delete=models.PROTECT,
+        related_name="researcher_profile",
+    )
+    org_unit = models.ForeignKey(
+        "orgs.OrgUnit",
+        verbose_name=_("institute"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    employment = models.CharField(
+        _("employment"), max_length=10, choices=Employment.choices, default=Employment.FULL_TIME
+    )
+    # A part-time researcher (兼职教研员) teaches at a school besides.
+    school = models.ForeignKey(
+        "orgs.OrgUnit",
+        verbose_name=_("school taught at"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    subjects = models.ManyToManyField("orgs.Subject", verbose_name=_("subjects"), blank=True)
+    stages = models.ManyToManyField("orgs.Stage", verbose_name=_("stages"), blank=True)
+    since = models.DateField(_("researcher since"))
+    status = models.CharField(
+        _("status"), max_length=8, choices=Status.choices, default=Status.ACTIVE
+    )
+    exited_on = models.DateField(_("exited on"), null=True, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("researcher profile")
+        verbose_name_plural = _("researcher profiles")
+        ordering = ["org_unit_id", "id"]
+        indexes = [models.Index(fields=["org_unit", "status"], name="researcher_unit_status")]
+
+    def __str__(self) -> str:
+        return self.person.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("researchers:detail", args=[self.pk])
+
+
+@scoped(
+    path="profile__org_unit__path",
+    rules={"add": KEEPERS, "change": KEEPERS},
+    check=lambda user, action, d: False if action == "delete" else None,
+    visible=lambda user: Q(profile__person__user_id=user.pk),
+    grants=False,
+)
+class Duty(models.Model):
+    """职责: what a researcher is responsible for in one year (free text)."""
+
+    profile = models.ForeignKey(
+        ResearcherProfile,
+        verbose_name=_("researcher"),
+        on_delete=models.CASCADE,
+        related_name="duties",
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    text = models.TextField(_("duties"))
+    updated_by = user_ref(blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("duties of a year")
+        verbose_name_plural = _("duties of a year")
+        ordering = ["profile_id", "-year"]
+        constraints = [
+            models.UniqueConstraint(fields=["profile", "year"], name="one_duty_per_year")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.profile} {self.year}"
+
+
+def _own_residency(user) -> Q:
+    return Q(researcher__user_id=user.pk)
+
+
+def _residency_check(user, action, residency) -> bool | None:
+    if action == "delete":
+        return False
+    if action in {"add", "change", "log"} and Role.RESEARCHER in _roles(user):
+        # A researcher keeps their own residencies only (admins keep everyone's).
+        if residency.researcher.user_id == user.pk:
+            return True
+        if not (_roles(user) & ADMINS):
+            return False
+    return None
+
+
+def _roles(user) -> set[str]:
+    from jiaoyan.core.scope import user_roles
+
+    return user_roles(user)
+
+
+@scoped(
+    path="org_unit__path",
+    rules={"add": LOGGERS, "change": LOGGERS, "log": LOGGERS},
+    check=_residency_check,
+    visible=_own_residency,
+    grants=False,
+)
+class Residency(Versioned, Timestamped, models.Model):
+    """驻校蹲点: a researcher stationed at a school for a period, with goals; the visits
+    logged during it, and a summary report at the end."""
+
+    profile = models.ForeignKey(
+        ResearcherProfile,
+        verbose_name=_("researcher"),
+        on_delete=models.PROTECT,
+        related_name="residencies",
+    )
+    researcher = models.ForeignKey(
+        "people.Person", verbose_name=_("researcher"), on_delete=models.PROTECT, related_name="+"
+    )
+    org_unit = models.ForeignKey(
+        "orgs.OrgUnit", verbose_name=_("institute"), on_delete=models.PROTECT, related_name="+"
+    )
+    school = models.ForeignKey(
+        "orgs.OrgUnit", verbose_name=_("school"), on_delete=models.PROTECT, related_name="+"
+    )
+    start_date = models.DateField(_("from"))
+    end_date = models.DateField(_("until"))
+    goals = models.TextField(_("goals"))
+    summary = models.TextField(_("summary report"), blank=True)
+    summarised_at = models.DateTimeField(_("summarised at"), null=True, blank=True)
+    created_by = user_ref(blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("residency")
+        verbose_name_plural = _("residencies")
+        ordering = ["-start_date", "-id"]
+        indexes = [
+            models.Index(fields=["researcher", "start_date"], name="residency_researcher"),
+            models.Index(fields=["org_unit", "-start_date"], name="residency_unit"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__gte=F("start_date")), name="residency_ends_after_start"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.researcher.name} @ {self.school.name}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("researchers:residency", args=[self.pk])
+
+    @property
+    def days(self) -> int:
+        return (self.end_date - self.start_date).days + 1
+
+
+def _visit_visible(user) -> Q:
+    """The researcher's own visits, and, for a school's principal, the visits to it."""
+    q = Q(researcher__user_id=user.pk)
+    paths = scope_paths(user, {Role.PRINCIPAL})
+    if paths:
+        q |= under_q(Visit, "school__path", paths)
+    return q
+
+
+def _visit_check(user, action, visit) -> bool | None:
+    if action in {"add", "change", "delete"}:
+        if visit.researcher.user_id == user.pk:
+            return True
+        if not (_roles(user) & ADMINS):
+            return False
+    return None
+
+
+@scoped(
+    path="org_unit__path",
+    rules={"add": LOGGERS, "change": LOGGERS, "delete": LOGGERS},
+    check=_visit_check,
+    visible=_visit_visible,
+    grants=False,
+)
+class Visit(models.Model):
+    """One day of a residency at its school: what the researcher did, linking to the
+    activity or observation it was when that is on the platform."""
+
+    class Kind(models.TextChoices):
+        OBSERVED = "observed", _("Observed lessons")
+        LESSON_PREP = "lesson_prep", _("Guided collective lesson preparation")
+        MET_PRINCIPAL = "met_principal", _("Met the principal")
+        LECTURE = "lecture", _("Gave a talk")
+        GUIDANCE = "guidance", _("Guided teachers")
+        OTHER = "other", _("Other")
+
+    residency = models.ForeignKey(
+        Residency, verbose_name=_("residency"), on_delete=models.CASCADE, related_name="visits"
+    )
+    researcher = models.ForeignKey(
+        "people.Person", verbose_name=_("researcher"), on_delete=models.PROTECT, related_name="+"
+    )
+    org_unit = models.ForeignKey(
+        "orgs.OrgUnit", verbose_name=_("institute"), on_delete=models.PROTECT, related_name="+"
+    )
+    school = models.ForeignKey(
+        "orgs.OrgUnit", verbose_name=_("school"), on_delete=models.PROTECT, related_name="+"
+    )
+    date = models.DateField(_("date"))
+    kind = models.CharField(_("what was done"), max_length=16, choices=Kind.choices)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    activity = models.ForeignKey(
+        "activities.Activity",
+        verbose_name=_("research activity"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    observation = models.ForeignKey(
+        "observations.Observation",
+        verbose_name=_("observation"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_by = user_ref(blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("residency visit")
+        verbose_name_plural = _("residency visits")
+        ordering = ["-date", "-id"]
+        indexes = [
+            models.Index(fields=["researcher", "date"], name="visit_researcher_date"),
+            models.Index(fields=["school", "date"], name="visit_school_date"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date:%Y-%m-%d} {self.get_kind_display()}"
+
+
+@scoped(
+    path="org_unit__path",
+    rules={"add": KEEPERS},
+    check=lambda user, action, c: False if action in {"change", "delete"} else None,
+    visible=lambda user: Q(profile__person__user_id=user.pk),
+    grants=False,
+)
+class RoleChange(models.Model):
+    """退出/交流: the researcher role ended or moved to another institute, with the reason;
+    the history of a profile (owned by the institute the researcher left)."""
+
+    class Kind(models.TextChoices):
+        EXIT = "exit", pgettext_lazy("researcher", "Exit")
+        EXCHANGE = "exchange", _("Exchange")
+
+    class Reason(models.TextChoices):
+        APPRAISAL = "appraisal", _("Appraisal result")
+        TRANSFER = "transfer", _("Transfer")
+        RETIREMENT = "retirement", _("Retirement")
+        REQUEST = "request", _("Own request")
+        OTHER = "other", _("Other")
+
+    profile = models.ForeignKey(
+        ResearcherProfile,
+        verbose_name=_("researcher"),
+        on_delete=models.PROTECT,
+        related_name="changes",
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    reason = models.CharField(_("reason"), max_length=12, choices=Reason.choices)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    date = models.DateField(_("date"))
+    org_unit = models.ForeignKey(
+        "orgs.OrgUnit", verbose_name=_("institute left"), on_delete=models.PROTECT, related_name="+"
+    )
+    to_unit = models.ForeignKey(
+        "orgs.OrgUnit",
+        verbose_name=_("institute joined"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_by = user_ref(blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("exit or exchange")
+        verbose_name_plural = _("exits and exchanges")
+        ordering = ["-date", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.profile} {self.get_kind_display()} {self.date:%Y-%m-%d}"
