@@ -811,6 +811,14 @@ CASES = [
         lambda o, r: {"org_unit": o["school"], "kind": "case", "title": "案例", "authors": [r]},
     ),
     (
+        "outcome project",
+        "post",
+        lambda o: "/api/v1/outcomes",
+        "project",
+        "project",
+        lambda o, r: {"org_unit": o["school"], "kind": "case", "title": "案例", "project": r},
+    ),
+    (
         "outcome community",
         "post",
         lambda o: "/api/v1/outcomes",

@@ -16,6 +16,7 @@ from jiaoyan.core.forms import MAX_YEAR, MIN_YEAR
 from jiaoyan.core.scope import scope_paths
 from jiaoyan.orgs.models import OrgUnit
 from jiaoyan.people.models import Person
+from jiaoyan.projects.models import Project
 
 from . import points, rounds, services
 from .models import Adoption, Entry, ExpertScore, Outcome, PointRule, Promotion, SelectionRound
@@ -44,7 +45,7 @@ from .schemas import (
 )
 
 router = Router(tags=["outcomes"])
-REFS = {"org_unit": OrgUnit, "authors": [Person], "community": Community}
+REFS = {"org_unit": OrgUnit, "authors": [Person], "community": Community, "project": Project}
 
 outcomes = ApiResource(
     router,
@@ -105,7 +106,7 @@ outcomes.list(
     services.update_outcome,
     OutcomePatch,
     refs=REFS,
-    nullable=("community",),
+    nullable=("community", "project"),
     summary="Edit an outcome (its authors and the unit's managers)",
 ).delete(services.delete_outcome, summary="Delete an outcome never recommended").action(
     "promotions",

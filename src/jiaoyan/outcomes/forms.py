@@ -17,6 +17,7 @@ from jiaoyan.core.resolve import reference_field
 from jiaoyan.core.scope import units_where
 from jiaoyan.orgs.models import OrgUnit
 from jiaoyan.people.models import Person
+from jiaoyan.projects.models import Project
 
 from .models import Adoption, Kind, Outcome, PointLevel, PointRule, SelectionRound
 from .points import RULES
@@ -43,6 +44,13 @@ class OutcomeFields(forms.Form):
             label=_("Community"),
             required=False,
             help_text=_("The community the outcome came from (optional)."),
+        )
+        self.fields["project"] = reference_field(
+            user,
+            Project,
+            label=_("Research project"),
+            required=False,
+            help_text=_("The research project the outcome came from (optional)."),
         )
 
 

@@ -132,6 +132,14 @@ class Outcome(Versioned, Timestamped, models.Model):
         on_delete=models.SET_NULL,
         related_name="outcomes",
     )
+    project = models.ForeignKey(
+        "projects.Project",
+        verbose_name=_("research project"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="outcomes",
+    )
     created_by = user_ref(_("created by"))
 
     objects = ScopedQuerySet.as_manager()
@@ -146,6 +154,7 @@ class Outcome(Versioned, Timestamped, models.Model):
             models.Index(fields=["-year", "-id"], name="outcome_year"),
             models.Index(fields=["kind", "-year"], name="outcome_kind"),
             models.Index(fields=["community", "-year"], name="outcome_community"),
+            models.Index(fields=["project", "-year"], name="outcome_project"),
         ]
 
     def __str__(self) -> str:

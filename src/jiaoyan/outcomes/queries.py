@@ -9,6 +9,7 @@ from django.db.models import Count, QuerySet, Sum
 from django.utils.translation import gettext as _
 
 from jiaoyan.core import charts
+from jiaoyan.projects.models import Project
 
 from .models import Adoption, Outcome, Promotion
 
@@ -69,3 +70,11 @@ def reach(user, outcome: Outcome) -> dict[str, Any]:
         "adoption_units": a_n["units"],
         "chart": chart,
     }
+
+
+def project_visible(user, outcome: Outcome) -> bool:
+    """Whether ``user`` may see the research project ``outcome`` came from (its title and
+    link are shown only then)."""
+    if outcome.project_id is None:
+        return False
+    return Project.objects.visible_to(user).filter(pk=outcome.project_id).exists()

@@ -26,6 +26,7 @@ class OutcomeOut(Schema):
     year: int
     authors: list[int] = Field(..., alias="author_ids")
     community: int | None = Field(None, alias="community_id")
+    project: int | None = Field(None, alias="project_id")
     created_at: dt.datetime
     version: int
 
@@ -44,6 +45,7 @@ class OutcomeIn(Schema):
         default_factory=list, max_length=20, description="ids or staff numbers; empty: you"
     )
     community: int | None = Field(None, description="id of the community it came from")
+    project: int | None = Field(None, description="id of the research project it came from")
 
 
 class OutcomePatch(Schema):
@@ -54,12 +56,14 @@ class OutcomePatch(Schema):
     year: int | None = Field(None, ge=2000, le=2100)
     authors: list[int | str] | None = Field(None, max_length=20)
     community: int | None = None
+    project: int | None = None
 
 
 class OutcomeFilter(FilterSchema):
     kind: Kind | None = None
     year: int | None = Field(None, ge=MIN_YEAR, le=MAX_YEAR)
     community: Annotated[int | None, FilterLookup("community_id")] = None
+    project: Annotated[int | None, FilterLookup("project_id")] = None
     within: int | None = Field(None, description="a unit's id: outcomes of its subtree")
 
     def filter_within(self, value):

@@ -31,7 +31,7 @@ Action = AuditLog.Action
 #: The version key of every record points are computed from (core.stamps): the ranking is
 #: kept while it is unchanged.
 POINTS = "outcomes.points"
-OUTCOME_FIELDS = ("kind", "title", "summary", "year", "community")
+OUTCOME_FIELDS = ("kind", "title", "summary", "year", "community", "project")
 MAX_FILES = 10
 MAX_AUTHORS = 20
 FILE_CATEGORIES = ("document", "slides", "spreadsheet", "image", "audio", "video")
@@ -86,6 +86,11 @@ def _check_community(actor, community) -> None:
         require(actor, "view", community)
 
 
+def _check_project(actor, project) -> None:
+    if project is not None:
+        require(actor, "view", project)
+
+
 @transaction.atomic
 def create_outcome(
     *,
@@ -97,6 +102,7 @@ def create_outcome(
     summary: str = "",
     authors: Iterable | None = None,
     community=None,
+    project=None,
 ) -> Outcome:
     """A new outcome of ``org_unit`` (the actor may add there); its authors default to
     the actor's person."""
@@ -104,6 +110,7 @@ def create_outcome(
         raise ServiceError(_("Choose the submitting unit."), field="org_unit")
     require(actor, "add", Outcome(org_unit=org_unit))
     _check_community(actor, community)
+    _check_project(actor, project)
     data = _clean(
         {
             "kind": kind,
@@ -116,7 +123,7 @@ def create_outcome(
     if not people and getattr(actor, "person", None) is not None:
         people = [actor.person]
     outcome = Outcome.objects.create(
-        org_unit=org_unit, community=community, created_by=actor, **data
+        org_unit=org_unit, community=community, project=project, created_by=actor, **data
     )
     outcome.authors.set(people)
     audit.record(
@@ -124,7 +131,7 @@ def create_outcome(
         outcome,
         Action.CREATE,
         {
-            **audit.snapshot(outcome, ["kind", "title", "year", "community"]),
+            **audit.snapshot(outcome, ["kind", "title", "year", "community", "project"]),
             "authors": [None, [p.name for p in people]],
         },
     )
@@ -146,6 +153,8 @@ def update_outcome(
     clean = _clean({f: data[f] for f in OUTCOME_FIELDS if f in data})
     if "community" in clean:
         _check_community(actor, clean["community"])
+    if "project" in clean:
+        _check_project(actor, clean["project"])
     apply_changes(actor, o, clean, list(clean))
     if "authors" in data:
         people = _authors(actor, data["authors"])

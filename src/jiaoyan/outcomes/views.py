@@ -111,7 +111,7 @@ outcome_list = OutcomeList.as_view()
 
 def _outcome(request: HttpRequest, pk: int) -> Outcome:
     return get_visible_or_404(
-        Outcome.objects.select_related("org_unit", "community"), request.user, pk=pk
+        Outcome.objects.select_related("org_unit", "community", "project"), request.user, pk=pk
     )
 
 
@@ -138,6 +138,7 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
         o,
         ("kind", "title", "summary", "year"),
         community=o.community_id,
+        project=o.project_id,
         authors=", ".join(p.staff_no for p in o.authors.all()),
     )
     form = OutcomeEditForm(request.POST or None, initial=initial, user=request.user)
@@ -190,6 +191,8 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         "may_promote": can(user, "add", Promotion(outcome=o, org_unit=o.org_unit)),
         "file_form": FileForm(),
         "history": audit.entries(o),
+        # the project it came from, named only to those who may see the project
+        "project_visible": queries.project_visible(user, o),
     }
     if ctx["may_promote"]:
         ctx["promotion_form"] = PromotionForm(user=user)

@@ -39,3 +39,7 @@ class ProjectsConfig(core_apps.ModuleConfig):
             active_for=("projects:reviews", "projects:review"),
         ),
     )
+
+    def ready(self) -> None:
+        super().ready()
+        from . import points  # noqa: F401  (registers the point sources of outcomes.points)

@@ -24,7 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from jiaoyan.core import audit
+from jiaoyan.core import audit, stamps
 from jiaoyan.core.audit import AuditLog
 from jiaoyan.core.errors import ServiceError
 from jiaoyan.core.notifications import notify
@@ -34,6 +34,7 @@ from jiaoyan.core.scope import grant, locked, require, revoke_grant
 from jiaoyan.core.services import apply_changes, clean_text
 from jiaoyan.core.uploads import check_file
 from jiaoyan.orgs.models import OrgUnit, Subject
+from jiaoyan.outcomes.services import POINTS
 from jiaoyan.people.models import Person
 
 from .models import (
@@ -795,6 +796,8 @@ def decide(
             audit.diff(before, audit.snapshot(p, ["status", "stage", "number", "approved_on"])),
             message=note,
         )
+    if decision == "approve":
+        stamps.bump(POINTS)  # approvals earn points (projects/points.py)
     calls = {p.call_id for p in locked_rows if p.call_id}
     _tell_team(
         locked_rows,
@@ -980,6 +983,7 @@ def conclude(*, actor, project: Project, grade: str, opinion: str = "", on: Any 
     p.concluded_on = _date(on, "on", _("Date"), required=False) or timezone.localdate()
     p.due_on = None
     _touch(p, "grade", "status", "concluded_on", "due_on")
+    stamps.bump(POINTS)  # an excellent conclusion earns points (projects/points.py)
     audit.record(actor, p, Action.UPDATE, audit.diff(before, audit.snapshot(p, list(before))))
     _tell_team([p], _("Your project “%(title)s” is concluded."))
     return p
