@@ -28,6 +28,11 @@ def test_the_demo_outcomes(demo):
     assert Entry.objects.filter(honoured=True, level="city").exists()
     assert Promotion.objects.exists() and Adoption.objects.exists()
     assert PointRule.objects.count() >= 10
+    # some outcomes came from the demo's approved research projects, of their own school
+    linked = Outcome.objects.filter(project__isnull=False).select_related("project")
+    assert linked.exists()
+    assert all(o.project.org_unit_id == o.org_unit_id for o in linked)
+    assert all(o.project.approved_on is not None for o in linked)
     teacher = User.objects.get(username="teacher")
     case = Outcome.objects.get(authors__user=teacher, title="初中数学分层作业设计的典型案例")
     assert Entry.objects.filter(outcome=case, honoured=True, level="city").exists()

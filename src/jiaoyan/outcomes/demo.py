@@ -100,6 +100,7 @@ def build_outcomes(ctx: DemoContext) -> None:
     from jiaoyan.communities.models import Community
     from jiaoyan.orgs.models import OrgUnit
     from jiaoyan.people.models import Person
+    from jiaoyan.projects.models import Project
 
     rng = ctx.rng
     bureau = OrgUnit.objects.filter(level="city", kind="bureau").order_by("path").first()
@@ -134,6 +135,15 @@ def build_outcomes(ctx: DemoContext) -> None:
     communities = list(
         Community.objects.filter(org_unit__path__under=city.path).values_list("pk", flat=True)
     )
+    # the approved research projects of each school (demo step 62): about one outcome in
+    # four of a school with projects came from one of them
+    projects: dict[int, list[int]] = defaultdict(list)
+    for pk, unit in (
+        Project.objects.filter(org_unit__path__under=city.path, approved_on__isnull=False)
+        .order_by("pk")
+        .values_list("pk", "org_unit_id")
+    ):
+        projects[unit].append(pk)
     accounts = ctx.data.get("accounts", {})
     teacher = accounts.get("teacher")
     n = COUNT[ctx.scale.name]
@@ -152,6 +162,9 @@ def build_outcomes(ctx: DemoContext) -> None:
                 year=year,
                 community_id=rng.choice(communities)
                 if communities and rng.random() < 0.1
+                else None,
+                project_id=rng.choice(projects[school])
+                if projects.get(school) and rng.random() < 0.25
                 else None,
                 created_at=created,
                 updated_at=created,
