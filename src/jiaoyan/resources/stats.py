@@ -30,19 +30,14 @@ from typing import Any
 
 from django.core.cache import cache
 from django.db.models import (
-    Case,
     Count,
     ExpressionWrapper,
     F,
     FloatField,
-    Func,
     IntegerField,
-    OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Value,
-    When,
 )
 from django.db.models.functions import Greatest, StrIndex, Substr
 from django.utils import timezone
@@ -67,6 +62,9 @@ DECISIONS = (
     ResourceEvent.Step.REJECTED,
 )
 SUBMISSIONS = (ResourceEvent.Step.SUBMITTED, ResourceEvent.Step.RESUBMITTED)
+#: The statuses counted (drafts are private): listed, so that the index ``resource_stats``
+#: (unit, status, submission moment …) is read as one range per unit and status.
+COUNTED = tuple(s for s in Status.values if s != Status.DRAFT)
 #: How long the figures of a scope and period are kept (seconds).
 STATS_SECONDS = 120
 #: How many top resources each ranking lists.
@@ -155,36 +153,8 @@ def pick_period(
 # --- SQL helpers -----------------------------------------------------------------------------
 
 
-class TenthDays(Func):
-    """Whole tenths of a day from ``start`` to ``end`` (two datetimes), in integer
-    arithmetic on whole seconds: the buckets of the turnaround histogram."""
-
-    output_field = IntegerField()
-
-    def __init__(self, end, start, **extra):
-        super().__init__(end, start, **extra)
-
-    def _parts(self, compiler, connection):
-        end, start = self.get_source_expressions()
-        end_sql, end_params = compiler.compile(end)
-        start_sql, start_params = compiler.compile(start)
-        return end_sql, start_sql, [*end_params, *start_params]
-
-    def as_sqlite(self, compiler, connection, **extra):
-        end, start, params = self._parts(compiler, connection)
-        return (
-            f"((CAST(strftime('%%s', {end}) AS INTEGER) - "
-            f"CAST(strftime('%%s', {start}) AS INTEGER)) / 8640)",
-            params,
-        )
-
-    def as_sql(self, compiler, connection, **extra):
-        end, start, params = self._parts(compiler, connection)
-        return (
-            f"CAST(FLOOR((FLOOR(EXTRACT(EPOCH FROM {end})) - FLOOR(EXTRACT(EPOCH FROM {start})))"
-            f" / 8640) AS INTEGER)",
-            params,
-        )
+#: Seconds in a tenth of a day: the buckets of the turnaround histogram.
+TENTH_OF_A_DAY = 8640
 
 
 def child_id(root: OrgUnit, lookup: str):
@@ -213,8 +183,8 @@ def percentile(histogram: dict[int, int], share: float) -> float | None:
 
 def in_scope(root: OrgUnit) -> QuerySet[Resource]:
     """The resources of ``root``'s subtree that are not drafts."""
-    return Resource.objects.filter(under_q(Resource, "org_unit__path", [root.path])).exclude(
-        status=Status.DRAFT
+    return Resource.objects.filter(
+        under_q(Resource, "org_unit__path", [root.path]), status__in=COUNTED
     )
 
 
@@ -228,34 +198,14 @@ def published_in(root: OrgUnit, period: metrics.Period) -> QuerySet[Resource]:
 
 
 def decisions_in(root: OrgUnit, period: metrics.Period) -> QuerySet[ResourceEvent]:
-    """The decisions of the period on resources of the subtree, each with the moment of
-    the (re)submission it answered (``submitted``): the resource's last submission when
-    the decision came after it (most decisions: no subquery is run), else the last
-    submission event before the decision (a decision that returned it, before it was
-    resubmitted)."""
-    answered = (
-        ResourceEvent.objects.filter(
-            resource_id=OuterRef("resource_id"),
-            step__in=SUBMISSIONS,
-            created_at__lte=OuterRef("created_at"),
-        )
-        .order_by("-created_at", "-id")
-        .values("created_at")[:1]
-    )
+    """The decisions of the period on resources of the subtree, each with its turnaround
+    (whole seconds from the (re)submission it answered, written with the decision:
+    ``services.decide``; migration 0005 for the older ones) — read from the index
+    ``resourceevent_decision`` alone."""
     return (
-        ResourceEvent.objects.filter(step__in=DECISIONS)
+        ResourceEvent.objects.filter(turnaround__isnull=False)
         .filter(period.moments("created_at"))
         .filter(under_q(ResourceEvent, "resource__org_unit__path", [root.path]))
-        .annotate(
-            submitted=Case(
-                When(
-                    resource__submitted_at__lte=F("created_at"),
-                    then=F("resource__submitted_at"),
-                ),
-                default=Subquery(answered),
-            )
-        )
-        .filter(submitted__isnull=False)
     )
 
 
@@ -266,10 +216,10 @@ def turnaround(root: OrgUnit, period: metrics.Period) -> dict[str, dict[int, int
         decisions_in(root, period)
         .annotate(
             child=child_id(root, "resource__org_unit__path"),
-            tenths=TenthDays(F("created_at"), F("submitted")),
+            tenths=ExpressionWrapper(F("turnaround") / TENTH_OF_A_DAY, output_field=IntegerField()),
         )
         .values("child", "tenths")
-        .annotate(n=Count("id"))
+        .annotate(n=Count("*"))
         .order_by()
     )
     out: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
@@ -461,17 +411,25 @@ def compute(root: OrgUnit, period: metrics.Period) -> dict[str, Any]:
     }
 
 
-def _top_fields(qs: QuerySet[Resource]) -> QuerySet[Resource]:
-    return qs.select_related("org_unit").only(
-        "pk",
-        "title",
-        "kind",
-        "org_unit__name",
-        "view_count",
-        "download_count",
-        "use_count",
-        "rating_count",
-        "rating_sum",
+def _top(
+    ranked: QuerySet[Resource], order: tuple[str, ...], limit: int, **annotations
+) -> list[Resource]:
+    """The first ``limit`` resources of ``ranked``: their ids chosen from the index
+    ``resource_stats`` alone (a subquery), then only those rows read."""
+    ids = ranked.annotate(**annotations).order_by(*order).values("pk")[:limit]
+    rows = Resource.objects.filter(pk__in=ids).select_related("org_unit").annotate(**annotations)
+    return list(
+        rows.only(
+            "pk",
+            "title",
+            "kind",
+            "org_unit__name",
+            "view_count",
+            "download_count",
+            "use_count",
+            "rating_count",
+            "rating_sum",
+        ).order_by(*order)
     )
 
 
@@ -484,16 +442,13 @@ def top_resources(root: OrgUnit, limit: int = TOP) -> dict[str, list[Resource]]:
         F("rating_sum") * 1.0 / F("rating_count"), output_field=FloatField()
     )
     return {
-        "views": list(
-            _top_fields(published.filter(view_count__gt=0)).order_by("-view_count", "-id")[:limit]
-        ),
-        "uses": list(
-            _top_fields(published.filter(use_count__gt=0)).order_by("-use_count", "-id")[:limit]
-        ),
-        "rating": list(
-            _top_fields(published.filter(rating_count__gt=0))
-            .annotate(average=average)
-            .order_by("-average", "-rating_count", "-id")[:limit]
+        "views": _top(published.filter(view_count__gt=0), ("-view_count", "-id"), limit),
+        "uses": _top(published.filter(use_count__gt=0), ("-use_count", "-id"), limit),
+        "rating": _top(
+            published.filter(rating_count__gt=0),
+            ("-average", "-rating_count", "-id"),
+            limit,
+            average=average,
         ),
     }
 
@@ -503,15 +458,16 @@ def authors_per_school(
 ) -> list[dict[str, Any]]:
     """Per school of the subtree with resources submitted in the period: how many
     different people wrote them and how many there are; most authors first."""
-    through = Resource.authors.through
+    # From the resources (the index ``resource_stats``: unit, submission moment, status)
+    # to their author links (the link table's unique index): no resource row is read.
+    schools = OrgUnit.objects.filter(path__under=root.path, kind=OrgUnit.Kind.SCHOOL).values("pk")
     rows = (
-        through.objects.filter(resource__in=submitted_in(root, period))
-        .filter(resource__org_unit__kind=OrgUnit.Kind.SCHOOL)
-        .values("resource__org_unit_id")
-        .annotate(
-            authors=Count("person_id", distinct=True), resources=Count("resource_id", distinct=True)
-        )
-        .order_by("-authors", "-resources", "resource__org_unit_id")
+        Resource.objects.filter(org_unit_id__in=schools)
+        .exclude(status=Status.DRAFT)
+        .filter(period.moments("submitted_at"), authors__isnull=False)
+        .values("org_unit_id")
+        .annotate(authors=Count("authors", distinct=True), resources=Count("pk", distinct=True))
+        .order_by("-authors", "-resources", "org_unit_id")
     )
     if units is None:
         units = {
@@ -520,8 +476,8 @@ def authors_per_school(
         }
     return [
         {
-            "unit_id": r["resource__org_unit_id"],
-            "name": units.get(r["resource__org_unit_id"], ("",))[0],
+            "unit_id": r["org_unit_id"],
+            "name": units.get(r["org_unit_id"], ("",))[0],
             "authors": r["authors"],
             "resources": r["resources"],
         }
