@@ -462,8 +462,7 @@ def authors_per_school(
     # to their author links (the link table's unique index): no resource row is read.
     schools = OrgUnit.objects.filter(path__under=root.path, kind=OrgUnit.Kind.SCHOOL).values("pk")
     rows = (
-        Resource.objects.filter(org_unit_id__in=schools)
-        .exclude(status=Status.DRAFT)
+        Resource.objects.filter(org_unit_id__in=schools, status__in=COUNTED)
         .filter(period.moments("submitted_at"), authors__isnull=False)
         .values("org_unit_id")
         .annotate(authors=Count("authors", distinct=True), resources=Count("pk", distinct=True))
