@@ -13,11 +13,16 @@ of resources:
 
 1. the units of the subtree (names, kinds: the schools a share is counted over);
 2. resources submitted, and published, in the period per unit and status;
-3. … submitted per kind; 4. … per subject (5. the subjects' names);
-6. review turnaround: each decision of the period (published, returned, rejected) and the
-   submission it answered, per unit of the scope's next level and tenth of a day;
-7. the top resources by views, 8. by uses in lessons, 9. by rating (all time);
-10. authors per school; 11. uses in lessons recorded in the period.
+3. … submitted per kind and subject (4. the subjects' names);
+5. review turnaround: the decisions of the period (published, returned, rejected) with
+   the turnaround each one keeps, per unit of the scope's next level and tenth of a day;
+6. the top resources by views, 7. by uses in lessons, 8. by rating (all time);
+9. authors per school; 10. uses in lessons recorded in the period.
+
+Each reads an index alone (``resource_stats``: a unit's resources by status, submission
+and publication moments, kind, subject and use figures; ``resourceevent_decision``: a
+resource's decisions with their turnaround; the author links' unique index), one range
+per unit of the subtree — no resource row is read but the thirty of the top lists.
 """
 
 from __future__ import annotations
@@ -360,15 +365,21 @@ def compute(root: OrgUnit, period: metrics.Period) -> dict[str, Any]:
         target.published += r["published"]
         if r["published"] and r["org_unit_id"] in school_child:
             target.contributing += 1  # one row per unit has published ones: its status's
+    # per kind and per subject: one query per pair (a few dozen rows), added up here
+    per_kind: dict[str, int] = defaultdict(int)
+    per_subject: dict[int | None, int] = defaultdict(int)
+    for r in submitted.values("kind", "subject_id").annotate(n=Count("pk")).order_by():
+        per_kind[r["kind"]] += r["n"]
+        per_subject[r["subject_id"]] += r["n"]
     kinds = dict(Kind.choices)
     by_kind = [
-        {"key": r["kind"], "name": str(kinds.get(r["kind"], r["kind"])), "value": r["n"]}
-        for r in submitted.values("kind").annotate(n=Count("pk")).order_by("-n", "kind")
+        {"key": key, "name": str(kinds.get(key, key)), "value": n}
+        for key, n in sorted(per_kind.items(), key=lambda kv: (-kv[1], kv[0]))
     ]
     subjects = dict(Subject.objects.values_list("pk", "name"))
     by_subject = [
-        {"name": subjects.get(r["subject_id"]) or _("No subject"), "value": r["n"]}
-        for r in submitted.values("subject_id").annotate(n=Count("pk")).order_by("-n", "subject_id")
+        {"name": subjects.get(pk) or _("No subject"), "value": n}
+        for pk, n in sorted(per_subject.items(), key=lambda kv: (-kv[1], kv[0] or 0))
     ]
     for key, histogram in turnaround(root, period).items():
         target = row(int(key) if key.isdigit() and int(key) in units else root.pk)
