@@ -9,9 +9,12 @@ import datetime as dt
 import io
 import math
 from collections import Counter, defaultdict
+from importlib import import_module
+from types import SimpleNamespace
 
 import pytest
 import time_machine
+from django.apps import apps as django_apps
 from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -210,6 +213,30 @@ def test_the_known_figures_of_the_fixture(library):
     top = stats.top_resources(w.units["linwei"])
     assert [r.title for r in top["uses"]] == ["甲 教学设计"]
     assert {r.title for r in top["views"]} <= {"甲 教学设计", "乙 课件"}
+
+
+def test_each_decision_keeps_its_turnaround_and_migration_0005_fills_it(library):
+    """``services.decide`` writes the seconds since the (re)submission it answers; the
+    data migration computes the same from the steps for decisions recorded before."""
+    linwei = library.units["linwei"].path
+    decisions = ResourceEvent.objects.filter(step__in=stats.DECISIONS)
+    written = dict(decisions.values_list("pk", "turnaround"))
+    mine = sorted(
+        decisions.filter(resource__org_unit__path__startswith=linwei).values_list(
+            "turnaround", flat=True
+        )
+    )
+    day = 86400
+    assert mine == [round(1.1 * day), round(2.5 * day), round(3.2 * day), 9 * day]
+    assert (
+        not ResourceEvent.objects.exclude(step__in=stats.DECISIONS)
+        .exclude(turnaround=None)
+        .exists()
+    )
+    fill = import_module("jiaoyan.resources.migrations.0005_decision_turnaround").fill
+    ResourceEvent.objects.update(turnaround=None)
+    fill(django_apps, SimpleNamespace(connection=connection))
+    assert dict(decisions.values_list("pk", "turnaround")) == written
 
 
 def test_a_period_without_decisions_has_no_turnaround(library):

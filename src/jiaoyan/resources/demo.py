@@ -39,6 +39,7 @@ from .models import (
     Review,
     ReviewRubric,
     Status,
+    turnaround_seconds,
 )
 
 #: Resources of the library (city: 100,000 as the issue asks; small: in proportion to its
@@ -650,17 +651,20 @@ def build_resources(ctx: DemoContext) -> None:
         if demo_researcher is not None and status == Status.IN_REVIEW and rng.random() < 0.5:
             reviewer = demo_researcher.pk
         t = created
-        events.append((pk, "created", "draft", t, ""))
+        events.append((pk, "created", "draft", t, "", None))
         if draft:
             continue
         for rnd in range(1, rounds + 1):
             last = rnd == rounds
             t += dt.timedelta(days=2)
-            events.append((pk, "submitted" if rnd == 1 else "resubmitted", "submitted", t, ""))
+            events.append(
+                (pk, "submitted" if rnd == 1 else "resubmitted", "submitted", t, "", None)
+            )
+            answered = t
             if reviewer is None or (last and status == Status.SUBMITTED):
                 continue
             t += dt.timedelta(days=1)
-            events.append((pk, "assigned", "in_review", t, ""))
+            events.append((pk, "assigned", "in_review", t, "", None))
             done = not (last and status == Status.IN_REVIEW)
             outcome = (
                 {
@@ -694,11 +698,11 @@ def build_resources(ctx: DemoContext) -> None:
             if not done:
                 continue
             t += dt.timedelta(days=3)
-            events.append((pk, "reviewed", "in_review", t, ""))
+            events.append((pk, "reviewed", "in_review", t, "", None))
             t += dt.timedelta(days=1)
             final = {"publish": "published", "return": "returned", "reject": "rejected"}[outcome]
             comment = "" if outcome == "publish" else rng.choice(COMMENTS[outcome])
-            events.append((pk, final, final, t, comment))
+            events.append((pk, final, final, t, comment, turnaround_seconds(answered, t)))
         if i < with_files and kind != Kind.MICRO_LESSON:
             stored = default_storage.save(f"resources/demo/{pk}.pdf", ContentFile(PDF))
             files.append(
@@ -757,7 +761,9 @@ def build_resources(ctx: DemoContext) -> None:
         reviews,
     )
     bulk.insert_values(
-        ResourceEvent, ["resource_id", "step", "status", "created_at", "comment"], events
+        ResourceEvent,
+        ["resource_id", "step", "status", "created_at", "comment", "turnaround"],
+        events,
     )
     bulk.bulk_create(ResourceFile, files)
     if ids:

@@ -21,6 +21,8 @@ Files, reviews and events follow their resource.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
@@ -270,7 +272,24 @@ class Resource(Versioned, Timestamped, SubjectStageOptional, models.Model):
         verbose_name_plural = _("resources")
         ordering = ["-created_at", "-id"]
         indexes = [
-            models.Index(fields=["org_unit", "status"], name="resource_unit_status"),
+            # A unit's resources by status (the lists, the scope's managers) — and every
+            # figure of the statistics (stats.py) from the index alone: submitted or
+            # published in a period per unit, status, kind and subject; the top lists.
+            models.Index(
+                fields=[
+                    "org_unit",
+                    "status",
+                    "submitted_at",
+                    "published_at",
+                    "kind",
+                    "subject",
+                    "view_count",
+                    "use_count",
+                    "rating_count",
+                    "rating_sum",
+                ],
+                name="resource_stats",
+            ),
             models.Index(fields=["-published_at", "-id"], name="resource_published"),
             models.Index(fields=["-created_at", "-id"], name="resource_created"),
             models.Index(fields=["kind", "status"], name="resource_kind"),
@@ -498,6 +517,16 @@ class Review(models.Model):
         return reverse("resources:review", args=[self.pk])
 
 
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+def turnaround_seconds(submitted: dt.datetime, decided: dt.datetime) -> int:
+    """Whole seconds from a submission to its decision: the difference of the two
+    moments' whole seconds since the epoch (exact integer arithmetic)."""
+    second = dt.timedelta(seconds=1)
+    return (decided - EPOCH) // second - (submitted - EPOCH) // second
+
+
 @scoped(
     path="resource__org_unit__path",
     rules={"view": ()},
@@ -537,6 +566,12 @@ class ResourceEvent(models.Model):
     actor_name = models.CharField(_("by"), max_length=50, blank=True)
     comment = models.TextField(_("comment"), blank=True)
     created_at = models.DateTimeField(pgettext_lazy("resource step", "when"), default=timezone.now)
+    # A decision (published, returned, rejected): whole seconds from the (re)submission it
+    # answered — the review's turnaround, written with the decision (services.decide) so
+    # that the statistics add it up without looking for the submission. Null otherwise.
+    turnaround = models.IntegerField(
+        _("review turnaround (seconds)"), null=True, blank=True, editable=False
+    )
 
     objects = ScopedQuerySet.as_manager()
 
@@ -544,7 +579,16 @@ class ResourceEvent(models.Model):
         verbose_name = _("resource step")
         verbose_name_plural = _("resource steps")
         ordering = ["resource_id", "created_at", "id"]
-        indexes = [models.Index(fields=["resource", "created_at"], name="resourceevent_resource")]
+        indexes = [
+            models.Index(fields=["resource", "created_at"], name="resourceevent_resource"),
+            # The statistics' turnaround: a resource's decisions of a period, from the
+            # index alone.
+            models.Index(
+                fields=["resource", "created_at", "turnaround"],
+                name="resourceevent_decision",
+                condition=Q(turnaround__isnull=False),
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.get_step_display()

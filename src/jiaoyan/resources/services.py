@@ -9,6 +9,7 @@ what is wrong with a ``ServiceError`` (nothing written), writes an audit row and
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -41,6 +42,7 @@ from .models import (
     ReviewRubric,
     Status,
     Visibility,
+    turnaround_seconds,
 )
 
 Action = AuditLog.Action
@@ -68,10 +70,18 @@ MAX_REVIEWERS = 7
 
 
 def _event(
-    actor, resource: Resource, step: str, comment: str = "", *, anonymous: bool = False
+    actor,
+    resource: Resource,
+    step: str,
+    comment: str = "",
+    *,
+    anonymous: bool = False,
+    at: dt.datetime | None = None,
+    turnaround: int | None = None,
 ) -> ResourceEvent:
-    """A step of the resource's way; ``anonymous`` (a review) shows no name to its
-    readers (the audit row keeps who it was)."""
+    """A step of the resource's way (at ``at``, default now); ``anonymous`` (a review)
+    shows no name to its readers (the audit row keeps who it was); ``turnaround``: a
+    decision's seconds since the submission it answered."""
     return ResourceEvent.objects.create(
         resource=resource,
         step=step,
@@ -79,6 +89,8 @@ def _event(
         actor=actor if actor is not None and actor.pk else None,
         actor_name="" if anonymous else audit.actor_name(actor)[:50],
         comment=comment,
+        created_at=at or timezone.now(),
+        turnaround=turnaround,
     )
 
 
@@ -390,7 +402,7 @@ def submit_resource(*, actor, resource: Resource, expected_version: int | None =
     )
     audit.record(actor, resource, Action.UPDATE, {"status": [before, resource.status]})
     step = ResourceEvent.Step.RESUBMITTED if again else ResourceEvent.Step.SUBMITTED
-    _event(actor, resource, step)
+    _event(actor, resource, step, at=resource.submitted_at)  # the moment a decision answers
     _tell(
         resource,
         submitters(resource) - {actor.pk},
@@ -615,10 +627,11 @@ def decide(
         Decision.RETURN: Status.RETURNED,
         Decision.REJECT: Status.REJECTED,
     }[decision]
+    now = timezone.now()
     if resource.status == Status.PUBLISHED:
-        resource.published_at = timezone.now()
+        resource.published_at = now
     resource.version += 1
-    resource.updated_at = timezone.now()
+    resource.updated_at = now
     resource.save(update_fields=["status", "published_at", "version", "updated_at"])
     audit.record(
         actor, resource, Action.UPDATE, {"status": [before, resource.status]}, message=comment[:300]
@@ -628,7 +641,10 @@ def decide(
         Status.RETURNED: ResourceEvent.Step.RETURNED,
         Status.REJECTED: ResourceEvent.Step.REJECTED,
     }[resource.status]
-    _event(actor, resource, step, comment)
+    # The review's turnaround, from the (re)submission this round answers (submit_resource
+    # wrote its moment on the resource and its step alike).
+    waited = turnaround_seconds(resource.submitted_at, now) if resource.submitted_at else None
+    _event(actor, resource, step, comment, at=now, turnaround=waited)
     titles = {
         Status.PUBLISHED: _("Published: %(title)s"),
         Status.RETURNED: _("Returned for revision: %(title)s"),

@@ -13,11 +13,16 @@ of resources:
 
 1. the units of the subtree (names, kinds: the schools a share is counted over);
 2. resources submitted, and published, in the period per unit and status;
-3. … submitted per kind; 4. … per subject (5. the subjects' names);
-6. review turnaround: each decision of the period (published, returned, rejected) and the
-   submission it answered, per unit of the scope's next level and tenth of a day;
-7. the top resources by views, 8. by uses in lessons, 9. by rating (all time);
-10. authors per school; 11. uses in lessons recorded in the period.
+3. … submitted per kind and subject (4. the subjects' names);
+5. review turnaround: the decisions of the period (published, returned, rejected) with
+   the turnaround each one keeps, per unit of the scope's next level and tenth of a day;
+6. the top resources by views, 7. by uses in lessons, 8. by rating (all time);
+9. authors per school; 10. uses in lessons recorded in the period.
+
+Each reads an index alone (``resource_stats``: a unit's resources by status, submission
+and publication moments, kind, subject and use figures; ``resourceevent_decision``: a
+resource's decisions with their turnaround; the author links' unique index), one range
+per unit of the subtree — no resource row is read but the thirty of the top lists.
 """
 
 from __future__ import annotations
@@ -30,19 +35,14 @@ from typing import Any
 
 from django.core.cache import cache
 from django.db.models import (
-    Case,
     Count,
     ExpressionWrapper,
     F,
     FloatField,
-    Func,
     IntegerField,
-    OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Value,
-    When,
 )
 from django.db.models.functions import Greatest, StrIndex, Substr
 from django.utils import timezone
@@ -67,6 +67,9 @@ DECISIONS = (
     ResourceEvent.Step.REJECTED,
 )
 SUBMISSIONS = (ResourceEvent.Step.SUBMITTED, ResourceEvent.Step.RESUBMITTED)
+#: The statuses counted (drafts are private): listed, so that the index ``resource_stats``
+#: (unit, status, submission moment …) is read as one range per unit and status.
+COUNTED = tuple(s for s in Status.values if s != Status.DRAFT)
 #: How long the figures of a scope and period are kept (seconds).
 STATS_SECONDS = 120
 #: How many top resources each ranking lists.
@@ -155,36 +158,8 @@ def pick_period(
 # --- SQL helpers -----------------------------------------------------------------------------
 
 
-class TenthDays(Func):
-    """Whole tenths of a day from ``start`` to ``end`` (two datetimes), in integer
-    arithmetic on whole seconds: the buckets of the turnaround histogram."""
-
-    output_field = IntegerField()
-
-    def __init__(self, end, start, **extra):
-        super().__init__(end, start, **extra)
-
-    def _parts(self, compiler, connection):
-        end, start = self.get_source_expressions()
-        end_sql, end_params = compiler.compile(end)
-        start_sql, start_params = compiler.compile(start)
-        return end_sql, start_sql, [*end_params, *start_params]
-
-    def as_sqlite(self, compiler, connection, **extra):
-        end, start, params = self._parts(compiler, connection)
-        return (
-            f"((CAST(strftime('%%s', {end}) AS INTEGER) - "
-            f"CAST(strftime('%%s', {start}) AS INTEGER)) / 8640)",
-            params,
-        )
-
-    def as_sql(self, compiler, connection, **extra):
-        end, start, params = self._parts(compiler, connection)
-        return (
-            f"CAST(FLOOR((FLOOR(EXTRACT(EPOCH FROM {end})) - FLOOR(EXTRACT(EPOCH FROM {start})))"
-            f" / 8640) AS INTEGER)",
-            params,
-        )
+#: Seconds in a tenth of a day: the buckets of the turnaround histogram.
+TENTH_OF_A_DAY = 8640
 
 
 def child_id(root: OrgUnit, lookup: str):
@@ -213,8 +188,8 @@ def percentile(histogram: dict[int, int], share: float) -> float | None:
 
 def in_scope(root: OrgUnit) -> QuerySet[Resource]:
     """The resources of ``root``'s subtree that are not drafts."""
-    return Resource.objects.filter(under_q(Resource, "org_unit__path", [root.path])).exclude(
-        status=Status.DRAFT
+    return Resource.objects.filter(
+        under_q(Resource, "org_unit__path", [root.path]), status__in=COUNTED
     )
 
 
@@ -228,34 +203,14 @@ def published_in(root: OrgUnit, period: metrics.Period) -> QuerySet[Resource]:
 
 
 def decisions_in(root: OrgUnit, period: metrics.Period) -> QuerySet[ResourceEvent]:
-    """The decisions of the period on resources of the subtree, each with the moment of
-    the (re)submission it answered (``submitted``): the resource's last submission when
-    the decision came after it (most decisions: no subquery is run), else the last
-    submission event before the decision (a decision that returned it, before it was
-    resubmitted)."""
-    answered = (
-        ResourceEvent.objects.filter(
-            resource_id=OuterRef("resource_id"),
-            step__in=SUBMISSIONS,
-            created_at__lte=OuterRef("created_at"),
-        )
-        .order_by("-created_at", "-id")
-        .values("created_at")[:1]
-    )
+    """The decisions of the period on resources of the subtree, each with its turnaround
+    (whole seconds from the (re)submission it answered, written with the decision:
+    ``services.decide``; migration 0005 for the older ones) — read from the index
+    ``resourceevent_decision`` alone."""
     return (
-        ResourceEvent.objects.filter(step__in=DECISIONS)
+        ResourceEvent.objects.filter(turnaround__isnull=False)
         .filter(period.moments("created_at"))
         .filter(under_q(ResourceEvent, "resource__org_unit__path", [root.path]))
-        .annotate(
-            submitted=Case(
-                When(
-                    resource__submitted_at__lte=F("created_at"),
-                    then=F("resource__submitted_at"),
-                ),
-                default=Subquery(answered),
-            )
-        )
-        .filter(submitted__isnull=False)
     )
 
 
@@ -266,10 +221,10 @@ def turnaround(root: OrgUnit, period: metrics.Period) -> dict[str, dict[int, int
         decisions_in(root, period)
         .annotate(
             child=child_id(root, "resource__org_unit__path"),
-            tenths=TenthDays(F("created_at"), F("submitted")),
+            tenths=ExpressionWrapper(F("turnaround") / TENTH_OF_A_DAY, output_field=IntegerField()),
         )
         .values("child", "tenths")
-        .annotate(n=Count("id"))
+        .annotate(n=Count("*"))
         .order_by()
     )
     out: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
@@ -410,15 +365,21 @@ def compute(root: OrgUnit, period: metrics.Period) -> dict[str, Any]:
         target.published += r["published"]
         if r["published"] and r["org_unit_id"] in school_child:
             target.contributing += 1  # one row per unit has published ones: its status's
+    # per kind and per subject: one query per pair (a few dozen rows), added up here
+    per_kind: dict[str, int] = defaultdict(int)
+    per_subject: dict[int | None, int] = defaultdict(int)
+    for r in submitted.values("kind", "subject_id").annotate(n=Count("pk")).order_by():
+        per_kind[r["kind"]] += r["n"]
+        per_subject[r["subject_id"]] += r["n"]
     kinds = dict(Kind.choices)
     by_kind = [
-        {"key": r["kind"], "name": str(kinds.get(r["kind"], r["kind"])), "value": r["n"]}
-        for r in submitted.values("kind").annotate(n=Count("pk")).order_by("-n", "kind")
+        {"key": key, "name": str(kinds.get(key, key)), "value": n}
+        for key, n in sorted(per_kind.items(), key=lambda kv: (-kv[1], kv[0]))
     ]
     subjects = dict(Subject.objects.values_list("pk", "name"))
     by_subject = [
-        {"name": subjects.get(r["subject_id"]) or _("No subject"), "value": r["n"]}
-        for r in submitted.values("subject_id").annotate(n=Count("pk")).order_by("-n", "subject_id")
+        {"name": subjects.get(pk) or _("No subject"), "value": n}
+        for pk, n in sorted(per_subject.items(), key=lambda kv: (-kv[1], kv[0] or 0))
     ]
     for key, histogram in turnaround(root, period).items():
         target = row(int(key) if key.isdigit() and int(key) in units else root.pk)
@@ -461,17 +422,25 @@ def compute(root: OrgUnit, period: metrics.Period) -> dict[str, Any]:
     }
 
 
-def _top_fields(qs: QuerySet[Resource]) -> QuerySet[Resource]:
-    return qs.select_related("org_unit").only(
-        "pk",
-        "title",
-        "kind",
-        "org_unit__name",
-        "view_count",
-        "download_count",
-        "use_count",
-        "rating_count",
-        "rating_sum",
+def _top(
+    ranked: QuerySet[Resource], order: tuple[str, ...], limit: int, **annotations
+) -> list[Resource]:
+    """The first ``limit`` resources of ``ranked``: their ids chosen from the index
+    ``resource_stats`` alone (a subquery), then only those rows read."""
+    ids = ranked.annotate(**annotations).order_by(*order).values("pk")[:limit]
+    rows = Resource.objects.filter(pk__in=ids).select_related("org_unit").annotate(**annotations)
+    return list(
+        rows.only(
+            "pk",
+            "title",
+            "kind",
+            "org_unit__name",
+            "view_count",
+            "download_count",
+            "use_count",
+            "rating_count",
+            "rating_sum",
+        ).order_by(*order)
     )
 
 
@@ -484,16 +453,13 @@ def top_resources(root: OrgUnit, limit: int = TOP) -> dict[str, list[Resource]]:
         F("rating_sum") * 1.0 / F("rating_count"), output_field=FloatField()
     )
     return {
-        "views": list(
-            _top_fields(published.filter(view_count__gt=0)).order_by("-view_count", "-id")[:limit]
-        ),
-        "uses": list(
-            _top_fields(published.filter(use_count__gt=0)).order_by("-use_count", "-id")[:limit]
-        ),
-        "rating": list(
-            _top_fields(published.filter(rating_count__gt=0))
-            .annotate(average=average)
-            .order_by("-average", "-rating_count", "-id")[:limit]
+        "views": _top(published.filter(view_count__gt=0), ("-view_count", "-id"), limit),
+        "uses": _top(published.filter(use_count__gt=0), ("-use_count", "-id"), limit),
+        "rating": _top(
+            published.filter(rating_count__gt=0),
+            ("-average", "-rating_count", "-id"),
+            limit,
+            average=average,
         ),
     }
 
@@ -503,15 +469,15 @@ def authors_per_school(
 ) -> list[dict[str, Any]]:
     """Per school of the subtree with resources submitted in the period: how many
     different people wrote them and how many there are; most authors first."""
-    through = Resource.authors.through
+    # From the resources (the index ``resource_stats``: unit, submission moment, status)
+    # to their author links (the link table's unique index): no resource row is read.
+    schools = OrgUnit.objects.filter(path__under=root.path, kind=OrgUnit.Kind.SCHOOL).values("pk")
     rows = (
-        through.objects.filter(resource__in=submitted_in(root, period))
-        .filter(resource__org_unit__kind=OrgUnit.Kind.SCHOOL)
-        .values("resource__org_unit_id")
-        .annotate(
-            authors=Count("person_id", distinct=True), resources=Count("resource_id", distinct=True)
-        )
-        .order_by("-authors", "-resources", "resource__org_unit_id")
+        Resource.objects.filter(org_unit_id__in=schools, status__in=COUNTED)
+        .filter(period.moments("submitted_at"), authors__isnull=False)
+        .values("org_unit_id")
+        .annotate(authors=Count("authors", distinct=True), resources=Count("pk", distinct=True))
+        .order_by("-authors", "-resources", "org_unit_id")
     )
     if units is None:
         units = {
@@ -520,8 +486,8 @@ def authors_per_school(
         }
     return [
         {
-            "unit_id": r["resource__org_unit_id"],
-            "name": units.get(r["resource__org_unit_id"], ("",))[0],
+            "unit_id": r["org_unit_id"],
+            "name": units.get(r["org_unit_id"], ("",))[0],
             "authors": r["authors"],
             "resources": r["resources"],
         }
