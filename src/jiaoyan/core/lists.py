@@ -20,7 +20,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.functional import cached_property
 
-from .search import RANK
+from .search import BEST_OF, RANK, best_of
 
 
 @dataclass(frozen=True)
@@ -167,11 +167,25 @@ class ListRows:
             return self.qs[key]
         if not self._ids_first(key.start or 0):
             return self.qs[key]
-        ids = list(self.qs.values_list("pk", flat=True)[key])
+        ids = self._best_ids(key)
+        if ids is None:
+            ids = list(self.qs.values_list("pk", flat=True)[key])
         if not ids:
             return []
         found = {o.pk: o for o in self.fetch(ids)}
         return [found[i] for i in ids if i in found]
+
+    def _best_ids(self, key: slice) -> list[int] | None:
+        """A search's first pages from its best hits only (:func:`search.best_of`): the
+        same ids when that slice comes back full, else None (read the whole search)."""
+        start, stop = key.start or 0, key.stop
+        if stop is None or key.step is not None or stop > BEST_OF // 10:
+            return None
+        best = best_of(self.qs)
+        if best is None:
+            return None
+        ids = list(best.values_list("pk", flat=True)[start:stop])
+        return ids if len(ids) == stop - start else None
 
     def _ids_first(self, start: int) -> bool:
         if self.ids_first is not None:

@@ -548,6 +548,23 @@ class _Hits:
             self.join_type,
         )
 
+    def best(self, n: int) -> _Hits:
+        """These hits ranked as well as the ``n``-th best or better (all when fewer)."""
+        ranked = (
+            f"WITH h AS MATERIALIZED ({self.ranked}) SELECT object_id, rank FROM h "
+            f"WHERE rank >= coalesce((SELECT rank FROM h ORDER BY rank DESC "
+            f"LIMIT 1 OFFSET {int(n) - 1}), -1e308)"
+        )
+        return self.__class__(
+            ranked,
+            self.unranked,
+            self.params,
+            self.parent_alias,
+            self.pk_column,
+            self.table_alias,
+            self.join_type,
+        )
+
     def demote(self):
         return self.relabeled_clone({})
 
@@ -591,6 +608,32 @@ def is_ranked(queryset: QuerySet) -> bool:
     """Whether ``queryset`` is the result of :func:`search` (ordered by relevance): lists
     and API endpoints keep that order rather than their default sort."""
     return RANK in queryset.query.annotations
+
+
+BEST_OF = 1000  # see best_of
+
+
+def best_of(queryset: QuerySet, n: int = BEST_OF) -> QuerySet | None:
+    """The rows of ``queryset`` (a :func:`search`, still ordered by rank first) ranked as
+    well as the model's ``n``-th best hit or better, in the same order: exactly the first
+    rows of ``queryset``, as many as pass its scope and filters — so a slice of it that
+    comes back full is the same slice of ``queryset``; a short one says nothing (read
+    ``queryset`` then). SQLite only (None otherwise, and for a search sorted another
+    way): bm25 still scores every hit, once, but the caller's table is read and sorted
+    for those rows only, not for every hit of a common word. PostgreSQL already sorts
+    the hits by rank first and stops after a page."""
+    if connections[queryset.db].vendor != "sqlite" or not is_ranked(queryset):
+        return None
+    order = queryset.query.order_by
+    if not order or order[0] != f"-{RANK}":
+        return None
+    qs = queryset._chain()
+    query = qs.query
+    found = [a for a, j in query.alias_map.items() if isinstance(j, _Hits)]
+    if len(found) != 1:
+        return None
+    query.alias_map[found[0]] = query.alias_map[found[0]].best(n)
+    return qs
 
 
 def search(queryset: QuerySet, text: str | None, *, then: Sequence[str] = ()) -> QuerySet:

@@ -1,0 +1,71 @@
+"""core.search.best_of: a search's first rows read from its best hits only (SQLite), the
+same rows in the same order as the whole search — or a short slice, and then lists read
+the whole search."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from jiaoyan.core import search
+from jiaoyan.core.lists import ListRows
+from jiaoyan.ledger.models import Item
+from tests.core import test_search
+
+corpus = test_search.corpus  # the fixture
+keys = test_search.keys
+
+pytestmark = pytest.mark.skipif(
+    connection.vendor != "sqlite", reason="SQLite only: PostgreSQL stops after a page itself"
+)
+
+
+def searches(world):
+    visible = Item.objects.visible_to(world.users["district_researcher"])
+    return [
+        search.search(Item.objects.all(), "课件"),
+        search.search(visible, "课件"),
+        search.search(visible.filter(percent__gte=30), "课件", then=("-percent",)),
+        search.search(Item.objects.all(), "微课"),  # two hits of the same rank
+        search.search(Item.objects.all(), "教学设计"),
+    ]
+
+
+def test_the_best_hits_are_the_first_rows_of_the_search(corpus, world):
+    for qs in searches(world):
+        everything = list(qs)
+        for n in range(1, 8):
+            best = list(search.best_of(qs, n))
+            assert best == everything[: len(best)], (n, keys(everything, corpus))
+
+
+def test_best_of_reads_fewer_rows_than_the_search(corpus):
+    qs = search.search(Item.objects.all(), "课件")
+    everything = keys(qs, corpus)
+    assert len(everything) > 2
+    assert keys(search.best_of(qs, 1), corpus) == everything[:1]
+    assert keys(search.best_of(qs, 2), corpus) == everything[:2]
+    twins = search.search(Item.objects.all(), "微课")
+    assert keys(search.best_of(twins, 1), corpus) == ["twin_low", "twin_high"]  # a tie
+    assert search.best_of(Item.objects.all()) is None  # not a search
+    assert search.best_of(qs.order_by("-percent")) is None  # not by rank first
+    by_percent = qs.order_by("-percent")
+    assert list(ListRows(by_percent, ids_first=True)[0:1]) == list(by_percent[:1])
+
+
+def test_list_pages_are_those_of_the_whole_search(corpus, world, monkeypatch):
+    from jiaoyan.core import lists
+
+    monkeypatch.setattr(lists, "BEST_OF", 50)  # slices up to row 5 try the best hits
+    monkeypatch.setattr(lists, "best_of", lambda qs: search.best_of(qs, 2))
+    for qs in searches(world):
+        everything = list(qs)
+        rows = ListRows(qs, ids_first=True)
+        for start in range(4):
+            for stop in range(start + 1, 6):
+                assert rows[start:stop] == everything[start:stop], (start, stop)
+    with CaptureQueriesContext(connection) as read:
+        rows = ListRows(search.search(Item.objects.all(), "课件"), ids_first=True)[0:1]
+    assert len(rows) == 1 and "WITH h AS MATERIALIZED" in read.captured_queries[0]["sql"]
+    assert len(read.captured_queries) == 2  # the ids, then their rows
