@@ -80,6 +80,7 @@ def scene(world):
     own_obs = observe(  # the outsider's own draft (a draft is its observer's only)
         world, builtin, observer="outsider", teacher="teacher_c", stage="primary", submit=False
     )
+    hidden_obs = observe(world, builtin, observer="principal", teacher="teacher")  # 临渭区's
     own_item = ledger_services.create_item(
         actor=su,
         title="华州区事项",
@@ -177,6 +178,7 @@ def scene(world):
         "resource": hidden_resource.pk,
         "project": hidden_project.pk,
         "outcome": hidden_outcome.pk,
+        "observation": hidden_obs.pk,
     }
     missing = dict.fromkeys(hidden, MISSING_ID) | {"unit_code": "999999999", "staff_no": "NOPE999"}
     own = {
@@ -905,6 +907,19 @@ CASES = [
         lambda o, r: {"person": r, "org_unit": o["unit"]},
     ),
     (
+        "researcher profile school",
+        "post",
+        lambda o: "/api/v1/researchers",
+        "school_unit",
+        "school",
+        lambda o, r: {
+            "person": o["person"],
+            "org_unit": o["unit"],
+            "employment": "part_time",
+            "school": r,
+        },
+    ),
+    (
         "researcher profile institute",
         "post",
         lambda o: "/api/v1/researchers",
@@ -913,7 +928,7 @@ CASES = [
         lambda o, r: {"person": o["person"], "org_unit": r},
     ),
     (
-        "researcher profile school",
+        "researcher profile school (edit)",
         "patch",
         lambda o: f"/api/v1/researchers/{o['researcher']}",
         "school_unit",
@@ -956,6 +971,14 @@ CASES = [
         "activity",
         "activity",
         lambda o, r: {"kind": "lesson_prep", "activity": r},
+    ),
+    (
+        "residency visit observation",
+        "post",
+        lambda o: f"/api/v1/residencies/{o['residency']}/visits",
+        "observation",
+        "observation",
+        lambda o, r: {"kind": "observed", "observation": r},
     ),
 ]
 

@@ -28,8 +28,8 @@ from django.test import Client
 from jiaoyan.people.models import User
 
 ROLES = ["city_admin", "district_researcher", "principal", "teacher", "counsellor"]
-MAX_PATTERNS = 32  # distinct pages per account
-MAX_FETCHES = 200  # plain GETs per account (links followed)
+MAX_PATTERNS = 56  # distinct pages per account (twelve modules: enough to reach each list)
+MAX_FETCHES = 320  # plain GETs per account (links followed)
 
 HUGE, NEG_HUGE = "9" * 25, "-" + "9" * 25
 HOSTILE = [

@@ -62,6 +62,12 @@ KEYS = {
     "outcomes.promotions",
     "outcomes.adoptions",
     "outcomes.points",
+    "projects.approved",
+    "projects.concluded",
+    "projects.excellent_rate",
+    "projects.overdue",
+    "researchers.serving",
+    "researchers.liaison_reach",
 }
 
 

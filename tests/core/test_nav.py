@@ -54,8 +54,8 @@ def test_the_admin_sees_the_sections_in_order_with_their_pages(world, client_for
     assert found["evaluation"] == [
         "communities_assessment",
         "communities_coverage",
-        "outcomes-points",
         "researchers-coverage",
+        "outcomes-points",
         "metrics",
     ]
     assert found["quality"] == ["quality"]
@@ -75,7 +75,7 @@ def test_the_admin_sees_the_sections_in_order_with_their_pages(world, client_for
 def test_sections_without_pages_are_not_shown(world, client_for):
     html = client_for(world.teacher).get("/").content.decode()
     found = sections(html)
-    # Nothing is registered in 心理 yet; 评价 holds the figures; the teacher imports nothing.
+    # 心理 is for those who screen; 评价 holds the figures; the teacher imports nothing.
     assert "wellbeing" not in found
     assert found["evaluation"] == [
         "communities_assessment",

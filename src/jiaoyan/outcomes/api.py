@@ -36,12 +36,12 @@ from .schemas import (
     PointTotalOut,
     PromotionIn,
     PromotionOut,
-    RecommendIn,
-    RoundFilter,
-    RoundIn,
-    RoundOut,
-    RoundPatch,
     ScoreIn,
+    SelectionRecommendIn,
+    SelectionRoundFilter,
+    SelectionRoundIn,
+    SelectionRoundOut,
+    SelectionRoundPatch,
 )
 
 router = Router(tags=["outcomes"])
@@ -71,7 +71,7 @@ round_rows = ApiResource(
     router,
     "/selection-rounds/{round_id}",
     SelectionRound.objects.select_related("org_unit"),
-    out=RoundOut,
+    out=SelectionRoundOut,
     name="selection_round",
     arg="round",
 )
@@ -143,17 +143,22 @@ adoptions.list(
 ).get(name="get_outcome_adoption").delete(services.delete_adoption, name="delete_outcome_adoption")
 
 round_rows.list(
-    filters=RoundFilter,
+    filters=SelectionRoundFilter,
     order=("-opens_on", "-id"),
     summary="Selection rounds run by your units or the units above them",
 ).get(summary="A selection round").create(
-    rounds.create_round, RoundIn, refs={"org_unit": OrgUnit}, summary="Start a selection round"
+    rounds.create_round,
+    SelectionRoundIn,
+    refs={"org_unit": OrgUnit},
+    summary="Start a selection round",
 ).update(
-    rounds.update_round, RoundPatch, summary="Edit a round before its results are announced"
+    rounds.update_round,
+    SelectionRoundPatch,
+    summary="Edit a round before its results are announced",
 ).action(
     "recommend",
     rounds.recommend,
-    body=RecommendIn,
+    body=SelectionRecommendIn,
     refs={"outcome": Outcome, "unit": OrgUnit},
     answers=entries,
     summary="Recommend an outcome one level up (or select it at the top), within the quota",

@@ -70,7 +70,7 @@ class OutcomeFilter(FilterSchema):
         return within_q(value)
 
 
-class RoundOut(Schema):
+class SelectionRoundOut(Schema):
     id: int
     org_unit: int = Field(..., alias="org_unit_id")
     org_unit_name: str = Field(..., alias="org_unit.name")
@@ -91,7 +91,7 @@ class RoundOut(Schema):
         return obj.phase()
 
 
-class RoundIn(Schema):
+class SelectionRoundIn(Schema):
     org_unit: int | str = Field(..., description="the bureau running the round: id or code")
     title: str = Field(..., max_length=100)
     year: int | None = Field(None, ge=2000, le=2100)
@@ -103,7 +103,7 @@ class RoundIn(Schema):
     city_quota: int = Field(20, ge=0, le=MAX_QUOTA)
 
 
-class RoundPatch(Schema):
+class SelectionRoundPatch(Schema):
     version: int | None = None
     title: str | None = Field(None, max_length=100)
     year: int | None = Field(None, ge=2000, le=2100)
@@ -115,12 +115,12 @@ class RoundPatch(Schema):
     city_quota: int | None = Field(None, ge=0, le=MAX_QUOTA)
 
 
-class RoundFilter(FilterSchema):
+class SelectionRoundFilter(FilterSchema):
     org_unit: Annotated[int | None, FilterLookup("org_unit_id")] = None
     year: int | None = Field(None, ge=MIN_YEAR, le=MAX_YEAR)
 
 
-class RecommendIn(Schema):
+class SelectionRecommendIn(Schema):
     outcome: int = Field(..., description="id of the outcome")
     unit: int | str | None = Field(
         None, description="the unit recommending (id or code); default: yours that can"
