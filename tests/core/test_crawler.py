@@ -46,8 +46,10 @@ HOSTILE = [
 ONE_AT_A_TIME = [HUGE, "abc"]  # each of a page's own parameters alone
 COMMON = ["year", "page", "limit", "offset", "unit", "sort"]
 
-# Tables a GET may write: the session (log-in, language, last page) and nothing else.
-WRITABLE_ON_GET = {"django_session"}
+# Tables a GET may write: the session (log-in, language, last page) and the resource
+# library's hit log, where a view or download is appended cheaply and a periodic job adds
+# them up (resources/use.py; tests/core/test_get_writes_nothing.py allows the same insert).
+WRITABLE_ON_GET = {"django_session", "resources_resourcehit"}
 
 SKIP = re.compile(
     r"^/(static|media|admin|api)/|^/accounts/(logout|login)/|^/(i18n|lang)/"
