@@ -13,7 +13,10 @@ def big_campaign(ctx: BenchContext) -> int:
 
 
 def a_student(ctx: BenchContext) -> int:
-    return ctx.pk("wellbeing.Student")
+    """A student of the demo counsellor's own school (the only identified records a
+    counsellor may open)."""
+    school = ctx.user("counsellor").person.org_unit_id
+    return ctx.pk("wellbeing.Student", school_id=school)
 
 
 def score_big_campaign(ctx: BenchContext) -> dict:
