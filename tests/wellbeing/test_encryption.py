@@ -100,3 +100,22 @@ def test_embedded_keys_live_in_a_file_under_var(tmp_path, db):
         assert crypto.decrypt(token) == "林小雨"
         assert crypto.encrypt("x").startswith("k2$")
         assert path.read_text().splitlines()[0].startswith("k2 ")
+
+
+@pytest.mark.django_db
+def test_a_changed_encrypted_field_is_saved_and_logged_without_its_text(world):
+    """The log shows an encrypted field as "***" on both sides; the change is still saved."""
+    from jiaoyan.core.audit import AuditLog
+    from jiaoyan.core.services import apply_changes
+
+    screening_world(world)
+    student = world.students["A0701"]
+    changes = apply_changes(world.users["counsellor"], student, {"name": "林小语"}, ["name"])
+
+    assert Student.objects.get(pk=student.pk).name == "林小语"
+    assert changes == {"name": ["***", "***"]}
+    log = AuditLog.objects.filter(object_id=student.pk, action=AuditLog.Action.UPDATE).get()
+    assert "林小" not in str(log.changes)
+    # Setting the same text again changes nothing and writes nothing.
+    assert apply_changes(world.users["counsellor"], student, {"name": "林小语"}, ["name"]) == {}
+    assert AuditLog.objects.filter(object_id=student.pk, action=AuditLog.Action.UPDATE).count() == 1

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from . import audit
+from .crypto import EncryptedTextField
 from .errors import ServiceError, StaleObject
 
 _LINK = URLValidator(schemes=["http", "https"])
@@ -86,10 +87,22 @@ def apply_changes(
     plain = [f for f in fields if not obj._meta.get_field(f).many_to_many]
     m2m = [f for f in fields if obj._meta.get_field(f).many_to_many]
     before = audit.snapshot(obj, fields)
+    # The log shows an encrypted field only as "***" on both sides, so whether it changed
+    # is read from the clear values themselves.
+    secret = [f for f in plain if isinstance(obj._meta.get_field(f), EncryptedTextField)]
+    secret_before = {f: getattr(obj, f) for f in secret}
     for f in plain:
         setattr(obj, f, data[f])
     after_plain = audit.snapshot(obj, plain)
-    changed_plain = [f for f in plain if before.get(f) != after_plain.get(f)]
+    changed_plain = [
+        f
+        for f in plain
+        if (
+            secret_before[f] != getattr(obj, f)
+            if f in secret
+            else before.get(f) != after_plain.get(f)
+        )
+    ]
     m2m_changed = []
     for f in m2m:
         new = sorted(str(o) for o in data[f])
@@ -111,5 +124,8 @@ def apply_changes(
     for f in m2m_changed:
         getattr(obj, f).set(data[f])
     changes = audit.diff(before, audit.snapshot(obj, fields))
+    for f in secret:
+        if f in changed_plain:
+            changes[f] = [before.get(f), audit.ENCRYPTED if getattr(obj, f) else ""]
     audit.record(actor, obj, audit.AuditLog.Action.UPDATE, changes, message=message)
     return changes
