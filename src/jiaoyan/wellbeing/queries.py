@@ -44,7 +44,8 @@ def read_student(user, student: Student, reason: str | None) -> list[Participati
     """The student's timeline (every campaign, across years), after the audited read."""
     restricted.record_read(user, restricted.WELLBEING, student, reason, unit=student.school)
     return list(
-        Participation.objects.filter(student=student)
+        Participation.objects.visible_to(user)
+        .filter(student=student)
         .select_related("campaign")
         .order_by("-campaign__starts_at", "-id")
     )
