@@ -464,6 +464,7 @@ class AdmissionRound(Versioned, Timestamped, models.Model):
         indexes = [
             models.Index(fields=["org_unit", "-opens_on"], name="admission_round_unit"),
             models.Index(fields=["status", "-opens_on"], name="admission_round_status"),
+            models.Index(fields=["opens_on", "id"], name="admission_round_opens"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -563,6 +564,7 @@ class AdmissionApplication(Versioned, Timestamped, models.Model):
             models.Index(fields=["round", "status"], name="admission_app_round"),
             models.Index(fields=["org_unit", "-created_at"], name="admission_app_unit"),
             models.Index(fields=["person", "-created_at"], name="admission_app_person"),
+            models.Index(fields=["created_at", "id"], name="admission_app_created"),
         ]
         constraints = [
             models.UniqueConstraint(
