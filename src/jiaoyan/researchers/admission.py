@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from jiaoyan.core.errors import ServiceError
 from jiaoyan.people.models import Honour, Person
@@ -66,7 +67,7 @@ def kind_label(kind: str) -> str:
         HONOUR: _("Honour"),
         DEMO_LESSON: _("Demonstration lesson"),
         WRITTEN_TEST: _("Written test"),
-        INTERVIEW: _("Interview"),
+        INTERVIEW: pgettext("admission", "Interview"),
     }.get(kind, kind)
 
 
@@ -251,7 +252,7 @@ def _review_check(req: Mapping[str, Any], reviews: Mapping[str, Any]) -> Check:
         found = _("%(score)s points") % {"score": _score_text(score)}
     else:
         ok = bool(got.get("passed"))
-        found = _("Passed") if ok else _("Not passed")
+        found = pgettext("interview", "Passed") if ok else pgettext("interview", "Not passed")
     if got.get("comment"):
         found = f"{found}（{got['comment']}）"
     return Check(kind, text, False, PASS if ok else FAIL, found)

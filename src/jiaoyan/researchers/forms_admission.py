@@ -8,6 +8,7 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from jiaoyan.core.forms import StyledForm, VersionedForm
 from jiaoyan.core.resolve import reference_field
@@ -31,8 +32,10 @@ REQUIREMENT_FIELDS = (
 
 class RoundForm(VersionedForm):
     org_unit = forms.ModelChoiceField(label=_("Bureau"), queryset=OrgUnit.objects.none())
-    institute = forms.ModelChoiceField(label=_("Institute joined"), queryset=OrgUnit.objects.none())
-    title = forms.CharField(label=_("Title"), max_length=100)
+    institute = forms.ModelChoiceField(
+        label=_("Appointed to institute"), queryset=OrgUnit.objects.none()
+    )
+    title = forms.CharField(label=pgettext_lazy("admission", "Title"), max_length=100)
     subject = forms.ModelChoiceField(
         label=_("Subject"), queryset=Subject.objects.all(), required=False
     )
@@ -76,12 +79,14 @@ class RoundForm(VersionedForm):
         help_text=_("Scored by the reviewers, 0–100."),
     )
     interview = forms.BooleanField(
-        label=_("Interview"),
+        label=pgettext_lazy("admission", "Interview"),
         required=False,
         help_text=_("Passed or not, recorded by the reviewers."),
     )
     notes = forms.CharField(
-        label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=pgettext_lazy("admission", "Notes"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
 
     def __init__(self, *args, user, **kwargs):
@@ -90,7 +95,7 @@ class RoundForm(VersionedForm):
             user, OrgUnit, queryset=_offices(user, AdmissionRound), label=_("Bureau")
         )
         self.fields["institute"] = reference_field(
-            user, OrgUnit, queryset=_offices(user), label=_("Institute joined")
+            user, OrgUnit, queryset=_offices(user), label=_("Appointed to institute")
         )
         self.style_fields()
 
@@ -162,12 +167,18 @@ class ReviewForm(StyledForm):
     passed = forms.TypedChoiceField(
         label=_("Interview result"),
         required=False,
-        choices=[("", "—"), ("yes", _("Passed")), ("no", _("Not passed"))],
+        choices=[
+            ("", "—"),
+            ("yes", pgettext_lazy("interview", "Passed")),
+            ("no", pgettext_lazy("interview", "Not passed")),
+        ],
         coerce=lambda v: {"yes": True, "no": False}.get(v),
         empty_value=None,
     )
     comment = forms.CharField(
-        label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=pgettext_lazy("admission", "Comment"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
 
     def __init__(self, *args, kinds=(), **kwargs):

@@ -417,11 +417,11 @@ class AdmissionRound(Versioned, Timestamped, models.Model):
     )
     institute = models.ForeignKey(
         "orgs.OrgUnit",
-        verbose_name=_("institute joined"),
+        verbose_name=_("appointed to institute"),
         on_delete=models.PROTECT,
         related_name="+",
     )
-    title = models.CharField(_("title"), max_length=100)
+    title = models.CharField(pgettext_lazy("admission", "title"), max_length=100)
     subject = models.ForeignKey(
         "orgs.Subject",
         verbose_name=_("subject"),
@@ -448,7 +448,7 @@ class AdmissionRound(Versioned, Timestamped, models.Model):
     opens_on = models.DateField(_("applications from"))
     closes_on = models.DateField(_("applications until"))
     requirements = models.JSONField(_("requirements"), default=list)
-    notes = models.TextField(_("notes"), blank=True)
+    notes = models.TextField(pgettext_lazy("admission", "notes"), blank=True)
     status = models.CharField(
         _("status"), max_length=8, choices=Status.choices, default=Status.DRAFT
     )
@@ -518,7 +518,7 @@ class AdmissionApplication(Versioned, Timestamped, models.Model):
 
     class Status(models.TextChoices):
         SUBMITTED = "submitted", _("Submitted")
-        WITHDRAWN = "withdrawn", _("Withdrawn")
+        WITHDRAWN = "withdrawn", pgettext_lazy("admission", "Withdrawn")
         APPOINTED = "appointed", _("Appointed")
         NOT_APPOINTED = "not_appointed", _("Not appointed")
 
@@ -539,7 +539,7 @@ class AdmissionApplication(Versioned, Timestamped, models.Model):
         _("status"), max_length=14, choices=Status.choices, default=Status.SUBMITTED
     )
     # Per reviewer-recorded requirement kind: {"score"|"passed", "comment", "by", "at"}.
-    reviews = models.JSONField(_("reviews"), default=dict, blank=True)
+    reviews = models.JSONField(pgettext_lazy("admission", "reviews"), default=dict, blank=True)
     checks = models.JSONField(_("pre-check"), default=list, blank=True)
     reasons = models.TextField(_("reasons"), blank=True)
     start_date = models.DateField(_("appointed from"), null=True, blank=True)

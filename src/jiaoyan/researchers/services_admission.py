@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from jiaoyan.core import audit
 from jiaoyan.core.errors import ServiceError
@@ -394,7 +395,7 @@ def record_review(
         if passed is None:
             raise ServiceError(_("Say whether the interview was passed."), field="passed")
         entry["passed"] = bool(passed)
-        shown = _("Passed") if passed else _("Not passed")
+        shown = pgettext("interview", "Passed") if passed else pgettext("interview", "Not passed")
     before = app.reviews.get(kind)
     app.reviews = {**app.reviews, kind: entry}
     app.version += 1
@@ -415,7 +416,11 @@ def _shown(entry: Mapping[str, Any] | None) -> str | None:
         return None
     if "score" in entry:
         return admission._score_text(entry["score"])
-    return _("Passed") if entry.get("passed") else _("Not passed")
+    return (
+        pgettext("interview", "Passed")
+        if entry.get("passed")
+        else pgettext("interview", "Not passed")
+    )
 
 
 def _actor_name(actor) -> str:

@@ -14,6 +14,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from jiaoyan.core import audit
@@ -63,15 +64,15 @@ class RoundList(ListPage):
     sorts = [SortOption("opens", _lazy("Applications from"), ("opens_on", "id"))]
     default_sort = "-opens"
     columns = [
-        Column(_lazy("Title"), "title", width=30),
+        Column(pgettext_lazy("admission", "Title"), "title", width=30),
         Column(_lazy("Bureau"), "org_unit.name", width=20),
-        Column(_lazy("Institute joined"), "institute.name", width=20),
+        Column(_lazy("Appointed to institute"), "institute.name", width=20),
         Column(_lazy("Places"), "places"),
         Column(_lazy("Applications from"), "opens_on"),
         Column(_lazy("Applications until"), "closes_on"),
         Column(_lazy("Requirements"), _requirements_text, width=50),
         Column(_lazy("Status"), "get_status_display"),
-        Column(_lazy("Applications"), "applied"),
+        Column(pgettext_lazy("admission", "Applications"), "applied"),
         Column(_lazy("Appointed"), "appointed"),
     ]
     export_name = _lazy("Admission rounds")
@@ -249,7 +250,7 @@ class ApplicationList(ListPage):
     template = "researchers/admission/application_list.html"
     fragment = "researchers/admission/_application_table.html"
     filterset = AdmissionApplicationFilter
-    sorts = [SortOption("applied", _lazy("Applied"), ("created_at", "id"))]
+    sorts = [SortOption("applied", pgettext_lazy("admission", "Applied"), ("created_at", "id"))]
     default_sort = "-applied"
     columns = [
         Column(_lazy("Admission round"), "round.title", width=30),
@@ -258,7 +259,9 @@ class ApplicationList(ListPage):
         Column(_lazy("Employing unit"), "person.org_unit.name", width=24),
         Column(_lazy("Professional title"), "person.get_professional_title_display"),
         Column(_lazy("Teaching since"), "person.teaching_since"),
-        Column(_lazy("Applied"), lambda a: timezone.localtime(a.created_at).date()),
+        Column(
+            pgettext_lazy("admission", "Applied"), lambda a: timezone.localtime(a.created_at).date()
+        ),
         Column(_lazy("Status"), "get_status_display"),
         Column(_lazy("Appointed from"), "start_date"),
         Column(_lazy("Reasons"), "reasons", width=30),
