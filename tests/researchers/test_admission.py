@@ -293,7 +293,7 @@ def test_the_candidate_is_told_the_result(world, django_capture_on_commit_callba
             appoint=False,
             reasons="试讲未安排，下一轮再报",
         )
-    note = Notification.objects.get(user=world.users["teacher"])
+    note = Notification.objects.get(recipient=world.users["teacher"])
     assert note.title == "您的准入申请有了结果：2025年临渭区初中数学教研员准入"
     app.refresh_from_db()
     assert app.status == AdmissionApplication.Status.NOT_APPOINTED
@@ -406,3 +406,45 @@ def test_who_sees_rounds_and_applications(world):
     # 华州区 sees nothing.
     assert not queries_admission.rounds_for(world.users["outsider"]).exists()
     assert not queries_admission.applications_for(world.users["outsider"]).exists()
+
+
+def test_admission_figures_in_the_metric_registry(world):
+    from jiaoyan.core import metrics
+
+    rnd, app = _qualified_application(world)
+    admin = world.users["city_admin"]
+    services.record_review(actor=admin, application=app, kind="demo_lesson", score=90)
+    services.record_review(actor=admin, application=app, kind="interview", passed=True)
+    services.decide_application(
+        actor=admin, application=app, appoint=True, start_date=dt.date(2025, 6, 30)
+    )
+    other = make_round(world, title="另一轮")
+    services.withdraw_application(
+        actor=world.users["district_researcher"],
+        application=services.apply(
+            actor=world.users["district_researcher"], round=other, statement="申请"
+        ),
+    )
+    year = metrics.Period(dt.date(2025, 1, 1), dt.date(2025, 12, 31))
+    values = {
+        v.metric.key: v.value
+        for v in metrics.compute_many(
+            ["researchers.admission_applications", "researchers.admission_appointed"],
+            world.units["linwei"],
+            year,
+        )
+    }
+    assert values == {
+        "researchers.admission_applications": 1,
+        "researchers.admission_appointed": 1,
+    }
+    earlier = metrics.Period(dt.date(2024, 1, 1), dt.date(2024, 12, 31))
+    assert (
+        metrics.compute("researchers.admission_applications", world.units["linwei"], earlier).value
+        == 0
+    )
+    assert (
+        metrics.compute("researchers.admission_applications", world.units["huazhou"], year).value
+        == 0
+    )
+    assert rnd.pk != other.pk

@@ -83,7 +83,7 @@ def test_a_candidate_applies_with_a_file_and_sees_her_outcome(world, client_for)
     )
     page = c.get(r["Location"]).content.decode()
     assert "骨干教师证书.pdf" in page
-    assert "3年" not in page and "9年（2016-09-01参加教育工作）" in page
+    assert "8年（2016-09-01参加教育工作）" in page
     assert "尚未记录" in page
     download = c.get(f"/researchers/admission/evidence/{app.evidence.get().pk}/")
     assert download.status_code == 200
