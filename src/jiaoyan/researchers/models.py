@@ -484,7 +484,7 @@ def _application_visible(user) -> Q:
 
 
 def _application_check(user, action, app) -> bool | None:
-    own = app.person.user_id is not None and app.person.user_id == user.pk
+    own = app.person_id is not None and app.person.user_id in (user.pk,) and user.pk is not None
     if action == "add":
         return own  # a candidate applies for themselves
     if action in {"change", "withdraw", "attach"}:
