@@ -43,7 +43,7 @@ def test_admission_round_prechecks_title_and_years(world, page, live_server, log
     form.locator("[data-testid=save]").click()
     expect(page.locator("[data-testid=requirement]")).to_have_count(4)
     page.locator("[data-testid=publish]").click()
-    expect(page.locator("[data-testid=round-status]")).to_have_text("报名中")
+    expect(page.locator("[data-testid=round-status]")).to_have_text("接受申报")
     rnd = AdmissionRound.objects.get()
 
     # The candidate applies with a certificate; the pre-check reads her records.
