@@ -260,9 +260,16 @@ def build_admission(ctx: DemoContext) -> None:
     last year's closed one; each with candidates — teachers of the region, with the date
     they began teaching — some reviewed, last year's decided (the appointed hold the
     researcher role from their start date and a profile)."""
+    from django.utils import translation
+
+    with translation.override("zh-hans"):  # the pre-check kept with a result is Chinese
+        _build_admission(ctx)
+
+
+def _build_admission(ctx: DemoContext) -> None:
     from jiaoyan.people.models import Person, User
 
-    from .admission import describe
+    from .admission import precheck
     from .models import AdmissionApplication, AdmissionRound
 
     rng = ctx.rng
@@ -289,28 +296,7 @@ def build_admission(ctx: DemoContext) -> None:
     )
     admin_user = User.objects.filter(username="city_admin").first()
 
-    plans = []  # (round, region path, decided)
-    for pk, path, _level, name in [*cities, *counties]:
-        plans.append(
-            (
-                AdmissionRound(
-                    org_unit_id=bureaus[pk],
-                    institute_id=institutes[pk],
-                    title=f"{today.year}年{name}兼职教研员准入",
-                    employment=ResearcherProfile.Employment.PART_TIME,
-                    places=3,
-                    opens_on=today - dt.timedelta(days=10),
-                    closes_on=today + dt.timedelta(days=20),
-                    requirements=ROUND_REQUIREMENTS,
-                    notes="面向本区域中小学在岗教师，择优聘任兼职教研员。",
-                    status=AdmissionRound.Status.OPEN,
-                    published_at=now - dt.timedelta(days=10),
-                    created_by=admin_user,
-                ),
-                path,
-                False,
-            )
-        )
+    plans = []  # (round, region path, decided): last year's first
     for pk, path, _level, name in cities:
         last = today.year - 1
         plans.append(
@@ -332,6 +318,27 @@ def build_admission(ctx: DemoContext) -> None:
                 True,
             )
         )
+    for pk, path, _level, name in [*cities, *counties]:
+        plans.append(
+            (
+                AdmissionRound(
+                    org_unit_id=bureaus[pk],
+                    institute_id=institutes[pk],
+                    title=f"{today.year}年{name}兼职教研员准入",
+                    employment=ResearcherProfile.Employment.PART_TIME,
+                    places=3,
+                    opens_on=today - dt.timedelta(days=10),
+                    closes_on=today + dt.timedelta(days=20),
+                    requirements=ROUND_REQUIREMENTS,
+                    notes="面向本区域中小学在岗教师，择优聘任兼职教研员。",
+                    status=AdmissionRound.Status.OPEN,
+                    published_at=now - dt.timedelta(days=10),
+                    created_by=admin_user,
+                ),
+                path,
+                False,
+            )
+        )
     rounds = AdmissionRound.objects.bulk_create([p[0] for p in plans])
 
     teacher_roles = RoleAssignment.objects.filter(role=Role.TEACHER, is_active=True)
@@ -340,21 +347,26 @@ def build_admission(ctx: DemoContext) -> None:
     since_of: dict[int, dt.date] = {}
     appointed: list[tuple[int, int, AdmissionRound, dt.date]] = []  # person, school, round
     for rnd, (_r, path, decided) in zip(rounds, plans, strict=True):
-        pool = list(
+        rows = (
             teacher_roles.filter(person__org_unit__path__startswith=path)
             .exclude(person_id__in=taken)
             .values_list("person_id", "person__org_unit_id", "pk")
-            .order_by("person_id")[:400]
+            .order_by("person_id", "pk")[:400]
         )
+        pool = list({row[0]: row for row in rows}.values())  # one row per person
+        if decided:  # the demo teacher stays a candidate of this year's rounds
+            pool = [row for row in pool if row[0] != demo_teacher]
         chosen = rng.sample(pool, min(CANDIDATES_PER_ROUND, len(pool)))
-        if not decided and demo_teacher and demo_teacher not in taken:
+        if not decided and demo_teacher:
             mine = [p for p in pool if p[0] == demo_teacher]
             if mine:
-                chosen = [mine[0], *[p for p in chosen if p[0] != demo_teacher]][:8]
+                chosen = [mine[0], *[p for p in chosen if p[0] != demo_teacher]]
+                chosen = chosen[:CANDIDATES_PER_ROUND]
         slots = rnd.places
+        people = Person.objects.in_bulk([c[0] for c in chosen]) if decided else {}
         for i, (person, school, _ra) in enumerate(chosen):
-            taken.add(person)
-            since_of[person] = dt.date(rng.randint(1998, 2022), 9, 1)
+            if person not in since_of:
+                since_of[person] = dt.date(rng.randint(1998, 2022), 9, 1)
             reviews = {}
             if decided or (i % 3 != 0 and person != demo_teacher):
                 score = round(rng.uniform(68, 96), 1)
@@ -377,32 +389,23 @@ def build_admission(ctx: DemoContext) -> None:
             if decided:
                 app.decided_at = now - dt.timedelta(days=360)
                 app.decided_by = admin_user
-                ok = (
-                    reviews["demo_lesson"]["score"] >= 80
-                    and reviews["interview"]["passed"]
-                    and since_of[person].year <= rnd.closes_on.year - 5
-                )
+                candidate = people[person]
+                candidate.teaching_since = since_of[person]
+                checks = precheck(rnd.requirements, candidate, [], reviews, rnd.closes_on)
+                ok = all(c.state == "pass" for c in checks)
                 if ok and slots > 0:
                     slots -= 1
                     app.status = AdmissionApplication.Status.APPOINTED
                     app.start_date = dt.date(rnd.closes_on.year, 9, 1)
                     app.reasons = "各项准入条件均符合，经研究同意聘任。"
                     appointed.append((person, school, rnd, app.start_date))
+                    taken.add(person)  # a researcher now: not a candidate again
                 else:
                     app.status = AdmissionApplication.Status.NOT_APPOINTED
                     app.reasons = (
                         "本轮名额已满。" if ok else "未满足全部准入条件，欢迎下一轮再报名。"
                     )
-                app.checks = [
-                    {
-                        "kind": r["kind"],
-                        "requirement": describe(r),
-                        "from_records": r["kind"] in ("years", "title", "honour"),
-                        "state": "pass" if ok else "fail",
-                        "found": "",
-                    }
-                    for r in rnd.requirements
-                ]
+                app.checks = [c.as_dict() for c in checks]
             apps.append(app)
     for person, since in since_of.items():
         Person.objects.filter(pk=person).update(teaching_since=since)
