@@ -223,6 +223,19 @@ OPERATIONS = {
     ("post", "/api/v1/residencies/{residency_id}/visits"),
     ("get", "/api/v1/residency-visits/{visit_id}"),
     ("delete", "/api/v1/residency-visits/{visit_id}"),
+    # researchers: admission (准入)
+    ("get", "/api/v1/admission-rounds"),
+    ("post", "/api/v1/admission-rounds"),
+    ("get", "/api/v1/admission-rounds/{round_id}"),
+    ("patch", "/api/v1/admission-rounds/{round_id}"),
+    ("post", "/api/v1/admission-rounds/{round_id}/publish"),
+    ("post", "/api/v1/admission-rounds/{round_id}/close"),
+    ("post", "/api/v1/admission-rounds/{round_id}/applications"),
+    ("get", "/api/v1/admission-applications"),
+    ("get", "/api/v1/admission-applications/{application_id}"),
+    ("post", "/api/v1/admission-applications/{application_id}/review"),
+    ("post", "/api/v1/admission-applications/{application_id}/decide"),
+    ("post", "/api/v1/admission-applications/{application_id}/withdraw"),
     # training (研训)
     ("get", "/api/v1/programmes"),
     ("post", "/api/v1/programmes"),
@@ -344,6 +357,7 @@ APP_ROUTERS = [
     "jiaoyan.outcomes.api.router",
     "jiaoyan.wellbeing.api.router",
     "jiaoyan.researchers.api.router",
+    "jiaoyan.researchers.api_admission.router",
 ]
 
 

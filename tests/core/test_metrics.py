@@ -68,6 +68,8 @@ KEYS = {
     "projects.overdue",
     "researchers.serving",
     "researchers.liaison_reach",
+    "researchers.admission_applications",
+    "researchers.admission_appointed",
 }
 
 

@@ -126,3 +126,6 @@ register(
         marker=lambda c: c.note,
     )
 )
+
+# Admission (准入) registers its own cases.
+from tests.researchers import scope_cases_admission  # noqa: E402, F401

@@ -39,7 +39,12 @@ people.create(
     refs={"org_unit": OrgUnit, "subjects": [Subject], "stages": [Stage]},
     blank=("gender", "professional_title"),
 )
-people.update(services.update_person, PersonPatch, blank=("gender", "professional_title", "phone"))
+people.update(
+    services.update_person,
+    PersonPatch,
+    blank=("gender", "professional_title", "phone"),
+    nullable=("teaching_since",),
+)
 people.action(
     "status",
     services.change_status,

@@ -91,6 +91,11 @@ class PersonForm(VersionedForm):
     professional_title = forms.ChoiceField(
         label=_("Professional title"), required=False, choices=[("", "—"), *Person.Title.choices]
     )
+    teaching_since = forms.DateField(
+        label=_("Teaching since"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
 
 
 class NewPersonForm(PersonForm):

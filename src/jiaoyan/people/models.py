@@ -95,6 +95,8 @@ class Person(Versioned, Timestamped, models.Model):
     professional_title = models.CharField(
         _("professional title"), max_length=12, choices=Title.choices, blank=True
     )
+    # 参加教育工作时间: the years of teaching are counted from it (admission requirements).
+    teaching_since = models.DateField(_("teaching since"), null=True, blank=True)
     status = models.CharField(
         _("status"), max_length=12, choices=Status.choices, default=Status.ACTIVE
     )

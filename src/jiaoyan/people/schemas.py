@@ -1,5 +1,6 @@
 """API shapes of people."""
 
+import datetime as dt
 from typing import Annotated
 
 from django.db.models import Q
@@ -46,6 +47,7 @@ class PersonOut(NamesOut):
     gender: str
     phone: str = Field(..., description="masked unless you administer this person's scope")
     professional_title: str
+    teaching_since: dt.date | None
     status: str
     roles: list[RoleOut]
     honours: list[HonourOut]
@@ -110,6 +112,7 @@ class PersonIn(Schema):
     gender: Person.Gender | None = None
     phone: str = Field("", max_length=20)
     professional_title: Person.Title | None = None
+    teaching_since: dt.date | None = None
     role: Role | None = None
     subjects: list[str] = Field(default_factory=list, description="subject names")
     stages: list[str] = Field(default_factory=list, description="stage codes")
@@ -120,6 +123,7 @@ class PersonPatch(Schema):
     gender: Person.Gender | None = None
     phone: str | None = Field(None, max_length=20)
     professional_title: Person.Title | None = None
+    teaching_since: dt.date | None = None
     version: int | None = None
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from collections.abc import Iterable
 from datetime import datetime
@@ -24,7 +25,7 @@ from jiaoyan.orgs.models import OrgUnit, Stage, Subject
 
 from .models import ApiToken, Honour, Person, RoleAssignment, User, hash_token
 
-PERSON_FIELDS = ["name", "gender", "phone", "professional_title"]
+PERSON_FIELDS = ["name", "gender", "phone", "professional_title", "teaching_since"]
 # The version (``core.stamps``) of the people's units: figures that read a person's school
 # (a community member's rural or weak flag) are computed again when someone moves.
 UNITS = "people.units"
@@ -36,6 +37,13 @@ def _clean_phone(phone: str) -> str:
         return mobile_phone(phone)
     except CellError as e:
         raise ServiceError(_("Mobile phone %(e)s") % {"e": e}, field="phone") from None
+
+
+def _check_teaching_since(day: dt.date | None) -> None:
+    if day is not None and day > timezone.localdate():
+        raise ServiceError(
+            _("The date teaching began cannot be later than today."), field="teaching_since"
+        )
 
 
 def _person_audit_snapshot(person: Person) -> dict:
@@ -55,6 +63,7 @@ def create_person(
     gender: str = "",
     phone: str = "",
     professional_title: str = "",
+    teaching_since: dt.date | None = None,
     role: str | None = None,
     subjects: Iterable[Subject] = (),
     stages: Iterable[Stage] = (),
@@ -66,8 +75,10 @@ def create_person(
         gender=gender,
         phone=_clean_phone(phone) if phone else "",
         professional_title=professional_title,
+        teaching_since=teaching_since,
     )
     require(actor, "add", person)
+    _check_teaching_since(teaching_since)
     if not person.staff_no or not person.name:
         raise ServiceError(_("Staff number and name are required."))
     if Person.objects.filter(staff_no=person.staff_no).exists():
@@ -98,6 +109,7 @@ def update_person(
             raise ServiceError(pgettext("person", "The name may not be empty."), field="name")
     if data.get("phone"):
         data["phone"] = _clean_phone(data["phone"])
+    _check_teaching_since(data.get("teaching_since"))
     changes = apply_changes(actor, person, data, PERSON_FIELDS, expected_version=expected_version)
     if "phone" in changes:
         # The log keeps masked numbers only; it is readable by everyone who sees the person.
@@ -177,13 +189,22 @@ def assign_role(
     org_unit: OrgUnit | None = None,
     subjects: Iterable[Subject] = (),
     stages: Iterable[Stage] = (),
+    started_on: dt.date | None = None,
 ) -> RoleAssignment:
+    """``person`` holds ``role`` over ``org_unit`` (default: the region of their unit),
+    from ``started_on`` (default: now; never later than today)."""
     if role not in Role.values:
         raise ServiceError(_("Unknown role."), field="role")
     # Judge the person as they are now, not as the caller loaded them (they may have left).
     person = Person.objects.select_for_update().select_related("org_unit").get(pk=person.pk)
     unit = org_unit or person.org_unit.scope_root
     ra = RoleAssignment(person=person, role=role, org_unit=unit)
+    if started_on is not None:
+        if started_on > timezone.localdate():
+            raise ServiceError(
+                _("A role is assigned from today or an earlier day."), field="started_on"
+            )
+        ra.created_at = timezone.make_aware(dt.datetime.combine(started_on, dt.time.min))
     require(actor, "add", ra)
     # The unit the role governs must itself be in the actor's scope.
     require(actor, "add", Person(org_unit=unit))

@@ -148,7 +148,9 @@ def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
     person = _person(request, pk)
     if not can(request.user, "change", person):
         raise PermissionDenied(_("You may not change this person."))
-    initial = editing(person, ("staff_no", "name", "gender", "phone", "professional_title"))
+    initial = editing(
+        person, ("staff_no", "name", "gender", "phone", "professional_title", "teaching_since")
+    )
     form = PersonForm(request.POST or None, initial=initial)
     form.fields["staff_no"].disabled = True
 

@@ -30,4 +30,19 @@ class ResearchersConfig(core_apps.ModuleConfig):
             visible=nav.with_role(*WORKERS),
             active_for=("researchers:coverage",),
         ),
+        nav.NavItem(
+            "researchers-admission",
+            _("Researcher admission"),
+            "researchers:admission_rounds",
+            order=49,
+            section=nav.RESEARCH,
+            visible=nav.has_scope,
+            active_for=(
+                "researchers:admission_rounds",
+                "researchers:admission_round",
+                "researchers:admission_applications",
+                "researchers:admission_application",
+            ),
+        ),
     )
+    routers = ("jiaoyan.researchers.api.router", "jiaoyan.researchers.api_admission.router")

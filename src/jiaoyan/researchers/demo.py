@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
+from django.utils import timezone
+
 from jiaoyan.core import bulk
 from jiaoyan.core.demo import DemoContext, step
 from jiaoyan.core.roles import Role
@@ -233,3 +235,212 @@ def _visit(r: Residency, day: dt.date, kind: str, observation_id: int | None, no
         observation_id=observation_id,
         created_at=now,
     )
+
+
+# --- admission (准入) -----------------------------------------------------------------------
+
+ROUND_REQUIREMENTS = [
+    {"kind": "years", "years": 5},
+    {"kind": "title", "title": "first"},
+    {"kind": "demo_lesson", "pass_mark": 80},
+    {"kind": "interview"},
+]
+STATEMENTS = [
+    "从教以来一直任教{subject}，担任学科组长，主持过县级课题。",
+    "长期承担{subject}青年教师指导工作，多次在区域教研活动中上示范课。",
+    "熟悉{subject}新课标，参与过区域质量监测命题与分析。",
+]
+CANDIDATES_PER_ROUND = 8
+
+
+@step(67)
+def build_admission(ctx: DemoContext) -> None:
+    """Admission rounds: every region with a bureau and an institute (the cities and up
+    to 20 counties) has this year's open round for part-time researchers, and the city
+    last year's closed one; each with candidates — teachers of the region, with the date
+    they began teaching — some reviewed, last year's decided (the appointed hold the
+    researcher role from their start date and a profile)."""
+    from django.utils import translation
+
+    with translation.override("zh-hans"):  # the pre-check kept with a result is Chinese
+        _build_admission(ctx)
+
+
+def _build_admission(ctx: DemoContext) -> None:
+    from jiaoyan.people.models import Person, User
+
+    from .admission import precheck
+    from .models import AdmissionApplication, AdmissionRound
+
+    rng = ctx.rng
+    now = ctx.now
+    today = now.date() if hasattr(now, "date") else now
+    bureaus = dict(OrgUnit.objects.filter(kind=OrgUnit.Kind.BUREAU).values_list("parent_id", "pk"))
+    institutes = dict(
+        OrgUnit.objects.filter(kind=OrgUnit.Kind.INSTITUTE).values_list("parent_id", "pk")
+    )
+    regions = list(
+        OrgUnit.objects.filter(pk__in=set(bureaus) & set(institutes))
+        .order_by("level", "path")
+        .values_list("pk", "path", "level", "name")
+    )
+    cities = [r for r in regions if r[2] == OrgUnit.Level.CITY]
+    counties = [r for r in regions if r[2] != OrgUnit.Level.CITY][:20]
+    if not regions:
+        return
+    researchers = set(
+        RoleAssignment.objects.filter(role=Role.RESEARCHER).values_list("person_id", flat=True)
+    )
+    demo_teacher = (
+        Person.objects.filter(user__username="teacher").values_list("pk", flat=True).first()
+    )
+    admin_user = User.objects.filter(username="city_admin").first()
+
+    plans = []  # (round, region path, decided): last year's first
+    for pk, path, _level, name in cities:
+        last = today.year - 1
+        plans.append(
+            (
+                AdmissionRound(
+                    org_unit_id=bureaus[pk],
+                    institute_id=institutes[pk],
+                    title=f"{last}年{name}兼职教研员准入",
+                    employment=ResearcherProfile.Employment.PART_TIME,
+                    places=3,
+                    opens_on=dt.date(last, 5, 1),
+                    closes_on=dt.date(last, 5, 31),
+                    requirements=ROUND_REQUIREMENTS,
+                    status=AdmissionRound.Status.CLOSED,
+                    published_at=now - dt.timedelta(days=400),
+                    created_by=admin_user,
+                ),
+                path,
+                True,
+            )
+        )
+    for pk, path, _level, name in [*cities, *counties]:
+        plans.append(
+            (
+                AdmissionRound(
+                    org_unit_id=bureaus[pk],
+                    institute_id=institutes[pk],
+                    title=f"{today.year}年{name}兼职教研员准入",
+                    employment=ResearcherProfile.Employment.PART_TIME,
+                    places=3,
+                    opens_on=today - dt.timedelta(days=10),
+                    closes_on=today + dt.timedelta(days=20),
+                    requirements=ROUND_REQUIREMENTS,
+                    notes="面向本区域中小学在岗教师，择优聘任兼职教研员。",
+                    status=AdmissionRound.Status.OPEN,
+                    published_at=now - dt.timedelta(days=10),
+                    created_by=admin_user,
+                ),
+                path,
+                False,
+            )
+        )
+    rounds = AdmissionRound.objects.bulk_create([p[0] for p in plans])
+
+    teacher_roles = RoleAssignment.objects.filter(role=Role.TEACHER, is_active=True)
+    taken: set[int] = set(researchers)
+    apps: list[AdmissionApplication] = []
+    since_of: dict[int, dt.date] = {}
+    appointed: list[tuple[int, int, AdmissionRound, dt.date]] = []  # person, school, round
+    for rnd, (_r, path, decided) in zip(rounds, plans, strict=True):
+        rows = (
+            teacher_roles.filter(person__org_unit__path__startswith=path)
+            .exclude(person_id__in=taken)
+            .values_list("person_id", "person__org_unit_id", "pk")
+            .order_by("person_id", "pk")[:400]
+        )
+        pool = list({row[0]: row for row in rows}.values())  # one row per person
+        if decided:  # the demo teacher stays a candidate of this year's rounds
+            pool = [row for row in pool if row[0] != demo_teacher]
+        chosen = rng.sample(pool, min(CANDIDATES_PER_ROUND, len(pool)))
+        if not decided and demo_teacher:
+            mine = [p for p in pool if p[0] == demo_teacher]
+            if mine:
+                chosen = [mine[0], *[p for p in chosen if p[0] != demo_teacher]]
+                chosen = chosen[:CANDIDATES_PER_ROUND]
+        slots = rnd.places
+        people = Person.objects.in_bulk([c[0] for c in chosen]) if decided else {}
+        for i, (person, school, _ra) in enumerate(chosen):
+            if person not in since_of:
+                since_of[person] = dt.date(rng.randint(1998, 2022), 9, 1)
+            reviews = {}
+            if decided or (i % 3 != 0 and person != demo_teacher):
+                score = round(rng.uniform(68, 96), 1)
+                reviews = {
+                    "demo_lesson": {"score": score, "comment": "", "by_name": "评审组"},
+                    "interview": {
+                        "passed": rng.random() < 0.8,
+                        "comment": "",
+                        "by_name": "评审组",
+                    },
+                }
+            app = AdmissionApplication(
+                round=rnd,
+                person_id=person,
+                org_unit_id=rnd.org_unit_id,
+                statement=rng.choice(STATEMENTS).format(subject="本学科"),
+                reviews=reviews,
+                created_at=now - dt.timedelta(days=rng.randint(1, 9)),
+            )
+            if decided:
+                app.decided_at = now - dt.timedelta(days=360)
+                app.decided_by = admin_user
+                candidate = people[person]
+                candidate.teaching_since = since_of[person]
+                checks = precheck(rnd.requirements, candidate, [], reviews, rnd.closes_on)
+                ok = all(c.state == "pass" for c in checks)
+                if ok and slots > 0:
+                    slots -= 1
+                    app.status = AdmissionApplication.Status.APPOINTED
+                    app.start_date = dt.date(rnd.closes_on.year, 9, 1)
+                    app.reasons = "各项准入条件均符合，经研究同意聘任。"
+                    appointed.append((person, school, rnd, app.start_date))
+                    taken.add(person)  # a researcher now: not a candidate again
+                else:
+                    app.status = AdmissionApplication.Status.NOT_APPOINTED
+                    app.reasons = (
+                        "本轮名额已满。" if ok else "未满足全部准入条件，欢迎下一轮再报名。"
+                    )
+                app.checks = [c.as_dict() for c in checks]
+            apps.append(app)
+    for person, since in since_of.items():
+        Person.objects.filter(pk=person).update(teaching_since=since)
+    if demo_teacher:
+        Person.objects.filter(pk=demo_teacher, professional_title="").update(
+            professional_title="first"
+        )
+    made = AdmissionApplication.objects.bulk_create(apps)
+    # The appointed: the researcher role from their start date, and a profile.
+    by_person = {a.person_id: a for a in made if a.status == AdmissionApplication.Status.APPOINTED}
+    region_of = {r.pk: r.institute_id for r in rounds}
+    inst_parent = dict(
+        OrgUnit.objects.filter(pk__in=set(region_of.values())).values_list("pk", "parent_id")
+    )
+    roles = RoleAssignment.objects.bulk_create(
+        RoleAssignment(
+            person_id=person,
+            role=Role.RESEARCHER,
+            org_unit_id=inst_parent[rnd.institute_id],
+            created_at=timezone.make_aware(dt.datetime.combine(start, dt.time.min)),
+        )
+        for person, _school, rnd, start in appointed
+    )
+    ResearcherProfile.objects.bulk_create(
+        ResearcherProfile(
+            person_id=person,
+            org_unit_id=rnd.institute_id,
+            employment=ResearcherProfile.Employment.PART_TIME,
+            school_id=school,
+            since=start,
+        )
+        for person, school, rnd, start in appointed
+    )
+    for ra in roles:
+        app = by_person[ra.person_id]
+        app.role_assignment = ra
+    AdmissionApplication.objects.bulk_update(list(by_person.values()), ["role_assignment"])
+    ctx.log(f"admission: {len(rounds)} rounds, {len(made)} applications, {len(roles)} appointed")

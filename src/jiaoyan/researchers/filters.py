@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from jiaoyan.core.forms import FilterForm, search_filter
 
-from .models import ResearcherProfile, Visit
+from .models import AdmissionApplication, AdmissionRound, ResearcherProfile, Visit
 
 
 class ProfileFilter(df.FilterSet):
@@ -44,5 +44,38 @@ class VisitFilter(df.FilterSet):
 
     class Meta:
         model = Visit
+        fields: list[str] = []
+        form = FilterForm
+
+
+class AdmissionRoundFilter(df.FilterSet):
+    q = search_filter(_("title"), "title__icontains")
+    status = df.ChoiceFilter(
+        label=_("Status"),
+        choices=AdmissionRound.Status.choices,
+        empty_label=_("All statuses"),
+    )
+
+    class Meta:
+        model = AdmissionRound
+        fields: list[str] = []
+        form = FilterForm
+
+
+class AdmissionApplicationFilter(df.FilterSet):
+    q = search_filter(
+        _("candidate or round"),
+        "person__name__icontains",
+        "person__staff_no__startswith",
+        "round__title__icontains",
+    )
+    status = df.ChoiceFilter(
+        label=_("Status"),
+        choices=AdmissionApplication.Status.choices,
+        empty_label=_("All statuses"),
+    )
+
+    class Meta:
+        model = AdmissionApplication
         fields: list[str] = []
         form = FilterForm

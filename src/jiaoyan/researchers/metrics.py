@@ -91,3 +91,6 @@ for key, name, definition, unit, fn, order, digits in (
             digits=digits,
         )
     )
+
+# Admission (准入) registers its own figures.
+from . import metrics_admission  # noqa: E402, F401

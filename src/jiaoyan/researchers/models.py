@@ -365,3 +365,260 @@ class RoleChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.profile} {self.get_kind_display()} {self.date:%Y-%m-%d}"
+
+
+# --- admission (准入) -------------------------------------------------------------------------
+
+
+def _round_visible(user) -> Q | None:
+    """A published round is seen by everyone of the region below its bureau (the people
+    who may apply), besides the keepers of its unit."""
+    from jiaoyan.core.scope import units_above_q
+
+    above = units_above_q(user)
+    if above is None:
+        return None
+    return above & Q(status__in=[AdmissionRound.Status.OPEN, AdmissionRound.Status.CLOSED])
+
+
+def _round_check(user, action, rnd) -> bool | None:
+    if action == "delete" and rnd.status != AdmissionRound.Status.DRAFT:
+        return False  # a published round keeps its history
+    return None
+
+
+@scoped(
+    path="org_unit__path",
+    rules={
+        "view": KEEPERS | {Role.RESEARCHER},
+        "add": KEEPERS,
+        "change": KEEPERS,
+        "delete": KEEPERS,
+    },
+    check=_round_check,
+    visible=_round_visible,
+    grants=False,
+)
+class AdmissionRound(Versioned, Timestamped, models.Model):
+    """准入: a bureau's round of admitting teaching researchers — the requirements it
+    publishes (each one checkable: from the people records or by its reviewers), the
+    application window, the institute the appointed join and how many places it has.
+
+    The requirements are kept as they were published (a list of ``{"kind", "value"}``):
+    the candidates are judged by what they applied under."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        OPEN = "open", _("Open for applications")
+        CLOSED = "closed", _("Applications closed")
+
+    org_unit = models.ForeignKey(
+        "orgs.OrgUnit", verbose_name=_("bureau"), on_delete=models.PROTECT, related_name="+"
+    )
+    institute = models.ForeignKey(
+        "orgs.OrgUnit",
+        verbose_name=_("appointed to institute"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    title = models.CharField(pgettext_lazy("admission", "title"), max_length=100)
+    subject = models.ForeignKey(
+        "orgs.Subject",
+        verbose_name=_("subject"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    stage = models.ForeignKey(
+        "orgs.Stage",
+        verbose_name=_("stage"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    employment = models.CharField(
+        _("employment"),
+        max_length=10,
+        choices=ResearcherProfile.Employment.choices,
+        default=ResearcherProfile.Employment.FULL_TIME,
+    )
+    places = models.PositiveSmallIntegerField(_("places"), default=1)
+    opens_on = models.DateField(_("applications from"))
+    closes_on = models.DateField(_("applications until"))
+    requirements = models.JSONField(_("requirements"), default=list)
+    notes = models.TextField(pgettext_lazy("admission", "notes"), blank=True)
+    status = models.CharField(
+        _("status"), max_length=8, choices=Status.choices, default=Status.DRAFT
+    )
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+    created_by = user_ref(blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("admission round")
+        verbose_name_plural = _("admission rounds")
+        ordering = ["-opens_on", "-id"]
+        indexes = [
+            models.Index(fields=["org_unit", "-opens_on"], name="admission_round_unit"),
+            models.Index(fields=["status", "-opens_on"], name="admission_round_status"),
+            models.Index(fields=["opens_on", "id"], name="admission_round_opens"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(closes_on__gte=F("opens_on")), name="admission_closes_after_opens"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("researchers:admission_round", args=[self.pk])
+
+
+def _application_visible(user) -> Q:
+    return Q(person__user_id=user.pk)
+
+
+def _application_check(user, action, app) -> bool | None:
+    own = app.person_id is not None and app.person.user_id in (user.pk,) and user.pk is not None
+    if action == "add":
+        return own  # a candidate applies for themselves
+    if action in {"change", "withdraw", "attach"}:
+        return own and app.status == AdmissionApplication.Status.SUBMITTED
+    if action == "delete":
+        return False
+    if action in {"review", "decide"} and own:
+        return False  # nobody judges their own application
+    return None
+
+
+@scoped(
+    path="org_unit__path",
+    rules={
+        "view": KEEPERS | {Role.RESEARCHER},
+        "review": KEEPERS | {Role.RESEARCHER},
+        "decide": KEEPERS,
+    },
+    check=_application_check,
+    visible=_application_visible,
+    grants=False,
+)
+class AdmissionApplication(Versioned, Timestamped, models.Model):
+    """A candidate's application to an admission round: their statement and evidence,
+    the reviewers' records of what the people records cannot show (a demonstration
+    lesson's score, the interview), and the result — appointed (the researcher role from
+    a start date, a profile at the round's institute) or not, with the reasons.
+
+    ``checks`` is the pre-check as it stood when the result was recorded (the people
+    records may change later); until then it is computed from the records."""
+
+    class Status(models.TextChoices):
+        SUBMITTED = "submitted", _("Submitted")
+        WITHDRAWN = "withdrawn", pgettext_lazy("admission", "Withdrawn")
+        APPOINTED = "appointed", _("Appointed")
+        NOT_APPOINTED = "not_appointed", _("Not appointed")
+
+    round = models.ForeignKey(
+        AdmissionRound,
+        verbose_name=_("admission round"),
+        on_delete=models.PROTECT,
+        related_name="applications",
+    )
+    person = models.ForeignKey(
+        "people.Person", verbose_name=_("candidate"), on_delete=models.PROTECT, related_name="+"
+    )
+    org_unit = models.ForeignKey(
+        "orgs.OrgUnit", verbose_name=_("bureau"), on_delete=models.PROTECT, related_name="+"
+    )
+    statement = models.TextField(_("statement"))
+    status = models.CharField(
+        _("status"), max_length=14, choices=Status.choices, default=Status.SUBMITTED
+    )
+    # Per reviewer-recorded requirement kind: {"score"|"passed", "comment", "by", "at"}.
+    reviews = models.JSONField(pgettext_lazy("admission", "reviews"), default=dict, blank=True)
+    checks = models.JSONField(_("pre-check"), default=list, blank=True)
+    reasons = models.TextField(_("reasons"), blank=True)
+    start_date = models.DateField(_("appointed from"), null=True, blank=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decided_by = user_ref(blank=True)
+    role_assignment = models.ForeignKey(
+        "people.RoleAssignment",
+        verbose_name=_("role assignment"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("admission application")
+        verbose_name_plural = _("admission applications")
+        ordering = ["round_id", "-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["round", "status"], name="admission_app_round"),
+            models.Index(fields=["org_unit", "-created_at"], name="admission_app_unit"),
+            models.Index(fields=["person", "-created_at"], name="admission_app_person"),
+            models.Index(fields=["created_at", "id"], name="admission_app_created"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["round", "person"],
+                condition=~Q(status="withdrawn"),
+                name="one_application_per_round",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person.name} · {self.round.title}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("researchers:admission_application", args=[self.pk])
+
+
+@scoped(
+    path="application__org_unit__path",
+    rules={"view": KEEPERS | {Role.RESEARCHER}},
+    check=lambda user, action, e: (
+        False
+        if action == "change"
+        else (
+            e.application.person.user_id == user.pk
+            and e.application.status == AdmissionApplication.Status.SUBMITTED
+            if action in {"add", "delete"}
+            else None
+        )
+    ),
+    visible=lambda user: Q(application__person__user_id=user.pk),
+    grants=False,
+)
+class AdmissionEvidence(models.Model):
+    """A file a candidate gives as evidence (certificates, a lesson design, a video's
+    description) — uploaded through core's guarded path."""
+
+    application = models.ForeignKey(
+        AdmissionApplication,
+        verbose_name=_("admission application"),
+        on_delete=models.CASCADE,
+        related_name="evidence",
+    )
+    file = models.FileField(_("file"), upload_to="admission/%Y/", max_length=300)
+    file_name = models.CharField(_("file name"), max_length=200)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    uploaded_by = user_ref(blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("evidence")
+        verbose_name_plural = _("evidence")
+        ordering = ["application_id", "id"]
+
+    def __str__(self) -> str:
+        return self.file_name

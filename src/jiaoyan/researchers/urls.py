@@ -22,3 +22,8 @@ urlpatterns = [
     path("residencies/<int:pk>/visits/", views.visit_new, name="visit_new"),
     path("residencies/<int:pk>/summary/", views.residency_summary, name="residency_summary"),
 ]
+
+# Admission (准入): its own module of pages.
+from .urls_admission import urlpatterns as admission_urlpatterns  # noqa: E402
+
+urlpatterns += admission_urlpatterns
