@@ -1,7 +1,7 @@
 from django.utils.translation import gettext_lazy as _
 
 from jiaoyan.core import apps as core_apps
-from jiaoyan.core import nav
+from jiaoyan.core import home, nav
 
 
 def _has_person(user) -> bool:
@@ -37,6 +37,16 @@ class ProjectsConfig(core_apps.ModuleConfig):
             section=nav.RESEARCH,
             visible=_has_person,
             active_for=("projects:reviews", "projects:review"),
+        ),
+    )
+
+    home_panels = (
+        home.HomePanel(
+            "projects",
+            "projects/_home_panel.html",
+            "jiaoyan.projects.panels.home_panel",
+            order=32,
+            place=home.SIDE,
         ),
     )
 

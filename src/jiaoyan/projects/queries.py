@@ -189,3 +189,56 @@ def overview(user, within=None) -> dict[str, Any]:
         "overdue_count": overdue.count(),
         "overdue": overdue.select_related("org_unit", "pi").order_by("due_on", "pk")[:20],
     }
+
+
+def panel(user) -> dict[str, Any]:
+    """What the home panel shows: the user's own running projects with the next stage due
+    (as a member), the reviews waiting for them as an expert, and for the approving units
+    they manage the calls open for applications and the applications waiting for a
+    decision. Bounded: a few rows and counts."""
+    from jiaoyan.core.scope import scope_paths, under_q
+
+    from .models import MANAGERS, ProjectMember
+
+    mine = list(
+        Project.objects.visible_to(user)
+        .filter(
+            pk__in=ProjectMember.objects.filter(person__user_id=user.pk).values("project_id"),
+            status__in=[
+                Project.Status.APPLIED,
+                Project.Status.UNDER_REVIEW,
+                Project.Status.ONGOING,
+            ],
+        )
+        .select_related("org_unit")
+        .order_by("due_on", "pk")[:5]
+    )
+    to_review = (
+        Review.objects.visible_to(user)
+        .filter(expert__user_id=user.pk, status=Review.Status.ASSIGNED)
+        .count()
+    )
+    open_calls: list[ProjectCall] = []
+    waiting = 0
+    paths = scope_paths(user, MANAGERS)
+    if paths:
+        today = timezone.localdate()
+        open_calls = list(
+            ProjectCall.objects.visible_to(user)
+            .filter(
+                under_q(ProjectCall, "org_unit__path", paths),
+                status=ProjectCall.Status.OPEN,
+                opens_on__lte=today,
+                closes_on__gte=today,
+            )
+            .order_by("closes_on", "pk")[:5]
+        )
+        waiting = (
+            Project.objects.visible_to(user)
+            .filter(
+                under_q(Project, "approving_unit__path", paths),
+                status__in=[Project.Status.APPLIED, Project.Status.UNDER_REVIEW],
+            )
+            .count()
+        )
+    return {"mine": mine, "to_review": to_review, "open_calls": open_calls, "waiting": waiting}

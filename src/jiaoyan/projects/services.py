@@ -271,10 +271,36 @@ def update_call(
     data: Mapping[str, Any],
     expected_version: int | None = None,
 ) -> ProjectCall:
-    """Change a call's fields (:data:`CALL_FIELDS`)."""
+    """Change a call's fields (:data:`CALL_FIELDS`). A decided call stays as it was; once
+    applications came in, the level stays (they were made at it) and the default quota
+    cannot fall below what a unit counted against it has applied."""
     c = locked(actor, "change", call)
+    if c.status == ProjectCall.Status.DECIDED:
+        raise ServiceError(_("A decided call cannot be changed."), code="decided")
     data = _clean_call({k: v for k, v in data.items() if k in CALL_FIELDS})
     _check_call_dates(data.get("opens_on", c.opens_on), data.get("closes_on", c.closes_on))
+    applied = _applications(c)
+    if "level" in data and data["level"] != c.level and applied.exists():
+        raise ServiceError(
+            _("Applications were made at this level: the call's level cannot change."),
+            field="level",
+            code="level_fixed",
+        )
+    if "default_quota" in data and data["default_quota"] < c.default_quota:
+        own = {int(k) for k in (c.quotas or {})}
+        hosts = applied.values_list("org_unit_id", "org_unit__path")
+        taken: dict[int, int] = {}
+        for host_id, path in hosts:
+            if not own.intersection(path_ids(path)):  # counted against the default quota
+                taken[host_id] = taken.get(host_id, 0) + 1
+        most = max(taken.values(), default=0)
+        if data["default_quota"] < most:
+            raise ServiceError(
+                _("A unit has applied %(n)d times already: the quota cannot be smaller.")
+                % {"n": most},
+                field="default_quota",
+                code="below_used",
+            )
     apply_changes(actor, c, data, list(data), expected_version=expected_version)
     return c
 

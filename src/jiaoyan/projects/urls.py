@@ -20,6 +20,7 @@ urlpatterns = [
     path("calls/", views.call_list, name="calls"),
     path("calls/new/", views.call_create, name="call_create"),
     path("calls/<int:pk>/", views.call_detail, name="call"),
+    path("calls/<int:pk>/edit/", views.call_edit, name="call_edit"),
     path("calls/<int:pk>/status/", views.call_status, name="call_status"),
     path("calls/<int:pk>/quota/", views.call_quota, name="call_quota"),
     path("calls/<int:pk>/decide/", views.call_decide, name="call_decide"),

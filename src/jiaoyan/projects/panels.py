@@ -1,0 +1,16 @@
+"""The home-page panel of research projects: the viewer's running projects with the next
+stage due, reviews waiting for them, and for an approving unit's managers the calls open
+for applications and the applications waiting for a decision."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import queries
+
+
+def home_panel(request) -> dict[str, Any] | None:
+    data = queries.panel(request.user)
+    if not (data["mine"] or data["to_review"] or data["open_calls"] or data["waiting"]):
+        return None  # nothing to show: no panel
+    return data
