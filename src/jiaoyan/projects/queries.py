@@ -90,7 +90,7 @@ def call_applications(user, call: ProjectCall) -> QuerySet[Project]:
     return (
         Project.objects.visible_to(user)
         .filter(call=call)
-        .select_related("org_unit", "pi")
+        .select_related("org_unit", "pi", "approving_unit")
         .annotate(
             reviews_assigned=Count("reviews", filter=Q(reviews__stage=Stage.REVIEW)),
             reviews_done=Count(

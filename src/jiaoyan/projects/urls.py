@@ -13,6 +13,7 @@ urlpatterns = [
     path("<int:pk>/documents/", views.add_document, name="add_document"),
     path("<int:pk>/accept/", views.accept_stage, name="accept_stage"),
     path("<int:pk>/experts/", views.assign_experts, name="assign_experts"),
+    path("<int:pk>/forward/", views.forward, name="forward"),
     path("<int:pk>/conclude/", views.conclude, name="conclude"),
     path("<int:pk>/extend/", views.extend, name="extend"),
     path("<int:pk>/terminate/", views.terminate, name="terminate"),

@@ -291,6 +291,13 @@ def call_detail(request: HttpRequest, pk: int) -> HttpResponse:
         )
     may_change = can(request.user, "change", c)
     rows = list(rows[:500])
+    for p in rows:
+        p.may_forward = (
+            c.forwarding
+            and p.status == Project.Status.APPLIED
+            and p.forwarded_on is None
+            and can(request.user, "forward", p)
+        )
     return render(
         request,
         "projects/call_detail.html",
@@ -298,6 +305,7 @@ def call_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "call": c,
             "rows": rows,
             "may_change": may_change,
+            "forwards": any(p.may_forward for p in rows),
             "may_edit": may_change and c.status != ProjectCall.Status.DECIDED,
             "may_apply": c.phase() == "open" and units_where(request.user, "add", Project).exists(),
             "quota_form": QuotaForm(),
@@ -331,6 +339,19 @@ def call_quota(request: HttpRequest, pk: int) -> HttpResponse:
         creating(services.set_call_quota, request.user, call=c),
         success=_("Saved."),
         redirect_to=c,
+    )
+
+
+@login_required
+@require_POST
+def forward(request: HttpRequest, pk: int) -> HttpResponse:
+    """区县推荐: the county forwards one application to the approving unit."""
+    p = _project(request, pk)
+    return post_action(
+        request,
+        lambda: services.forward(actor=request.user, project=p),
+        success=_("The application was forwarded."),
+        redirect_to=p.call if p.call_id else p,
     )
 
 
