@@ -14,11 +14,12 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_POST
 
-from jiaoyan.core import audit
+from jiaoyan.core import audit, charts
 from jiaoyan.core.lists import SortOption
 from jiaoyan.core.pages import (
     Column,
     ListPage,
+    columns_response,
     creating,
     edit_page,
     editing,
@@ -26,6 +27,7 @@ from jiaoyan.core.pages import (
     post_action,
     post_form,
     stored_file_response,
+    wants_export,
 )
 from jiaoyan.core.resolve import resolve_many
 from jiaoyan.core.scope import can, get_visible_or_404, units_where
@@ -39,6 +41,7 @@ from .forms import (
     OutcomeEditForm,
     OutcomeFilter,
     OutcomeForm,
+    OverviewFilter,
     PromotionForm,
 )
 from .models import Adoption, Outcome, OutcomeFile, Promotion
@@ -288,4 +291,61 @@ def adoption_delete(request: HttpRequest, pk: int) -> HttpResponse:
         lambda: services.delete_adoption(actor=request.user, adoption=row),
         success=_("The adoption was removed."),
         redirect_to=row.outcome,
+    )
+
+
+# --- overview ----------------------------------------------------------------------------
+
+
+OVERVIEW_COLUMNS = [
+    Column(_lazy("Level"), lambda r: str(r["level"]), width=16),
+    Column(_lazy("Kind"), lambda r: str(r["kind"]), width=12),
+    Column(_lazy("Recommendations"), lambda r: r["entries"]),
+    Column(_lazy("Selected at this level"), lambda r: r["honoured"]),
+]
+
+
+@login_required
+def overview(request: HttpRequest) -> HttpResponse:
+    """Outcomes of the viewer's scope by kind; one round's recommendations and results per
+    level and kind (chart and table, exportable)."""
+    f = OverviewFilter(request.GET or None, queryset=Outcome.objects.none(), request=request)
+    clean = f.form.cleaned_data if f.form.is_valid() else {}
+    chosen = clean.get("round") or rounds.rounds(request.user).order_by("-opens_on", "-id").first()
+    data = queries.overview(request.user, round=chosen, within=clean.get("within"))
+    if wants_export(request):
+        return columns_response(
+            OVERVIEW_COLUMNS,
+            data["rows"],
+            filename="outcomes-overview.xlsx",
+            sheet_title=str(_("Overview")),
+            title=str(chosen) if chosen else None,
+        )
+    level_chart = None
+    if data["levels"]:
+        labels = [str(row["label"]) for row in data["levels"]]
+        level_chart = charts.bar(
+            labels, [row["entries"] for row in data["levels"]], name=_("Recommendations")
+        )
+        level_chart["legend"] = {"bottom": 0}
+        level_chart["series"].append(
+            {
+                "type": "bar",
+                "name": _("Selected at this level"),
+                "data": [row["honoured"] for row in data["levels"]],
+                "barMaxWidth": 36,
+                "label": {"show": True, "position": "top"},
+            }
+        )
+    return render(
+        request,
+        "outcomes/overview.html",
+        {
+            "filter": f,
+            "data": data,
+            "kind_chart": charts.pie(
+                [{"name": str(label), "value": n} for label, n in data["kinds"] if n]
+            ),
+            "level_chart": level_chart,
+        },
     )
