@@ -92,7 +92,7 @@ def test_home_panel(world, client_for, call, experts):
     # Nothing to show: no panel.
     assert (
         'data-testid="home-projects"'
-        not in client_for(w.users["principal"]).get("/").content.decode()
+        not in client_for(w.users["counsellor"]).get("/").content.decode()
     )
     p = apply(w, call)
     services.assign_experts(actor=w.users["city_admin"], project=p, experts=[experts[0].pk])
