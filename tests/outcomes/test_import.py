@@ -126,3 +126,13 @@ def test_a_teacher_may_not_import_for_another_school(world):
     r = run_import(OutcomeSheet(actor=world.users["teacher"]), data, "成果.xlsx")
     assert not r.ok and not Outcome.objects.filter(title="别校的成果").exists()
     assert [e.column for e in r.errors] == ["提交单位代码"]
+
+
+def test_the_lists_export_is_the_template_and_reimports(world, client_for):
+    make_outcome(world, title="列表导出的案例")
+    actor = world.users["district_researcher"]
+    page = client_for(actor).get("/outcomes/").content.decode()
+    assert "?kind=outcomes" in page  # the import, from the list
+    exported = client_for(actor).get("/outcomes/?export=xlsx").content
+    r = run_import(OutcomeSheet(actor=actor), exported, "成果.xlsx")
+    assert r.ok and (r.created, r.updated, r.unchanged) == (0, 0, 1), r.errors

@@ -15,6 +15,7 @@ from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from jiaoyan.core import audit, charts
+from jiaoyan.core.imports import kinds_for
 from jiaoyan.core.lists import SortOption
 from jiaoyan.core.pages import (
     Column,
@@ -45,6 +46,7 @@ from .forms import (
     PromotionForm,
 )
 from .models import Adoption, Outcome, OutcomeFile, Promotion
+from .sheets import OutcomeSheet
 
 DENIED = _lazy("You do not have permission to do this here.")
 
@@ -91,6 +93,7 @@ class OutcomeList(ListPage):
         Column(_lazy("Community"), lambda o: o.community.name if o.community_id else "", width=20),
     ]
     export_name = _lazy("Outcomes")
+    sheet = OutcomeSheet  # ?export=xlsx in the import template's columns: it re-imports
 
     def get_queryset(self):
         return queries.outcomes(self.user)
@@ -106,7 +109,10 @@ class OutcomeList(ListPage):
         honours = rounds.honours(self.user, ids)
         for o in self.page.object_list:
             o.honours = honours.get(o.pk, [])
-        return {"may_add": units_where(self.user, "add", Outcome).exists()}
+        return {
+            "may_add": units_where(self.user, "add", Outcome).exists(),
+            "may_import": OutcomeSheet in kinds_for(self.user, standalone=True),
+        }
 
 
 outcome_list = OutcomeList.as_view()
