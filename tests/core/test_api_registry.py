@@ -271,6 +271,7 @@ OPERATIONS = {
     ("post", "/api/v1/project-calls/{call_id}/quota"),
     ("get", "/api/v1/projects"),
     ("get", "/api/v1/projects/{project_id}"),
+    ("post", "/api/v1/projects/{project_id}/forward"),
     ("post", "/api/v1/projects/{project_id}/accept"),
     ("post", "/api/v1/projects/{project_id}/conclude"),
     ("post", "/api/v1/projects/{project_id}/extend"),

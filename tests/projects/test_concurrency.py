@@ -69,3 +69,47 @@ def test_last_place_goes_to_one_of_two_concurrent_applications(seeded, world):
                 t.join(timeout=30)
     assert sorted(results.values()) == ["applied", "over_quota"], results
     assert Project.objects.filter(call=call).count() == 1
+
+
+def _forward(w, project, results, barrier=None):
+    try:
+        if barrier is not None:
+            barrier.wait(timeout=10)
+        p = services.forward(actor=w.users["district_researcher"], project=project)
+        results[project.title] = "forwarded" if p.forwarded_on else "?"
+    except ServiceError as e:
+        results[project.title] = e.rule
+    except Exception as e:  # pragma: no cover - reported by the assertion
+        results[project.title] = repr(e)
+    finally:
+        if barrier is not None:
+            connections.close_all()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_countys_last_place_goes_to_one_of_two_concurrent_forwards(seeded, world):
+    """区县推荐: the county forwards two applications at once with one place left: one
+    is forwarded, the other refused (the call's row lock serialises them)."""
+    w = world
+    with time_machine.travel("2025-03-10 10:00", tick=True):
+        call = make_call(w, forwarding=True)
+        services.set_call_quota(
+            actor=w.users["city_admin"], call=call, unit=w.units["linwei"].pk, quota=1
+        )
+        a = apply(w, call, actor="teacher", title="甲")
+        b = apply(w, call, actor="principal", title="乙")
+        results: dict[str, str] = {}
+        if connection.vendor != "postgresql":
+            for p in (a, b):
+                _forward(w, p, results)
+        else:
+            barrier = threading.Barrier(2)
+            threads = [
+                threading.Thread(target=_forward, args=(w, p, results, barrier)) for p in (a, b)
+            ]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(timeout=30)
+    assert sorted(results.values()) == ["forwarded", "over_quota"], results
+    assert Project.objects.filter(call=call, forwarded_on__isnull=False).count() == 1

@@ -25,6 +25,7 @@ class OutcomesConfig(core_apps.ModuleConfig):
                 "outcomes:create",
                 "outcomes:detail",
                 "outcomes:edit",
+                "outcomes:overview",
             ),
         ),
         nav.NavItem(

@@ -15,6 +15,7 @@ from jiaoyan.communities.models import Community
 from jiaoyan.core.forms import FilterForm, StyledForm, VersionedForm, search_filter, year_filter
 from jiaoyan.core.resolve import reference_field
 from jiaoyan.core.scope import units_where
+from jiaoyan.orgs.filters import region_filter
 from jiaoyan.orgs.models import OrgUnit
 from jiaoyan.people.models import Person
 from jiaoyan.projects.models import Project
@@ -229,3 +230,27 @@ class RoundFilter(df.FilterSet):
 
     def filter_year(self, qs, name, value):
         return qs.filter(year=value) if value else qs
+
+
+def _rounds_seen(request):
+    return SelectionRound.objects.visible_to(request.user).order_by("-opens_on", "-id")
+
+
+class OverviewFilter(df.FilterSet):
+    """The overview's choices: a region of the viewer's and one of the rounds they see."""
+
+    within = region_filter()
+    round = df.ModelChoiceFilter(
+        label=_("Selection round"),
+        queryset=_rounds_seen,
+        method="keep",
+        empty_label=_("The latest round"),
+    )
+
+    class Meta:
+        model = Outcome
+        fields: list[str] = []
+        form = FilterForm
+
+    def keep(self, qs, name, value):
+        return qs

@@ -101,7 +101,7 @@ def _outcome_check(user, action, outcome) -> bool | None:
 
 @scoped(
     path="org_unit__path",
-    rules={"add": ALL_ROLES, "change": MANAGERS, "delete": MANAGERS},
+    rules={"add": ALL_ROLES, "change": MANAGERS, "delete": MANAGERS, "import": MANAGERS},
     grants=False,
     check=_outcome_check,
     visible=_outcomes_visible,

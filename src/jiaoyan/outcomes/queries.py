@@ -78,3 +78,64 @@ def project_visible(user, outcome: Outcome) -> bool:
     if outcome.project_id is None:
         return False
     return Project.objects.visible_to(user).filter(pk=outcome.project_id).exists()
+
+
+def overview(user, round=None, within=None) -> dict[str, Any]:
+    """Outcomes of a scope (the user's, under ``within`` when given) by kind, and one
+    selection round's recommendations per level and kind with their results.
+
+    The entries counted are those the user sees (sent by or to their units, as on the
+    round's pages), and — once the round is announced — every entry of an outcome they
+    see: a level's choice is not known below it before the results are. Counts of
+    outcomes are no restricted data (no person's or student's figures): no suppression."""
+    from jiaoyan.core.rounds import level_order
+
+    from .models import Entry, Honour, Kind
+
+    seen = Outcome.objects.visible_to(user)
+    if within is not None:
+        seen = seen.filter(org_unit__path__startswith=within.path)
+    by_kind = dict(seen.order_by().values_list("kind").annotate(n=Count("pk")))
+    kinds = [(k.value, k.label) for k in Kind]
+    out: dict[str, Any] = {
+        "kinds": [(label, by_kind.get(value, 0)) for value, label in kinds],
+        "total": sum(by_kind.values()),
+        "round": round,
+        "levels": [],
+        "rows": [],
+    }
+    if round is None:
+        return out
+    if round.announced_at is None:
+        entries = Entry.objects.visible_to(user).filter(round=round)
+    else:  # the outcomes seen (a read from their visible_to) carry their entries
+        entries = Entry.objects.filter(round=round)
+    entries = entries.filter(outcome_id__in=seen.values("pk"), withdrawn_at__isnull=True).order_by()
+    counts: dict[tuple[str, str], list[int]] = {}
+    for level, kind, honoured, n in entries.values_list(
+        "level", "outcome__kind", "honoured"
+    ).annotate(n=Count("pk")):
+        cell = counts.setdefault((level, kind), [0, 0])
+        cell[0] += n
+        if honoured:
+            cell[1] += n
+    levels = sorted(round.levels, key=level_order)
+    label = dict(Honour.choices)
+    for level in levels:
+        rec = sum(counts.get((level, k), [0, 0])[0] for k, _l in kinds)
+        sel = sum(counts.get((level, k), [0, 0])[1] for k, _l in kinds)
+        out["levels"].append(
+            {"level": level, "label": label[level], "entries": rec, "honoured": sel}
+        )
+        for value, kind_label in kinds:
+            rec_k, sel_k = counts.get((level, value), [0, 0])
+            if rec_k:
+                out["rows"].append(
+                    {
+                        "level": label[level],
+                        "kind": kind_label,
+                        "entries": rec_k,
+                        "honoured": sel_k,
+                    }
+                )
+    return out

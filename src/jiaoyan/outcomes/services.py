@@ -81,6 +81,14 @@ def _authors(actor, authors: Iterable | None) -> list:
     return people
 
 
+def clean_fields(data: Mapping[str, Any], *, authors: Iterable | None = None) -> dict[str, Any]:
+    """The checked fields of an outcome (kind, title, summary, year) as the services store
+    them, and its authors' number checked: what a sheet's row is checked with before any
+    write."""
+    _authors(None, authors)
+    return _clean(data)
+
+
 def _check_community(actor, community) -> None:
     if community is not None:
         require(actor, "view", community)

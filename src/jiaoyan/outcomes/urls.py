@@ -7,6 +7,7 @@ app_name = "outcomes"
 urlpatterns = [
     path("", views.outcome_list, name="list"),
     path("new/", views.create, name="create"),
+    path("overview/", views.overview, name="overview"),
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/edit/", views.edit, name="edit"),
     path("<int:pk>/delete/", views.delete, name="delete"),

@@ -14,11 +14,13 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_POST
 
-from jiaoyan.core import audit
+from jiaoyan.core import audit, charts
+from jiaoyan.core.imports import kinds_for
 from jiaoyan.core.lists import SortOption
 from jiaoyan.core.pages import (
     Column,
     ListPage,
+    columns_response,
     creating,
     edit_page,
     editing,
@@ -26,6 +28,7 @@ from jiaoyan.core.pages import (
     post_action,
     post_form,
     stored_file_response,
+    wants_export,
 )
 from jiaoyan.core.resolve import resolve_many
 from jiaoyan.core.scope import can, get_visible_or_404, units_where
@@ -39,9 +42,11 @@ from .forms import (
     OutcomeEditForm,
     OutcomeFilter,
     OutcomeForm,
+    OverviewFilter,
     PromotionForm,
 )
 from .models import Adoption, Outcome, OutcomeFile, Promotion
+from .sheets import OutcomeSheet
 
 DENIED = _lazy("You do not have permission to do this here.")
 
@@ -88,6 +93,7 @@ class OutcomeList(ListPage):
         Column(_lazy("Community"), lambda o: o.community.name if o.community_id else "", width=20),
     ]
     export_name = _lazy("Outcomes")
+    sheet = OutcomeSheet  # ?export=xlsx in the import template's columns: it re-imports
 
     def get_queryset(self):
         return queries.outcomes(self.user)
@@ -103,7 +109,10 @@ class OutcomeList(ListPage):
         honours = rounds.honours(self.user, ids)
         for o in self.page.object_list:
             o.honours = honours.get(o.pk, [])
-        return {"may_add": units_where(self.user, "add", Outcome).exists()}
+        return {
+            "may_add": units_where(self.user, "add", Outcome).exists(),
+            "may_import": OutcomeSheet in kinds_for(self.user, standalone=True),
+        }
 
 
 outcome_list = OutcomeList.as_view()
@@ -288,4 +297,61 @@ def adoption_delete(request: HttpRequest, pk: int) -> HttpResponse:
         lambda: services.delete_adoption(actor=request.user, adoption=row),
         success=_("The adoption was removed."),
         redirect_to=row.outcome,
+    )
+
+
+# --- overview ----------------------------------------------------------------------------
+
+
+OVERVIEW_COLUMNS = [
+    Column(_lazy("Level"), lambda r: str(r["level"]), width=16),
+    Column(_lazy("Kind"), lambda r: str(r["kind"]), width=12),
+    Column(_lazy("Recommendations"), lambda r: r["entries"]),
+    Column(_lazy("Selected at this level"), lambda r: r["honoured"]),
+]
+
+
+@login_required
+def overview(request: HttpRequest) -> HttpResponse:
+    """Outcomes of the viewer's scope by kind; one round's recommendations and results per
+    level and kind (chart and table, exportable)."""
+    f = OverviewFilter(request.GET or None, queryset=Outcome.objects.none(), request=request)
+    clean = f.form.cleaned_data if f.form.is_valid() else {}
+    chosen = clean.get("round") or rounds.rounds(request.user).order_by("-opens_on", "-id").first()
+    data = queries.overview(request.user, round=chosen, within=clean.get("within"))
+    if wants_export(request):
+        return columns_response(
+            OVERVIEW_COLUMNS,
+            data["rows"],
+            filename="outcomes-overview.xlsx",
+            sheet_title=str(_("Overview")),
+            title=str(chosen) if chosen else None,
+        )
+    level_chart = None
+    if data["levels"]:
+        labels = [str(row["label"]) for row in data["levels"]]
+        level_chart = charts.bar(
+            labels, [row["entries"] for row in data["levels"]], name=_("Recommendations")
+        )
+        level_chart["legend"] = {"bottom": 0}
+        level_chart["series"].append(
+            {
+                "type": "bar",
+                "name": _("Selected at this level"),
+                "data": [row["honoured"] for row in data["levels"]],
+                "barMaxWidth": 36,
+                "label": {"show": True, "position": "top"},
+            }
+        )
+    return render(
+        request,
+        "outcomes/overview.html",
+        {
+            "filter": f,
+            "data": data,
+            "kind_chart": charts.pie(
+                [{"name": str(label), "value": n} for label, n in data["kinds"] if n]
+            ),
+            "level_chart": level_chart,
+        },
     )

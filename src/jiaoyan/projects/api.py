@@ -62,6 +62,8 @@ projects = Resource(
 projects.list(
     filters=ProjectFilter, order=("-applied_on", "-id"), summary="Research projects (课题)"
 ).get().action(
+    "forward", services.forward, summary="The county forwards an application (区县推荐)"
+).action(
     "accept", services.accept_stage, body=AcceptIn, summary="Accept or return a filed report"
 ).action("conclude", services.conclude, body=ConcludeIn, summary="Conclude with a grade").action(
     "extend", services.extend, body=ExtendIn, summary="Extend the current stage's deadline"

@@ -1,7 +1,8 @@
 from django.utils.translation import gettext_lazy as _
 
 from jiaoyan.core import apps as core_apps
-from jiaoyan.core import nav
+from jiaoyan.core import home, nav
+from jiaoyan.core.roles import ALL_ROLES, Role
 
 
 def _has_person(user) -> bool:
@@ -37,6 +38,19 @@ class ProjectsConfig(core_apps.ModuleConfig):
             section=nav.RESEARCH,
             visible=_has_person,
             active_for=("projects:reviews", "projects:review"),
+        ),
+    )
+
+    home_panels = (
+        home.HomePanel(
+            "projects",
+            "projects/_home_panel.html",
+            "jiaoyan.projects.panels.home_panel",
+            order=32,
+            place=home.SIDE,
+            # Not on a principal's home: it is at its query pin (tests/core/test_home.py);
+            # a principal reaches their projects from the list.
+            roles=frozenset(ALL_ROLES) - {Role.PRINCIPAL},
         ),
     )
 

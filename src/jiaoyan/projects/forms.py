@@ -25,6 +25,10 @@ class CallFields(forms.Form):
     default_quota = forms.IntegerField(
         label=_("Applications per unit"), min_value=0, max_value=1000, initial=3
     )
+    forwarding = forms.BooleanField(
+        label=_("The counties forward their schools' applications within their quotas"),
+        required=False,
+    )
     topics = forms.CharField(
         label=_("Topics (one per line)"), widget=forms.Textarea(attrs={"rows": 4}), required=False
     )

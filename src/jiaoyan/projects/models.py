@@ -113,6 +113,10 @@ class ProjectCall(Versioned, Timestamped, models.Model):
     # ``quotas`` ({unit id: n}); otherwise ``default_quota`` for the host unit itself.
     default_quota = models.PositiveSmallIntegerField(_("applications per unit"), default=3)
     quotas = models.JSONField(_("quotas of units"), default=dict, blank=True)
+    # 区县推荐: applications of schools reach the approving unit only once the unit right
+    # below its region on their path (the county) forwards them, within the quota, which
+    # then counts forwarded applications.
+    forwarding = models.BooleanField(_("forwarded by the counties"), default=False)
     status = models.CharField(
         _("status"), max_length=8, choices=Status.choices, default=Status.DRAFT
     )
@@ -173,9 +177,40 @@ def _project_beyond_q(user, prefix: str = "", model=None) -> Q:
     return q
 
 
+def forwarding_unit_id(project) -> int | None:
+    """The unit that forwards ``project``'s application to a call with forwarding: the
+    unit right below the approving unit's region on the host's path (the county); none
+    when the host is that unit or the region itself (nothing to forward)."""
+    from jiaoyan.core.paths import path_ids
+
+    approving = project.approving_unit
+    region = approving.parent_id if approving.kind in {"bureau", "institute"} else approving.pk
+    ids = path_ids(project.org_unit.path)
+    if region not in ids:
+        return None
+    below = ids[ids.index(region) + 1 : ids.index(region) + 2]
+    if not below or below[0] == project.org_unit_id:
+        return None
+    return below[0]
+
+
 def _project_check(user, action, project) -> bool | None:
     if action == "delete":
         return False  # a project is rejected or terminated, never deleted
+    if action == "forward":
+        # The county's own managers (of the county, or of an office right under it)
+        # forward their schools' applications; the city does not forward for them.
+        unit_id = forwarding_unit_id(project)
+        if unit_id is None:
+            return False
+        if user.is_superuser:
+            return True
+        path = project.org_unit.path
+        county = path[: path.index(f"/{unit_id}/") + len(f"/{unit_id}/")]
+        return any(
+            p == county or (p.startswith(county) and p[len(county) :].count("/") == 1)
+            for p in scope_paths(user, MANAGERS)
+        )
     if action == "decide":
         # The approving unit's chain decides, whoever hosts the project.
         from jiaoyan.core.paths import is_under
@@ -263,6 +298,9 @@ class Project(Versioned, Timestamped, models.Model):
     # The deadline of the current stage, kept by the services (list filter "overdue").
     due_on = models.DateField(_("current stage due"), null=True, blank=True)
     end_reason = models.CharField(_("reason"), max_length=300, blank=True)
+    # 区县推荐 of an application to a call with ``forwarding`` (services.forward).
+    forwarded_on = models.DateField(_("forwarded on"), null=True, blank=True)
+    forwarded_by = user_ref(_("forwarded by"))
     created_by = user_ref(_("created by"))
 
     objects = ScopedQuerySet.as_manager()

@@ -15,6 +15,7 @@ from django.utils import timezone
 from jiaoyan.core import audit
 
 from .models import (
+    OPEN_STATUSES,
     STAGE_ORDER,
     Grade,
     Level,
@@ -90,7 +91,7 @@ def call_applications(user, call: ProjectCall) -> QuerySet[Project]:
     return (
         Project.objects.visible_to(user)
         .filter(call=call)
-        .select_related("org_unit", "pi")
+        .select_related("org_unit", "pi", "approving_unit")
         .annotate(
             reviews_assigned=Count("reviews", filter=Q(reviews__stage=Stage.REVIEW)),
             reviews_done=Count(
@@ -189,3 +190,63 @@ def overview(user, within=None) -> dict[str, Any]:
         "overdue_count": overdue.count(),
         "overdue": overdue.select_related("org_unit", "pi").order_by("due_on", "pk")[:20],
     }
+
+
+def my_work(user, limit: int = 20) -> dict[str, Any]:
+    """The home panel's work list, read fresh in one query: the user's running projects
+    (as a member) with the next stage due, and the projects waiting for their review as
+    an expert (``to_review``: how many of those, up to ``limit``)."""
+    from django.db.models import Exists, OuterRef
+
+    from .models import ProjectMember
+
+    person_id = getattr(getattr(user, "person", None), "pk", None)
+    if person_id is None:
+        return {"mine": [], "to_review": 0}
+    member = ProjectMember.objects.filter(person_id=person_id).values("project_id")
+    pending = Review.objects.filter(
+        project_id=OuterRef("pk"), expert_id=person_id, status=Review.Status.ASSIGNED
+    )
+    rows = list(
+        Project.objects.visible_to(user)
+        .annotate(review_due=Exists(pending))
+        .filter(Q(pk__in=member, status__in=[s.value for s in OPEN_STATUSES]) | Q(review_due=True))
+        .order_by("due_on", "pk")[:limit]
+    )
+    return {
+        "mine": [p for p in rows if not p.review_due][:5],
+        "to_review": sum(1 for p in rows if p.review_due),
+    }
+
+
+def managed_figures(user) -> dict[str, Any]:
+    """For the approving units the user manages: the calls open for applications today
+    (a few) and how many applications wait for a decision (applied or under review)."""
+    from jiaoyan.core.scope import scope_paths, under_q
+
+    from .models import MANAGERS
+
+    paths = scope_paths(user, MANAGERS)
+    if not paths:
+        return {"open_calls": [], "waiting": 0}
+    today = timezone.localdate()
+    calls = (
+        ProjectCall.objects.visible_to(user)
+        .filter(
+            under_q(ProjectCall, "org_unit__path", paths),
+            status=ProjectCall.Status.OPEN,
+            opens_on__lte=today,
+            closes_on__gte=today,
+        )
+        .order_by("closes_on", "pk")
+        .values("pk", "title", "application_count", "closes_on")[:5]
+    )
+    waiting = (
+        Project.objects.visible_to(user)
+        .filter(
+            under_q(Project, "approving_unit__path", paths),
+            status__in=[Project.Status.APPLIED, Project.Status.UNDER_REVIEW],
+        )
+        .count()
+    )
+    return {"open_calls": list(calls), "waiting": waiting}

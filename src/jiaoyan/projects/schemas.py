@@ -25,6 +25,7 @@ class CallOut(Schema):
     quotas: dict[str, int]
     status: str
     application_count: int
+    forwarding: bool
     version: int
 
 
@@ -38,6 +39,7 @@ class CallIn(Schema):
     topics: str = Field("", max_length=5000, description="one topic per line")
     description: str = Field("", max_length=5000)
     default_quota: int = Field(3, ge=0, le=1000)
+    forwarding: bool = Field(False, description="the counties forward applications (区县推荐)")
 
 
 class CallPatch(Schema):
@@ -50,6 +52,7 @@ class CallPatch(Schema):
     topics: str | None = Field(None, max_length=5000)
     description: str | None = Field(None, max_length=5000)
     default_quota: int | None = Field(None, ge=0, le=1000)
+    forwarding: bool | None = None
 
 
 class CallStatusIn(Schema):
@@ -100,6 +103,7 @@ class ProjectOut(Schema):
     midterm_due: dt.date | None
     conclusion_due: dt.date | None
     due_on: dt.date | None
+    forwarded_on: dt.date | None
     overdue: bool
     version: int
 

@@ -51,6 +51,7 @@ from .models import (
     Stage,
     StageDocument,
     StageRecord,
+    forwarding_unit_id,
 )
 
 Action = AuditLog.Action
@@ -75,6 +76,7 @@ CALL_FIELDS = (
     "opens_on",
     "closes_on",
     "default_quota",
+    "forwarding",
 )
 REVIEW_REASON = "project review"
 
@@ -219,6 +221,8 @@ def _clean_call(data: Mapping[str, Any]) -> dict[str, Any]:
         out["closes_on"] = _date(data["closes_on"], "closes_on", _("Applications close on"))
     if "default_quota" in data:
         out["default_quota"] = _whole(data["default_quota"], "default_quota")
+    if "forwarding" in data:
+        out["forwarding"] = data["forwarding"] in (True, "true", "True", "on", "1", 1)
     return out
 
 
@@ -240,8 +244,10 @@ def create_call(
     topics: str = "",
     description: str = "",
     default_quota: int = 3,
+    forwarding: bool = False,
 ) -> ProjectCall:
-    """An approving unit drafts a call for applications."""
+    """An approving unit drafts a call for applications (with ``forwarding``, the counties
+    forward their schools' applications within their quotas: 区县推荐)."""
     unit = resolve(actor, OrgUnit, org_unit, field="org_unit")
     data = _clean_call(
         {
@@ -253,6 +259,7 @@ def create_call(
             "opens_on": opens_on,
             "closes_on": closes_on,
             "default_quota": default_quota,
+            "forwarding": forwarding,
         }
     )
     _check_call_dates(data["opens_on"], data["closes_on"])
@@ -271,10 +278,42 @@ def update_call(
     data: Mapping[str, Any],
     expected_version: int | None = None,
 ) -> ProjectCall:
-    """Change a call's fields (:data:`CALL_FIELDS`)."""
+    """Change a call's fields (:data:`CALL_FIELDS`). A decided call stays as it was; once
+    applications came in, the level stays (they were made at it) and the default quota
+    cannot fall below what a unit counted against it has applied."""
     c = locked(actor, "change", call)
+    if c.status == ProjectCall.Status.DECIDED:
+        raise ServiceError(_("A decided call cannot be changed."), code="decided")
     data = _clean_call({k: v for k, v in data.items() if k in CALL_FIELDS})
     _check_call_dates(data.get("opens_on", c.opens_on), data.get("closes_on", c.closes_on))
+    if "forwarding" in data and data["forwarding"] != c.forwarding and _applications(c).exists():
+        raise ServiceError(
+            _("Applications came in: whether the counties forward them cannot change."),
+            field="forwarding",
+            code="forwarding_fixed",
+        )
+    applied = _counted(c)
+    if "level" in data and data["level"] != c.level and _applications(c).exists():
+        raise ServiceError(
+            _("Applications were made at this level: the call's level cannot change."),
+            field="level",
+            code="level_fixed",
+        )
+    if "default_quota" in data and data["default_quota"] < c.default_quota:
+        own = {int(k) for k in (c.quotas or {})}
+        hosts = applied.values_list("org_unit_id", "org_unit__path")
+        taken: dict[int, int] = {}
+        for host_id, path in hosts:
+            if not own.intersection(path_ids(path)):  # counted against the default quota
+                taken[host_id] = taken.get(host_id, 0) + 1
+        most = max(taken.values(), default=0)
+        if data["default_quota"] < most:
+            raise ServiceError(
+                _("A unit has applied %(n)d times already: the quota cannot be smaller.")
+                % {"n": most},
+                field="default_quota",
+                code="below_used",
+            )
     apply_changes(actor, c, data, list(data), expected_version=expected_version)
     return c
 
@@ -313,7 +352,7 @@ def set_call_quota(*, actor, call: ProjectCall, unit: Any, quota: Any) -> Projec
         quota = None
     else:
         quota = _whole(quota, "quota")
-        taken = _applications(c).filter(org_unit__path__startswith=u.path).count()
+        taken = quota_used(c, u)
         if quota < taken:
             raise ServiceError(
                 _("%(unit)s has applied %(n)d times already: the quota cannot be smaller.")
@@ -342,8 +381,28 @@ def quota_unit(call: ProjectCall, host: OrgUnit) -> tuple[OrgUnit | None, int]:
     return host, call.default_quota
 
 
+def _counted(call: ProjectCall):
+    """The applications a quota counts: all of them, or (forwarding) the forwarded ones."""
+    rows = _applications(call)
+    return rows.filter(forwarded_on__isnull=False) if call.forwarding else rows
+
+
 def quota_used(call: ProjectCall, unit: OrgUnit) -> int:
-    return _applications(call).filter(org_unit__path__startswith=unit.path).count()
+    return _counted(call).filter(org_unit__path__startswith=unit.path).count()
+
+
+def _check_quota(c: ProjectCall, host: OrgUnit, *, field: str = "call") -> None:
+    """Refuse one more counted application of ``host`` beyond its unit's quota (the
+    caller holds the call's row lock)."""
+    unit, quota = quota_unit(c, host)
+    taken = quota_used(c, unit)
+    if taken >= quota:
+        raise ServiceError(
+            _("%(unit)s has used its quota (%(used)d of %(quota)d applications).")
+            % {"unit": unit.name, "used": taken, "quota": quota},
+            field=field,
+            code="over_quota",
+        )
 
 
 # --- applying ----------------------------------------------------------------------------
@@ -507,16 +566,12 @@ def apply(
         raise ServiceError(_("Attach the application form."), field="application_form")
     rows = _members(actor, person, members)
     _check_led(person, level, host)
-    if c is not None:
-        unit, quota = quota_unit(c, host)
-        taken = quota_used(c, unit)
-        if taken >= quota:
-            raise ServiceError(
-                _("%(unit)s has used its quota (%(used)d of %(quota)d applications).")
-                % {"unit": unit.name, "used": taken, "quota": quota},
-                field="call",
-                code="over_quota",
-            )
+    if c is not None and c.forwarding and forwarding_unit_id(project) is None:
+        # Nothing between the host and the approving unit: forwarded as it is made.
+        project.forwarded_on = timezone.localdate()
+        project.forwarded_by = actor
+    if c is not None and (not c.forwarding or project.forwarded_on is not None):
+        _check_quota(c, host)
     project.save()
     for row in rows:
         row.project = project
@@ -542,6 +597,53 @@ def apply(
         },
     )
     return project
+
+
+@transaction.atomic
+def forward(*, actor, project: Project) -> Project:
+    """区县推荐: the county forwards a school's application to a call with forwarding, to
+    the approving unit, within the county's quota (held under the call's row lock, so
+    concurrent forwards cannot pass it)."""
+    p = (
+        Project.objects.select_for_update(of=("self",))
+        .select_related("org_unit", "approving_unit", "call")
+        .get(pk=project.pk)
+    )
+    if p.call is None or not p.call.forwarding:
+        raise ServiceError(
+            _("This application goes to the approving unit directly: nobody forwards it."),
+            code="no_forwarding",
+        )
+    require(actor, "forward", p)
+    if p.forwarded_on is not None:
+        raise ServiceError(
+            _("“%(title)s” was forwarded already.") % {"title": p.title}, code="forwarded"
+        )
+    if p.status != Project.Status.APPLIED:
+        raise ServiceError(
+            _("“%(title)s” is no longer waiting to be forwarded.") % {"title": p.title},
+            code="wrong_stage",
+        )
+    c = ProjectCall.objects.select_for_update(of=("self",)).get(pk=p.call_id)
+    if c.status not in {ProjectCall.Status.OPEN, ProjectCall.Status.CLOSED}:
+        raise ServiceError(
+            _("The call “%(title)s” is decided: nothing more is forwarded.") % {"title": c.title},
+            code="call_decided",
+        )
+    _check_quota(c, p.org_unit, field="project")
+    p.forwarded_on = timezone.localdate()
+    p.forwarded_by = actor
+    _touch(p, "forwarded_on", "forwarded_by")
+    audit.record(actor, p, Action.UPDATE, {"forwarded_on": [None, str(p.forwarded_on)]})
+    return p
+
+
+def _check_forwarded(p: Project) -> None:
+    if p.call_id and p.call.forwarding and p.forwarded_on is None:
+        raise ServiceError(
+            _("“%(title)s” has not been forwarded by its county yet.") % {"title": p.title},
+            code="not_forwarded",
+        )
 
 
 # --- review ------------------------------------------------------------------------------
@@ -584,6 +686,7 @@ def assign_experts(
     the project to see; none may work at the host unit or be a member."""
     p = _lock_project(actor, project, "decide")
     if p.status == Project.Status.APPLIED or p.status == Project.Status.UNDER_REVIEW:
+        _check_forwarded(p)
         stage = Stage.REVIEW
     elif p.status == Project.Status.ONGOING and p.stage == Stage.CONCLUSION:
         if not _filed(p, Stage.CONCLUSION):

@@ -22,6 +22,8 @@ from jiaoyan.core.pages import (
     ListPage,
     columns_response,
     creating,
+    edit_page,
+    editing,
     form_page,
     post_action,
     post_form,
@@ -36,6 +38,7 @@ from .filters import CallFilter, ProjectFilter, ReviewFilter
 from .forms import (
     AcceptStageForm,
     ApplyForm,
+    CallEditForm,
     CallForm,
     ConcludeForm,
     DecideForm,
@@ -244,6 +247,26 @@ def call_create(request: HttpRequest) -> HttpResponse:
     )
 
 
+@login_required
+def call_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Edit a call (课题指南): its rules hold as in the API's PATCH (services.update_call)."""
+    c = _call(request, pk)
+    if not can(request.user, "change", c):
+        raise PermissionDenied(DENIED)
+    form = CallEditForm(request.POST or None, initial=editing(c, services.CALL_FIELDS))
+    return edit_page(
+        request,
+        form,
+        lambda data, version: services.update_call(
+            actor=request.user, call=c, data=data, expected_version=version
+        ),
+        template="projects/call_form.html",
+        context={"call": c},
+        success=_("The call was saved."),
+        redirect_to=c,
+    )
+
+
 APPLICATION_COLUMNS = [
     Column(pgettext_lazy("project", "Title"), "title", width=36),
     Column(_lazy("Host unit"), "org_unit.name", width=24),
@@ -268,6 +291,13 @@ def call_detail(request: HttpRequest, pk: int) -> HttpResponse:
         )
     may_change = can(request.user, "change", c)
     rows = list(rows[:500])
+    for p in rows:
+        p.may_forward = (
+            c.forwarding
+            and p.status == Project.Status.APPLIED
+            and p.forwarded_on is None
+            and can(request.user, "forward", p)
+        )
     return render(
         request,
         "projects/call_detail.html",
@@ -275,6 +305,8 @@ def call_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "call": c,
             "rows": rows,
             "may_change": may_change,
+            "forwards": any(p.may_forward for p in rows),
+            "may_edit": may_change and c.status != ProjectCall.Status.DECIDED,
             "may_apply": c.phase() == "open" and units_where(request.user, "add", Project).exists(),
             "quota_form": QuotaForm(),
             "decide_form": DecideForm(),
@@ -307,6 +339,19 @@ def call_quota(request: HttpRequest, pk: int) -> HttpResponse:
         creating(services.set_call_quota, request.user, call=c),
         success=_("Saved."),
         redirect_to=c,
+    )
+
+
+@login_required
+@require_POST
+def forward(request: HttpRequest, pk: int) -> HttpResponse:
+    """区县推荐: the county forwards one application to the approving unit."""
+    p = _project(request, pk)
+    return post_action(
+        request,
+        lambda: services.forward(actor=request.user, project=p),
+        success=_("The application was forwarded."),
+        redirect_to=p.call if p.call_id else p,
     )
 
 
