@@ -61,6 +61,15 @@ class Kind:
     key: str
     label: Any
     model: str
+    # The grants page (``/permissions/<key>/``): its title, what it explains, and an
+    # app's sub-navigation shown above it (a template name), all optional.
+    title: Any = None
+    description: Any = ""
+    nav_template: str = ""
+
+    def __post_init__(self) -> None:
+        if self.title is None:
+            object.__setattr__(self, "title", self.label)
 
     @property
     def grant_model(self) -> type[models.Model]:
