@@ -19,7 +19,13 @@ from jiaoyan.core.jobs import schedule_due
 from jiaoyan.core.models import AuditLog, Job
 from jiaoyan.wellbeing import services
 from jiaoyan.wellbeing import services_governance as governance
-from jiaoyan.wellbeing.models import ExportRequest, Participation, Student, WellbeingPermission
+from jiaoyan.wellbeing.models import (
+    Alert,
+    ExportRequest,
+    Participation,
+    Student,
+    WellbeingPermission,
+)
 from tests.conftest import make_person
 from tests.wellbeing.helpers import permit, screening_world, window
 
@@ -72,7 +78,7 @@ def _check(r, want, who, url):
 
 
 def test_read_audit_lists_who_read_which_record_with_the_reason(setup):
-    w, c, p, a = setup
+    w, _c, p, _a = setup
     counsellor = _client(w, "counsellor")
     assert counsellor.get(f"/wellbeing/students/{p.student_id}/?reason=复查随访").status_code == 200
     colleague = _client(w, "counsellor_a2")
@@ -101,7 +107,7 @@ def test_read_audit_lists_who_read_which_record_with_the_reason(setup):
 
 
 def test_read_audit_matrix(setup):
-    w, c, p, a = setup
+    w, _c, p, _a = setup
     _client(w, "counsellor").get(f"/wellbeing/students/{p.student_id}/?reason=复查随访")
     url = "/wellbeing/governance/reads/"
     for who, want in zip(WHO, [LOGIN, 403, 403, 403, 200, 200], strict=True):
@@ -110,7 +116,7 @@ def test_read_audit_matrix(setup):
 
 
 def test_read_audit_export_is_restricted_and_audited(setup):
-    w, c, p, a = setup
+    w, _c, p, a = setup
     _client(w, "counsellor").get(f"/wellbeing/students/{p.student_id}/?reason=复查随访")
     before = AuditLog.objects.filter(action=AuditLog.Action.EXPORT).count()
     r = _client(w, "counsellor_a2").get("/wellbeing/governance/reads/?export=xlsx")
@@ -140,7 +146,7 @@ def _request(w, a, who="counsellor"):
 def test_export_needs_a_second_approver_and_only_the_requester_downloads(
     setup, django_capture_on_commit_callbacks
 ):
-    w, c, p, a = setup
+    w, _c, _p, a = setup
     me = _client(w, "counsellor")
     r = me.post(
         "/wellbeing/governance/exports/",
@@ -180,7 +186,12 @@ def test_export_needs_a_second_approver_and_only_the_requester_downloads(
     assert log.actor == w.users["counsellor"] and log.changes["reason"][1] == "转介医院需要名单"
     # it expires: refused afterwards, and the retention job deletes the file
     with time_machine.travel(timezone.now() + dt.timedelta(hours=49), tick=False):
-        assert me.get(f"/wellbeing/governance/exports/{req.pk}/file/").status_code == 410
+        assert (
+            _client(w, "counsellor")
+            .get(f"/wellbeing/governance/exports/{req.pk}/file/")
+            .status_code
+            == 410
+        )
         name = req.file.name
         governance.apply_retention()
     req.refresh_from_db()
@@ -189,7 +200,7 @@ def test_export_needs_a_second_approver_and_only_the_requester_downloads(
 
 
 def test_export_request_refuses_bad_input(setup):
-    w, c, p, a = setup
+    w, _c, _p, a = setup
     me = _client(w, "counsellor")
     r = me.post(
         "/wellbeing/governance/exports/", {"org_unit": a.pk, "what": "alerts", "reason": " "}
@@ -199,14 +210,12 @@ def test_export_request_refuses_bad_input(setup):
     r = me.post(
         "/wellbeing/governance/exports/", {"org_unit": b.pk, "what": "alerts", "reason": "看看"}
     )
-    assert (
-        r.status_code == 200 and "没有这个对象" in r.content.decode() or "无" in r.content.decode()
-    )
+    assert r.status_code == 200 and "您的范围内没有这个对象。" in r.content.decode()
     assert ExportRequest.objects.count() == 0
 
 
 def test_export_pages_matrix(setup):
-    w, c, p, a = setup
+    w, _c, _p, a = setup
     req = _request(w, a)
     pages = [
         ("/wellbeing/governance/exports/", [LOGIN, 403, 403, 403, 200, 200]),
@@ -222,7 +231,7 @@ def test_export_pages_matrix(setup):
 
 @pytest.mark.parametrize("action", ["approve", "reject"])
 def test_export_decisions_are_refused_to_all_but_a_second_holder(setup, action):
-    w, c, p, a = setup
+    w, _c, _p, a = setup
     req = _request(w, a)
     url = f"/wellbeing/governance/exports/{req.pk}/{action}/"
     for who in WHO:
@@ -246,16 +255,23 @@ def test_export_decisions_are_refused_to_all_but_a_second_holder(setup, action):
 # --- retention -----------------------------------------------------------------------------------
 
 
-def test_retention_deidentifies_old_answers_notes_and_names_keeping_aggregates(setup):
-    w, c, p, a = setup
+def test_retention_deidentifies_old_answers_notes_and_names_keeping_aggregates(
+    setup, django_capture_on_commit_callbacks
+):
+    w, c, p, _a = setup
     services.close_campaign(actor=w.counsellor, campaign=c)
+    alert = Alert.objects.get(participation=p)
+    services.handle_alert(
+        actor=w.counsellor, alert=alert, note="已约谈家长，转介医院", expected_version=None
+    )
     p.refresh_from_db()
     risk, status = p.risk, p.status
     assert p.answers
     with time_machine.travel(timezone.now() + dt.timedelta(days=365 * 5 - 30), tick=False):
         assert governance.apply_retention()["participations"] == 0
     with time_machine.travel(timezone.now() + dt.timedelta(days=365 * 5 + 30), tick=False):
-        started = schedule_due()
+        with django_capture_on_commit_callbacks(execute=True):
+            started = schedule_due()
         assert "wellbeing.retention" in started
         job = Job.objects.filter(kind="wellbeing.retention").latest("id")
         assert job.status == "succeeded" and job.result["participations"] >= 1
@@ -263,6 +279,8 @@ def test_retention_deidentifies_old_answers_notes_and_names_keeping_aggregates(s
     assert p.answers == {} and p.risk == risk and p.status == status
     student = Student.objects.get(pk=p.student_id)
     assert student.name == "" and student.key == "A0701" and student.grade == 7
+    alert.refresh_from_db()
+    assert alert.note == "" and alert.status == "handled"
     log = AuditLog.objects.filter(object_id=c.pk, action=AuditLog.Action.UPDATE).latest("id")
     assert "answers_removed" in log.changes
     # a second run changes nothing
@@ -288,6 +306,7 @@ def test_retention_keeps_the_name_of_a_student_screened_again(setup):
         services.open_campaign(actor=w.counsellor, campaign=c2)
     with time_machine.travel(timezone.now() + dt.timedelta(days=365 * 5 + 30), tick=False):
         governance.apply_retention()
+    # the open alert and the newer screening both keep the name
     assert Student.objects.get(key="A0701").name == "林小雨"
     assert Participation.objects.get(pk=p.pk).answers == {}
 
@@ -296,7 +315,7 @@ def test_retention_keeps_the_name_of_a_student_screened_again(setup):
 
 
 def test_wellbeing_permission_is_granted_and_revoked_on_the_core_page(setup):
-    w, c, p, a = setup
+    w, _c, _p, a = setup
     url = "/permissions/wellbeing/"
     for who, want in zip(WHO, [LOGIN, 200, 200, 200, 200, 200], strict=True):
         _check(_client(w, who).get(url), want, who, url)

@@ -30,7 +30,7 @@ class ExportRequest(Versioned, Timestamped, models.Model):
     """A request to export identified screening data of one unit (a school or a region):
     made by one holder of the wellbeing permission there, approved by a different one;
     then built in the background into a restricted file that only the requester downloads
-    (each download audited) until it expires, when the retention job deletes it."""
+    (each download an audited export: the audit log counts them) until it expires, when the retention job deletes it."""
 
     class What(models.TextChoices):
         ALERTS = "alerts", _("Alerts with student names")
@@ -61,7 +61,6 @@ class ExportRequest(Versioned, Timestamped, models.Model):
     file = models.FileField(_("file"), upload_to="restricted/wellbeing/exports/", blank=True)
     rows = models.PositiveIntegerField(_("rows"), default=0)
     expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
-    downloads = models.PositiveIntegerField(_("downloads"), default=0)
 
     objects = ScopedQuerySet.as_manager()
 

@@ -164,17 +164,15 @@ def open_export(*, actor, export: ExportRequest) -> ExportRequest:
         raise PermissionDenied(_("Only the person who asked for this export may download it."))
     if not export.downloadable:
         raise ServiceError(_("This export is not available (not ready, or expired)."))
-    with transaction.atomic():
-        restricted.record_read(
-            actor,
-            restricted.WELLBEING,
-            export,
-            export.reason,
-            unit=export.org_unit,
-            rows=export.rows,
-            export=True,
-        )
-        ExportRequest.objects.filter(pk=export.pk).update(downloads=export.downloads + 1)
+    restricted.record_read(
+        actor,
+        restricted.WELLBEING,
+        export,
+        export.reason,
+        unit=export.org_unit,
+        rows=export.rows,
+        export=True,
+    )
     return export
 
 
