@@ -68,6 +68,10 @@ KEYS = {
     "projects.overdue",
     "researchers.serving",
     "researchers.liaison_reach",
+    "wellbeing.screened",
+    "wellbeing.participation_rate",
+    "wellbeing.alerts_open",
+    "wellbeing.alerts_handled",
 }
 
 

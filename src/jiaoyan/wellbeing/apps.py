@@ -40,6 +40,8 @@ class WellbeingConfig(core_apps.ModuleConfig):
         super().ready()
         from jiaoyan.core import restricted
 
+        from . import metrics  # noqa: F401  (registers the screening figures)
+
         restricted.register(
             restricted.Kind(
                 restricted.WELLBEING,

@@ -30,7 +30,8 @@ class ExportRequest(Versioned, Timestamped, models.Model):
     """A request to export identified screening data of one unit (a school or a region):
     made by one holder of the wellbeing permission there, approved by a different one;
     then built in the background into a restricted file that only the requester downloads
-    (each download an audited export: the audit log counts them) until it expires, when the retention job deletes it."""
+    (each download an audited export: the audit log counts them) until it expires, when
+    the retention job deletes it."""
 
     class What(models.TextChoices):
         ALERTS = "alerts", _("Alerts with student names")
