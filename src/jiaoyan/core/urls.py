@@ -7,7 +7,7 @@ app_name = "core"
 urlpatterns = [
     path("imports/", views.import_list, name="import_list"),
     path("imports/new/", views.import_new, name="import_new"),
-    path("imports/templates/<slug:kind>.xlsx", views.import_template, name="import_template"),
+    path("imports/templates/<slug:data_kind>.xlsx", views.import_template, name="import_template"),
     path("imports/<int:pk>/", views.import_detail, name="import_detail"),
     path("imports/<int:pk>/retry/", views.import_retry, name="import_retry"),
     path("imports/<int:pk>/errors.xlsx", views.import_errors, name="import_errors"),
@@ -15,9 +15,9 @@ urlpatterns = [
     path("jobs/<int:pk>/progress/", views_jobs.job_progress, name="job_progress"),
     path("audit/", views.audit_list, name="audit_list"),
     path("metrics/", views_metrics.metric_list, name="metrics"),
-    path("permissions/<slug:kind>/", views_permissions.permissions, name="permissions"),
+    path("permissions/<slug:data_kind>/", views_permissions.permissions, name="permissions"),
     path(
-        "permissions/<slug:kind>/<int:perm_id>/revoke/",
+        "permissions/<slug:data_kind>/<int:perm_id>/revoke/",
         views_permissions.permission_revoke,
         name="permission_revoke",
     ),

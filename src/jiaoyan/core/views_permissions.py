@@ -207,13 +207,13 @@ def grants_page(request: HttpRequest, kind: str, *, redirect_to: str | None = No
                 messages.success(request, _("Permission granted."))
                 if redirect_to:
                     return redirect(redirect_to)
-                return redirect("core:permissions", kind=k.key)
+                return redirect("core:permissions", data_kind=k.key)
     return GrantList(request, kind=k, form=form, can_grant=can_grant).dispatch()
 
 
 @login_required
-def permissions(request: HttpRequest, kind: str) -> HttpResponse:
-    return grants_page(request, kind)
+def permissions(request: HttpRequest, data_kind: str) -> HttpResponse:
+    return grants_page(request, data_kind)
 
 
 def revoke_grant(request: HttpRequest, kind: str, perm_id: int, *, redirect_to: str | None = None):
@@ -229,5 +229,5 @@ def revoke_grant(request: HttpRequest, kind: str, perm_id: int, *, redirect_to: 
 
 @login_required
 @require_POST
-def permission_revoke(request: HttpRequest, kind: str, perm_id: int) -> HttpResponse:
-    return revoke_grant(request, kind, perm_id)
+def permission_revoke(request: HttpRequest, data_kind: str, perm_id: int) -> HttpResponse:
+    return revoke_grant(request, data_kind, perm_id)

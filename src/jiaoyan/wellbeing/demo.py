@@ -216,3 +216,6 @@ def _answered(rng, p: Participation, codes: list[str], start: dt.datetime) -> No
     p.started_at = start + dt.timedelta(days=rng.randint(0, 10), minutes=rng.randint(0, 600))
     p.finished_at = p.started_at + dt.timedelta(seconds=rng.randint(120, 900))
     p.scored_at = p.finished_at
+
+
+from . import demo_governance  # noqa: E402, F401  (the read audit, export requests)

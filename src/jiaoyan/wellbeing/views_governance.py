@@ -158,12 +158,26 @@ def reads(request: HttpRequest) -> HttpResponse:
 # --- exports with a second approver --------------------------------------------------------
 
 
+class ExportFilter(df.FilterSet):
+    status = df.ChoiceFilter(
+        label=_lazy("Status"),
+        choices=ExportRequest.Status.choices,
+        empty_label=_lazy("Any status"),
+    )
+
+    class Meta:
+        model = ExportRequest
+        fields: list[str] = []
+        form = FilterForm
+
+
 class ExportList(ListPage):
     """The export requests of the units where the viewer holds the permission, newest
     first; beside them the form to ask for one."""
 
     template = "wellbeing/governance/exports.html"
     fragment = "wellbeing/governance/_export_table.html"
+    filterset = ExportFilter
     sorts = [SortOption("made", _lazy("Requested"), ("created_at",))]
     default_sort = "-made"
     columns = [
@@ -281,4 +295,4 @@ def export_download(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def permissions_link(request: HttpRequest) -> str:
-    return reverse("core:permissions", kwargs={"kind": restricted.WELLBEING})
+    return reverse("core:permissions", kwargs={"data_kind": restricted.WELLBEING})
