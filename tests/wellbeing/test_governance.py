@@ -338,3 +338,10 @@ def test_wellbeing_permission_is_granted_and_revoked_on_the_core_page(setup):
     perm.refresh_from_db()
     assert perm.revoked_at is not None
     assert _client(w, "city_admin").get("/permissions/nonsense/").status_code == 404
+
+
+def test_the_navigation_leads_permission_holders_to_the_read_audit(setup):
+    w, _c, _p, _a = setup
+    assert "/wellbeing/governance/reads/" in _client(w, "counsellor").get("/").content.decode()
+    for who in ("teacher", "principal", "city_admin"):
+        assert "/wellbeing/governance/reads/" not in _client(w, who).get("/").content.decode()
