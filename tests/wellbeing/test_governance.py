@@ -340,8 +340,7 @@ def test_wellbeing_permission_is_granted_and_revoked_on_the_core_page(setup):
     assert _client(w, "city_admin").get("/permissions/nonsense/").status_code == 404
 
 
-def test_the_navigation_leads_permission_holders_to_the_read_audit(setup):
+def test_the_alert_list_leads_to_the_read_audit_and_the_exports(setup):
     w, _c, _p, _a = setup
-    assert "/wellbeing/governance/reads/" in _client(w, "counsellor").get("/").content.decode()
-    for who in ("teacher", "principal", "city_admin"):
-        assert "/wellbeing/governance/reads/" not in _client(w, who).get("/").content.decode()
+    html = _client(w, "counsellor").get("/wellbeing/alerts/").content.decode()
+    assert "/wellbeing/governance/reads/" in html and "/wellbeing/governance/exports/" in html

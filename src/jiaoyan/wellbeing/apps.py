@@ -11,12 +11,6 @@ def _may_screen(user) -> bool:
     return user.is_superuser or has_role(user, *ADMINS, Role.COUNSELLOR, Role.PRINCIPAL)
 
 
-def _may_review_reads(user) -> bool:
-    from jiaoyan.core import restricted
-
-    return restricted.may_review_reads(user, restricted.WELLBEING)
-
-
 class WellbeingConfig(core_apps.ModuleConfig):
     name = "jiaoyan.wellbeing"
     verbose_name = _("Mental-health screening")
@@ -30,15 +24,6 @@ class WellbeingConfig(core_apps.ModuleConfig):
             section=nav.WELLBEING,
             visible=_may_screen,
             active_for=("wellbeing:",),
-        ),
-        nav.NavItem(
-            "wellbeing-governance",
-            _("Screening records: reads and exports"),
-            "wellbeing:reads",
-            order=71,
-            section=nav.WELLBEING,
-            visible=_may_review_reads,
-            active_for=("wellbeing:reads", "wellbeing:export"),
         ),
     )
     home_panels = (
