@@ -1,7 +1,8 @@
 """Benchmarks of mental-health screening at city scale (~200,000 students screened, two
 campaigns per county): the counsellor's alert list, a student's archive, a campaign's
-suppressed summary, the campaign list, the scoring endpoint, and the job scoring the
-largest campaign. Target: p95 ≤ 100 ms for pages; scoring 200,000 ≤ 30 s."""
+suppressed summary, the campaign list, the scoring endpoint, the governance pages (the
+read audit, the export requests, the permission's grants) and the job scoring the largest
+campaign. Target: p95 ≤ 100 ms for pages; scoring 200,000 ≤ 30 s."""
 
 from __future__ import annotations
 
@@ -17,6 +18,14 @@ def a_student(ctx: BenchContext) -> int:
     counsellor may open)."""
     school = ctx.user("counsellor").person.org_unit_id
     return ctx.pk("wellbeing.Student", school_id=school)
+
+
+def an_export(ctx: BenchContext) -> int:
+    """An export request of the demo counsellor's own school (or region)."""
+    from jiaoyan.wellbeing.models import ExportRequest
+
+    user = ctx.user("counsellor")
+    return ExportRequest.objects.visible_to(user).order_by("pk").values_list("pk", flat=True)[0]
 
 
 def score_big_campaign(ctx: BenchContext) -> dict:
@@ -45,6 +54,24 @@ PAGES = [
         user="city_admin",
     ),
     Page("api scales", "/api/v1/scales", user="teacher"),
+    # the counsellor's governance pages: who read what, exports of identified data, grants
+    Page(
+        "wellbeing read audit", "/wellbeing/governance/reads/", user="counsellor", grow="size=100"
+    ),
+    Page(
+        "wellbeing read audit of a student",
+        "/wellbeing/governance/reads/?student=S",
+        user="counsellor",
+    ),
+    Page("wellbeing exports", "/wellbeing/governance/exports/", user="counsellor", grow="size=100"),
+    Page(
+        "wellbeing export request",
+        lambda c: f"/wellbeing/governance/exports/{an_export(c)}/",
+        user="counsellor",
+    ),
+    Page(
+        "wellbeing permission grants", "/permissions/wellbeing/", user="city_admin", grow="size=100"
+    ),
 ]
 
 JOBS = [Job("wellbeing score campaign", score_big_campaign, target_seconds=30)]

@@ -91,6 +91,7 @@ BY_NAME = {
     "perm_id": lambda made, w: made["quality.StudentDataPermission"].pk,
     "key": lambda made, w: "total",
     "kind": lambda made, w: "people",
+    "data_kind": lambda made, w: "student_data",
     "number": lambda made, w: 1,
     "indicator": lambda made, w: next(iter(BY_KEY)),
     "subject": lambda made, w: made["quality.Exam"].subjects.order_by("pk").first().name,

@@ -25,6 +25,7 @@ MODELS = {
     "LedgerBoard": "ledger.Item",
     "MyTrainings": "training.Enrolment",
     "MyCertificates": "hours.Certificate",
+    "GrantList": "quality.StudentDataPermission",  # core's grants page: every kind's table
 }
 
 

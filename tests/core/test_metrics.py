@@ -70,6 +70,10 @@ KEYS = {
     "researchers.liaison_reach",
     "researchers.admission_applications",
     "researchers.admission_appointed",
+    "wellbeing.screened",
+    "wellbeing.participation_rate",
+    "wellbeing.alerts_open",
+    "wellbeing.alerts_handled",
 }
 
 

@@ -17,6 +17,7 @@ from jiaoyan.wellbeing.models import (
     Student,
     WellbeingPermission,
 )
+from jiaoyan.wellbeing.models_governance import ExportRequest
 from tests.scope_cases import ScopeCase, register
 
 INSIDERS = ("district_researcher", "principal", "teacher", "counsellor")
@@ -141,6 +142,29 @@ register(
         page=lambda a: f"/wellbeing/alerts/{a.pk}/",
         list_page="/wellbeing/alerts/",
         marker=lambda a: a.student.key,
+        list_refused=INSIDERS,
+    )
+)
+
+
+def make_export(w) -> ExportRequest:
+    _permissions(w)
+    return ExportRequest.objects.create(
+        org_unit=w.units["huazhou"],
+        what="alerts",
+        reason="华州区转介复核导出",
+        requested_by=w.users["outsider"],
+    )
+
+
+register(
+    ScopeCase(
+        ExportRequest,
+        make_export,
+        page=lambda r: f"/wellbeing/governance/exports/{r.pk}/",
+        list_page="/wellbeing/governance/exports/",
+        marker=lambda r: r.reason,
+        actions=("change",),
         list_refused=INSIDERS,
     )
 )

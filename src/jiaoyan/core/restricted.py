@@ -61,6 +61,15 @@ class Kind:
     key: str
     label: Any
     model: str
+    # The grants page (``/permissions/<key>/``): its title, what it explains, and an
+    # app's sub-navigation shown above it (a template name), all optional.
+    title: Any = None
+    description: Any = ""
+    nav_template: str = ""
+
+    def __post_init__(self) -> None:
+        if self.title is None:
+            object.__setattr__(self, "title", self.label)
 
     @property
     def grant_model(self) -> type[models.Model]:
@@ -343,6 +352,54 @@ def record_read(
         % {"kind": k.label, "unit": unit.name, "reason": text},
         unit_path=unit.path,
     )
+
+
+def _labels(kind: str) -> list[str]:
+    """The kind's label in every language of the site (audit rows keep the reader's)."""
+    from django.utils import translation
+
+    label = kind_of(kind).label
+    out = {str(label)}
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            out.add(str(label))
+    return sorted(out)
+
+
+def reads_q(kind: str) -> Q:
+    """Audit rows that are reads or exports of restricted data of ``kind``
+    (written by :func:`record_read`)."""
+    from .models import AuditLog
+
+    return Q(
+        action__in=[AuditLog.Action.VIEW, AuditLog.Action.EXPORT],
+        changes__data_kind__1__in=_labels(kind),
+    )
+
+
+def reads_visible_to(user, kind: str):
+    """The audited reads of ``kind`` that ``user`` may review: those of the subtrees where
+    they hold the permission themselves (who may read the data may see who else did), and
+    those an auditor (审计员) of the unit sees in the audit log. Nothing for anyone else."""
+    from .models import AuditLog
+    from .scope import auditor_paths
+
+    if not _authenticated(user):
+        return AuditLog.objects.none()
+    if user.is_superuser:
+        return AuditLog.objects.filter(reads_q(kind))
+    q = permitted_q(user, kind, "unit_path")
+    for path in auditor_paths(user):
+        q |= Q(unit_path__under=path)
+    return AuditLog.objects.filter(q).filter(reads_q(kind))
+
+
+def may_review_reads(user, kind: str) -> bool:
+    from .scope import auditor_paths
+
+    if not _authenticated(user):
+        return False
+    return user.is_superuser or bool(permitted_paths(user, kind)) or bool(auditor_paths(user))
 
 
 # --- small-cell suppression ---------------------------------------------------------------

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_jobs, views_metrics
+from . import views, views_jobs, views_metrics, views_permissions
 
 app_name = "core"
 
@@ -15,6 +15,12 @@ urlpatterns = [
     path("jobs/<int:pk>/progress/", views_jobs.job_progress, name="job_progress"),
     path("audit/", views.audit_list, name="audit_list"),
     path("metrics/", views_metrics.metric_list, name="metrics"),
+    path("permissions/<slug:data_kind>/", views_permissions.permissions, name="permissions"),
+    path(
+        "permissions/<slug:data_kind>/<int:perm_id>/revoke/",
+        views_permissions.permission_revoke,
+        name="permission_revoke",
+    ),
     path("notifications/", views.notification_list, name="notification_list"),
     path("notifications/read/", views.notification_read, name="notification_read"),
     path("notifications/<int:pk>/", views.notification_open, name="notification_open"),

@@ -30,6 +30,14 @@ class QualityConfig(core_apps.ModuleConfig):
                 restricted.STUDENT_DATA,
                 _("student-level data"),
                 model="quality.StudentDataPermission",
+                title=_("Student-data permission"),
+                description=_(
+                    "Student-level score rows, and figures of groups with fewer than 10 "
+                    "students, are shown only to accounts holding this permission on a unit "
+                    "that contains them. A bureau admin grants it on their own subtree; every "
+                    "grant, revocation, view and export is recorded in the audit log."
+                ),
+                nav_template="quality/_quality_nav.html",
             )
         )
         # The tables of aggregates of scores that pages, the API, exports and charts

@@ -4,16 +4,12 @@ viewer sees: the owners and years of the exams in scope, the classes of the rows
 from __future__ import annotations
 
 import django_filters as df
-from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from jiaoyan.core.forms import FilterForm, search_filter
-from jiaoyan.orgs.filters import region_filter
 from jiaoyan.orgs.models import OrgUnit, Stage
 
-from .models import Candidate, Exam, StudentDataPermission
+from .models import Candidate, Exam
 
 
 def _exam_owners(request):
@@ -64,42 +60,6 @@ class ExamFilter(df.FilterSet):
             return [(d.year, d.year) for d in dates]
 
         self.filters["year"].extra["choices"] = years
-
-
-class PermissionFilter(df.FilterSet):
-    q = search_filter(
-        _("Account, name or reason"),
-        "user__username__startswith",
-        "user__person__name__icontains",
-        "reason__icontains",
-    )
-    within = region_filter()
-    state = df.ChoiceFilter(
-        label=_("Status"),
-        choices=[
-            ("active", pgettext_lazy("permission", "active")),
-            ("revoked", _("revoked")),
-            ("expired", _("expired")),
-        ],
-        method="by_state",
-        empty_label=_("Any status"),
-    )
-
-    class Meta:
-        model = StudentDataPermission
-        fields: list[str] = []
-        form = FilterForm
-
-    def by_state(self, qs, name, value):
-        now = timezone.now()
-        unexpired = Q(expires_at__isnull=True) | Q(expires_at__gt=now)
-        if value == "active":
-            return qs.filter(unexpired, revoked_at__isnull=True)
-        if value == "revoked":
-            return qs.filter(revoked_at__isnull=False)
-        if value == "expired":
-            return qs.filter(revoked_at__isnull=True, expires_at__lte=now)
-        return qs
 
 
 class StudentFilter(df.FilterSet):

@@ -128,22 +128,6 @@ class ItemUploadForm(UploadForm):
         self.order_fields(["subject", "file", "valid_only"])
 
 
-class PermissionForm(StyledForm):
-    username = forms.CharField(label=_("Account (user name)"), max_length=150)
-    unit_code = forms.CharField(
-        label=_("On unit (unit or school code)"),
-        max_length=20,
-        help_text=_("The permission covers the unit and everything below it."),
-    )
-    reason = forms.CharField(label=_("Reason"), max_length=200)
-    expires_on = forms.DateField(
-        label=_("Expires on"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-
-    def clean_unit_code(self) -> str:
-        return self.cleaned_data["unit_code"].strip()
-
-
 class PairForm(forms.Form):
     entry = forms.ChoiceField(label=_("Entry exam"))
     exit = forms.ChoiceField(label=_("Exit exam"))

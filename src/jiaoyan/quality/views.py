@@ -3,7 +3,6 @@ report page reads only the stored analysis."""
 
 from __future__ import annotations
 
-import datetime as dt
 from urllib.parse import quote
 
 from django.contrib import messages
@@ -13,7 +12,6 @@ from django.core.files.storage import default_storage
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
@@ -30,25 +28,24 @@ from jiaoyan.core.pages import (
     editing,
     form_page,
     post_action,
-    run_service,
     wants_export,
 )
 from jiaoyan.core.roles import Role
 from jiaoyan.core.scope import can, get_visible_or_404, has_role, units_where
 from jiaoyan.core.sheets import write_table_xlsx
 from jiaoyan.core.uploads import may_import, upload
+from jiaoyan.core.views_permissions import grants_page, revoke_grant
 from jiaoyan.orgs.models import OrgUnit
 
 from . import charts, queries, reports, services
 from .aggregates import ANALYSIS, ITEMS, VALUE_ADDED
-from .filters import ExamFilter, PermissionFilter, StudentFilter
-from .forms import ExamForm, ItemUploadForm, PairForm, PermissionForm, SettingsForm, UploadForm
+from .filters import ExamFilter, StudentFilter
+from .forms import ExamForm, ItemUploadForm, PairForm, SettingsForm, UploadForm
 from .indicators import INDICATORS, indicator_value
 from .models import (
     Candidate,
     Exam,
     Level,
-    StudentDataPermission,
     ValueAddedLink,
 )
 from .sheets import ScoreSheet
@@ -874,109 +871,18 @@ def students(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 # --- the permission page -------------------------------------------------------------------
-
-
-def _active_text(p: StudentDataPermission) -> str:
-    return "有效" if p.is_active else ("已撤销" if p.revoked_at else "已过期")
-
-
-class PermissionList(ListPage):
-    """The student-data permissions the viewer sees (granted in their subtree, or their
-    own), newest first; beside them the grant form of an admin."""
-
-    template = "quality/permissions.html"
-    fragment = "quality/_permission_table.html"
-    filterset = PermissionFilter
-    sorts = [
-        SortOption("granted", _lazy("Granted"), ("created_at",)),
-        SortOption("unit", _lazy("On unit"), ("org_unit__path",)),
-    ]
-    default_sort = "-granted"
-    columns = [
-        Column("账号", "user.username"),
-        Column("姓名", "user.display_name"),
-        Column("授权单位", "org_unit.name"),
-        Column("理由", "reason"),
-        Column("授权时间", "created_at"),
-        Column("有效期至", lambda p: p.expires_at.date() if p.expires_at else ""),
-        Column("状态", _active_text),
-    ]
-    export_name = "学生数据权限"
-    export_title = "学生数据权限"
-
-    def __init__(self, request: HttpRequest, *, form=None, can_grant=False, **kwargs) -> None:
-        super().__init__(request, **kwargs)
-        self.form, self.can_grant = form, can_grant
-
-    def get_queryset(self):
-        return restricted.grants_visible_to(self.user, restricted.STUDENT_DATA).select_related(
-            "user", "org_unit", "granted_by", "user__person"
-        )
-
-    def get_context(self):
-        for p in self.page.object_list:
-            p.can_revoke = p.is_active and can(self.user, "change", p)
-        return {"form": self.form, "can_grant": self.can_grant}
-
-
-def _grantee(request, grantable, form):
-    """The account and unit the form names, looked up in the granter's scope; what is not
-    found is an error on its field."""
-    from jiaoyan.people.models import Person, User
-
-    d = form.cleaned_data
-    user = User.objects.filter(
-        username=d["username"].strip(),
-        person__in=Person.objects.visible_to(request.user),
-    ).first()
-    unit = grantable.filter(code=d["unit_code"]).first()
-    if unit is None:
-        form.add_error("unit_code", _("No unit with this code in your scope."))
-    if user is None:
-        form.add_error("username", _("No account with this user name in your scope."))
-    return user, unit
+# The student-data grants are core's generic grants page (``/permissions/student_data/``);
+# the old address serves the same page.
 
 
 @login_required
 def permissions(request: HttpRequest) -> HttpResponse:
-    grantable = units_where(request.user, "add", StudentDataPermission).exclude(
-        kind__in=[OrgUnit.Kind.BUREAU, OrgUnit.Kind.INSTITUTE]
-    )
-    can_grant = grantable.exists()
-    form = PermissionForm(request.POST or None)
-    if request.method == "POST":
-        if not can_grant:
-            raise PermissionDenied(_("You may not grant this permission."))
-        if form.is_valid():
-            user, unit = _grantee(request, grantable, form)
-
-            def grant(d):
-                expires = (
-                    timezone.make_aware(dt.datetime.combine(d["expires_on"], dt.time(23, 59)))
-                    if d["expires_on"]
-                    else None
-                )
-                return services.grant_student_data(
-                    actor=request.user,
-                    user=user,
-                    org_unit=unit,
-                    reason=d["reason"],
-                    expires_at=expires,
-                )
-
-            if run_service(form, grant) is not FAILED:
-                messages.success(request, _("Permission granted."))
-                return redirect("quality:permissions")
-    return PermissionList(request, form=form, can_grant=can_grant).dispatch()
+    return grants_page(request, restricted.STUDENT_DATA, redirect_to="quality:permissions")
 
 
 @login_required
 @require_POST
 def permission_revoke(request: HttpRequest, perm_id: int) -> HttpResponse:
-    perm = get_visible_or_404(StudentDataPermission, request.user, pk=perm_id)
-    return post_action(
-        request,
-        lambda: services.revoke_student_data(actor=request.user, permission=perm),
-        success=_("Permission revoked."),
-        redirect_to="quality:permissions",
+    return revoke_grant(
+        request, restricted.STUDENT_DATA, perm_id, redirect_to="quality:permissions"
     )

@@ -40,10 +40,21 @@ class WellbeingConfig(core_apps.ModuleConfig):
         super().ready()
         from jiaoyan.core import restricted
 
+        from . import metrics  # noqa: F401  (registers the screening figures)
+
         restricted.register(
             restricted.Kind(
                 restricted.WELLBEING,
                 _("mental-health screening data"),
                 model="wellbeing.WellbeingPermission",
+                title=_("Wellbeing permission"),
+                description=_(
+                    "Identified screening records (students' names, answers, alerts and "
+                    "notes) are shown only to accounts holding this permission on a unit that "
+                    "contains them, whatever their role. A bureau admin grants it on their own "
+                    "subtree to named counsellors and a few district staff; every grant, "
+                    "revocation, read and export is recorded in the audit log."
+                ),
+                nav_template="wellbeing/governance/_nav.html",
             )
         )

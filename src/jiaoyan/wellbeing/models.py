@@ -381,3 +381,6 @@ class RiskRule(Versioned, Timestamped, models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("wellbeing:scales")
+
+
+from .models_governance import ExportRequest  # noqa: E402, F401  (the governance tables)

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -27,4 +27,5 @@ urlpatterns = [
     path("answer/", views.answer_start, name="answer"),
     path("answer/question/", views.answer_item, name="answer_item"),
     path("answer/done/", views.answer_done, name="answer_done"),
+    path("governance/", include("jiaoyan.wellbeing.urls_governance")),
 ]
