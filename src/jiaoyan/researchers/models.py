@@ -493,8 +493,8 @@ class SelfReview(Timestamped, models.Model):
         related_name="reviews",
     )
     year = models.PositiveSmallIntegerField(_("year"))
-    ratings = models.JSONField(_("ratings"), default=dict)
-    evidence = models.JSONField(_("evidence"), default=dict, blank=True)
+    ratings = models.JSONField(_("self-ratings"), default=dict)
+    evidence = models.JSONField(_("supporting records"), default=dict, blank=True)
     reflection = models.TextField(_("reflection and plan"), blank=True)
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT
@@ -538,8 +538,8 @@ class AppraisalScheme(Versioned, Timestamped, models.Model):
 
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
-        OPEN = "open", _("Open")
-        CLOSED = "closed", _("Closed")
+        OPEN = "open", _("Under way")
+        CLOSED = "closed", _("Finished")
 
     org_unit = models.ForeignKey(
         "orgs.OrgUnit", verbose_name=_("bureau"), on_delete=models.PROTECT, related_name="+"
@@ -628,7 +628,7 @@ class AppraisalIndicator(models.Model):
         _("target (at least)"), max_digits=7, decimal_places=1, null=True, blank=True
     )
     max_score = models.DecimalField(_("full score"), max_digits=5, decimal_places=1)
-    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    order = models.PositiveSmallIntegerField(_("position"), default=0)
 
     objects = ScopedQuerySet.as_manager()
 
@@ -696,9 +696,11 @@ class Appraisal(Timestamped, models.Model):
     self_grade = models.CharField(
         _("grade proposed by the researcher"), max_length=12, choices=Grade.choices, blank=True
     )
-    scores = models.JSONField(_("scores"), default=dict, blank=True)
-    total = models.DecimalField(_("total"), max_digits=5, decimal_places=1, null=True, blank=True)
-    grade = models.CharField(_("grade"), max_length=12, choices=Grade.choices, blank=True)
+    scores = models.JSONField(_("indicator scores"), default=dict, blank=True)
+    total = models.DecimalField(
+        _("total score"), max_digits=5, decimal_places=1, null=True, blank=True
+    )
+    grade = models.CharField(_("appraisal grade"), max_length=12, choices=Grade.choices, blank=True)
     review_comment = models.TextField(_("institute's comment"), blank=True)
     exit_review = models.BooleanField(_("exit review called for"), default=False)
     self_assessed_at = models.DateTimeField(_("self-assessed at"), null=True, blank=True)

@@ -147,7 +147,7 @@ def _evidence_sources(profile: ResearcherProfile, year: int):
             Q(host_id=person_id) | Q(participations__person_id=person_id),
             starts_at__year=year,
         ).distinct(),
-        _("Activity"),
+        _("Research activity"),
     )
     yield (
         "observation",
@@ -300,6 +300,11 @@ DEFAULT_INDICATORS = [
 ]
 
 
+def _num(d: Decimal) -> str:
+    """A number as people write it: 20, not 20.0; 7.5 stays."""
+    return str(int(d)) if d == int(d) else str(d)
+
+
 def _decimal(value: Any, field: str, label: str, *, lo: Decimal, hi: Decimal) -> Decimal:
     try:
         d = Decimal(str(value)).quantize(Decimal("0.1"))
@@ -308,7 +313,7 @@ def _decimal(value: Any, field: str, label: str, *, lo: Decimal, hi: Decimal) ->
     if d is None or not lo <= d <= hi:
         raise ServiceError(
             _("%(label)s must be a number from %(lo)s to %(hi)s.")
-            % {"label": label, "lo": lo, "hi": hi},
+            % {"label": label, "lo": _num(Decimal(lo)), "hi": _num(Decimal(hi))},
             field=field,
         )
     return d
@@ -484,7 +489,8 @@ def open_scheme(*, actor, scheme: AppraisalScheme) -> int:
     total = sum(i.max_score for i in scheme.indicators.all())
     if total != 100:
         raise ServiceError(
-            _("The full scores of the indicators add up to %(total)s, not 100.") % {"total": total}
+            _("The full scores of the indicators add up to %(total)s, not 100.")
+            % {"total": _num(total)}
         )
     have = set(Appraisal.objects.filter(scheme=scheme).values_list("profile_id", flat=True))
     rows = [
