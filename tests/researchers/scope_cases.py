@@ -126,3 +126,6 @@ register(
         marker=lambda c: c.note,
     )
 )
+
+# The self-review and the annual appraisal register theirs in their own module.
+from . import scope_cases_appraisal  # noqa: E402, F401

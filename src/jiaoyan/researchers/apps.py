@@ -11,6 +11,8 @@ class ResearchersConfig(core_apps.ModuleConfig):
     name = "jiaoyan.researchers"
     verbose_name = _("Teaching researchers")
 
+    routers = ("jiaoyan.researchers.api.router", "jiaoyan.researchers.api_appraisal.router")
+
     nav_items = (
         nav.NavItem(
             "researchers",
@@ -29,5 +31,21 @@ class ResearchersConfig(core_apps.ModuleConfig):
             section=nav.EVALUATION,
             visible=nav.with_role(*WORKERS),
             active_for=("researchers:coverage",),
+        ),
+        nav.NavItem(
+            "researchers-appraisals",
+            _("Annual appraisals"),
+            "researchers:appraisals",
+            order=49,
+            section=nav.EVALUATION,
+            visible=nav.with_role(Role.BUREAU_ADMIN, Role.RESEARCHER),
+            active_for=(
+                "researchers:appraisals",
+                "researchers:appraisal",
+                "researchers:schemes",
+                "researchers:scheme",
+                "researchers:self_reviews",
+                "researchers:self_review",
+            ),
         ),
     )

@@ -91,3 +91,6 @@ for key, name, definition, unit, fn, order, digits in (
             digits=digits,
         )
     )
+
+# The self-review's and the annual appraisal's figures.
+from . import metrics_appraisal  # noqa: E402, F401

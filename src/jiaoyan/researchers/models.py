@@ -394,8 +394,14 @@ class Rating(models.IntegerChoices):
 def _standard_visible(user) -> Q:
     from jiaoyan.core.scope import ancestor_ids
 
-    # The built-in standard, and those of the units above one of the user's units.
-    return Q(org_unit__isnull=True) | Q(org_unit_id__in=sorted(ancestor_ids(user)))
+    # The built-in standard, and those of the units above one of the user's units or of
+    # a bureau governing one of them (a bureau's standard is its region's).
+    above = sorted(ancestor_ids(user))
+    return (
+        Q(org_unit__isnull=True)
+        | Q(org_unit_id__in=above)
+        | Q(org_unit__parent_id__in=above, org_unit__kind__in=["bureau", "institute"])
+    )
 
 
 def _standard_check(user, action, standard) -> bool | None:

@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from jiaoyan.core.metrics import rate
 from jiaoyan.observations.terms import Term, term_of
@@ -29,6 +29,7 @@ from .models import (
 )
 
 Measure = AppraisalIndicator.Measure
+GOVERNING = ("bureau", "institute")  # OrgUnit kinds whose standard is their region's
 
 
 def standards_for(user) -> QuerySet[ReviewStandard]:
@@ -39,13 +40,17 @@ def standard_for(profile: ResearcherProfile) -> ReviewStandard | None:
     """The standard a researcher rates themselves on: the one of the nearest unit above
     their institute that keeps one in use, else the built-in one."""
     ids = profile.org_unit.ancestor_ids
-    found = {
-        s.org_unit_id: s
-        for s in ReviewStandard.objects.filter(org_unit_id__in=ids, is_active=True).order_by("id")
-    }
-    for unit_id in reversed(ids):
-        if unit_id in found:
-            return found[unit_id]
+    best, depth = None, -1
+    for s in ReviewStandard.objects.filter(
+        Q(org_unit_id__in=ids) | Q(org_unit__parent_id__in=ids, org_unit__kind__in=GOVERNING),
+        is_active=True,
+    ).select_related("org_unit"):
+        unit = s.org_unit
+        region = unit.parent_id if unit.kind in GOVERNING and unit.parent_id else unit.pk
+        if region in ids and ids.index(region) > depth:
+            best, depth = s, ids.index(region)
+    if best is not None:
+        return best
     return (
         ReviewStandard.objects.filter(org_unit__isnull=True, is_active=True).order_by("id").first()
     )
