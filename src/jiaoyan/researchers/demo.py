@@ -233,3 +233,7 @@ def _visit(r: Residency, day: dt.date, kind: str, observation_id: int | None, no
         observation_id=observation_id,
         created_at=now,
     )
+
+
+# The self-reviews and last year's appraisals (a step of their own, after this one).
+from . import demo_appraisal  # noqa: E402, F401
