@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
-from ninja import Field, FilterSchema, Router, Schema
+from ninja import Field, FilterLookup, FilterSchema, Router, Schema
 from ninja.responses import Status
 
 from jiaoyan.core.api_crud import Resource
@@ -67,7 +67,7 @@ class SelfReviewIn(Schema):
 class SelfReviewFilter(FilterSchema):
     year: int | None = None
     status: SelfReview.Status | None = None
-    profile: int | None = Field(None, q="profile_id")
+    profile: Annotated[int | None, FilterLookup("profile_id")] = None
 
 
 class AppraisalIndicatorOut(Schema):
@@ -141,12 +141,12 @@ class AppraisalOut(Schema):
     confirmed_at: dt.datetime | None
 
 
-class AppraisalFilter(FilterSchema):
+class AppraisalQuery(FilterSchema):
     year: int | None = None
-    scheme: int | None = Field(None, q="scheme_id")
+    scheme: Annotated[int | None, FilterLookup("scheme_id")] = None
     grade: Grade | None = None
     status: Appraisal.Status | None = None
-    profile: int | None = Field(None, q="profile_id")
+    profile: Annotated[int | None, FilterLookup("profile_id")] = None
 
 
 class AppraisalSelfIn(Schema):
@@ -200,7 +200,7 @@ appraisals = Resource(
     out=AppraisalOut,
 )
 appraisals.list(
-    filters=AppraisalFilter,
+    filters=AppraisalQuery,
     order=("-year", "org_unit_id", "id"),
     summary="Annual appraisals (年度考核)",
 )

@@ -548,6 +548,7 @@ def self_assess(*, actor, appraisal: Appraisal, summary: str, self_grade: str = 
     _check_scheme_open(appraisal.scheme)
     if appraisal.status not in (Appraisal.Status.PENDING, Appraisal.Status.SELF_ASSESSED):
         raise ServiceError(_("The institute has reviewed this appraisal; it can no longer change."))
+    self_grade = self_grade or ""
     if self_grade and self_grade not in Grade.values:
         raise ServiceError(_("Unknown grade."), field="self_grade")
     appraisal.self_summary = clean_text(
@@ -588,7 +589,7 @@ def review_appraisal(
     scores: Mapping[str, Any],
     comments: Mapping[str, str] | None = None,
     comment: str = "",
-    grade: str = "",
+    grade: str | None = "",
 ) -> Appraisal:
     """The institute's review: a score (0 to the full score) for each scored indicator,
     with comments; the computed ones read again; the total; the grade (by default the

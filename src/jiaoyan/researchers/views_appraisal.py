@@ -261,7 +261,7 @@ def scheme_open(request: HttpRequest, pk: int) -> HttpResponse:
 # --- the appraisal table ------------------------------------------------------------------------
 
 
-class AppraisalFilter(df.FilterSet):
+class AppraisalListFilter(df.FilterSet):
     q = search_filter(
         _lazy("researcher or institute"),
         "profile__person__name__icontains",
@@ -286,7 +286,7 @@ class AppraisalList(ListPage):
 
     template = "researchers/appraisal/appraisal_list.html"
     fragment = "researchers/appraisal/_appraisal_table.html"
-    filterset = AppraisalFilter
+    filterset = AppraisalListFilter
     default_sort = ""
     columns = [
         Column(_lazy("Year"), "year"),
