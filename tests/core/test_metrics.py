@@ -68,6 +68,10 @@ KEYS = {
     "projects.overdue",
     "researchers.serving",
     "researchers.liaison_reach",
+    "researchers.appraisal_excellent",
+    "researchers.appraisal_unqualified",
+    "researchers.appraisal_confirmed",
+    "researchers.self_reviews",
 }
 
 

@@ -419,3 +419,36 @@ def test_a_bureau_standard_replaces_the_built_in(world, profile):
             dimensions="没有冒号的一行",
         )
     assert e.value.text == "第1行：请写维度、冒号，再写标准条目。"
+
+
+# --- the metric registry ---------------------------------------------------------------------
+
+
+def _confirmed(world, profile, scheme, guidance: str) -> Appraisal:
+    a = _assessed(world, Appraisal.objects.get(scheme=scheme, profile=profile))
+    a = _review(world, a, guidance=guidance, research="20")
+    return services_appraisal.confirm_appraisal(actor=world.users["city_admin"], appraisal=a)
+
+
+def test_grade_shares_are_hidden_for_a_small_group(world, profile):
+    from jiaoyan.core import metrics
+
+    period = metrics.Period(dt.date(2025, 1, 1), dt.date(2025, 12, 31))
+    keys = ["researchers.appraisal_excellent", "researchers.appraisal_confirmed"]
+    scheme = _open(world)
+    _confirmed(world, profile, scheme, "20")  # 70: 基本合格
+    excellent, confirmed = metrics.compute_many(keys, world.units["linwei"], period)
+    assert excellent.suppressed and excellent.value is None  # one person's grade
+    assert confirmed.value == 100.0
+    colleagues = [_colleague(world, f"R1{n:02d}", f"教研员{n}") for n in range(9)]
+    services_appraisal.open_scheme(actor=world.users["city_admin"], scheme=scheme)
+    for p in colleagues[:3]:
+        _confirmed(world, p, scheme, "20")
+    excellent, confirmed = metrics.compute_many(keys, world.units["linwei"], period)
+    assert excellent.suppressed and confirmed.value == 40.0  # 4 of 10
+    for p in colleagues[3:]:
+        _confirmed(world, p, scheme, "20")
+    excellent, confirmed = metrics.compute_many(keys, world.units["linwei"], period)
+    # Ten confirmed, none 优秀 (70 each): shown.
+    assert not excellent.suppressed and excellent.value == 0.0
+    assert confirmed.value == 100.0

@@ -1,6 +1,6 @@
 """Demo self-reviews and appraisals: every serving researcher rated themselves on the
 built-in standard last year (about half the year before too, a little lower: their
-development), citing an observation of theirs where they made one; each top bureau ran
+development), citing an observation of theirs where they made one; each city's bureau ran
 last year's appraisal scheme (default indicators, a 优秀 quota of 15%), closed, every
 researcher's result confirmed. The computed indicators are read from the work record
 (``queries_appraisal.measures``, the one computation); the rest written in bulk.
@@ -95,11 +95,12 @@ def build_appraisals(ctx: DemoContext) -> None:
             )
     bulk.bulk_create(SelfReview, reviews, batch_size=5000)
 
-    # --- last year's appraisal, one scheme per top bureau -------------------------------------
+    # --- last year's appraisal, one scheme per city's bureau -------------------------------------
+    # A city's bureau appraises its region's researchers (the province's leaves it to them).
     bureaus = list(OrgUnit.objects.filter(kind=OrgUnit.Kind.BUREAU).order_by("depth", "pk"))
-    if not bureaus:
-        return
-    top = [b for b in bureaus if b.depth == bureaus[0].depth]
+    top = [b for b in bureaus if b.level == "city"] or [
+        b for b in bureaus if b.depth == bureaus[0].depth
+    ]
     regions = {b.pk: (b.parent.path if b.parent_id else b.path) for b in top}
     appraisals = []
     for bureau in top:
