@@ -95,18 +95,26 @@ def build_appraisals(ctx: DemoContext) -> None:
             )
     bulk.bulk_create(SelfReview, reviews, batch_size=5000)
 
-    # --- last year's appraisal, one scheme per city's bureau -------------------------------------
-    # A city's bureau appraises its region's researchers (the province's leaves it to them).
-    bureaus = list(OrgUnit.objects.filter(kind=OrgUnit.Kind.BUREAU).order_by("depth", "pk"))
-    top = [b for b in bureaus if b.level == "city"] or [
-        b for b in bureaus if b.depth == bureaus[0].depth
-    ]
-    regions = {b.pk: (b.parent.path if b.parent_id else b.path) for b in top}
+    # --- last year's appraisal, one scheme per bureau -----------------------------------------
+    # A city's bureau appraises its region's researchers; those no city governs (a
+    # province's institute), the highest bureau above them.
+    bureaus = list(
+        OrgUnit.objects.filter(kind=OrgUnit.Kind.BUREAU)
+        .select_related("parent")
+        .order_by("depth", "pk")
+    )
+    order = [b for b in bureaus if b.level == "city"] + bureaus
+    regions = {b.pk: (b.parent.path if b.parent_id else b.path) for b in bureaus}
+    groups: dict[int, list[ResearcherProfile]] = {}
+    for p in profiles:
+        for b in order:
+            if is_under(p.org_unit.path, regions[b.pk]):
+                groups.setdefault(b.pk, []).append(p)
+                break
+    by_pk = {b.pk: b for b in bureaus}
     appraisals = []
-    for bureau in top:
-        members = [p for p in profiles if is_under(p.org_unit.path, regions[bureau.pk])]
-        if not members:
-            continue
+    for bureau_pk, members in groups.items():
+        bureau = by_pk[bureau_pk]
         scheme = AppraisalScheme.objects.create(
             org_unit=bureau,
             year=year,

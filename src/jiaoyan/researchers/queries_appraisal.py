@@ -148,11 +148,14 @@ def self_review_distribution(user, year: int, unit_id: int | None = None) -> Dis
     dims: dict[str, str] = {}
     counts: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     n = 0
-    for standard_dims, ratings in rows.values_list("standard__dimensions", "ratings").iterator(
+    standards: dict[int, list] = {}
+    for standard_id, ratings in rows.values_list("standard_id", "ratings").iterator(
         chunk_size=2000
     ):
         n += 1
-        for d in standard_dims:
+        if standard_id not in standards:
+            standards[standard_id] = ReviewStandard.objects.get(pk=standard_id).dimensions
+        for d in standards[standard_id]:
             dims.setdefault(d["code"], d["name"])
             for s in d.get("statements", []):
                 level = ratings.get(s["code"])

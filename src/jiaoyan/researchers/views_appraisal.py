@@ -159,8 +159,10 @@ def self_review_overview(request: HttpRequest) -> HttpResponse:
     chart["legend"] = {"bottom": 0}
     chart["title"] = {"text": _("Self-ratings by dimension"), "left": "center"}
     reviews = (
-        queries_appraisal.self_reviews_for(user)
+        SelfReview.objects.visible_to(user)
         .filter(year=year)
+        .select_related("profile__person", "org_unit")
+        .only("year", "status", "profile__person__name", "org_unit__name")
         .order_by("org_unit_id", "profile_id")[:200]
     )
     return render(
@@ -300,7 +302,12 @@ class AppraisalList(ListPage):
     export_name = _lazy("Annual appraisals")
 
     def get_queryset(self):
-        return queries_appraisal.appraisals_for(self.user).order_by("-year", "org_unit_id", "id")
+        # The table shows no scores or texts: their JSON and text stay in the database.
+        return (
+            queries_appraisal.appraisals_for(self.user)
+            .defer("scores", "self_summary", "review_comment", "scheme__exit_grades")
+            .order_by("-year", "org_unit_id", "id")
+        )
 
     def get_context(self):
         year = self.request.GET.get("year", "")
