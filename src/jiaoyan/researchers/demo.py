@@ -235,5 +235,6 @@ def _visit(r: Residency, day: dt.date, kind: str, observation_id: int | None, no
     )
 
 
-# The self-reviews and last year's appraisals (a step of their own, after this one).
+# The self-reviews and last year's appraisals (a step of their own, after the modules the
+# work record reads).
 from . import demo_appraisal  # noqa: E402, F401

@@ -4,7 +4,8 @@ development), citing an observation of theirs where they made one; each city's b
 last year's appraisal scheme (default indicators, a 优秀 quota of 15%), closed, every
 researcher's result confirmed. The computed indicators are read from the work record
 (``queries_appraisal.measures``, the one computation); the rest written in bulk.
-Deterministic from ``ctx.rng``. Imported by demo.py."""
+A late step: after every module whose rows the work record counts (ledger, hours,
+training …). Deterministic from ``ctx.rng``. Imported by demo.py."""
 
 from __future__ import annotations
 
@@ -41,7 +42,7 @@ REFLECTIONS = [
 ]
 
 
-@step(67)
+@step(97)
 def build_appraisals(ctx: DemoContext) -> None:
     rng = ctx.rng
     today = ctx.now.date() if hasattr(ctx.now, "date") else ctx.now
