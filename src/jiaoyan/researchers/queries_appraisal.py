@@ -180,12 +180,15 @@ def self_review_distribution(user, year: int, unit_id: int | None = None) -> Dis
 def development(user, profile: ResearcherProfile) -> tuple[list[int], dict[str, list]]:
     """A researcher's average rating per dimension, year by year (their submitted
     self-reviews the viewer sees)."""
+    return development_of(self_reviews_for(user).filter(profile=profile))
+
+
+def development_of(reviews) -> tuple[list[int], dict[str, list]]:
+    """:func:`development` over self-reviews already read (their submitted ones)."""
     years: list[int] = []
     series: dict[str, list] = {}
-    reviews = list(
-        self_reviews_for(user)
-        .filter(profile=profile, status=SelfReview.Status.SUBMITTED)
-        .order_by("year")
+    reviews = sorted(
+        (r for r in reviews if r.status == SelfReview.Status.SUBMITTED), key=lambda r: r.year
     )
     for r in reviews:
         years.append(r.year)

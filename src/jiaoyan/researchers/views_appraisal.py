@@ -412,14 +412,18 @@ def profile_panel(request: HttpRequest, profile: ResearcherProfile, ctx: dict) -
     the exit form, its reason set to the appraisal."""
     user = request.user
     results = list(
-        queries_appraisal.appraisals_for(user).filter(profile=profile).order_by("-year")[:10]
+        queries_appraisal.appraisals_for(user)
+        .filter(profile=profile)
+        .defer("scores", "self_summary", "review_comment")
+        .order_by("-year")[:10]
     )
-    years, series = queries_appraisal.development(user, profile)
+    reviews = list(
+        queries_appraisal.self_reviews_for(user).filter(profile=profile).order_by("-year")[:20]
+    )
+    years, series = queries_appraisal.development_of(reviews)
     out: dict = {
         "appraisals": results,
-        "self_reviews": list(
-            queries_appraisal.self_reviews_for(user).filter(profile=profile).order_by("-year")[:10]
-        ),
+        "self_reviews": reviews,
         "may_self_review": profile.person.user_id == user.pk
         and profile.status == ResearcherProfile.Status.ACTIVE,
         "this_year": timezone.localdate().year,
