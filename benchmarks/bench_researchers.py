@@ -1,6 +1,7 @@
 """Benchmarks of the researchers app at city scale: the list of researchers, a busy
 researcher's profile and work record for a year (and its .xlsx), the city's and a
-district's liaison coverage pages, the residency visits list, and the API.
+district's liaison coverage pages, the residency visits list, the appraisal table (and
+its .xlsx), an appraisal, a scheme, the self-reviews' distribution, and the API.
 Target: p95 ≤ 100 ms, a fixed number of queries whatever the rows."""
 
 from __future__ import annotations
@@ -22,6 +23,15 @@ def _year() -> int:
     from django.utils import timezone
 
     return timezone.localdate().year
+
+
+def an_appraisal(ctx: BenchContext) -> int:
+    """The busy researcher's (a city's bureau appraises her: the demo city admin's)."""
+    return ctx.pk("researchers.Appraisal", profile_id=busy_profile(ctx))
+
+
+def a_scheme(ctx: BenchContext) -> int:
+    return ctx.pk("researchers.AppraisalScheme", appraisals__profile_id=busy_profile(ctx))
 
 
 def a_residency(ctx: BenchContext) -> int:
@@ -54,4 +64,32 @@ PAGES = [
         lambda c: f"/api/v1/researchers/{busy_profile(c)}/work-record?year={_year()}",
         user="district_researcher",
     ),
+    # the annual appraisal (年度考核) and the self-review (专业标准自评)
+    Page("appraisal table", "/researchers/appraisal/", user="city_admin", grow="size=100"),
+    Page(
+        "appraisal table year",
+        lambda c: f"/researchers/appraisal/?year={_year() - 1}",
+        user="city_admin",
+        grow="size=100",
+    ),
+    Page(
+        "appraisal table xlsx",
+        lambda c: f"/researchers/appraisal/?year={_year() - 1}&export=xlsx",
+        user="city_admin",
+    ),
+    Page(
+        "appraisal page", lambda c: f"/researchers/appraisal/{an_appraisal(c)}/", user="city_admin"
+    ),
+    Page(
+        "appraisal scheme",
+        lambda c: f"/researchers/appraisal/schemes/{a_scheme(c)}/",
+        user="city_admin",
+    ),
+    Page(
+        "self-review distribution",
+        lambda c: f"/researchers/appraisal/self-reviews/?year={_year() - 1}",
+        user="city_admin",
+    ),
+    Page("api appraisals", "/api/v1/appraisals?limit=25", user="city_admin", grow="limit=100"),
+    Page("api self-reviews", "/api/v1/self-reviews?limit=25", user="city_admin", grow="limit=100"),
 ]

@@ -74,6 +74,10 @@ KEYS = {
     "wellbeing.participation_rate",
     "wellbeing.alerts_open",
     "wellbeing.alerts_handled",
+    "researchers.appraisal_excellent",
+    "researchers.appraisal_unqualified",
+    "researchers.appraisal_confirmed",
+    "researchers.self_reviews",
 }
 
 

@@ -55,6 +55,7 @@ def test_the_admin_sees_the_sections_in_order_with_their_pages(world, client_for
         "communities_assessment",
         "communities_coverage",
         "researchers-coverage",
+        "researchers-appraisals",
         "outcomes-points",
         "metrics",
     ]

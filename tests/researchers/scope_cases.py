@@ -129,3 +129,6 @@ register(
 
 # Admission (准入) registers its own cases.
 from tests.researchers import scope_cases_admission  # noqa: E402, F401
+
+# The self-review and the annual appraisal register theirs in their own module.
+from . import scope_cases_appraisal  # noqa: E402, F401

@@ -44,5 +44,25 @@ class ResearchersConfig(core_apps.ModuleConfig):
                 "researchers:admission_application",
             ),
         ),
+        nav.NavItem(
+            "researchers-appraisals",
+            _("Annual appraisals"),
+            "researchers:appraisals",
+            order=49,
+            section=nav.EVALUATION,
+            visible=nav.with_role(Role.BUREAU_ADMIN, Role.RESEARCHER),
+            active_for=(
+                "researchers:appraisals",
+                "researchers:appraisal",
+                "researchers:schemes",
+                "researchers:scheme",
+                "researchers:self_reviews",
+                "researchers:self_review",
+            ),
+        ),
     )
-    routers = ("jiaoyan.researchers.api.router", "jiaoyan.researchers.api_admission.router")
+    routers = (
+        "jiaoyan.researchers.api.router",
+        "jiaoyan.researchers.api_admission.router",
+        "jiaoyan.researchers.api_appraisal.router",
+    )

@@ -444,3 +444,8 @@ def _build_admission(ctx: DemoContext) -> None:
         app.role_assignment = ra
     AdmissionApplication.objects.bulk_update(list(by_person.values()), ["role_assignment"])
     ctx.log(f"admission: {len(rounds)} rounds, {len(made)} applications, {len(roles)} appointed")
+
+
+# The self-reviews and last year's appraisals (a step of their own, after the modules the
+# work record reads).
+from . import demo_appraisal  # noqa: E402, F401

@@ -92,5 +92,5 @@ for key, name, definition, unit, fn, order, digits in (
         )
     )
 
-# Admission (准入) registers its own figures.
-from . import metrics_admission  # noqa: E402, F401
+# Admission (准入), the self-review and the annual appraisal register their own figures.
+from . import metrics_admission, metrics_appraisal  # noqa: E402, F401

@@ -622,3 +622,373 @@ class AdmissionEvidence(models.Model):
 
     def __str__(self) -> str:
         return self.file_name
+
+
+# --- professional-standard self-review (专业标准自评) and annual appraisal (年度考核) -------------
+#
+# Shaped like the future generic evaluation module: a scheme (``AppraisalScheme``) with its
+# indicators (``AppraisalIndicator``: computed from the work record, or scored by the
+# institute) and one result per person (``Appraisal``: per-indicator scores, a total and a
+# grade). The self-review's standard is a scheme of statements rated on levels.
+
+
+class Grade(models.TextChoices):
+    EXCELLENT = "excellent", _("Excellent")
+    QUALIFIED = "qualified", _("Qualified")
+    BASIC = "basic", _("Basically qualified")
+    UNQUALIFIED = "unqualified", _("Unqualified")
+
+
+class Rating(models.IntegerChoices):
+    """How far a researcher meets one statement of the standard."""
+
+    NOT_YET = 1, _("Not yet met")
+    PARTLY = 2, _("Partly met")
+    MET = 3, _("Met")
+    EXEMPLARY = 4, _("Exemplary")
+
+
+def _standard_visible(user) -> Q:
+    from jiaoyan.core.scope import ancestor_ids
+
+    # The built-in standard, and those of the units above one of the user's units or of
+    # a bureau governing one of them (a bureau's standard is its region's).
+    above = sorted(ancestor_ids(user))
+    return (
+        Q(org_unit__isnull=True)
+        | Q(org_unit_id__in=above)
+        | Q(org_unit__parent_id__in=above, org_unit__kind__in=["bureau", "institute"])
+    )
+
+
+def _standard_check(user, action, standard) -> bool | None:
+    if action == "delete":
+        return False  # retired (is_active=False): the self-reviews keep theirs
+    if standard.org_unit_id is None:
+        return True if action == "view" else bool(user.is_superuser)
+    return None
+
+
+@scoped(
+    path="org_unit__path",
+    rules={"add": KEEPERS, "change": KEEPERS},
+    check=_standard_check,
+    visible=_standard_visible,
+    grants=False,
+)
+class ReviewStandard(Versioned, Timestamped, models.Model):
+    """专业标准: dimensions, each with statements a researcher rates themselves on.
+    ``dimensions``: ``[{"code": "d1", "name": "课程理解", "statements": [{"code": "d1s1",
+    "text": "…"}]}]``. The built-in one has no unit; a bureau may keep its own."""
+
+    org_unit = models.ForeignKey(
+        "orgs.OrgUnit",
+        verbose_name=_("unit"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    name = models.CharField(_("name"), max_length=100)
+    dimensions = models.JSONField(_("dimensions"), default=list)
+    is_active = models.BooleanField(_("in use"), default=True)
+    created_by = user_ref(blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("professional standard")
+        verbose_name_plural = _("professional standards")
+        ordering = ["org_unit_id", "-id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("researchers:standard", args=[self.pk])
+
+    def statements(self) -> list[tuple[dict, dict]]:
+        return [(d, s) for d in self.dimensions for s in d.get("statements", [])]
+
+
+def _own_appraisal_row(user) -> Q:
+    return Q(profile__person__user_id=user.pk)
+
+
+def _self_review_check(user, action, review) -> bool | None:
+    if action == "delete":
+        return False
+    if action in {"add", "change"}:
+        # A self-review is the researcher's own word: nobody else writes it.
+        return review.profile.person.user_id == user.pk
+    return None
+
+
+@scoped(
+    path="org_unit__path",
+    rules={"view": KEEPERS, "add": LOGGERS, "change": LOGGERS},
+    check=_self_review_check,
+    visible=_own_appraisal_row,
+    grants=False,
+)
+class SelfReview(Timestamped, models.Model):
+    """A researcher's yearly rating of themselves on a standard's statements
+    (``ratings``: ``{statement code: 1–4}``), with evidence from their work record
+    (``evidence``: ``{dimension code: ["activity:12", "observation:5", …]}``)."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        SUBMITTED = "submitted", _("Submitted")
+
+    profile = models.ForeignKey(
+        ResearcherProfile,
+        verbose_name=_("researcher"),
+        on_delete=models.PROTECT,
+        related_name="self_reviews",
+    )
+    org_unit = models.ForeignKey(
+        "orgs.OrgUnit", verbose_name=_("institute"), on_delete=models.PROTECT, related_name="+"
+    )
+    standard = models.ForeignKey(
+        ReviewStandard,
+        verbose_name=_("professional standard"),
+        on_delete=models.PROTECT,
+        related_name="reviews",
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    ratings = models.JSONField(_("self-ratings"), default=dict)
+    evidence = models.JSONField(_("supporting records"), default=dict, blank=True)
+    reflection = models.TextField(_("reflection and plan"), blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT
+    )
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("self-review")
+        verbose_name_plural = _("self-reviews")
+        ordering = ["-year", "org_unit_id", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["profile", "year"], name="one_self_review_per_year")
+        ]
+        indexes = [models.Index(fields=["org_unit", "year"], name="self_review_unit_year")]
+
+    def __str__(self) -> str:
+        return f"{self.profile} {self.year}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("researchers:self_review", args=[self.pk])
+
+
+def _scheme_check(user, action, scheme) -> bool | None:
+    if action == "delete":
+        return False
+    return None
+
+
+@scoped(
+    path="org_unit__path",
+    rules={"view": KEEPERS, "add": KEEPERS, "change": KEEPERS, "confirm": KEEPERS},
+    check=_scheme_check,
+    grants=False,
+)
+class AppraisalScheme(Versioned, Timestamped, models.Model):
+    """年度考核方案: a bureau's appraisal of its region's researchers for one year — its
+    indicators, the score bands of the grades, the quota of 优秀 (none: no quota) and
+    the grades that call for an exit review."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        OPEN = "open", _("Under way")
+        CLOSED = "closed", _("Finished")
+
+    org_unit = models.ForeignKey(
+        "orgs.OrgUnit", verbose_name=_("bureau"), on_delete=models.PROTECT, related_name="+"
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    name = models.CharField(_("name"), max_length=100)
+    excellent_min = models.DecimalField(
+        _("lowest total for excellent"), max_digits=5, decimal_places=1, default=90
+    )
+    qualified_min = models.DecimalField(
+        _("lowest total for qualified"), max_digits=5, decimal_places=1, default=75
+    )
+    basic_min = models.DecimalField(
+        _("lowest total for basically qualified"), max_digits=5, decimal_places=1, default=60
+    )
+    excellent_quota = models.PositiveSmallIntegerField(
+        _("quota of excellent"), null=True, blank=True
+    )
+    exit_grades = models.JSONField(_("grades calling for an exit review"), default=list)
+    status = models.CharField(
+        _("status"), max_length=8, choices=Status.choices, default=Status.DRAFT
+    )
+    created_by = user_ref(blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("appraisal scheme")
+        verbose_name_plural = _("appraisal schemes")
+        ordering = ["-year", "org_unit_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["org_unit", "year"], name="one_scheme_per_unit_year")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("researchers:scheme", args=[self.pk])
+
+    def grade_for(self, total) -> str:
+        if total is None:
+            return ""
+        if total >= self.excellent_min:
+            return Grade.EXCELLENT
+        if total >= self.qualified_min:
+            return Grade.QUALIFIED
+        if total >= self.basic_min:
+            return Grade.BASIC
+        return Grade.UNQUALIFIED
+
+
+@scoped(
+    path="scheme__org_unit__path",
+    rules={"view": KEEPERS, "add": KEEPERS, "change": KEEPERS, "delete": KEEPERS},
+    grants=False,
+)
+class AppraisalIndicator(models.Model):
+    """One indicator of a scheme: computed from the work record (``measure`` reaching
+    ``target`` earns the full ``max_score``, less earns its share) or scored by the
+    institute (0 to ``max_score``, with a comment)."""
+
+    class Kind(models.TextChoices):
+        COMPUTED = "computed", _("Computed from the work record")
+        SCORED = "scored", _("Scored by the institute")
+
+    class Measure(models.TextChoices):
+        OBSERVED = "observed", _("Lessons observed")
+        LIAISON = "liaison", _("Liaison schools reached each term (%)")
+        LEDGER_ON_TIME = "ledger_on_time", _("Ledger items done on time (%)")
+        ORGANISED = "organised", _("Activities organised")
+        RESIDENCY_DAYS = "residency_days", _("Residency days")
+        TRAINING_GIVEN = "training_given", _("Training hours given")
+
+    scheme = models.ForeignKey(
+        AppraisalScheme,
+        verbose_name=_("appraisal scheme"),
+        on_delete=models.CASCADE,
+        related_name="indicators",
+    )
+    code = models.CharField(_("code"), max_length=20)
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    measure = models.CharField(_("measure"), max_length=16, choices=Measure.choices, blank=True)
+    target = models.DecimalField(
+        _("target (at least)"), max_digits=7, decimal_places=1, null=True, blank=True
+    )
+    max_score = models.DecimalField(_("full score"), max_digits=5, decimal_places=1)
+    order = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("appraisal indicator")
+        verbose_name_plural = _("appraisal indicators")
+        ordering = ["scheme_id", "order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["scheme", "code"], name="indicator_code_per_scheme")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def _appraisal_check(user, action, appraisal) -> bool | None:
+    if action == "delete":
+        return False
+    own = appraisal.profile.person.user_id == user.pk
+    if action == "self_assess":
+        return own
+    if action in {"review", "add"} and own:
+        return False  # nobody reviews their own appraisal
+    return None
+
+
+@scoped(
+    path="org_unit__path",
+    rules={"view": KEEPERS, "add": KEEPERS, "review": KEEPERS, "self_assess": LOGGERS},
+    check=_appraisal_check,
+    visible=_own_appraisal_row,
+    grants=False,
+)
+class Appraisal(Timestamped, models.Model):
+    """One researcher's result in a scheme: self-assessment → institute review → bureau
+    confirmation. ``scores``: ``{indicator code: {"value": …, "score": …, "comment":
+    …}}`` (computed indicators carry the value read from the work record)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Awaiting self-assessment")
+        SELF_ASSESSED = "self_assessed", _("Self-assessed")
+        REVIEWED = "reviewed", _("Reviewed by the institute")
+        CONFIRMED = "confirmed", _("Confirmed by the bureau")
+
+    scheme = models.ForeignKey(
+        AppraisalScheme,
+        verbose_name=_("appraisal scheme"),
+        on_delete=models.PROTECT,
+        related_name="appraisals",
+    )
+    profile = models.ForeignKey(
+        ResearcherProfile,
+        verbose_name=_("researcher"),
+        on_delete=models.PROTECT,
+        related_name="appraisals",
+    )
+    org_unit = models.ForeignKey(
+        "orgs.OrgUnit", verbose_name=_("institute"), on_delete=models.PROTECT, related_name="+"
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    status = models.CharField(
+        _("status"), max_length=14, choices=Status.choices, default=Status.PENDING
+    )
+    self_summary = models.TextField(_("self-assessment"), blank=True)
+    self_grade = models.CharField(
+        _("grade proposed by the researcher"), max_length=12, choices=Grade.choices, blank=True
+    )
+    scores = models.JSONField(_("indicator scores"), default=dict, blank=True)
+    total = models.DecimalField(
+        _("total score"), max_digits=5, decimal_places=1, null=True, blank=True
+    )
+    grade = models.CharField(_("appraisal grade"), max_length=12, choices=Grade.choices, blank=True)
+    review_comment = models.TextField(_("institute's comment"), blank=True)
+    exit_review = models.BooleanField(_("exit review called for"), default=False)
+    self_assessed_at = models.DateTimeField(_("self-assessed at"), null=True, blank=True)
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+    reviewed_by = user_ref(_("reviewed by"), blank=True)
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    confirmed_by = user_ref(_("confirmed by"), blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("annual appraisal")
+        verbose_name_plural = _("annual appraisals")
+        ordering = ["-year", "org_unit_id", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["scheme", "profile"], name="one_appraisal_per_scheme")
+        ]
+        indexes = [
+            models.Index(fields=["scheme", "grade"], name="appraisal_scheme_grade"),
+            models.Index(fields=["org_unit", "year"], name="appraisal_unit_year"),
+            models.Index(fields=["profile", "year"], name="appraisal_profile_year"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.profile} {self.year}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("researchers:appraisal", args=[self.pk])

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -21,6 +21,8 @@ urlpatterns = [
     path("residencies/<int:pk>/edit/", views.residency_edit, name="residency_edit"),
     path("residencies/<int:pk>/visits/", views.visit_new, name="visit_new"),
     path("residencies/<int:pk>/summary/", views.residency_summary, name="residency_summary"),
+    # the self-review and the annual appraisal (views_appraisal.py)
+    path("appraisal/", include("jiaoyan.researchers.urls_appraisal")),
 ]
 
 # Admission (准入): its own module of pages.

@@ -162,6 +162,9 @@ def profile_detail(request: HttpRequest, pk: int) -> HttpResponse:
         )
     if ctx["may_reside"] and profile.status == ResearcherProfile.Status.ACTIVE:
         ctx["residency_form"] = ResidencyForm(user=user)
+    from .views_appraisal import profile_panel
+
+    ctx.update(profile_panel(request, profile, ctx))
     return render(request, "researchers/profile_detail.html", ctx)
 
 
