@@ -236,6 +236,22 @@ OPERATIONS = {
     ("post", "/api/v1/admission-applications/{application_id}/review"),
     ("post", "/api/v1/admission-applications/{application_id}/decide"),
     ("post", "/api/v1/admission-applications/{application_id}/withdraw"),
+    # researchers: self-review and annual appraisal (自评, 年度考核)
+    ("get", "/api/v1/appraisal-schemes"),
+    ("post", "/api/v1/appraisal-schemes"),
+    ("get", "/api/v1/appraisal-schemes/{scheme_id}"),
+    ("post", "/api/v1/appraisal-schemes/{scheme_id}/indicators"),
+    ("post", "/api/v1/appraisal-schemes/{scheme_id}/open"),
+    ("get", "/api/v1/appraisals"),
+    ("get", "/api/v1/appraisals/{appraisal_id}"),
+    ("post", "/api/v1/appraisals/{appraisal_id}/confirmation"),
+    ("post", "/api/v1/appraisals/{appraisal_id}/review"),
+    ("post", "/api/v1/appraisals/{appraisal_id}/self-assessment"),
+    ("post", "/api/v1/researchers/{profile_id}/self-reviews"),
+    ("get", "/api/v1/review-standards"),
+    ("get", "/api/v1/review-standards/{standard_id}"),
+    ("get", "/api/v1/self-reviews"),
+    ("get", "/api/v1/self-reviews/{self_review_id}"),
     # training (研训)
     ("get", "/api/v1/programmes"),
     ("post", "/api/v1/programmes"),
@@ -359,6 +375,7 @@ APP_ROUTERS = [
     "jiaoyan.wellbeing.api.router",
     "jiaoyan.researchers.api.router",
     "jiaoyan.researchers.api_admission.router",
+    "jiaoyan.researchers.api_appraisal.router",
 ]
 
 
