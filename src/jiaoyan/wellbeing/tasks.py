@@ -44,3 +44,6 @@ def score_campaign_job(job, progress) -> dict:
                 alerts += len(score_participation(p, rule_cache=cache))
         progress("scoring", min(start + SLICE, total), total)
     return {"scored": total, "alerts": alerts}
+
+
+from . import tasks_followup  # noqa: E402, F401  (the follow-up's periodic escalation)
