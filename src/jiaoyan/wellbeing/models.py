@@ -446,7 +446,7 @@ class FollowUpCase(Versioned, Timestamped, models.Model):
     escalation = models.CharField(
         _("escalation"), max_length=10, choices=Escalation.choices, default="", blank=True
     )
-    escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
+    escalated_at = models.DateTimeField(_("escalated to the district at"), null=True, blank=True)
     close_reason = models.CharField(
         _("closed because"), max_length=12, choices=CloseReason.choices, blank=True
     )
@@ -502,7 +502,7 @@ class FollowUpEntry(models.Model):
     school = models.ForeignKey("orgs.OrgUnit", on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(_("step"), max_length=10, choices=Kind.choices)
     on = models.DateField(_("date"))
-    by = user_ref(_("recorded by"), blank=True)
+    by = user_ref(_("entered by"), blank=True)
     level = models.CharField(
         _("concern level"), max_length=10, choices=ConcernLevel.choices, blank=True
     )
@@ -510,7 +510,7 @@ class FollowUpEntry(models.Model):
     plan = EncryptedTextField(_("plan"), blank=True)
     note = EncryptedTextField(_("note"), blank=True)
     institution = EncryptedTextField(_("institution"), blank=True)
-    outcome = EncryptedTextField(_("outcome"), blank=True)
+    outcome = EncryptedTextField(_("referral outcome"), blank=True)
     created_at = models.DateTimeField(_("recorded at"), default=timezone.now)
 
     objects = ScopedQuerySet.as_manager()

@@ -251,7 +251,7 @@ def review_case(
         raise ServiceError(_("This follow-up is not awaiting review."))
     if not is_district_reviewer(actor, case.school):
         raise ServiceError(_("Only the district's screening staff can review a follow-up."))
-    note = _text(note, "note", _("Review"), required=True)
+    note = _text(note, "note", _("Review note"), required=True)
     _entry(case, FollowUpEntry.Kind.REVIEW, actor, timezone.localdate(), note=note)
     old = case.status
     case.status = FollowUpCase.Status.FOLLOW_UP
@@ -276,7 +276,7 @@ def refer_case(
     case = _open(actor, case, expected_version)
     on = _date(on, field="on", earliest=_interview_date(case))
     institution = _text(institution, "institution", _("Institution"), required=True)
-    outcome = _text(outcome, "outcome", _("Outcome"))
+    outcome = _text(outcome, "outcome", _("Referral outcome"))
     _entry(case, FollowUpEntry.Kind.REFERRAL, actor, on, institution=institution, outcome=outcome)
     case.referred = True
     _save(case, ["referred"])

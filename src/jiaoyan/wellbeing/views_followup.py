@@ -230,7 +230,7 @@ def aggregates(request: HttpRequest, pk: int) -> HttpResponse:
         columns = [Column(str(fq.BY[table.by]), lambda r: r[0], width=28)]
         columns += [Column(label, _cell(j), width=10) for j, label in enumerate(table.columns)]
         columns.append(Column(_("Invited"), lambda r: r[2], width=10))
-        rows = [*table.rows, (_("Total"), table.totals, table.total)]
+        rows = [*table.rows, (_("In total"), table.totals, table.total)]
         return columns_response(
             columns,
             rows,
