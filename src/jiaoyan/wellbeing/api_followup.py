@@ -81,9 +81,17 @@ class EntryOut(Schema):
     institution: str
     outcome: str
 
+    @staticmethod
+    def resolve_by(obj) -> str:
+        return str(obj.by or "")
+
 
 class CaseDetailOut(CaseOut):
     entries: list[EntryOut]
+
+    @staticmethod
+    def resolve_entries(obj) -> list:
+        return obj.read_entries
 
 
 class DueOut(Schema):
@@ -148,23 +156,8 @@ def list_due(request):
 )
 def get_case(request, case_id: int, reason: str = ""):
     case = _case(request, case_id)
-    entries = fq.read_case(request.auth, case, reason)
-    out = CaseOut.from_orm(case).dict()
-    out["entries"] = [
-        {
-            "kind": e.kind,
-            "on": e.on,
-            "by": str(e.by or ""),
-            "level": e.level,
-            "assessment": e.assessment,
-            "plan": e.plan,
-            "note": e.note,
-            "institution": e.institution,
-            "outcome": e.outcome,
-        }
-        for e in entries
-    ]
-    return out
+    case.read_entries = fq.read_case(request.auth, case, reason)
+    return case
 
 
 @router.post(
@@ -181,46 +174,57 @@ def post_interview(request, alert_id: int, body: InterviewIn):
     return Status(201, case)
 
 
-def _step(path: str, op: str, summary: str, schema, call):
-    @router.post(path, response=CaseOut, summary=summary, operation_id=op)
-    def endpoint(request, case_id: int, body: schema):  # type: ignore[valid-type]
-        case = _case(request, case_id)
-        data = body.dict()
-        version = data.pop("version")
-        return call(request.auth, case, version, data)
-
-    endpoint.__name__ = op
-    return endpoint
+def _body(body) -> tuple[int | None, dict]:
+    data = body.dict()
+    return data.pop("version"), data
 
 
-_step(
+@router.post(
     "/wellbeing/follow-ups/{case_id}/review",
-    "review_wellbeing_followup",
-    "District review of a follow-up",
-    ReviewIn,
-    lambda u, c, v, d: fs.review_case(actor=u, case=c, expected_version=v, **d),
+    response=CaseOut,
+    summary="District review of a follow-up",
+    operation_id="review_wellbeing_followup",
 )
-_step(
+def post_review(request, case_id: int, body: ReviewIn):
+    version, data = _body(body)
+    case = _case(request, case_id)
+    return fs.review_case(actor=request.auth, case=case, expected_version=version, **data)
+
+
+@router.post(
     "/wellbeing/follow-ups/{case_id}/referral",
-    "refer_wellbeing_followup",
-    "Record a referral to medical care",
-    ReferralIn,
-    lambda u, c, v, d: fs.refer_case(actor=u, case=c, expected_version=v, **d),
+    response=CaseOut,
+    summary="Record a referral to medical care",
+    operation_id="refer_wellbeing_followup",
 )
-_step(
+def post_referral(request, case_id: int, body: ReferralIn):
+    version, data = _body(body)
+    case = _case(request, case_id)
+    return fs.refer_case(actor=request.auth, case=case, expected_version=version, **data)
+
+
+@router.post(
     "/wellbeing/follow-ups/{case_id}/visits",
-    "visit_wellbeing_followup",
-    "Record a follow-up visit",
-    VisitIn,
-    lambda u, c, v, d: fs.record_visit(actor=u, case=c, expected_version=v, **d),
+    response=CaseOut,
+    summary="Record a follow-up visit",
+    operation_id="visit_wellbeing_followup",
 )
-_step(
+def post_visit(request, case_id: int, body: VisitIn):
+    version, data = _body(body)
+    case = _case(request, case_id)
+    return fs.record_visit(actor=request.auth, case=case, expected_version=version, **data)
+
+
+@router.post(
     "/wellbeing/follow-ups/{case_id}/close",
-    "close_wellbeing_followup",
-    "Close a follow-up with its reason",
-    CloseIn,
-    lambda u, c, v, d: fs.close_case(actor=u, case=c, expected_version=v, **d),
+    response=CaseOut,
+    summary="Close a follow-up with its reason",
+    operation_id="close_wellbeing_followup",
 )
+def post_close(request, case_id: int, body: CloseIn):
+    version, data = _body(body)
+    case = _case(request, case_id)
+    return fs.close_case(actor=request.auth, case=case, expected_version=version, **data)
 
 
 class AggregateQuery(Schema):

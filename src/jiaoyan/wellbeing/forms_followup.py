@@ -45,7 +45,10 @@ class ReferralForm(StepForm):
     institution = forms.CharField(label=_lazy("Institution"), max_length=200)
     on = forms.DateField(label=_lazy("Referral date"), widget=_DATE)
     outcome = forms.CharField(
-        label=_lazy("Referral outcome"), required=False, widget=forms.Textarea(attrs=_TEXT), max_length=4000
+        label=_lazy("Referral outcome"),
+        required=False,
+        widget=forms.Textarea(attrs=_TEXT),
+        max_length=4000,
     )
 
 
