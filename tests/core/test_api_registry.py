@@ -13,6 +13,15 @@ from jiaoyan.core import api as core_api
 OPERATIONS = {
     ("get", "/api/v1/scales"),
     ("post", "/api/v1/scales/{code}/score"),
+    ("get", "/api/v1/wellbeing/follow-ups"),
+    ("get", "/api/v1/wellbeing/follow-ups/due"),
+    ("get", "/api/v1/wellbeing/follow-ups/{case_id}"),
+    ("post", "/api/v1/wellbeing/alerts/{alert_id}/interview"),
+    ("post", "/api/v1/wellbeing/follow-ups/{case_id}/review"),
+    ("post", "/api/v1/wellbeing/follow-ups/{case_id}/referral"),
+    ("post", "/api/v1/wellbeing/follow-ups/{case_id}/visits"),
+    ("post", "/api/v1/wellbeing/follow-ups/{case_id}/close"),
+    ("get", "/api/v1/wellbeing/campaigns/{campaign_id}/figures"),
     ("get", "/api/v1/outcomes"),
     ("post", "/api/v1/outcomes"),
     ("get", "/api/v1/outcomes/{outcome_id}"),
@@ -343,6 +352,7 @@ APP_ROUTERS = [
     "jiaoyan.projects.api.router",
     "jiaoyan.outcomes.api.router",
     "jiaoyan.wellbeing.api.router",
+    "jiaoyan.wellbeing.api_followup.router",
     "jiaoyan.researchers.api.router",
 ]
 

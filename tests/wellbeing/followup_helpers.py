@@ -14,7 +14,7 @@ from tests.wellbeing.helpers import permit, screening_world, window
 CRISIS = [0, 0, 0, 0, 0, 0, 0, 0, 1]
 
 
-def followup_world(w):
+def followup_world(w, *, with_alert: bool = True):
     screening_world(w)
     a = w.schools["school_a"].org_unit
     ct = make_person(
@@ -34,6 +34,8 @@ def followup_world(w):
     )
     w.users["district_counsellor"] = dc.user
     permit(dc.user, w.units["linwei"])
+    if not with_alert:
+        return w
     start, end = window()
     c = services.create_campaign(
         actor=w.counsellor,

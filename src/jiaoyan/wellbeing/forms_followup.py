@@ -11,7 +11,7 @@ from jiaoyan.core.forms import VersionedForm
 from .models import ConcernLevel, FollowUpCase
 
 _TEXT = {"rows": 3}
-_DATE = forms.DateInput(attrs={"type": "date"})
+_DATE = forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
 
 
 class StepForm(VersionedForm):

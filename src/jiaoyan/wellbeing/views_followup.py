@@ -104,22 +104,24 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "may_review": may_change
         and case.status == FollowUpCase.Status.REVIEW
         and fs.is_district_reviewer(request.user, case.school),
-        "review_form": ReviewForm(initial=initial),
-        "referral_form": ReferralForm(initial={**initial, "on": today}),
-        "visit_form": VisitForm(initial={**initial, "on": today, "level": case.level}),
-        "close_form": CloseForm(initial=initial),
+        "review_form": ReviewForm(initial=initial, prefix="review"),
+        "referral_form": ReferralForm(initial={**initial, "on": today}, prefix="referral"),
+        "visit_form": VisitForm(
+            initial={**initial, "on": today, "level": case.level}, prefix="visit"
+        ),
+        "close_form": CloseForm(initial=initial, prefix="close"),
         "history": audit.entries(case),
     }
     return render(request, "wellbeing/followup/case.html", ctx)
 
 
-def _step(form_class, service, success):
+def _step(form_class, prefix: str, service, success):
     @login_required
     @require_POST
     def view(request: HttpRequest, pk: int) -> HttpResponse:
         case = _case(request, pk)
-        form = form_class(request.POST)
-        reason = (request.POST.get("reason") or "")[:200]
+        form = form_class(request.POST, prefix=prefix)
+        reason = (request.POST.get(f"{prefix}-reason") or "")[:200]
 
         def perform(data):
             data.pop("reason", None)
@@ -137,10 +139,10 @@ def _close(*, actor, case, close_reason, note, expected_version):
     )
 
 
-case_review = _step(ReviewForm, fs.review_case, _lazy("The review is recorded."))
-case_referral = _step(ReferralForm, fs.refer_case, _lazy("The referral is recorded."))
-case_visit = _step(VisitForm, fs.record_visit, _lazy("The follow-up visit is recorded."))
-case_close = _step(CloseForm, _close, _lazy("The follow-up is closed."))
+case_review = _step(ReviewForm, "review", fs.review_case, _lazy("The review is recorded."))
+case_referral = _step(ReferralForm, "referral", fs.refer_case, _lazy("The referral is recorded."))
+case_visit = _step(VisitForm, "visit", fs.record_visit, _lazy("The follow-up visit is recorded."))
+case_close = _step(CloseForm, "close", _close, _lazy("The follow-up is closed."))
 
 
 # --- lists ---------------------------------------------------------------------------------
