@@ -103,7 +103,8 @@ def test_interview_referral_visit_class_teacher_and_figures(world, live_server, 
     # The class teacher: only "follow-up due", nothing else.
     ctx, pg = _phone(browser)
     login(pg, "class_teacher")
-    pg.goto(f"{base}/wellbeing/follow-ups/due/")
+    assert "A0701" in pg.inner_text("[data-testid=home-due]")
+    pg.click("[data-testid=home-due-link]")
     table = pg.inner_text("[data-testid=due-table]")
     assert "A0701" in table and "需随访" in table
     body = pg.content()

@@ -11,18 +11,6 @@ def _may_screen(user) -> bool:
     return user.is_superuser or has_role(user, *ADMINS, Role.COUNSELLOR, Role.PRINCIPAL)
 
 
-def _holds_permission(user) -> bool:
-    from jiaoyan.core import restricted
-
-    return user.is_superuser or bool(restricted.permitted_paths(user, restricted.WELLBEING))
-
-
-def _is_class_teacher(user) -> bool:
-    from .queries_followup import is_class_teacher
-
-    return is_class_teacher(user)
-
-
 class WellbeingConfig(core_apps.ModuleConfig):
     name = "jiaoyan.wellbeing"
     verbose_name = _("Mental-health screening")
@@ -38,24 +26,6 @@ class WellbeingConfig(core_apps.ModuleConfig):
             visible=_may_screen,
             active_for=("wellbeing:",),
         ),
-        nav.NavItem(
-            "wellbeing-followups",
-            _("Follow-up cases"),
-            "wellbeing:followups",
-            order=71,
-            section=nav.WELLBEING,
-            visible=_holds_permission,
-            active_for=("wellbeing:followup",),
-        ),
-        nav.NavItem(
-            "wellbeing-due",
-            _("Follow-ups due"),
-            "wellbeing:followups_due",
-            order=72,
-            section=nav.WELLBEING,
-            visible=_is_class_teacher,
-            active_for=("wellbeing:followups_due",),
-        ),
     )
     home_panels = (
         home.HomePanel(
@@ -64,6 +34,14 @@ class WellbeingConfig(core_apps.ModuleConfig):
             "jiaoyan.wellbeing.panels.alerts_panel",
             order=1,
             roles=frozenset({Role.COUNSELLOR, *ADMINS}),
+        ),
+        home.HomePanel(
+            "wellbeing-followups-due",
+            "wellbeing/followup/_home_due.html",
+            "jiaoyan.wellbeing.panels.due_panel",
+            order=2,
+            roles=frozenset({Role.TEACHER}),
+            levels=home.SCHOOL_LEVELS,
         ),
     )
 

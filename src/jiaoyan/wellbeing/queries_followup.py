@@ -17,7 +17,7 @@ import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -144,17 +144,22 @@ def aggregate(user, campaign: Campaign, by: str = "school", scale: str = "") -> 
     }[by]
     counts: Counter = Counter()
     groups: set = set()
-    for row in Participation.objects.filter(campaign=campaign, school__in=schools).values_list(
-        *group_field, "status", f"results__{scale}__level" if scale else "status"
-    ):
-        key, status, level = row[: len(group_field)], row[-2], row[-1]
+    level_of = f"results__{scale}__level" if scale else "status"
+    rows = (
+        Participation.objects.filter(campaign=campaign, school__in=schools)
+        .order_by()
+        .values_list(*group_field, "status", level_of)
+        .annotate(n=Count("id"))
+    )
+    for row in rows:  # one row per group, status and level: counted in the database
+        key, status, level, n = row[: len(group_field)], row[-3], row[-2], row[-1]
         groups.add(key)
         if status == Participation.Status.FINISHED and level in bands:
-            counts[(key, level)] += 1
+            counts[(key, level)] += n
         elif status == Participation.Status.INVALID:
-            counts[(key, "invalid")] += 1
+            counts[(key, "invalid")] += n
         else:
-            counts[(key, "pending")] += 1
+            counts[(key, "pending")] += n
     ordered = sorted(groups, key=lambda k: _sort_key(by, k, names))
     keys = [*bands, "invalid", "pending"]
     grid = [[counts[(g, k)] for k in keys] for g in ordered]

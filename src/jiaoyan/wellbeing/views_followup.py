@@ -33,6 +33,7 @@ from jiaoyan.orgs.models import OrgUnit
 
 from . import queries_followup as fq
 from . import services_followup as fs
+from .filters import FollowUpFilter
 from .forms_followup import CloseForm, InterviewForm, ReferralForm, ReviewForm, VisitForm
 from .models import Alert, FollowUpCase
 from .views import _alerts_allowed, _campaign, _reason
@@ -151,6 +152,7 @@ case_close = _step(CloseForm, "close", _close, _lazy("The follow-up is closed.")
 class CaseList(ListPage):
     template = "wellbeing/followup/case_list.html"
     fragment = "wellbeing/followup/_case_table.html"
+    filterset = FollowUpFilter
     sorts = [
         SortOption("opened", _lazy("Opened"), ("created_at", "id")),
         SortOption("due", _lazy("Next follow-up due"), ("next_due", "id")),
