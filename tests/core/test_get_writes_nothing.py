@@ -99,6 +99,7 @@ BY_NAME = {
     "ct": lambda made, w: made["hours.Certificate"].source_type_id,
     "job_id": lambda made, w: made[ZIP_JOB].pk,
     "campaign_id": lambda made, w: made["wellbeing.Campaign"].pk,
+    "homeroom_pk": lambda made, w: made["people.HomeroomAssignment"].pk,
 }
 
 # ``<int:pk>`` of routes under a prefix no scope case's page shows.
