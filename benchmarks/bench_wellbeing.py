@@ -72,6 +72,17 @@ PAGES = [
     Page(
         "wellbeing permission grants", "/permissions/wellbeing/", user="city_admin", grow="size=100"
     ),
+    Page("wellbeing follow-ups", "/wellbeing/follow-ups/", user="counsellor", grow="size=100"),
+    Page(
+        "wellbeing campaign figures by school",
+        lambda c: f"/wellbeing/campaigns/{big_campaign(c)}/figures/?by=school",
+        user="city_admin",
+    ),
+    Page(
+        "wellbeing campaign figures by gender",
+        lambda c: f"/wellbeing/campaigns/{big_campaign(c)}/figures/?by=gender",
+        user="city_admin",
+    ),
 ]
 
 JOBS = [Job("wellbeing score campaign", score_big_campaign, target_seconds=30)]

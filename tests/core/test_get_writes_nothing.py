@@ -99,6 +99,8 @@ BY_NAME = {
     "code": lambda made, w: made["hours.Certificate"].code,
     "ct": lambda made, w: made["hours.Certificate"].source_type_id,
     "job_id": lambda made, w: made[ZIP_JOB].pk,
+    "campaign_id": lambda made, w: made["wellbeing.Campaign"].pk,
+    "homeroom_pk": lambda made, w: made["people.HomeroomAssignment"].pk,
 }
 
 # ``<int:pk>`` of routes under a prefix no scope case's page shows.

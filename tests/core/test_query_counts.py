@@ -31,7 +31,7 @@ PINS = {
     "notification_list": 7,
     "unit_detail": 11,
     "school_detail": 11,
-    "person_detail": 14,
+    "person_detail": 15,  # + the class teacher assignments of school staff
     "api_org_units": 4,
     "api_schools": 5,
     "api_people": 8,

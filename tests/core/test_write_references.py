@@ -486,6 +486,7 @@ NOT_REFERENCES = {
     ("post", "/api/v1/programmes/{}/sessions", "link"): "a meeting link (tests/core/test_links)",
     ("post", "/api/v1/resources", "video_link"): "a video link (tests/core/test_links)",
     ("patch", "/api/v1/resources/{}", "video_link"): "a video link (tests/core/test_links)",
+    ("post", "/api/v1/wellbeing/alerts/{}/interview", "plan"): "the interview's plan (text)",
 }
 REFERENCE_NAME = re.compile(
     r"(^|_)(org_unit|parent|units?|unit_codes|person|people|teacher|researcher|host|schools?"

@@ -1,4 +1,4 @@
-from jiaoyan.people.models import ApiToken, Honour, Person, RoleAssignment
+from jiaoyan.people.models import ApiToken, HomeroomAssignment, Honour, Person, RoleAssignment
 from tests.scope_cases import ScopeCase, register
 
 register(
@@ -38,3 +38,15 @@ def _token(w):
 
 
 register(ScopeCase(ApiToken, _token, personal=True, actions=("change",)))
+
+
+def _homeroom(w):
+    return HomeroomAssignment.objects.create(
+        person=w.people["teacher_c"],
+        school=w.schools["school_c"].org_unit,
+        grade=3,
+        class_name="2班",
+    )
+
+
+register(ScopeCase(HomeroomAssignment, _homeroom, marker=lambda h: h.class_name))

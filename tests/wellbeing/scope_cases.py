@@ -11,6 +11,8 @@ from django.utils import timezone
 from jiaoyan.wellbeing.models import (
     Alert,
     Campaign,
+    FollowUpCase,
+    FollowUpEntry,
     Participation,
     RiskRule,
     Scale,
@@ -157,6 +159,29 @@ def make_export(w) -> ExportRequest:
     )
 
 
+def make_case(w) -> FollowUpCase:
+    a = make_alert(w)
+    return FollowUpCase.objects.create(
+        student=a.student,
+        school=a.school,
+        alert=a,
+        level="attention",
+        next_due=timezone.localdate(),
+    )
+
+
+def make_entry(w) -> FollowUpEntry:
+    case = make_case(w)
+    return FollowUpEntry.objects.create(
+        case=case,
+        school=case.school,
+        kind="interview",
+        on=timezone.localdate(),
+        assessment="华州区约谈评估",
+        plan="华州区干预计划",
+    )
+
+
 register(
     ScopeCase(
         ExportRequest,
@@ -166,5 +191,26 @@ register(
         marker=lambda r: r.reason,
         actions=("change",),
         list_refused=INSIDERS,
+    )
+)
+register(
+    ScopeCase(
+        FollowUpCase,
+        make_case,
+        page=lambda c: f"/wellbeing/follow-ups/{c.pk}/?reason=review",
+        list_page="/wellbeing/follow-ups/",
+        api=lambda c: f"/api/v1/wellbeing/follow-ups/{c.pk}?reason=review",
+        api_list="/api/v1/wellbeing/follow-ups",
+        marker=lambda c: c.student.key,
+        list_refused=INSIDERS,
+    )
+)
+register(
+    ScopeCase(
+        FollowUpEntry,
+        make_entry,
+        page=lambda e: f"/wellbeing/follow-ups/{e.case_id}/?reason=review",
+        marker=lambda e: e.assessment,
+        actions=("change", "delete"),
     )
 )

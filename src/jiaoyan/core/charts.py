@@ -68,3 +68,29 @@ def bar(
             }
         ],
     }
+
+
+def stacked_bar(
+    categories: Sequence[str],
+    series: dict[str, Sequence[float | None]],
+    *,
+    title: str = "",
+    horizontal: bool = True,
+) -> dict[str, Any]:
+    """One bar per category made of the ``series`` (name -> one value per category)
+    stacked; a ``None`` value (a suppressed figure) is left out of its bar."""
+    cat_axis = {"type": "category", "data": list(categories), "axisLabel": {"interval": 0}}
+    val_axis = {"type": "value", "minInterval": 1}
+    return {
+        "color": PALETTE,
+        "title": {"text": title, "left": "center", "textStyle": {"fontSize": 14}},
+        "tooltip": {"trigger": "axis"},
+        "legend": {"bottom": 0, "type": "scroll"},
+        "grid": {"left": 8, "right": 16, "bottom": 32, "top": 40, "containLabel": True},
+        "xAxis": val_axis if horizontal else cat_axis,
+        "yAxis": cat_axis if horizontal else val_axis,
+        "series": [
+            {"type": "bar", "name": name, "stack": "all", "data": list(values), "barMaxWidth": 36}
+            for name, values in series.items()
+        ],
+    }

@@ -132,6 +132,11 @@ class RoleForm(StyledForm):
     stages = _stages_field()
 
 
+class HomeroomForm(StyledForm):
+    grade = forms.IntegerField(label=_("Grade"), min_value=1, max_value=12)
+    class_name = forms.CharField(label=_("Class"), max_length=30, help_text=_("e.g. 1班"))
+
+
 class HonourForm(StyledForm):
     title = forms.ChoiceField(label=_("Honour"), choices=Honour.Title.choices)
     title_text = forms.CharField(label=_("Honour (if other)"), max_length=50, required=False)

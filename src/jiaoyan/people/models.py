@@ -329,3 +329,64 @@ class LoginAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.username} {self.at:%Y-%m-%d %H:%M:%S} {self.outcome}"
+
+
+def _homeroom_visible(user) -> Q:
+    return Q(person__user_id=user.pk)
+
+
+@scoped(
+    path="school__path",
+    rules={
+        "add": ADMINS | {Role.PRINCIPAL},
+        "change": ADMINS | {Role.PRINCIPAL},
+        "delete": frozenset(),
+    },
+    check=_assignment_check,
+    visible=_homeroom_visible,
+)
+class HomeroomAssignment(models.Model):
+    """A class teacher (班主任): the person looks after one class (grade and class name,
+    as rosters write them) of a school. Other modules ask
+    :func:`jiaoyan.people.queries.homeroom_classes` which classes an account looks after;
+    an assignment ends (``is_active`` false) rather than being erased."""
+
+    person = models.ForeignKey(
+        Person, verbose_name=_("person"), on_delete=models.CASCADE, related_name="homerooms"
+    )
+    school = models.ForeignKey(
+        "orgs.OrgUnit", verbose_name=_("school"), on_delete=models.PROTECT, related_name="+"
+    )
+    grade = models.PositiveSmallIntegerField(_("grade"))
+    class_name = models.CharField(_("class"), max_length=30)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("class teacher assignment")
+        verbose_name_plural = _("class teacher assignments")
+        ordering = ["school_id", "grade", "class_name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person", "school", "grade", "class_name"],
+                condition=Q(is_active=True),
+                name="one_active_homeroom",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["person", "is_active"], name="homeroom_person"),
+            models.Index(fields=["school", "grade", "class_name"], name="homeroom_class"),
+        ]
+
+    def __str__(self) -> str:
+        return gettext("%(school)s, grade %(grade)s %(class)s") % {
+            "school": self.school,
+            "grade": self.grade,
+            "class": self.class_name,
+        }
+
+    def get_absolute_url(self) -> str:
+        return reverse("people:person_detail", args=[self.person_id])

@@ -86,3 +86,16 @@ def _roles_of(people: QuerySet[Person]) -> QuerySet[RoleAssignment]:
             person_key__in=ids
         )
     return RoleAssignment.objects.filter(person__in=ids)
+
+
+def homeroom_classes(user) -> list[tuple[int, int, str]]:
+    """The classes ``user`` looks after as class teacher: (school id, grade, class name)."""
+    from .models import HomeroomAssignment
+
+    if not getattr(user, "is_authenticated", False):
+        return []
+    return list(
+        HomeroomAssignment.objects.visible_to(user)
+        .filter(person__user_id=user.pk, is_active=True, person__status=Person.Status.ACTIVE)
+        .values_list("school_id", "grade", "class_name")
+    )

@@ -23,7 +23,7 @@ from jiaoyan.core.scope import can, forget_scopes, locked, require
 from jiaoyan.core.services import apply_changes
 from jiaoyan.orgs.models import OrgUnit, Stage, Subject
 
-from .models import ApiToken, Honour, Person, RoleAssignment, User, hash_token
+from .models import ApiToken, HomeroomAssignment, Honour, Person, RoleAssignment, User, hash_token
 
 PERSON_FIELDS = ["name", "gender", "phone", "professional_title", "teaching_since"]
 # The version (``core.stamps``) of the people's units: figures that read a person's school
@@ -435,3 +435,50 @@ def authenticate_token(raw: str) -> User | None:
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 300:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token.user
+
+
+# --- class teachers (班主任) ---------------------------------------------------------------
+
+
+@transaction.atomic
+def assign_homeroom(*, actor, person: Person, grade: int, class_name: str) -> HomeroomAssignment:
+    """Make ``person`` the class teacher of one class of their school (grade, class name as
+    the rosters write them); an admin above the school or its principal decides."""
+    person = Person.objects.select_for_update().select_related("org_unit").get(pk=person.pk)
+    school = person.org_unit
+    if school.level != OrgUnit.Level.SCHOOL:
+        raise ServiceError(_("Only the staff of a school can be class teachers."))
+    if person.status != Person.Status.ACTIVE:
+        raise ServiceError(_("Only people in post can hold a role."))
+    try:
+        grade = int(grade)
+    except (TypeError, ValueError):
+        grade = 0
+    if not 1 <= grade <= 12:
+        raise ServiceError(_("The grade is a number from 1 to 12."), field="grade")
+    class_name = " ".join(str(class_name or "").split())
+    if not class_name or len(class_name) > 30:
+        raise ServiceError(
+            _("Give the class as the rosters write it, e.g. 1班."), field="class_name"
+        )
+    row = HomeroomAssignment(person=person, school=school, grade=grade, class_name=class_name)
+    require(actor, "add", row)
+    try:
+        with transaction.atomic():
+            row.save()
+    except IntegrityError:
+        raise ServiceError(_("This person is already the class teacher of this class.")) from None
+    audit.record(actor, person, Action.UPDATE, {"homeroom": [None, str(row)]})
+    return row
+
+
+@transaction.atomic
+def end_homeroom(*, actor, assignment: HomeroomAssignment) -> HomeroomAssignment:
+    row = locked(actor, "change", assignment)
+    if not row.is_active:
+        return row
+    row.is_active = False
+    row.ended_at = timezone.now()
+    row.save(update_fields=["is_active", "ended_at"])
+    audit.record(actor, row.person, Action.UPDATE, {"homeroom": [str(row), None]})
+    return row

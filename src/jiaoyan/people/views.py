@@ -25,11 +25,13 @@ from jiaoyan.core.pages import (
     updating,
 )
 from jiaoyan.core.scope import can, get_visible_or_404, units_where
+from jiaoyan.orgs.models import OrgUnit
 
 from . import services
 from .filters import PersonFilter
 from .forms import (
     AccountForm,
+    HomeroomForm,
     HonourForm,
     NewPersonForm,
     PasswordResetForm,
@@ -38,7 +40,7 @@ from .forms import (
     StatusForm,
     TransferForm,
 )
-from .models import Honour, Person, RoleAssignment
+from .models import HomeroomAssignment, Honour, Person, RoleAssignment
 from .queries import people_for_list
 from .sheets import PersonSheet
 
@@ -105,6 +107,15 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_account": can_account,
         "history": audit.entries(person),
     }
+    if person.org_unit.level == OrgUnit.Level.SCHOOL:
+        may_homeroom = can(
+            request.user, "add", HomeroomAssignment(person=person, school=person.org_unit)
+        )
+        ctx.update(
+            homerooms=person.homerooms.filter(is_active=True),
+            may_homeroom=may_homeroom,
+            homeroom_form=HomeroomForm() if may_homeroom else None,
+        )
     if can_change:
         ctx.update(
             status_form=StatusForm(initial={"status": person.status}),
@@ -246,6 +257,35 @@ def role_end(request: HttpRequest, pk: int, role_pk: int) -> HttpResponse:
         request,
         lambda: services.end_role(actor=request.user, assignment=ra),
         success=_("Role ended."),
+        redirect_to=person,
+        denied_as_message=True,
+    )
+
+
+@login_required
+@require_POST
+def homeroom_add(request: HttpRequest, pk: int) -> HttpResponse:
+    """Make a school's staff member the class teacher of a class (the school's principal
+    or an admin above it)."""
+    person = _person(request, pk)
+    return post_form(
+        request,
+        HomeroomForm(request.POST),
+        lambda d: services.assign_homeroom(actor=request.user, person=person, **d),
+        success=_("Class teacher assignment added."),
+        redirect_to=person,
+    )
+
+
+@login_required
+@require_POST
+def homeroom_end(request: HttpRequest, pk: int, homeroom_pk: int) -> HttpResponse:
+    person = _person(request, pk)
+    row = get_visible_or_404(HomeroomAssignment, request.user, pk=homeroom_pk, person=person)
+    return post_action(
+        request,
+        lambda: services.end_homeroom(actor=request.user, assignment=row),
+        success=_("Class teacher assignment ended."),
         redirect_to=person,
         denied_as_message=True,
     )

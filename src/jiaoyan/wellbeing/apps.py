@@ -14,6 +14,7 @@ def _may_screen(user) -> bool:
 class WellbeingConfig(core_apps.ModuleConfig):
     name = "jiaoyan.wellbeing"
     verbose_name = _("Mental-health screening")
+    routers = ("jiaoyan.wellbeing.api.router", "jiaoyan.wellbeing.api_followup.router")
 
     nav_items = (
         nav.NavItem(
@@ -33,6 +34,14 @@ class WellbeingConfig(core_apps.ModuleConfig):
             "jiaoyan.wellbeing.panels.alerts_panel",
             order=1,
             roles=frozenset({Role.COUNSELLOR, *ADMINS}),
+        ),
+        home.HomePanel(
+            "wellbeing-followups-due",
+            "wellbeing/followup/_home_due.html",
+            "jiaoyan.wellbeing.panels.due_panel",
+            order=2,
+            roles=frozenset({Role.TEACHER}),
+            levels=home.SCHOOL_LEVELS,
         ),
     )
 

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from jiaoyan.core.forms import FilterForm
 
-from .models import Alert, Campaign
+from .models import Alert, Campaign, ConcernLevel, FollowUpCase
 
 
 class CampaignFilter(df.FilterSet):
@@ -31,5 +31,24 @@ class AlertFilter(df.FilterSet):
 
     class Meta:
         model = Alert
+        fields: list[str] = []
+        form = FilterForm
+
+
+class FollowUpFilter(df.FilterSet):
+    status = df.ChoiceFilter(
+        label=_("Status"), choices=FollowUpCase.Status.choices, empty_label=_("All statuses")
+    )
+    level = df.ChoiceFilter(
+        label=_("Concern level"), choices=ConcernLevel.choices, empty_label=_("All levels")
+    )
+    escalation = df.ChoiceFilter(
+        label=_("Escalation"),
+        choices=FollowUpCase.Escalation.choices[1:],
+        empty_label=_("All"),
+    )
+
+    class Meta:
+        model = FollowUpCase
         fields: list[str] = []
         form = FilterForm

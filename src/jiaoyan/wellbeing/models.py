@@ -383,4 +383,149 @@ class RiskRule(Versioned, Timestamped, models.Model):
         return reverse("wellbeing:scales")
 
 
+# --- follow-up (一生一策) ------------------------------------------------------------------
+
+
+class ConcernLevel(models.TextChoices):
+    """How worried the counsellor is after an interview or a visit (lowest first: a later
+    level above the case's level is a worsening, which escalates to the district)."""
+
+    WATCH = "watch", _("Watch")
+    ATTENTION = "attention", _("Close attention")
+    HIGH = "high", _("High risk")
+    CRISIS = "crisis", _("Crisis")
+
+
+CONCERN_RANK = {level: n for n, level in enumerate(ConcernLevel.values)}
+
+
+@scoped(
+    path="school__path",
+    rules={"view": frozenset(), "add": CAMPAIGN_RUNNERS, "change": CAMPAIGN_RUNNERS},
+    grants=False,
+    check=_restricted_check("school"),
+    visible=_student_visible,
+)
+class FollowUpCase(Versioned, Timestamped, models.Model):
+    """One student's follow-up (一生一策) opened by the interview after an alert: optional
+    district review, referral to medical care, visits on a schedule (``next_due`` every
+    ``every_days``), closed with a reason. An overdue visit or a worsening level escalates
+    it to the district (back to review). Versioned like the alert it comes from; what was
+    said lives, encrypted, in its :class:`FollowUpEntry` rows."""
+
+    class Status(models.TextChoices):
+        REVIEW = "review", _("Awaiting district review")
+        FOLLOW_UP = "follow_up", _("In follow-up")
+        CLOSED = "closed", _("Closed")
+
+    class Escalation(models.TextChoices):
+        NONE = "", _("Not escalated")
+        OVERDUE = "overdue", _("Follow-up overdue")
+        WORSE = "worse", _("Level worsened")
+
+    class CloseReason(models.TextChoices):
+        RECOVERED = "recovered", _("Recovered, no further follow-up")
+        TRANSFERRED = "transferred", _("Left the school")
+        GRADUATED = "graduated", _("Graduated")
+        OTHER = "other", _("Other")
+
+    student = models.ForeignKey(
+        Student, verbose_name=_("student"), on_delete=models.CASCADE, related_name="followups"
+    )
+    school = models.ForeignKey("orgs.OrgUnit", on_delete=models.PROTECT, related_name="+")
+    alert = models.OneToOneField(
+        Alert, null=True, blank=True, on_delete=models.SET_NULL, related_name="followup"
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.FOLLOW_UP
+    )
+    level = models.CharField(_("concern level"), max_length=10, choices=ConcernLevel.choices)
+    every_days = models.PositiveSmallIntegerField(_("follow up every (days)"), default=14)
+    next_due = models.DateField(_("next follow-up due"), null=True, blank=True)
+    referred = models.BooleanField(_("referred to medical care"), default=False)
+    escalation = models.CharField(
+        _("escalation"), max_length=10, choices=Escalation.choices, default="", blank=True
+    )
+    escalated_at = models.DateTimeField(_("escalated to the district at"), null=True, blank=True)
+    close_reason = models.CharField(
+        _("closed because"), max_length=12, choices=CloseReason.choices, blank=True
+    )
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    counsellor = user_ref(_("counsellor"), blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("follow-up case")
+        verbose_name_plural = _("follow-up cases")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["school", "status", "next_due"], name="wb_case_due"),
+            models.Index(fields=["status", "next_due"], name="wb_case_overdue"),
+            models.Index(fields=["created_at", "id"], name="wb_case_opened"),
+            models.Index(fields=["next_due", "id"], name="wb_case_next"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.student.key} · {self.get_status_display()}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("wellbeing:followup", args=[self.pk])
+
+    @property
+    def is_open(self) -> bool:
+        return self.status != self.Status.CLOSED
+
+
+@scoped(
+    path="school__path",
+    rules={"view": frozenset(), "add": CAMPAIGN_RUNNERS, "change": frozenset()},
+    grants=False,
+    check=_restricted_check("school"),
+    visible=_student_visible,
+)
+class FollowUpEntry(models.Model):
+    """One step of a follow-up case, in the bureau's record format: an interview (date,
+    counsellor, assessment, plan), the district's review, a referral (institution, date,
+    outcome), a visit, an escalation or the closing. Texts are encrypted at rest; entries
+    are never edited (a correction is a new entry)."""
+
+    class Kind(models.TextChoices):
+        INTERVIEW = "interview", _("Interview")
+        REVIEW = "review", _("District review")
+        REFERRAL = "referral", _("Referral")
+        VISIT = "visit", _("Follow-up visit")
+        ESCALATION = "escalation", _("Escalated to the district")
+        CLOSE = "close", _("Closed")
+
+    case = models.ForeignKey(FollowUpCase, on_delete=models.CASCADE, related_name="entries")
+    school = models.ForeignKey("orgs.OrgUnit", on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(_("step"), max_length=10, choices=Kind.choices)
+    on = models.DateField(_("date"))
+    by = user_ref(_("entered by"), blank=True)
+    level = models.CharField(
+        _("concern level"), max_length=10, choices=ConcernLevel.choices, blank=True
+    )
+    assessment = EncryptedTextField(_("assessment"), blank=True)
+    plan = EncryptedTextField(_("plan"), blank=True)
+    note = EncryptedTextField(_("note"), blank=True)
+    institution = EncryptedTextField(_("institution"), blank=True)
+    outcome = EncryptedTextField(_("referral outcome"), blank=True)
+    created_at = models.DateTimeField(_("recorded at"), default=timezone.now)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("follow-up record")
+        verbose_name_plural = _("follow-up records")
+        ordering = ["case_id", "on", "id"]
+        indexes = [models.Index(fields=["case", "on"], name="wb_entry_case")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.on:%Y-%m-%d}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("wellbeing:followup", args=[self.case_id])
+
+
 from .models_governance import ExportRequest  # noqa: E402, F401  (the governance tables)

@@ -18,3 +18,14 @@ def alerts_panel(request) -> dict | None:
     if not rows:
         return None
     return {"alerts": rows, "count": queries.open_alerts_count(user)}
+
+
+def due_panel(request) -> dict | None:
+    """The class teacher's panel: students of their class with a follow-up due (keys and
+    dates only)."""
+    from .queries_followup import due_for_class_teacher
+
+    rows = due_for_class_teacher(request.user)
+    if not rows:
+        return None
+    return {"rows": rows[:8], "count": len(rows)}

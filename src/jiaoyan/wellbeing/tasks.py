@@ -46,4 +46,5 @@ def score_campaign_job(job, progress) -> dict:
     return {"scored": total, "alerts": alerts}
 
 
-from . import tasks_governance  # noqa: E402, F401  (exports and retention)
+# The follow-up's periodic escalation; exports and retention.
+from . import tasks_followup, tasks_governance  # noqa: E402, F401

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from . import views
+from . import views, views_followup
 
 app_name = "wellbeing"
 
@@ -22,6 +22,15 @@ urlpatterns = [
     path("students/<int:pk>/", views.student_detail, name="student"),
     path("alerts/", views.alerts, name="alerts"),
     path("alerts/<int:pk>/", views.alert_detail, name="alert"),
+    path("alerts/<int:pk>/interview/", views_followup.interview, name="interview"),
+    path("follow-ups/", views_followup.cases, name="followups"),
+    path("follow-ups/due/", views_followup.due, name="followups_due"),
+    path("follow-ups/<int:pk>/", views_followup.case_detail, name="followup"),
+    path("follow-ups/<int:pk>/review/", views_followup.case_review, name="followup_review"),
+    path("follow-ups/<int:pk>/referral/", views_followup.case_referral, name="followup_referral"),
+    path("follow-ups/<int:pk>/visit/", views_followup.case_visit, name="followup_visit"),
+    path("follow-ups/<int:pk>/close/", views_followup.case_close, name="followup_close"),
+    path("campaigns/<int:pk>/figures/", views_followup.aggregates, name="aggregates"),
     path("scales/", views.scale_list, name="scales"),
     path("scales/new/", views.scale_create, name="scale_create"),
     path("answer/", views.answer_start, name="answer"),

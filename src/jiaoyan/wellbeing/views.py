@@ -95,6 +95,8 @@ class CampaignList(ListPage):
         return {
             "may_add": units_where(self.user, "add", Campaign).exists(),
             "open_alerts": queries.open_alerts_count(self.user),
+            "may_follow_up": self.user.is_superuser
+            or bool(restricted.permitted_paths(self.user, restricted.WELLBEING)),
         }
 
 

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ("core", "0010_data_versions"),
         ("orgs", "0002_seed_stages_and_subjects"),
-        ("wellbeing", "0001_screening"),
+        ("wellbeing", "0002_followup"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
