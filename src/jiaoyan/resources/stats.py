@@ -6,23 +6,22 @@ Who looks: the bureau and institute staff and the principals (the resources' man
 that is not a draft is theirs to see (``Resource``'s ``visible`` hook), so the figures
 are read from the subtree directly. Drafts are private to their authors: never counted.
 
-Every figure is an aggregate the database computes (``GROUP BY``); Python only adds up
-rows per unit (at most one per unit of the subtree) or per tenth of a day (the review
-turnaround's histogram). The page issues a fixed number of queries whatever the number
-of resources:
+The figures of a period are sums of the statistics' day table (``ResourceDayStat``,
+kept by the services: ``summary.py``) — per unit, local day and fact — never counts over
+the resources, their steps, authors and uses; Python only adds up rows per unit (at most
+a few per unit of the subtree) or per tenth of a day (the review turnaround's
+histogram). The page issues a fixed number of queries whatever the number of resources:
 
 1. the units of the subtree (names, kinds: the schools a share is counted over);
-2. resources submitted, and published, in the period per unit and status;
+2. per unit: resources submitted in the period by status, published in the period,
+   submitted with authors, uses in lessons recorded in the period;
 3. … submitted per kind and subject (4. the subjects' names);
-5. review turnaround: the decisions of the period (published, returned, rejected) with
-   the turnaround each one keeps, per unit of the scope's next level and tenth of a day;
-6. the top resources by views, 7. by uses in lessons, 8. by rating (all time);
-9. authors per school; 10. uses in lessons recorded in the period.
+5. review turnaround: the decisions of the period per unit and tenth of a day;
+6. the top resources by views, 7. by uses in lessons, 8. by rating (all time, from the
+   index ``resource_stats``: no resource row is read but the thirty listed);
+9. authors per school (different people among the day rows of the schools' authors).
 
-Each reads an index alone (``resource_stats``: a unit's resources by status, submission
-and publication moments, kind, subject and use figures; ``resourceevent_decision``: a
-resource's decisions with their turnaround; the author links' unique index), one range
-per unit of the subtree — no resource row is read but the thirty of the top lists.
+Each reads the day table's index alone, one range per unit of the subtree and fact.
 """
 
 from __future__ import annotations

@@ -35,8 +35,6 @@ from contextlib import contextmanager
 from django.db import connections, router, transaction
 from django.utils import timezone
 
-from jiaoyan.core import stamps
-
 from .models import (
     Application,
     Resource,
@@ -48,8 +46,6 @@ from .models import (
 
 #: Seconds in a tenth of a day: the buckets of the review turnaround.
 TENTH_OF_A_DAY = 8640
-#: The version (``core.stamps``) of the table: changed by every write that reaches it.
-STAMP = "resources.day_stats"
 BATCH = 2000
 
 #: (unit, fact, day, status, kind, subject, key): one row of the table.
@@ -143,7 +139,6 @@ def add(delta: Counter[Key] | dict[Key, int], *, using: str | None = None) -> in
     gone = {k[0] for k, v in changes if v < 0}
     if gone:
         ResourceDayStat.objects.using(db).filter(org_unit_id__in=gone, n__lte=0).delete()
-    stamps.bump(STAMP)
     return len(changes)
 
 
@@ -184,7 +179,6 @@ def rebuild(*, progress=None) -> dict[str, int]:
     ResourceDayStat.objects.using(db).all().delete()
     rows = [(*k, v) for k, v in sorted(total.items()) if v]
     written = bulk.insert_values(ResourceDayStat, [*COLUMNS, "n"], rows, batch_size=5000)
-    stamps.bump(STAMP)
     return {"resources": len(ids), "rows": written}
 
 
