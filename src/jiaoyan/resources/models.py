@@ -295,6 +295,14 @@ class Resource(Versioned, Timestamped, SubjectStageOptional, models.Model):
             models.Index(fields=["kind", "status"], name="resource_kind"),
             models.Index(fields=["subject", "stage", "status"], name="resource_subject"),
             models.Index(fields=["created_by", "status"], name="resource_creator"),
+            # The statistics' top lists: published resources by views (uses), walked in
+            # that order until ten of a subtree are found (stats.top_resources).
+            models.Index(
+                fields=["status", "view_count", "id", "org_unit"], name="resource_top_views"
+            ),
+            models.Index(
+                fields=["status", "use_count", "id", "org_unit"], name="resource_top_uses"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,7 +1,8 @@
 """The statistics' day table (``ResourceDayStat``, resources/summary.py): per unit, local
 day and fact, how many resources were submitted (by status, kind and subject; with
 authors; per author), published, decided (by turnaround in tenths of a day) and used in
-lessons — filled here from the rows already recorded, as ``summary.rebuild`` fills it."""
+lessons — filled here from the rows already recorded, as ``summary.rebuild`` fills it;
+and the indexes the statistics' top lists walk (published resources by views, by uses)."""
 
 from collections import Counter, defaultdict
 
@@ -95,6 +96,18 @@ class Migration(migrations.Migration):
                 'indexes': [models.Index(fields=['org_unit', 'fact', 'day', 'status', 'kind', 'subject', 'key', 'n'], name='resourcedaystat_read')],
                 'constraints': [models.UniqueConstraint(fields=('org_unit', 'fact', 'day', 'status', 'kind', 'subject', 'key'), name='resourcedaystat_key')],
             },
+        ),
+        migrations.AddIndex(
+            model_name="resource",
+            index=models.Index(
+                fields=["status", "view_count", "id", "org_unit"], name="resource_top_views"
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="resource",
+            index=models.Index(
+                fields=["status", "use_count", "id", "org_unit"], name="resource_top_uses"
+            ),
         ),
         migrations.RunPython(fill, migrations.RunPython.noop),
     ]
