@@ -234,7 +234,7 @@ def test_the_rebuild_job(filled):
     ResourceDayStat.objects.all().delete()
     job = start_job(REBUILD_STATS, defer=False)
     job.refresh_from_db()
-    assert job.state == Job.State.SUCCEEDED, job.message
+    assert job.status == Job.Status.SUCCEEDED, job.message
     assert job.result["resources"] == Resource.objects.count()
     assert summary.differences() == {}
 
