@@ -125,6 +125,9 @@ PAGES = [
     Page("resource statistics", statistics(), user="city_admin", province=True),
     Page("resource statistics (county)", county_statistics, user="city_admin"),
     Page("resource statistics (researcher)", statistics(), user="district_researcher"),
+    # The figures are kept two minutes per scope and period: measured computed too.
+    Page("resource statistics (cold)", statistics(), user="city_admin", cold=True),
+    Page("resource statistics (county, cold)", county_statistics, user="city_admin", cold=True),
     Page("api resources", "/api/v1/resources?limit=25", user="city_admin", grow="limit=100"),
     # Search: the library page.
     search("resource search", "/resources/?q=函数"),

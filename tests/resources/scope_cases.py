@@ -13,6 +13,7 @@ from jiaoyan.resources.models import (
     Recommendation,
     RecommendationRound,
     Resource,
+    ResourceDayStat,
     ResourceEvent,
     ResourceFile,
     ResourceHit,
@@ -319,3 +320,13 @@ register(
 )
 register(ScopeCase(ResourceHit, _hit, marker=lambda h: str(h.resource_id)))
 register(ScopeCase(ResourceTermStats, _term_stats, marker=lambda s: str(s.resource_id)))
+
+
+def _day_stat(w):
+    from jiaoyan.resources.models import ResourceDayStat
+
+    r = huazhou_resource(w)  # submitted and published through the services: its day rows
+    return ResourceDayStat.objects.filter(org_unit=r.org_unit).order_by("id").first()
+
+
+register(ScopeCase(ResourceDayStat, _day_stat, marker=lambda s: str(s)))

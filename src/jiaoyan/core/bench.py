@@ -77,6 +77,8 @@ class Page:
     flags the page when its query count differs. ``province`` marks a region-wide report
     (statistics, coverage, a dashboard): at province scale it is also measured as
     :data:`PROVINCE_USER`, the province-wide report, against :data:`PROVINCE_TARGET_MS`.
+    ``cold`` empties the cache before every request: a page that keeps its figures in
+    the cache measured as its first viewer finds it (the figures computed).
     """
 
     name: str
@@ -88,6 +90,7 @@ class Page:
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
     province: bool = False
+    cold: bool = False
 
 
 @dataclass(frozen=True)
@@ -357,6 +360,7 @@ def _with_query(path: str, extra: str) -> str:
 
 
 def measure_page(ctx: BenchContext, spec: Page, *, repeat: int, warmup: int = 3) -> dict:
+    from django.core.cache import cache
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -372,6 +376,8 @@ def measure_page(ctx: BenchContext, spec: Page, *, repeat: int, warmup: int = 3)
     headers = dict(spec.headers)
 
     def get(p: str):
+        if spec.cold:
+            cache.clear()
         response = client.get(p, headers=headers)
         if getattr(response, "streaming", False):
             b"".join(response.streaming_content)

@@ -43,6 +43,7 @@ a process's first search or index (about a second, some 70 MB).
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import threading
@@ -393,8 +394,21 @@ def _rows(spec: Searchable, ct_id: int, objects: Iterable[models.Model]) -> list
     return rows
 
 
+#: The version (``core.stamps``) of the whole index: changed by every write to it, so that
+#: the best hits kept in the cache (:func:`best_hits`) are those of the index as it is —
+#: any document changes every rank (bm25 and ts_rank read the whole index's figures).
+STAMP = "core.search"
+
+
+def _changed() -> None:
+    from . import stamps
+
+    stamps.bump(STAMP)
+
+
 def index(obj: models.Model) -> None:
     """(Re)index one object — call it in the service that wrote it, in its transaction."""
+    _changed()
     doc = _document_model()
     ct = _content_type(type(obj))
     (key, _ct, _pk, *values) = _rows(spec_for(type(obj)), ct.pk, [obj])[0]
@@ -416,6 +430,7 @@ def unindex(obj: models.Model) -> None:
 def unindex_ids(model: type[models.Model], ids: Iterable[int]) -> None:
     from .bulk import chunks
 
+    _changed()
     doc = _document_model()
     ct = _content_type(model)
     for chunk in chunks([document_id(ct.pk, i) for i in ids]):
@@ -428,6 +443,7 @@ def index_many(objects: QuerySet | Iterable[models.Model], *, batch_size: int = 
     is read in batches with the registration's ``prefetch``."""
     from .bulk import chunks, insert_values
 
+    _changed()
     doc = _document_model()
     if isinstance(objects, QuerySet):
         spec = spec_for(objects.model)
@@ -444,6 +460,12 @@ def index_many(objects: QuerySet | Iterable[models.Model], *, batch_size: int = 
         rows = _rows(spec_for(model), _content_type(model).pk, batch)
         doc.objects.filter(pk__in=[r[0] for r in rows]).delete()
         done += insert_values(doc, columns, rows, batch_size=batch_size)
+    conn = connections[doc.objects.db]
+    if done and conn.vendor == "postgresql":
+        # Merge what went into the GIN index's pending list (scanned in full by every
+        # search until merged; core migration 0011).
+        with conn.cursor() as cursor:
+            cursor.execute("SELECT gin_clean_pending_list('core_searchdocument_vector'::regclass)")
     return done
 
 
@@ -460,6 +482,7 @@ def _batches(iterator, size: int):
 @transaction.atomic
 def rebuild(model: type[models.Model], *, batch_size: int = 2000) -> int:
     """Drop ``model``'s documents and index every row again; how many."""
+    _changed()
     doc = _document_model()
     ct = _content_type(model).pk
     doc.objects.filter(pk__gte=ct << KEY_BITS, pk__lt=(ct + 1) << KEY_BITS).delete()
@@ -523,9 +546,18 @@ class _Hits:
     filtered_relation = None
 
     def __init__(
-        self, ranked, unranked, params, parent_alias, pk_column, table_alias=None, join_type=INNER
+        self,
+        ranked,
+        unranked,
+        params,
+        parent_alias,
+        pk_column,
+        table_alias=None,
+        join_type=INNER,
+        ranked_params=None,
     ):
         self.ranked, self.unranked, self.params = ranked, unranked, tuple(params)
+        self.ranked_params = self.params if ranked_params is None else tuple(ranked_params)
         self.parent_alias, self.pk_column = parent_alias, pk_column
         self.table_alias, self.join_type = table_alias, join_type
 
@@ -534,36 +566,38 @@ class _Hits:
         alias = qn(self.table_alias)
         pk = f"{qn(self.parent_alias)}.{connection.ops.quote_name(self.pk_column)}"
         on = f"{alias}.object_id = {pk}"
-        sql = self.ranked if _ranks(compiler.query) else self.unranked
-        return f"{self.join_type} ({sql}) {alias} ON ({on})", list(self.params)
+        if _ranks(compiler.query):
+            sql, params = self.ranked, self.ranked_params
+        else:
+            sql, params = self.unranked, self.params
+        return f"{self.join_type} ({sql}) {alias} ON ({on})", list(params)
+
+    def _clone(self, **changes) -> _Hits:
+        args = {
+            "ranked": self.ranked,
+            "unranked": self.unranked,
+            "params": self.params,
+            "parent_alias": self.parent_alias,
+            "pk_column": self.pk_column,
+            "table_alias": self.table_alias,
+            "join_type": self.join_type,
+            "ranked_params": self.ranked_params,
+        }
+        return self.__class__(**{**args, **changes})
 
     def relabeled_clone(self, change_map):
-        return self.__class__(
-            self.ranked,
-            self.unranked,
-            self.params,
-            change_map.get(self.parent_alias, self.parent_alias),
-            self.pk_column,
-            change_map.get(self.table_alias, self.table_alias),
-            self.join_type,
+        return self._clone(
+            parent_alias=change_map.get(self.parent_alias, self.parent_alias),
+            table_alias=change_map.get(self.table_alias, self.table_alias),
         )
 
-    def best(self, n: int) -> _Hits:
-        """These hits ranked as well as the ``n``-th best or better (all when fewer)."""
-        ranked = (
-            f"WITH h AS MATERIALIZED ({self.ranked}) SELECT object_id, rank FROM h "
-            f"WHERE rank >= coalesce((SELECT rank FROM h ORDER BY rank DESC "
-            f"LIMIT 1 OFFSET {int(n) - 1}), -1e308)"
-        )
-        return self.__class__(
-            ranked,
-            self.unranked,
-            self.params,
-            self.parent_alias,
-            self.pk_column,
-            self.table_alias,
-            self.join_type,
-        )
+    def best(self, n: int, using: str) -> _Hits:
+        """These hits ranked as well as the ``n``-th best or better (all when fewer):
+        the list of them (:func:`best_hits`, kept while the index is unchanged) joined
+        instead of ranking every hit."""
+        vendor = connections[using].vendor
+        found = best_hits(self.ranked, self.ranked_params, n, using=using)
+        return self._clone(ranked=_LISTED[vendor], ranked_params=[json.dumps(found)])
 
     def demote(self):
         return self.relabeled_clone({})
@@ -572,7 +606,7 @@ class _Hits:
 
     @property
     def identity(self):
-        return (self.__class__, self.ranked, self.params, self.parent_alias)
+        return (self.__class__, self.ranked, self.ranked_params, self.params, self.parent_alias)
 
     def __eq__(self, other):
         return isinstance(other, _Hits) and self.identity == other.identity
@@ -612,17 +646,54 @@ def is_ranked(queryset: QuerySet) -> bool:
 
 BEST_OF = 1000  # see best_of
 
+# A list of (object_id, rank) pairs given as one JSON parameter, as a table of hits.
+_LISTED = {
+    "sqlite": (
+        "SELECT json_extract(value, '$[0]') AS object_id, json_extract(value, '$[1]') AS rank "
+        "FROM json_each(%s) LIMIT -1"
+    ),
+    "postgresql": (
+        "SELECT (h->>0)::bigint AS object_id, (h->>1)::real AS rank "
+        "FROM jsonb_array_elements(%s::jsonb) h"
+    ),
+}
+
+
+def best_hits(ranked: str, params: Sequence, n: int, *, using: str) -> list[list]:
+    """The hits of the ranked match ``ranked`` (``params``) ranked as well as the
+    ``n``-th best or better, best first: ``[object_id, rank]`` pairs. Kept in the cache
+    under the index's version (``core.stamps``, :data:`STAMP`): a common word's hits are
+    ranked once per change of the index, not on every page of every user — ranking is
+    what a word found tens of thousands of times costs (bm25 or ts_rank for each hit).
+    Every write to the index changes the version, so the list is always the index's own
+    (never "a few minutes old")."""
+    from . import stamps
+
+    sql = (
+        f"WITH h AS MATERIALIZED ({ranked}) SELECT object_id, rank FROM h "
+        f"WHERE rank >= coalesce((SELECT rank FROM h ORDER BY rank DESC "
+        f"LIMIT 1 OFFSET {int(n) - 1}), -1e30) ORDER BY rank DESC, object_id"
+    )
+
+    def compute() -> list[list]:
+        with connections[using].cursor() as cursor:
+            cursor.execute(sql, list(params))
+            return [[int(pk), float(rank)] for pk, rank in cursor.fetchall()]
+
+    return stamps.kept(
+        "search-best", (using, ranked, tuple(params), n), [STAMP], compute, using=using
+    )
+
 
 def best_of(queryset: QuerySet, n: int = BEST_OF) -> QuerySet | None:
     """The rows of ``queryset`` (a :func:`search`, still ordered by rank first) ranked as
     well as the model's ``n``-th best hit or better, in the same order: exactly the first
     rows of ``queryset``, as many as pass its scope and filters — so a slice of it that
     comes back full is the same slice of ``queryset``; a short one says nothing (read
-    ``queryset`` then). SQLite only (None otherwise, and for a search sorted another
-    way): bm25 still scores every hit, once, but the caller's table is read and sorted
-    for those rows only, not for every hit of a common word. PostgreSQL already sorts
-    the hits by rank first and stops after a page."""
-    if connections[queryset.db].vendor != "sqlite" or not is_ranked(queryset):
+    ``queryset`` then). None for a search sorted another way. The best hits are ranked
+    once per version of the index (:func:`best_hits`), then only they are joined to the
+    caller's table, filtered and sorted — not every hit of a common word."""
+    if not is_ranked(queryset):
         return None
     order = queryset.query.order_by
     if not order or order[0] != f"-{RANK}":
@@ -632,7 +703,7 @@ def best_of(queryset: QuerySet, n: int = BEST_OF) -> QuerySet | None:
     found = [a for a, j in query.alias_map.items() if isinstance(j, _Hits)]
     if len(found) != 1:
         return None
-    query.alias_map[found[0]] = query.alias_map[found[0]].best(n)
+    query.alias_map[found[0]] = query.alias_map[found[0]].best(n, qs.db)
     return qs
 
 

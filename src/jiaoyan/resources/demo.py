@@ -1030,3 +1030,13 @@ def build_recommendation_round(ctx: DemoContext) -> None:
         f"resources: round “{r.title}”: {len(school_entries)} school, "
         f"{len(county_entries)} county, {len(city_entries)} city recommendations"
     )
+
+
+@step(56)
+def build_resource_statistics(ctx: DemoContext) -> None:
+    """The statistics' day table, from every resource, decision and use written above
+    (they went in in bulk, around the services that keep it)."""
+    from . import summary
+
+    result = summary.rebuild()
+    ctx.log(f"resources: {result['rows']} statistics rows")

@@ -295,6 +295,14 @@ class Resource(Versioned, Timestamped, SubjectStageOptional, models.Model):
             models.Index(fields=["kind", "status"], name="resource_kind"),
             models.Index(fields=["subject", "stage", "status"], name="resource_subject"),
             models.Index(fields=["created_by", "status"], name="resource_creator"),
+            # The statistics' top lists: published resources by views (uses), walked in
+            # that order until ten of a subtree are found (stats.top_resources).
+            models.Index(
+                fields=["status", "view_count", "id", "org_unit"], name="resource_top_views"
+            ),
+            models.Index(
+                fields=["status", "use_count", "id", "org_unit"], name="resource_top_uses"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -884,6 +892,73 @@ class ResourceTermStats(models.Model):
 
     def __str__(self) -> str:
         return f"{self.resource_id} · {self.term}"
+
+
+class StatFact(models.TextChoices):
+    """What a row of :class:`ResourceDayStat` counts."""
+
+    #: Resources (not drafts) last submitted that day, by status, kind and subject.
+    SUBMITTED = "submitted", _("Submitted")
+    #: Of them, the ones with at least one author.
+    AUTHORED = "authored", _("Submitted with authors")
+    #: Of them, per author (``key``: the person's id): the resources they wrote.
+    AUTHOR = "author", _("Submitted by an author")
+    #: Published resources published that day.
+    PUBLISHED = "published", pgettext_lazy("statistics", "Published")
+    #: Decisions (published, returned, rejected) taken that day, by turnaround (``key``:
+    #: tenths of a day).
+    DECIDED = "decided", _("Decided")
+    #: Uses in lessons recorded for that day.
+    USED = "used", _("Used in lessons")
+
+
+@scoped(path="org_unit__path", rules={"view": MANAGERS}, grants=False)
+class ResourceDayStat(models.Model):
+    """资源统计日表: how many resources of a unit did something on a day (a local
+    date) — the statistics page adds these rows up for a scope and period instead of
+    counting the resources, their steps and uses (``summary.py`` keeps them current in
+    every write's transaction; ``jiaoyan resource_stats`` rebuilds them)."""
+
+    org_unit = models.ForeignKey(
+        "orgs.OrgUnit",
+        verbose_name=_("unit"),
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,  # the unique key starts with it
+    )
+    fact = models.CharField(_("fact"), max_length=10, choices=StatFact.choices)
+    day = models.DateField(_("day"))
+    status = models.CharField(_("status"), max_length=10, blank=True, default="")
+    kind = models.CharField(_("kind"), max_length=20, blank=True, default="")
+    # The subject's id (0: none) and the fact's own key (an author, a turnaround bucket;
+    # 0: none): plain numbers, so that every column of the unique key is set.
+    subject = models.BigIntegerField(_("subject"), default=0)
+    key = models.BigIntegerField(_("key"), default=0)
+    n = models.IntegerField(_("count"), default=0)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("resource statistics of a day")
+        verbose_name_plural = _("resource statistics of days")
+        ordering = ["org_unit_id", "fact", "day", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["org_unit", "fact", "day", "status", "kind", "subject", "key"],
+                name="resourcedaystat_key",
+            )
+        ]
+        indexes = [
+            # Every figure of a scope and period from the index alone: one range per unit
+            # of the subtree and fact.
+            models.Index(
+                fields=["org_unit", "fact", "day", "status", "kind", "subject", "key", "n"],
+                name="resourcedaystat_read",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.org_unit_id} · {self.fact} · {self.day}"
 
 
 # --- recommendation rounds (评优/推荐) -------------------------------------------------------

@@ -30,7 +30,7 @@ from jiaoyan.core.roles import Role
 from jiaoyan.core.scope import can, has_role, locked, require
 from jiaoyan.core.services import apply_changes, check_version, clean_link, clean_text
 
-from . import previews
+from . import previews, summary
 from .models import (
     CurriculumNode,
     Decision,
@@ -256,7 +256,8 @@ def update_resource(
     check_version(resource, expected_version)
     fields = [f for f in EDITABLE_FIELDS if f in data]
     clean = _clean({f: data[f] for f in fields}, resource=resource)
-    apply_changes(actor, resource, clean, list(clean), expected_version=None)
+    with summary.tracking(resource.pk):  # a returned one is counted: kind, subject, authors
+        apply_changes(actor, resource, clean, list(clean), expected_version=None)
     search.index(resource)
     return resource
 
@@ -268,7 +269,8 @@ def delete_resource(*, actor, resource: Resource) -> None:
     stored = [(f.file.storage, f.file.name) for f in resource.files.all() if f.file]
     audit.record(actor, resource, Action.DELETE, audit.snapshot(resource, ["title", "status"]))
     search.unindex(resource)
-    resource.delete()
+    with summary.tracking(resource.pk):
+        resource.delete()
     for storage, name in stored:
         transaction.on_commit(lambda s=storage, n=name: s.delete(n))
 
@@ -397,9 +399,10 @@ def submit_resource(*, actor, resource: Resource, expected_version: int | None =
     resource.rubric = rubric_for(resource)
     resource.version += 1
     resource.updated_at = timezone.now()
-    resource.save(
-        update_fields=["status", "round", "submitted_at", "rubric", "version", "updated_at"]
-    )
+    with summary.tracking(resource.pk):
+        resource.save(
+            update_fields=["status", "round", "submitted_at", "rubric", "version", "updated_at"]
+        )
     audit.record(actor, resource, Action.UPDATE, {"status": [before, resource.status]})
     step = ResourceEvent.Step.RESUBMITTED if again else ResourceEvent.Step.SUBMITTED
     _event(actor, resource, step, at=resource.submitted_at)  # the moment a decision answers
@@ -461,7 +464,8 @@ def assign_reviewer(*, actor, resource: Resource, reviewer) -> Review:
     before = resource.status
     if resource.status == Status.SUBMITTED:
         resource.status = Status.IN_REVIEW
-        resource.save(update_fields=["status"])
+        with summary.tracking(resource.pk):
+            resource.save(update_fields=["status"])
     # Who reviews is recorded on the review (the managers' history), not on the resource,
     # whose history its authors read: reviews are blind to them.
     audit.record(actor, review, Action.CREATE, {"reviewer": [None, reviewer.name]})
@@ -632,10 +636,6 @@ def decide(
         resource.published_at = now
     resource.version += 1
     resource.updated_at = now
-    resource.save(update_fields=["status", "published_at", "version", "updated_at"])
-    audit.record(
-        actor, resource, Action.UPDATE, {"status": [before, resource.status]}, message=comment[:300]
-    )
     step = {
         Status.PUBLISHED: ResourceEvent.Step.PUBLISHED,
         Status.RETURNED: ResourceEvent.Step.RETURNED,
@@ -644,7 +644,12 @@ def decide(
     # The review's turnaround, from the (re)submission this round answers (submit_resource
     # wrote its moment on the resource and its step alike).
     waited = turnaround_seconds(resource.submitted_at, now) if resource.submitted_at else None
-    _event(actor, resource, step, comment, at=now, turnaround=waited)
+    with summary.tracking(resource.pk):  # its status, publication and decision
+        resource.save(update_fields=["status", "published_at", "version", "updated_at"])
+        _event(actor, resource, step, comment, at=now, turnaround=waited)
+    audit.record(
+        actor, resource, Action.UPDATE, {"status": [before, resource.status]}, message=comment[:300]
+    )
     titles = {
         Status.PUBLISHED: _("Published: %(title)s"),
         Status.RETURNED: _("Returned for revision: %(title)s"),

@@ -6,23 +6,22 @@ Who looks: the bureau and institute staff and the principals (the resources' man
 that is not a draft is theirs to see (``Resource``'s ``visible`` hook), so the figures
 are read from the subtree directly. Drafts are private to their authors: never counted.
 
-Every figure is an aggregate the database computes (``GROUP BY``); Python only adds up
-rows per unit (at most one per unit of the subtree) or per tenth of a day (the review
-turnaround's histogram). The page issues a fixed number of queries whatever the number
-of resources:
+The figures of a period are sums of the statistics' day table (``ResourceDayStat``,
+kept by the services: ``summary.py``) — per unit, local day and fact — never counts over
+the resources, their steps, authors and uses; Python only adds up rows per unit (at most
+a few per unit of the subtree) or per tenth of a day (the review turnaround's
+histogram). The page issues a fixed number of queries whatever the number of resources:
 
 1. the units of the subtree (names, kinds: the schools a share is counted over);
-2. resources submitted, and published, in the period per unit and status;
+2. per unit: resources submitted in the period by status, published in the period,
+   submitted with authors, uses in lessons recorded in the period;
 3. … submitted per kind and subject (4. the subjects' names);
-5. review turnaround: the decisions of the period (published, returned, rejected) with
-   the turnaround each one keeps, per unit of the scope's next level and tenth of a day;
-6. the top resources by views, 7. by uses in lessons, 8. by rating (all time);
-9. authors per school; 10. uses in lessons recorded in the period.
+5. review turnaround: the decisions of the period per unit and tenth of a day;
+6. the top resources by views, 7. by uses in lessons, 8. by rating (all time, from the
+   index ``resource_stats``: no resource row is read but the thirty listed);
+9. authors per school (different people among the day rows of the schools' authors).
 
-Each reads an index alone (``resource_stats``: a unit's resources by status, submission
-and publication moments, kind, subject and use figures; ``resourceevent_decision``: a
-resource's decisions with their turnaround; the author links' unique index), one range
-per unit of the subtree — no resource row is read but the thirty of the top lists.
+Each reads the day table's index alone, one range per unit of the subtree and fact.
 """
 
 from __future__ import annotations
@@ -34,17 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.cache import cache
-from django.db.models import (
-    Count,
-    ExpressionWrapper,
-    F,
-    FloatField,
-    IntegerField,
-    Q,
-    QuerySet,
-    Value,
-)
-from django.db.models.functions import Greatest, StrIndex, Substr
+from django.db.models import Count, ExpressionWrapper, F, FloatField, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -56,7 +45,7 @@ from jiaoyan.core.scope import under_q, user_scopes
 from jiaoyan.observations.terms import Term, parse_term, term_of
 from jiaoyan.orgs.models import OrgUnit, Subject
 
-from .models import MANAGERS, Application, Kind, Resource, ResourceEvent, Status
+from .models import MANAGERS, Kind, Resource, ResourceDayStat, ResourceEvent, StatFact, Status
 
 #: Who reads a scope's statistics: its admins, researchers and principals.
 STATS_ROLES = MANAGERS
@@ -70,6 +59,9 @@ SUBMISSIONS = (ResourceEvent.Step.SUBMITTED, ResourceEvent.Step.RESUBMITTED)
 #: The statuses counted (drafts are private): listed, so that the index ``resource_stats``
 #: (unit, status, submission moment …) is read as one range per unit and status.
 COUNTED = tuple(s for s in Status.values if s != Status.DRAFT)
+#: The facts of the day table counted per unit (submitted by status, published, submitted
+#: with authors, used in lessons).
+UNIT_FACTS = (StatFact.SUBMITTED, StatFact.PUBLISHED, StatFact.AUTHORED, StatFact.USED)
 #: How long the figures of a scope and period are kept (seconds).
 STATS_SECONDS = 120
 #: How many top resources each ranking lists.
@@ -158,17 +150,6 @@ def pick_period(
 # --- SQL helpers -----------------------------------------------------------------------------
 
 
-#: Seconds in a tenth of a day: the buckets of the turnaround histogram.
-TENTH_OF_A_DAY = 8640
-
-
-def child_id(root: OrgUnit, lookup: str):
-    """The id (text) of the unit right below ``root`` on the path at ``lookup`` ("" for
-    ``root`` itself): the path's segment after ``root``'s."""
-    rest = Substr(F(lookup), len(root.path) + 1)
-    return Substr(rest, 1, Greatest(StrIndex(rest, Value("/")) - 1, Value(0)))
-
-
 def percentile(histogram: dict[int, int], share: float) -> float | None:
     """The nearest-rank percentile of a histogram of tenths of a day, in days."""
     n = sum(histogram.values())
@@ -187,49 +168,47 @@ def percentile(histogram: dict[int, int], share: float) -> float | None:
 
 
 def in_scope(root: OrgUnit) -> QuerySet[Resource]:
-    """The resources of ``root``'s subtree that are not drafts."""
+    """The resources of ``root``'s subtree that are not drafts (what the figures count)."""
     return Resource.objects.filter(
         under_q(Resource, "org_unit__path", [root.path]), status__in=COUNTED
     )
 
 
-def submitted_in(root: OrgUnit, period: metrics.Period) -> QuerySet[Resource]:
-    """The resources of the subtree (last) submitted in the period."""
-    return in_scope(root).filter(period.moments("submitted_at"))
-
-
-def published_in(root: OrgUnit, period: metrics.Period) -> QuerySet[Resource]:
-    return in_scope(root).filter(status=Status.PUBLISHED).filter(period.moments("published_at"))
-
-
-def decisions_in(root: OrgUnit, period: metrics.Period) -> QuerySet[ResourceEvent]:
-    """The decisions of the period on resources of the subtree, each with its turnaround
-    (whole seconds from the (re)submission it answered, written with the decision:
-    ``services.decide``; migration 0005 for the older ones) — read from the index
-    ``resourceevent_decision`` alone."""
-    return (
-        ResourceEvent.objects.filter(turnaround__isnull=False)
-        .filter(period.moments("created_at"))
-        .filter(under_q(ResourceEvent, "resource__org_unit__path", [root.path]))
+def day_rows(root: OrgUnit, period: metrics.Period, *facts: str) -> QuerySet[ResourceDayStat]:
+    """The statistics' day rows (``summary.py``) of ``root``'s subtree in the period:
+    one index range per unit of the subtree and fact."""
+    return ResourceDayStat.objects.filter(
+        under_q(ResourceDayStat, "org_unit__path", [root.path]),
+        fact__in=facts,
+        day__gte=period.start,
+        day__lte=period.end,
     )
 
 
-def turnaround(root: OrgUnit, period: metrics.Period) -> dict[str, dict[int, int]]:
-    """The histogram of review turnaround (tenths of a day → decisions) per unit right
-    below ``root`` (by id as text; "" is ``root`` itself), in one query."""
-    rows = (
-        decisions_in(root, period)
-        .annotate(
-            child=child_id(root, "resource__org_unit__path"),
-            tenths=ExpressionWrapper(F("turnaround") / TENTH_OF_A_DAY, output_field=IntegerField()),
-        )
-        .values("child", "tenths")
-        .annotate(n=Count("*"))
+def published_in(root: OrgUnit, period: metrics.Period) -> dict[int, int]:
+    """Resources published in the period, per unit of the subtree (units with some)."""
+    return {
+        r["org_unit_id"]: r["n"]
+        for r in day_rows(root, period, StatFact.PUBLISHED)
+        .values("org_unit_id")
+        .annotate(n=Sum("n"))
         .order_by()
-    )
-    out: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
-    for r in rows:
-        out[r["child"]][max(0, r["tenths"] or 0)] += r["n"]
+        if r["n"]
+    }
+
+
+def turnaround(root: OrgUnit, period: metrics.Period) -> dict[int, dict[int, int]]:
+    """The histogram of review turnaround (tenths of a day → decisions of the period) per
+    unit of the subtree, in one query."""
+    out: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    for unit, bucket, n in (
+        day_rows(root, period, StatFact.DECIDED)
+        .values("org_unit_id", "key")
+        .annotate(n=Sum("n"))
+        .values_list("org_unit_id", "key", "n")
+        .order_by()
+    ):
+        out[unit][bucket] += n
     return out
 
 
@@ -248,11 +227,7 @@ def active_schools(root: OrgUnit) -> int:
 
 
 def uses_in(root: OrgUnit, period: metrics.Period) -> int:
-    return (
-        Application.objects.filter(under_q(Application, "resource__org_unit__path", [root.path]))
-        .filter(period.days("day"))
-        .count()
-    )
+    return day_rows(root, period, StatFact.USED).aggregate(n=Sum("n"))["n"] or 0
 
 
 @dataclass
@@ -347,30 +322,45 @@ def compute(root: OrgUnit, period: metrics.Period) -> dict[str, Any]:
             school_child[pk] = child_of(pk)
             row(school_child[pk]).schools += 1
 
-    submitted = submitted_in(root, period)
-    published_q = Q(status=Status.PUBLISHED) & period.moments("published_at")
-    for r in (
-        in_scope(root)
-        .filter(period.moments("submitted_at") | published_q)
-        .values("org_unit_id", "status")
-        .annotate(
-            n=Count("pk", filter=period.moments("submitted_at")),
-            published=Count("pk", filter=published_q),
-        )
+    # Submitted per unit and status, published per unit, with authors per unit, uses:
+    # one query over the day rows, a row per unit and fact (and status).
+    authored: dict[int, int] = {}
+    uses = 0
+    for unit, fact, status, n in (
+        day_rows(root, period, *UNIT_FACTS)
+        .values("org_unit_id", "fact", "status")
+        .annotate(n=Sum("n"))
+        .values_list("org_unit_id", "fact", "status", "n")
         .order_by()
     ):
-        target = row(child_of(r["org_unit_id"]))
-        target.submitted += r["n"]
-        target.by_status[r["status"]] = target.by_status.get(r["status"], 0) + r["n"]
-        target.published += r["published"]
-        if r["published"] and r["org_unit_id"] in school_child:
-            target.contributing += 1  # one row per unit has published ones: its status's
-    # per kind and per subject: one query per pair (a few dozen rows), added up here
+        if not n:
+            continue
+        if fact == StatFact.SUBMITTED:
+            target = row(child_of(unit))
+            target.submitted += n
+            target.by_status[status] = target.by_status.get(status, 0) + n
+        elif fact == StatFact.PUBLISHED:
+            target = row(child_of(unit))
+            target.published += n
+            if unit in school_child:
+                target.contributing += 1
+        elif fact == StatFact.AUTHORED:
+            authored[unit] = authored.get(unit, 0) + n
+        else:
+            uses += n
+    # per kind and per subject
     per_kind: dict[str, int] = defaultdict(int)
     per_subject: dict[int | None, int] = defaultdict(int)
-    for r in submitted.values("kind", "subject_id").annotate(n=Count("pk")).order_by():
-        per_kind[r["kind"]] += r["n"]
-        per_subject[r["subject_id"]] += r["n"]
+    for kind, subject, n in (
+        day_rows(root, period, StatFact.SUBMITTED)
+        .values("kind", "subject")
+        .annotate(n=Sum("n"))
+        .values_list("kind", "subject", "n")
+        .order_by()
+    ):
+        if n:
+            per_kind[kind] += n
+            per_subject[subject or None] += n
     kinds = dict(Kind.choices)
     by_kind = [
         {"key": key, "name": str(kinds.get(key, key)), "value": n}
@@ -381,8 +371,8 @@ def compute(root: OrgUnit, period: metrics.Period) -> dict[str, Any]:
         {"name": subjects.get(pk) or _("No subject"), "value": n}
         for pk, n in sorted(per_subject.items(), key=lambda kv: (-kv[1], kv[0] or 0))
     ]
-    for key, histogram in turnaround(root, period).items():
-        target = row(int(key) if key.isdigit() and int(key) in units else root.pk)
+    for unit, histogram in turnaround(root, period).items():
+        target = row(child_of(unit))
         target.turnaround = merged([target.turnaround, histogram])
 
     unit_rows = sorted(
@@ -412,13 +402,13 @@ def compute(root: OrgUnit, period: metrics.Period) -> dict[str, Any]:
         "decisions": sum(all_turnaround.values()),
         "median": percentile(all_turnaround, 0.5),
         "p90": percentile(all_turnaround, 0.9),
-        "uses": uses_in(root, period),
+        "uses": uses,
         "units": unit_rows,
         "by_kind": by_kind,
         "by_subject": by_subject,
         "by_status": by_status,
         "top": top_resources(root),
-        "authors": authors_per_school(root, period, units),
+        "authors": authors_per_school(root, period, units, authored),
     }
 
 
@@ -452,9 +442,18 @@ def top_resources(root: OrgUnit, limit: int = TOP) -> dict[str, list[Resource]]:
     average = ExpressionWrapper(
         F("rating_sum") * 1.0 / F("rating_count"), output_field=FloatField()
     )
+    # Most viewed and most used: the published resources walked in that order (the
+    # indexes ``resource_top_views``/``resource_top_uses``, which hold the unit too)
+    # until ten of the subtree are found — the unit compared as ``org_unit_id + 0``, so
+    # that the database does not gather every published resource of the subtree by
+    # unit and sort them all instead.
+    units = OrgUnit.objects.filter(path__under=root.path).values("pk")
+    walked = Resource.objects.alias(unit_ref=F("org_unit_id") + 0).filter(
+        status=Status.PUBLISHED, unit_ref__in=units
+    )
     return {
-        "views": _top(published.filter(view_count__gt=0), ("-view_count", "-id"), limit),
-        "uses": _top(published.filter(use_count__gt=0), ("-use_count", "-id"), limit),
+        "views": _top(walked.filter(view_count__gt=0), ("-view_count", "-id"), limit),
+        "uses": _top(walked.filter(use_count__gt=0), ("-use_count", "-id"), limit),
         "rating": _top(
             published.filter(rating_count__gt=0),
             ("-average", "-rating_count", "-id"),
@@ -465,31 +464,49 @@ def top_resources(root: OrgUnit, limit: int = TOP) -> dict[str, list[Resource]]:
 
 
 def authors_per_school(
-    root: OrgUnit, period: metrics.Period, units: dict[int, tuple] | None = None
+    root: OrgUnit,
+    period: metrics.Period,
+    units: dict[int, tuple] | None = None,
+    authored: dict[int, int] | None = None,
 ) -> list[dict[str, Any]]:
     """Per school of the subtree with resources submitted in the period: how many
-    different people wrote them and how many there are; most authors first."""
-    # From the resources (the index ``resource_stats``: unit, submission moment, status)
-    # to their author links (the link table's unique index): no resource row is read.
+    different people wrote them and how many there are (with authors); most authors
+    first. ``authored`` (unit → resources with authors in the period), when the caller
+    has read it already."""
     schools = OrgUnit.objects.filter(path__under=root.path, kind=OrgUnit.Kind.SCHOOL).values("pk")
-    rows = (
-        Resource.objects.filter(org_unit_id__in=schools, status__in=COUNTED)
-        .filter(period.moments("submitted_at"), authors__isnull=False)
-        .values("org_unit_id")
-        .annotate(authors=Count("authors", distinct=True), resources=Count("pk", distinct=True))
-        .order_by("-authors", "-resources", "org_unit_id")
+    in_period = ResourceDayStat.objects.filter(
+        org_unit_id__in=schools, day__gte=period.start, day__lte=period.end, n__gt=0
     )
+    people = dict(
+        in_period.filter(fact=StatFact.AUTHOR)
+        .values("org_unit_id")
+        .annotate(authors=Count("key", distinct=True))
+        .values_list("org_unit_id", "authors")
+        .order_by()
+    )
+    if authored is None:
+        authored = dict(
+            in_period.filter(fact=StatFact.AUTHORED)
+            .values("org_unit_id")
+            .annotate(n=Sum("n"))
+            .values_list("org_unit_id", "n")
+            .order_by()
+        )
     if units is None:
         units = {
             pk: (name,)
             for pk, name in OrgUnit.objects.filter(path__under=root.path).values_list("pk", "name")
         }
+    found = sorted(
+        ((people[u], authored.get(u, 0), u) for u in people),
+        key=lambda r: (-r[0], -r[1], r[2]),
+    )
     return [
         {
-            "unit_id": r["org_unit_id"],
-            "name": units.get(r["org_unit_id"], ("",))[0],
-            "authors": r["authors"],
-            "resources": r["resources"],
+            "unit_id": unit,
+            "name": units.get(unit, ("",))[0],
+            "authors": n_authors,
+            "resources": n_resources,
         }
-        for r in rows
+        for n_authors, n_resources, unit in found
     ]

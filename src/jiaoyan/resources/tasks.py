@@ -1,5 +1,6 @@
 """Background work of the resource library: the periodic aggregation of view and
-download hits into the resources' figures (see ``use.py``)."""
+download hits into the resources' figures (see ``use.py``), and the rebuild of the
+statistics' day table (``summary.py``)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from jiaoyan.core.jobs import job_kind, periodic
 from . import previews  # noqa: F401 - its job kind: an office document's PDF rendition
 
 AGGREGATE_HITS = "resources.aggregate_hits"
+REBUILD_STATS = "resources.rebuild_stats"
 
 
 @job_kind(
@@ -27,3 +29,15 @@ def aggregate_hits_job(job, progress) -> dict:
 
 
 periodic(AGGREGATE_HITS, every=dt.timedelta(minutes=10))
+
+
+@job_kind(
+    REBUILD_STATS,
+    label=_lazy("Recomputing the resource statistics"),
+    phases={"counting": _lazy("Counting the resources, their decisions and uses")},
+)
+def rebuild_stats_job(job, progress) -> dict:
+    """Job: recompute the statistics' day table from the resources (``summary.rebuild``)."""
+    from .summary import rebuild
+
+    return rebuild(progress=progress)

@@ -37,6 +37,7 @@ from jiaoyan.core.scope import require
 from jiaoyan.core.services import clean_text
 from jiaoyan.observations.terms import term_start
 
+from . import summary
 from .models import (
     Application,
     Comment,
@@ -241,6 +242,7 @@ def record_use(*, actor, resource: Resource, note: str = "", day: Any = None) ->
         ) from None
     Resource.objects.filter(pk=resource.pk).update(use_count=F("use_count") + 1)
     _term_stats(resource.pk, day, uses=1)
+    summary.used(resource.org_unit_id, day, 1)
     audit.record(actor, row, Action.CREATE, {"day": [None, day.isoformat()], "note": [None, note]})
     return row
 
@@ -256,6 +258,8 @@ def delete_use(*, actor, application: Application) -> None:
     ResourceTermStats.objects.filter(
         resource_id=row.resource_id, term=term_start(row.day), uses__gt=0
     ).update(uses=F("uses") - 1)
+    unit_id = Resource.objects.filter(pk=row.resource_id).values_list("org_unit_id", flat=True)
+    summary.used(unit_id.get(), row.day, -1)
     audit.record(actor, row, Action.DELETE, {"day": [row.day.isoformat(), None]})
     row.delete()
 
