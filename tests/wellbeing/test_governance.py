@@ -311,6 +311,45 @@ def test_retention_keeps_the_name_of_a_student_screened_again(setup):
     assert Participation.objects.get(pk=p.pk).answers == {}
 
 
+def test_retention_clears_what_an_old_closed_follow_up_said_and_keeps_an_open_ones_name(setup):
+    from jiaoyan.wellbeing import services_followup as fs
+    from jiaoyan.wellbeing.models import FollowUpCase, FollowUpEntry
+
+    w, c, p, _a = setup
+    alert = Alert.objects.get(participation=p)
+    case = fs.record_interview(
+        actor=w.counsellor,
+        alert=alert,
+        on=timezone.localdate(),
+        assessment="情绪低落，睡眠差",
+        plan="每两周约谈一次",
+        level="attention",
+    )
+    services.close_campaign(actor=w.counsellor, campaign=c)
+    far = timezone.now() + dt.timedelta(days=365 * 5 + 30)
+    # the case is still open: its texts and the student's name stay
+    with time_machine.travel(far, tick=False):
+        assert governance.apply_retention()["cases"] == 0
+    entry = FollowUpEntry.objects.get(case=case, kind="interview")
+    assert entry.assessment == "情绪低落，睡眠差"
+    assert Student.objects.get(pk=p.student_id).name == "林小雨"
+    fs.close_case(actor=w.counsellor, case=case, reason="recovered", note="复查正常")
+    with time_machine.travel(far, tick=False):
+        assert governance.apply_retention()["cases"] == 1
+        assert governance.apply_retention()["cases"] == 0  # a second run changes nothing
+    entries = FollowUpEntry.objects.filter(case=case).order_by("pk")
+    assert [e.kind for e in entries] == ["interview", "close"]
+    assert all(
+        (e.assessment, e.plan, e.note, e.institution, e.outcome) == ("", "", "", "", "")
+        for e in entries
+    )
+    case = FollowUpCase.objects.get(pk=case.pk)
+    assert case.status == "closed" and case.level == "attention"
+    assert Student.objects.get(pk=p.student_id).name == ""
+    log = AuditLog.objects.filter(object_id=case.pk, action=AuditLog.Action.UPDATE).latest("id")
+    assert log.changes == {"entries_cleared": [None, 2]}
+
+
 # --- the wellbeing permission on core's grants page ---------------------------------------------
 
 

@@ -8,8 +8,10 @@
 * **retention** (:func:`apply_retention`, the daily job ``wellbeing.retention``): what
   identifies a student or was said about them is removed once the campaign closed more
   than ``WELLBEING_RETENTION_YEARS`` ago — answers item by item, opt-out and alert notes,
-  and the name and birth date of a student with no newer screening; the rows themselves
-  (school, grade, gender, status, totals and levels) stay, so the aggregates stay. Expired
+  and the name and birth date of a student with no newer screening; what the steps of a
+  follow-up case closed that long ago say (assessment, plan, notes, referral); the rows themselves
+  (school, grade, gender, status, totals, levels, each step's kind and date) stay, so the
+  aggregates stay. A student whose follow-up is still open keeps the name. Expired
   export files are deleted.
 """
 
@@ -30,7 +32,15 @@ from jiaoyan.core.jobs import start_job
 from jiaoyan.core.notifications import notify
 from jiaoyan.core.scope import locked, require
 
-from .models import Alert, Campaign, ExportRequest, Participation, Student
+from .models import (
+    Alert,
+    Campaign,
+    ExportRequest,
+    FollowUpCase,
+    FollowUpEntry,
+    Participation,
+    Student,
+)
 
 Action = audit.AuditLog.Action
 BUILD_EXPORT = "wellbeing.build_export"
@@ -184,7 +194,14 @@ def apply_retention(*, now: dt.datetime | None = None) -> dict[str, int]:
     text); each campaign treated leaves an audit row. Idempotent."""
     now = now or timezone.now()
     cutoff = now - dt.timedelta(days=365 * retention_years())
-    out = {"campaigns": 0, "participations": 0, "alerts": 0, "students": 0, "exports": 0}
+    out = {
+        "campaigns": 0,
+        "participations": 0,
+        "alerts": 0,
+        "cases": 0,
+        "students": 0,
+        "exports": 0,
+    }
     for campaign in Campaign.objects.filter(ends_at__lt=cutoff).order_by("pk"):
         with transaction.atomic():
             parts = Participation.objects.filter(campaign=campaign).exclude(answers={})
@@ -206,12 +223,35 @@ def apply_retention(*, now: dt.datetime | None = None) -> dict[str, int]:
                     {"answers_removed": [None, n], "notes_removed": [None, notes]},
                     message=_("Retention: identified answers and notes removed"),
                 )
+    said = FollowUpEntry.objects.filter(case=OuterRef("pk")).exclude(
+        assessment="", plan="", note="", institution="", outcome=""
+    )
+    old_cases = FollowUpCase.objects.filter(
+        status=FollowUpCase.Status.CLOSED, closed_at__lt=cutoff
+    ).filter(Exists(said))
+    for case in old_cases.order_by("pk"):
+        with transaction.atomic():
+            n = FollowUpEntry.objects.filter(case=case).update(
+                assessment="", plan="", note="", institution="", outcome=""
+            )
+            out["cases"] += 1
+            audit.record(
+                None,
+                case,
+                Action.UPDATE,
+                {"entries_cleared": [None, n]},
+                message=_("Retention: what the follow-up's steps said removed"),
+            )
     newer = Participation.objects.filter(student=OuterRef("pk"), campaign__ends_at__gte=cutoff)
     open_alert = Alert.objects.filter(student=OuterRef("pk"), status=Alert.Status.OPEN)
+    open_case = FollowUpCase.objects.filter(student=OuterRef("pk")).exclude(
+        status=FollowUpCase.Status.CLOSED
+    )
     stale = (
         Student.objects.filter(participations__campaign__ends_at__lt=cutoff)
         .exclude(Exists(newer))
         .exclude(Exists(open_alert))
+        .exclude(Exists(open_case))
         .exclude(name="")
         .values_list("pk", flat=True)
         .distinct()
