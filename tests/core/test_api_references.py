@@ -988,6 +988,14 @@ CASES = [
         },
     ),
     (
+        "appraisal scheme bureau",
+        "post",
+        lambda o: "/api/v1/appraisal-schemes",
+        "unit",
+        "org_unit",
+        lambda o, r: {"org_unit": r, "year": 2025, "name": "年度考核"},
+    ),
+    (
         "admission round institute",
         "post",
         lambda o: "/api/v1/admission-rounds",

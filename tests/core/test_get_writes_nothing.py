@@ -133,6 +133,7 @@ PK_OF = {
     "outcomes/promotions/": "outcomes.Promotion",
     "outcomes/adoptions/": "outcomes.Adoption",
     "outcomes/points/table/": "outcomes.PointRule",
+    "researchers/appraisal/researcher/": "researchers.ResearcherProfile",
 }
 
 _CONVERTER = re.compile(r"<(?:(?P<conv>[^>:]+):)?(?P<name>[^>]+)>")

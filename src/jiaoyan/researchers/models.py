@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from jiaoyan.core.bases import Timestamped, Versioned, user_ref
+from jiaoyan.core.bases import SubjectStageOptional, Timestamped, Versioned, user_ref
 from jiaoyan.core.roles import ADMINS, Role
 from jiaoyan.core.scope import ScopedQuerySet, scope_paths, scoped, under_q
 
@@ -399,7 +399,7 @@ def _round_check(user, action, rnd) -> bool | None:
     visible=_round_visible,
     grants=False,
 )
-class AdmissionRound(Versioned, Timestamped, models.Model):
+class AdmissionRound(Versioned, Timestamped, SubjectStageOptional):
     """准入: a bureau's round of admitting teaching researchers — the requirements it
     publishes (each one checkable: from the people records or by its reviewers), the
     application window, the institute the appointed join and how many places it has.
@@ -422,22 +422,6 @@ class AdmissionRound(Versioned, Timestamped, models.Model):
         related_name="+",
     )
     title = models.CharField(pgettext_lazy("admission", "title"), max_length=100)
-    subject = models.ForeignKey(
-        "orgs.Subject",
-        verbose_name=_("subject"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    stage = models.ForeignKey(
-        "orgs.Stage",
-        verbose_name=_("stage"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
     employment = models.CharField(
         _("employment"),
         max_length=10,

@@ -907,7 +907,7 @@ class StatFact(models.TextChoices):
     PUBLISHED = "published", pgettext_lazy("statistics", "Published")
     #: Decisions (published, returned, rejected) taken that day, by turnaround (``key``:
     #: tenths of a day).
-    DECIDED = "decided", _("Decided")
+    DECIDED = "decided", pgettext_lazy("statistics", "Decided")
     #: Uses in lessons recorded for that day.
     USED = "used", _("Used in lessons")
 

@@ -22,7 +22,7 @@ from .models import Alert, Campaign, FollowUpCase
 router = Router(tags=["wellbeing"])
 
 
-class InterviewIn(Schema):
+class FollowUpInterviewIn(Schema):
     on: dt.date
     assessment: str
     plan: str
@@ -32,32 +32,32 @@ class InterviewIn(Schema):
     version: int | None = None
 
 
-class ReviewIn(Schema):
+class FollowUpReviewIn(Schema):
     note: str
     version: int | None = None
 
 
-class ReferralIn(Schema):
+class FollowUpReferralIn(Schema):
     institution: str
     on: dt.date
     outcome: str = ""
     version: int | None = None
 
 
-class VisitIn(Schema):
+class FollowUpVisitIn(Schema):
     on: dt.date
     note: str
     level: str
     version: int | None = None
 
 
-class CloseIn(Schema):
+class FollowUpCloseIn(Schema):
     reason: str
     note: str = ""
     version: int | None = None
 
 
-class CaseOut(Schema):
+class FollowUpCaseOut(Schema):
     id: int
     student_key: str = Field(alias="student.key")
     org_unit: int = Field(alias="school_id")
@@ -70,7 +70,7 @@ class CaseOut(Schema):
     created_at: dt.datetime
 
 
-class EntryOut(Schema):
+class FollowUpEntryOut(Schema):
     kind: str
     on: dt.date
     by: str
@@ -86,32 +86,32 @@ class EntryOut(Schema):
         return str(obj.by or "")
 
 
-class CaseDetailOut(CaseOut):
-    entries: list[EntryOut]
+class FollowUpCaseDetailOut(FollowUpCaseOut):
+    entries: list[FollowUpEntryOut]
 
     @staticmethod
     def resolve_entries(obj) -> list:
         return obj.read_entries
 
 
-class DueOut(Schema):
+class FollowUpDueOut(Schema):
     key: str
     grade: int
     class_name: str
     due: dt.date
 
 
-class AggregateRowOut(Schema):
+class FollowUpAggregateRowOut(Schema):
     group: str
     cells: list[int | str]
     invited: int | str
 
 
-class AggregateOut(Schema):
+class FollowUpAggregateOut(Schema):
     by: str
     scale: str
     columns: list[str]
-    rows: list[AggregateRowOut]
+    rows: list[FollowUpAggregateRowOut]
     totals: list[int | str]
     total: int | str
 
@@ -124,7 +124,7 @@ def _case(request, case_id: int) -> FollowUpCase:
 
 @router.get(
     "/wellbeing/follow-ups",
-    response=list[CaseOut],
+    response=list[FollowUpCaseOut],
     summary="Follow-up cases of the schools where you hold the wellbeing permission",
     operation_id="list_wellbeing_followups",
 )
@@ -138,7 +138,7 @@ def list_cases(request, status: str | None = None):
 
 @router.get(
     "/wellbeing/follow-ups/due",
-    response=list[DueOut],
+    response=list[FollowUpDueOut],
     summary="Follow-ups due in the classes you look after (class teachers)",
     operation_id="list_wellbeing_followups_due",
 )
@@ -150,7 +150,7 @@ def list_due(request):
 
 @router.get(
     "/wellbeing/follow-ups/{case_id}",
-    response=CaseDetailOut,
+    response=FollowUpCaseDetailOut,
     summary="One follow-up with its records (a reason is required; the read is audited)",
     operation_id="get_wellbeing_followup",
 )
@@ -162,11 +162,11 @@ def get_case(request, case_id: int, reason: str = ""):
 
 @router.post(
     "/wellbeing/alerts/{alert_id}/interview",
-    response={201: CaseOut},
+    response={201: FollowUpCaseOut},
     summary="Record the interview after an alert (opens the follow-up)",
     operation_id="interview_wellbeing_alert",
 )
-def post_interview(request, alert_id: int, body: InterviewIn):
+def post_interview(request, alert_id: int, body: FollowUpInterviewIn):
     alert = get_visible_or_404(Alert.objects.select_related("student"), request.auth, pk=alert_id)
     data = body.dict()
     version = data.pop("version")
@@ -181,11 +181,11 @@ def _body(body) -> tuple[int | None, dict]:
 
 @router.post(
     "/wellbeing/follow-ups/{case_id}/review",
-    response=CaseOut,
+    response=FollowUpCaseOut,
     summary="District review of a follow-up",
     operation_id="review_wellbeing_followup",
 )
-def post_review(request, case_id: int, body: ReviewIn):
+def post_review(request, case_id: int, body: FollowUpReviewIn):
     version, data = _body(body)
     case = _case(request, case_id)
     return fs.review_case(actor=request.auth, case=case, expected_version=version, **data)
@@ -193,11 +193,11 @@ def post_review(request, case_id: int, body: ReviewIn):
 
 @router.post(
     "/wellbeing/follow-ups/{case_id}/referral",
-    response=CaseOut,
+    response=FollowUpCaseOut,
     summary="Record a referral to medical care",
     operation_id="refer_wellbeing_followup",
 )
-def post_referral(request, case_id: int, body: ReferralIn):
+def post_referral(request, case_id: int, body: FollowUpReferralIn):
     version, data = _body(body)
     case = _case(request, case_id)
     return fs.refer_case(actor=request.auth, case=case, expected_version=version, **data)
@@ -205,11 +205,11 @@ def post_referral(request, case_id: int, body: ReferralIn):
 
 @router.post(
     "/wellbeing/follow-ups/{case_id}/visits",
-    response=CaseOut,
+    response=FollowUpCaseOut,
     summary="Record a follow-up visit",
     operation_id="visit_wellbeing_followup",
 )
-def post_visit(request, case_id: int, body: VisitIn):
+def post_visit(request, case_id: int, body: FollowUpVisitIn):
     version, data = _body(body)
     case = _case(request, case_id)
     return fs.record_visit(actor=request.auth, case=case, expected_version=version, **data)
@@ -217,28 +217,28 @@ def post_visit(request, case_id: int, body: VisitIn):
 
 @router.post(
     "/wellbeing/follow-ups/{case_id}/close",
-    response=CaseOut,
+    response=FollowUpCaseOut,
     summary="Close a follow-up with its reason",
     operation_id="close_wellbeing_followup",
 )
-def post_close(request, case_id: int, body: CloseIn):
+def post_close(request, case_id: int, body: FollowUpCloseIn):
     version, data = _body(body)
     case = _case(request, case_id)
     return fs.close_case(actor=request.auth, case=case, expected_version=version, **data)
 
 
-class AggregateQuery(Schema):
+class FollowUpAggregateQuery(Schema):
     by: str = Field("school", pattern="^(school|grade|gender|class)$")
     scale: str = ""
 
 
 @router.get(
     "/wellbeing/campaigns/{campaign_id}/figures",
-    response=AggregateOut,
+    response=FollowUpAggregateOut,
     summary="Participation and levels by school, grade, gender or class (cells < 10 hidden)",
     operation_id="wellbeing_campaign_figures",
 )
-def campaign_figures(request, campaign_id: int, q: Query[AggregateQuery]):
+def campaign_figures(request, campaign_id: int, q: Query[FollowUpAggregateQuery]):
     campaign = get_visible_or_404(Campaign.objects.all(), request.auth, pk=campaign_id)
     if not fq.may_see_aggregates(request.auth, campaign):
         raise PermissionDenied(_("Teachers see no screening figures."))
