@@ -216,7 +216,8 @@ def _scheme(request: HttpRequest, pk: int) -> AppraisalScheme:
 def scheme_detail(request: HttpRequest, pk: int) -> HttpResponse:
     scheme = _scheme(request, pk)
     may_change = can(request.user, "change", scheme)
-    counts = queries_appraisal.grade_counts(Appraisal.objects.filter(scheme=scheme))
+    mine = Appraisal.objects.visible_to(request.user).filter(scheme=scheme)
+    counts = queries_appraisal.grade_counts(mine)
     return render(
         request,
         "researchers/appraisal/scheme_detail.html",
@@ -229,7 +230,7 @@ def scheme_detail(request: HttpRequest, pk: int) -> HttpResponse:
             else None,
             "counts": [(label, counts[g]) for g, label in Grade.choices],
             "excellent_used": queries_appraisal.excellent_used(scheme),
-            "appraisals": Appraisal.objects.filter(scheme=scheme).count(),
+            "appraisals": mine.count(),
         },
     )
 
