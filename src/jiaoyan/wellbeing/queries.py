@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from django.db.models import Count, QuerySet
+from django.db.models.fields.json import KT
 
 from jiaoyan.core import restricted
 from jiaoyan.core.errors import ServiceError
@@ -70,13 +71,15 @@ def campaign_summary(user, campaign: Campaign) -> list[dict]:
     scale's levels — each figure of fewer than 10 students suppressed (primary and
     complementary) unless the viewer holds the permission on the school."""
     schools = list(campaign.schools.order_by("path"))
-    status = Counter()
+    status: Counter = Counter()
+    invited_at: Counter = Counter()
     for school_id, st, n in (
         Participation.objects.filter(campaign=campaign)
         .values_list("school_id", "status")
         .annotate(n=Count("id"))
     ):
         status[(school_id, st)] += n
+        invited_at[school_id] += n
     first = campaign.scales[0] if campaign.scales else ""
     level_keys: list[str] = []
     levels: Counter = Counter()
@@ -84,15 +87,19 @@ def campaign_summary(user, campaign: Campaign) -> list[dict]:
         from .services import scale_by_code
 
         level_keys = [b.key for b in scale_by_code(first).bands]
-        for school_id, results in Participation.objects.filter(
-            campaign=campaign, status=Participation.Status.FINISHED
-        ).values_list("school_id", f"results__{first}__level"):
-            levels[(school_id, results or "")] += 1
+        # counted by the database: the level read out of each row's JSON as text
+        for school_id, level, n in (
+            Participation.objects.filter(campaign=campaign, status=Participation.Status.FINISHED)
+            .values_list("school_id", KT(f"results__{first}__level"))
+            .annotate(n=Count("id"))
+            .order_by()
+        ):
+            levels[(school_id, level or "")] += n
     out = []
     handed = (Participation.Status.FINISHED, Participation.Status.INVALID)
     for s in schools:
         exempt = restricted.has_permission(user, restricted.WELLBEING, s)
-        invited = sum(n for (sid, _st), n in status.items() if sid == s.pk)
+        invited = invited_at[s.pk]
         done = sum(status[(s.pk, st)] for st in handed)
         counts = [levels[(s.pk, k)] for k in level_keys]
         finished = status[(s.pk, Participation.Status.FINISHED)]
