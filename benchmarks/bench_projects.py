@@ -49,17 +49,17 @@ PAGES = [
     # A call the counties forward: the city sees every county's applications and what
     # each forwarded; the county's researcher sees its schools' with their forward buttons.
     Page(
-        "forwarding call (city)",
+        "project forwarding call (city)",
         lambda c: f"/projects/calls/{forwarding_call(c)}/",
         user="city_admin",
     ),
     Page(
-        "forwarding call (county)",
+        "project forwarding call (county)",
         lambda c: f"/projects/calls/{forwarding_call(c)}/",
         user="district_researcher",
     ),
     Page(
-        "forwarding call (school)",
+        "project forwarding call (school)",
         lambda c: f"/projects/calls/{forwarding_call(c)}/",
         user="principal",
     ),
