@@ -2,7 +2,8 @@
 promotion records, the city's point table): the outcomes list and an outcome's page with
 its reach; the rounds list, a round's page and its selection table at the city (best
 expert score first) and at a county; an expert's scores; the points ranking (persons and
-units) and the point table; the API's lists and the points ranking. Target: p95 ≤ 100 ms,
+units) and the point table; the overview (by kind, the newest round by level and kind) as the city
+and as a county; the API's lists and the points ranking. Target: p95 ≤ 100 ms,
 a fixed number of queries whatever the rows."""
 
 from __future__ import annotations
@@ -55,6 +56,13 @@ PAGES = [
     Page("points ranking (units)", "/outcomes/points/?tab=units", user="city_admin"),
     Page("points ranking (teacher)", "/outcomes/points/", user="teacher"),
     Page("point table", "/outcomes/points/table/", user="city_admin"),
+    Page("outcomes overview", "/outcomes/overview/", user="city_admin"),
+    Page("outcomes overview (county)", "/outcomes/overview/", user="district_researcher"),
+    Page(
+        "outcomes overview (announced round)",
+        lambda c: f"/outcomes/overview/?round={last_round(c)}",
+        user="city_admin",
+    ),
     Page("api outcomes", "/api/v1/outcomes?limit=25", user="city_admin", grow="limit=100"),
     Page(
         "api selection entries",

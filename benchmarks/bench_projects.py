@@ -1,6 +1,7 @@
 """Benchmarks of research projects (课题) at city scale: the project list (the city's and
 a teacher's), a project's page, the call with the most applications and its application
-table, the expert's queue, the overview, and the API's lists.
+table, the call the counties forward (区县推荐, demo step 63) as the city, as the county
+that forwards and as a school, the expert's queue, the overview, and the API's lists.
 Target: p95 ≤ 100 ms for pages, a fixed number of queries whatever the rows."""
 
 from __future__ import annotations
@@ -10,6 +11,10 @@ from jiaoyan.core.bench import BenchContext, Page
 
 def busy_call(ctx: BenchContext) -> int:
     return ctx.pk("projects.ProjectCall", order_by="-application_count")
+
+
+def forwarding_call(ctx: BenchContext) -> int:
+    return ctx.pk("projects.ProjectCall", forwarding=True, order_by="-opens_on")
 
 
 def concluded_project(ctx: BenchContext) -> int:
@@ -40,6 +45,23 @@ PAGES = [
         "project call applications",
         lambda c: f"/projects/calls/{busy_call(c)}/",
         user="city_admin",
+    ),
+    # A call the counties forward: the city sees every county's applications and what
+    # each forwarded; the county's researcher sees its schools' with their forward buttons.
+    Page(
+        "project forwarding call (city)",
+        lambda c: f"/projects/calls/{forwarding_call(c)}/",
+        user="city_admin",
+    ),
+    Page(
+        "project forwarding call (county)",
+        lambda c: f"/projects/calls/{forwarding_call(c)}/",
+        user="district_researcher",
+    ),
+    Page(
+        "project forwarding call (school)",
+        lambda c: f"/projects/calls/{forwarding_call(c)}/",
+        user="principal",
     ),
     Page("project reviews (researcher)", "/projects/reviews/", user="district_researcher"),
     Page("projects overview", "/projects/overview/", user="city_admin"),

@@ -142,6 +142,13 @@ def _queries(client) -> int:
     return len(ctx.captured_queries)
 
 
+# Queries a role's home may make beyond the pin. A principal: +1, the projects panel's
+# one query (their own projects, reviews waiting, and their school's projects at a glance
+# as window sums in the same query — projects.queries.my_work); every other panel of
+# their home belongs to another app, none of which the panel could read through.
+EXTRA = {"principal": 1}
+
+
 @pytest.mark.parametrize("role", sorted(EXPECTED))
 def test_home_queries_are_pinned_for_each_role(world, client_for, role):
     """No role's home costs more than the pin of the city admin's home (17 before the
@@ -155,7 +162,7 @@ def test_home_queries_are_pinned_for_each_role(world, client_for, role):
         bulk_people(unit, 30, prefix=f"{tag}P")
     bulk_people(world.school_a.org_unit, 30, prefix="AP")
     many = _queries(client)
-    assert many <= PINS["home"], (role, many)
+    assert many <= PINS["home"] + EXTRA.get(role, 0), (role, many)
     assert many == few, (role, few, many)
 
 

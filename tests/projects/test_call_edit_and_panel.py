@@ -109,3 +109,81 @@ def test_home_panel(world, client_for, call, experts):
     # Another district sees none of it.
     other = client_for(w.users["outsider"]).get("/").content.decode()
     assert p.title not in other and call.title not in other
+
+
+def _school_figures(html: str) -> dict[str, str]:
+    import re
+
+    out = {}
+    for key in ("applying", "ongoing", "soon", "overdue"):
+        m = re.search(rf'data-testid="home-school-{key}">([^<]*)<', html)
+        assert m, key
+        out[key] = m.group(1).strip()
+    return out
+
+
+def test_a_principal_sees_their_schools_projects(world, client_for, call, experts):
+    """The principal's home shows their school's projects at a glance: applications in
+    progress, ongoing projects, stages due within 30 days and overdue (the overdue ones
+    listed); another school's projects are neither counted nor shown."""
+    import datetime as dt
+
+    import time_machine
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    w = world
+    client = client_for(w.users["principal"])
+    # No project at the school: no panel.
+    assert 'data-testid="home-projects"' not in client.get("/").content.decode()
+    ours = approve(w, apply(w, call, title="课题甲"), experts)  # ongoing, opening due 06-30
+    applying = apply(w, call, actor="principal", title="课题乙")
+    theirs = apply(  # 临渭区第二小学's, approved too: never counted on school A's home
+        w,
+        call,
+        actor="city_admin",
+        title="课题丙",
+        org_unit=w.schools["school_b"].org_unit.pk,
+        pi=w.people["teacher_b"].pk,
+    )
+    approve(w, theirs, experts)
+    apply(  # and one more application of school B
+        w,
+        call,
+        actor="city_admin",
+        title="课题丁",
+        org_unit=w.schools["school_b"].org_unit.pk,
+        pi=w.people["teacher_b"].pk,
+    )
+    html = client.get("/").content.decode()
+    assert 'data-testid="home-school-projects"' in html and "本校课题" in html
+    assert _school_figures(html) == {
+        "applying": "申报中 1 项",
+        "ongoing": "在研 1 项",
+        "soon": "30 天内到期 0 个环节",
+        "overdue": "逾期 0 项",
+    }
+    assert applying.title in html  # the principal leads it: among their own
+    assert "课题丙" not in html and "课题丁" not in html
+    with time_machine.travel(dt.datetime(2025, 6, 10, 10, 0), tick=False):
+        client = client_for(w.users["principal"])  # a session of that day
+        html = client.get("/").content.decode()
+        assert _school_figures(html)["soon"] == "30 天内到期 1 个环节"
+        assert _school_figures(html)["overdue"] == "逾期 0 项"
+    with time_machine.travel(dt.datetime(2025, 7, 5, 10, 0), tick=False):
+        client = client_for(w.users["principal"])
+        client.get("/")
+        with CaptureQueriesContext(connection) as few:
+            html = client.get("/").content.decode()
+        assert _school_figures(html)["soon"] == "30 天内到期 0 个环节"
+        assert _school_figures(html)["overdue"] == "逾期 1 项"
+        row = html[html.index('data-testid="home-school-project"') - 120 :][:400]
+        assert ours.title in row and "text-danger" in row and "2025-06-30" in row
+        assert "课题丙" not in html
+        # More projects at the school: the same queries (the figures are window sums).
+        for n, who in enumerate(("teacher", "counsellor", "principal")):
+            apply(w, actor="principal", title=f"校级课题{n}", level="school", pi=w.people[who].pk)
+        with CaptureQueriesContext(connection) as many:
+            html = client.get("/").content.decode()
+        assert len(many.captured_queries) == len(few.captured_queries)
+        assert _school_figures(html)["applying"] == "申报中 4 项"

@@ -20,7 +20,7 @@ def demo(db):
 
 
 def test_the_demo_projects(demo):
-    n = Project.objects.count()
+    n = Project.objects.exclude(call__forwarding=True).count()  # step 62's
     assert 90 <= n <= 130  # 3,000 a city of 1,625 schools: 60 schools
     assert set(Project.objects.values_list("status", flat=True)) == set(Project.Status.values)
     assert set(Project.objects.values_list("stage", flat=True)) == set(Stage.values)
@@ -41,3 +41,26 @@ def test_the_demo_projects(demo):
     client = Client()
     client.force_login(teacher)
     assert client.get(overdue.get_absolute_url()).status_code == 200
+
+
+def test_the_demo_forwarding_call(demo):
+    """Demo step 63: one open city call the counties forward, each county within its own
+    quota; applications made through the services, some forwarded, some waiting."""
+    from jiaoyan.orgs.models import OrgUnit
+
+    call = ProjectCall.objects.get(forwarding=True)
+    assert call.status == "open" and call.level == "city"
+    counties = OrgUnit.objects.filter(level="county", kind="region")
+    assert {int(k) for k in call.quotas} == set(counties.values_list("pk", flat=True))
+    rows = Project.objects.filter(call=call)
+    assert call.application_count == rows.count() >= 8
+    forwarded = rows.filter(forwarded_on__isnull=False)
+    assert 1 <= forwarded.count() < rows.count()
+    assert not forwarded.filter(forwarded_by__isnull=True).exists()
+    for county in counties:
+        n = forwarded.filter(org_unit__path__startswith=county.path).count()
+        assert n <= call.quotas[str(county.pk)], county.name
+    # The demo city admin sees the call's application table; the county researcher forwards.
+    client = Client()
+    client.force_login(User.objects.get(username="city_admin"))
+    assert client.get(call.get_absolute_url()).status_code == 200

@@ -214,12 +214,27 @@ def test_decide_needs_every_review(world, call, experts):
     )
 
 
-def test_only_the_expert_scores_and_in_range(world, call, experts):
+def test_only_the_expert_scores_and_in_range(world, call, experts, chinese):
+    from django.core.exceptions import PermissionDenied
+
+    from jiaoyan.core.scope import can
+
     w = world
     p = apply(w, call)
     (r,) = services.assign_experts(actor=w.users["city_admin"], project=p, experts=[experts[0].pk])
-    with pytest.raises((ServiceError, PermissionError, Exception)):
+    # Scoring is the core permission "score": the assigned expert's alone.
+    assert can(experts[0].user, "score", r)
+    for who in ("city_admin", "superuser", "teacher"):
+        assert not can(w.users[who], "score", r), who
+    assert not can(experts[1].user, "score", r)
+    with pytest.raises(PermissionDenied):
         services.submit_review(actor=w.users["teacher"], review=r, score=80, verdict="approve")
+    # The approving unit's managers (and a superuser) are told why.
+    for who in ("city_admin", "superuser"):
+        text = refused(
+            services.submit_review, actor=w.users[who], review=r, score=80, verdict="approve"
+        )
+        assert text == "只有指定的专家才能提交此评审。"
     refused(services.submit_review, actor=experts[0].user, review=r, score=101, verdict="approve")
     refused(services.submit_review, actor=experts[0].user, review=r, score=80, verdict="maybe")
     r.refresh_from_db()

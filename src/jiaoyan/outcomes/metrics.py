@@ -1,11 +1,9 @@
 """The outcomes' main figures in the metric registry (:mod:`jiaoyan.core.metrics`): the
 outcomes submitted in the period, those honoured at county level or above, promotion
 records and adoptions, and the points earned (:mod:`.points`, the same computation the
-ranking shows) — what communities, evaluation and researchers' appraisal read.
-
-The points of a person or community for a period are read with
-:func:`person_points` / :func:`community_points` (the studio assessment and the
-researchers' appraisal call them)."""
+ranking shows) — what communities, evaluation and researchers' appraisal read. A person's
+or a community's points are read from :func:`.points.compute` (or :func:`.points.kept`,
+the ranking's), the one implementation."""
 
 from __future__ import annotations
 
@@ -61,18 +59,6 @@ def adoptions(ctx: metrics.Context) -> int:
 
 def unit_points(ctx: metrics.Context) -> Decimal:
     return points.unit_points(_points(ctx), ctx.unit.path)
-
-
-def person_points(person_id: int, period: metrics.Period) -> Decimal:
-    """A person's points in ``period`` (0 without any)."""
-    got = points.compute(period.start, period.end).persons.get(person_id)
-    return got.points if got else Decimal(0)
-
-
-def community_points(community_id: int, period: metrics.Period) -> Decimal:
-    """A community's points in ``period`` (0 without any)."""
-    got = points.compute(period.start, period.end).communities.get(community_id)
-    return got.points if got else Decimal(0)
 
 
 for key, name, definition, unit, fn, order, digits in (

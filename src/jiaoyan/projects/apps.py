@@ -2,7 +2,7 @@ from django.utils.translation import gettext_lazy as _
 
 from jiaoyan.core import apps as core_apps
 from jiaoyan.core import home, nav
-from jiaoyan.core.roles import ALL_ROLES, Role
+from jiaoyan.core.roles import ALL_ROLES
 
 
 def _has_person(user) -> bool:
@@ -48,9 +48,9 @@ class ProjectsConfig(core_apps.ModuleConfig):
             "jiaoyan.projects.panels.home_panel",
             order=32,
             place=home.SIDE,
-            # Not on a principal's home: it is at its query pin (tests/core/test_home.py);
-            # a principal reaches their projects from the list.
-            roles=frozenset(ALL_ROLES) - {Role.PRINCIPAL},
+            # A principal sees their school's projects at a glance (one query more on their
+            # home: tests/core/test_home.py).
+            roles=frozenset(ALL_ROLES),
         ),
     )
 

@@ -427,3 +427,134 @@ def build_projects(ctx: DemoContext) -> None:
         f"  课题指南 {len(b.calls)} 个，课题 {len(b.projects)} 项，成员 {out['members']} 人次，"
         f"环节 {out['stages']} 条，材料 {out['documents']} 份，专家评审 {out['reviews']} 条"
     )
+
+
+@step(63)
+def build_forwarding_call(ctx: DemoContext) -> None:
+    """区县推荐 through the services: this year's key-project call of the demo city, open,
+    whose schools' applications reach the city only once their county forwards them, each
+    county within its own quota. Schools' principals apply (a teacher leads); each county's
+    researcher forwards some of them (up to its quota; the last county has not begun),
+    the others wait. A few dozen applications at city scale: bounded, seconds."""
+    from django.core.exceptions import PermissionDenied
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from jiaoyan.core.errors import ServiceError
+    from jiaoyan.people.models import User
+
+    from . import services
+
+    rng = ctx.rng
+    admin = User.objects.filter(username="city_admin").select_related("person").first()
+    person = getattr(admin, "person", None) if admin is not None else None
+    if person is None:
+        ctx.log("projects: no city admin; no forwarding call")
+        return
+    bureau = person.org_unit
+    city = bureau.parent if bureau.kind == OrgUnit.Kind.BUREAU else bureau
+    office = (
+        OrgUnit.objects.filter(parent=city, kind=OrgUnit.Kind.INSTITUTE).order_by("path").first()
+        or bureau
+    )
+    today = timezone.localdate()
+    call = services.create_call(
+        actor=admin,
+        org_unit=office.pk,
+        title=f"{today.year}年{city.name}教育科研重点课题指南（区县推荐）",
+        level=Level.CITY,
+        year=today.year,
+        topics="\n".join(rng.sample(THEMES, 4)),
+        description="各区县教研室在本区县名额内择优推荐学校申报，市教科所组织专家评审。",
+        opens_on=today - dt.timedelta(days=20),
+        closes_on=today + dt.timedelta(days=25),
+        default_quota=2,
+        forwarding=True,
+    )
+    counties = list(
+        OrgUnit.objects.filter(
+            path__under=city.path, level="county", kind=OrgUnit.Kind.REGION
+        ).order_by("path")
+    )
+    quotas = {}
+    for county in counties:
+        quotas[county.pk] = rng.randint(2, 4)
+        services.set_call_quota(actor=admin, call=call, unit=county.pk, quota=quotas[county.pk])
+    call = services.set_call_status(actor=admin, call=call, status=ProjectCall.Status.OPEN)
+    principals = dict(
+        RoleAssignment.objects.filter(
+            role=Role.PRINCIPAL,
+            org_unit__path__under=city.path,
+            org_unit__kind=OrgUnit.Kind.SCHOOL,
+            person__user__isnull=False,
+        )
+        .order_by("org_unit_id", "person_id")
+        .values_list("org_unit_id", "person__user_id")
+    )
+    teachers: dict[int, list[int]] = defaultdict(list)
+    for pid, unit in (
+        RoleAssignment.objects.filter(role=Role.TEACHER, org_unit_id__in=list(principals))
+        .order_by("person_id")
+        .values_list("person_id", "org_unit_id")
+    ):
+        teachers[unit].append(pid)
+    forwarders = dict(
+        RoleAssignment.objects.filter(
+            role=Role.RESEARCHER,
+            org_unit_id__in=[c.pk for c in counties],
+            person__user__isnull=False,
+        )
+        .order_by("-person_id")
+        .values_list("org_unit_id", "person__user_id")
+    )
+    demo_researcher = User.objects.filter(username="district_researcher").first()
+    users = User.objects.in_bulk(
+        {*principals.values(), *forwarders.values()}
+        | ({demo_researcher.pk} if demo_researcher else set())
+    )
+    applied = forwarded = 0
+    for n, county in enumerate(counties):
+        schools = list(
+            OrgUnit.objects.filter(
+                path__under=county.path, kind=OrgUnit.Kind.SCHOOL, pk__in=list(principals)
+            )
+            .order_by("path")
+            .values_list("pk", flat=True)
+        )
+        schools = [s for s in schools if teachers.get(s)]
+        chosen = rng.sample(schools, min(len(schools), quotas[county.pk] + rng.randint(1, 3)))
+        made = []
+        for school in chosen:
+            try:
+                made.append(
+                    services.apply(
+                        actor=users[principals[school]],
+                        call=call.pk,
+                        title=f"{rng.choice(THEMES)}的实践研究"[:150],
+                        org_unit=school,
+                        pi=rng.choice(teachers[school]),
+                        theme=rng.choice(THEMES),
+                        summary="结合本校实际，围绕指南选题开展为期两年的实践研究。",
+                        budget=rng.choice([None, 5000, 10000]),
+                        opening_due=today + dt.timedelta(days=90),
+                        midterm_due=today + dt.timedelta(days=365),
+                        conclusion_due=today + dt.timedelta(days=730),
+                        application_form=SimpleUploadedFile("申报书.pdf", PDF),
+                    )
+                )
+            except (ServiceError, PermissionDenied):
+                continue  # e.g. the teacher leads as many city projects as one may
+        applied += len(made)
+        if n == len(counties) - 1:
+            continue  # the last county has not begun forwarding
+        forwarder = users.get(forwarders.get(county.pk))
+        if demo_researcher is not None and county.code == "610502":
+            forwarder = demo_researcher
+        if forwarder is None:
+            continue
+        for p in made[: rng.randint(max(1, quotas[county.pk] - 1), quotas[county.pk])]:
+            try:
+                services.forward(actor=forwarder, project=p)
+                forwarded += 1
+            except (ServiceError, PermissionDenied):
+                continue
+    ctx.log(f"  区县推荐课题指南 1 个：申报 {applied} 项，已推荐 {forwarded} 项")

@@ -508,10 +508,20 @@ class StageDocument(models.Model):
         return self.file_name
 
 
+def _review_check(user, action, review) -> bool | None:
+    if action == "score":
+        # Only the assigned expert scores: not the approving unit's managers (who assign
+        # the experts), not a superuser.
+        expert_user = review.expert.user_id if review.expert_id else None
+        return expert_user is not None and expert_user == user.pk
+    return None
+
+
 @scoped(
     path="project__approving_unit__path",
     rules={"add": MANAGERS, "change": MANAGERS, "delete": MANAGERS},
     grants=False,
+    check=_review_check,
     visible=lambda user: Q(expert__user_id=user.pk),
 )
 class Review(Versioned, models.Model):

@@ -192,30 +192,93 @@ def overview(user, within=None) -> dict[str, Any]:
     }
 
 
+SOON_DAYS = 30  # a stage due within this many days is "due soon" on a principal's home
+
+
 def my_work(user, limit: int = 20) -> dict[str, Any]:
     """The home panel's work list, read fresh in one query: the user's running projects
-    (as a member) with the next stage due, and the projects waiting for their review as
-    an expert (``to_review``: how many of those, up to ``limit``)."""
-    from django.db.models import Exists, OuterRef
+    (as a member) with the next stage due, how many projects wait for their review as an
+    expert (``to_review``), and for a principal their school's projects at a glance
+    (``school``: applications in progress, ongoing projects, stages due within
+    :data:`SOON_DAYS` days and overdue, counted over the school's projects by window sums
+    in the same query; ``school_due``: its next stages due, overdue first). Another
+    school's projects are not counted: only those hosted under the principal's units."""
+    from django.db.models import Case, Exists, F, IntegerField, OuterRef, Sum, Value, When, Window
+
+    from jiaoyan.core.roles import Role
+    from jiaoyan.core.scope import scope_paths, under_q
 
     from .models import ProjectMember
 
     person_id = getattr(getattr(user, "person", None), "pk", None)
     if person_id is None:
-        return {"mine": [], "to_review": 0}
+        return {"mine": [], "to_review": 0, "school": None, "school_due": []}
+    schools = scope_paths(user, {Role.PRINCIPAL})
+    today = timezone.localdate()
+    open_statuses = [s.value for s in OPEN_STATUSES]
     member = ProjectMember.objects.filter(person_id=person_id).values("project_id")
     pending = Review.objects.filter(
         project_id=OuterRef("pk"), expert_id=person_id, status=Review.Status.ASSIGNED
     )
+    wanted = Q(pk__in=member, status__in=open_statuses) | Q(review_due=True)
+    at_school = under_q(Project, "org_unit__path", schools) & Q(status__in=open_statuses)
+    if schools:
+        wanted |= at_school
+
+    def total(condition: Q) -> Window:
+        return Window(
+            Sum(Case(When(condition, then=Value(1)), default=Value(0)), output_field=IntegerField())
+        )
+
+    ongoing = Q(status=Project.Status.ONGOING)
+    figures = {
+        "n_review": total(Q(review_due=True)),
+        **(
+            {
+                "n_applying": total(
+                    at_school & Q(status__in=[Project.Status.APPLIED, Project.Status.UNDER_REVIEW])
+                ),
+                "n_ongoing": total(at_school & ongoing),
+                "n_soon": total(
+                    at_school
+                    & ongoing
+                    & Q(due_on__gte=today, due_on__lte=today + dt.timedelta(days=SOON_DAYS))
+                ),
+                "n_overdue": total(at_school & ongoing & Q(due_on__lt=today)),
+            }
+            if schools
+            else {}
+        ),
+    }
     rows = list(
         Project.objects.visible_to(user)
-        .annotate(review_due=Exists(pending))
-        .filter(Q(pk__in=member, status__in=[s.value for s in OPEN_STATUSES]) | Q(review_due=True))
-        .order_by("due_on", "pk")[:limit]
+        .annotate(
+            review_due=Exists(pending),
+            rank=Case(
+                When(review_due=True, then=Value(1)),
+                When(pk__in=member, then=Value(0)),
+                default=Value(2),
+                output_field=IntegerField(),
+            ),
+        )
+        .filter(wanted)
+        .annotate(**figures)
+        .order_by("rank", F("due_on").asc(nulls_last=True), "pk")[:limit]
     )
+    first = rows[0] if rows else None
+    school = None
+    if schools:
+        school = {
+            key: int(getattr(first, f"n_{key}", 0) or 0)
+            for key in ("applying", "ongoing", "soon", "overdue")
+        }
     return {
-        "mine": [p for p in rows if not p.review_due][:5],
-        "to_review": sum(1 for p in rows if p.review_due),
+        "mine": [p for p in rows if p.rank == 0][:5],
+        "to_review": int(getattr(first, "n_review", 0) or 0),
+        "school": school,
+        "school_due": [
+            p for p in rows if p.rank == 2 and p.status == Project.Status.ONGOING and p.due_on
+        ][:5],
     }
 
 

@@ -30,7 +30,7 @@ from jiaoyan.core.errors import ServiceError
 from jiaoyan.core.notifications import notify
 from jiaoyan.core.paths import is_under, nearest, path_ids
 from jiaoyan.core.resolve import resolve, resolve_many, resolve_optional
-from jiaoyan.core.scope import grant, locked, require, revoke_grant
+from jiaoyan.core.scope import can, grant, locked, require, revoke_grant
 from jiaoyan.core.services import apply_changes, clean_text
 from jiaoyan.core.uploads import check_file
 from jiaoyan.orgs.models import OrgUnit, Subject
@@ -768,8 +768,9 @@ def submit_review(
     """The expert submits their score (0–100) and opinion, with their recommendation
     (approve or reject at the application; a grade at the conclusion)."""
     r = Review.objects.select_for_update().select_related("project", "expert").get(pk=review.pk)
-    if r.expert.user_id is None or actor is None or r.expert.user_id != actor.pk:
-        require(actor, "change", r)  # only the expert: others are refused here
+    if not can(actor, "score", r):
+        # The approving unit's managers are told only the expert scores; others refused.
+        require(actor, "change", r)
         raise ServiceError(_("Only the assigned expert submits this review."))
     if r.project.status not in OPEN_STATUSES:
         raise ServiceError(_("The project is decided: reviews are closed."), code="decided")
