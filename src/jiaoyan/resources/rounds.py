@@ -385,27 +385,7 @@ def recommend(
 def withdraw(*, actor, recommendation: Recommendation) -> Recommendation:
     """Take a recommendation back before the round closes (the unit that made it), unless
     the level above has selected it already."""
-    r = chain.lock_round(actor, RecommendationRound, recommendation.round_id)
-    entry = (
-        Recommendation.objects.select_for_update(of=("self",))
-        .select_related("resource", "org_unit")
-        .get(pk=recommendation.pk)
-    )
-    require(actor, "change", entry)
-    chain.check_open(r)
-    if entry.withdrawn_at is not None:
-        raise ServiceError(_("The recommendation is withdrawn already."), code="withdrawn")
-    above = entry.selections.filter(withdrawn_at__isnull=True).select_related("org_unit").first()
-    if above is not None:
-        raise ServiceError(
-            _("%(unit)s has selected “%(title)s” already: it withdraws it first.")
-            % {"unit": above.org_unit.name, "title": entry.resource.title},
-            code="selected_above",
-        )
-    entry.withdrawn_at = timezone.now()
-    entry.save(update_fields=["withdrawn_at"])
-    audit.record(actor, entry, Action.UPDATE, {"withdrawn_at": [None, str(entry.withdrawn_at)]})
-    return entry
+    return chain.withdraw(actor, RecommendationRound, recommendation, "resource")
 
 
 @transaction.atomic
@@ -413,23 +393,8 @@ def announce(*, actor, round: RecommendationRound) -> RecommendationRound:
     """Announce the results once recommendations have closed (the round's runners): each
     recommended resource is honoured at the highest level that chose it, and its authors
     are told."""
-    r = locked(actor, "change", round)
-    if r.announced_at is not None:
-        raise ServiceError(_("The round's results are announced."), code="round_closed")
-    if r.phase() != "closed":
-        raise ServiceError(
-            _("Recommendations are open until %(date)s: announce the results after that.")
-            % {"date": r.closes_on.isoformat()},
-            code="round_open",
-        )
-    top = chain.highest(_active(r).select_related("resource").order_by("id"), "resource_id")
-    Recommendation.objects.filter(pk__in=[e.pk for e in top.values()]).update(honoured=True)
-    r.announced_at = timezone.now()
-    r.save(update_fields=["announced_at"])
-    audit.record(
-        actor, r, Action.UPDATE, {"announced_at": [None, str(r.announced_at)], "honoured": len(top)}
-    )
-    _tell_authors(r, list(top.values()))
+    r, honoured = chain.announce(actor, round, _active(round), "resource")
+    _tell_authors(r, honoured)
     return r
 
 
