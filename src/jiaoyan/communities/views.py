@@ -29,10 +29,10 @@ from jiaoyan.core.pages import (
     creating,
     edit_page,
     editing,
+    file_download_view,
     form_page,
     post_action,
     post_form,
-    stored_file_response,
     updating,
     wants_export,
 )
@@ -456,11 +456,8 @@ def file_share(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
-def file_download(request: HttpRequest, pk: int) -> HttpResponse:
-    """A shared file, always as a download (never shown inline)."""
-    row = get_visible_or_404(SharedFile, request.user, pk=pk)
-    return stored_file_response(row.file, row.name)
+#: A shared file, always as a download (never shown inline).
+file_download = file_download_view(SharedFile)
 
 
 @login_required

@@ -64,7 +64,9 @@ from .lists import (
     sort_queryset,
     xlsx_response,
 )
+from .scope import get_visible_or_404
 from .sheets import SheetKind, export_xlsx, write_table_xlsx
+from .uploads import served_type
 
 EXPORT_PARAM = "export"
 """``?export=xlsx`` — the one query parameter that turns a list page into its export."""
@@ -197,9 +199,11 @@ def stored_file_response(
 ) -> HttpResponse:
     """The download of a stored file (a ``FileField``'s value) as an attachment named
     ``filename``; 404 when there is none or it is gone from the storage. The caller has
-    fetched its row through ``get_visible_or_404``. ``content_type``: the type its content
-    was sniffed as when stored (``core.uploads.check_typed_file``); otherwise guessed
-    from the name. ``nosniff`` keeps browsers to the type.
+    fetched its row through ``get_visible_or_404`` (a page's view: :func:`file_download_view`).
+    ``content_type``: the type its content was sniffed as when stored
+    (``core.uploads.check_typed_file``); the type served is
+    ``core.uploads.served_type`` — a page, a script, a program or an unknown content is
+    ``application/octet-stream``, whatever its name. ``nosniff`` keeps browsers to it.
 
     ``inline``: shown in the page (a preview) — honoured only for :data:`INLINE_TYPES`;
     anything else stays an attachment. With ``request``, a single ``Range`` (a video's
@@ -209,6 +213,11 @@ def stored_file_response(
     try:
         handle = field.open("rb")
     except FileNotFoundError:
+        raise Http404 from None
+    try:
+        content_type = served_type(handle, filename or "", content_type)
+    except OSError:
+        handle.close()
         raise Http404 from None
     shown = bool(inline and content_type in INLINE_TYPES)
     wanted = None
@@ -227,7 +236,7 @@ def stored_file_response(
         response = StreamingHttpResponse(
             _chunks(handle, first, last - first + 1),
             status=206,
-            content_type=content_type or "application/octet-stream",
+            content_type=content_type,
         )
         response["Content-Range"] = f"bytes {first}-{last}/{size}"
         response["Content-Length"] = str(last - first + 1)
@@ -242,6 +251,61 @@ def stored_file_response(
     response["Accept-Ranges"] = "bytes"
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+def stored_row_response(
+    request: HttpRequest | None,
+    row: Any,
+    *,
+    file: str = "file",
+    name: str = "name",
+    content_type: str | None = None,
+    inline: bool = False,
+) -> HttpResponse:
+    """:func:`stored_file_response` of a row's stored file: its ``file`` field, named by
+    its ``name`` field, with the type its ``content_type`` field holds (the type sniffed
+    when it was stored; None: the model keeps none). With ``request``, ranges answered."""
+    return stored_file_response(
+        getattr(row, file),
+        getattr(row, name),
+        getattr(row, content_type) if content_type else None,
+        request=request,
+        inline=inline,
+    )
+
+
+def file_download_view(
+    source: Any,
+    *,
+    file: str = "file",
+    name: str = "name",
+    content_type: str | None = None,
+    inline: bool = False,
+    ranges: bool = False,
+    before: Callable[[HttpRequest, Any], Any] | None = None,
+) -> Callable[..., HttpResponse]:
+    """The page view (``<pk>``) that serves the stored file of one row of ``source`` (a
+    model or a queryset): signed in, the row fetched through ``get_visible_or_404`` (out
+    of the viewer's scope, or a restricted record they may not read: 404), then
+    :func:`stored_row_response` — an attachment unless ``inline`` and the type is one a
+    browser only shows, ``nosniff`` always, byte ranges with ``ranges``. ``before(request,
+    row)`` runs first (a download counted)."""
+
+    @login_required
+    def view(request: HttpRequest, pk: int) -> HttpResponse:
+        row = get_visible_or_404(source, request.user, pk=pk)
+        if before is not None:
+            before(request, row)
+        return stored_row_response(
+            request if ranges else None,
+            row,
+            file=file,
+            name=name,
+            content_type=content_type,
+            inline=inline,
+        )
+
+    return view
 
 
 # --- the declared list page -----------------------------------------------------------------

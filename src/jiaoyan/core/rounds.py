@@ -17,7 +17,9 @@ What is here (no model of its own, no message of a module):
 * :func:`quota_use` / :func:`quota_rows` — the quota used per unit;
 * :func:`entries_visible_q` — a level sees what it sent and what was sent to it, never
   what the levels below it sent each other;
-* :func:`highest` — announcing: each item's highest entry (its honour).
+* :func:`withdraw` — an entry taken back (while the round is open, unless the level above
+  chose it);
+* :func:`highest` / :func:`announce` — announcing: each item's highest entry (its honour).
 """
 
 from __future__ import annotations
@@ -32,9 +34,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
+from . import audit
 from .errors import ServiceError
 from .paths import path_ids
-from .scope import require, user_scopes
+from .scope import locked, require, user_scopes
 
 #: The levels of a chain, lowest first.
 CHAIN = ("school", "county", "city", "province")
@@ -252,3 +255,60 @@ def highest(entries: Iterable, item: str) -> dict[int, Any]:
         if best is None or level_order(e.level) > level_order(best.level):
             top[key] = e
     return top
+
+
+def withdraw(actor, round_model: type[models.Model], entry, item: str):
+    """Take ``entry`` (of a round of ``round_model``; ``item``: the field of what it
+    recommends) back while the round is open, unless the level above has chosen it
+    already: the round locked first, the entry's unit's recommenders only, audited."""
+    r = lock_round(actor, round_model, entry.round_id)
+    row = (
+        type(entry)
+        .objects.select_for_update(of=("self",))
+        .select_related(item, "org_unit")
+        .get(pk=entry.pk)
+    )
+    require(actor, "change", row)
+    check_open(r)
+    if row.withdrawn_at is not None:
+        raise ServiceError(_("The recommendation is withdrawn already."), code="withdrawn")
+    above = row.selections.filter(withdrawn_at__isnull=True).select_related("org_unit").first()
+    if above is not None:
+        raise ServiceError(
+            _("%(unit)s has selected “%(title)s” already: it withdraws it first.")
+            % {"unit": above.org_unit.name, "title": getattr(row, item).title},
+            code="selected_above",
+        )
+    row.withdrawn_at = timezone.now()
+    row.save(update_fields=["withdrawn_at"])
+    audit.record(
+        actor, row, audit.AuditLog.Action.UPDATE, {"withdrawn_at": [None, str(row.withdrawn_at)]}
+    )
+    return row
+
+
+def announce(actor, round: ChainRound, active: QuerySet, item: str) -> tuple[ChainRound, list]:
+    """Announce ``round``'s results once recommendations have closed (its runners), in one
+    batch: of its entries in force (``active``), each item's (``item``: the field of what
+    they recommend) highest is honoured. Returns the round and the honoured entries (their
+    items' authors are the module's to tell)."""
+    r = locked(actor, "change", round)
+    if r.announced_at is not None:
+        raise ServiceError(_("The round's results are announced."), code="round_closed")
+    if r.phase() != "closed":
+        raise ServiceError(
+            _("Recommendations are open until %(date)s: announce the results after that.")
+            % {"date": r.closes_on.isoformat()},
+            code="round_open",
+        )
+    top = highest(active.select_related(item).order_by("id"), f"{item}_id")
+    active.model.objects.filter(pk__in=[e.pk for e in top.values()]).update(honoured=True)
+    r.announced_at = timezone.now()
+    r.save(update_fields=["announced_at"])
+    audit.record(
+        actor,
+        r,
+        audit.AuditLog.Action.UPDATE,
+        {"announced_at": [None, str(r.announced_at)], "honoured": len(top)},
+    )
+    return r, list(top.values())

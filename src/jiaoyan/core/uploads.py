@@ -241,6 +241,21 @@ _MARKUP = (
 )
 
 
+def _head(upload: Any) -> bytes:
+    upload.seek(0)
+    head = upload.read(4096)
+    upload.seek(0)
+    return head
+
+
+def _runs(head: bytes) -> bool:
+    """Do a file's first bytes say it is a page, a script or a program?"""
+    if head.startswith(_ACTIVE_STARTS):
+        return True
+    probe = head.lstrip(b"\xef\xbb\xbf \t\r\n\x00").lower()
+    return probe.startswith(_MARKUP) or b"<script" in head.lower() or b"<svg" in head.lower()
+
+
 class RefusedContent(ServiceError):
     """A file whose content is a page, a script or a program, or of no type taken."""
 
@@ -271,15 +286,8 @@ def sniff(upload: Any, name: str = "") -> Sniffed | None:
     anything else the content does not tell). The name is read only to tell apart the
     legacy Office formats, which share one container; it never makes a file what its
     content is not."""
-    upload.seek(0)
-    head = upload.read(4096)
-    upload.seek(0)
-    if not head:
-        return None
-    if head.startswith(_ACTIVE_STARTS):
-        return None
-    probe = head.lstrip(b"\xef\xbb\xbf \t\r\n\x00").lower()
-    if probe.startswith(_MARKUP) or b"<script" in head.lower() or b"<svg" in head.lower():
+    head = _head(upload)
+    if not head or _runs(head):
         return None
     if head.startswith(b"%PDF-"):
         return Sniffed(DOCUMENT, "application/pdf", "pdf")
@@ -324,6 +332,35 @@ def sniff(upload: Any, name: str = "") -> Sniffed | None:
     if head.startswith(b"PK\x03\x04"):
         return _zip_kind(upload)
     return None
+
+
+#: What a stored file is served as when its content is not one :func:`sniff` tells.
+OCTET_STREAM = "application/octet-stream"
+#: The types :func:`sniff` tells a content as: the only ones a stored file is served with.
+SNIFFED_TYPES = frozenset(
+    {
+        *(s.content_type for _, s in _OOXML),
+        *(s.content_type for s in _ODF.values()),
+        *(s.content_type for s in _OLE.values()),
+        *("application/pdf", "image/png", "image/jpeg", "image/gif", "image/bmp", "image/webp"),
+        *("audio/wav", "audio/mpeg", "audio/flac", "audio/ogg", "audio/mp4"),
+        *("video/x-msvideo", "video/quicktime", "video/mp4", "video/webm", "video/x-matroska"),
+        "video/x-flv",
+    }
+)
+
+
+def served_type(handle: Any, name: str, declared: str | None = None) -> str:
+    """The content type a stored file (``handle``, open for reading) is served with: the
+    type its content was sniffed as when it was stored (``declared``), or — for a file
+    stored without one — what its bytes are now (:func:`sniff`). A page, a script, a
+    program (whatever its name or declared type says) or anything else is served as
+    :data:`OCTET_STREAM`, so no browser renders or runs it."""
+    if declared:
+        head = _head(handle)
+        return declared if declared in SNIFFED_TYPES and not _runs(head) else OCTET_STREAM
+    found = sniff(handle, name)
+    return found.content_type if found is not None else OCTET_STREAM
 
 
 _UNSAFE_NAME = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*;%&$`\'\u202a-\u202e\u2066-\u2069]+')

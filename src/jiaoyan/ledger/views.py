@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -22,9 +22,9 @@ from jiaoyan.core.pages import (
     ListPage,
     edit_page,
     editing,
+    file_download_view,
     form_page,
     post_action,
-    stored_file_response,
 )
 from jiaoyan.core.scope import can, get_visible_or_404, units_where
 from jiaoyan.core.uploads import upload
@@ -439,11 +439,8 @@ def supervision_close(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
-def attachment(request: HttpRequest, pk: int) -> FileResponse:
-    """A progress report's file, for those who see the item."""
-    att = get_visible_or_404(Attachment, request.user, pk=pk)
-    return stored_file_response(att.file, att.name)
+#: A progress report's file, for those who see the item.
+attachment = file_download_view(Attachment)
 
 
 # --- import ------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -24,10 +24,10 @@ from jiaoyan.core.pages import (
     creating,
     edit_page,
     editing,
+    file_download_view,
     form_page,
     post_action,
     post_form,
-    stored_file_response,
     wants_export,
 )
 from jiaoyan.core.resolve import resolve_many
@@ -232,10 +232,9 @@ def attach(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
-def file_download(request: HttpRequest, pk: int) -> FileResponse:
-    row = get_visible_or_404(OutcomeFile.objects.select_related("outcome"), request.user, pk=pk)
-    return stored_file_response(row.file, row.name, row.content_type)
+file_download = file_download_view(
+    OutcomeFile.objects.select_related("outcome"), content_type="content_type"
+)
 
 
 @login_required

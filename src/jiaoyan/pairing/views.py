@@ -20,6 +20,7 @@ from jiaoyan.core.pages import (
     creating,
     edit_page,
     editing,
+    file_download_view,
     form_page,
     post_action,
     post_form,
@@ -288,10 +289,7 @@ def agreement_file(request: HttpRequest, pk: int) -> FileResponse:
     return stored_file_response(pairing.agreement_file, pairing.agreement_name)
 
 
-@login_required
-def report_file(request: HttpRequest, pk: int) -> FileResponse:
-    report = get_visible_or_404(PairingReport, request.user, pk=pk)
-    return stored_file_response(report.file, report.file_name)
+report_file = file_download_view(PairingReport, name="file_name")
 
 
 # --- changing and removing funds, people sent, reports and joint activities ---------------------

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -24,10 +24,10 @@ from jiaoyan.core.pages import (
     creating,
     edit_page,
     editing,
+    file_download_view,
     form_page,
     post_action,
     post_form,
-    stored_file_response,
     wants_export,
 )
 from jiaoyan.core.scope import can, get_visible_or_404, units_where
@@ -194,10 +194,7 @@ extend = _project_form(ExtendForm, services.extend, _lazy("The deadline was exte
 terminate = _project_form(TerminateForm, services.terminate, _lazy("The project is terminated."))
 
 
-@login_required
-def document(request: HttpRequest, pk: int) -> FileResponse:
-    doc = get_visible_or_404(StageDocument, request.user, pk=pk)
-    return stored_file_response(doc.file, doc.file_name)
+document = file_download_view(StageDocument, name="file_name")
 
 
 # --- calls -----------------------------------------------------------------------------

@@ -24,10 +24,10 @@ from jiaoyan.core.pages import (
     ListPage,
     edit_page,
     editing,
+    file_download_view,
     form_page,
     post_action,
     post_form,
-    stored_file_response,
 )
 from jiaoyan.core.scope import can, get_visible_or_404, units_where
 from jiaoyan.core.uploads import upload
@@ -380,7 +380,4 @@ def evidence_new(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
-def evidence_download(request: HttpRequest, pk: int) -> HttpResponse:
-    ev = get_visible_or_404(AdmissionEvidence.objects.visible_to(request.user), request.user, pk=pk)
-    return stored_file_response(ev.file, ev.file_name)
+evidence_download = file_download_view(AdmissionEvidence, name="file_name")

@@ -9,7 +9,7 @@ from ninja.files import UploadedFile
 from ninja.responses import Status
 
 from jiaoyan.core.api_crud import Resource as ApiResource
-from jiaoyan.core.pages import stored_file_response
+from jiaoyan.core.pages import stored_row_response
 from jiaoyan.core.uploads import upload
 from jiaoyan.orgs.models import OrgUnit, Stage, Subject
 from jiaoyan.people.models import Person
@@ -119,7 +119,7 @@ def attach_file(request, resource_id: int, file: UploadedFile = File(...)):
 @router.get("/resource-files/{file_id}/download", summary="Download a file (as an attachment)")
 def download_resource_file(request, file_id: int):
     row = files.one(request, file_id)
-    return stored_file_response(row.file, row.name, row.content_type)
+    return stored_row_response(None, row, content_type="content_type")
 
 
 reviews.list(filters=ReviewFilter, order=("-assigned_at", "-id"), summary="Reviews").get().delete(

@@ -34,6 +34,7 @@ from django.utils.translation import pgettext_lazy
 from jiaoyan.core import search
 from jiaoyan.core.bases import SubjectStageOptional, Timestamped, Versioned, user_ref
 from jiaoyan.core.roles import ADMINS, ALL_ROLES, Role
+from jiaoyan.core.rounds import ChainRound, acting_unit_ids, entries_visible_q
 from jiaoyan.core.scope import (
     ScopedQuerySet,
     scope_paths,
@@ -969,9 +970,6 @@ RECOMMENDERS = MANAGERS
 #: Who runs a round (creates it, sets quotas, announces the results): the owner's admins
 #: and researchers.
 ROUND_RUNNERS = ADMINS | {Role.RESEARCHER}
-#: The levels of a recommendation chain, lowest first: a school recommends to its county,
-#: the county selects to the city, the city (or the province) selects its best.
-CHAIN = ("school", "county", "city", "province")
 
 
 class Honour(models.TextChoices):
@@ -994,13 +992,13 @@ def _rounds_visible(user) -> Q | None:
     grants=False,
     visible=_rounds_visible,
 )
-class RecommendationRound(Versioned, Timestamped, models.Model):
+class RecommendationRound(ChainRound, Versioned, Timestamped):
     """评优/推荐轮次: a selection round run by a bureau (its ``org_unit``, usually a city's):
-    which kinds of resource it takes, when recommendations open and close, and the quotas
-    per level — a school recommends up to ``school_quota`` to its county, a county selects
-    up to ``county_quota`` to the city, the city keeps up to ``city_quota`` (the owner's
-    level is the last one). ``quotas`` overrides a level's quota for single units
-    (``{"<unit id>": n}``). Announcing marks each chosen resource with its honour."""
+    which kinds of resource it takes, and the dates and quotas of the chain every round
+    shares (:class:`jiaoyan.core.rounds.ChainRound`) — a school recommends up to
+    ``school_quota`` to its county, a county selects up to ``county_quota`` to the city,
+    the city keeps up to ``city_quota`` (the owner's level is the last one). Announcing
+    marks each chosen resource with its honour."""
 
     org_unit = models.ForeignKey(
         "orgs.OrgUnit", verbose_name=_("owning unit"), on_delete=models.PROTECT, related_name="+"
@@ -1008,16 +1006,9 @@ class RecommendationRound(Versioned, Timestamped, models.Model):
     title = models.CharField(pgettext_lazy("round", "Title"), max_length=100)
     description = models.TextField(_("description"), blank=True)
     kinds = models.JSONField(_("kinds of resource"), default=list)
-    opens_on = models.DateField(_("recommendations open on"))
-    closes_on = models.DateField(_("recommendations close on"))
-    school_quota = models.PositiveSmallIntegerField(_("quota per school"), default=3)
-    county_quota = models.PositiveSmallIntegerField(_("quota per county"), default=10)
-    city_quota = models.PositiveSmallIntegerField(_("quota of the city"), default=20)
-    quotas = models.JSONField(_("quotas of single units"), default=dict, blank=True)
     one_per_teacher_node = models.BooleanField(
         _("one entry per teacher per chapter"), default=False
     )
-    announced_at = models.DateTimeField(_("announced at"), null=True, blank=True)
     created_by = user_ref(_("created by"))
 
     objects = ScopedQuerySet.as_manager()
@@ -1037,80 +1028,17 @@ class RecommendationRound(Versioned, Timestamped, models.Model):
     def get_absolute_url(self) -> str:
         return reverse("resources:round", args=[self.pk])
 
-    @property
-    def region(self):
-        """The region the round is run for (a bureau's or institute's parent)."""
-        return self.org_unit.scope_root
-
-    @property
-    def top_level(self) -> str:
-        return self.org_unit.level
-
-    @property
-    def levels(self) -> tuple[str, ...]:
-        """The levels of the round's chain, lowest first, up to its owner's."""
-        top = self.top_level
-        return CHAIN[: CHAIN.index(top) + 1] if top in CHAIN else (top,)
-
-    def is_open(self, today=None) -> bool:
-        today = today or timezone.localdate()
-        return self.announced_at is None and self.opens_on <= today <= self.closes_on
-
-    def phase(self, today=None) -> str:
-        today = today or timezone.localdate()
-        if self.announced_at is not None:
-            return "announced"
-        if today < self.opens_on:
-            return "upcoming"
-        return "open" if today <= self.closes_on else "closed"
-
-    def quota_for(self, unit) -> int:
-        """How many entries ``unit`` may send up (its own quota, else its level's)."""
-        own = (self.quotas or {}).get(str(unit.pk))
-        if own is not None:
-            return int(own)
-        return {
-            "school": self.school_quota,
-            "county": self.county_quota,
-        }.get(unit.level, self.city_quota)
-
 
 def _entries_visible(user) -> Q | None:
     """A level sees what it recommended and what was recommended to it — never what the
     levels below it sent each other (a city does not see schools' recommendations); a
     resource's honour, once announced, is seen wherever the resource is."""
-    ids = acting_unit_ids(user)
-    q = Q(honoured=True) & Q(
-        resource_id__in_ids=Resource.objects.filter(visible_q(user, Resource)).values("pk")
+    return entries_visible_q(
+        user,
+        honoured_items=Q(
+            resource_id__in_ids=Resource.objects.filter(visible_q(user, Resource)).values("pk")
+        ),
     )
-    if ids:
-        q |= Q(org_unit_id__in=ids) | Q(to_unit_id__in=ids)
-    return q
-
-
-def acting_unit_ids(user, roles=None) -> set[int]:
-    """The units ``user`` acts for in a round: the unit of each of their roles (``roles``:
-    only these), a bureau's or institute's being its region's. Cached on the user."""
-    from jiaoyan.core.scope import user_scopes
-    from jiaoyan.orgs.models import OrgUnit
-
-    scopes = [s for s in user_scopes(user) if roles is None or s.role in roles]
-    if not scopes:
-        return set()
-    key = ("_jiaoyan_acting", frozenset(roles) if roles is not None else None)
-    cache = getattr(user, "_jiaoyan_acting_units", None)
-    if cache is None:
-        cache = {}
-        user._jiaoyan_acting_units = cache
-    if key not in cache:
-        rows = OrgUnit.objects.filter(pk__in={s.unit_id for s in scopes}).values_list(
-            "pk", "kind", "parent_id"
-        )
-        cache[key] = {
-            parent if kind in ("bureau", "institute") and parent else pk
-            for pk, kind, parent in rows
-        }
-    return cache[key]
 
 
 def _entry_check(user, action, entry) -> bool | None:

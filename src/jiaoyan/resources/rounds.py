@@ -38,7 +38,6 @@ from jiaoyan.core.services import check_version, clean_text
 from jiaoyan.orgs.models import OrgUnit
 
 from .models import (
-    CHAIN,
     RECOMMENDERS,
     Honour,
     Kind,
@@ -80,10 +79,6 @@ def _date(value: Any, field: str, label: str) -> dt.date:
         ) from None
 
 
-def _quota(value: Any, field: str) -> int:
-    return chain.clean_quota(value, field)
-
-
 def _kinds(value: Any) -> list[str]:
     if isinstance(value, str):
         value = [v for v in value.replace("，", ",").split(",") if v.strip()]
@@ -117,7 +112,7 @@ def _clean_round(data: Mapping[str, Any], *, current: RecommendationRound | None
         out["closes_on"] = _date(out["closes_on"], "closes_on", _("Recommendations close on"))
     for name in ("school_quota", "county_quota", "city_quota"):
         if name in out:
-            out[name] = _quota(out[name], name)
+            out[name] = chain.clean_quota(out[name], name)
     if "one_per_teacher_node" in out:
         out["one_per_teacher_node"] = bool(out["one_per_teacher_node"])
     opens = out.get("opens_on", current.opens_on if current else None)
@@ -125,22 +120,6 @@ def _clean_round(data: Mapping[str, Any], *, current: RecommendationRound | None
     if opens and closes and closes < opens:
         raise ServiceError(_("Recommendations cannot close before they open."), field="closes_on")
     return out
-
-
-def _lock_round(actor, round: RecommendationRound) -> RecommendationRound:
-    """The round's row under a lock (every entry of the round is written one at a time),
-    once the actor may see it."""
-    return chain.lock_round(actor, RecommendationRound, round.pk)
-
-
-def _check_open(r: RecommendationRound) -> None:
-    chain.check_open(r)
-
-
-def next_unit(r: RecommendationRound, unit: OrgUnit) -> OrgUnit | None:
-    """The unit ``unit``'s entries go to: the region of the next level of the round's
-    chain above it (the round's region at the top), None at the round's top level."""
-    return chain.next_unit(r, unit)
 
 
 def round_units(user, r: RecommendationRound) -> list[OrgUnit]:
@@ -154,7 +133,7 @@ def _active(r: RecommendationRound) -> QuerySet[Recommendation]:
 
 
 def used(r: RecommendationRound, unit: OrgUnit) -> int:
-    return _active(r).filter(org_unit=unit).count()
+    return chain.quota_use(_active(r), [unit]).get(unit.pk, 0)
 
 
 def _pick_unit(actor, r: RecommendationRound, resource: Resource, unit) -> OrgUnit:
@@ -242,7 +221,7 @@ def create_round(
     if org_unit is None:
         raise ServiceError(_("Choose the unit that runs the round."), field="org_unit")
     require(actor, "add", RecommendationRound(org_unit=org_unit))
-    if org_unit.level not in CHAIN[1:]:
+    if org_unit.level not in chain.CHAIN[1:]:
         raise ServiceError(_("A round is run by a county, city or province."), field="org_unit")
     data = _clean_round(
         {
@@ -302,7 +281,7 @@ def set_unit_quota(
     if quota is None:
         quotas.pop(str(unit.pk), None)
     else:
-        quota = _quota(quota, "quota")
+        quota = chain.clean_quota(quota, "quota")
         taken = used(r, unit)
         if quota < taken:
             raise ServiceError(
@@ -333,14 +312,14 @@ def recommend(
     up: a school one of its published resources, a county or city one recommended to it.
     Within the unit's quota, while the round is open; the round's row lock serialises
     concurrent recommendations, so the last place goes to one of them."""
-    r = _lock_round(actor, round)
+    r = chain.lock_round(actor, RecommendationRound, round.pk)
     if resource is None:
         raise ServiceError(_("Choose the resource to recommend."), field="resource")
     resource = Resource.objects.select_related("org_unit", "curriculum_node").get(pk=resource.pk)
     u = _pick_unit(actor, r, resource, unit)
     entry = Recommendation(round=r, resource=resource, level=u.level, org_unit=u)
     require(actor, "add", entry)
-    _check_open(r)
+    chain.check_open(r)
     if resource.status != Status.PUBLISHED:
         raise ServiceError(
             _("Only published resources can be recommended."),
@@ -384,7 +363,7 @@ def recommend(
         )
     chain.check_quota(r, u, _active(r), field="resource")
     _check_rule(r, resource, u.level)
-    entry.to_unit = next_unit(r, u)
+    entry.to_unit = chain.next_unit(r, u)
     entry.note = clean_text(note, field="note", label=_("Note"), limit=200)
     entry.recommended_by = actor
     entry.recommended_at = timezone.now()
@@ -406,27 +385,7 @@ def recommend(
 def withdraw(*, actor, recommendation: Recommendation) -> Recommendation:
     """Take a recommendation back before the round closes (the unit that made it), unless
     the level above has selected it already."""
-    r = _lock_round(actor, recommendation.round)
-    entry = (
-        Recommendation.objects.select_for_update(of=("self",))
-        .select_related("resource", "org_unit")
-        .get(pk=recommendation.pk)
-    )
-    require(actor, "change", entry)
-    _check_open(r)
-    if entry.withdrawn_at is not None:
-        raise ServiceError(_("The recommendation is withdrawn already."), code="withdrawn")
-    above = entry.selections.filter(withdrawn_at__isnull=True).select_related("org_unit").first()
-    if above is not None:
-        raise ServiceError(
-            _("%(unit)s has selected “%(title)s” already: it withdraws it first.")
-            % {"unit": above.org_unit.name, "title": entry.resource.title},
-            code="selected_above",
-        )
-    entry.withdrawn_at = timezone.now()
-    entry.save(update_fields=["withdrawn_at"])
-    audit.record(actor, entry, Action.UPDATE, {"withdrawn_at": [None, str(entry.withdrawn_at)]})
-    return entry
+    return chain.withdraw(actor, RecommendationRound, recommendation, "resource")
 
 
 @transaction.atomic
@@ -434,23 +393,8 @@ def announce(*, actor, round: RecommendationRound) -> RecommendationRound:
     """Announce the results once recommendations have closed (the round's runners): each
     recommended resource is honoured at the highest level that chose it, and its authors
     are told."""
-    r = locked(actor, "change", round)
-    if r.announced_at is not None:
-        raise ServiceError(_("The round's results are announced."), code="round_closed")
-    if r.phase() != "closed":
-        raise ServiceError(
-            _("Recommendations are open until %(date)s: announce the results after that.")
-            % {"date": r.closes_on.isoformat()},
-            code="round_open",
-        )
-    top = chain.highest(_active(r).select_related("resource").order_by("id"), "resource_id")
-    Recommendation.objects.filter(pk__in=[e.pk for e in top.values()]).update(honoured=True)
-    r.announced_at = timezone.now()
-    r.save(update_fields=["announced_at"])
-    audit.record(
-        actor, r, Action.UPDATE, {"announced_at": [None, str(r.announced_at)], "honoured": len(top)}
-    )
-    _tell_authors(r, list(top.values()))
+    r, honoured = chain.announce(actor, round, _active(round), "resource")
+    _tell_authors(r, honoured)
     return r
 
 

@@ -14,7 +14,7 @@ from django.db.models.fields.files import FieldFile
 from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
-from jiaoyan.core.pages import stored_file_response
+from jiaoyan.core.pages import file_download_view, stored_file_response, stored_row_response
 from jiaoyan.core.scope import get_visible_or_404
 
 from . import previews
@@ -32,7 +32,7 @@ def visible_file(request: HttpRequest, pk: int) -> ResourceFile:
 
 def serve_file(request: HttpRequest, row: ResourceFile) -> HttpResponse:
     """``row`` inline when its type may be shown, else as its download; ranges answered."""
-    return stored_file_response(row.file, row.name, row.content_type, request=request, inline=True)
+    return stored_row_response(request, row, content_type="content_type", inline=True)
 
 
 def serve_rendition(request: HttpRequest, row: ResourceFile) -> HttpResponse:
@@ -49,10 +49,14 @@ def serve_rendition(request: HttpRequest, row: ResourceFile) -> HttpResponse:
     )
 
 
-@login_required
-@framed
-def file_preview(request: HttpRequest, pk: int) -> HttpResponse:
-    return serve_file(request, visible_file(request, pk))
+file_preview = framed(
+    file_download_view(
+        ResourceFile.objects.select_related("resource"),
+        content_type="content_type",
+        inline=True,
+        ranges=True,
+    )
+)
 
 
 @login_required

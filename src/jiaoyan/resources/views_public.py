@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from jiaoyan.core import ratelimit
 from jiaoyan.core.lists import SortOption
 from jiaoyan.core.middleware import client_ip
-from jiaoyan.core.pages import ListPage, stored_file_response
+from jiaoyan.core.pages import ListPage, stored_row_response
 from jiaoyan.core.scope import get_visible_or_404
 
 from . import previews, use, views_previews
@@ -133,7 +133,7 @@ def file_download(request: HttpRequest, pk: int) -> HttpResponse:
         return too_many(request)
     row = _file(request, pk)
     use.count_hit(request.user, row.resource, HitKind.DOWNLOAD)
-    return stored_file_response(row.file, row.name, row.content_type, request=request)
+    return stored_row_response(request, row, content_type="content_type")
 
 
 @views_previews.framed

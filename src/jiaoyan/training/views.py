@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -28,11 +28,11 @@ from jiaoyan.core.pages import (
     creating,
     edit_page,
     editing,
+    file_download_view,
     form_page,
     post_action,
     post_form,
     run_service,
-    stored_file_response,
     wants_export,
 )
 from jiaoyan.core.scope import can, get_visible_or_404, has_role, units_where
@@ -639,10 +639,7 @@ def submission_grade(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
-def submission_file(request: HttpRequest, pk: int) -> FileResponse:
-    s = get_visible_or_404(Submission, request.user, pk=pk)
-    return stored_file_response(s.file, s.file_name)
+submission_file = file_download_view(Submission, name="file_name")
 
 
 # --- report ----------------------------------------------------------------------------------
