@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import PermissionDenied
 
+from jiaoyan.core.errors import ServiceError
 from jiaoyan.projects import services
 
 from .conftest import apply, make_call
@@ -71,7 +72,7 @@ def test_a_call_without_forwarding_has_nothing_to_forward(world, call):
 
 def test_forwarding_fixed_once_applied(world, fcall):
     apply(world, fcall)
-    with pytest.raises(Exception) as e:
+    with pytest.raises(ServiceError) as e:
         services.update_call(
             actor=world.users["city_admin"], call=fcall, data={"forwarding": False}
         )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from jiaoyan.core.errors import ServiceError
 from jiaoyan.outcomes import rounds
 from jiaoyan.outcomes.models import Entry
 from jiaoyan.projects import services
@@ -80,7 +81,7 @@ def test_a_schools_quota_in_a_selection_round(world):
     r = make_round(world, school_quota=1)
     first, second = make_outcome(world, title="案例一"), make_outcome(world, title="案例二")
     rounds.recommend(actor=world.users["principal"], round=r, outcome=first)
-    with pytest.raises(Exception) as e:
+    with pytest.raises(ServiceError) as e:
         rounds.recommend(actor=world.users["principal"], round=r, outcome=second)
     assert e.value.text == "临渭区第一初级中学的名额已用完（已推荐 1 项，名额 1 项）。"
     assert Entry.objects.count() == 1

@@ -102,7 +102,7 @@ def test_the_chain_school_county_city_and_the_announced_honours(
     honours = rounds.honours(w.users["teacher"], [res.pk])[res.pk]
     assert [(h.level, h.round_id) for h in honours] == [(Honour.CITY, r.pk)]
     note = Notification.objects.get(recipient=w.users["teacher"], title__contains=res.title)
-    assert "市优" in note.title or "City" in note.title
+    assert "市优" in note.title and r.title in note.title, note.title
     assert note.url == res.get_absolute_url()
     with pytest.raises(ServiceError):
         rounds.announce(actor=city, round=r)

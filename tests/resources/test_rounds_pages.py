@@ -63,7 +63,7 @@ def test_a_round_through_the_pages_school_county_city(world, client_for, during)
     before = Recommendation.objects.count()
     resp = principal.post(f"/resources/rounds/{r.pk}/recommend/", {"resource": res.pk}, follow=True)
     assert Recommendation.objects.count() == before
-    assert "already" in resp.content.decode() or "已" in resp.content.decode()
+    assert f"“{res.title}”在本级已被推荐。" in resp.content.decode()
     # Announced: the honour shows on the library and the resource page.
     during.move_to(AFTER)  # (sessions of three weeks ago have expired: new ones)
     city = client_for(w.users["city_admin"])
@@ -75,7 +75,13 @@ def test_a_round_through_the_pages_school_county_city(world, client_for, during)
         assert 'data-testid="honour"' in html, url
     results = city.get(f"/resources/rounds/{r.pk}/results/")
     assert res.title in results.content.decode()
-    assert entry.pk
+    entry.refresh_from_db()
+    assert entry.withdrawn_at is None
+    assert list(
+        Recommendation.objects.filter(round=r, withdrawn_at__isnull=True)
+        .order_by("recommended_at")
+        .values_list("level", flat=True)
+    ) == ["school", "county", "city"]
 
 
 def test_withdraw_button_and_another_schools_entry(world, client_for, during):

@@ -82,7 +82,7 @@ def test_a_student_answers_one_item_per_screen_and_sees_no_score(sw, client):
     r = client.get("/wellbeing/answer/question/")
     html = r.content.decode()
     assert "做事时提不起劲或没有兴趣" in html and html.count('data-testid="option"') == 4
-    assert "1 / 9" in html or "9" in html
+    assert "第 1 题，共 9 题" in html
     client.post("/wellbeing/answer/question/", {"step": 0, "answer": 2})
     p.refresh_from_db()
     assert p.answers == {"phq9": [2, None, None, None, None, None, None, None, None]}

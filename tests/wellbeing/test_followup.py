@@ -12,7 +12,7 @@ import time_machine
 from django.db import connection
 from django.utils import timezone
 
-from jiaoyan.core.errors import ServiceError
+from jiaoyan.core.errors import ServiceError, StaleObject
 from jiaoyan.core.jobs import start_job
 from jiaoyan.core.models import AuditLog, Notification
 from jiaoyan.wellbeing import services_followup as fs
@@ -152,7 +152,8 @@ def test_two_counsellors_do_not_overwrite_each_other(w):
             level="watch",
             expected_version=seen,
         )
-    assert "其他人" in e.value.text or "Reload" in e.value.text or "刷新" in e.value.text
+    assert isinstance(e.value, StaleObject)
+    assert "其他人修改了这条记录" in e.value.text and "刷新" in e.value.text
     assert _state() == before
 
 

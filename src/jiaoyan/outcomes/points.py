@@ -41,7 +41,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from jiaoyan.core import stamps
 from jiaoyan.core.paths import nearest
 
-from .models import Adoption, Entry, Kind, PointRule, Promotion
+from .models import Adoption, Entry, Kind, PointLevel, PointRule, Promotion
 from .services import POINTS
 
 
@@ -207,7 +207,7 @@ class Total:
                 {
                     "rule": rule,
                     "label": rule.label,
-                    "level": rule.get_level_display() if rule.level else credit.level,
+                    "level": rule.get_level_display() if rule.level else _level(credit.level),
                     "count": 0,
                     "points": Decimal(0),
                 },
@@ -215,6 +215,11 @@ class Total:
             row["count"] += 1
             row["points"] += rule.points
         return sorted(out.values(), key=lambda r: -r["points"])
+
+
+def _level(code: str) -> str:
+    """The level of a record (a unit's level code) as people read it."""
+    return str(PointLevel(code).label) if code and code in PointLevel.values else code
 
 
 @dataclass

@@ -56,4 +56,9 @@ class ProjectsConfig(core_apps.ModuleConfig):
 
     def ready(self) -> None:
         super().ready()
+        from jiaoyan.core import audit
+
         from . import points  # noqa: F401  (registers the point sources of outcomes.points)
+
+        # An application's history lists its members under this key (not a field).
+        audit.EXTRA_LABELS.setdefault("members", _("Members"))

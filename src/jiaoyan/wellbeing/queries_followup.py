@@ -133,7 +133,8 @@ def aggregate(user, campaign: Campaign, by: str = "school", scale: str = "") -> 
         by = "school"
     codes = list(campaign.scales)
     scale = scale if scale in codes else (codes[0] if codes else "")
-    bands = [b.key for b in scale_by_code(scale).bands] if scale else []
+    band_rows = scale_by_code(scale).bands if scale else []
+    bands = [b.key for b in band_rows]
     schools = aggregate_schools(user, campaign)
     names = {s.pk: s.name for s in schools}
     group_field = {
@@ -164,7 +165,7 @@ def aggregate(user, campaign: Campaign, by: str = "school", scale: str = "") -> 
     keys = [*bands, "invalid", "pending"]
     grid = [[counts[(g, k)] for k in keys] for g in ordered]
     hidden = restricted.suppress_grid_cells(grid)
-    labels = [*bands, _("Invalid"), _("Not handed in")]
+    labels = [*(b.label for b in band_rows), _("Invalid"), _("Not handed in")]
     table = AggregateTable(by=by, scale=scale, columns=labels)
 
     def shown(key, n):

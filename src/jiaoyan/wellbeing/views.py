@@ -125,10 +125,12 @@ def campaign_create(request: HttpRequest) -> HttpResponse:
 def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = _campaign(request, pk)
     summary = queries.campaign_summary(request.user, campaign)
+    first = services.scale_by_code(campaign.scales[0]) if campaign.scales else None
+    bands = {b.key: b.label for b in first.bands} if first else {}
     ctx = {
         "campaign": campaign,
         "summary": summary,
-        "level_keys": [k for k, _n in summary[0]["levels"]] if summary else [],
+        "level_labels": [bands.get(k, k) for k, _n in summary[0]["levels"]] if summary else [],
         "may_change": can(request.user, "change", campaign),
         "answer_url": request.build_absolute_uri(reverse("wellbeing:answer")),
     }
