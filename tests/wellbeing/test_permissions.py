@@ -1,5 +1,6 @@
 """The permission matrix of every page and endpoint of the screening module: anonymous,
-teacher, principal, district admin without the permission, counsellor of another school
+teacher, class teacher (of the screened class), principal, district admin without the
+permission, counsellor of another school
 (with the permission there), counsellor of the school (with the permission) — and what
 each read leaves in the audit log."""
 
@@ -11,17 +12,31 @@ import pytest
 from django.test import Client
 
 from jiaoyan.core.models import AuditLog
+from jiaoyan.people.services import assign_homeroom
 from jiaoyan.wellbeing import services
 from jiaoyan.wellbeing.models import Alert, Participation
+from tests.conftest import make_person
 from tests.wellbeing.helpers import screening_world, window
 
-WHO = ["anonymous", "teacher", "principal", "city_admin", "counsellor_b", "counsellor"]
+WHO = [
+    "anonymous",
+    "teacher",
+    "class_teacher",
+    "principal",
+    "city_admin",
+    "counsellor_b",
+    "counsellor",
+]
 
 
 @pytest.fixture
 def setup(world):
     w = screening_world(world)
     a = w.schools["school_a"].org_unit
+    # the class teacher of the screened class: sees no more than any teacher of the school
+    ct = make_person("T004", "孟老师", a, role="teacher", username="class_teacher")
+    w.users["class_teacher"] = ct.user
+    assign_homeroom(actor=w.principal, person=ct, grade=7, class_name="1班")
     start, end = window()
     c = services.create_campaign(
         actor=w.counsellor,
@@ -52,17 +67,20 @@ LOGIN = "login"  # a redirect to the log-in page
 
 # (url template, expected per WHO)
 PAGES = [
-    ("/wellbeing/", [LOGIN, 200, 200, 200, 200, 200]),
-    ("/wellbeing/campaigns/new/", [LOGIN, 403, 403, 200, 200, 200]),
-    ("/wellbeing/campaigns/{c}/", [LOGIN, 200, 200, 200, 404, 200]),
-    ("/wellbeing/campaigns/{c}/schools/{a}/codes/?reason=发放", [LOGIN, 403, 403, 403, 404, 200]),
-    ("/wellbeing/students/{s}/?reason=随访", [LOGIN, 404, 404, 404, 404, 200]),
-    ("/wellbeing/participations/{pending}/paper/", [LOGIN, 404, 404, 404, 404, 200]),
-    ("/wellbeing/alerts/", [LOGIN, 403, 403, 403, 200, 200]),
-    ("/wellbeing/alerts/{alert}/", [LOGIN, 404, 404, 404, 404, 200]),
-    ("/wellbeing/scales/", [LOGIN, 200, 200, 200, 200, 200]),
-    ("/wellbeing/scales/new/", [LOGIN, 403, 403, 200, 403, 403]),
-    ("/wellbeing/answer/", [200, 200, 200, 200, 200, 200]),
+    ("/wellbeing/", [LOGIN, 200, 200, 200, 200, 200, 200]),
+    ("/wellbeing/campaigns/new/", [LOGIN, 403, 403, 403, 200, 200, 200]),
+    ("/wellbeing/campaigns/{c}/", [LOGIN, 200, 200, 200, 200, 404, 200]),
+    (
+        "/wellbeing/campaigns/{c}/schools/{a}/codes/?reason=发放",
+        [LOGIN, 403, 403, 403, 403, 404, 200],
+    ),
+    ("/wellbeing/students/{s}/?reason=随访", [LOGIN, 404, 404, 404, 404, 404, 200]),
+    ("/wellbeing/participations/{pending}/paper/", [LOGIN, 404, 404, 404, 404, 404, 200]),
+    ("/wellbeing/alerts/", [LOGIN, 403, 403, 403, 403, 200, 200]),
+    ("/wellbeing/alerts/{alert}/", [LOGIN, 404, 404, 404, 404, 404, 200]),
+    ("/wellbeing/scales/", [LOGIN, 200, 200, 200, 200, 200, 200]),
+    ("/wellbeing/scales/new/", [LOGIN, 403, 403, 403, 200, 403, 403]),
+    ("/wellbeing/answer/", [200, 200, 200, 200, 200, 200, 200]),
 ]
 
 
@@ -97,7 +115,7 @@ def test_campaign_actions_matrix(setup, template, django_capture_on_commit_callb
     w, c, p, pending, alert, a = setup
     url = _url(template, c, p, pending, alert, a)
     state = _state(c)
-    for who in ("anonymous", "teacher", "principal", "counsellor_b"):
+    for who in ("anonymous", "teacher", "class_teacher", "principal", "counsellor_b"):
         r = _client(w, who).post(url)
         if who == "anonymous":
             assert r.status_code == 302 and "/accounts/login/" in r["Location"], url
@@ -162,7 +180,7 @@ def test_every_read_of_an_identified_record_is_audited_with_its_reason(setup):
     assert reasons == ["危机随访", "发放答题码", "处理预警"]
     assert all(row.actor == w.counsellor for row in reads)
     # Other roles see no name, anywhere they can go.
-    for who in ("teacher", "principal", "city_admin", "counsellor_b"):
+    for who in ("teacher", "class_teacher", "principal", "city_admin", "counsellor_b"):
         body = _client(w, who).get(f"/wellbeing/campaigns/{c.pk}/").content.decode()
         assert "林小雨" not in body and "A0701" not in body and p.code not in body, who
 
