@@ -240,28 +240,8 @@ def recommend(
 @transaction.atomic
 def withdraw(*, actor, entry: Entry) -> Entry:
     """Take a recommendation back while the round is open, unless the level above has
-    chosen it already."""
-    r = chain.lock_round(actor, SelectionRound, entry.round_id)
-    row = (
-        Entry.objects.select_for_update(of=("self",))
-        .select_related("outcome", "org_unit")
-        .get(pk=entry.pk)
-    )
-    require(actor, "change", row)
-    chain.check_open(r)
-    if row.withdrawn_at is not None:
-        raise ServiceError(_("The recommendation is withdrawn already."), code="withdrawn")
-    above = row.selections.filter(withdrawn_at__isnull=True).select_related("org_unit").first()
-    if above is not None:
-        raise ServiceError(
-            _("%(unit)s has selected “%(title)s” already: it withdraws it first.")
-            % {"unit": above.org_unit.name, "title": row.outcome.title},
-            code="selected_above",
-        )
-    row.withdrawn_at = timezone.now()
-    row.save(update_fields=["withdrawn_at"])
-    audit.record(actor, row, Action.UPDATE, {"withdrawn_at": [None, str(row.withdrawn_at)]})
-    return row
+    chosen it already (core.rounds)."""
+    return chain.withdraw(actor, SelectionRound, entry, "outcome")
 
 
 # --- expert scoring at the top level ------------------------------------------------------
@@ -354,26 +334,11 @@ def score(*, actor, expert_score: ExpertScore, score, comment: str = "") -> Expe
 @transaction.atomic
 def announce(*, actor, round: SelectionRound) -> SelectionRound:
     """Announce the results once recommendations have closed (the round's runners), in
-    one batch: each outcome is honoured at the highest level that chose it; its authors
-    are told."""
-    r = locked(actor, "change", round)
-    if r.announced_at is not None:
-        raise ServiceError(_("The round's results are announced."), code="round_closed")
-    if r.phase() != "closed":
-        raise ServiceError(
-            _("Recommendations are open until %(date)s: announce the results after that.")
-            % {"date": r.closes_on.isoformat()},
-            code="round_open",
-        )
-    top = chain.highest(_active(r).select_related("outcome").order_by("id"), "outcome_id")
-    Entry.objects.filter(pk__in=[e.pk for e in top.values()]).update(honoured=True)
-    r.announced_at = timezone.now()
-    r.save(update_fields=["announced_at"])
-    audit.record(
-        actor, r, Action.UPDATE, {"announced_at": [None, str(r.announced_at)], "honoured": len(top)}
-    )
+    one batch: each outcome is honoured at the highest level that chose it (core.rounds);
+    its authors are told."""
+    r, honoured = chain.announce(actor, round, _active(round), "outcome")
     stamps.bump(POINTS)
-    _tell_authors(r, list(top.values()))
+    _tell_authors(r, honoured)
     return r
 
 
