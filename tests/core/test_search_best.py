@@ -130,3 +130,19 @@ def test_a_short_best_slice_ranks_only_the_filtered_hits(corpus, world, monkeypa
     sql = [q["sql"] for q in read.captured_queries]
     # the best hit alone does not fill the slice: the ids again, ranked within the filter
     assert any("(rowid & " in s and " IN (SELECT" in s for s in sql), sql
+
+
+def test_a_word_found_fewer_times_than_the_best_is_ranked_once(corpus, world):
+    """The best hits are every hit of the word: a short slice of them is the whole
+    search's (no second ranking of the word)."""
+    qs = search.search(Item.objects.filter(org_unit=world.units["linwei"]), "课件")
+    everything = list(qs)
+    assert everything
+    cache.clear()
+    with CaptureQueriesContext(connection) as read:
+        rows = ListRows(qs, ids_first=True)[0:25]
+    assert rows == everything
+    sql = [q["sql"] for q in read.captured_queries]
+    assert sum("bm25" in s for s in sql) == 1, sql  # the best hits, all of them
+    assert search.holds_every_hit(search.best_of(qs))
+    assert not search.holds_every_hit(search.best_of(qs, 1))

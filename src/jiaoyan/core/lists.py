@@ -20,7 +20,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.functional import cached_property
 
-from .search import BEST_OF, RANK, best_of, ranked_within
+from .search import BEST_OF, RANK, best_of, holds_every_hit, ranked_within
 
 
 @dataclass(frozen=True)
@@ -177,9 +177,11 @@ class ListRows:
 
     def _best_ids(self, key: slice) -> list[int] | None:
         """A search's first pages from its best hits only (:func:`search.best_of`): the
-        same ids when that slice comes back full; when it comes back short (few of the
-        best hits pass the filters), the search with only the filtered rows' hits ranked
-        (:func:`search.ranked_within`); else None (read the whole search)."""
+        same ids when that slice comes back full, or when the best hits are every hit (a
+        word found fewer times than that: the slice is the whole search's); when it comes
+        back short (few of the best hits pass the filters), the search with only the
+        filtered rows' hits ranked (:func:`search.ranked_within`); else None (read the
+        whole search)."""
         start, stop = key.start or 0, key.stop
         if stop is None or key.step is not None or stop > BEST_OF // 10:
             return None
@@ -187,7 +189,7 @@ class ListRows:
         if best is None:
             return None
         ids = list(best.values_list("pk", flat=True)[start:stop])
-        if len(ids) == stop - start:
+        if len(ids) == stop - start or holds_every_hit(best):
             return ids
         within = ranked_within(self.qs)
         return None if within is None else list(within.values_list("pk", flat=True)[start:stop])

@@ -555,9 +555,12 @@ class _Hits:
         table_alias=None,
         join_type=INNER,
         ranked_params=None,
+        complete=False,
     ):
         self.ranked, self.unranked, self.params = ranked, unranked, tuple(params)
         self.ranked_params = self.params if ranked_params is None else tuple(ranked_params)
+        # best(): the listed hits are every hit (fewer than asked for)
+        self.complete = complete
         self.parent_alias, self.pk_column = parent_alias, pk_column
         self.table_alias, self.join_type = table_alias, join_type
 
@@ -582,6 +585,7 @@ class _Hits:
             "table_alias": self.table_alias,
             "join_type": self.join_type,
             "ranked_params": self.ranked_params,
+            "complete": self.complete,
         }
         return self.__class__(**{**args, **changes})
 
@@ -597,7 +601,9 @@ class _Hits:
         instead of ranking every hit."""
         vendor = connections[using].vendor
         found = best_hits(self.ranked, self.ranked_params, n, using=using)
-        return self._clone(ranked=_LISTED[vendor], ranked_params=[json.dumps(found)])
+        return self._clone(
+            ranked=_LISTED[vendor], ranked_params=[json.dumps(found)], complete=len(found) < n
+        )
 
     def demote(self):
         return self.relabeled_clone({})
@@ -706,6 +712,12 @@ def best_of(queryset: QuerySet, n: int = BEST_OF) -> QuerySet | None:
         return None
     query.alias_map[found[0]] = query.alias_map[found[0]].best(n, qs.db)
     return qs
+
+
+def holds_every_hit(queryset: QuerySet) -> bool:
+    """Whether ``queryset`` (a :func:`best_of`) lists every hit of its words (they are
+    fewer than it asked for): then it *is* the whole search, a short slice included."""
+    return any(isinstance(j, _Hits) and j.complete for j in queryset.query.alias_map.values())
 
 
 def ranked_within(queryset: QuerySet) -> QuerySet | None:
