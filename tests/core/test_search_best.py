@@ -93,3 +93,56 @@ def test_the_kept_best_hits_follow_every_write_to_the_index(corpus, world):
     rows = list(search.best_of(search.search(Item.objects.all(), "课件"), 2))
     assert last.pk not in [r.pk for r in rows]
     assert rows == list(search.search(Item.objects.all(), "课件"))[: len(rows)]
+
+
+def test_ranked_within_the_filters_is_the_whole_search(corpus, world):
+    """A search whose best hits fall short of its page ranks only the filtered rows' hits
+    (:func:`search.ranked_within`): the same rows, ranks and order as the whole search."""
+    for qs in [
+        *searches(world),
+        search.search(Item.objects.filter(org_unit=world.units["huazhou"]), "课件"),
+        search.search(Item.objects.filter(percent__gte=101), "课件"),  # nothing passes
+        search.search(Item.objects.all(), "课件 微课"),
+    ]:
+        within = search.ranked_within(qs)
+        assert within is not None
+        assert list(within.values_list("pk", search.RANK)) == list(
+            qs.values_list("pk", search.RANK)
+        )
+        assert list(within) == list(qs)
+    qs = search.search(Item.objects.all(), "课件")
+    assert search.ranked_within(qs.order_by("-percent")) is None  # not by rank first
+    assert search.ranked_within(Item.objects.all()) is None  # not a search
+    assert search.ranked_within(search.best_of(qs, 2)) is None  # already narrowed
+
+
+def test_a_short_best_slice_ranks_only_the_filtered_hits(corpus, world, monkeypatch):
+    from jiaoyan.core import lists
+
+    monkeypatch.setattr(lists, "best_of", lambda qs: search.best_of(qs, 1))
+    qs = search.search(Item.objects.filter(org_unit=world.units["linwei"]), "课件")
+    everything = list(qs)
+    assert len(everything) >= 2
+    cache.clear()
+    with CaptureQueriesContext(connection) as read:
+        rows = ListRows(qs, ids_first=True)[0 : len(everything)]
+    assert rows == everything
+    sql = [q["sql"] for q in read.captured_queries]
+    # the best hit alone does not fill the slice: the ids again, ranked within the filter
+    assert any("(rowid & " in s and " IN (SELECT" in s for s in sql), sql
+
+
+def test_a_word_found_fewer_times_than_the_best_is_ranked_once(corpus, world):
+    """The best hits are every hit of the word: a short slice of them is the whole
+    search's (no second ranking of the word)."""
+    qs = search.search(Item.objects.filter(org_unit=world.units["linwei"]), "课件")
+    everything = list(qs)
+    assert everything
+    cache.clear()
+    with CaptureQueriesContext(connection) as read:
+        rows = ListRows(qs, ids_first=True)[0:25]
+    assert rows == everything
+    sql = [q["sql"] for q in read.captured_queries]
+    assert sum("bm25" in s for s in sql) == 1, sql  # the best hits, all of them
+    assert search.holds_every_hit(search.best_of(qs))
+    assert not search.holds_every_hit(search.best_of(qs, 1))

@@ -17,6 +17,7 @@ from jiaoyan.resources.models import (
     ResourceEvent,
     ResourceFile,
     ResourceHit,
+    ResourceMonthStat,
     ResourceTermStats,
     Review,
     ReviewRubric,
@@ -330,3 +331,13 @@ def _day_stat(w):
 
 
 register(ScopeCase(ResourceDayStat, _day_stat, marker=lambda s: str(s)))
+
+
+def _month_stat(w):
+    from jiaoyan.resources.models import ResourceMonthStat
+
+    r = huazhou_resource(w)  # its month rows: its school's, 华州区's, the city's …
+    return ResourceMonthStat.objects.filter(org_unit=r.org_unit).order_by("id").first()
+
+
+register(ScopeCase(ResourceMonthStat, _month_stat, marker=lambda s: str(s)))

@@ -1,7 +1,10 @@
-"""The statistics' day table (resources/summary.py): every service that moves a resource
-keeps it equal to a recomputation from the raw rows, and the statistics read from it
-equal an independent computation over the raw rows after each write; the migration, the
-``resource_stats`` command and the rebuild job fill or repair it."""
+"""The statistics' day and month tables (resources/summary.py): every service that moves
+a resource keeps them equal to a recomputation from the raw rows, and the statistics read
+from them equal an independent computation over the raw rows after each write — over
+whole months (the month table), over days around them (both tables) and within a month
+(the day table); the migrations, the ``resource_stats`` command and the rebuild job fill
+or repair them; while the units' tree has moved since the month table was rolled up, the
+figures come from the day table alone, right."""
 
 from __future__ import annotations
 
@@ -16,12 +19,20 @@ from django.apps import apps as django_apps
 from django.core.management import CommandError, call_command
 from django.db import connection
 
+from jiaoyan.core import metrics, stamps
 from jiaoyan.core.errors import ServiceError
 from jiaoyan.core.jobs import start_job
 from jiaoyan.core.models import Job
+from jiaoyan.orgs import services as org_services
 from jiaoyan.orgs.models import Subject
 from jiaoyan.resources import services, stats, summary, use
-from jiaoyan.resources.models import Application, Resource, ResourceDayStat, StatFact
+from jiaoyan.resources.models import (
+    Application,
+    Resource,
+    ResourceDayStat,
+    ResourceMonthStat,
+    StatFact,
+)
 from jiaoyan.resources.tasks import REBUILD_STATS
 
 from .conftest import criteria_scores, draft, in_review
@@ -30,10 +41,30 @@ from .test_statistics import PERIOD, START, at, expected
 
 pytestmark = pytest.mark.usefixtures("chinese")
 
+#: Whole months with days on either side (January's last days hold a use in a lesson;
+#: March, whole, every submission and decision), and days within one month.
+AROUND = metrics.Period(dt.date(2026, 1, 20), dt.date(2026, 4, 10))
+WITHIN = metrics.Period(dt.date(2026, 3, 3), dt.date(2026, 3, 12))
+PERIODS = (PERIOD, AROUND, WITHIN)
 
-def figures(root) -> dict:
+
+def test_a_period_is_split_into_whole_months_and_days():
+    d = dt.date
+    assert stats.split(PERIOD) == ((d(2026, 2, 1), d(2026, 7, 1)), [])
+    assert stats.split(AROUND) == (
+        (d(2026, 2, 1), d(2026, 3, 1)),
+        [(d(2026, 1, 20), d(2026, 1, 31)), (d(2026, 4, 1), d(2026, 4, 10))],
+    )
+    assert stats.split(WITHIN) == (None, [(WITHIN.start, WITHIN.end)])
+    december = metrics.Period(d(2025, 12, 1), d(2026, 1, 31))
+    assert stats.split(december) == ((d(2025, 12, 1), d(2026, 1, 1)), [])
+    feb = metrics.Period(d(2026, 2, 2), d(2026, 2, 28))
+    assert stats.split(feb) == (None, [(feb.start, feb.end)])
+
+
+def figures(root, period=PERIOD) -> dict:
     """The statistics' figures (computed, not from the cache) in ``expected``'s terms."""
-    data = stats.compute(root, PERIOD)
+    data = stats.compute(root, period)
     return {
         "submitted": data["submitted"],
         "by_kind": Counter({d["key"]: d["value"] for d in data["by_kind"]}),
@@ -51,16 +82,16 @@ def figures(root) -> dict:
     }
 
 
-def raw(root) -> dict:
-    want = dict(expected(root, PERIOD))
+def raw(root, period=PERIOD) -> dict:
+    want = dict(expected(root, period))
     # expected() names resources without a subject ""; the page says 无学科
     want["by_subject"] = Counter({(k or "无学科"): v for k, v in want["by_subject"].items() if v})
     return want
 
 
-def authors_raw(root) -> list[tuple[int, int, int]]:
+def authors_raw(root, period=PERIOD) -> list[tuple[int, int, int]]:
     """Authors per school from the raw rows: (school, people, resources with authors)."""
-    first, after = PERIOD.first_moment, PERIOD.after_moment
+    first, after = period.first_moment, period.after_moment
     people: dict[int, set] = {}
     resources: Counter = Counter()
     for r in Resource.objects.filter(org_unit__path__startswith=root.path).exclude(status="draft"):
@@ -73,19 +104,19 @@ def authors_raw(root) -> list[tuple[int, int, int]]:
     return sorted((u, len(p), resources[u]) for u, p in people.items())
 
 
-def check(w) -> None:
-    """The table equals a recomputation, and the page's figures the raw rows', for the
-    city, the district and a school."""
+def check(w, periods=PERIODS) -> None:
+    """The tables equal a recomputation, and the page's figures the raw rows', for the
+    city, the district and a school, over each of ``periods``."""
     assert summary.differences() == {}
-    for root in (w.units["city"], w.units["linwei"], w.schools["school_a"].org_unit):
-        assert figures(root) == raw(root), root.name
-        got = stats.authors_per_school(root, PERIOD)
-        assert sorted((a["unit_id"], a["authors"], a["resources"]) for a in got) == authors_raw(
-            root
-        )
-    data = stats.compute(w.units["city"], PERIOD)
-    uses = sum(1 for u in Application.objects.all() if PERIOD.start <= u.day <= PERIOD.end)
-    assert data["uses"] == uses
+    for period in periods:
+        for root in (w.units["city"], w.units["linwei"], w.schools["school_a"].org_unit):
+            assert figures(root, period) == raw(root, period), (root.name, period)
+            data = stats.compute(root, period)
+            got = [(a["unit_id"], a["authors"], a["resources"]) for a in data["authors"]]
+            assert sorted(got) == authors_raw(root, period), (root.name, period)
+        data = stats.compute(w.units["city"], period)
+        uses = sum(1 for u in Application.objects.all() if period.start <= u.day <= period.end)
+        assert data["uses"] == uses, period
 
 
 def _review(w, review, recommendation="publish", comment="好"):
@@ -221,6 +252,8 @@ def test_the_command_finds_and_repairs_a_wrong_table(filled, capsys):
     # rows lost and a count gone wrong (a write around the services)
     ResourceDayStat.objects.filter(fact=StatFact.PUBLISHED).delete()
     ResourceDayStat.objects.filter(fact=StatFact.SUBMITTED).update(n=7)
+    ResourceMonthStat.objects.filter(fact=StatFact.PUBLISHED).delete()
+    ResourceMonthStat.objects.filter(fact=StatFact.SUBMITTED).update(n=7)
     assert figures(w.units["city"]) != want
     with pytest.raises(CommandError, match=r"资源统计表有 \d+ 行与重新计算的结果不一致"):
         call_command("resource_stats", "--check")
@@ -232,6 +265,7 @@ def test_the_command_finds_and_repairs_a_wrong_table(filled, capsys):
 
 def test_the_rebuild_job(filled):
     ResourceDayStat.objects.all().delete()
+    ResourceMonthStat.objects.filter(fact=StatFact.DECIDED).update(n=3)
     job = start_job(REBUILD_STATS, defer=False)
     job.refresh_from_db()
     assert job.status == Job.Status.SUCCEEDED, job.message
@@ -257,3 +291,50 @@ def test_days_are_local_dates(world):
         services.submit_resource(actor=w.users["teacher"], resource=r)
     days = set(ResourceDayStat.objects.values_list("day", flat=True))
     assert days == {dt.date(2026, 3, 3)}
+
+
+def test_migration_0007_fills_the_months_from_the_days(filled):
+    kept = sorted(ResourceMonthStat.objects.values_list(*summary.MONTH_COLUMNS, "n"))
+    assert kept
+    # every unit on the path of 临渭区第一初级中学 has its published resource of March
+    school = filled.schools["school_a"].org_unit
+    published = ResourceMonthStat.objects.filter(fact=StatFact.PUBLISHED, month="2026-03-01")
+    assert set(published.values_list("org_unit_id", flat=True)) >= set(
+        summary.path_ids(school.path)
+    )
+    ResourceMonthStat.objects.all().delete()
+    fill = import_module("jiaoyan.resources.migrations.0007_month_statistics").fill
+    fill(django_apps, SimpleNamespace(connection=connection))
+    assert sorted(ResourceMonthStat.objects.values_list(*summary.MONTH_COLUMNS, "n")) == kept
+    assert summary.tree_unchanged()
+
+
+def test_a_unit_moved_the_figures_come_from_the_days_until_the_rebuild(filled):
+    """The month table counts each school under the district it was in; a school moved to
+    another district: the figures are still the raw rows' (the day table alone), and the
+    rebuild rolls the months up under the new tree."""
+    w = filled
+    school = w.schools["school_a"].org_unit
+    org_services.move_unit(actor=w.users["superuser"], unit=school, new_parent=w.units["huazhou"])
+    school.refresh_from_db()
+    w.schools["school_a"].org_unit.refresh_from_db()
+    assert not summary.tree_unchanged()
+    for period in PERIODS:
+        for root in (w.units["city"], w.units["linwei"], w.units["huazhou"]):
+            assert figures(root, period) == raw(root, period), (root.name, period)
+    assert summary.differences()  # the months still under the old district
+    call_command("resource_stats")
+    assert summary.tree_unchanged()
+    check(w)
+    huazhou = stats.compute(w.units["huazhou"], PERIOD)
+    assert huazhou["submitted"] == raw(w.units["huazhou"])["submitted"] >= 2
+
+
+def test_another_change_of_the_units_keeps_the_figures_right(filled):
+    """Any new version of the units (a school's weak flag …) only makes the figures read
+    the day table: never wrong."""
+    w = filled
+    want = {p: figures(w.units["city"], p) for p in PERIODS}
+    stamps.bump(summary.UNITS)
+    ResourceMonthStat.objects.all().update(n=99)  # not read any more
+    assert {p: figures(w.units["city"], p) for p in PERIODS} == want

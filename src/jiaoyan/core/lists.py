@@ -20,7 +20,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.functional import cached_property
 
-from .search import BEST_OF, RANK, best_of
+from .search import BEST_OF, RANK, best_of, holds_every_hit, ranked_within
 
 
 @dataclass(frozen=True)
@@ -177,7 +177,11 @@ class ListRows:
 
     def _best_ids(self, key: slice) -> list[int] | None:
         """A search's first pages from its best hits only (:func:`search.best_of`): the
-        same ids when that slice comes back full, else None (read the whole search)."""
+        same ids when that slice comes back full, or when the best hits are every hit (a
+        word found fewer times than that: the slice is the whole search's); when it comes
+        back short (few of the best hits pass the filters), the search with only the
+        filtered rows' hits ranked (:func:`search.ranked_within`); else None (read the
+        whole search)."""
         start, stop = key.start or 0, key.stop
         if stop is None or key.step is not None or stop > BEST_OF // 10:
             return None
@@ -185,7 +189,10 @@ class ListRows:
         if best is None:
             return None
         ids = list(best.values_list("pk", flat=True)[start:stop])
-        return ids if len(ids) == stop - start else None
+        if len(ids) == stop - start or holds_every_hit(best):
+            return ids
+        within = ranked_within(self.qs)
+        return None if within is None else list(within.values_list("pk", flat=True)[start:stop])
 
     def _ids_first(self, start: int) -> bool:
         if self.ids_first is not None:

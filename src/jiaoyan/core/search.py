@@ -555,9 +555,12 @@ class _Hits:
         table_alias=None,
         join_type=INNER,
         ranked_params=None,
+        complete=False,
     ):
         self.ranked, self.unranked, self.params = ranked, unranked, tuple(params)
         self.ranked_params = self.params if ranked_params is None else tuple(ranked_params)
+        # best(): the listed hits are every hit (fewer than asked for)
+        self.complete = complete
         self.parent_alias, self.pk_column = parent_alias, pk_column
         self.table_alias, self.join_type = table_alias, join_type
 
@@ -582,6 +585,7 @@ class _Hits:
             "table_alias": self.table_alias,
             "join_type": self.join_type,
             "ranked_params": self.ranked_params,
+            "complete": self.complete,
         }
         return self.__class__(**{**args, **changes})
 
@@ -597,7 +601,9 @@ class _Hits:
         instead of ranking every hit."""
         vendor = connections[using].vendor
         found = best_hits(self.ranked, self.ranked_params, n, using=using)
-        return self._clone(ranked=_LISTED[vendor], ranked_params=[json.dumps(found)])
+        return self._clone(
+            ranked=_LISTED[vendor], ranked_params=[json.dumps(found)], complete=len(found) < n
+        )
 
     def demote(self):
         return self.relabeled_clone({})
@@ -645,6 +651,7 @@ def is_ranked(queryset: QuerySet) -> bool:
 
 
 BEST_OF = 1000  # see best_of
+_LIMIT = " LIMIT -1"  # the end of SQLite's match (see _match_sql)
 
 # A list of (object_id, rank) pairs given as one JSON parameter, as a table of hits.
 _LISTED = {
@@ -704,6 +711,52 @@ def best_of(queryset: QuerySet, n: int = BEST_OF) -> QuerySet | None:
     if len(found) != 1:
         return None
     query.alias_map[found[0]] = query.alias_map[found[0]].best(n, qs.db)
+    return qs
+
+
+def holds_every_hit(queryset: QuerySet) -> bool:
+    """Whether ``queryset`` (a :func:`best_of`) lists every hit of its words (they are
+    fewer than it asked for): then it *is* the whole search, a short slice included."""
+    return any(isinstance(j, _Hits) and j.complete for j in queryset.query.alias_map.values())
+
+
+def ranked_within(queryset: QuerySet) -> QuerySet | None:
+    """``queryset`` (a :func:`search`, ordered by rank first) ranking only the hits among
+    the rows that pass its other conditions (scope, filters), the same rows in the same
+    order — for a search whose best hits do not fill its page (a common word within one
+    school): the index is still matched once, but the rank (bm25, what a word found tens
+    of thousands of times costs) is computed for the filtered rows' hits alone, not for
+    every hit. SQLite only (PostgreSQL ranks inside ``core_search_hits``): None there,
+    and for a search sorted another way."""
+    if not is_ranked(queryset) or connections[queryset.db].vendor != "sqlite":
+        return None
+    order = queryset.query.order_by
+    if not order or order[0] != f"-{RANK}":
+        return None
+    found = [a for a, j in queryset.query.alias_map.items() if isinstance(j, _Hits)]
+    if len(found) != 1:
+        return None
+    alias = found[0]
+    hits = queryset.query.alias_map[alias]
+    if "MATCH %s" not in hits.ranked or "(rowid & " in hits.ranked:
+        return None  # already narrowed (best_of's list, or ranked_within)
+    # The rows passing every other condition: the same query with every row a "hit" (a
+    # join of the table to itself by its key, which SQLite flattens away).
+    model = queryset.model._meta.concrete_model
+    table, pk = model._meta.db_table, model._meta.pk.column
+    qn = connections[queryset.db].ops.quote_name
+    every = f"SELECT {qn(pk)} AS object_id, 0.0 AS rank FROM {qn(table)}"
+    base = queryset._chain()
+    base.query.alias_map[alias] = hits._clone(unranked=every, params=())
+    sub, sub_params = base.order_by().values("pk").query.sql_with_params()
+    mask = (1 << KEY_BITS) - 1
+    # ``rowid & mask`` is no constraint the FTS index can take: it is tested on each hit
+    # of the match (the rows' ids read once, as a set), and only the hits kept are ranked.
+    ranked = f"{hits.ranked[: -len(_LIMIT)]} AND (rowid & {mask}) IN ({sub}){_LIMIT}"
+    qs = queryset._chain()
+    qs.query.alias_map[alias] = hits._clone(
+        ranked=ranked, ranked_params=[*hits.ranked_params, *sub_params]
+    )
     return qs
 
 

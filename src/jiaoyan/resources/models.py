@@ -962,6 +962,53 @@ class ResourceDayStat(models.Model):
         return f"{self.org_unit_id} · {self.fact} · {self.day}"
 
 
+class ResourceMonthStat(models.Model):
+    """资源统计月表: the day table (:class:`ResourceDayStat`) added up per month and per
+    unit *with everything below it* — one row per unit on the path of a resource's unit
+    (that unit included), month and fact — so that a scope's figures over whole months
+    are read from the rows of the scope and of the units right below it, not from every
+    day row of the subtree. Per-author rows (``author``) are not rolled up: different
+    people do not add up. Kept by ``summary.py`` in the same transactions as the day
+    table; read only while the units' tree is the one it was rolled up under."""
+
+    org_unit = models.ForeignKey(
+        "orgs.OrgUnit",
+        verbose_name=_("unit"),
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,  # the unique key starts with it
+    )
+    fact = models.CharField(_("fact"), max_length=10, choices=StatFact.choices)
+    month = models.DateField(_("month"))  # its first day
+    status = models.CharField(_("status"), max_length=10, blank=True, default="")
+    kind = models.CharField(_("kind"), max_length=20, blank=True, default="")
+    subject = models.BigIntegerField(_("subject"), default=0)
+    key = models.BigIntegerField(_("key"), default=0)
+    n = models.IntegerField(_("count"), default=0)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("resource statistics of a month")
+        verbose_name_plural = _("resource statistics of months")
+        ordering = ["org_unit_id", "fact", "month", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["org_unit", "fact", "month", "status", "kind", "subject", "key"],
+                name="resourcemonthstat_key",
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["org_unit", "fact", "month", "status", "kind", "subject", "key", "n"],
+                name="resourcemonthstat_read",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.org_unit_id} · {self.fact} · {self.month:%Y-%m}"
+
+
 # --- recommendation rounds (评优/推荐) -------------------------------------------------------
 
 #: Who recommends (or selects) for a unit in a round: the admins, researchers and principal

@@ -469,8 +469,12 @@ def quota_rows(r: RecommendationRound, units: Iterable[OrgUnit]) -> list[dict[st
     return chain.quota_rows(r, _active(r), units)
 
 
-def honours(user, resource_ids: Iterable[int]) -> dict[int, list[Recommendation]]:
-    """The honours (announced, highest entries) of the resources, by resource id."""
+def honours(
+    user, resource_ids: Iterable[int], *, visible: bool = False
+) -> dict[int, list[Recommendation]]:
+    """The honours (announced, highest entries) of the resources, by resource id.
+    ``visible``: the caller read these ids through ``Resource.objects.visible_to(user)``
+    itself (a list's page of rows), so they are not checked a second time."""
     ids = list(resource_ids)
     if not ids:
         return {}
@@ -478,7 +482,7 @@ def honours(user, resource_ids: Iterable[int]) -> dict[int, list[Recommendation]
     # A resource's honour is seen wherever the resource is (the honoured branch of the
     # entries' visible_to): read as that branch narrowed to these resources first, so the
     # database checks these few rows rather than gathering every resource the user sees.
-    seen = Resource.objects.visible_to(user).filter(pk__in=ids).values("pk")
+    seen = ids if visible else Resource.objects.visible_to(user).filter(pk__in=ids).values("pk")
     rows = Recommendation.objects.filter(resource_id__in=seen, honoured=True).select_related(
         "round"
     )

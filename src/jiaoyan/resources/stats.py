@@ -6,22 +6,27 @@ Who looks: the bureau and institute staff and the principals (the resources' man
 that is not a draft is theirs to see (``Resource``'s ``visible`` hook), so the figures
 are read from the subtree directly. Drafts are private to their authors: never counted.
 
-The figures of a period are sums of the statistics' day table (``ResourceDayStat``,
-kept by the services: ``summary.py``) — per unit, local day and fact — never counts over
-the resources, their steps, authors and uses; Python only adds up rows per unit (at most
-a few per unit of the subtree) or per tenth of a day (the review turnaround's
-histogram). The page issues a fixed number of queries whatever the number of resources:
+The figures of a period are sums of the statistics' tables (kept by the services:
+``summary.py``), never counts over the resources, their steps, authors and uses: over the
+period's whole months, the month table (``ResourceMonthStat``: per unit *with its
+subtree*, month and fact) — the rows of the scope and of the units right below it, and of
+its schools; over the days around them, the day table (``ResourceDayStat``: per unit,
+local day and fact) of the subtree; the authors per school (different people) from the
+day table. Python only adds up rows. The page issues a fixed number of queries whatever
+the number of resources:
 
 1. the units of the subtree (names, kinds: the schools a share is counted over);
-2. per unit: resources submitted in the period by status, published in the period,
-   submitted with authors, uses in lessons recorded in the period;
-3. … submitted per kind and subject (4. the subjects' names);
-5. review turnaround: the decisions of the period per unit and tenth of a day;
-6. the top resources by views, 7. by uses in lessons, 8. by rating (all time, from the
-   index ``resource_stats``: no resource row is read but the thirty listed);
-9. authors per school (different people among the day rows of the schools' authors).
-
-Each reads the day table's index alone, one range per unit of the subtree and fact.
+2. the version of the units' tree (the month table is read only while the tree is the
+   one it was rolled up under: else every day comes from the day table);
+3. whole months, per unit right below the scope: submitted by status, published, and the
+   scope's uses; 4. … the scope's submissions per kind and subject; 5. … decisions per
+   tenth of a day of turnaround; 6. per school: published, submitted with authors;
+7.–9. the same from the day rows of the days outside whole months (none when the
+   period is made of whole months);
+10. the subjects' names;
+11. the top resources by views, 12. by uses in lessons, 13. by rating (all time, from
+   the index ``resource_stats``: no resource row is read but the thirty listed);
+14. authors per school (different people among the day rows of the schools' authors).
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.cache import cache
-from django.db.models import Count, ExpressionWrapper, F, FloatField, QuerySet, Sum
+from django.db.models import Count, ExpressionWrapper, F, FloatField, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -45,7 +50,17 @@ from jiaoyan.core.scope import under_q, user_scopes
 from jiaoyan.observations.terms import Term, parse_term, term_of
 from jiaoyan.orgs.models import OrgUnit, Subject
 
-from .models import MANAGERS, Kind, Resource, ResourceDayStat, ResourceEvent, StatFact, Status
+from . import summary
+from .models import (
+    MANAGERS,
+    Kind,
+    Resource,
+    ResourceDayStat,
+    ResourceEvent,
+    ResourceMonthStat,
+    StatFact,
+    Status,
+)
 
 #: Who reads a scope's statistics: its admins, researchers and principals.
 STATS_ROLES = MANAGERS
@@ -182,6 +197,47 @@ def day_rows(root: OrgUnit, period: metrics.Period, *facts: str) -> QuerySet[Res
         fact__in=facts,
         day__gte=period.start,
         day__lte=period.end,
+    )
+
+
+def split(period: metrics.Period) -> tuple[tuple[dt.date, dt.date] | None, list]:
+    """The period as its whole months (the first days of the first and last, or None:
+    none) and the days outside them (up to two ranges of days, both ends included)."""
+    first = period.start if period.start.day == 1 else next_month(period.start)
+    after = next_month(period.end)
+    last = after - dt.timedelta(days=1)
+    if period.end != last:
+        after = period.end.replace(day=1)
+    if first >= after:
+        return None, [(period.start, period.end)]
+    edges = []
+    if period.start < first:
+        edges.append((period.start, first - dt.timedelta(days=1)))
+    if after <= period.end:
+        edges.append((after, period.end))
+    return (first, (after - dt.timedelta(days=1)).replace(day=1)), edges
+
+
+def next_month(day: dt.date) -> dt.date:
+    """The first day of the month after ``day``'s."""
+    return (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+
+
+def month_rows(units, months: tuple[dt.date, dt.date], *facts: str) -> QuerySet:
+    """The month rows (``summary.py``: each unit with everything below it) of ``units``
+    (ids, or a subquery of them) over the whole months ``months`` (first days)."""
+    return ResourceMonthStat.objects.filter(
+        org_unit_id__in=units, fact__in=facts, month__gte=months[0], month__lte=months[1]
+    )
+
+
+def edge_rows(root: OrgUnit, edges: list, *facts: str) -> QuerySet[ResourceDayStat]:
+    """The day rows of ``root``'s subtree on the days ``edges`` (ranges of days)."""
+    days = Q()
+    for start, end in edges:
+        days |= Q(day__gte=start, day__lte=end)
+    return ResourceDayStat.objects.filter(
+        under_q(ResourceDayStat, "org_unit__path", [root.path]), days, fact__in=facts
     )
 
 
@@ -322,45 +378,125 @@ def compute(root: OrgUnit, period: metrics.Period) -> dict[str, Any]:
             school_child[pk] = child_of(pk)
             row(school_child[pk]).schools += 1
 
-    # Submitted per unit and status, published per unit, with authors per unit, uses:
-    # one query over the day rows, a row per unit and fact (and status).
-    authored: dict[int, int] = {}
-    uses = 0
-    for unit, fact, status, n in (
-        day_rows(root, period, *UNIT_FACTS)
-        .values("org_unit_id", "fact", "status")
-        .annotate(n=Sum("n"))
-        .values_list("org_unit_id", "fact", "status", "n")
-        .order_by()
-    ):
-        if not n:
-            continue
-        if fact == StatFact.SUBMITTED:
-            target = row(child_of(unit))
-            target.submitted += n
-            target.by_status[status] = target.by_status.get(status, 0) + n
-        elif fact == StatFact.PUBLISHED:
-            target = row(child_of(unit))
-            target.published += n
-            if unit in school_child:
-                target.contributing += 1
-        elif fact == StatFact.AUTHORED:
-            authored[unit] = authored.get(unit, 0) + n
-        else:
-            uses += n
-    # per kind and per subject
+    whole, edges = split(period)
+    if whole is not None and not summary.tree_unchanged():
+        whole, edges = None, [(period.start, period.end)]
+    children = [pk for pk, (_n, _k, path, _a) in units.items() if len(path_ids(path)) == depth + 1]
+    submitted: dict[tuple[int, str], int] = defaultdict(int)  # (child, status) → n
+    published: dict[int, int] = defaultdict(int)  # child → n
+    school_published: dict[int, int] = defaultdict(int)
+    authored: dict[int, int] = defaultdict(int)
     per_kind: dict[str, int] = defaultdict(int)
     per_subject: dict[int | None, int] = defaultdict(int)
-    for kind, subject, n in (
-        day_rows(root, period, StatFact.SUBMITTED)
-        .values("kind", "subject")
-        .annotate(n=Sum("n"))
-        .values_list("kind", "subject", "n")
-        .order_by()
-    ):
-        if n:
+    histograms: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    uses = 0
+
+    # The whole months: the month rows of the scope and of the units right below it (the
+    # scope's own resources: its rows less its children's), and of its schools.
+    if whole is not None:
+        above = [root.pk, *children]
+        for unit, fact, status, n in (
+            month_rows(above, whole, StatFact.SUBMITTED, StatFact.PUBLISHED, StatFact.USED)
+            .values("org_unit_id", "fact", "status")
+            .annotate(n=Sum("n"))
+            .values_list("org_unit_id", "fact", "status", "n")
+            .order_by()
+        ):
+            if fact == StatFact.USED:
+                uses += n if unit == root.pk else 0
+                continue
+            # a child's rows: the child's, and not the scope's own
+            for target, count in ((unit, n),) if unit == root.pk else ((unit, n), (root.pk, -n)):
+                if fact == StatFact.SUBMITTED:
+                    submitted[(target, status)] += count
+                else:
+                    published[target] += count
+        for kind, subject, n in (
+            month_rows([root.pk], whole, StatFact.SUBMITTED)
+            .values("kind", "subject")
+            .annotate(n=Sum("n"))
+            .values_list("kind", "subject", "n")
+            .order_by()
+        ):
             per_kind[kind] += n
             per_subject[subject or None] += n
+        for unit, bucket, n in (
+            month_rows(above, whole, StatFact.DECIDED)
+            .values("org_unit_id", "key")
+            .annotate(n=Sum("n"))
+            .values_list("org_unit_id", "key", "n")
+            .order_by()
+        ):
+            histograms[unit][bucket] += n
+            if unit != root.pk:
+                histograms[root.pk][bucket] -= n
+        schools = OrgUnit.objects.filter(path__under=root.path, kind=OrgUnit.Kind.SCHOOL)
+        for unit, fact, n in (
+            month_rows(schools.values("pk"), whole, StatFact.PUBLISHED, StatFact.AUTHORED)
+            .values("org_unit_id", "fact")
+            .annotate(n=Sum("n"))
+            .values_list("org_unit_id", "fact", "n")
+            .order_by()
+        ):
+            if fact == StatFact.PUBLISHED:
+                school_published[unit] += n
+            else:
+                authored[unit] += n
+
+    # The days outside whole months: the day rows of the subtree.
+    if edges:
+        for unit, fact, status, n in (
+            edge_rows(root, edges, *UNIT_FACTS)
+            .values("org_unit_id", "fact", "status")
+            .annotate(n=Sum("n"))
+            .values_list("org_unit_id", "fact", "status", "n")
+            .order_by()
+        ):
+            if fact == StatFact.SUBMITTED:
+                submitted[(child_of(unit), status)] += n
+            elif fact == StatFact.PUBLISHED:
+                published[child_of(unit)] += n
+                school_published[unit] += n
+            elif fact == StatFact.AUTHORED:
+                authored[unit] += n
+            else:
+                uses += n
+        for kind, subject, n in (
+            edge_rows(root, edges, StatFact.SUBMITTED)
+            .values("kind", "subject")
+            .annotate(n=Sum("n"))
+            .values_list("kind", "subject", "n")
+            .order_by()
+        ):
+            per_kind[kind] += n
+            per_subject[subject or None] += n
+        for unit, bucket, n in (
+            edge_rows(root, edges, StatFact.DECIDED)
+            .values("org_unit_id", "key")
+            .annotate(n=Sum("n"))
+            .values_list("org_unit_id", "key", "n")
+            .order_by()
+        ):
+            histograms[child_of(unit)][bucket] += n
+
+    for (child, status), n in submitted.items():
+        if n:
+            target = row(child)
+            target.submitted += n
+            target.by_status[status] = target.by_status.get(status, 0) + n
+    for child, n in published.items():
+        if n:
+            row(child).published += n
+    for unit, n in school_published.items():
+        if n and unit in school_child:
+            row(school_child[unit]).contributing += 1
+    for child, histogram in histograms.items():
+        histogram = {k: v for k, v in histogram.items() if v}
+        if histogram:
+            target = row(child)
+            target.turnaround = merged([target.turnaround, histogram])
+    per_kind = {k: n for k, n in per_kind.items() if n}
+    per_subject = {k: n for k, n in per_subject.items() if n}
     kinds = dict(Kind.choices)
     by_kind = [
         {"key": key, "name": str(kinds.get(key, key)), "value": n}
@@ -371,9 +507,6 @@ def compute(root: OrgUnit, period: metrics.Period) -> dict[str, Any]:
         {"name": subjects.get(pk) or _("No subject"), "value": n}
         for pk, n in sorted(per_subject.items(), key=lambda kv: (-kv[1], kv[0] or 0))
     ]
-    for unit, histogram in turnaround(root, period).items():
-        target = row(child_of(unit))
-        target.turnaround = merged([target.turnaround, histogram])
 
     unit_rows = sorted(
         rows.values(), key=lambda r: (r.unit_id != root.pk, units.get(r.unit_id, ("", "", ""))[2])

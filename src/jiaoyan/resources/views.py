@@ -123,7 +123,8 @@ class Library(ListPage):
         return qs.select_related("org_unit", "stage", "subject").prefetch_related("authors")
 
     def get_context(self):
-        found = rounds.honours(self.user, [r.pk for r in self.page.object_list])
+        # the page's rows come from visible_to (get_queryset): their honours are seen
+        found = rounds.honours(self.user, [r.pk for r in self.page.object_list], visible=True)
         for r in self.page.object_list:
             r.honours = found.get(r.pk, [])
         return {"may_add": units_where(self.user, "add", Resource).exists(), "tab": "library"}
@@ -134,7 +135,7 @@ class Library(ListPage):
         rows = list(qs)
         for start in range(0, len(rows), HONOURS_BATCH):
             batch = rows[start : start + HONOURS_BATCH]
-            found = rounds.honours(self.user, [r.pk for r in batch])
+            found = rounds.honours(self.user, [r.pk for r in batch], visible=True)
             for r in batch:
                 r.honours = found.get(r.pk, [])
         return rows

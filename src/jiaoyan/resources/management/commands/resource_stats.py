@@ -1,9 +1,10 @@
 """jiaoyan resource_stats [--background | --check]
 
-Recompute the resource library's statistics table (``resources.summary``: per unit, day
-and fact) from the resources, their authors, decisions and uses — after a bulk load, or
-to repair it. ``--background`` starts it as a job for the worker instead; ``--check``
-only compares the table with a recomputation and exits with status 1 when they differ.
+Recompute the resource library's statistics tables (``resources.summary``: per unit, day
+and fact, and their months per unit with its subtree) from the resources, their authors,
+decisions and uses — after a bulk load, or to repair it. ``--background`` starts it as
+a job for the worker instead; ``--check`` only compares the tables with a recomputation
+and exits with status 1 when they differ.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ class Command(BaseCommand):
         with context.write_context("cli"):
             result = summary.rebuild()
         self.stdout.write(
-            f"资源 {result['resources']} 个，统计行 {result['rows']} 行，"
+            f"资源 {result['resources']} 个，统计行 {result['rows']} 行"
+            f"（月统计行 {result['month_rows']} 行），"
             f"用时 {time.monotonic() - t0:.1f} 秒。"
         )
