@@ -138,6 +138,15 @@ def parse_honours(raw: Any) -> list[tuple[str, str, str, int | None]]:
     return result
 
 
+def parse_teaching_since(raw: Any):
+    """参加教育工作时间: a date, not later than today; blank is no date (on an update:
+    the date kept as it is)."""
+    day = cells.date(raw)
+    if day is not None and day > timezone.localdate():
+        raise cells.CellError(_("The date teaching began cannot be later than today."))
+    return day
+
+
 def parse_name(raw: Any) -> str:
     value = cells.text(raw)
     if len(value) > 50:
@@ -187,6 +196,13 @@ class PersonSheet(SheetKind):
             parse_honours,
             width=24,
             help="如：骨干教师（市级）；多个用顿号分隔；可注年份：学科带头人（县级，2021）",
+        ),
+        Column(
+            "参加教育工作时间",
+            "teaching_since",
+            parse_teaching_since,
+            width=14,
+            help="如 2016-09-01；再次导入时空白表示不变",
         ),
     ]
 
@@ -328,6 +344,7 @@ class PersonSheet(SheetKind):
                 "、".join(s.name for s in listed(role, "export_stages", "stages")) if role else "",
                 TITLE_SHEET.get(p.professional_title, ""),
                 "、".join(honour_label(h) for h in listed(p, "export_honours", "honours")),
+                f"{p.teaching_since:%Y-%m-%d}" if p.teaching_since else "",
             ]
 
 
@@ -381,7 +398,7 @@ def _write_people(actor, rows: list[Row], job_label: str) -> WriteCounts:
             old_stages[ra_id].add(sid)
     subject_names = dict(Subject.objects.values_list("pk", "name"))
 
-    person_fields = ["name", "gender", "phone", "org_unit", "professional_title"]
+    person_fields = ["name", "gender", "phone", "org_unit", "professional_title", "teaching_since"]
     new_people: list[Person] = []
     changed_people: list[tuple[Person, list[str]]] = []
     logs: list[AuditLog] = []
@@ -396,6 +413,9 @@ def _write_people(actor, rows: list[Row], job_label: str) -> WriteCounts:
             "org_unit": unit,
             "professional_title": v.get("professional_title") or "",
         }
+        # 参加教育工作时间: blank leaves the date as it is (none for a new person).
+        if v.get("teaching_since") is not None:
+            values["teaching_since"] = v["teaching_since"]
         person = existing.get(v["staff_no"])
         if person is None:
             person = Person(staff_no=v["staff_no"], created_at=now, updated_at=now, **values)
@@ -544,4 +564,5 @@ def _person_snapshot(p: Person) -> dict[str, Any]:
         "phone": p.masked_phone if p.phone else "",
         "org_unit": p.org_unit.name if p.org_unit_id else None,
         "professional_title": p.professional_title,
+        "teaching_since": f"{p.teaching_since:%Y-%m-%d}" if p.teaching_since else None,
     }

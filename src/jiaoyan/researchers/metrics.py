@@ -4,12 +4,12 @@ of (researcher, liaison school) pairs reached — visited or observed — in the
 
 from __future__ import annotations
 
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _lazy
 
 from jiaoyan.core import metrics
-from jiaoyan.observations.models import LiaisonAssignment, Observation
+from jiaoyan.observations.models import Observation
 
+from . import queries
 from .models import ResearcherProfile, Visit
 
 
@@ -26,13 +26,7 @@ def researchers(ctx: metrics.Context) -> int:
 def liaison_reach(ctx: metrics.Context) -> float | None:
     start, end = ctx.period.start, ctx.period.end
     people = _profiles(ctx).values("person_id")
-    pairs = set(
-        LiaisonAssignment.objects.filter(
-            Q(end_date__isnull=True) | Q(end_date__gte=start),
-            researcher_id__in=people,
-            start_date__lte=end,
-        ).values_list("researcher_id", "school_id")
-    )
+    pairs = {(pid, school) for pid, school, _name in queries.liaison_pairs(people, start, end)}
     if not pairs:
         return None
     reached = set(

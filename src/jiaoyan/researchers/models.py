@@ -769,12 +769,20 @@ class SelfReview(Timestamped, models.Model):
 def _scheme_check(user, action, scheme) -> bool | None:
     if action == "delete":
         return False
+    if action == "close":
+        return None if scheme.status == "open" else False
     return None
 
 
 @scoped(
     path="org_unit__path",
-    rules={"view": KEEPERS, "add": KEEPERS, "change": KEEPERS, "confirm": KEEPERS},
+    rules={
+        "view": KEEPERS,
+        "add": KEEPERS,
+        "change": KEEPERS,
+        "confirm": KEEPERS,
+        "close": KEEPERS,
+    },
     check=_scheme_check,
     grants=False,
 )

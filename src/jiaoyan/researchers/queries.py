@@ -56,12 +56,21 @@ def changes_for(user, profile: ResearcherProfile) -> QuerySet[RoleChange]:
     )
 
 
-def liaisons_of(person_id: int, start: dt.date, end: dt.date) -> QuerySet[LiaisonAssignment]:
-    """The researcher's liaison assignments in force at some day of ``start``–``end``."""
-    return LiaisonAssignment.objects.filter(
-        Q(end_date__isnull=True) | Q(end_date__gte=start),
-        researcher_id=person_id,
-        start_date__lte=end,
+def liaison_pairs(people, start: dt.date, end: dt.date) -> QuerySet:
+    """The (researcher's person id, school id, school name) pairs of the liaison
+    assignments in force at some day of ``start``–``end``, each once: ``people`` is one
+    person's id or a query of person ids. The one read of the liaison pairs — the work
+    record, the coverage page and the metric all count from it."""
+    who = Q(researcher_id=people) if isinstance(people, int) else Q(researcher_id__in=people)
+    return (
+        LiaisonAssignment.objects.filter(
+            who,
+            Q(end_date__isnull=True) | Q(end_date__gte=start),
+            start_date__lte=end,
+        )
+        .values_list("researcher_id", "school_id", "school__name")
+        .order_by()
+        .distinct()
     )
 
 
@@ -163,12 +172,7 @@ def work_record(profile: ResearcherProfile, start: dt.date, end: dt.date) -> Wor
     )
 
     schools: dict[int, SchoolRow] = {}
-    for la_school, name in (
-        liaisons_of(person_id, start, end)
-        .values_list("school_id", "school__name")
-        .order_by()
-        .distinct()
-    ):
+    for _pid, la_school, name in liaison_pairs(person_id, start, end):
         schools[la_school] = SchoolRow(la_school, name, liaison=True)
     if user_id is not None:
         for school_id, name, n in (
@@ -308,15 +312,8 @@ def coverage(user, term: Term, unit_id: int | None = None) -> Coverage:
     }
     pairs: dict[tuple[int, int], str] = {}
     school_names: dict[int, str] = {}
-    for pid, school_id, school_name in (
-        LiaisonAssignment.objects.filter(
-            Q(end_date__isnull=True) | Q(end_date__gte=term.start),
-            researcher_id__in=profiles.values("person_id"),
-            start_date__lte=term.end,
-        )
-        .values_list("researcher_id", "school_id", "school__name")
-        .order_by()
-        .distinct()
+    for pid, school_id, school_name in liaison_pairs(
+        profiles.values("person_id"), term.start, term.end
     ):
         pairs[(pid, school_id)] = "untouched"
         school_names[school_id] = school_name

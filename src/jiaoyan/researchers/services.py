@@ -109,6 +109,69 @@ def create_profile(
     return profile
 
 
+@transaction.atomic
+def reactivate_profile(
+    *,
+    actor,
+    profile: ResearcherProfile,
+    org_unit: OrgUnit,
+    employment: str = ResearcherProfile.Employment.FULL_TIME,
+    school: OrgUnit | None = None,
+    subjects: Iterable[Subject] = (),
+    stages: Iterable[Stage] = (),
+    since: dt.date | None = None,
+    note: str = "",
+) -> ResearcherProfile:
+    """An exited researcher appointed again (准入 after 退出): the same profile serves
+    again at ``org_unit`` — its exit, appraisals, residencies and everything recorded
+    stay with it; the audit log keeps what it was."""
+    _check_institute(org_unit)
+    if employment not in ResearcherProfile.Employment.values:
+        raise ServiceError(_("Unknown kind of employment."), field="employment")
+    _check_school(school)
+    profile = locked(actor, "view", profile)
+    if profile.status == ResearcherProfile.Status.ACTIVE:
+        raise ServiceError(
+            _("%(name)s already has a researcher profile.") % {"name": profile.person.name},
+            field="person",
+        )
+    require(actor, "add", ResearcherProfile(person=profile.person, org_unit=org_unit))
+    if not _researcher_roles(profile.person).exists():
+        raise ServiceError(
+            _("%(name)s does not hold an active researcher role.") % {"name": profile.person.name},
+            field="person",
+        )
+    before = {
+        "org_unit": profile.org_unit.name,
+        "since": f"{profile.since:%Y-%m-%d}" if profile.since else None,
+        "exited_on": f"{profile.exited_on:%Y-%m-%d}" if profile.exited_on else None,
+    }
+    profile.status = ResearcherProfile.Status.ACTIVE
+    profile.org_unit = org_unit
+    profile.employment = employment
+    profile.school = school if employment == ResearcherProfile.Employment.PART_TIME else None
+    profile.since = since or timezone.localdate()
+    profile.exited_on = None
+    profile.version += 1
+    profile.updated_at = timezone.now()
+    profile.save()
+    profile.subjects.set(subjects)
+    profile.stages.set(stages)
+    audit.record(
+        actor,
+        profile,
+        Action.STATUS,
+        {
+            "status": ["exited", "active"],
+            "org_unit": [before["org_unit"], org_unit.name],
+            "since": [before["since"], f"{profile.since:%Y-%m-%d}"],
+            "exited_on": [before["exited_on"], None],
+        },
+        message=clean_text(note, field="note", label=_("The note"), limit=300),
+    )
+    return profile
+
+
 PROFILE_FIELDS = ("employment", "school")
 
 

@@ -237,7 +237,11 @@ def close_round(*, actor, round: AdmissionRound) -> AdmissionRound:
 
 @transaction.atomic
 def delete_round(*, actor, round: AdmissionRound) -> None:
-    rnd = locked(actor, "delete", round)
+    """Delete a draft round (a published one keeps its applications: close it instead)."""
+    rnd = locked(actor, "change", round)
+    if rnd.status != Status.DRAFT:
+        raise ServiceError(_("Only a draft round can be deleted; close a published one instead."))
+    require(actor, "delete", rnd)
     audit.record(actor, rnd, Action.DELETE, {"title": [rnd.title, None]})
     rnd.delete()
 
@@ -566,9 +570,25 @@ def _appoint(actor, rnd: AdmissionRound, app, person: Person, start: dt.date) ->
             started_on=start,
         )
     app.role_assignment = ra
-    existing = ResearcherProfile.objects.filter(person=person).first()
+    existing = ResearcherProfile.objects.select_for_update().filter(person=person).first()
     if existing is not None:
-        raise ServiceError(_("%(name)s already has a researcher profile.") % {"name": person.name})
+        if existing.status == ResearcherProfile.Status.ACTIVE:
+            raise ServiceError(
+                _("%(name)s already has a researcher profile.") % {"name": person.name}
+            )
+        # Back after an exit: the same profile serves again, its history kept.
+        researcher_services.reactivate_profile(
+            actor=actor,
+            profile=existing,
+            org_unit=institute,
+            employment=rnd.employment,
+            school=school,
+            subjects=subjects,
+            stages=stages,
+            since=start,
+            note=rnd.title,
+        )
+        return
     researcher_services.create_profile(
         actor=actor,
         person=person,

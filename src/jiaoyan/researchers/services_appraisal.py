@@ -445,10 +445,12 @@ def save_indicator(
     target: Any = None,
     indicator: AppraisalIndicator | None = None,
 ) -> AppraisalIndicator:
-    """Add (or change) an indicator of a draft scheme."""
+    """Add (or change) an indicator of a draft scheme (a change only while no appraisal
+    holds a result for it)."""
     scheme = _lock_scheme(actor, scheme, "change")
-    if scheme.status != AppraisalScheme.Status.DRAFT:
-        raise ServiceError(_("The scheme is open: its indicators are fixed."))
+    if indicator is not None:
+        _check_indicator_unused(scheme, indicator)
+    _check_draft(scheme)
     if kind not in AppraisalIndicator.Kind.values:
         raise ServiceError(_("Unknown kind of indicator."), field="kind")
     name = clean_text(name, field="name", label=_("The name"), limit=100, required=True)
@@ -475,6 +477,51 @@ def save_indicator(
     indicator.save()
     audit.record(actor, scheme, Action.UPDATE, {"indicator": [None, name]})
     return indicator
+
+
+def _check_draft(scheme: AppraisalScheme) -> None:
+    if scheme.status == AppraisalScheme.Status.CLOSED:
+        raise ServiceError(_("The scheme is closed."))
+    if scheme.status != AppraisalScheme.Status.DRAFT:
+        raise ServiceError(_("The scheme is open: its indicators are fixed."))
+
+
+def _check_indicator_unused(scheme: AppraisalScheme, indicator: AppraisalIndicator) -> None:
+    """An indicator an appraisal holds a result for keeps its meaning: refused."""
+    if indicator.scheme_id != scheme.pk:
+        raise ServiceError(_("The indicator is not one of this scheme's."))
+    if Appraisal.objects.filter(scheme=scheme, scores__has_key=indicator.code).exists():
+        raise ServiceError(
+            _("“%(name)s” already has results in appraisals; it can no longer change.")
+            % {"name": indicator.name}
+        )
+
+
+@transaction.atomic
+def delete_indicator(*, actor, indicator: AppraisalIndicator) -> None:
+    """Remove an indicator of a draft scheme, before any appraisal holds a result for it."""
+    scheme = _lock_scheme(actor, indicator.scheme, "change")
+    require(actor, "delete", indicator)
+    _check_indicator_unused(scheme, indicator)
+    _check_draft(scheme)
+    name = indicator.name
+    indicator.delete()
+    audit.record(actor, scheme, Action.UPDATE, {"indicator": [name, None]})
+
+
+@transaction.atomic
+def close_scheme(*, actor, scheme: AppraisalScheme) -> AppraisalScheme:
+    """Close an open scheme: the year's appraisal is over — no more self-assessments,
+    reviews or confirmations; its results stay as they are."""
+    scheme = _lock_scheme(actor, scheme, "change")
+    if scheme.status != AppraisalScheme.Status.OPEN:
+        raise ServiceError(_("Only an open scheme can be closed."))
+    require(actor, "close", scheme)
+    scheme.status = AppraisalScheme.Status.CLOSED
+    scheme.version += 1
+    scheme.save(update_fields=["status", "version", "updated_at"])
+    audit.record(actor, scheme, Action.UPDATE, {"status": ["open", "closed"]})
+    return scheme
 
 
 @transaction.atomic
@@ -658,6 +705,7 @@ def confirm_appraisal(*, actor, appraisal: Appraisal) -> Appraisal:
     appraisal = _locked_appraisal(actor, appraisal, "view")
     if appraisal.profile.person.user_id == actor.pk:
         raise ServiceError(_("Nobody confirms their own appraisal."))
+    _check_scheme_open(scheme)
     if appraisal.status != Appraisal.Status.REVIEWED:
         raise ServiceError(_("Only an appraisal the institute has reviewed can be confirmed."))
     _check_quota(scheme, appraisal, appraisal.grade)

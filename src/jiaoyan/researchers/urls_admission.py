@@ -11,6 +11,7 @@ urlpatterns = [
     path("admission/<int:pk>/edit/", v.round_edit, name="admission_round_edit"),
     path("admission/<int:pk>/publish/", v.round_publish, name="admission_round_publish"),
     path("admission/<int:pk>/close/", v.round_close, name="admission_round_close"),
+    path("admission/<int:pk>/delete/", v.round_delete, name="admission_round_delete"),
     path("admission/<int:pk>/apply/", v.apply_view, name="admission_apply"),
     path("admission/applications/", v.application_list, name="admission_applications"),
     path(

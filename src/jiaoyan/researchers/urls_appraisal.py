@@ -15,6 +15,17 @@ urlpatterns = [
     path("schemes/<int:pk>/", v.scheme_detail, name="scheme"),
     path("schemes/<int:pk>/indicators/", v.indicator_new, name="indicator_new"),
     path("schemes/<int:pk>/open/", v.scheme_open, name="scheme_open"),
+    path("schemes/<int:pk>/close/", v.scheme_close, name="scheme_close"),
+    path(
+        "schemes/<int:pk>/indicators/<int:indicator_pk>/",
+        v.indicator_edit,
+        name="indicator_edit",
+    ),
+    path(
+        "schemes/<int:pk>/indicators/<int:indicator_pk>/delete/",
+        v.indicator_delete,
+        name="indicator_delete",
+    ),
     path("standards/new/", v.standard_new, name="standard_create"),
     path("standards/<int:pk>/", v.standard_detail, name="standard"),
     path("self-reviews/", v.self_review_overview, name="self_reviews"),

@@ -171,6 +171,7 @@ def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
             for r in rnd.requirements
         ],
         "may_change": may_change,
+        "may_delete": can(user, "delete", rnd),
         "reviewer": reviewer,
         "applications": applications,
         "mine": queries_admission.own_application(user, rnd),
@@ -202,6 +203,19 @@ def round_close(request: HttpRequest, pk: int) -> HttpResponse:
         lambda: services_admission.close_round(actor=request.user, round=rnd),
         success=_("Applications are closed."),
         redirect_to=rnd,
+    )
+
+
+@login_required
+@require_POST
+def round_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    rnd = _round(request, pk)
+    return post_action(
+        request,
+        lambda: services_admission.delete_round(actor=request.user, round=rnd),
+        success=_("The draft round was deleted."),
+        redirect_to="researchers:admission_rounds",
+        denied_as_message=True,
     )
 
 

@@ -39,7 +39,15 @@ from .forms_appraisal import (
     SelfReviewForm,
     StandardForm,
 )
-from .models import Appraisal, AppraisalScheme, Grade, Rating, ResearcherProfile, SelfReview
+from .models import (
+    Appraisal,
+    AppraisalIndicator,
+    AppraisalScheme,
+    Grade,
+    Rating,
+    ResearcherProfile,
+    SelfReview,
+)
 
 # --- standards ----------------------------------------------------------------------------------
 
@@ -216,6 +224,7 @@ def _scheme(request: HttpRequest, pk: int) -> AppraisalScheme:
 def scheme_detail(request: HttpRequest, pk: int) -> HttpResponse:
     scheme = _scheme(request, pk)
     may_change = can(request.user, "change", scheme)
+    indicators = list(scheme.indicators.all())
     mine = Appraisal.objects.visible_to(request.user).filter(scheme=scheme)
     counts = queries_appraisal.grade_counts(mine)
     return render(
@@ -223,11 +232,18 @@ def scheme_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "researchers/appraisal/scheme_detail.html",
         {
             "scheme": scheme,
-            "indicators": list(scheme.indicators.all()),
+            "indicators": indicators,
             "may_change": may_change,
             "indicator_form": IndicatorForm()
             if may_change and scheme.status == AppraisalScheme.Status.DRAFT
             else None,
+            "edit_forms": [
+                (i, IndicatorForm(initial=_indicator_initial(i), prefix=f"i{i.pk}"))
+                for i in indicators
+            ]
+            if may_change and scheme.status == AppraisalScheme.Status.DRAFT
+            else [(i, None) for i in indicators],
+            "may_close": can(request.user, "close", scheme),
             "counts": [(label, counts[g]) for g, label in Grade.choices],
             "excellent_used": queries_appraisal.excellent_used(scheme),
             "appraisals": mine.count(),
@@ -245,6 +261,72 @@ def indicator_new(request: HttpRequest, pk: int) -> HttpResponse:
         denied_on_form(creating(services_appraisal.save_indicator, request.user, scheme=scheme)),
         success=_("The indicator was saved."),
         redirect_to=scheme,
+    )
+
+
+def _indicator_initial(i: AppraisalIndicator) -> dict:
+    return {
+        "name": i.name,
+        "kind": i.kind,
+        "measure": i.measure,
+        "target": i.target,
+        "max_score": i.max_score,
+    }
+
+
+def _indicator(request: HttpRequest, scheme: AppraisalScheme, pk: int) -> AppraisalIndicator:
+    return get_visible_or_404(
+        AppraisalIndicator.objects.filter(scheme=scheme).select_related("scheme"),
+        request.user,
+        pk=pk,
+    )
+
+
+@login_required
+@require_POST
+def indicator_edit(request: HttpRequest, pk: int, indicator_pk: int) -> HttpResponse:
+    scheme = _scheme(request, pk)
+    indicator = _indicator(request, scheme, indicator_pk)
+    return post_form(
+        request,
+        IndicatorForm(request.POST, prefix=f"i{indicator.pk}"),
+        denied_on_form(
+            creating(
+                services_appraisal.save_indicator,
+                request.user,
+                scheme=scheme,
+                indicator=indicator,
+            )
+        ),
+        success=_("The indicator was saved."),
+        redirect_to=scheme,
+    )
+
+
+@login_required
+@require_POST
+def indicator_delete(request: HttpRequest, pk: int, indicator_pk: int) -> HttpResponse:
+    scheme = _scheme(request, pk)
+    indicator = _indicator(request, scheme, indicator_pk)
+    return post_action(
+        request,
+        lambda: services_appraisal.delete_indicator(actor=request.user, indicator=indicator),
+        success=_("The indicator was removed."),
+        redirect_to=scheme,
+        denied_as_message=True,
+    )
+
+
+@login_required
+@require_POST
+def scheme_close(request: HttpRequest, pk: int) -> HttpResponse:
+    scheme = _scheme(request, pk)
+    return post_action(
+        request,
+        lambda: services_appraisal.close_scheme(actor=request.user, scheme=scheme),
+        success=_("The scheme is closed: no more self-assessments or reviews."),
+        redirect_to=scheme,
+        denied_as_message=True,
     )
 
 
@@ -355,7 +437,7 @@ def appraisal_detail(request: HttpRequest, pk: int) -> HttpResponse:
             initial[f"score_{code}"] = got.get("score")
             initial[f"comment_{code}"] = got.get("comment", "")
         ctx["review_form"] = ReviewForm(scheme=scheme, initial=initial)
-    if a.status == S.REVIEWED and can(user, "confirm", scheme):
+    if open_ and a.status == S.REVIEWED and can(user, "confirm", scheme):
         ctx["may_confirm"] = True
     return render(request, "researchers/appraisal/appraisal_detail.html", ctx)
 
