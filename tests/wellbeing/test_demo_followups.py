@@ -18,7 +18,7 @@ from jiaoyan.core import restricted
 from jiaoyan.orgs.models import OrgUnit
 from jiaoyan.people.models import User
 from jiaoyan.wellbeing.demo import FOLLOWUP_SCHOOLS, FOLLOWUP_SHAPES
-from jiaoyan.wellbeing.models import Campaign, FollowUpCase, FollowUpEntry
+from jiaoyan.wellbeing.models import Alert, Campaign, FollowUpCase, FollowUpEntry
 
 
 @pytest.fixture
@@ -64,12 +64,17 @@ def test_the_demo_follow_ups(demo):
     usable = {u.username for u in User.objects.all() if u.has_usable_password()}
     assert len(usable) == 5
 
-    # The demo counsellor's school is among them: her follow-up list shows her cases.
+    # The demo counsellor's school comes first where it flagged students: her follow-up
+    # list shows her cases (and only those of schools where she holds the permission).
     me = User.objects.get(username="counsellor")
     mine = [c for c in cases if c.counsellor_id == me.pk]
-    assert mine
+    flagged = Alert.objects.filter(school_id=me.person.org_unit_id).exists()
+    assert bool(mine) == flagged
     client = Client()
     client.force_login(me)
     page = client.get("/wellbeing/follow-ups/")
     assert page.status_code == 200
-    assert mine[0].student.key in page.content.decode()
+    html = page.content.decode()
+    for case in cases:
+        shown = restricted.has_permission(me, restricted.WELLBEING, case.school)
+        assert (f">{case.student.key}<" in html) == shown, case.student.key
