@@ -11,6 +11,36 @@ def _may_screen(user) -> bool:
     return user.is_superuser or has_role(user, *ADMINS, Role.COUNSELLOR, Role.PRINCIPAL)
 
 
+def _holds_permission(user) -> bool:
+    """Holds the wellbeing permission somewhere (the follow-ups, the exports)."""
+    from jiaoyan.core import restricted
+
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return user.is_superuser or bool(restricted.permitted_paths(user, restricted.WELLBEING))
+
+
+def _reviews_reads(user) -> bool:
+    """May read the read audit: a permission holder, or an auditor."""
+    from jiaoyan.core import restricted
+
+    return restricted.may_review_reads(user, restricted.WELLBEING)
+
+
+# The campaign pages' view names (the governance and follow-up pages have items of their own).
+CAMPAIGN_VIEWS = (
+    "wellbeing:campaign",
+    "wellbeing:scale",
+    "wellbeing:alert",
+    "wellbeing:interview",
+    "wellbeing:student",
+    "wellbeing:paper",
+    "wellbeing:opt_out",
+    "wellbeing:retest",
+    "wellbeing:aggregates",
+)
+
+
 class WellbeingConfig(core_apps.ModuleConfig):
     name = "jiaoyan.wellbeing"
     verbose_name = _("Mental-health screening")
@@ -24,7 +54,34 @@ class WellbeingConfig(core_apps.ModuleConfig):
             order=70,
             section=nav.WELLBEING,
             visible=_may_screen,
-            active_for=("wellbeing:",),
+            active_for=CAMPAIGN_VIEWS,
+        ),
+        nav.NavItem(
+            "wellbeing-followups",
+            _("Follow-up cases"),
+            "wellbeing:followups",
+            order=71,
+            section=nav.WELLBEING,
+            visible=_holds_permission,
+            active_for=("wellbeing:followup",),
+        ),
+        nav.NavItem(
+            "wellbeing-reads",
+            _("Who read what"),
+            "wellbeing:reads",
+            order=72,
+            section=nav.WELLBEING,
+            visible=_reviews_reads,
+            active_for=("wellbeing:reads",),
+        ),
+        nav.NavItem(
+            "wellbeing-exports",
+            _("Exports of identified data"),
+            "wellbeing:exports",
+            order=73,
+            section=nav.WELLBEING,
+            visible=_holds_permission,
+            active_for=("wellbeing:export",),
         ),
     )
     home_panels = (
