@@ -44,7 +44,11 @@ CAMPAIGN_VIEWS = (
 class WellbeingConfig(core_apps.ModuleConfig):
     name = "jiaoyan.wellbeing"
     verbose_name = _("Mental-health screening")
-    routers = ("jiaoyan.wellbeing.api.router", "jiaoyan.wellbeing.api_followup.router")
+    routers = (
+        "jiaoyan.wellbeing.api.router",
+        "jiaoyan.wellbeing.api_followup.router",
+        "jiaoyan.wellbeing.api_governance.router",
+    )
 
     nav_items = (
         nav.NavItem(
