@@ -111,6 +111,7 @@ class WellbeingConfig(core_apps.ModuleConfig):
         from jiaoyan.core import restricted
 
         from . import metrics  # noqa: F401  (registers the screening figures)
+        from .metrics import AGGREGATE_FIGURES, AGGREGATE_METRICS
 
         restricted.register(
             restricted.Kind(
@@ -128,3 +129,14 @@ class WellbeingConfig(core_apps.ModuleConfig):
                 nav_template="wellbeing/governance/_nav.html",
             )
         )
+        # The tables of aggregates of screening data that pages and the API publish (each
+        # through the small-cell suppression; tests/core/test_subtraction.py). Both are
+        # counted live from the questionnaires, which identified pages read too: no stored
+        # table of figures to watch, so no models.
+        for key, label in (
+            (AGGREGATE_FIGURES, _("campaign figures by school, grade, gender and class")),
+            (AGGREGATE_METRICS, _("screening figures of the metric registry")),
+        ):
+            restricted.register_aggregate(
+                restricted.Aggregate(key, restricted.WELLBEING, label, models=())
+            )
