@@ -46,6 +46,7 @@ OUR_APPS = {
     "projects",
     "outcomes",
     "researchers",
+    "wellbeing",
 }
 
 
@@ -162,6 +163,9 @@ def scene(world):
 
     own_profile = huazhou_profile(world)
     own_residency = _residency(world)
+    from tests.wellbeing.helpers import permit
+
+    permit(world.users["outsider"], u["huazhou"])  # asks for exports of its district
     hidden = {
         "community": hidden_community.pk,
         "school_unit": world.schools["school_b"].org_unit.pk,
@@ -1017,6 +1021,14 @@ CASES = [
         "observation",
         "observation",
         lambda o, r: {"kind": "observed", "observation": r},
+    ),
+    (
+        "wellbeing export unit",
+        "post",
+        lambda o: "/api/v1/wellbeing/exports",
+        "unit",
+        "org_unit",
+        lambda o, r: {"org_unit": r, "what": "alerts", "reason": "转介医院需要预警名单"},
     ),
 ]
 

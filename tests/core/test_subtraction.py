@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 import openpyxl
 import pytest
 from django.db import connection
+from django.db.models import Count
 from django.test.utils import CaptureQueriesContext
 from django.urls import resolve
 
@@ -329,7 +330,148 @@ def case_metrics(world, exam, api_for, client_for) -> None:
         assert got["value"] == pytest.approx(round(100.0 * scored / possible, 1), abs=0.05)
 
 
+def _wellbeing_campaign(world):
+    """A screening of 临渭区's two schools: school A's classes of 15 and 3 students, school
+    B's class of 12 (grade 7 throughout)."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from jiaoyan.wellbeing import services
+    from jiaoyan.wellbeing.models import Student
+
+    a, b = (world.schools[k].org_unit for k in ("school_a", "school_b"))
+    n = 0
+    for school, cls, count in ((a, "1班", 15), (a, "2班", 3), (b, "1班", 12)):
+        for _k in range(count):
+            n += 1
+            Student.objects.create(
+                school=school,
+                key=f"WB{n:04d}",
+                name="学生",
+                gender="female" if n % 2 else "male",
+                birth_date=dt.date(2013, 1, 1),
+                grade=7,
+                class_name=cls,
+            )
+    start = timezone.now() - dt.timedelta(hours=1)
+    su = world.users["superuser"]
+    c = services.create_campaign(
+        actor=su,
+        org_unit=world.units["linwei"],
+        name="差分测试筛查",
+        scales=["phq9"],
+        schools=[a, b],
+        starts_at=start,
+        ends_at=start + dt.timedelta(days=7),
+    )
+    services.open_campaign(actor=su, campaign=c)
+    return c
+
+
+def _shown(v):
+    return None if isinstance(v, str) else v
+
+
+def case_wellbeing_figures(world, exam, api_for, client_for) -> None:
+    """A campaign's table by school and its table by class (and by grade): school A's
+    figure minus its shown classes must not give the class of 3 back — the class table
+    hides a second class of the same school (and of the same grade)."""
+    from jiaoyan.wellbeing.models import Participation
+
+    c = _wellbeing_campaign(world)
+    api = api_for(world.users["city_admin"])
+
+    def table(by: str) -> dict:
+        r = api.get(f"/api/v1/wellbeing/campaigns/{c.pk}/figures?by={by}")
+        assert r.status_code == 200, r.content[:300]
+        return r.json()
+
+    schools, classes, grades = table("school"), table("class"), table("grade")
+    sizes = {}
+    for name, cls, n in (
+        Participation.objects.values_list("school__name", "student__class_name")
+        .annotate(n=Count("id"))
+        .order_by()
+    ):
+        sizes[(name, cls)] = n
+
+    def size(row: dict) -> int:
+        return next(
+            n
+            for (name, cls), n in sizes.items()
+            if row["group"].startswith(name) and row["group"].endswith(cls)
+        )
+
+    small = next(r for r in classes["rows"] if size(r) == 3)
+    assert _shown(small["invited"]) is None  # the class of 3 is hidden
+    a_row = next(r for r in schools["rows"] if small["group"].startswith(r["group"]))
+    assert _shown(a_row["invited"]) == 18  # and its school's figure is shown
+    groups = []
+    for total, members in [
+        *[
+            (s, [k for k in classes["rows"] if k["group"].startswith(s["group"])])
+            for s in schools["rows"]
+        ],
+        *[(g, classes["rows"]) for g in grades["rows"]],
+    ]:
+        groups.append(
+            (
+                {"n": 0, "mean": _shown(total["invited"])},
+                [{"n": size(k), "mean": _shown(k["invited"])} for k in members],
+            )
+        )
+        for j in range(len(total["cells"])):
+            groups.append(
+                (
+                    {"n": 0, "mean": _shown(total["cells"][j])},
+                    [{"n": size(k), "mean": _shown(k["cells"][j])} for k in members],
+                )
+            )
+    assert_not_determinable(groups, "campaign figures: school or grade minus its classes")
+
+
+def case_wellbeing_metrics(world, exam, api_for, client_for) -> None:
+    """The screening metrics of a unit count the schools whose own figure is shown and
+    nothing more: a school of 5 screened is hidden, and the district minus the other
+    school gives nothing back."""
+    from django.utils import timezone
+
+    from jiaoyan.wellbeing import services
+
+    c = _wellbeing_campaign(world)
+    su = world.users["superuser"]
+    b = world.schools["school_b"].org_unit
+    done_b = 0
+    for p in c.participations.select_related("school").order_by("pk"):
+        if p.school_id == b.pk:
+            if done_b >= 5:
+                continue
+            done_b += 1
+        services.enter_paper_answers(
+            actor=su, participation=p, answers={"phq9": [1, 0, 1, 0, 0, 1, 0, 0, 0]}
+        )
+    year = timezone.localdate().year
+    period = f"start={year}-01-01&end={year}-12-31"
+    admin = api_for(world.users["city_admin"])
+
+    def screened(unit):
+        r = admin.get(f"/api/v1/metrics?unit={unit.pk}&{period}")
+        assert r.status_code == 200, r.content[:300]
+        return next(m for m in r.json()["items"] if m["key"] == "wellbeing.screened")
+
+    a = world.schools["school_a"].org_unit
+    assert screened(b)["value"] is None and screened(b)["suppressed"]
+    assert screened(a)["value"] == 18
+    for unit in (world.units["linwei"], world.units["city"]):
+        got = screened(unit)
+        assert got["value"] == 18, unit.name  # school B's 5 are not in it
+        assert got["value"] - screened(a)["value"] == 0
+
+
 CASES: dict[str, Callable] = {
+    "wellbeing.figures": case_wellbeing_figures,
+    "wellbeing.metrics": case_wellbeing_metrics,
     "quality.analysis": case_analysis,
     "quality.items": case_items,
     "quality.value_added": case_value_added,

@@ -188,6 +188,8 @@ register(
         make_export,
         page=lambda r: f"/wellbeing/governance/exports/{r.pk}/",
         list_page="/wellbeing/governance/exports/",
+        api=lambda r: f"/api/v1/wellbeing/exports/{r.pk}",
+        api_list="/api/v1/wellbeing/exports",
         marker=lambda r: r.reason,
         actions=("change",),
         list_refused=INSIDERS,

@@ -12,11 +12,13 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 
+from jiaoyan.core import restricted
 from jiaoyan.core.api import paginated
 from jiaoyan.core.scope import get_visible_or_404
 
 from . import queries_followup as fq
 from . import services_followup as fs
+from .metrics import AGGREGATE_FIGURES
 from .models import Alert, Campaign, FollowUpCase
 
 router = Router(tags=["wellbeing"])
@@ -238,6 +240,7 @@ class FollowUpAggregateQuery(Schema):
     summary="Participation and levels by school, grade, gender or class (cells < 10 hidden)",
     operation_id="wellbeing_campaign_figures",
 )
+@restricted.publishes(AGGREGATE_FIGURES)
 def campaign_figures(request, campaign_id: int, q: Query[FollowUpAggregateQuery]):
     campaign = get_visible_or_404(Campaign.objects.all(), request.auth, pk=campaign_id)
     if not fq.may_see_aggregates(request.auth, campaign):

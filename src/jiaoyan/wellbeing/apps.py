@@ -11,10 +11,44 @@ def _may_screen(user) -> bool:
     return user.is_superuser or has_role(user, *ADMINS, Role.COUNSELLOR, Role.PRINCIPAL)
 
 
+def _holds_permission(user) -> bool:
+    """Holds the wellbeing permission somewhere (the follow-ups, the exports)."""
+    from jiaoyan.core import restricted
+
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return user.is_superuser or bool(restricted.permitted_paths(user, restricted.WELLBEING))
+
+
+def _reviews_reads(user) -> bool:
+    """May read the read audit: a permission holder, or an auditor."""
+    from jiaoyan.core import restricted
+
+    return restricted.may_review_reads(user, restricted.WELLBEING)
+
+
+# The campaign pages' view names (the governance and follow-up pages have items of their own).
+CAMPAIGN_VIEWS = (
+    "wellbeing:campaign",
+    "wellbeing:scale",
+    "wellbeing:alert",
+    "wellbeing:interview",
+    "wellbeing:student",
+    "wellbeing:paper",
+    "wellbeing:opt_out",
+    "wellbeing:retest",
+    "wellbeing:aggregates",
+)
+
+
 class WellbeingConfig(core_apps.ModuleConfig):
     name = "jiaoyan.wellbeing"
     verbose_name = _("Mental-health screening")
-    routers = ("jiaoyan.wellbeing.api.router", "jiaoyan.wellbeing.api_followup.router")
+    routers = (
+        "jiaoyan.wellbeing.api.router",
+        "jiaoyan.wellbeing.api_followup.router",
+        "jiaoyan.wellbeing.api_governance.router",
+    )
 
     nav_items = (
         nav.NavItem(
@@ -24,7 +58,34 @@ class WellbeingConfig(core_apps.ModuleConfig):
             order=70,
             section=nav.WELLBEING,
             visible=_may_screen,
-            active_for=("wellbeing:",),
+            active_for=CAMPAIGN_VIEWS,
+        ),
+        nav.NavItem(
+            "wellbeing-followups",
+            _("Follow-up cases"),
+            "wellbeing:followups",
+            order=71,
+            section=nav.WELLBEING,
+            visible=_holds_permission,
+            active_for=("wellbeing:followup",),
+        ),
+        nav.NavItem(
+            "wellbeing-reads",
+            _("Who read what"),
+            "wellbeing:reads",
+            order=72,
+            section=nav.WELLBEING,
+            visible=_reviews_reads,
+            active_for=("wellbeing:reads",),
+        ),
+        nav.NavItem(
+            "wellbeing-exports",
+            _("Exports of identified data"),
+            "wellbeing:exports",
+            order=73,
+            section=nav.WELLBEING,
+            visible=_holds_permission,
+            active_for=("wellbeing:export",),
         ),
     )
     home_panels = (
@@ -50,6 +111,7 @@ class WellbeingConfig(core_apps.ModuleConfig):
         from jiaoyan.core import restricted
 
         from . import metrics  # noqa: F401  (registers the screening figures)
+        from .metrics import AGGREGATE_FIGURES, AGGREGATE_METRICS
 
         restricted.register(
             restricted.Kind(
@@ -67,3 +129,14 @@ class WellbeingConfig(core_apps.ModuleConfig):
                 nav_template="wellbeing/governance/_nav.html",
             )
         )
+        # The tables of aggregates of screening data that pages and the API publish (each
+        # through the small-cell suppression; tests/core/test_subtraction.py). Both are
+        # counted live from the questionnaires, which identified pages read too: no stored
+        # table of figures to watch, so no models.
+        for key, label in (
+            (AGGREGATE_FIGURES, _("campaign figures by school, grade, gender and class")),
+            (AGGREGATE_METRICS, _("screening figures of the metric registry")),
+        ):
+            restricted.register_aggregate(
+                restricted.Aggregate(key, restricted.WELLBEING, label, models=())
+            )

@@ -8,17 +8,29 @@ level shares and the alerts they raise. Everything is bulk-inserted: the city sc
 from __future__ import annotations
 
 import datetime as dt
+import random
 from collections import defaultdict
 
+from django.contrib.auth.hashers import make_password
 from django.db.models import Q
+from django.utils import timezone
 
 from jiaoyan.core.demo import DemoContext, step, weighted
 from jiaoyan.core.roles import Role
 from jiaoyan.orgs.models import OrgUnit, Stage
-from jiaoyan.people.models import RoleAssignment
+from jiaoyan.people.models import Person, RoleAssignment, User
 
 from . import scales as sc
-from .models import Alert, Campaign, Participation, RiskRule, Student, WellbeingPermission
+from .models import (
+    Alert,
+    Campaign,
+    ConcernLevel,
+    FollowUpCase,
+    Participation,
+    RiskRule,
+    Student,
+    WellbeingPermission,
+)
 
 GRADES = {"primary": (4, 5, 6), "junior": (7, 8, 9), "senior": (10, 11, 12)}
 SURNAMES = (
@@ -237,6 +249,195 @@ def _answered(
     p.started_at = start + dt.timedelta(days=rng.randint(0, 10), minutes=rng.randint(0, 600))
     p.finished_at = p.started_at + dt.timedelta(seconds=rng.randint(120, 900))
     p.scored_at = p.finished_at
+
+
+# Follow-up cases (一生一策) of the demo campaigns' flagged students: per county the first
+# few schools whose counsellor holds the permission, one case of each shape — bounded
+# (≤ FOLLOWUP_SHAPES per county) whatever the scale, written through the services.
+FOLLOWUP_SCHOOLS = 5  # at most: fewer where these have flagged enough students
+FOLLOWUP_SHAPES = ("overdue", "closed", "review", "referred", "visits", "new")
+ASSESSMENTS = (
+    "学生自述近期学业压力大，睡眠差，情绪低落约两周。",
+    "与同学关系紧张，偶有哭泣，否认有伤害自己的计划。",
+    "家庭变故后情绪波动明显，愿意与心理老师交流。",
+    "近一个月兴趣减退，食欲下降，上课注意力不集中。",
+)
+PLANS = (
+    "每两周约谈一次，联系家长共同关注，班主任留意课堂表现。",
+    "建议家长带学生到专科医院评估，学校持续跟进。",
+    "参加学校团体辅导，每周记录情绪变化。",
+)
+VISIT_NOTES = (
+    "情绪较前平稳，睡眠有所改善。",
+    "仍有压力，已与班主任沟通减轻作业负担。",
+    "按时复诊，家长配合良好。",
+    "主动与同学交往，继续观察。",
+)
+INSTITUTIONS = ("市精神卫生中心", "市中心医院心理科", "区妇幼保健院儿童心理门诊")
+
+
+def _counsellors(schools: list[int]) -> dict[int, object]:
+    """The account of one counsellor per school (the one who has an account, else the
+    first by staff number) holding the permission on the school: what is missing is made
+    (an account without a usable password, as the observers', and the grant)."""
+    pick: dict[int, Person] = {}
+    for ra in (
+        RoleAssignment.objects.filter(role=Role.COUNSELLOR, is_active=True, org_unit_id__in=schools)
+        .select_related("person__user")
+        .order_by("org_unit_id", "person__user", "person__staff_no")
+    ):
+        if ra.org_unit_id not in pick or (ra.person.user_id and not pick[ra.org_unit_id].user_id):
+            pick[ra.org_unit_id] = ra.person
+    password = make_password(None)
+    for person in pick.values():
+        if person.user_id is None:
+            person.user = User.objects.create(
+                username=f"u{person.staff_no}", password=password, first_name=person.name[:150]
+            )
+            person.save(update_fields=["user"])
+    now = timezone.now()
+    held = {
+        (g.user_id, g.org_unit_id)
+        for g in WellbeingPermission.objects.filter(
+            org_unit_id__in=schools, revoked_at__isnull=True
+        ).exclude(expires_at__lte=now)
+    }
+    WellbeingPermission.objects.bulk_create(
+        [
+            WellbeingPermission(user_id=p.user_id, org_unit_id=school, reason="学校心理教师")
+            for school, p in pick.items()
+            if (p.user_id, school) not in held
+        ]
+    )
+    return {school: p.user for school, p in pick.items()}
+
+
+def _followup_plan(ctx: DemoContext, rng) -> list[tuple[str, Alert, object]]:
+    """(shape, alert, counsellor) per case: per county, the alerts of its first schools
+    that raised alerts and have a counsellor (the demo counsellor's school first, then by
+    code) — as many as flag a student per shape, at most ``FOLLOWUP_SCHOOLS``; ``closed``
+    takes an alert of last year's campaign where there is one."""
+    counties = [c for cs in ctx.data.get("counties", {}).values() for c in cs]
+    demo = (ctx.data.get("accounts") or {}).get("counsellor")
+    first = demo.org_unit_id if demo is not None else None
+    staffed = set(
+        RoleAssignment.objects.filter(role=Role.COUNSELLOR, is_active=True).values_list(
+            "org_unit_id", flat=True
+        )
+    )
+    chosen: dict[int, list[int]] = {}
+    for county in counties:
+        flagged: dict[int, set[int]] = defaultdict(set)
+        for school, student in Alert.objects.filter(
+            participation__campaign__org_unit=county
+        ).values_list("school_id", "student_id"):
+            flagged[school].add(student)
+        codes = dict(
+            OrgUnit.objects.filter(pk__in=set(flagged) & staffed).values_list("pk", "code")
+        )
+        taken, students = [], 0
+        for pk in sorted(codes, key=lambda pk: (pk != first, codes[pk])):
+            if students >= len(FOLLOWUP_SHAPES) or len(taken) >= FOLLOWUP_SCHOOLS:
+                break
+            taken.append(pk)
+            students += len(flagged[pk])
+        if taken:
+            chosen[county.pk] = taken
+    holders = _counsellors([s for ss in chosen.values() for s in ss])
+    plan = []
+    for county in counties:
+        schools = chosen.get(county.pk)
+        if not schools:
+            continue
+        alerts = list(
+            Alert.objects.filter(
+                school_id__in=schools,
+                participation__campaign__org_unit=county,
+                followup__isnull=True,
+            )
+            .select_related("participation__campaign")
+            .order_by("created_at", "pk")
+        )
+        closed = Campaign.Status.CLOSED
+        old = [a for a in alerts if a.participation.campaign.status == closed]
+        new = [a for a in alerts if a.participation.campaign.status != closed]
+        students: set[int] = set()
+        for shape in FOLLOWUP_SHAPES:
+            pool = (old or new) if shape == "closed" else (new or old)
+            pool = [a for a in pool if a.student_id not in students]
+            if not pool:
+                continue
+            alert = pool[rng.randrange(len(pool))]
+            students.add(alert.student_id)
+            plan.append((shape, alert, holders[alert.school_id]))
+    return plan
+
+
+@step(70)
+def build_followups(ctx: DemoContext) -> None:
+    """Follow-up cases of flagged students, one of each shape per county: in follow-up with
+    visits, referred (with visits), overdue (no visit since the interview: the periodic job
+    escalates it), closed (referred, visited, recovered), awaiting the district's review
+    (crisis level), and just interviewed."""
+    from . import services_followup as fs
+
+    # Its own stream, seeded from the demo's seed: the later steps' data stay as they were.
+    rng = random.Random(f"{ctx.seed}:wellbeing-followups")
+    today = timezone.localdate(ctx.now)
+    made: dict[str, int] = defaultdict(int)
+    for shape, alert, counsellor in _followup_plan(ctx, rng):
+        flagged = timezone.localdate(alert.created_at)
+        if shape == "new":
+            on = max(flagged, today - dt.timedelta(days=rng.randint(1, 5)))
+        elif shape == "overdue":
+            on = min(today - dt.timedelta(days=20), flagged + dt.timedelta(days=rng.randint(1, 3)))
+        else:
+            on = flagged + dt.timedelta(days=rng.randint(1, 3))
+        on = min(on, today)
+        span = (today - on).days
+        every = 14 if shape in ("new", "overdue", "review") else min(180, max(7, -(-span // 4)))
+        level = {"review": ConcernLevel.CRISIS, "closed": ConcernLevel.ATTENTION}.get(
+            shape, rng.choice([ConcernLevel.ATTENTION, ConcernLevel.HIGH])
+        )
+        case = fs.record_interview(
+            actor=counsellor,
+            alert=alert,
+            on=on,
+            assessment=rng.choice(ASSESSMENTS),
+            plan=rng.choice(PLANS),
+            level=level,
+            every_days=every,
+        )
+        if shape in ("referred", "closed"):
+            fs.refer_case(
+                actor=counsellor,
+                case=case,
+                institution=rng.choice(INSTITUTIONS),
+                on=min(today, on + dt.timedelta(days=rng.randint(1, 5))),
+                outcome="医生评估后建议门诊随访，暂不需住院。",
+            )
+        if shape in ("visits", "referred", "closed"):
+            visit = on + dt.timedelta(days=every)
+            for _n in range(4):
+                if visit > today:
+                    break
+                case = fs.record_visit(
+                    actor=counsellor,
+                    case=case,
+                    on=visit,
+                    note=rng.choice(VISIT_NOTES),
+                    level=ConcernLevel.WATCH if shape == "closed" else level,
+                )
+                visit += dt.timedelta(days=every)
+        if shape == "closed":
+            fs.close_case(
+                actor=counsellor,
+                case=case,
+                reason=FollowUpCase.CloseReason.RECOVERED,
+                note="情绪稳定，学习生活恢复正常。",
+            )
+        made[shape] += 1
+    ctx.log(f"wellbeing: follow-up cases {dict(made)}")
 
 
 from . import demo_governance  # noqa: E402, F401  (the read audit, export requests)

@@ -19,6 +19,11 @@ from .models import Alert, Participation
 HANDED_IN = (Participation.Status.FINISHED, Participation.Status.INVALID)
 
 
+# Keys of the published aggregates (registered in ``apps.py``).
+AGGREGATE_FIGURES = "wellbeing.figures"  # a campaign's table by school, grade, gender, class
+AGGREGATE_METRICS = "wellbeing.metrics"  # the figures below, per unit
+
+
 def _schools(ctx: metrics.Context) -> dict[int, dict]:
     """Per school of the subtree: invited, handed in, screened (valid), open and handled
     alerts, and whether the viewer may see the school's group (two queries)."""

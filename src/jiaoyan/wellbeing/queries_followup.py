@@ -14,7 +14,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Q, QuerySet
@@ -126,7 +126,11 @@ def aggregate_schools(user, campaign: Campaign) -> list[OrgUnit]:
 def aggregate(user, campaign: Campaign, by: str = "school", scale: str = "") -> AggregateTable:
     """Participation and the distribution of levels of ``scale`` (default: the campaign's
     first) by ``by``, over the schools of the campaign the viewer sees, every cell through
-    the small-cell suppression (primary and complementary, row and column totals)."""
+    the small-cell suppression (primary and complementary, row and column totals).
+
+    The four tables (by school, grade, gender, class) are suppressed together
+    (:func:`_joint_hidden`): a class is a part of its school's and its grade's figure, so
+    one table's shown figure minus another's shown parts never gives a hidden cell back."""
     from .services import scale_by_code
 
     if by not in BY:
@@ -137,46 +141,88 @@ def aggregate(user, campaign: Campaign, by: str = "school", scale: str = "") -> 
     bands = [b.key for b in band_rows]
     schools = aggregate_schools(user, campaign)
     names = {s.pk: s.name for s in schools}
-    group_field = {
-        "school": ("school_id",),
-        "grade": ("student__grade",),
-        "gender": ("student__gender",),
-        "class": ("school_id", "student__grade", "student__class_name"),
-    }[by]
-    counts: Counter = Counter()
-    groups: set = set()
+    keys = [*bands, "invalid", "pending"]
     level_of = f"results__{scale}__level" if scale else "status"
     rows = (
         Participation.objects.filter(campaign=campaign, school__in=schools)
         .order_by()
-        .values_list(*group_field, "status", level_of)
+        .values_list(
+            "school_id",
+            "student__grade",
+            "student__class_name",
+            "student__gender",
+            "status",
+            level_of,
+        )
         .annotate(n=Count("id"))
     )
-    for row in rows:  # one row per group, status and level: counted in the database
-        key, status, level, n = row[: len(group_field)], row[-3], row[-2], row[-1]
-        groups.add(key)
+    # counts[(dimension, group)][column]: one query, counted in the database
+    counts: dict[tuple, list[int]] = defaultdict(lambda: [0] * len(keys))
+    for school, grade, cls, gender, status, level, n in rows:
         if status == Participation.Status.FINISHED and level in bands:
-            counts[(key, level)] += n
+            j = bands.index(level)
         elif status == Participation.Status.INVALID:
-            counts[(key, "invalid")] += n
+            j = len(bands)
         else:
-            counts[(key, "pending")] += n
-    ordered = sorted(groups, key=lambda k: _sort_key(by, k, names))
-    keys = [*bands, "invalid", "pending"]
-    grid = [[counts[(g, k)] for k in keys] for g in ordered]
-    hidden = restricted.suppress_grid_cells(grid)
+            j = len(bands) + 1
+        for dim, group in (
+            ("school", (school,)),
+            ("grade", (grade,)),
+            ("gender", (gender,)),
+            ("class", (school, grade, cls)),
+        ):
+            counts[(dim, group)][j] += n
+    hidden = _joint_hidden(counts, len(keys))
+    ordered = sorted((g for d, g in counts if d == by), key=lambda k: _sort_key(by, k, names))
     labels = [*(b.label for b in band_rows), _("Invalid"), _("Not handed in")]
     table = AggregateTable(by=by, scale=scale, columns=labels)
 
     def shown(key, n):
         return HIDDEN if key in hidden else n
 
-    for i, g in enumerate(ordered):
-        cells = [shown((i, j), n) for j, n in enumerate(grid[i])]
-        table.rows.append((_group_label(by, g, names), cells, shown(("row", i), sum(grid[i]))))
-    table.totals = [shown(("column", j), sum(r[j] for r in grid)) for j in range(len(keys))]
-    table.total = shown("total", sum(map(sum, grid)))
+    for g in ordered:
+        grid = counts[(by, g)]
+        cells = [shown((by, g, j), n) for j, n in enumerate(grid)]
+        table.rows.append((_group_label(by, g, names), cells, shown((by, g, "row"), sum(grid))))
+    totals = [sum(counts[(d, g)][j] for d, g in counts if d == "school") for j in range(len(keys))]
+    table.totals = [shown(("total", j), n) for j, n in enumerate(totals)]
+    table.total = shown(("total", "row"), sum(totals))
     return table
+
+
+def _joint_hidden(counts: dict[tuple, list[int]], width: int) -> dict:
+    """One suppression of every figure the four tables show: the cells of each school,
+    grade, gender and class (``(dimension, group, column)``, ``…, "row"`` for a group's
+    total) and the campaign's totals (``("total", column)``, ``("total", "row")``). The
+    margins: each group's row; each school and each grade adds up its classes (per column
+    and in total); the schools, the grades and the genders each add up to the totals."""
+    cells, margins = [], []
+    for (dim, group), grid in counts.items():
+        cells += [restricted.Cell((dim, group, j), n) for j, n in enumerate(grid)]
+        cells.append(restricted.Cell((dim, group, "row"), sum(grid)))
+        margins.append(
+            restricted.Margin((dim, group, "row"), [(dim, group, j) for j in range(width)])
+        )
+    columns = [*range(width), "row"]
+    totals = {j: sum(g[j] for (d, _g), g in counts.items() if d == "school") for j in range(width)}
+    cells += [restricted.Cell(("total", j), n) for j, n in totals.items()]
+    cells.append(restricted.Cell(("total", "row"), sum(totals.values())))
+    margins.append(restricted.Margin(("total", "row"), [("total", j) for j in range(width)]))
+    for dim in ("school", "grade", "gender"):
+        groups = [g for d, g in counts if d == dim]
+        for j in columns:
+            margins.append(restricted.Margin(("total", j), [(dim, g, j) for g in groups]))
+    classes = [g for d, g in counts if d == "class"]
+    for dim, part in (("school", 0), ("grade", 1)):
+        parents: dict = defaultdict(list)
+        for k in classes:
+            parents[(k[part],)].append(k)
+        for parent, members in parents.items():
+            for j in columns:
+                margins.append(
+                    restricted.Margin((dim, parent, j), [("class", k, j) for k in members])
+                )
+    return restricted.suppress_cells(cells, margins)
 
 
 def _sort_key(by: str, key: tuple, names: dict) -> tuple:

@@ -35,6 +35,7 @@ from . import queries_followup as fq
 from . import services_followup as fs
 from .filters import FollowUpFilter
 from .forms_followup import CloseForm, InterviewForm, ReferralForm, ReviewForm, VisitForm
+from .metrics import AGGREGATE_FIGURES
 from .models import Alert, FollowUpCase
 from .views import _alerts_allowed, _campaign, _reason
 
@@ -222,6 +223,7 @@ def _cell(j: int):
 
 
 @login_required
+@restricted.publishes(AGGREGATE_FIGURES)
 def aggregates(request: HttpRequest, pk: int) -> HttpResponse:
     """Participation and levels of a campaign by school, grade, gender or class, over the
     schools the viewer sees — every cell suppressed below 10 (shown "<10")."""
