@@ -189,11 +189,18 @@ def test_a_worsening_level_escalates_to_the_district(w, django_capture_on_commit
     assert (case.status, case.escalation) == ("follow_up", "")
 
 
+def _noon_in(days: int) -> dt.datetime:
+    """Noon (local time) ``days`` from today: a moved clock that lands on that day
+    whatever the hour the test runs at."""
+    day = TODAY() + dt.timedelta(days=days)
+    return timezone.make_aware(dt.datetime.combine(day, dt.time(12)))
+
+
 def test_an_overdue_visit_escalates_once(w, django_capture_on_commit_callbacks):
     case = _interview(w, every_days=7)
-    with time_machine.travel(timezone.now() + dt.timedelta(days=7, hours=1)):
+    with time_machine.travel(_noon_in(7)):
         assert fs.escalate_overdue() == 0  # due today is not overdue yet
-    with time_machine.travel(timezone.now() + dt.timedelta(days=9)):
+    with time_machine.travel(_noon_in(9)):
         with django_capture_on_commit_callbacks(execute=True):
             job = start_job("wellbeing.escalate_overdue", defer=False)
         job.refresh_from_db()
