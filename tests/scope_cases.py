@@ -42,7 +42,8 @@ class ScopeCase:
     viewer: str = "outsider"
     page_status: int = 200
     # Users of 临渭区 whose role may not open the list page at all (403 before any row
-    # is read); every other insider must get the list (200) without the row.
+    # is read; the API's list may refuse them too, or answer without the row); every other
+    # insider must get the list (200) without the row.
     list_refused: tuple[str, ...] = ()
 
 

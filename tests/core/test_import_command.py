@@ -135,6 +135,7 @@ def test_exported_people_keep_phones_honours_and_roles(db, tmp_path):
         "学段",
         "职称",
         "荣誉称号",
+        "参加教育工作时间",
     ]
     by_no = {r[0]: dict(zip(header, r, strict=False)) for r in rows[2:]}
     assert by_no["T2023003"]["手机号"] == "13800138001"

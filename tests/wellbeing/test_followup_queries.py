@@ -55,7 +55,7 @@ def _grow(w, n: int) -> None:
         ("counsellor", "/wellbeing/follow-ups/", 14),
         ("counsellor", "/wellbeing/follow-ups/?sort=due&page=2", 14),
         ("counsellor", "/wellbeing/follow-ups/{case}/?reason=随访", 20),
-        ("class_teacher", "/wellbeing/follow-ups/due/", 9),  # the menu asks for grants
+        ("class_teacher", "/wellbeing/follow-ups/due/", 8),
         ("principal", "/wellbeing/campaigns/{c}/figures/?by=class", 10),
         ("principal", "/wellbeing/campaigns/{c}/figures/?by=gender", 10),
     ],

@@ -12,19 +12,27 @@ def _may_screen(user) -> bool:
 
 
 def _holds_permission(user) -> bool:
-    """Holds the wellbeing permission somewhere (the follow-ups, the exports)."""
+    """A counsellor holding the wellbeing permission somewhere (the follow-ups, the
+    exports). The menu is on every page, so only a counsellor's grants are read: anyone
+    else's menu costs no query (an admin granted the permission reaches these pages from
+    the alerts and the home page)."""
     from jiaoyan.core import restricted
+    from jiaoyan.core.scope import has_role
 
     if not getattr(user, "is_authenticated", False):
         return False
-    return user.is_superuser or bool(restricted.permitted_paths(user, restricted.WELLBEING))
+    if user.is_superuser:
+        return True
+    return has_role(user, Role.COUNSELLOR) and bool(
+        restricted.permitted_paths(user, restricted.WELLBEING)
+    )
 
 
 def _reviews_reads(user) -> bool:
-    """May read the read audit: a permission holder, or an auditor."""
-    from jiaoyan.core import restricted
+    """May read the read audit: an auditor, or a permission holder (as above)."""
+    from jiaoyan.core.scope import auditor_paths
 
-    return restricted.may_review_reads(user, restricted.WELLBEING)
+    return bool(auditor_paths(user)) or _holds_permission(user)
 
 
 # The campaign pages' view names (the governance and follow-up pages have items of their own).
