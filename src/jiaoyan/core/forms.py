@@ -66,12 +66,36 @@ class _OneQueryIterator(forms.models.ModelChoiceIterator):
 _REPLACED_ITERATORS = (forms.models.ModelChoiceIterator, df.fields.ModelChoiceIterator)
 
 
+class _LabelValuesIterator(_OneQueryIterator):
+    """Options read as ``(id, label)`` values, for a model whose ``str()`` is one of its
+    fields (``choice_label_field``): a dropdown of every school of a city builds no
+    model object per option."""
+
+    def __iter__(self):
+        null_label = getattr(self.field, "null_label", None)
+        if null_label is not None:
+            yield (self.field.null_value, null_label)
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        label = self.queryset.model.choice_label_field
+        for pk, text in self.queryset.values_list("pk", label):
+            yield (forms.models.ModelChoiceIteratorValue(pk, None), text)
+
+
 def read_choices_in_one_query(field: forms.Field) -> None:
     """Make a model choice field (a form's or a list filter's) read its options with one
-    plain query; a field with its own iterator (:class:`NamedModelChoiceField`) keeps it."""
-    if isinstance(field, forms.ModelChoiceField) and field.iterator in _REPLACED_ITERATORS:
-        field.iterator = _OneQueryIterator
-        field.widget.choices = field.choices
+    plain query — as plain values when the model names the field its ``str()`` shows
+    (``choice_label_field``) and the field labels options as ``str()`` does; a field with
+    its own iterator (:class:`NamedModelChoiceField`) keeps it."""
+    if not isinstance(field, forms.ModelChoiceField) or field.iterator not in _REPLACED_ITERATORS:
+        return
+    plain_labels = type(
+        field
+    ).label_from_instance is forms.ModelChoiceField.label_from_instance and getattr(
+        field.queryset.model, "choice_label_field", None
+    )
+    field.iterator = _LabelValuesIterator if plain_labels else _OneQueryIterator
+    field.widget.choices = field.choices
 
 
 class StyledForm(StyledFormMixin, forms.Form):

@@ -112,6 +112,8 @@ class OrgUnit(Versioned, Timestamped, models.Model):
             models.Index(fields=["kind", "level"], name="orgunit_kind_level"),
         ]
 
+    choice_label_field = "name"  # what str() shows: dropdowns read it as a plain value
+
     def __str__(self) -> str:
         return self.name
 
