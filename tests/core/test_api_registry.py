@@ -218,6 +218,10 @@ OPERATIONS = {
     ("get", "/api/v1/people/{person_id}"),
     ("patch", "/api/v1/people/{person_id}"),
     ("post", "/api/v1/people/{person_id}/status"),
+    ("get", "/api/v1/people/{person_id}/homerooms"),
+    ("post", "/api/v1/people/{person_id}/homerooms"),
+    ("get", "/api/v1/homerooms/{homeroom_id}"),
+    ("post", "/api/v1/homerooms/{homeroom_id}/end"),
     ("get", "/api/v1/plans"),
     ("post", "/api/v1/plans"),
     # researchers (教研员)

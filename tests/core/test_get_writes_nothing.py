@@ -101,6 +101,7 @@ BY_NAME = {
     "job_id": lambda made, w: made[ZIP_JOB].pk,
     "campaign_id": lambda made, w: made["wellbeing.Campaign"].pk,
     "homeroom_pk": lambda made, w: made["people.HomeroomAssignment"].pk,
+    "homeroom_id": lambda made, w: made["people.HomeroomAssignment"].pk,
     "indicator_pk": lambda made, w: made["researchers.AppraisalIndicator"].pk,
 }
 

@@ -7,9 +7,17 @@ from jiaoyan.core.api_crud import Resource
 from jiaoyan.orgs.models import OrgUnit, Stage, Subject
 
 from . import services
-from .models import Person
+from .models import HomeroomAssignment, Person
 from .queries import people_for_list
-from .schemas import PersonFilter, PersonIn, PersonOut, PersonPatch, StatusIn
+from .schemas import (
+    HomeroomIn,
+    HomeroomOut,
+    PersonFilter,
+    PersonIn,
+    PersonOut,
+    PersonPatch,
+    StatusIn,
+)
 
 router = Router(tags=["people"])
 
@@ -51,4 +59,30 @@ people.action(
     body=StatusIn,
     summary="Record that a person left (transfer, retirement) or returned",
     name="change_status",
+)
+
+# Class teachers (班主任): the same services as the person's page.
+homerooms = Resource(
+    router,
+    "/homerooms/{homeroom_id}",
+    HomeroomAssignment.objects.all(),
+    out=HomeroomOut,
+    name="homeroom",
+    arg="assignment",
+)
+homerooms.list(
+    "/people/{person_id}/homerooms",
+    parent=("person", Person),
+    order=("-is_active", "grade", "class_name", "id"),
+    summary="A person's class teacher assignments (ended ones kept)",
+)
+homerooms.get(summary="One class teacher assignment")
+homerooms.action("end", services.end_homeroom, summary="End a class teacher assignment")
+people.action(
+    "homerooms",
+    services.assign_homeroom,
+    body=HomeroomIn,
+    answers=homerooms,
+    summary="Make the person the class teacher of one class of their school",
+    name="assign_homeroom",
 )

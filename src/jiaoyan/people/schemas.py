@@ -130,3 +130,22 @@ class PersonPatch(Schema):
 class StatusIn(Schema):
     status: Person.Status
     note: str = Field("", max_length=200)
+
+
+class HomeroomOut(Schema):
+    """A class teacher assignment (班主任): one class of the person's school; an ended one
+    is kept with its end."""
+
+    id: int
+    person: int = Field(..., alias="person_id")
+    school: int = Field(..., alias="school_id")
+    grade: int
+    class_name: str
+    is_active: bool
+    created_at: dt.datetime
+    ended_at: dt.datetime | None
+
+
+class HomeroomIn(Schema):
+    grade: int = Field(..., description="1–12, as the rosters write it")
+    class_name: str = Field(..., max_length=30, description="as the rosters write it, e.g. 1班")
