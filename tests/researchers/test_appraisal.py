@@ -322,7 +322,7 @@ def test_the_built_in_standard_is_seeded(world, profile):
 
 
 @pytest.mark.usefixtures("year")
-def test_self_review_with_evidence_from_the_work_record(world, profile):
+def test_self_review_with_evidence_from_the_work_record(world, profile, client_for):
     her = world.users["district_researcher"]
     standard = aq.standard_for(profile)
     obs = Observation.objects.filter(observer=her, status="submitted", date__year=2025).first()
@@ -337,6 +337,13 @@ def test_self_review_with_evidence_from_the_work_record(world, profile):
     )
     assert review.status == SelfReview.Status.SUBMITTED
     assert review.evidence == {"guidance": [f"observation:{obs.pk}"]}
+    # Her review's page links the cited observation; someone who cannot see it is told
+    # only what kind of record it is.
+    page = client_for(her).get(f"/researchers/appraisal/self-reviews/{review.pk}/")
+    html = page.content.decode()
+    assert f'href="{obs.get_absolute_url()}" data-testid="evidence-link">听评课记录｜' in html
+    (hidden,) = aq.evidence_links(world.users["outsider"], [f"observation:{obs.pk}"]).values()
+    assert (hidden.label, hidden.url) == ("听评课记录（无权查看）", None)
     with pytest.raises(ServiceError) as e:
         services_appraisal.save_self_review(
             actor=her, profile=profile, year=2025, ratings=_ratings(standard, 4)

@@ -230,3 +230,41 @@ def latest_result(user, profile: ResearcherProfile) -> Appraisal | None:
         .order_by("-year")
         .first()
     )
+
+
+@dataclass(frozen=True)
+class EvidenceLink:
+    """One cited record of a self-review as the viewer may see it: its name and page, or
+    only its kind when the viewer cannot see the record (nothing of it is told)."""
+
+    ref: str
+    label: str
+    url: str | None
+
+
+def evidence_links(user, refs: list[str]) -> dict[str, EvidenceLink]:
+    """The cited records ``refs`` (``"activity:12"`` …) as links, each read from
+    ``visible_to(user)``: one query per kind cited."""
+    from django.utils.translation import gettext as _
+
+    from .services_appraisal import EVIDENCE_KINDS, EVIDENCE_MODELS
+
+    wanted: dict[str, set[int]] = defaultdict(set)
+    for ref in refs:
+        kind, _sep, pk = ref.partition(":")
+        if kind in EVIDENCE_MODELS and pk.isdigit():
+            wanted[kind].add(int(pk))
+    seen: dict[str, object] = {}
+    for kind, pks in wanted.items():
+        for obj in EVIDENCE_MODELS[kind].objects.visible_to(user).filter(pk__in=pks):
+            seen[f"{kind}:{obj.pk}"] = obj
+    out: dict[str, EvidenceLink] = {}
+    for ref in refs:
+        kind = ref.partition(":")[0]
+        name = str(EVIDENCE_KINDS.get(kind, ""))
+        obj = seen.get(ref)
+        if obj is None:
+            out[ref] = EvidenceLink(ref, _("%(kind)s (not yours to open)") % {"kind": name}, None)
+        else:
+            out[ref] = EvidenceLink(ref, f"{name}｜{obj}", obj.get_absolute_url())
+    return out

@@ -23,6 +23,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from jiaoyan.activities.models import Activity
 from jiaoyan.core import audit
@@ -175,6 +176,12 @@ EVIDENCE_MODELS = {
     "observation": Observation,
     "residency": Residency,
     "item": Item,
+}
+EVIDENCE_KINDS = {
+    "activity": _lazy("Research activity"),
+    "observation": _lazy("Observation"),
+    "residency": _lazy("Residency"),
+    "item": _lazy("Ledger item"),
 }
 
 

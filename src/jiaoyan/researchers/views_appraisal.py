@@ -133,6 +133,9 @@ def self_review_detail(request: HttpRequest, pk: int) -> HttpResponse:
         queries_appraisal.self_reviews_for(request.user), request.user, pk=pk
     )
     labels = dict(Rating.choices)
+    links = queries_appraisal.evidence_links(
+        request.user, [ref for refs in review.evidence.values() for ref in refs]
+    )
     rows = []
     for d in review.standard.dimensions:
         rows.append(
@@ -142,7 +145,7 @@ def self_review_detail(request: HttpRequest, pk: int) -> HttpResponse:
                     (s["text"], labels.get(review.ratings.get(s["code"]), "—"))
                     for s in d["statements"]
                 ],
-                "evidence": review.evidence.get(d["code"], []),
+                "evidence": [links[ref] for ref in review.evidence.get(d["code"], [])],
             }
         )
     return render(
