@@ -12,11 +12,9 @@ import pytest
 from django.utils import timezone
 
 from jiaoyan.core.models import AuditLog
-from jiaoyan.wellbeing import services
 from jiaoyan.wellbeing.models import Alert, FollowUpCase
-from tests.browser.test_screening_loop import _answer
+from tests.browser.test_screening_loop import _answer, start_class_campaign
 from tests.wellbeing.followup_helpers import followup_world
-from tests.wellbeing.helpers import window
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -40,20 +38,10 @@ def test_interview_referral_visit_class_teacher_and_figures(world, live_server, 
     w = followup_world(world, with_alert=False)
     base = live_server.url
     a = w.schools["school_a"].org_unit
-    start, end = window()
-    campaign = services.create_campaign(
-        actor=w.counsellor,
-        org_unit=a,
-        name="七年级一班心理筛查",
-        scales=["phq9"],
-        schools=[a],
-        grades=[7],
-        classes=["1班"],
-        starts_at=start,
-        ends_at=end,
-        help_text="心理援助热线：12355",
-    )
-    services.open_campaign(actor=w.counsellor, campaign=campaign)
+    # The counsellor, on a phone, starts the screening of the class.
+    ctx, pg = _phone(browser)
+    login(pg, "counsellor")
+    campaign = start_class_campaign(pg, base, a)
     codes = dict(campaign.participations.values_list("student__key", "code"))
 
     student_ctx, student = _phone(browser)
@@ -64,9 +52,8 @@ def test_interview_referral_visit_class_teacher_and_figures(world, live_server, 
     student_ctx.close()
     assert Alert.objects.get().student.key == "A0701"
 
-    # The counsellor, on a phone: the alert on the home page, then the interview.
-    ctx, pg = _phone(browser)
-    login(pg, "counsellor")
+    # The counsellor: the alert on the home page at once, then the interview.
+    pg.goto(f"{base}/")
     pg.wait_for_selector("[data-testid=home-alert]")
     pg.click("[data-testid=home-alert]")
     pg.fill("#id_reason", "处理危机预警")

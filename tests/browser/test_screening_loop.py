@@ -33,16 +33,14 @@ def _answer(phone, base, code, answers, *, later):
     assert "12355" in text
 
 
-def test_campaign_answers_alert_and_suppressed_summary(
-    world, live_server, page, phone_page, login, browser
-):
-    screening_world(world)
-    base = live_server.url
-    login(page, "counsellor")
+def start_class_campaign(page, base, school) -> Campaign:
+    """The counsellor, logged in on ``page``, starts and opens a PHQ-9 screening of
+    七年级1班 of ``school`` from the campaign form; the campaign, open, with its two
+    students invited."""
     page.goto(f"{base}/wellbeing/campaigns/new/")
     page.fill("#id_name", "七年级一班心理筛查")
-    page.select_option("#id_org_unit", str(world.schools["school_a"].org_unit.pk))
-    page.select_option("#id_schools", [str(world.schools["school_a"].org_unit.pk)])
+    page.select_option("#id_org_unit", str(school.pk))
+    page.select_option("#id_schools", [str(school.pk)])
     page.select_option("#id_scales", ["phq9"])
     page.fill("#id_grades", "7")
     page.fill("#id_classes", "1班")
@@ -54,6 +52,16 @@ def test_campaign_answers_alert_and_suppressed_summary(
     page.click("[data-testid=open-campaign]")
     campaign = Campaign.objects.get()
     assert campaign.status == "open" and campaign.participations.count() == 2
+    return campaign
+
+
+def test_campaign_answers_alert_and_suppressed_summary(
+    world, live_server, page, phone_page, login, browser
+):
+    screening_world(world)
+    base = live_server.url
+    login(page, "counsellor")
+    campaign = start_class_campaign(page, base, world.schools["school_a"].org_unit)
     codes = dict(campaign.participations.values_list("student__key", "code"))
 
     later = timezone.now() + dt.timedelta(minutes=5)
