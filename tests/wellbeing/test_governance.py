@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from jiaoyan.core.jobs import schedule_due
 from jiaoyan.core.models import AuditLog, Job
+from jiaoyan.people.services import assign_homeroom
 from jiaoyan.wellbeing import services
 from jiaoyan.wellbeing import services_governance as governance
 from jiaoyan.wellbeing.models import (
@@ -29,7 +30,15 @@ from jiaoyan.wellbeing.models import (
 from tests.conftest import make_person
 from tests.wellbeing.helpers import permit, screening_world, window
 
-WHO = ["anonymous", "teacher", "principal", "city_admin", "counsellor_b", "counsellor"]
+WHO = [
+    "anonymous",
+    "teacher",
+    "class_teacher",
+    "principal",
+    "city_admin",
+    "counsellor_b",
+    "counsellor",
+]
 LOGIN = "login"
 
 
@@ -42,6 +51,10 @@ def setup(world):
     )
     w.users["counsellor_a2"] = colleague.user
     permit(colleague.user, a)
+    # the class teacher of the screened class: no more than any teacher of the school
+    ct = make_person("T005", "孟老师", a, role="teacher", username="class_teacher")
+    w.users["class_teacher"] = ct.user
+    assign_homeroom(actor=w.principal, person=ct, grade=7, class_name="1班")
     start, end = window()
     c = services.create_campaign(
         actor=w.counsellor,
@@ -110,7 +123,7 @@ def test_read_audit_matrix(setup):
     w, _c, p, _a = setup
     _client(w, "counsellor").get(f"/wellbeing/students/{p.student_id}/?reason=复查随访")
     url = "/wellbeing/governance/reads/"
-    for who, want in zip(WHO, [LOGIN, 403, 403, 403, 200, 200], strict=True):
+    for who, want in zip(WHO, [LOGIN, 403, 403, 403, 403, 200, 200], strict=True):
         _check(_client(w, who).get(url), want, who, url)
         _check(_client(w, who).get(url + "?export=xlsx"), want, who, url)
 
@@ -218,9 +231,9 @@ def test_export_pages_matrix(setup):
     w, _c, _p, a = setup
     req = _request(w, a)
     pages = [
-        ("/wellbeing/governance/exports/", [LOGIN, 403, 403, 403, 200, 200]),
-        (f"/wellbeing/governance/exports/{req.pk}/", [LOGIN, 404, 404, 404, 404, 200]),
-        (f"/wellbeing/governance/exports/{req.pk}/file/", [LOGIN, 404, 404, 404, 404, 410]),
+        ("/wellbeing/governance/exports/", [LOGIN, 403, 403, 403, 403, 200, 200]),
+        (f"/wellbeing/governance/exports/{req.pk}/", [LOGIN, 404, 404, 404, 404, 404, 200]),
+        (f"/wellbeing/governance/exports/{req.pk}/file/", [LOGIN, 404, 404, 404, 404, 404, 410]),
     ]
     for url, expected in pages:
         for who, want in zip(WHO, expected, strict=True):
@@ -356,7 +369,7 @@ def test_retention_clears_what_an_old_closed_follow_up_said_and_keeps_an_open_on
 def test_wellbeing_permission_is_granted_and_revoked_on_the_core_page(setup):
     w, _c, _p, a = setup
     url = "/permissions/wellbeing/"
-    for who, want in zip(WHO, [LOGIN, 200, 200, 200, 200, 200], strict=True):
+    for who, want in zip(WHO, [LOGIN, 200, 200, 200, 200, 200, 200], strict=True):
         _check(_client(w, who).get(url), want, who, url)
     data = {"username": "principal", "unit_code": a.code, "reason": "校级心理工作负责人"}
     for who in ("teacher", "principal", "counsellor_b", "counsellor"):

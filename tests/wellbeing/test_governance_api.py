@@ -18,7 +18,15 @@ from jiaoyan.wellbeing.models import ExportRequest
 from tests.wellbeing.test_governance import _request, setup  # noqa: F401  (the fixture)
 
 JSON = "application/json"
-WHO = ["anonymous", "teacher", "principal", "city_admin", "counsellor_b", "counsellor"]
+WHO = [
+    "anonymous",
+    "teacher",
+    "class_teacher",
+    "principal",
+    "city_admin",
+    "counsellor_b",
+    "counsellor",
+]
 
 
 @pytest.fixture
@@ -64,7 +72,7 @@ def test_the_read_audit_lists_reads_with_their_reasons_filtered(setup, api):  # 
 
 
 def test_the_read_audit_matrix(setup, api):  # noqa: F811
-    for who, want in zip(WHO, [401, 403, 403, 403, 200, 200], strict=True):
+    for who, want in zip(WHO, [401, 403, 403, 403, 403, 200, 200], strict=True):
         assert api(who).get("/api/v1/wellbeing/reads").status_code == want, who
 
 
@@ -142,11 +150,15 @@ def test_the_export_matrix(setup, api):  # noqa: F811
     w, _c, _p, a = setup
     req = _request(w, a)
     urls = [
-        ("get", "/api/v1/wellbeing/exports", [401, 403, 403, 403, 200, 200]),
-        ("get", f"/api/v1/wellbeing/exports/{req.pk}", [401, 404, 404, 404, 404, 200]),
-        ("get", f"/api/v1/wellbeing/exports/{req.pk}/file", [401, 404, 404, 404, 404, 410]),
-        ("post", f"/api/v1/wellbeing/exports/{req.pk}/approve", [401, 404, 404, 404, 404, 400]),
-        ("post", f"/api/v1/wellbeing/exports/{req.pk}/reject", [401, 404, 404, 404, 404, 400]),
+        ("get", "/api/v1/wellbeing/exports", [401, 403, 403, 403, 403, 200, 200]),
+        ("get", f"/api/v1/wellbeing/exports/{req.pk}", [401, 404, 404, 404, 404, 404, 200]),
+        ("get", f"/api/v1/wellbeing/exports/{req.pk}/file", [401, 404, 404, 404, 404, 404, 410]),
+        (
+            "post",
+            f"/api/v1/wellbeing/exports/{req.pk}/approve",
+            [401, 404, 404, 404, 404, 404, 400],
+        ),
+        ("post", f"/api/v1/wellbeing/exports/{req.pk}/reject", [401, 404, 404, 404, 404, 404, 400]),
     ]
     for method, url, expected in urls:
         for who, want in zip(WHO, expected, strict=True):
