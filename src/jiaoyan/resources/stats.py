@@ -189,6 +189,11 @@ def in_scope(root: OrgUnit) -> QuerySet[Resource]:
     )
 
 
+def _summed(rows: QuerySet, *fields: str) -> QuerySet:
+    """``rows`` (day or month rows) added up per ``fields``: ``(*fields, n)`` tuples."""
+    return rows.values(*fields).annotate(n=Sum("n")).values_list(*fields, "n").order_by()
+
+
 def day_rows(root: OrgUnit, period: metrics.Period, *facts: str) -> QuerySet[ResourceDayStat]:
     """The statistics' day rows (``summary.py``) of ``root``'s subtree in the period:
     one index range per unit of the subtree and fact."""
@@ -257,13 +262,7 @@ def turnaround(root: OrgUnit, period: metrics.Period) -> dict[int, dict[int, int
     """The histogram of review turnaround (tenths of a day → decisions of the period) per
     unit of the subtree, in one query."""
     out: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
-    for unit, bucket, n in (
-        day_rows(root, period, StatFact.DECIDED)
-        .values("org_unit_id", "key")
-        .annotate(n=Sum("n"))
-        .values_list("org_unit_id", "key", "n")
-        .order_by()
-    ):
+    for unit, bucket, n in _summed(day_rows(root, period, StatFact.DECIDED), "org_unit_id", "key"):
         out[unit][bucket] += n
     return out
 
@@ -395,12 +394,11 @@ def compute(root: OrgUnit, period: metrics.Period) -> dict[str, Any]:
     # scope's own resources: its rows less its children's), and of its schools.
     if whole is not None:
         above = [root.pk, *children]
-        for unit, fact, status, n in (
-            month_rows(above, whole, StatFact.SUBMITTED, StatFact.PUBLISHED, StatFact.USED)
-            .values("org_unit_id", "fact", "status")
-            .annotate(n=Sum("n"))
-            .values_list("org_unit_id", "fact", "status", "n")
-            .order_by()
+        for unit, fact, status, n in _summed(
+            month_rows(above, whole, StatFact.SUBMITTED, StatFact.PUBLISHED, StatFact.USED),
+            "org_unit_id",
+            "fact",
+            "status",
         ):
             if fact == StatFact.USED:
                 uses += n if unit == root.pk else 0
@@ -411,32 +409,22 @@ def compute(root: OrgUnit, period: metrics.Period) -> dict[str, Any]:
                     submitted[(target, status)] += count
                 else:
                     published[target] += count
-        for kind, subject, n in (
-            month_rows([root.pk], whole, StatFact.SUBMITTED)
-            .values("kind", "subject")
-            .annotate(n=Sum("n"))
-            .values_list("kind", "subject", "n")
-            .order_by()
+        for kind, subject, n in _summed(
+            month_rows([root.pk], whole, StatFact.SUBMITTED), "kind", "subject"
         ):
             per_kind[kind] += n
             per_subject[subject or None] += n
-        for unit, bucket, n in (
-            month_rows(above, whole, StatFact.DECIDED)
-            .values("org_unit_id", "key")
-            .annotate(n=Sum("n"))
-            .values_list("org_unit_id", "key", "n")
-            .order_by()
+        for unit, bucket, n in _summed(
+            month_rows(above, whole, StatFact.DECIDED), "org_unit_id", "key"
         ):
             histograms[unit][bucket] += n
             if unit != root.pk:
                 histograms[root.pk][bucket] -= n
         schools = OrgUnit.objects.filter(path__under=root.path, kind=OrgUnit.Kind.SCHOOL)
-        for unit, fact, n in (
-            month_rows(schools.values("pk"), whole, StatFact.PUBLISHED, StatFact.AUTHORED)
-            .values("org_unit_id", "fact")
-            .annotate(n=Sum("n"))
-            .values_list("org_unit_id", "fact", "n")
-            .order_by()
+        for unit, fact, n in _summed(
+            month_rows(schools.values("pk"), whole, StatFact.PUBLISHED, StatFact.AUTHORED),
+            "org_unit_id",
+            "fact",
         ):
             if fact == StatFact.PUBLISHED:
                 school_published[unit] += n
@@ -445,12 +433,8 @@ def compute(root: OrgUnit, period: metrics.Period) -> dict[str, Any]:
 
     # The days outside whole months: the day rows of the subtree.
     if edges:
-        for unit, fact, status, n in (
-            edge_rows(root, edges, *UNIT_FACTS)
-            .values("org_unit_id", "fact", "status")
-            .annotate(n=Sum("n"))
-            .values_list("org_unit_id", "fact", "status", "n")
-            .order_by()
+        for unit, fact, status, n in _summed(
+            edge_rows(root, edges, *UNIT_FACTS), "org_unit_id", "fact", "status"
         ):
             if fact == StatFact.SUBMITTED:
                 submitted[(child_of(unit), status)] += n
@@ -461,21 +445,13 @@ def compute(root: OrgUnit, period: metrics.Period) -> dict[str, Any]:
                 authored[unit] += n
             else:
                 uses += n
-        for kind, subject, n in (
-            edge_rows(root, edges, StatFact.SUBMITTED)
-            .values("kind", "subject")
-            .annotate(n=Sum("n"))
-            .values_list("kind", "subject", "n")
-            .order_by()
+        for kind, subject, n in _summed(
+            edge_rows(root, edges, StatFact.SUBMITTED), "kind", "subject"
         ):
             per_kind[kind] += n
             per_subject[subject or None] += n
-        for unit, bucket, n in (
-            edge_rows(root, edges, StatFact.DECIDED)
-            .values("org_unit_id", "key")
-            .annotate(n=Sum("n"))
-            .values_list("org_unit_id", "key", "n")
-            .order_by()
+        for unit, bucket, n in _summed(
+            edge_rows(root, edges, StatFact.DECIDED), "org_unit_id", "key"
         ):
             histograms[child_of(unit)][bucket] += n
 
