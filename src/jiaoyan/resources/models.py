@@ -913,12 +913,9 @@ class StatFact(models.TextChoices):
     USED = "used", _("Used in lessons")
 
 
-@scoped(path="org_unit__path", rules={"view": MANAGERS}, grants=False)
-class ResourceDayStat(models.Model):
-    """资源统计日表: how many resources of a unit did something on a day (a local
-    date) — the statistics page adds these rows up for a scope and period instead of
-    counting the resources, their steps and uses (``summary.py`` keeps them current in
-    every write's transaction; ``jiaoyan resource_stats`` rebuilds them)."""
+class _StatRow(models.Model):
+    """The columns a statistics row of the day and the month tables share: a count
+    (``n``) of a unit's fact, by status, kind, subject and the fact's own key."""
 
     org_unit = models.ForeignKey(
         "orgs.OrgUnit",
@@ -928,7 +925,6 @@ class ResourceDayStat(models.Model):
         db_index=False,  # the unique key starts with it
     )
     fact = models.CharField(_("fact"), max_length=10, choices=StatFact.choices)
-    day = models.DateField(_("day"))
     status = models.CharField(_("status"), max_length=10, blank=True, default="")
     kind = models.CharField(_("kind"), max_length=20, blank=True, default="")
     # The subject's id (0: none) and the fact's own key (an author, a turnaround bucket;
@@ -936,6 +932,19 @@ class ResourceDayStat(models.Model):
     subject = models.BigIntegerField(_("subject"), default=0)
     key = models.BigIntegerField(_("key"), default=0)
     n = models.IntegerField(_("count"), default=0)
+
+    class Meta:
+        abstract = True
+
+
+@scoped(path="org_unit__path", rules={"view": MANAGERS}, grants=False)
+class ResourceDayStat(_StatRow):
+    """资源统计日表: how many resources of a unit did something on a day (a local
+    date) — the statistics page adds these rows up for a scope and period instead of
+    counting the resources, their steps and uses (``summary.py`` keeps them current in
+    every write's transaction; ``jiaoyan resource_stats`` rebuilds them)."""
+
+    day = models.DateField(_("day"))
 
     objects = ScopedQuerySet.as_manager()
 
@@ -962,7 +971,7 @@ class ResourceDayStat(models.Model):
         return f"{self.org_unit_id} · {self.fact} · {self.day}"
 
 
-class ResourceMonthStat(models.Model):
+class ResourceMonthStat(_StatRow):
     """资源统计月表: the day table (:class:`ResourceDayStat`) added up per month and per
     unit *with everything below it* — one row per unit on the path of a resource's unit
     (that unit included), month and fact — so that a scope's figures over whole months
@@ -971,20 +980,7 @@ class ResourceMonthStat(models.Model):
     people do not add up. Kept by ``summary.py`` in the same transactions as the day
     table; read only while the units' tree is the one it was rolled up under."""
 
-    org_unit = models.ForeignKey(
-        "orgs.OrgUnit",
-        verbose_name=_("unit"),
-        on_delete=models.CASCADE,
-        related_name="+",
-        db_index=False,  # the unique key starts with it
-    )
-    fact = models.CharField(_("fact"), max_length=10, choices=StatFact.choices)
     month = models.DateField(_("month"))  # its first day
-    status = models.CharField(_("status"), max_length=10, blank=True, default="")
-    kind = models.CharField(_("kind"), max_length=20, blank=True, default="")
-    subject = models.BigIntegerField(_("subject"), default=0)
-    key = models.BigIntegerField(_("key"), default=0)
-    n = models.IntegerField(_("count"), default=0)
 
     objects = ScopedQuerySet.as_manager()
 
