@@ -220,10 +220,16 @@ def test_the_principal_sees_less_than_ten_for_the_class(setup):
     assert "7年级1班" in table and "&lt;10" in table
     row = table[table.index("7年级1班") : table.index("</tr>", table.index("7年级1班"))]
     assert row.count("&lt;10") >= 2 and "林小雨" not in body and "A0701" not in body
+    # The scale picker names the scale as people know it, not by its code.
+    picker = body[
+        body.index('id="id_scale"') : body.index("</select>", body.index('id="id_scale"'))
+    ]
+    assert "PHQ-9 抑郁症筛查量表" in picker and ">phq9<" not in picker
     r = _client(w, "principal").get(f"/wellbeing/campaigns/{c.pk}/figures/?by=class&export=xlsx")
     sheet = openpyxl.load_workbook(io.BytesIO(r.content)).active
     values = [cell for row in sheet.iter_rows(values_only=True) for cell in row]
     assert "<10" in values
+    assert any(isinstance(v, str) and v.endswith("· PHQ-9 抑郁症筛查量表") for v in values)
     # No figure between 1 and 9 leaves in the file.
     assert not [v for v in values if isinstance(v, int) and 0 < v < 10]
     for by in ("school", "grade", "gender"):

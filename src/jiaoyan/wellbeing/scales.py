@@ -421,3 +421,10 @@ def check_code(code: str) -> str:
             _("This code belongs to a scale shipped with the product."), field="code"
         )
     return code
+
+
+def display_name(code: str) -> str:
+    """A scale as people know it: a shipped scale's name (PHQ-9 抑郁症筛查量表), a
+    bureau's own scale by the code the bureau gave it. No query."""
+    shipped = SHIPPED.get(code)
+    return shipped.name if shipped is not None else code

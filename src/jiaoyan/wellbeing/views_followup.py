@@ -32,6 +32,7 @@ from jiaoyan.core.scope import can, get_visible_or_404
 from jiaoyan.orgs.models import OrgUnit
 
 from . import queries_followup as fq
+from . import scales as sc
 from . import services_followup as fs
 from .filters import FollowUpFilter
 from .forms_followup import CloseForm, InterviewForm, ReferralForm, ReviewForm, VisitForm
@@ -242,7 +243,7 @@ def aggregates(request: HttpRequest, pk: int) -> HttpResponse:
             rows,
             filename=f"{campaign.name} {fq.BY[table.by]}",
             sheet_title=str(_("Screening figures")),
-            title=f"{campaign.name} · {table.scale}",
+            title=f"{campaign.name} · {sc.display_name(table.scale)}",
         )
     series = table.chart_series()
     chart = charts.stacked_bar([r[0] for r in table.rows], series) if table.rows else None
