@@ -29,7 +29,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.apps import apps
 from django.conf import settings
@@ -408,18 +408,17 @@ PRIMARY = "primary"
 COMPLEMENTARY = "complementary"
 
 
-@dataclass(frozen=True)
-class Cell:
+class Cell(NamedTuple):
     """One figure of a table: ``n`` students behind it; ``exempt`` when the viewer may see
-    it whatever its size (they hold the permission on its unit)."""
+    it whatever its size (they hold the permission on its unit). A tuple: a table of a
+    county's classes makes tens of thousands of them per page."""
 
     key: Hashable
     n: int
     exempt: bool = False
 
 
-@dataclass(frozen=True)
-class Margin:
+class Margin(NamedTuple):
     """A total that is (or may be) shown, and the cells that add up to it: a row, a column,
     the school above its classes. ``total`` is ``None`` for a total that is not itself a
     cell of the table but is shown (a grand total printed under a column)."""

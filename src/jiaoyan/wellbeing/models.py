@@ -237,6 +237,15 @@ class QuestionnaireStatus(models.TextChoices):
     OPTED_OUT = "opted_out", _("Opted out")
 
 
+# Versions (core.stamps) of what a campaign's figures are counted from: its participations
+# (added, handed in, scored, re-tested, opted out) and the students' grade, class and gender.
+FIGURES_STUDENTS = "wellbeing.students"
+
+
+def figures_key(campaign_id: int) -> str:
+    return f"wellbeing.campaign.{campaign_id}"
+
+
 @scoped(
     path="school__path",
     rules={"view": frozenset(), "add": CAMPAIGN_RUNNERS, "change": CAMPAIGN_RUNNERS},

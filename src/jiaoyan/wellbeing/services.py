@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from jiaoyan.core import audit, restricted
+from jiaoyan.core import audit, restricted, stamps
 from jiaoyan.core.crypto import random_code
 from jiaoyan.core.errors import ServiceError
 from jiaoyan.core.jobs import start_job
@@ -26,7 +26,7 @@ from jiaoyan.core.scope import locked, require
 from jiaoyan.core.services import check_version, clean_text
 
 from . import scales as sc
-from .models import Alert, Campaign, Participation, RiskRule, Scale, Student
+from .models import Alert, Campaign, Participation, RiskRule, Scale, Student, figures_key
 
 Action = audit.AuditLog.Action
 
@@ -171,6 +171,7 @@ def open_campaign(*, actor, campaign: Campaign) -> int:
         if sid not in have
     ]
     Participation.objects.bulk_create(rows, batch_size=2000)
+    stamps.bump(figures_key(campaign.pk))
     campaign.status = Campaign.Status.OPEN
     campaign.version += 1
     campaign.save(update_fields=["status", "version", "updated_at"])
@@ -207,6 +208,7 @@ def record_opt_out(*, actor, participation: Participation, note: str = "") -> Pa
     p.opt_out_note = clean_text(note, field="note", label=_("Note"), limit=500)
     p.version += 1
     p.save(update_fields=["status", "opt_out_note", "version"])
+    stamps.bump(figures_key(p.campaign_id))
     audit.record(actor, p, Action.STATUS, {"status": [None, "opted_out"]}, message=p.student.key)
     return p
 
@@ -389,6 +391,7 @@ def offer_retest(*, actor, participation: Participation) -> Participation:
         code=random_code(10),
         retest_of=p,
     )
+    stamps.bump(figures_key(p.campaign_id))
     audit.record(actor, new, Action.CREATE, {"retest_of": [None, p.pk]}, message=p.student.key)
     return new
 
@@ -434,10 +437,13 @@ def risk_of(rule: RiskRule, result: dict, answers: Sequence[int]) -> bool:
 LEVEL_ORDER = {"": 0}
 
 
-def score_participation(p: Participation, *, rule_cache: dict | None = None) -> list[Alert]:
+def score_participation(
+    p: Participation, *, rule_cache: dict | None = None, stamp: bool = True
+) -> list[Alert]:
     """Score a handed-in participation, set its risk level and raise its alerts (at once:
     the school's counsellors are notified). Invalid answers are scored (for the
-    counsellor) but raise no risk level; a crisis item raises an alert even then."""
+    counsellor) but raise no risk level; a crisis item raises an alert even then. The
+    campaign's figures change (``stamp``: a job scoring thousands stamps once a slice)."""
     results = {}
     risk = ""
     risk_rank = 10**6
@@ -463,6 +469,8 @@ def score_participation(p: Participation, *, rule_cache: dict | None = None) -> 
     p.risk = risk
     p.scored_at = timezone.now()
     p.save(update_fields=["results", "risk", "scored_at"])
+    if stamp:
+        stamps.bump(figures_key(p.campaign_id))
     return raise_alerts(p, alerts)
 
 

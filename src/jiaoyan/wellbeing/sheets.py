@@ -15,11 +15,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
-from jiaoyan.core import audit, cells, restricted
+from jiaoyan.core import audit, cells, restricted, stamps
 from jiaoyan.core.sheets import Column, Row, RowError, SheetKind, WriteCounts, register
 from jiaoyan.orgs.models import OrgUnit
 
-from .models import Student
+from .models import FIGURES_STUDENTS, Student
 
 GENDER_READ = {"男": Student.Gender.MALE, "女": Student.Gender.FEMALE}
 GENDER_SHEET = {v: k for k, v in GENDER_READ.items()}
@@ -158,6 +158,7 @@ class StudentSheet(SheetKind):
         Student.objects.bulk_create(new, batch_size=2000)
         if changed:
             Student.objects.bulk_update(changed, [*fields, "updated_at"], batch_size=2000)
+            stamps.bump(FIGURES_STUDENTS)  # a grade, class or gender counted in figures
         for s in new:
             logs.append(
                 audit.build(

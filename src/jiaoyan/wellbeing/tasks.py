@@ -19,7 +19,9 @@ SLICE = 2000
 def score_campaign_job(job, progress) -> dict:
     """Score every handed-in questionnaire of the campaign (risk levels, alerts), in
     slices of a few thousand, each in its own transaction (a retried job goes on)."""
-    from .models import Campaign, Participation
+    from jiaoyan.core import stamps
+
+    from .models import Campaign, Participation, figures_key
     from .services import score_participation
 
     campaign = Campaign.objects.filter(pk=job.params.get("campaign")).first()
@@ -41,7 +43,8 @@ def score_campaign_job(job, progress) -> dict:
             for p in Participation.objects.filter(pk__in=chunk).select_related(
                 "campaign", "school", "student"
             ):
-                alerts += len(score_participation(p, rule_cache=cache))
+                alerts += len(score_participation(p, rule_cache=cache, stamp=False))
+            stamps.bump(figures_key(campaign.pk))
         progress("scoring", min(start + SLICE, total), total)
     return {"scored": total, "alerts": alerts}
 
