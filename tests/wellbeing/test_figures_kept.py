@@ -1,6 +1,6 @@
-"""The campaign figures are kept between requests (core.stamps), and every change they are
-counted from shows at once: a questionnaire handed in on paper or online, a re-test, an
-opt-out, scoring the campaign again, and a roster import that moves students to another
+"""The campaign figures and summary are kept between requests (core.stamps), and every
+change they are counted from shows at once: a questionnaire handed in on paper or online,
+a re-test, scoring the campaign again, and a roster import that moves students to another
 class. Each step would show the old figure if its write did not stamp the campaign."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import pytest
 from django.core.cache import cache
 
 from jiaoyan.core.sheets import run_import
+from jiaoyan.wellbeing import queries, services
 from jiaoyan.wellbeing import queries_followup as fq
-from jiaoyan.wellbeing import services
 from jiaoyan.wellbeing.models import Participation, Student
 from jiaoyan.wellbeing.sheets import StudentSheet
 from tests.support import xlsx_bytes
@@ -73,6 +73,11 @@ def _school_row(w):
     return dict(zip(keys, cells, strict=True)), total
 
 
+def _handed_in(w):
+    (row,) = queries.campaign_summary(w.principal_user, w.campaign)
+    return row["handed_in"]
+
+
 def test_the_kept_figures_follow_every_change(big_class, django_capture_on_commit_callbacks):
     w = big_class
     w.principal_user = w.users["principal"]
@@ -84,9 +89,11 @@ def test_the_kept_figures_follow_every_change(big_class, django_capture_on_commi
     cells, invited = _school_row(w)
     assert (cells["minimal"], cells["pending"], invited) == (20, 28, 60)
 
+    assert _handed_in(w) == 32
     _paper(w, [f"K{i:03d}" for i in range(32, 35)], CALM)  # handed in on paper
     cells, invited = _school_row(w)
     assert (cells["minimal"], cells["pending"], invited) == (23, 25, 60)
+    assert _handed_in(w) == 35  # the campaign's summary is kept the same way
 
     # Online: a student answers every item and hands in.
     p = w.campaign.participations.get(student__key="K035")
@@ -95,6 +102,7 @@ def test_the_kept_figures_follow_every_change(big_class, django_capture_on_commi
     assert _school_row(w)[0]["pending"] == 25  # answering alone changes no figure…
     services.hand_in(participation_id=p.pk)
     assert _school_row(w)[0]["pending"] == 24  # …handing in does (valid or too fast)
+    assert _handed_in(w) == 36
 
     # A re-test adds a questionnaire to hand in.
     services.offer_retest(actor=w.counsellor, participation=p)

@@ -7,11 +7,11 @@ from collections import Counter
 from django.db.models import Count, QuerySet
 from django.db.models.fields.json import KT
 
-from jiaoyan.core import restricted
+from jiaoyan.core import restricted, stamps
 from jiaoyan.core.errors import ServiceError
 
 from . import scales as sc
-from .models import Alert, Campaign, Participation, Scale, Student
+from .models import Alert, Campaign, Participation, Scale, Student, figures_key
 
 
 def scales_for(user) -> list[sc.Scale]:
@@ -66,11 +66,9 @@ def read_roster(user, campaign: Campaign, school, reason: str | None) -> list[Pa
     return rows
 
 
-def campaign_summary(user, campaign: Campaign) -> list[dict]:
-    """Per school of the campaign: invited, handed in, and the distribution of the first
-    scale's levels — each figure of fewer than 10 students suppressed (primary and
-    complementary) unless the viewer holds the permission on the school."""
-    schools = list(campaign.schools.order_by("path"))
+def _summary_counts(campaign: Campaign, first: str) -> tuple[Counter, Counter, Counter]:
+    """Per school: questionnaires by status, invited, and the first scale's levels of the
+    finished ones (counted by the database: the level read out of each row's JSON)."""
     status: Counter = Counter()
     invited_at: Counter = Counter()
     for school_id, st, n in (
@@ -80,14 +78,8 @@ def campaign_summary(user, campaign: Campaign) -> list[dict]:
     ):
         status[(school_id, st)] += n
         invited_at[school_id] += n
-    first = campaign.scales[0] if campaign.scales else ""
-    level_keys: list[str] = []
     levels: Counter = Counter()
     if first:
-        from .services import scale_by_code
-
-        level_keys = [b.key for b in scale_by_code(first).bands]
-        # counted by the database: the level read out of each row's JSON as text
         for school_id, level, n in (
             Participation.objects.filter(campaign=campaign, status=Participation.Status.FINISHED)
             .values_list("school_id", KT(f"results__{first}__level"))
@@ -95,6 +87,27 @@ def campaign_summary(user, campaign: Campaign) -> list[dict]:
             .order_by()
         ):
             levels[(school_id, level or "")] += n
+    return status, invited_at, levels
+
+
+def campaign_summary(user, campaign: Campaign) -> list[dict]:
+    """Per school of the campaign: invited, handed in, and the distribution of the first
+    scale's levels — each figure of fewer than 10 students suppressed (primary and
+    complementary) unless the viewer holds the permission on the school."""
+    schools = list(campaign.schools.order_by("path"))
+    first = campaign.scales[0] if campaign.scales else ""
+    level_keys: list[str] = []
+    if first:
+        from .services import scale_by_code
+
+        level_keys = [b.key for b in scale_by_code(first).bands]
+    # Kept under the campaign's version (core.stamps), as its figures are.
+    status, invited_at, levels = stamps.kept(
+        "wellbeing.summary",
+        [campaign.pk, first],
+        [figures_key(campaign.pk)],
+        lambda: _summary_counts(campaign, first),
+    )
     out = []
     handed = (Participation.Status.FINISHED, Participation.Status.INVALID)
     for s in schools:
