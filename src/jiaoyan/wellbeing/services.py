@@ -270,7 +270,8 @@ ANSWER_TOKEN_MAX_AGE = 24 * 3600  # a questionnaire is resumed with the code aft
 
 def answer_token(p: Participation) -> str:
     """What an API client answering ``p`` sends back with each answer (the page keeps the
-    participation in the session instead): signed, names nothing, expires in a day."""
+    participation in the session instead): the participation's id, signed (a client
+    cannot make one for another questionnaire), for a day; never the code itself."""
     return signing.dumps(p.pk, salt=ANSWER_TOKEN_SALT)
 
 
