@@ -1,6 +1,7 @@
 """Benchmarks of mental-health screening at city scale (~200,000 students screened, two
 campaigns per county): the counsellor's alert list, a student's archive, a campaign's
-suppressed summary, the campaign list, the scoring endpoint, the governance pages (the
+suppressed summary, the campaign list, the scoring endpoint, the API's campaigns,
+summary, roster and alerts, the governance pages (the
 read audit, the export requests, the permission's grants) and the job scoring the largest
 campaign. Target: p95 ≤ 100 ms for pages; scoring 200,000 ≤ 30 s."""
 
@@ -26,6 +27,15 @@ def an_export(ctx: BenchContext) -> int:
 
     user = ctx.user("counsellor")
     return ExportRequest.objects.visible_to(user).order_by("pk").values_list("pk", flat=True)[0]
+
+
+def counsellors_roster(ctx: BenchContext) -> str:
+    """The roster of the demo counsellor's school in a campaign screening it."""
+    from jiaoyan.wellbeing.models import Campaign
+
+    school = ctx.user("counsellor").person.org_unit_id
+    campaign = Campaign.objects.filter(schools=school).order_by("pk").values_list("pk", flat=True)
+    return f"/api/v1/wellbeing/campaigns/{campaign[0]}/schools/{school}/roster"
 
 
 def score_big_campaign(ctx: BenchContext) -> dict:
@@ -54,6 +64,30 @@ PAGES = [
         user="city_admin",
     ),
     Page("api scales", "/api/v1/scales", user="teacher"),
+    # the API beside the pages: campaigns, the summary, a school's roster, the alerts
+    Page(
+        "api wellbeing campaigns",
+        "/api/v1/wellbeing/campaigns?limit=100",
+        user="city_admin",
+        grow="limit=500",
+    ),
+    Page(
+        "api wellbeing campaign summary",
+        lambda c: f"/api/v1/wellbeing/campaigns/{big_campaign(c)}/summary",
+        user="city_admin",
+    ),
+    Page(
+        "api wellbeing roster",
+        lambda c: f"{counsellors_roster(c)}?reason=bench&limit=100",
+        user="counsellor",
+        grow="limit=500",
+    ),
+    Page(
+        "api wellbeing alerts",
+        "/api/v1/wellbeing/alerts?limit=100",
+        user="counsellor",
+        grow="limit=500",
+    ),
     # the counsellor's governance pages: who read what, exports of identified data, grants
     Page(
         "wellbeing read audit", "/wellbeing/governance/reads/", user="counsellor", grow="size=100"

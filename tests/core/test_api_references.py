@@ -277,6 +277,13 @@ DIMENSIONS = [{"name": "目标", "weight": 100, "criteria": [{"text": "目标", 
 # (name, method, url(own), kind of the reference, field named, body(own, ref))
 PAIRING = {"title": "结对", "start_date": "2025-03-01", "end_date": "2026-03-01"}
 
+_CAMPAIGN = {
+    "name": "华州区心理筛查",
+    "scales": ["phq9"],
+    "starts_at": "2026-09-01T08:00:00+08:00",
+    "ends_at": "2026-09-08T18:00:00+08:00",
+}
+
 CASES = [
     (
         "hours category bureau",
@@ -1021,6 +1028,22 @@ CASES = [
         "observation",
         "observation",
         lambda o, r: {"kind": "observed", "observation": r},
+    ),
+    (
+        "wellbeing campaign unit",
+        "post",
+        lambda o: "/api/v1/wellbeing/campaigns",
+        "unit",
+        "org_unit",
+        lambda o, r: {**_CAMPAIGN, "org_unit": r, "schools": [o["school"]]},
+    ),
+    (
+        "wellbeing campaign schools",
+        "post",
+        lambda o: "/api/v1/wellbeing/campaigns",
+        "school_unit",
+        "schools",
+        lambda o, r: {**_CAMPAIGN, "org_unit": o["unit"], "schools": [o["school"], r]},
     ),
     (
         "wellbeing export unit",

@@ -33,6 +33,7 @@ from jiaoyan.core.models import Job
 from jiaoyan.hours import certificates
 from jiaoyan.hours.certificates import ZIP_JOB
 from jiaoyan.quality.indicators import BY_KEY
+from jiaoyan.wellbeing.services import answer_token
 from tests.scope_cases import CASES, load_all
 
 load_all()
@@ -100,6 +101,8 @@ BY_NAME = {
     "ct": lambda made, w: made["hours.Certificate"].source_type_id,
     "job_id": lambda made, w: made[ZIP_JOB].pk,
     "campaign_id": lambda made, w: made["wellbeing.Campaign"].pk,
+    # the student's answering token (a header: the GET is requested without it)
+    "X-Answer-Token": lambda made, w: answer_token(made["wellbeing.Participation"]),
     "homeroom_pk": lambda made, w: made["people.HomeroomAssignment"].pk,
     "homeroom_id": lambda made, w: made["people.HomeroomAssignment"].pk,
     "indicator_pk": lambda made, w: made["researchers.AppraisalIndicator"].pk,

@@ -126,6 +126,8 @@ register(
         make_campaign,
         page=lambda c: f"/wellbeing/campaigns/{c.pk}/",
         list_page="/wellbeing/",
+        api=lambda c: f"/api/v1/wellbeing/campaigns/{c.pk}",
+        api_list="/api/v1/wellbeing/campaigns",
         marker=lambda c: c.name,
     )
 )
@@ -143,6 +145,8 @@ register(
         make_alert,
         page=lambda a: f"/wellbeing/alerts/{a.pk}/",
         list_page="/wellbeing/alerts/",
+        api=lambda a: f"/api/v1/wellbeing/alerts/{a.pk}?reason=review",
+        api_list="/api/v1/wellbeing/alerts",
         marker=lambda a: a.student.key,
         list_refused=INSIDERS,
     )

@@ -16,6 +16,7 @@ from jiaoyan.core import restricted
 from jiaoyan.core.api import paginated
 from jiaoyan.core.scope import get_visible_or_404
 
+from . import queries
 from . import queries_followup as fq
 from . import services_followup as fs
 from .metrics import AGGREGATE_FIGURES
@@ -132,6 +133,7 @@ def _case(request, case_id: int) -> FollowUpCase:
 )
 @paginated
 def list_cases(request, status: str | None = None):
+    queries.require_permission_somewhere(request.auth)  # as the page: 403, not an empty list
     qs = fq.cases_for(request.auth).order_by("-created_at", "-id")
     if status:
         qs = qs.filter(status=status)

@@ -19,6 +19,7 @@ from jiaoyan.core.resolve import resolve
 from jiaoyan.core.scope import get_visible_or_404
 from jiaoyan.orgs.models import OrgUnit
 
+from . import queries
 from . import queries_governance as gq
 from . import services_governance as governance
 from .models import ExportRequest
@@ -29,11 +30,6 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 def _require_reviewer(user) -> None:
     if not restricted.may_review_reads(user, restricted.WELLBEING):
-        raise PermissionDenied(_("This needs the wellbeing permission."))
-
-
-def _require_permission(user) -> None:
-    if not user.is_superuser and not restricted.permitted_paths(user, restricted.WELLBEING):
         raise PermissionDenied(_("This needs the wellbeing permission."))
 
 
@@ -122,7 +118,7 @@ def list_reads(request, filters: Query[WellbeingReadFilter]):
 )
 @paginated
 def list_exports(request, status: str = ""):
-    _require_permission(request.auth)
+    queries.require_permission_somewhere(request.auth)
     return gq.exports_for(request.auth, status=status)
 
 
@@ -134,7 +130,7 @@ def list_exports(request, status: str = ""):
 )
 def post_export(request, body: WellbeingExportIn):
     user = request.auth
-    _require_permission(user)
+    queries.require_permission_somewhere(user)
     units = OrgUnit.objects.filter(restricted.permitted_q(user, restricted.WELLBEING, "path"))
     unit = resolve(user, OrgUnit, body.org_unit, field="org_unit", queryset=units)
     req = governance.request_export(actor=user, org_unit=unit, what=body.what, reason=body.reason)

@@ -56,6 +56,8 @@ class WellbeingConfig(core_apps.ModuleConfig):
         "jiaoyan.wellbeing.api.router",
         "jiaoyan.wellbeing.api_followup.router",
         "jiaoyan.wellbeing.api_governance.router",
+        "jiaoyan.wellbeing.api_campaigns.router",
+        "jiaoyan.wellbeing.api_answering.router",
     )
 
     nav_items = (

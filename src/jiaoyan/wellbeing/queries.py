@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections import Counter
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, QuerySet
 from django.db.models.fields.json import KT
+from django.utils.translation import gettext as _
 
 from jiaoyan.core import restricted, stamps
 from jiaoyan.core.errors import ServiceError
@@ -28,6 +30,14 @@ def scales_for(user) -> list[sc.Scale]:
 # --- campaigns and restricted rows ------------------------------------------------------------
 
 
+def require_permission_somewhere(user) -> None:
+    """The one rule of the lists of identified rows (alerts, follow-ups, exports), pages and
+    API alike: ``PermissionDenied`` unless ``user`` holds the wellbeing permission on some
+    unit (or is a superuser) — an admin without it is refused, not shown an empty list."""
+    if not user.is_superuser and not restricted.permitted_paths(user, restricted.WELLBEING):
+        raise PermissionDenied(_("This needs the wellbeing permission."))
+
+
 def campaigns_for(user) -> QuerySet[Campaign]:
     return Campaign.objects.visible_to(user).select_related("org_unit")
 
@@ -39,6 +49,12 @@ def alerts_for(user) -> QuerySet[Alert]:
 
 def open_alerts_count(user) -> int:
     return alerts_for(user).filter(status=Alert.Status.OPEN).count()
+
+
+def read_alert(user, alert: Alert, reason: str | None) -> Alert:
+    """An alert with its note, after the audited read with its reason."""
+    restricted.record_read(user, restricted.WELLBEING, alert, reason, unit=alert.school)
+    return alert
 
 
 def read_student(user, student: Student, reason: str | None) -> list[Participation]:

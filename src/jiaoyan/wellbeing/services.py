@@ -7,15 +7,18 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
+from django.core import signing
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from jiaoyan.core import audit, restricted, stamps
+from jiaoyan.core import audit, ratelimit, restricted, stamps
 from jiaoyan.core.crypto import random_code
 from jiaoyan.core.errors import ServiceError
 from jiaoyan.core.jobs import start_job
@@ -255,6 +258,42 @@ def find_for_answering(*, code: str = "", class_code: str = "", key: str = "") -
     return p
 
 
+def may_try_code(address: str) -> bool:
+    """Count one attempt at a code from ``address`` (the answering page and the API share
+    the count): False once over ``WELLBEING_CODE_ATTEMPTS_PER_MINUTE`` (generous: a
+    classroom shares one address), so that codes cannot be guessed by trying many."""
+    limit = int(getattr(settings, "WELLBEING_CODE_ATTEMPTS_PER_MINUTE", 300))
+    return ratelimit.hit("wellbeing-code", address or "-", limit=limit)
+
+
+ANSWER_TOKEN_SALT = "jiaoyan.wellbeing.answering"
+ANSWER_TOKEN_MAX_AGE = 24 * 3600  # a questionnaire is resumed with the code after that
+
+
+def answer_token(p: Participation) -> str:
+    """What an API client answering ``p`` sends back with each answer (the page keeps the
+    participation in the session instead): the participation's id, signed (a client
+    cannot make one for another questionnaire), for a day; never the code itself."""
+    return signing.dumps(p.pk, salt=ANSWER_TOKEN_SALT)
+
+
+def find_by_token(token: str) -> Participation:
+    """The participation an answering token names; the code's message for a token that is
+    forged, expired or names nothing (the answering rules are checked by the caller)."""
+    try:
+        pk = signing.loads(token or "", salt=ANSWER_TOKEN_SALT, max_age=ANSWER_TOKEN_MAX_AGE)
+    except signing.BadSignature:
+        pk = None
+    p = (
+        Participation.objects.select_related("campaign").filter(pk=pk).first()
+        if isinstance(pk, int)
+        else None
+    )
+    if p is None:
+        raise ServiceError(_("This code is not valid. Check it with your teacher."), field="code")
+    return p
+
+
 def answer_state(p: Participation, now: dt.datetime | None = None) -> str:
     """``closed`` (outside the window), ``done`` (handed in or opted out) or ``open``."""
     if not p.campaign.is_open(now):
@@ -284,6 +323,33 @@ def next_step(p: Participation) -> int:
         if len(given) < item or given[item - 1] is None:
             return n
     return len(steps(p.campaign))
+
+
+@dataclass(frozen=True)
+class Screen:
+    """One screen of the questionnaire as the student sees it: no scale code, no scores."""
+
+    step: int  # index in :func:`steps`
+    total: int
+    scale: sc.Scale
+    item_text: str
+    current: int | None  # the answer given before (resumed), if any
+
+
+def screen(p: Participation, step: int | None = None) -> Screen | None:
+    """Screen ``step`` (default: the first unanswered; never beyond it, so that questions
+    are answered in order), or None when every question is answered (hand-in next)."""
+    all_steps = steps(p.campaign)
+    n = next_step(p)
+    if step is not None:
+        n = max(0, min(step, n))
+    if n >= len(all_steps):
+        return None
+    code, item = all_steps[n]
+    scale = scale_by_code(code)
+    given = p.answers.get(code) or []
+    current = given[item - 1] if len(given) >= item else None
+    return Screen(n, len(all_steps), scale, scale.items[item - 1], current)
 
 
 @transaction.atomic

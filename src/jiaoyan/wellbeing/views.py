@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
@@ -18,7 +17,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_POST
 
-from jiaoyan.core import ratelimit, restricted
+from jiaoyan.core import restricted
 from jiaoyan.core.lists import SortOption
 from jiaoyan.core.middleware import client_ip
 from jiaoyan.core.pages import (
@@ -307,10 +306,7 @@ class AlertList(ListPage):
 
 def _alerts_allowed(view):
     def wrapped(request, *args, **kwargs):
-        if not request.user.is_superuser and not restricted.permitted_paths(
-            request.user, restricted.WELLBEING
-        ):
-            raise PermissionDenied(_("This needs the wellbeing permission."))
+        queries.require_permission_somewhere(request.user)
         return view(request, *args, **kwargs)
 
     return wrapped
@@ -331,7 +327,7 @@ def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
         reason, page = _reason(request, {"title": alert.student.key})
         if page is not None:
             return page
-        restricted.record_read(request.user, restricted.WELLBEING, alert, reason, unit=alert.school)
+        queries.read_alert(request.user, alert, reason)
     form = HandleAlertForm(request.POST or None, initial=editing(alert, (), note=""))
 
     def save(data, version):
@@ -387,11 +383,7 @@ def answer_start(request: HttpRequest) -> HttpResponse:
     Every attempt counts against the address's per-minute limit
     (``WELLBEING_CODE_ATTEMPTS_PER_MINUTE``, generous: a classroom shares one address), so
     that codes cannot be guessed by trying many."""
-    if request.method == "POST" and not ratelimit.hit(
-        "wellbeing-code",
-        client_ip(request) or "-",
-        limit=int(getattr(settings, "WELLBEING_CODE_ATTEMPTS_PER_MINUTE", 300)),
-    ):
+    if request.method == "POST" and not services.may_try_code(client_ip(request)):
         message = _("Too many attempts from your address; try again in a minute.")
         return render(
             request,
@@ -456,27 +448,25 @@ def answer_item(request: HttpRequest) -> HttpResponse:
                 return redirect("wellbeing:answer_done")
             return redirect(reverse("wellbeing:answer_item"))
         p.refresh_from_db()
-    n = services.next_step(p)
+    step = None
     if "step" in request.GET:
         with contextlib.suppress(ValueError):
-            n = max(0, min(int(request.GET["step"]), n))
+            step = int(request.GET["step"])
+    shown = services.screen(p, step)
     error = " ".join(str(e) for errors in form.errors.values() for e in errors)
     ctx = {"campaign": p.campaign, "total": len(steps), "error": error}
-    if n >= len(steps):
+    if shown is None:
         return render(request, "wellbeing/answer_review.html", {**ctx, "done": len(steps)})
-    code, item = steps[n]
-    scale = services.scale_by_code(code)
-    given = p.answers.get(code) or []
-    current = given[item - 1] if len(given) >= item else None
+    n = shown.step
     ctx.update(
         {
             "step": n,
             "number": n + 1,
             "percent": int(100 * n / len(steps)),
-            "scale": scale,
-            "item_text": scale.items[item - 1],
-            "options": list(enumerate(scale.options)),
-            "current": current,
+            "scale": shown.scale,
+            "item_text": shown.item_text,
+            "options": list(enumerate(shown.scale.options)),
+            "current": shown.current,
         }
     )
     return render(request, "wellbeing/answer_item.html", ctx)

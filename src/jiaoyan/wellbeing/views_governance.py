@@ -28,6 +28,7 @@ from jiaoyan.core.pages import Column, ListPage, form_page, post_action, stored_
 from jiaoyan.core.scope import get_visible_or_404
 from jiaoyan.orgs.models import OrgUnit
 
+from . import queries
 from . import services_governance as governance
 from .forms_governance import ExportRequestForm
 from .models import ExportRequest
@@ -35,11 +36,6 @@ from .models import ExportRequest
 
 def _require_reviewer(user) -> None:
     if not restricted.may_review_reads(user, restricted.WELLBEING):
-        raise PermissionDenied(_("This needs the wellbeing permission."))
-
-
-def _require_permission(user) -> None:
-    if not user.is_superuser and not restricted.permitted_paths(user, restricted.WELLBEING):
         raise PermissionDenied(_("This needs the wellbeing permission."))
 
 
@@ -205,7 +201,7 @@ class ExportList(ListPage):
 
 @login_required
 def exports(request: HttpRequest) -> HttpResponse:
-    _require_permission(request.user)
+    queries.require_permission_somewhere(request.user)
     form = ExportRequestForm(request.POST or None, user=request.user)
     if request.method == "POST":
 
