@@ -73,9 +73,9 @@ def _school_row(w):
     return dict(zip(keys, cells, strict=True)), total
 
 
-def _handed_in(w):
+def _summary_minimal(w):
     (row,) = queries.campaign_summary(w.principal_user, w.campaign)
-    return row["handed_in"]
+    return dict(row["levels"])["minimal"]
 
 
 def test_the_kept_figures_follow_every_change(big_class, django_capture_on_commit_callbacks):
@@ -89,11 +89,11 @@ def test_the_kept_figures_follow_every_change(big_class, django_capture_on_commi
     cells, invited = _school_row(w)
     assert (cells["minimal"], cells["pending"], invited) == (20, 28, 60)
 
-    assert _handed_in(w) == 32
+    assert _summary_minimal(w) == 20
     _paper(w, [f"K{i:03d}" for i in range(32, 35)], CALM)  # handed in on paper
     cells, invited = _school_row(w)
     assert (cells["minimal"], cells["pending"], invited) == (23, 25, 60)
-    assert _handed_in(w) == 35  # the campaign's summary is kept the same way
+    assert _summary_minimal(w) == 23  # the campaign's summary reads the same figures
 
     # Online: a student answers every item and hands in.
     p = w.campaign.participations.get(student__key="K035")
@@ -102,7 +102,6 @@ def test_the_kept_figures_follow_every_change(big_class, django_capture_on_commi
     assert _school_row(w)[0]["pending"] == 25  # answering alone changes no figure…
     services.hand_in(participation_id=p.pk)
     assert _school_row(w)[0]["pending"] == 24  # …handing in does (valid or too fast)
-    assert _handed_in(w) == 36
 
     # A re-test adds a questionnaire to hand in.
     services.offer_retest(actor=w.counsellor, participation=p)
@@ -130,3 +129,54 @@ def test_the_kept_figures_follow_every_change(big_class, django_capture_on_commi
     assert not result.errors
     table = fq.aggregate(w.principal_user, w.campaign, "class")
     assert [total for label, _cells, total in table.rows if label.endswith("4班")] == [10]
+
+
+def test_the_summary_shows_nothing_the_figures_hide(world, chinese):
+    """School A (62 students) and school B (one student) in one campaign: B's one
+    questionnaire is hidden, so A's figure is hidden too on the figures page (else the
+    total minus A gives B back). The campaign's summary hides it as well; a teacher sees
+    no figures at all."""
+    w = screening_world(world)
+    a, b = w.schools["school_a"].org_unit, w.schools["school_b"].org_unit
+    for i in range(60):
+        Student.objects.create(
+            school=a, key=f"K{i:03d}", name=f"学生{i}", gender="female", grade=7, class_name="3班"
+        )
+    start, end = window()
+    c = services.create_campaign(
+        actor=w.city_admin,
+        org_unit=w.units["linwei"],
+        name="区筛查",
+        scales=["phq9"],
+        schools=[a, b],
+        starts_at=start,
+        ends_at=end,
+        grades=[4, 7],
+    )
+    services.open_campaign(actor=w.city_admin, campaign=c)
+    w.campaign = c
+    _paper(w, [f"K{i:03d}" for i in range(20)], CALM)
+    _paper(w, [f"K{i:03d}" for i in range(20, 32)], LOW)
+    services.enter_paper_answers(
+        actor=w.users["counsellor_b"],
+        participation=c.participations.get(student__key="B0401"),
+        answers={"phq9": CALM},
+    )
+    viewer = w.users["city_admin"]
+    figures = {r[0]: r[1] for r in fq.aggregate(viewer, c, "school").rows}
+    assert figures[a.name][0] == fq.HIDDEN  # A's minimal (20): B's 1 would follow from it
+    summary = {r["school"].pk: r for r in queries.campaign_summary(viewer, c)}
+    assert dict(summary[a.pk]["levels"])["minimal"] is None
+    for row in summary.values():  # nothing the figures page hides
+        shown = figures[row["school"].name]
+        for j, (_key, n) in enumerate(row["levels"]):
+            assert n is None or shown[j] == n
+    from django.test import Client
+
+    client = Client()
+    client.force_login(w.users["teacher"])
+    page = client.get(f"/wellbeing/campaigns/{c.pk}/")
+    assert page.status_code == 200 and 'data-testid="campaign-summary"' not in page.content.decode()
+    client.force_login(viewer)
+    page = client.get(f"/wellbeing/campaigns/{c.pk}/").content.decode()
+    assert 'data-testid="campaign-summary"' in page

@@ -23,6 +23,7 @@ from jiaoyan.core.scope import can, get_visible_or_404, units_where
 from jiaoyan.orgs.models import OrgUnit
 
 from . import queries, services
+from . import queries_followup as fq
 from .metrics import AGGREGATE_FIGURES
 from .models import Alert, Campaign
 
@@ -194,6 +195,8 @@ def _shown(value: int | None) -> int | str:
 @restricted.publishes(AGGREGATE_FIGURES)
 def campaign_summary(request, campaign_id: int):
     campaign = campaigns.one(request, campaign_id)
+    if not fq.may_see_aggregates(request.auth, campaign):
+        raise PermissionDenied(_("Teachers see no screening figures."))
     rows = queries.campaign_summary(request.auth, campaign)
     first = services.scale_by_code(campaign.scales[0]) if campaign.scales else None
     bands = [(b.key, b.label) for b in first.bands] if first else []

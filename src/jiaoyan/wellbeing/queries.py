@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from collections import Counter
-
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, QuerySet
-from django.db.models.fields.json import KT
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
-from jiaoyan.core import restricted, stamps
+from jiaoyan.core import restricted
 from jiaoyan.core.errors import ServiceError
 
 from . import scales as sc
-from .models import Alert, Campaign, Participation, Scale, Student, figures_key
+from .models import Alert, Campaign, Participation, Scale, Student
 
 
 def scales_for(user) -> list[sc.Scale]:
@@ -82,74 +79,37 @@ def read_roster(user, campaign: Campaign, school, reason: str | None) -> list[Pa
     return rows
 
 
-def _summary_counts(campaign: Campaign, first: str) -> tuple[Counter, Counter, Counter]:
-    """Per school: questionnaires by status, invited, and the first scale's levels of the
-    finished ones (counted by the database: the level read out of each row's JSON)."""
-    status: Counter = Counter()
-    invited_at: Counter = Counter()
-    for school_id, st, n in (
-        Participation.objects.filter(campaign=campaign)
-        .values_list("school_id", "status")
-        .annotate(n=Count("id"))
-    ):
-        status[(school_id, st)] += n
-        invited_at[school_id] += n
-    levels: Counter = Counter()
-    if first:
-        for school_id, level, n in (
-            Participation.objects.filter(campaign=campaign, status=Participation.Status.FINISHED)
-            .values_list("school_id", KT(f"results__{first}__level"))
-            .annotate(n=Count("id"))
-            .order_by()
-        ):
-            levels[(school_id, level or "")] += n
-    return status, invited_at, levels
-
-
 def campaign_summary(user, campaign: Campaign) -> list[dict]:
-    """Per school of the campaign: invited, handed in, and the distribution of the first
-    scale's levels — each figure of fewer than 10 students suppressed (primary and
-    complementary) unless the viewer holds the permission on the school."""
-    schools = list(campaign.schools.order_by("path"))
-    first = campaign.scales[0] if campaign.scales else ""
-    level_keys: list[str] = []
-    if first:
-        from .services import scale_by_code
+    """Per school of the campaign the viewer sees: invited, handed in and the
+    distribution of the first scale's levels. The figures are the figures page's by
+    school (:func:`queries_followup.kept_figures`, suppressed jointly with the grades,
+    genders and classes), so the two pages together show nothing either hides; a total
+    is shown only where its parts are. Exact where the viewer holds the permission on the
+    school; nothing for those who see no screening figures (teachers)."""
+    from . import queries_followup as fq
 
-        level_keys = [b.key for b in scale_by_code(first).bands]
-    # Kept under the campaign's version (core.stamps), as its figures are.
-    status, invited_at, levels = stamps.kept(
-        "wellbeing.summary",
-        [campaign.pk, first],
-        [figures_key(campaign.pk)],
-        lambda: _summary_counts(campaign, first),
-    )
+    if not fq.may_see_aggregates(user, campaign):
+        return []
+    kept = fq.kept_figures(user, campaign)
+    bands = [b.key for b in kept.bands]
+    n = len(bands)
     out = []
-    handed = (Participation.Status.FINISHED, Participation.Status.INVALID)
-    for s in schools:
+    for s in kept.schools:
         exempt = restricted.has_permission(user, restricted.WELLBEING, s)
-        invited = invited_at[s.pk]
-        done = sum(status[(s.pk, st)] for st in handed)
-        counts = [levels[(s.pk, k)] for k in level_keys]
-        finished = status[(s.pk, Participation.Status.FINISHED)]
-        cells = [
-            restricted.Cell(("level", k), n, exempt)
-            for k, n in zip(level_keys, counts, strict=True)
-        ]
-        cells.append(restricted.Cell("finished", finished, exempt))
-        hidden = restricted.suppress_cells(
-            cells, [restricted.Margin("finished", [("level", k) for k in level_keys])]
-        )
+        grid = kept.counts.get(("school", (s.pk,))) or [0] * (n + 2)
+
+        def shown(j, exempt=exempt, pk=s.pk) -> bool:
+            return exempt or ("school", (pk,), j) not in kept.hidden
+
+        finished = sum(grid[:n]) if all(shown(j) for j in range(n)) else None
+        handed = finished + grid[n] if finished is not None and shown(n) else None
         out.append(
             {
                 "school": s,
-                "invited": invited if exempt or invited >= restricted.SMALL_CELL else None,
-                "handed_in": done if exempt or done >= restricted.SMALL_CELL else None,
-                "finished": None if "finished" in hidden else finished,
-                "levels": [
-                    (k, None if ("level", k) in hidden else n)
-                    for k, n in zip(level_keys, counts, strict=True)
-                ],
+                "invited": sum(grid) if shown("row") else None,
+                "handed_in": handed,
+                "finished": finished,
+                "levels": [(k, grid[j] if shown(j) else None) for j, k in enumerate(bands)],
                 "exempt": exempt,
             }
         )

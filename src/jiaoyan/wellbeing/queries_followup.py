@@ -131,6 +131,43 @@ def aggregate_schools(user, campaign: Campaign) -> list[OrgUnit]:
     return list(campaign.schools.filter(pk__in=units_in_scope(user).values("pk")).order_by("path"))
 
 
+@dataclass
+class KeptFigures:
+    """The counts of a campaign over the viewer's schools (in the order of the tree) and
+    what of them is hidden (see :func:`_counted`); ``names`` the schools' names by id."""
+
+    scale: str
+    bands: list
+    schools: list[OrgUnit]
+    names: dict[int, str]
+    counts: dict[tuple, list[int]]
+    hidden: dict
+
+
+def kept_figures(user, campaign: Campaign, scale: str = "") -> KeptFigures:
+    """The counts and suppression every figure of a campaign is read from (the figures
+    page, its API and the campaign's summary), so no two pages show between them what
+    one hides. Kept under the versions of the participations and the students
+    (core.stamps): counting a county's campaign and suppressing its 2,000-odd classes
+    together costs a quarter of a second, and the figures change only when a
+    questionnaire does."""
+    from .services import scale_by_code
+
+    codes = list(campaign.scales)
+    scale = scale if scale in codes else (codes[0] if codes else "")
+    band_rows = scale_by_code(scale).bands if scale else []
+    bands = [b.key for b in band_rows]
+    schools = aggregate_schools(user, campaign)
+    names = {s.pk: s.name for s in schools}
+    counts, hidden = stamps.kept(
+        "wellbeing.figures",
+        [campaign.pk, scale, sorted(names)],
+        [figures_key(campaign.pk), FIGURES_STUDENTS],
+        lambda: _counted(campaign, list(names), scale, bands),
+    )
+    return KeptFigures(scale, band_rows, schools, names, counts, hidden)
+
+
 def aggregate(user, campaign: Campaign, by: str = "school", scale: str = "") -> AggregateTable:
     """Participation and the distribution of levels of ``scale`` (default: the campaign's
     first) by ``by``, over the schools of the campaign the viewer sees, every cell through
@@ -139,29 +176,14 @@ def aggregate(user, campaign: Campaign, by: str = "school", scale: str = "") -> 
     The four tables (by school, grade, gender, class) are suppressed together
     (:func:`_joint_hidden`): a class is a part of its school's and its grade's figure, so
     one table's shown figure minus another's shown parts never gives a hidden cell back."""
-    from .services import scale_by_code
-
     if by not in BY:
         by = "school"
-    codes = list(campaign.scales)
-    scale = scale if scale in codes else (codes[0] if codes else "")
-    band_rows = scale_by_code(scale).bands if scale else []
-    bands = [b.key for b in band_rows]
-    schools = aggregate_schools(user, campaign)
-    names = {s.pk: s.name for s in schools}
-    keys = [*bands, "invalid", "pending"]
-    # Kept under the versions of the participations and the students (core.stamps):
-    # counting a county's campaign and suppressing its 2,000-odd classes together costs
-    # a quarter of a second, and the figures change only when a questionnaire does.
-    counts, hidden = stamps.kept(
-        "wellbeing.figures",
-        [campaign.pk, scale, sorted(names)],
-        [figures_key(campaign.pk), FIGURES_STUDENTS],
-        lambda: _counted(campaign, list(names), scale, bands),
-    )
+    kept = kept_figures(user, campaign, scale)
+    names, counts, hidden = kept.names, kept.counts, kept.hidden
+    width = len(kept.bands) + 2
     ordered = sorted((g for d, g in counts if d == by), key=lambda k: _sort_key(by, k, names))
-    labels = [*(b.label for b in band_rows), _("Invalid"), _("Not handed in")]
-    table = AggregateTable(by=by, scale=scale, columns=labels)
+    labels = [*(b.label for b in kept.bands), _("Invalid"), _("Not handed in")]
+    table = AggregateTable(by=by, scale=kept.scale, columns=labels)
 
     def shown(key, n):
         return HIDDEN if key in hidden else n
@@ -170,7 +192,7 @@ def aggregate(user, campaign: Campaign, by: str = "school", scale: str = "") -> 
         grid = counts[(by, g)]
         cells = [shown((by, g, j), n) for j, n in enumerate(grid)]
         table.rows.append((_group_label(by, g, names), cells, shown((by, g, "row"), sum(grid))))
-    totals = [sum(counts[(d, g)][j] for d, g in counts if d == "school") for j in range(len(keys))]
+    totals = [sum(counts[(d, g)][j] for d, g in counts if d == "school") for j in range(width)]
     table.totals = [shown(("total", j), n) for j, n in enumerate(totals)]
     table.total = shown(("total", "row"), sum(totals))
     return table
