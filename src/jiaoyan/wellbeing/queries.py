@@ -99,7 +99,7 @@ def campaign_summary(user, campaign: Campaign) -> list[dict]:
         grid = kept.counts.get(("school", (s.pk,))) or [0] * (n + 2)
 
         def shown(j, exempt=exempt, pk=s.pk) -> bool:
-            return exempt or ("school", (pk,), j) not in kept.hidden
+            return exempt or not kept.hides(("school", (pk,)), j)
 
         finished = sum(grid[:n]) if all(shown(j) for j in range(n)) else None
         handed = finished + grid[n] if finished is not None and shown(n) else None

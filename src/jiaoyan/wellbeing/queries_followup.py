@@ -141,7 +141,13 @@ class KeptFigures:
     schools: list[OrgUnit]
     names: dict[int, str]
     counts: dict[tuple, list[int]]
-    hidden: dict
+    masks: dict[tuple, int]
+
+    def hides(self, group: tuple, column: int | str) -> bool:
+        """Whether the figure of ``group`` (``("school", (id,))`` …, ``("total",)``) in
+        ``column`` (an index, or ``"row"`` for its total) is hidden."""
+        bit = len(self.bands) + 2 if column == "row" else column
+        return bool(self.masks.get(group, 0) >> bit & 1)
 
 
 def kept_figures(user, campaign: Campaign, scale: str = "") -> KeptFigures:
@@ -159,13 +165,13 @@ def kept_figures(user, campaign: Campaign, scale: str = "") -> KeptFigures:
     bands = [b.key for b in band_rows]
     schools = aggregate_schools(user, campaign)
     names = {s.pk: s.name for s in schools}
-    counts, hidden = stamps.kept(
+    counts, masks = stamps.kept(
         "wellbeing.figures",
         [campaign.pk, scale, sorted(names)],
         [figures_key(campaign.pk), FIGURES_STUDENTS],
         lambda: _counted(campaign, list(names), scale, bands),
     )
-    return KeptFigures(scale, band_rows, schools, names, counts, hidden)
+    return KeptFigures(scale, band_rows, schools, names, counts, masks)
 
 
 def aggregate(user, campaign: Campaign, by: str = "school", scale: str = "") -> AggregateTable:
@@ -179,28 +185,28 @@ def aggregate(user, campaign: Campaign, by: str = "school", scale: str = "") -> 
     if by not in BY:
         by = "school"
     kept = kept_figures(user, campaign, scale)
-    names, counts, hidden = kept.names, kept.counts, kept.hidden
+    names, counts = kept.names, kept.counts
     width = len(kept.bands) + 2
     ordered = sorted((g for d, g in counts if d == by), key=lambda k: _sort_key(by, k, names))
     labels = [*(b.label for b in kept.bands), _("Invalid"), _("Not handed in")]
     table = AggregateTable(by=by, scale=kept.scale, columns=labels)
 
-    def shown(key, n):
-        return HIDDEN if key in hidden else n
+    def shown(group, column, n):
+        return HIDDEN if kept.hides(group, column) else n
 
     for g in ordered:
         grid = counts[(by, g)]
-        cells = [shown((by, g, j), n) for j, n in enumerate(grid)]
-        table.rows.append((_group_label(by, g, names), cells, shown((by, g, "row"), sum(grid))))
+        cells = [shown((by, g), j, n) for j, n in enumerate(grid)]
+        table.rows.append((_group_label(by, g, names), cells, shown((by, g), "row", sum(grid))))
     totals = [sum(counts[(d, g)][j] for d, g in counts if d == "school") for j in range(width)]
-    table.totals = [shown(("total", j), n) for j, n in enumerate(totals)]
-    table.total = shown(("total", "row"), sum(totals))
+    table.totals = [shown(("total",), j, n) for j, n in enumerate(totals)]
+    table.total = shown(("total",), "row", sum(totals))
     return table
 
 
 def _counted(
     campaign: Campaign, school_ids: list[int], scale: str, bands: list[str]
-) -> tuple[dict[tuple, list[int]], dict]:
+) -> tuple[dict[tuple, list[int]], dict[tuple, int]]:
     """The campaign's questionnaires counted per school, grade, gender and class (one
     query, counted in the database) — ``counts[(dimension, group)][column]``, the columns
     the levels of ``scale`` then invalid and not handed in — and what of it is hidden."""
@@ -238,7 +244,18 @@ def _counted(
             if grid is None:
                 grid = counts[group] = [0] * width
             grid[j] += n
-    return counts, _joint_hidden(counts, width)
+    # What is hidden, as a bit mask per group (bit j: column j; bit ``width``: the
+    # group's total): kept in the cache, read back on every request — a few thousand
+    # integers unpickle in a millisecond, sixteen thousand key tuples did not.
+    groups = {g: g for g in counts}
+    masks: dict[tuple, int] = {}
+    for key in _joint_hidden(counts, width):
+        if key[0] == "total":
+            group, column = ("total",), key[1]
+        else:
+            group, column = groups[(key[0], key[1])], key[2]
+        masks[group] = masks.get(group, 0) | 1 << (width if column == "row" else column)
+    return counts, masks
 
 
 def _joint_hidden(counts: dict[tuple, list[int]], width: int) -> dict:
