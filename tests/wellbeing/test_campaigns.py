@@ -306,3 +306,32 @@ def test_guessing_codes_is_limited_per_address(sw, client):
     assert codes == [200, 200, 200] and r.status_code == 429
     assert "请一分钟后再试" in r.content.decode()
     assert client.get("/wellbeing/answer/question/").status_code != 200
+
+
+def test_scoring_again_raises_a_new_alert_once_and_keeps_the_results(
+    sw, django_capture_on_commit_callbacks
+):
+    """The job scores in batches: a rule that now alerts raises one alert for the
+    questionnaire it matches — once, however often the campaign is scored — and the
+    results and levels it writes are what scoring one questionnaire writes."""
+    bureau = sw.units["linwei_bureau"]
+    RiskRule.objects.create(org_unit=bureau, scale="phq9", level="orange", order=1, min_total=10)
+    c = make_campaign(sw)
+    p = c.participations.get(student__key="A0702")
+    services.enter_paper_answers(
+        actor=sw.counsellor, participation=p, answers={"phq9": [2, 2, 2, 2, 2, 2, 0, 0, 0]}
+    )
+    p.refresh_from_db()
+    before = (p.results, p.risk)
+    assert before[1] == "orange" and not Alert.objects.exists()
+    RiskRule.objects.filter(level="orange").update(alert=True)
+    for _run in range(2):
+        with django_capture_on_commit_callbacks(execute=True):
+            job = services.start_scoring(actor=sw.counsellor, campaign=c)
+        assert Job.objects.get(pk=job.pk).status == "succeeded"
+    assert list(Alert.objects.values_list("participation_id", "reason", "scale")) == [
+        (p.pk, "risk", "phq9")
+    ]
+    assert Job.objects.get(pk=job.pk).result == {"scored": 1, "alerts": 0}  # the second run
+    p.refresh_from_db()
+    assert (p.results, p.risk) == before and p.results["phq9"]["total"] == 12
