@@ -432,3 +432,57 @@ def test_the_figures_in_the_metric_registry(library):
     }
     city = metrics.compute("resources.published", w.units["city"], PERIOD)
     assert city.value == 3
+
+
+def test_the_best_rated_follow_the_mean_then_the_number_of_ratings(world):
+    """The statistics' best rated of a scope: published resources of the subtree rated at
+    least once, by their mean rating (kept by the database as ratings change), then their
+    number of ratings, then the newest — as computed from the rows in Python."""
+    from fractions import Fraction
+
+    w = world
+    linwei, huazhou = w.units["linwei"], w.units["huazhou"]
+    school_a = w.schools["school_a"].org_unit
+    # (unit, status, ratings, sum): ties of the mean (4.5, 4.0) and of both
+    rows = [
+        (school_a, "published", 2, 9),
+        (school_a, "published", 4, 18),
+        (linwei, "published", 1, 4),
+        (school_a, "published", 3, 12),
+        (school_a, "published", 3, 12),
+        (school_a, "published", 0, 0),  # not rated: not listed
+        (school_a, "returned", 5, 25),  # not published
+        (huazhou, "published", 1, 5),  # another district
+        (school_a, "published", 3, 14),
+    ]
+    for i, (unit, status, n, total) in enumerate(rows):
+        Resource.objects.create(
+            org_unit=unit,
+            kind="slides",
+            title=f"评分{i}",
+            status=status,
+            rating_count=n,
+            rating_sum=total,
+        )
+    rated = Resource.objects.get(title="评分2")
+    use.rate(actor=w.users["district_researcher"], resource=rated, score=5)  # 4, 5: 4.5
+
+    def want(root, limit=stats.TOP):
+        found = [
+            r
+            for r in Resource.objects.filter(status="published", rating_count__gt=0)
+            if OrgUnit.objects.get(pk=r.org_unit_id).path.startswith(root.path)
+        ]
+        found.sort(key=lambda r: (-Fraction(r.rating_sum, r.rating_count), -r.rating_count, -r.pk))
+        return [r.title for r in found[:limit]]
+
+    def best(root):
+        return [r.title for r in stats.top_resources(root)["rating"]]
+
+    assert best(linwei) == want(linwei) == ["评分8", "评分1", "评分2", "评分0", "评分4", "评分3"]
+    assert best(w.units["city"]) == want(w.units["city"])
+    assert best(w.units["city"])[0] == "评分7"  # 5.0, one rating
+    assert best(huazhou) == ["评分7"]
+    assert best(school_a) == want(school_a) and "评分2" not in best(school_a)
+    assert Resource.objects.get(title="评分5").rating_mean is None
+    assert Resource.objects.get(title="评分2").rating_mean == 4.5

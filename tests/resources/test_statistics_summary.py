@@ -330,6 +330,38 @@ def test_a_unit_moved_the_figures_come_from_the_days_until_the_rebuild(filled):
     assert huazhou["submitted"] == raw(w.units["huazhou"])["submitted"] >= 2
 
 
+def test_moving_a_school_starts_the_rebuild(filled, django_capture_on_commit_callbacks):
+    """Moving a school (orgs.services.move_unit) starts the rebuild job when the move
+    commits: the month table is rolled up under the new tree at once — read again (not
+    the day table alone) — and the old and the new district count the school's
+    resources where it is now."""
+    w = filled
+    school = w.schools["school_a"].org_unit
+    linwei, huazhou = w.units["linwei"], w.units["huazhou"]
+    before = {u: figures(u) for u in (linwei, huazhou)}
+    moved = Resource.objects.filter(org_unit=school).exclude(status="draft").count()
+    assert moved >= 2 and before[linwei]["submitted"] >= moved
+    with django_capture_on_commit_callbacks(execute=True):
+        org_services.move_unit(actor=w.users["superuser"], unit=school, new_parent=huazhou)
+    job = Job.objects.get(kind=REBUILD_STATS)
+    assert job.status == Job.Status.SUCCEEDED, job.message
+    assert summary.tree_unchanged()  # the month table is read again
+    assert summary.differences() == {}
+    w.schools["school_a"].org_unit.refresh_from_db()
+    for period in PERIODS:
+        for root in (w.units["city"], linwei, huazhou):
+            assert figures(root, period) == raw(root, period), (root.name, period)
+    after = {u: figures(u) for u in (linwei, huazhou)}
+    assert after[linwei]["submitted"] == before[linwei]["submitted"] - moved
+    assert after[huazhou]["submitted"] == before[huazhou]["submitted"] + moved
+    assert after[huazhou]["per_child"][school.pk] == moved
+    # a second move while a rebuild waits in the queue adds none
+    with django_capture_on_commit_callbacks(execute=False):
+        org_services.move_unit(actor=w.users["superuser"], unit=school, new_parent=linwei)
+        org_services.move_unit(actor=w.users["superuser"], unit=school, new_parent=huazhou)
+    assert Job.objects.filter(kind=REBUILD_STATS, status=Job.Status.QUEUED).count() == 1
+
+
 def test_another_change_of_the_units_keeps_the_figures_right(filled):
     """Any new version of the units (a school's weak flag …) only makes the figures read
     the day table: never wrong."""

@@ -22,7 +22,9 @@ failure with a message in the language of the one who started it. A handler rais
 jobs whose heartbeat is older than ``JOBS_STALE_SECONDS`` (their worker died: killed,
 out of memory, the machine restarted) and queues them again while attempts remain, or
 marks them failed. Periodic work (:func:`periodic`) is started by ``jiaoyan jobs
-schedule`` (``--loop`` beside the worker in ``jiaoyan serve``), never by a page view.
+schedule`` (``--loop`` beside the worker in ``jiaoyan serve``), never by a page view;
+work that follows a change of another module's data (:func:`on_change`) is started by
+the write that changed it (a new version of a ``core.stamps`` key).
 """
 
 from __future__ import annotations
@@ -439,6 +441,30 @@ def schedule_due(*, now: dt.datetime | None = None) -> list[str]:
             start_job(p.kind)
         started.append(p.kind)
     return started
+
+
+@dataclass(frozen=True)
+class _StartOnChange:
+    """The listener :func:`on_change` declares (equal for the same kind: declared once)."""
+
+    kind: str
+
+    def __call__(self) -> None:
+        if not Job.objects.filter(kind=self.kind, status=Job.Status.QUEUED).exists():
+            start_job(self.kind)
+
+
+def on_change(kind: str, *keys: str) -> None:
+    """Declare that a job of ``kind`` (a registered kind without parameters) starts
+    whenever one of the versions ``keys`` (``core.stamps``) changes: what a module keeps
+    in tables from another module's data (the resources' month table, rolled up under the
+    units' tree) is rebuilt after the write that changed it, without that module knowing.
+    The job is written in the write's transaction and queued when it commits; none is
+    added while one of the kind is still queued (it will read the data as they are then)."""
+    from . import stamps
+
+    for key in keys:
+        stamps.on_bump(key, _StartOnChange(kind))
 
 
 #: Finished runs of periodic work are kept this long (a sweep a minute adds up).

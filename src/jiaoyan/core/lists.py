@@ -4,7 +4,7 @@ and the HTMX fragment for partial refreshes."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -69,6 +69,9 @@ COUNT_CACHE_SECONDS = 120
 """A longer list is counted once and its count kept this long (per query and database)."""
 IDS_FIRST_FROM = 500
 """From this row on, a page reads its ids first, then its rows by id."""
+WITHIN_ROWS = 1000
+"""A search ranked within its filters is read whole (count and pages) up to this many
+rows (:attr:`ListRows._within`)."""
 
 
 def kept(
@@ -133,7 +136,10 @@ class ListRows:
     of a list longer than that which joins other tables for its rows (``select_related``:
     joining every row in scope to sort them and keep 25 is what made city-wide lists
     slow); ``ids_first`` decides it instead. A short list's page is one query, as a
-    queryset's.
+    queryset's. A search ordered by rank (``core.search``) reads its first rows' ids
+    from its best hits, or ranked within its filters when few of those pass them — and
+    when that read them all (a rare word, a common one within one school), its count
+    and every page come from it (:meth:`_first_rows`).
     """
 
     def __init__(
@@ -153,7 +159,9 @@ class ListRows:
 
     def count(self) -> int:
         if self._count is None:
-            self._count = list_count(self.qs)
+            searched = self._whole_search()
+            # the whole search read already: counted as it was read
+            self._count = list_count(self.qs) if searched is None else len(searched)
         return self._count
 
     def __len__(self) -> int:
@@ -165,34 +173,81 @@ class ListRows:
     def __getitem__(self, key):
         if not isinstance(key, slice):
             return self.qs[key]
-        if not self._ids_first(key.start or 0):
-            return self.qs[key]
-        ids = self._best_ids(key)
+        start = key.start or 0
+        ids = self._search_ids(start, key.stop, key.step)
         if ids is None:
+            if not self._ids_first(start):
+                return self.qs[key]
             ids = list(self.qs.values_list("pk", flat=True)[key])
         if not ids:
             return []
         found = {o.pk: o for o in self.fetch(ids)}
         return [found[i] for i in ids if i in found]
 
-    def _best_ids(self, key: slice) -> list[int] | None:
-        """A search's first pages from its best hits only (:func:`search.best_of`): the
-        same ids when that slice comes back full, or when the best hits are every hit (a
-        word found fewer times than that: the slice is the whole search's); when it comes
-        back short (few of the best hits pass the filters), the search with only the
-        filtered rows' hits ranked (:func:`search.ranked_within`); else None (read the
-        whole search)."""
-        start, stop = key.start or 0, key.stop
-        if stop is None or key.step is not None or stop > BEST_OF // 10:
+    def _search_ids(self, start: int, stop: int | None, step) -> list[int] | None:
+        """This slice of a search's ids, when its first rows as read from its best hits
+        (:attr:`_best`) or, few of them passing its filters, ranked within the filters
+        (:attr:`_within`) cover it; None: read the search."""
+        if step is not None or stop is None:
             return None
+        for read in self._first_rows():
+            ids, whole = read
+            if whole or stop <= len(ids):
+                return ids[start:stop]
+        return None
+
+    def _whole_search(self) -> list[int] | None:
+        """Every id of a search when :meth:`_first_rows` reads them all; else None."""
+        for ids, whole in self._first_rows():
+            if whole:
+                return ids
+        return None
+
+    def _first_rows(self) -> Iterator[tuple[list[int], bool]]:
+        """A search's first rows' ids with whether they are all of them, read one way
+        after the other until they serve: from its best hits; then, when few of those
+        pass its filters, ranked within the filters (SQLite). Nothing for a list that
+        is not a search ordered by rank."""
+        best = self._best
+        if best is None:
+            return
+        yield best
+        if best[1] or len(best[0]) > BEST_OF // 10:
+            return  # every hit, or many rows pass: read the search itself beyond them
+        if self._within is not None:
+            yield self._within
+
+    @cached_property
+    def _best(self) -> tuple[list[int], bool] | None:
+        """A search's first rows' ids (its order) from its best hits
+        (:func:`search.best_of`, ranked once per version of the index): as many of the
+        first ``BEST_OF // 10`` as pass its scope and filters — with whether they are all
+        its rows (the best hits are every hit: a rare word). None: not a search ordered
+        by rank."""
         best = best_of(self.qs)
         if best is None:
             return None
-        ids = list(best.values_list("pk", flat=True)[start:stop])
-        if len(ids) == stop - start or holds_every_hit(best):
-            return ids
+        n = BEST_OF // 10
+        ids = list(best.values_list("pk", flat=True)[: n + 1])
+        if holds_every_hit(best):
+            if len(ids) > n:
+                ids = list(best.values_list("pk", flat=True))
+            return ids, True
+        return ids, False
+
+    @cached_property
+    def _within(self) -> tuple[list[int], bool] | None:
+        """When few of the best hits pass the filters (a common word within one school):
+        the search's first rows with only the filtered rows' hits ranked
+        (:func:`search.ranked_within`, SQLite), every row when there are at most
+        :data:`WITHIN_ROWS` — so that the count and every page come from that one query,
+        not from a count over every hit and a page ranking them all; with whether they
+        are all its rows. None: read the search (PostgreSQL ranks in its one query)."""
         within = ranked_within(self.qs)
-        return None if within is None else list(within.values_list("pk", flat=True)[start:stop])
+        if within is None:
+            return None
+        ids = list(within.values_list("pk", flat=True)[: WITHIN_ROWS + 1])
+        return (ids, True) if len(ids) <= WITHIN_ROWS else (ids[:WITHIN_ROWS], False)
 
     def _ids_first(self, start: int) -> bool:
         if self.ids_first is not None:

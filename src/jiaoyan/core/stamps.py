@@ -16,6 +16,12 @@ grouped by member) and whose inputs change seldom is kept in the cache under the
 A new version is a random number, not a count: a database restored or rebuilt never
 brings back a version a process has kept figures under. Time is not an input: a figure
 that depends on the day names the day among its ``parts``.
+
+Data kept *in tables* from an input (a summary rolled up under the units' tree) reacts
+to a new version of it with :func:`on_bump`: the function is called by every
+:func:`bump` of the key, in the writer's transaction — e.g. ``core.jobs.on_change``
+starts a rebuild job when the transaction commits — so the writer need not know who
+depends on its data (``orgs`` moves a unit; ``resources`` rebuilds its month table).
 """
 
 from __future__ import annotations
@@ -34,6 +40,16 @@ from .models import Stamp
 # does not keep figures of past days or of data replaced wholesale for ever.
 KEEP_SECONDS = 3600
 
+_listeners: dict[str, list[Callable[[], None]]] = {}
+
+
+def on_bump(key: str, listener: Callable[[], None]) -> None:
+    """Call ``listener()`` after each :func:`bump` of ``key``, in the bumping write's
+    transaction (declared once, at import time: ``core.jobs.on_change``)."""
+    found = _listeners.setdefault(key, [])
+    if listener not in found:
+        found.append(listener)
+
 
 def bump(*keys: str) -> None:
     """A new version of each of ``keys`` (in the caller's transaction)."""
@@ -42,6 +58,9 @@ def bump(*keys: str) -> None:
         value = secrets.randbits(62)
         if not Stamp.objects.using(db).filter(key=key).update(value=value):
             Stamp.objects.using(db).update_or_create(key=key, defaults={"value": value})
+    for key in dict.fromkeys(keys):
+        for listener in _listeners.get(key, ()):
+            listener()
 
 
 def versions(keys: Iterable[str], using: str | None = None) -> tuple[int, ...]:

@@ -25,7 +25,8 @@ import datetime as dt
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, FloatField, OuterRef, Q
+from django.db.models.functions import Cast, NullIf
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -265,6 +266,14 @@ class Resource(Versioned, Timestamped, SubjectStageOptional, models.Model):
     use_count = models.PositiveIntegerField(_("uses in lessons"), default=0)
     rating_count = models.PositiveIntegerField(_("ratings"), default=0)
     rating_sum = models.PositiveIntegerField(_("sum of ratings"), default=0)
+    # The mean rating, kept by the database from the two above (NULL before the first):
+    # the statistics' best rated are read in its order from the index resource_top_rated.
+    rating_mean = models.GeneratedField(
+        expression=Cast("rating_sum", FloatField()) / NullIf(F("rating_count"), 0),
+        output_field=FloatField(),
+        db_persist=True,
+        verbose_name=_("mean rating"),
+    )
 
     objects = ScopedQuerySet.as_manager()
 
@@ -296,13 +305,17 @@ class Resource(Versioned, Timestamped, SubjectStageOptional, models.Model):
             models.Index(fields=["kind", "status"], name="resource_kind"),
             models.Index(fields=["subject", "stage", "status"], name="resource_subject"),
             models.Index(fields=["created_by", "status"], name="resource_creator"),
-            # The statistics' top lists: published resources by views (uses), walked in
-            # that order until ten of a subtree are found (stats.top_resources).
+            # The statistics' top lists: published resources by views (uses, mean rating),
+            # walked in that order until ten of a subtree are found (stats.top_resources).
             models.Index(
                 fields=["status", "view_count", "id", "org_unit"], name="resource_top_views"
             ),
             models.Index(
                 fields=["status", "use_count", "id", "org_unit"], name="resource_top_uses"
+            ),
+            models.Index(
+                fields=["status", "rating_mean", "rating_count", "id", "org_unit"],
+                name="resource_top_rated",
             ),
         ]
 

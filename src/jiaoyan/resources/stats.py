@@ -24,8 +24,9 @@ the number of resources:
 7.–9. the same from the day rows of the days outside whole months (none when the
    period is made of whole months);
 10. the subjects' names;
-11. the top resources by views, 12. by uses in lessons, 13. by rating (all time, from
-   the index ``resource_stats``: no resource row is read but the thirty listed);
+11. the top resources by views, 12. by uses in lessons, 13. by mean rating (all time,
+   each walking its index ``resource_top_*`` until ten of the scope are found: no
+   resource row is read but the thirty listed);
 14. authors per school (different people among the day rows of the schools' authors).
 """
 
@@ -38,7 +39,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.cache import cache
-from django.db.models import Count, ExpressionWrapper, F, FloatField, Q, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -358,10 +359,17 @@ def compute(root: OrgUnit, period: metrics.Period) -> dict[str, Any]:
         ).values_list("pk", "name", "kind", "path", "is_active")
     }
     depth = len(path_ids(root.path))
+    # each unit's unit right below the scope (the scope itself for the scope), read once
+    below: dict[int, int] = {}
+    children = []
+    for pk, (_n, _k, path, _a) in units.items():
+        ids = path_ids(path)
+        below[pk] = ids[depth] if len(ids) > depth else root.pk
+        if len(ids) == depth + 1:
+            children.append(pk)
 
     def child_of(unit_id: int) -> int:
-        ids = path_ids(units[unit_id][2]) if unit_id in units else []
-        return ids[depth] if len(ids) > depth else root.pk
+        return below.get(unit_id, root.pk)
 
     rows: dict[int, UnitRow] = {}
 
@@ -380,7 +388,6 @@ def compute(root: OrgUnit, period: metrics.Period) -> dict[str, Any]:
     whole, edges = split(period)
     if whole is not None and not summary.tree_unchanged():
         whole, edges = None, [(period.start, period.end)]
-    children = [pk for pk, (_n, _k, path, _a) in units.items() if len(path_ids(path)) == depth + 1]
     submitted: dict[tuple[int, str], int] = defaultdict(int)  # (child, status) → n
     published: dict[int, int] = defaultdict(int)  # child → n
     school_published: dict[int, int] = defaultdict(int)
@@ -521,13 +528,11 @@ def compute(root: OrgUnit, period: metrics.Period) -> dict[str, Any]:
     }
 
 
-def _top(
-    ranked: QuerySet[Resource], order: tuple[str, ...], limit: int, **annotations
-) -> list[Resource]:
-    """The first ``limit`` resources of ``ranked``: their ids chosen from the index
-    ``resource_stats`` alone (a subquery), then only those rows read."""
-    ids = ranked.annotate(**annotations).order_by(*order).values("pk")[:limit]
-    rows = Resource.objects.filter(pk__in=ids).select_related("org_unit").annotate(**annotations)
+def _top(ranked: QuerySet[Resource], order: tuple[str, ...], limit: int) -> list[Resource]:
+    """The first ``limit`` resources of ``ranked``: their ids chosen from an index alone
+    (a subquery walking it in ``order``), then only those rows read."""
+    ids = ranked.order_by(*order).values("pk")[:limit]
+    rows = Resource.objects.filter(pk__in=ids).select_related("org_unit")
     return list(
         rows.only(
             "pk",
@@ -547,15 +552,12 @@ def top_resources(root: OrgUnit, limit: int = TOP) -> dict[str, list[Resource]]:
     """The published resources of the subtree most viewed, most used in lessons and best
     rated (by their average, then their number of ratings; rated at least once) — all
     time, three queries."""
-    published = in_scope(root).filter(status=Status.PUBLISHED)
-    average = ExpressionWrapper(
-        F("rating_sum") * 1.0 / F("rating_count"), output_field=FloatField()
-    )
-    # Most viewed and most used: the published resources walked in that order (the
-    # indexes ``resource_top_views``/``resource_top_uses``, which hold the unit too)
-    # until ten of the subtree are found — the unit compared as ``org_unit_id + 0``, so
-    # that the database does not gather every published resource of the subtree by
-    # unit and sort them all instead.
+    # The published resources walked in each order (the indexes ``resource_top_views``,
+    # ``resource_top_uses`` and ``resource_top_rated``, which hold the unit too) until ten
+    # of the subtree are found — the unit compared as ``org_unit_id + 0``, so that the
+    # database does not gather every published resource of the subtree by unit and sort
+    # them all instead. The mean rating is the row's own (``rating_mean``, kept by the
+    # database: NULL before the first rating).
     units = OrgUnit.objects.filter(path__under=root.path).values("pk")
     walked = Resource.objects.alias(unit_ref=F("org_unit_id") + 0).filter(
         status=Status.PUBLISHED, unit_ref__in=units
@@ -564,10 +566,9 @@ def top_resources(root: OrgUnit, limit: int = TOP) -> dict[str, list[Resource]]:
         "views": _top(walked.filter(view_count__gt=0), ("-view_count", "-id"), limit),
         "uses": _top(walked.filter(use_count__gt=0), ("-use_count", "-id"), limit),
         "rating": _top(
-            published.filter(rating_count__gt=0),
-            ("-average", "-rating_count", "-id"),
+            walked.filter(rating_mean__gte=0, rating_count__gt=0),
+            ("-rating_mean", "-rating_count", "-id"),
             limit,
-            average=average,
         ),
     }
 

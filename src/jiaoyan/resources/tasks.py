@@ -1,6 +1,8 @@
 """Background work of the resource library: the periodic aggregation of view and
 download hits into the resources' figures (see ``use.py``), and the rebuild of the
-statistics' day table (``summary.py``)."""
+statistics' day and month tables (``summary.py``) — also after the units' tree changed
+(a unit moved: the month table, rolled up per unit with its subtree, is ignored until
+rebuilt)."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ import datetime as dt
 
 from django.utils.translation import gettext_lazy as _lazy
 
-from jiaoyan.core.jobs import job_kind, periodic
+from jiaoyan.core.jobs import job_kind, on_change, periodic
 
 from . import previews  # noqa: F401 - its job kind: an office document's PDF rendition
 
@@ -41,3 +43,9 @@ def rebuild_stats_job(job, progress) -> dict:
     from .summary import rebuild
 
     return rebuild(progress=progress)
+
+
+# The month table is read only while the units' tree is the one it was rolled up under
+# (summary.tree_unchanged): any new version of it (orgs.services.move_unit, an import of
+# units, a school's flags) starts the rebuild when its write commits.
+on_change(REBUILD_STATS, "orgs.units")
