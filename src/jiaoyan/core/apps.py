@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.module_loading import autodiscover_modules, module_has_submodule
 from django.utils.translation import gettext_lazy as _
 
@@ -57,6 +58,12 @@ class ModuleConfig(AppConfig):
             home.register(panel)
 
 
+def _analyze_after_migrate(sender, using: str = "default", **kwargs) -> None:
+    from .bulk import analyze_unanalysed
+
+    analyze_unanalysed(using)
+
+
 def _may_read_audit(user) -> bool:
     from .views import can_see_audit
 
@@ -109,6 +116,7 @@ class CoreConfig(ModuleConfig):
         from . import imports, jobs, lookups  # noqa: F401  (their job kinds)
 
         lookups.register()  # integer lookups that cannot overflow (ids beyond 2**63)
+        post_migrate.connect(_analyze_after_migrate, sender=self)
 
         # Every app's job kinds, import/export kinds and figures, so every worker knows
         # every kind and every page every figure.
