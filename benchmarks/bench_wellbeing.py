@@ -73,11 +73,13 @@ def answer_items(ctx: BenchContext, students: int = 4) -> dict:
     Campaign.objects.filter(pk=campaign.pk).update(
         starts_at=now - dt.timedelta(hours=1), ends_at=now + dt.timedelta(days=1)
     )
-    codes = list(
-        Participation.objects.filter(campaign=campaign, status=Participation.Status.PENDING)
-        .order_by("pk")
-        .values_list("code", flat=True)[:students]
-    )
+    pending = Participation.objects.filter(campaign=campaign, status=Participation.Status.PENDING)
+    if pending.count() < students:  # a small demo may have none left: answer some again
+        again = campaign.participations.order_by("pk").values_list("pk", flat=True)[:students]
+        Participation.objects.filter(pk__in=list(again)).update(
+            status=Participation.Status.PENDING, answers={}, started_at=None, finished_at=None
+        )
+    codes = list(pending.order_by("pk").values_list("code", flat=True)[:students])
     n_steps = len(services.steps(campaign))
     wall, cpu = [], []
     for code in codes:
