@@ -53,3 +53,15 @@ def screening_world(w):
 def window():
     now = timezone.now()
     return now - dt.timedelta(hours=1), now + dt.timedelta(days=7)
+
+
+# The seven roles the issue names, in the order every permission matrix lists them.
+SEVEN_ROLES = (
+    "anonymous",
+    "teacher",
+    "class_teacher",
+    "principal",
+    "city_admin",
+    "counsellor_b",
+    "counsellor",
+)

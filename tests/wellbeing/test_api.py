@@ -22,17 +22,9 @@ from jiaoyan.core.models import AuditLog, Job
 from jiaoyan.wellbeing.models import Alert, Campaign, Participation, Student
 from tests.support import no_such, xlsx_bytes, zh
 from tests.wellbeing.followup_helpers import followup_world
-from tests.wellbeing.helpers import window
+from tests.wellbeing.helpers import SEVEN_ROLES, window
 
-WHO = [
-    "anonymous",
-    "teacher",
-    "class_teacher",
-    "principal",
-    "city_admin",
-    "counsellor_b",
-    "counsellor",
-]
+WHO = list(SEVEN_ROLES)
 JSON = "application/json"
 PHQ9_ITEM_1 = "做事时提不起劲或没有兴趣"
 PHQ9_ITEM_2 = "感到心情低落、沮丧或绝望"

@@ -20,16 +20,9 @@ from jiaoyan.wellbeing import services
 from jiaoyan.wellbeing import services_followup as fs
 from jiaoyan.wellbeing.models import Alert, FollowUpCase, FollowUpEntry
 from tests.wellbeing.followup_helpers import CRISIS, followup_world
+from tests.wellbeing.helpers import SEVEN_ROLES
 
-WHO = [
-    "anonymous",
-    "teacher",
-    "class_teacher",
-    "principal",
-    "city_admin",
-    "counsellor_b",
-    "counsellor",
-]
+WHO = list(SEVEN_ROLES)
 LOGIN = "login"
 ASSESSMENT = "与同学冲突后情绪低落，偶有自伤念头"
 

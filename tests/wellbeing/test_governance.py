@@ -28,17 +28,9 @@ from jiaoyan.wellbeing.models import (
     WellbeingPermission,
 )
 from tests.conftest import make_person
-from tests.wellbeing.helpers import permit, screening_world, window
+from tests.wellbeing.helpers import SEVEN_ROLES, permit, screening_world, window
 
-WHO = [
-    "anonymous",
-    "teacher",
-    "class_teacher",
-    "principal",
-    "city_admin",
-    "counsellor_b",
-    "counsellor",
-]
+WHO = list(SEVEN_ROLES)
 LOGIN = "login"
 
 

@@ -16,17 +16,9 @@ from jiaoyan.people.services import assign_homeroom
 from jiaoyan.wellbeing import services
 from jiaoyan.wellbeing.models import Alert, Participation
 from tests.conftest import make_person
-from tests.wellbeing.helpers import screening_world, window
+from tests.wellbeing.helpers import SEVEN_ROLES, screening_world, window
 
-WHO = [
-    "anonymous",
-    "teacher",
-    "class_teacher",
-    "principal",
-    "city_admin",
-    "counsellor_b",
-    "counsellor",
-]
+WHO = list(SEVEN_ROLES)
 
 
 @pytest.fixture
